@@ -1,0 +1,50 @@
+//! Baton's web app: a Leptos client compiled to WASM and served by the Baton server. It speaks
+//! only the `baton-shared` types: REST now ([`api`]), the WebSocket protocol in later issues.
+//!
+//! [`App`] decides between the login page and the inbox shell from `GET /api/me`.
+
+pub mod api;
+pub mod pages;
+
+use baton_shared::api::Me;
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use wasm_bindgen::prelude::wasm_bindgen;
+
+use crate::pages::login::Login;
+use crate::pages::shell::Shell;
+
+/// What the app knows about who is using it.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Session {
+    /// Asking the server.
+    Checking,
+    LoggedOut,
+    LoggedIn(Me),
+}
+
+#[component]
+pub fn App() -> impl IntoView {
+    let session = RwSignal::new(Session::Checking);
+    spawn_local(async move {
+        let known = match api::me().await {
+            Ok(Some(me)) => Session::LoggedIn(me),
+            Ok(None) | Err(_) => Session::LoggedOut,
+        };
+        session.set(known);
+    });
+    let on_login = Callback::new(move |me: Me| session.set(Session::LoggedIn(me)));
+    let on_logout = Callback::new(move |()| session.set(Session::LoggedOut));
+    move || match session.get() {
+        Session::Checking => view! { <div class="splash">"Loading Baton…"</div> }.into_any(),
+        Session::LoggedOut => view! { <Login on_login=on_login /> }.into_any(),
+        Session::LoggedIn(me) => view! { <Shell me=me on_logout=on_logout /> }.into_any(),
+    }
+}
+
+/// Runs when the WASM module is instantiated.
+#[wasm_bindgen(start)]
+pub fn start() {
+    console_error_panic_hook::set_once();
+    leptos::mount::mount_to_body(App);
+}

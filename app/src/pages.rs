@@ -1,0 +1,4 @@
+//! Top-level screens.
+
+pub mod login;
+pub mod shell;

@@ -1,0 +1,228 @@
+//! The `baton` command line: `serve`, `demo` and `user add`. Every flag has a `BATON_*`
+//! environment variable; flags win. See the README for a production example.
+
+use std::io::{IsTerminal, Read};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+use baton_shared::api::Role;
+use clap::{Args, Parser, Subcommand};
+use tokio::net::TcpListener;
+
+use crate::accounts::{self, NewAccount};
+use crate::config::{Config, DatabaseUrl, LogFormat, default_web_dir, parse_origins};
+use crate::passwords::{Passwords, check_new_password};
+use crate::state::AppState;
+use crate::{demo, store, telemetry};
+
+#[derive(Parser)]
+#[command(name = "baton", version, about = "Baton: a shared team inbox for one WhatsApp Business number")]
+struct Cli {
+    /// How log lines are written.
+    #[arg(long, env = "BATON_LOG_FORMAT", value_enum, default_value = "human", global = true)]
+    log_format: LogFormat,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run Baton (production).
+    Serve(ServerArgs),
+    /// Run Baton with demo accounts, created on the first start (by default in ./baton-data).
+    Demo(ServerArgs),
+    /// Manage accounts without a browser (e.g. create the first admin).
+    #[command(subcommand)]
+    User(UserCommand),
+}
+
+/// Where Baton keeps its data.
+#[derive(Args)]
+struct StorageArgs {
+    /// Directory for the SQLite file, media and keys (created if missing).
+    #[arg(long, env = "BATON_DATA_DIR", default_value = "baton-data")]
+    data_dir: PathBuf,
+    /// Database URL: `postgres://…` selects PostgreSQL; default is SQLite in the data directory.
+    #[arg(long, env = "BATON_DATABASE_URL", hide_env_values = true)]
+    database_url: Option<String>,
+}
+
+impl StorageArgs {
+    fn database(&self) -> anyhow::Result<DatabaseUrl> {
+        match &self.database_url {
+            Some(url) => DatabaseUrl::parse(url).map_err(anyhow::Error::msg),
+            None => Ok(DatabaseUrl::in_data_dir(&self.data_dir)),
+        }
+    }
+
+    async fn open(&self) -> anyhow::Result<std::sync::Arc<dyn store::Store>> {
+        std::fs::create_dir_all(&self.data_dir)
+            .with_context(|| format!("cannot create the data directory {}", self.data_dir.display()))?;
+        let database = self.database()?;
+        store::open(&database).await.with_context(|| format!("cannot open the database {database:?}"))
+    }
+}
+
+#[derive(Args)]
+struct ServerArgs {
+    /// Address and port to listen on.
+    #[arg(long, env = "BATON_LISTEN", default_value = "127.0.0.1:8080")]
+    listen: SocketAddr,
+    #[command(flatten)]
+    storage: StorageArgs,
+    /// Origin(s) browsers use to reach Baton, comma-separated (e.g. https://inbox.example.com).
+    /// Drives the Origin allowlist and the cookie's Secure flag. Default: this machine's
+    /// http://localhost:PORT and http://127.0.0.1:PORT.
+    #[arg(long, env = "BATON_PUBLIC_ORIGIN")]
+    public_origin: Option<String>,
+    /// Directory of the built web app. Default: `web` beside the executable, or `../web`.
+    #[arg(long, env = "BATON_WEB_DIR")]
+    web_dir: Option<PathBuf>,
+    /// How long a login lasts, in hours.
+    #[arg(long, env = "BATON_SESSION_TTL_HOURS", default_value_t = 14 * 24)]
+    session_ttl_hours: u64,
+}
+
+impl ServerArgs {
+    fn config(&self) -> anyhow::Result<Config> {
+        let mut config = Config::new(&self.storage.data_dir);
+        config.database = self.storage.database()?;
+        if let Some(origins) = &self.public_origin {
+            config.public_origins = parse_origins(origins).map_err(anyhow::Error::msg)?;
+        }
+        config.web_dir = self.web_dir.clone().unwrap_or_else(default_web_dir);
+        if self.session_ttl_hours == 0 {
+            bail!("--session-ttl-hours must be at least 1");
+        }
+        config.session_ttl = Duration::from_secs(self.session_ttl_hours.saturating_mul(3600));
+        Ok(config)
+    }
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Create an account. The password is read from standard input, or prompted for on a terminal.
+    Add {
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        name: String,
+        /// agent, lead, supervisor or admin.
+        #[arg(long)]
+        role: Role,
+        #[command(flatten)]
+        storage: StorageArgs,
+    },
+}
+
+/// Entry point of the `baton` binary.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    telemetry::init(cli.log_format);
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("error: cannot start the async runtime: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let outcome = runtime.block_on(async {
+        match cli.command {
+            Command::Serve(args) => serve(args, false).await,
+            Command::Demo(args) => serve(args, true).await,
+            Command::User(UserCommand::Add { email, name, role, storage }) => {
+                add_user(email, name, role, storage).await
+            }
+        }
+    });
+    match outcome {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn serve(args: ServerArgs, demo_mode: bool) -> anyhow::Result<()> {
+    let config = args.config()?;
+    tracing::info!(?config, "starting");
+    let store = args.storage.open().await?;
+    let listener = TcpListener::bind(args.listen).await.with_context(|| format!("cannot listen on {}", args.listen))?;
+    let local_addr = listener.local_addr()?;
+    let state = AppState::new(config, store, local_addr)?;
+    if demo_mode {
+        let created = demo::seed(state.store.as_ref(), &state.passwords).await?;
+        let note = if created { "created now" } else { "kept from an earlier run" };
+        println!("\nBaton demo — accounts ({note}; data in {}):", state.config.data_dir.display());
+        print!("{}", demo::credentials_table());
+    }
+    if !state.web.is_built() {
+        println!("\nThe web app is not built: run `cargo xtask build-web` (or start with `cargo xtask demo`).");
+    }
+    let url = state.origins.first().map(|origin| origin.as_str().to_owned()).unwrap_or_default();
+    println!("\nBaton is listening on {local_addr}. Open {url}/ in a browser. Stop with Ctrl+C.\n");
+    crate::run(listener, state, shutdown_signal()).await
+}
+
+/// Resolves on Ctrl+C or SIGTERM.
+async fn shutdown_signal() {
+    let interrupt = async {
+        if let Err(error) = tokio::signal::ctrl_c().await {
+            tracing::error!(%error, "cannot listen for Ctrl+C");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(error) => {
+                tracing::error!(%error, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = interrupt => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutting down");
+}
+
+async fn add_user(email: String, name: String, role: Role, storage: StorageArgs) -> anyhow::Result<()> {
+    let password = read_password()?;
+    check_new_password(&password).map_err(anyhow::Error::msg)?;
+    let store = storage.open().await?;
+    let passwords = Passwords::new()?;
+    let account = NewAccount { email, name, role, password };
+    let user = accounts::create(store.as_ref(), &passwords, account, None)
+        .await
+        .map_err(|error| anyhow::anyhow!("{error}"))?;
+    println!("Created {} <{}> as {} (id {}).", user.name, user.email, user.role, user.id);
+    Ok(())
+}
+
+/// Prompts twice on a terminal; otherwise reads standard input, without its final line break.
+fn read_password() -> anyhow::Result<String> {
+    if std::io::stdin().is_terminal() {
+        let first = rpassword::prompt_password("Password: ")?;
+        let second = rpassword::prompt_password("Repeat the password: ")?;
+        if first != second {
+            bail!("the two passwords differ");
+        }
+        return Ok(first);
+    }
+    let mut input = String::new();
+    std::io::stdin().read_to_string(&mut input).context("cannot read the password from standard input")?;
+    let password = input.strip_suffix('\n').unwrap_or(&input);
+    let password = password.strip_suffix('\r').unwrap_or(password);
+    Ok(password.to_owned())
+}

@@ -1,0 +1,113 @@
+//! [`AppError`]: the one error type of every handler. It becomes `{code, message}` JSON with the
+//! status that fits the code. Internal errors are logged (inside the request's span, so with its
+//! request id) and the client only learns that something failed.
+
+use axum::Json;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use baton_shared::{ApiError, ErrorCode};
+
+use crate::store::StoreError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    /// A problem with the request, told to the client as is.
+    #[error("{code}: {message}")]
+    Request { code: ErrorCode, message: String },
+    /// Too many attempts; `Retry-After` tells when to come back.
+    #[error("throttled for {retry_after_secs}s")]
+    Throttled { retry_after_secs: u64 },
+    /// A failure on our side. Logged; never shown to the client.
+    #[error(transparent)]
+    Internal(#[from] anyhow::Error),
+}
+
+impl AppError {
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
+        AppError::Request { code, message: message.into() }
+    }
+
+    pub fn invalid(message: impl Into<String>) -> Self {
+        Self::new(ErrorCode::InvalidInput, message)
+    }
+
+    pub fn not_found(message: impl Into<String>) -> Self {
+        Self::new(ErrorCode::NotFound, message)
+    }
+
+    pub fn forbidden() -> Self {
+        Self::new(ErrorCode::Forbidden, "Your role does not allow this.")
+    }
+
+    pub fn unauthenticated() -> Self {
+        Self::new(ErrorCode::Unauthenticated, "You are not logged in, or your session has ended.")
+    }
+
+    pub fn code(&self) -> ErrorCode {
+        match self {
+            AppError::Request { code, .. } => *code,
+            AppError::Throttled { .. } => ErrorCode::TooManyRequests,
+            AppError::Internal(_) => ErrorCode::Internal,
+        }
+    }
+}
+
+/// The HTTP status that goes with each code.
+pub fn status_of(code: ErrorCode) -> StatusCode {
+    match code {
+        ErrorCode::InvalidInput => StatusCode::UNPROCESSABLE_ENTITY,
+        ErrorCode::MalformedJson => StatusCode::BAD_REQUEST,
+        ErrorCode::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        ErrorCode::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+        ErrorCode::Unauthenticated | ErrorCode::InvalidCredentials => StatusCode::UNAUTHORIZED,
+        ErrorCode::TooManyRequests => StatusCode::TOO_MANY_REQUESTS,
+        ErrorCode::Forbidden | ErrorCode::CsrfRejected => StatusCode::FORBIDDEN,
+        ErrorCode::NotFound => StatusCode::NOT_FOUND,
+        ErrorCode::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+        ErrorCode::EmailTaken | ErrorCode::LastAdmin => StatusCode::CONFLICT,
+        ErrorCode::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+        ErrorCode::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+    }
+}
+
+impl IntoResponse for AppError {
+    fn into_response(self) -> Response {
+        let code = self.code();
+        let (message, retry_after) = match self {
+            AppError::Request { message, .. } => (message, None),
+            AppError::Throttled { retry_after_secs } => {
+                (format!("Too many attempts. Try again in {retry_after_secs} seconds."), Some(retry_after_secs))
+            }
+            AppError::Internal(error) => {
+                tracing::error!(error = format!("{error:#}"), "internal error");
+                (
+                    "Something went wrong on the server. It has been logged under this request's X-Request-Id."
+                        .to_owned(),
+                    None,
+                )
+            }
+        };
+        let mut response = (status_of(code), Json(ApiError { code, message })).into_response();
+        if let Some(secs) = retry_after {
+            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(secs));
+        }
+        response
+    }
+}
+
+impl From<StoreError> for AppError {
+    fn from(error: StoreError) -> Self {
+        match error {
+            StoreError::NotFound => AppError::not_found("No such record."),
+            StoreError::EmailTaken => {
+                AppError::new(ErrorCode::EmailTaken, "Another account already uses this email address.")
+            }
+            StoreError::LastAdmin => AppError::new(
+                ErrorCode::LastAdmin,
+                "Baton needs at least one active admin: make someone else an admin first.",
+            ),
+            StoreError::Database(error) => AppError::Internal(anyhow::Error::new(error)),
+            StoreError::Migrate(error) => AppError::Internal(anyhow::Error::new(error)),
+        }
+    }
+}

@@ -1,0 +1,87 @@
+//! Extractors that answer in Baton's error shape: [`ApiJson`] and [`ApiPath`] wrap axum's `Json` and
+//! `Path`, turning their rejections into `{code, message}` with a fitting status instead of axum's
+//! plain-text bodies.
+
+use axum::Json;
+use axum::extract::rejection::{JsonRejection, PathRejection};
+use axum::extract::{FromRequest, FromRequestParts, Path, Request};
+use axum::http::StatusCode;
+use axum::http::request::Parts;
+use axum::response::{IntoResponse, Response};
+use baton_shared::ErrorCode;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use crate::error::AppError;
+
+/// A JSON body (or a JSON answer: it is also a response).
+pub struct ApiJson<T>(pub T);
+
+impl<T, S> FromRequest<S> for ApiJson<T>
+where
+    T: DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = AppError;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
+        match Json::<T>::from_request(request, state).await {
+            Ok(Json(value)) => Ok(ApiJson(value)),
+            Err(rejection) => Err(json_rejection(rejection)),
+        }
+    }
+}
+
+impl<T: Serialize> IntoResponse for ApiJson<T> {
+    fn into_response(self) -> Response {
+        Json(self.0).into_response()
+    }
+}
+
+fn json_rejection(rejection: JsonRejection) -> AppError {
+    match rejection {
+        JsonRejection::MissingJsonContentType(_) => AppError::new(
+            ErrorCode::UnsupportedMediaType,
+            "Send the body as JSON, with the header Content-Type: application/json.",
+        ),
+        JsonRejection::JsonSyntaxError(error) => {
+            AppError::new(ErrorCode::MalformedJson, format!("The body is not valid JSON: {}", error.body_text()))
+        }
+        JsonRejection::JsonDataError(error) => AppError::invalid(format!(
+            "The JSON body does not have the expected fields: {}",
+            error.body_text().trim_start_matches("Failed to deserialize the JSON body into the target type: ")
+        )),
+        JsonRejection::BytesRejection(error) if error.status() == StatusCode::PAYLOAD_TOO_LARGE => AppError::new(
+            ErrorCode::PayloadTooLarge,
+            format!("The body is larger than the {} KiB this endpoint accepts.", super::API_BODY_LIMIT / 1024),
+        ),
+        other => AppError::new(ErrorCode::MalformedJson, format!("The body could not be read: {}", other.body_text())),
+    }
+}
+
+/// Path parameters. A parameter that does not parse (`/api/users/abc`) names no resource: 404.
+pub struct ApiPath<T>(pub T);
+
+impl<T, S> FromRequestParts<S> for ApiPath<T>
+where
+    T: DeserializeOwned + Send,
+    S: Send + Sync,
+{
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        match Path::<T>::from_request_parts(parts, state).await {
+            Ok(Path(value)) => Ok(ApiPath(value)),
+            Err(rejection) => Err(path_rejection(rejection)),
+        }
+    }
+}
+
+fn path_rejection(rejection: PathRejection) -> AppError {
+    match rejection {
+        PathRejection::FailedToDeserializePathParams(error) => {
+            AppError::not_found(format!("No such resource: {}", error.body_text()))
+        }
+        other => AppError::Internal(anyhow::anyhow!("path extraction: {}", other.body_text())),
+    }
+}

@@ -1,0 +1,50 @@
+//! # Baton's server
+//!
+//! A guide for newcomers, in the order a request meets the code:
+//!
+//! - [`cli`] parses the `baton` command line (`serve`, `demo`, `user add`) into a [`config::Config`].
+//! - [`run`] takes a bound listener, so tests start a server on port 0 and know its address before
+//!   the first request, and serves until the shutdown future resolves.
+//! - [`http::router`] assembles the routes (one module per resource under `http/`), the error
+//!   shape, CSRF defence, request ids, tracing, compression and the static web app.
+//! - Handlers stay thin: they authenticate through [`sessions::CurrentUser`], check the role, and
+//!   call a domain operation ([`accounts`]) which validates and goes to the [`store::Store`].
+//! - [`store`] is the only place that speaks SQL: one trait, one SQLite and one PostgreSQL
+//!   implementation, each with its own migrations under `migrations/`.
+//! - [`state::AppState`] is what every handler can reach: config, store, password hasher, login
+//!   throttle. Later the WebSocket hub, bus and WhatsApp client join it.
+
+pub mod accounts;
+pub mod cli;
+pub mod clock;
+pub mod config;
+pub mod demo;
+pub mod error;
+pub mod http;
+pub mod passwords;
+pub mod sessions;
+pub mod state;
+pub mod store;
+pub mod telemetry;
+pub mod throttle;
+
+use std::future::Future;
+use std::net::SocketAddr;
+use tokio::net::TcpListener;
+
+pub use config::Config;
+pub use state::AppState;
+
+/// Serves Baton on an already-bound listener until `shutdown` resolves, then drains in-flight
+/// requests. Background housekeeping (expired sessions) runs for as long as the server does.
+pub async fn run(
+    listener: TcpListener,
+    state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    let housekeeping = tokio::spawn(sessions::housekeeping(state.clone()));
+    let app = http::router(state).into_make_service_with_connect_info::<SocketAddr>();
+    let served = axum::serve(listener, app).with_graceful_shutdown(shutdown).await;
+    housekeeping.abort();
+    served.map_err(anyhow::Error::from)
+}

@@ -1,0 +1,203 @@
+//! REST request and response bodies.
+//!
+//! Every state-changing request must carry the [`CSRF_HEADER`] (see the README); responses that
+//! fail carry [`crate::ApiError`].
+
+use crate::ids::UserId;
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::str::FromStr;
+
+/// Header every cookie-authenticated state-changing request must send (any non-empty value).
+/// Browsers refuse to add a custom header to a cross-site request without a CORS preflight, which
+/// Baton never grants, so its presence proves the request came from Baton's own pages or a tool.
+pub const CSRF_HEADER: &str = "x-baton-csrf";
+
+/// Name of the HttpOnly session cookie.
+pub const SESSION_COOKIE: &str = "baton_session";
+
+/// What a user may do. Ordered by privilege: each role can do everything the one before can.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// Answers customers in the conversations routed to them.
+    Agent,
+    /// An agent who also looks after a team's queue.
+    Lead,
+    /// Watches every conversation live, takes over and transfers claims.
+    Supervisor,
+    /// Manages users, roles and settings.
+    Admin,
+}
+
+impl Role {
+    pub const ALL: [Role; 4] = [Role::Agent, Role::Lead, Role::Supervisor, Role::Admin];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Agent => "agent",
+            Role::Lead => "lead",
+            Role::Supervisor => "supervisor",
+            Role::Admin => "admin",
+        }
+    }
+
+    /// A label for people, e.g. "Supervisor".
+    pub fn label(self) -> &'static str {
+        match self {
+            Role::Agent => "Agent",
+            Role::Lead => "Lead",
+            Role::Supervisor => "Supervisor",
+            Role::Admin => "Admin",
+        }
+    }
+
+    /// True when this role carries at least the privileges of `other`.
+    pub fn at_least(self, other: Role) -> bool {
+        self >= other
+    }
+}
+
+impl fmt::Display for Role {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The error of parsing an unknown role name.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UnknownRole(pub String);
+
+impl fmt::Display for UnknownRole {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "unknown role {:?}: expected agent, lead, supervisor or admin", self.0)
+    }
+}
+
+impl std::error::Error for UnknownRole {}
+
+impl FromStr for Role {
+    type Err = UnknownRole;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Role::ALL.into_iter().find(|role| role.as_str() == s).ok_or_else(|| UnknownRole(s.to_owned()))
+    }
+}
+
+/// `POST /api/auth/login`.
+#[derive(Clone, Serialize, Deserialize)]
+pub struct LoginRequest {
+    pub email: String,
+    pub password: String,
+}
+
+impl fmt::Debug for LoginRequest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("LoginRequest").field("email", &self.email).field("password", &"<redacted>").finish()
+    }
+}
+
+/// The logged-in user: `GET /api/me`, and the answer to a successful login.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Me {
+    pub id: UserId,
+    pub name: String,
+    pub email: String,
+    pub role: Role,
+}
+
+/// A user account as admins see it: `GET /api/users` and the answers of the other user endpoints.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct User {
+    pub id: UserId,
+    pub name: String,
+    pub email: String,
+    pub role: Role,
+    pub disabled: bool,
+    /// Unix milliseconds.
+    pub created_at: i64,
+}
+
+/// `POST /api/users` (admin).
+#[derive(Clone, Serialize, Deserialize)]
+pub struct CreateUserRequest {
+    pub email: String,
+    pub name: String,
+    pub role: Role,
+    pub password: String,
+}
+
+impl fmt::Debug for CreateUserRequest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CreateUserRequest")
+            .field("email", &self.email)
+            .field("name", &self.name)
+            .field("role", &self.role)
+            .field("password", &"<redacted>")
+            .finish()
+    }
+}
+
+/// `PATCH /api/users/{id}` (admin): each field present is changed; absent fields stay as they are.
+/// Disabling a user ends all of their sessions at once.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateUserRequest {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub role: Option<Role>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub disabled: Option<bool>,
+}
+
+/// `GET /healthz`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Health {
+    /// `"ok"` when the database answers.
+    pub status: String,
+    pub version: String,
+    /// `"sqlite"` or `"postgres"`.
+    pub database: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn roles_round_trip_and_are_ordered_by_privilege() {
+        for role in Role::ALL {
+            assert_eq!(role.as_str().parse::<Role>(), Ok(role));
+            let json = serde_json::to_string(&role).expect("serializes");
+            assert_eq!(json, format!("\"{}\"", role.as_str()));
+        }
+        assert!(Role::Admin.at_least(Role::Supervisor));
+        assert!(Role::Supervisor.at_least(Role::Lead));
+        assert!(!Role::Agent.at_least(Role::Lead));
+        assert!("owner".parse::<Role>().is_err());
+    }
+
+    #[test]
+    fn secrets_are_not_in_debug_output() {
+        let login = LoginRequest { email: "a@b.c".into(), password: "hunter22".into() };
+        assert!(!format!("{login:?}").contains("hunter22"));
+        let create = CreateUserRequest {
+            email: "a@b.c".into(),
+            name: "A".into(),
+            role: Role::Agent,
+            password: "hunter22".into(),
+        };
+        assert!(!format!("{create:?}").contains("hunter22"));
+    }
+
+    #[test]
+    fn update_rejects_unknown_fields() {
+        let err = serde_json::from_str::<UpdateUserRequest>(r#"{"rolee":"admin"}"#);
+        assert!(err.is_err());
+    }
+}
+
+impl From<&User> for Me {
+    fn from(user: &User) -> Self {
+        Me { id: user.id, name: user.name.clone(), email: user.email.clone(), role: user.role }
+    }
+}

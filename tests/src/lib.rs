@@ -1,0 +1,27 @@
+//! # Baton's end-to-end test harness
+//!
+//! - [`database`]: a real database per test — an SQLite file in a temporary directory, or a fresh
+//!   PostgreSQL database (dropped afterwards) on the server named by `BATON_TEST_POSTGRES_URL`
+//!   (default: this machine's, `postgres://127.0.0.1:5432/postgres`).
+//! - [`server`]: [`server::TestServer`] runs the real router on port 0 over real sockets; no sleeps,
+//!   the listener is bound before the first request.
+//! - [`client`]: [`client::TestClient`], an HTTP client that keeps its session cookie and sends
+//!   the CSRF header (or deliberately not).
+//! - [`browser`]: headless Chromium through ChromeDriver, for tests of the WASM app.
+
+pub mod browser;
+pub mod client;
+pub mod database;
+pub mod server;
+
+/// Where tests write artifacts (screenshots): `target/test-output/`.
+pub fn output_dir(kind: &str) -> std::path::PathBuf {
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../target"));
+    let dir = target.join("test-output").join(kind);
+    if let Err(error) = std::fs::create_dir_all(&dir) {
+        panic!("cannot create {}: {error}", dir.display());
+    }
+    dir
+}

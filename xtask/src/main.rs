@@ -1,0 +1,218 @@
+//! Baton's build helper, run as `cargo xtask <command>`:
+//!
+//! - `demo [ARGS…]` — builds everything (the web app to WASM included) and runs `baton demo ARGS…`.
+//! - `test [ARGS…]` — installs what is missing (the wasm32 target, Chromium and ChromeDriver),
+//!   builds the web app, and runs every test (`cargo test ARGS…`). CI runs exactly this.
+//! - `build-web` — builds the web app into `target/web` (see below).
+//! - `dist` — a release build: `target/dist/baton` plus `target/dist/web/`.
+//!
+//! The web app is built with `cargo build --target wasm32-unknown-unknown`, then
+//! `wasm-bindgen-cli-support` runs as a library pinned to the same version as the app's
+//! `wasm-bindgen`, so no separately installed CLI can drift out of step. The output goes to
+//! `target/web/assets/<content hash>/` (cached forever by browsers) and `target/web/index.html`.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use anyhow::{Context, bail, ensure};
+use sha2::{Digest, Sha256};
+
+const WASM_TARGET: &str = "wasm32-unknown-unknown";
+const WASM_PROFILE: &str = "wasm-release";
+const APP_CRATE: &str = "baton-app";
+const APP_STEM: &str = "baton_app";
+
+fn main() -> std::process::ExitCode {
+    let mut args = std::env::args().skip(1);
+    let command = args.next().unwrap_or_default();
+    let rest: Vec<String> = args.collect();
+    let outcome = match command.as_str() {
+        "demo" => demo(&rest),
+        "test" => test(&rest),
+        "build-web" => build_web().map(|_| ()),
+        "dist" => dist(),
+        _ => {
+            eprintln!("usage: cargo xtask <demo|test|build-web|dist> [ARGS…]");
+            return std::process::ExitCode::from(2);
+        }
+    };
+    match outcome {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("xtask: {error:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().map(Path::to_path_buf).unwrap_or_else(|| PathBuf::from("."))
+}
+
+fn target_dir() -> PathBuf {
+    match std::env::var_os("CARGO_TARGET_DIR") {
+        Some(dir) => {
+            let dir = PathBuf::from(dir);
+            if dir.is_absolute() { dir } else { std::env::current_dir().unwrap_or_default().join(dir) }
+        }
+        None => workspace_root().join("target"),
+    }
+}
+
+fn cargo() -> Command {
+    let mut command = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
+    command.current_dir(workspace_root());
+    command
+}
+
+fn run(mut command: Command) -> anyhow::Result<()> {
+    let shown = format!("{command:?}");
+    let status = command.status().with_context(|| format!("cannot run {shown}"))?;
+    ensure!(status.success(), "{shown} failed ({status})");
+    Ok(())
+}
+
+fn demo(args: &[String]) -> anyhow::Result<()> {
+    let web = build_web()?;
+    println!("xtask: building and starting `baton demo`…");
+    let mut command = cargo();
+    command.args(["run", "--quiet", "--package", "baton-server", "--bin", "baton", "--", "demo", "--web-dir"]);
+    command.arg(&web).args(args);
+    run(command)
+}
+
+fn test(args: &[String]) -> anyhow::Result<()> {
+    ensure_wasm_target()?;
+    let (chromium, chromedriver) = ensure_chromium()?;
+    let web = build_web()?;
+    let mut command = cargo();
+    command.arg("test").args(args);
+    command.env("BATON_WEB_DIR", &web).env("BATON_CHROMIUM", chromium).env("BATON_CHROMEDRIVER", chromedriver);
+    run(command)
+}
+
+fn dist() -> anyhow::Result<()> {
+    let web = build_web()?;
+    let mut build = cargo();
+    build.args(["build", "--release", "--package", "baton-server", "--bin", "baton"]);
+    run(build)?;
+    let dist = target_dir().join("dist");
+    if dist.exists() {
+        std::fs::remove_dir_all(&dist)?;
+    }
+    std::fs::create_dir_all(&dist)?;
+    std::fs::copy(target_dir().join("release/baton"), dist.join("baton"))?;
+    copy_dir(&web, &dist.join("web"))?;
+    println!("xtask: {} holds `baton` and its `web/` directory; copy both to the server.", dist.display());
+    Ok(())
+}
+
+fn copy_dir(from: &Path, to: &Path) -> anyhow::Result<()> {
+    std::fs::create_dir_all(to)?;
+    for entry in std::fs::read_dir(from)? {
+        let entry = entry?;
+        let destination = to.join(entry.file_name());
+        if entry.file_type()?.is_dir() {
+            copy_dir(&entry.path(), &destination)?;
+        } else {
+            std::fs::copy(entry.path(), destination)?;
+        }
+    }
+    Ok(())
+}
+
+/// Adds the wasm32 target through rustup when it is missing.
+fn ensure_wasm_target() -> anyhow::Result<()> {
+    let installed = Command::new("rustup").args(["target", "list", "--installed"]).output();
+    match installed {
+        Ok(output) if String::from_utf8_lossy(&output.stdout).lines().any(|line| line.trim() == WASM_TARGET) => Ok(()),
+        Ok(_) => {
+            println!("xtask: installing the {WASM_TARGET} target…");
+            let mut add = Command::new("rustup");
+            add.args(["target", "add", WASM_TARGET]);
+            run(add)
+        }
+        Err(_) => {
+            println!("xtask: rustup not found; assuming the {WASM_TARGET} target is available");
+            Ok(())
+        }
+    }
+}
+
+/// Finds Chromium and ChromeDriver for the browser tests, installing Debian's packages when they
+/// are missing. `BATON_CHROMIUM` / `BATON_CHROMEDRIVER` point at other binaries.
+fn ensure_chromium() -> anyhow::Result<(PathBuf, PathBuf)> {
+    let chromium = std::env::var_os("BATON_CHROMIUM").map(PathBuf::from).unwrap_or_else(|| "/usr/bin/chromium".into());
+    let driver =
+        std::env::var_os("BATON_CHROMEDRIVER").map(PathBuf::from).unwrap_or_else(|| "/usr/bin/chromedriver".into());
+    if chromium.is_file() && driver.is_file() {
+        return Ok((chromium, driver));
+    }
+    if !Path::new("/usr/bin/apt-get").is_file() {
+        bail!(
+            "the browser tests need Chromium and ChromeDriver: install them, or set BATON_CHROMIUM and \
+             BATON_CHROMEDRIVER (looked for {} and {})",
+            chromium.display(),
+            driver.display()
+        );
+    }
+    println!("xtask: installing Chromium and ChromeDriver (Debian packages chromium, chromium-driver)…");
+    let mut update = Command::new("apt-get");
+    update.args(["update", "-qq"]);
+    run(update)?;
+    let mut install = Command::new("apt-get");
+    install.args(["install", "-y", "-qq", "chromium", "chromium-driver"]).env("DEBIAN_FRONTEND", "noninteractive");
+    run(install)?;
+    ensure!(chromium.is_file() && driver.is_file(), "Chromium was installed but is not at {}", chromium.display());
+    Ok((chromium, driver))
+}
+
+/// Builds the web app; returns the directory to serve (holding `index.html` and `assets/`).
+fn build_web() -> anyhow::Result<PathBuf> {
+    ensure_wasm_target()?;
+    println!("xtask: building the web app ({WASM_TARGET}, profile {WASM_PROFILE})…");
+    let mut build = cargo();
+    build.args(["build", "--package", APP_CRATE, "--target", WASM_TARGET, "--profile", WASM_PROFILE]);
+    run(build)?;
+
+    let target = target_dir();
+    let wasm = target.join(WASM_TARGET).join(WASM_PROFILE).join(format!("{APP_STEM}.wasm"));
+    let staging = target.join("web-staging");
+    if staging.exists() {
+        std::fs::remove_dir_all(&staging)?;
+    }
+    std::fs::create_dir_all(&staging)?;
+    let mut bindgen = wasm_bindgen_cli_support::Bindgen::new();
+    bindgen.input_path(&wasm).typescript(false);
+    // The library defaults to omitting the module path, unlike the CLI; without it the browser
+    // fails with "WebAssembly.instantiate(): Argument 0 must be a buffer source".
+    bindgen.web(true)?.omit_default_module_path(false);
+    bindgen.generate(&staging).context("wasm-bindgen")?;
+
+    let app_dir = workspace_root().join("app");
+    for file in ["style.css", "boot.js"] {
+        std::fs::copy(app_dir.join(file), staging.join(file)).with_context(|| format!("copying app/{file}"))?;
+    }
+    let mut names: Vec<_> = std::fs::read_dir(&staging)?.filter_map(|entry| entry.ok()).map(|e| e.path()).collect();
+    names.sort();
+    let mut digest = Sha256::new();
+    for path in &names {
+        digest.update(path.file_name().map(|name| name.as_encoded_bytes()).unwrap_or_default());
+        digest.update(std::fs::read(path)?);
+    }
+    let hash = hex::encode(digest.finalize())[..16].to_owned();
+
+    let web = target.join("web");
+    let assets = web.join("assets");
+    if assets.exists() {
+        std::fs::remove_dir_all(&assets)?;
+    }
+    std::fs::create_dir_all(&assets)?;
+    std::fs::rename(&staging, assets.join(&hash))?;
+    let template = std::fs::read_to_string(app_dir.join("index.html")).context("reading app/index.html")?;
+    std::fs::write(web.join("index.html"), template.replace("{{ASSETS}}", &format!("/assets/{hash}")))?;
+
+    let wasm_size = std::fs::metadata(assets.join(&hash).join(format!("{APP_STEM}_bg.wasm")))?.len();
+    println!("xtask: web app ready in {} (assets/{hash}, wasm {} KiB)", web.display(), wasm_size / 1024);
+    Ok(web)
+}
