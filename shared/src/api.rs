@@ -118,6 +118,12 @@ pub struct User {
     pub created_at: i64,
 }
 
+impl From<&User> for Me {
+    fn from(user: &User) -> Self {
+        Me { id: user.id, name: user.name.clone(), email: user.email.clone(), role: user.role }
+    }
+}
+
 /// `POST /api/users` (admin).
 #[derive(Clone, Serialize, Deserialize)]
 pub struct CreateUserRequest {
@@ -193,11 +199,5 @@ mod tests {
     fn update_rejects_unknown_fields() {
         let err = serde_json::from_str::<UpdateUserRequest>(r#"{"rolee":"admin"}"#);
         assert!(err.is_err());
-    }
-}
-
-impl From<&User> for Me {
-    fn from(user: &User) -> Self {
-        Me { id: user.id, name: user.name.clone(), email: user.email.clone(), role: user.role }
     }
 }

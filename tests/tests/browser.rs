@@ -1,0 +1,56 @@
+//! The web app in a real headless Chromium: the served WASM app logs the demo agent in and shows
+//! their name and role. Screenshots land in `target/test-output/browser/`.
+
+use baton_server::demo;
+use baton_tests::browser::Browser;
+use baton_tests::database::Kind;
+use baton_tests::server::{TestServer, built_web_dir};
+use fantoccini::Locator;
+
+#[tokio::test]
+async fn the_demo_agent_logs_in_and_sees_their_name_and_role() -> anyhow::Result<()> {
+    let web = built_web_dir();
+    anyhow::ensure!(web.join("index.html").is_file(), "no built web app in {}: use `cargo xtask test`", web.display());
+    let server = TestServer::start_with(Kind::Sqlite, |config| config.web_dir = web).await?;
+    demo::seed(server.state.store.as_ref(), &server.state.passwords).await?;
+    let alice = demo::ACCOUNTS.iter().find(|account| account.email.starts_with("alice")).expect("demo agent");
+
+    let browser = Browser::launch().await?;
+    let outcome = async {
+        browser.client.goto(&server.url("/")).await?;
+        let email = browser.wait_for("#login-email").await?;
+        browser.screenshot("login").await?;
+
+        // A wrong password first: the app shows the server's sentence.
+        email.send_keys(alice.email).await?;
+        browser.client.find(Locator::Css("#login-password")).await?.send_keys("not-the-password").await?;
+        browser.client.find(Locator::Css("#login-submit")).await?.click().await?;
+        let error = browser.wait_for("#login-error").await?;
+        assert_eq!(error.text().await?, "The email or password is incorrect.");
+        browser.screenshot("login-refused").await?;
+
+        browser.client.find(Locator::Css("#login-password")).await?.send_keys(alice.password).await?;
+        browser.client.find(Locator::Css("#login-submit")).await?.click().await?;
+        let name = browser.wait_for("#me-name").await?;
+        assert_eq!(name.text().await?, "Alice Agent");
+        let role = browser.client.find(Locator::Css("#me-role")).await?;
+        assert_eq!(role.text().await?, "Agent");
+        assert_eq!(role.attr("data-role").await?.as_deref(), Some("agent"));
+        let shot = browser.screenshot("agent-logged-in").await?;
+        println!("screenshot: {}", shot.display());
+
+        // The session is a cookie: a reload keeps the agent logged in.
+        browser.client.refresh().await?;
+        assert_eq!(browser.wait_for("#me-name").await?.text().await?, "Alice Agent");
+
+        // Logging out returns to the login screen, and the session is gone server-side.
+        browser.client.find(Locator::Css("#logout")).await?.click().await?;
+        browser.wait_for("#login-email").await?;
+        browser.client.refresh().await?;
+        browser.wait_for("#login-email").await?;
+        anyhow::Ok(())
+    }
+    .await;
+    browser.close().await?;
+    outcome
+}
