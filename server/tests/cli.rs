@@ -132,3 +132,30 @@ fn demo_seeds_once_and_reuses_its_data() -> anyhow::Result<()> {
     assert!(second.contains("kept from an earlier run"), "{second}");
     Ok(())
 }
+
+#[test]
+fn logs_are_json_on_request_and_never_show_the_database_password() -> anyhow::Result<()> {
+    let dir = tempfile::tempdir()?;
+    // This machine's PostgreSQL has no such role: the start fails at once, after logging its configuration.
+    let output = baton()
+        .args(["--log-format", "json", "serve", "--listen", "127.0.0.1:0"])
+        .env("BATON_DATA_DIR", dir.path())
+        .env("BATON_DATABASE_URL", "postgres://baton_no_such_role:s3cret-pw@127.0.0.1:5432/baton")
+        .stdin(Stdio::null())
+        .output()?;
+    assert!(!output.status.success(), "no database, no start");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!stderr.contains("s3cret-pw"), "the password leaked: {stderr}");
+    let log_lines: Vec<serde_json::Value> = stderr.lines().filter_map(|line| serde_json::from_str(line).ok()).collect();
+    let starting = log_lines
+        .iter()
+        .find(|line| line["message"] == "starting")
+        .ok_or_else(|| anyhow::anyhow!("no JSON 'starting' line in {stderr}"))?;
+    assert!(starting["level"] == "INFO", "{starting}");
+    assert!(
+        stderr.contains("postgres://baton_no_such_role:***@127.0.0.1:5432/baton"),
+        "the URL is shown redacted: {stderr}"
+    );
+    assert!(stderr.contains("error: cannot open the database"), "a clear final error: {stderr}");
+    Ok(())
+}
