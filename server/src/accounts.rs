@@ -27,7 +27,7 @@ pub fn normalize_email(email: &str) -> String {
 /// is not Baton's business; typos are.
 pub fn check_email(email: &str) -> Result<(), String> {
     let plausible = email.len() <= MAX_EMAIL_BYTES
-        && !email.chars().any(char::is_whitespace)
+        && !email.chars().any(|c| c.is_whitespace() || c.is_control())
         && email
             .split_once('@')
             .is_some_and(|(local, domain)| !local.is_empty() && domain.contains('.') && !domain.contains('@'));
@@ -73,8 +73,8 @@ pub async fn create(
 }
 
 /// Changes a user's role and/or disabled flag. Disabling ends the user's sessions at once.
-pub async fn update(state: &AppState, id: UserId, patch: UserPatch, actor: UserId) -> Result<User, AppError> {
-    Ok(state.store.update_user(id, patch, Some(actor), now_ms()).await?)
+pub async fn update(store: &dyn Store, id: UserId, patch: UserPatch, actor: UserId) -> Result<User, AppError> {
+    Ok(store.update_user(id, patch, Some(actor), now_ms()).await?)
 }
 
 /// The one answer for every wrong email/password combination.
@@ -82,22 +82,51 @@ fn invalid_credentials() -> AppError {
     AppError::new(ErrorCode::InvalidCredentials, "The email or password is incorrect.")
 }
 
-/// Checks a login. Unknown emails, wrong passwords and disabled accounts get the same answer after
-/// the same work; repeated failures are throttled per email and per client address.
-pub async fn login(state: &AppState, email: &str, password: String, client: IpAddr) -> Result<User, AppError> {
+/// The throttle key of a client: its IPv4 address, or its IPv6 /64 (one customer line hands out a
+/// whole /64, so single IPv6 addresses are free to an attacker). `None` for loopback: that is a
+/// reverse proxy in front of Baton (or a local tool), and locking it would lock out everyone.
+pub fn network_key(client: IpAddr) -> Option<String> {
+    let client = match client {
+        IpAddr::V6(v6) => v6.to_ipv4_mapped().map(IpAddr::V4).unwrap_or(IpAddr::V6(v6)),
+        v4 => v4,
+    };
+    if client.is_loopback() {
+        return None;
+    }
+    Some(match client {
+        IpAddr::V4(v4) => v4.to_string(),
+        IpAddr::V6(v6) => {
+            let [a, b, c, d, ..] = v6.segments();
+            format!("{a:x}:{b:x}:{c:x}:{d:x}::/64")
+        }
+    })
+}
+
+/// Checks a login. Unknown emails, malformed emails, wrong passwords and disabled accounts get the
+/// same answer after the same argon2 work. Each attempt is counted, per email and per client
+/// network, before the password is checked (see [`crate::throttle`]).
+pub async fn login(state: &AppState, email: &str, password: String, client: Option<IpAddr>) -> Result<User, AppError> {
     let email = normalize_email(email);
-    let address = client.to_string();
+    // A malformed email is never looked up (PostgreSQL refuses some bytes SQLite accepts), and its
+    // throttle key is bounded in size.
+    let plausible = check_email(&email).is_ok();
+    let account_key = if plausible { email.clone() } else { format!("malformed:{}", email.len()) };
+    let network = client.and_then(network_key);
     let throttle = &state.login_throttle;
     let now = Instant::now();
-    for check in [throttle.accounts.check(&email, now), throttle.addresses.check(&address, now)] {
-        if let Err(wait) = check {
-            return Err(AppError::Throttled { retry_after_secs: wait.as_secs().max(1) });
-        }
+    let locked = throttle
+        .accounts
+        .attempt(&account_key, now)
+        .and_then(|()| network.as_deref().map_or(Ok(()), |key| throttle.addresses.attempt(key, now)));
+    if let Err(wait) = locked {
+        tracing::warn!(client = ?client, "login refused: too many failed attempts");
+        return Err(AppError::Throttled { retry_after_secs: wait.as_secs_f64().ceil() as u64 });
     }
-    if password.len() > crate::passwords::MAX_LENGTH {
-        return Err(invalid_credentials());
-    }
-    let credentials = state.store.credentials(&email).await?;
+    let credentials = if plausible && password.len() <= crate::passwords::MAX_LENGTH {
+        state.store.credentials(&email).await?
+    } else {
+        None
+    };
     let (user, stored) = match credentials {
         Some(found) => (Some(found.user), Some(found.password_hash)),
         None => (None, None),
@@ -105,13 +134,14 @@ pub async fn login(state: &AppState, email: &str, password: String, client: IpAd
     let verified = state.passwords.verify(password, stored).await?;
     match user {
         Some(user) if verified && !user.disabled => {
-            throttle.accounts.record_success(&email);
+            throttle.accounts.record_success(&account_key);
+            if let Some(network) = &network {
+                throttle.addresses.forgive_one(network);
+            }
             Ok(user)
         }
-        _ => {
-            let now = Instant::now();
-            throttle.accounts.record_failure(&email, now);
-            throttle.addresses.record_failure(&address, now);
+        user => {
+            tracing::warn!(client = ?client, user_id = ?user.map(|user| user.id), "login failed");
             Err(invalid_credentials())
         }
     }
@@ -125,9 +155,22 @@ mod tests {
     fn emails_are_normalised_and_checked() {
         assert_eq!(normalize_email("  Alice@Example.COM "), "alice@example.com");
         assert!(check_email("alice@example.com").is_ok());
-        for bad in ["", "alice", "@example.com", "alice@", "alice@localhost", "a b@example.com", "a@b@c.com"] {
+        for bad in
+            ["", "alice", "@example.com", "alice@", "alice@localhost", "a b@example.com", "a@b@c.com", "a\0@b.com"]
+        {
             assert!(check_email(bad).is_err(), "{bad:?} should be refused");
         }
+    }
+
+    #[test]
+    fn clients_are_keyed_by_network_and_loopback_is_exempt() {
+        let key = |text: &str| network_key(text.parse().expect("address"));
+        assert_eq!(key("203.0.113.7").as_deref(), Some("203.0.113.7"));
+        assert_eq!(key("::ffff:203.0.113.7").as_deref(), Some("203.0.113.7"));
+        assert_eq!(key("2001:db8:1:2:aaaa::1"), key("2001:db8:1:2:bbbb::2"), "one /64, one key");
+        assert_ne!(key("2001:db8:1:2::1"), key("2001:db8:1:3::1"));
+        assert_eq!(key("127.0.0.1"), None);
+        assert_eq!(key("::1"), None);
     }
 
     #[test]

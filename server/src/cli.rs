@@ -153,6 +153,13 @@ async fn serve(args: ServerArgs, demo_mode: bool) -> anyhow::Result<()> {
     let store = args.storage.open().await?;
     let listener = TcpListener::bind(args.listen).await.with_context(|| format!("cannot listen on {}", args.listen))?;
     let local_addr = listener.local_addr()?;
+    if args.public_origin.is_none() && !local_addr.ip().is_loopback() {
+        tracing::warn!(
+            "listening on {local_addr} without BATON_PUBLIC_ORIGIN: only browsers on this machine \
+             (http://localhost:{}) may log in; set --public-origin to the address others use",
+            local_addr.port()
+        );
+    }
     let state = AppState::new(config, store, local_addr)?;
     if demo_mode {
         let created = demo::seed(state.store.as_ref(), &state.passwords).await?;

@@ -47,8 +47,29 @@ impl fmt::Debug for DatabaseUrl {
     }
 }
 
-/// Replaces the password of `scheme://user:password@host` with `***`.
+/// Replaces the password of `scheme://user:password@host` (and of a `password=` query parameter,
+/// which sqlx also accepts) with `***`.
 pub fn redact_url(url: &str) -> String {
+    let (url, query) = match url.split_once('?') {
+        Some((url, query)) => (url, Some(query)),
+        None => (url, None),
+    };
+    let mut redacted = redact_authority(url);
+    if let Some(query) = query {
+        let parameters: Vec<String> = query
+            .split('&')
+            .map(|pair| match pair.split_once('=') {
+                Some((name, _)) if name.eq_ignore_ascii_case("password") => format!("{name}=***"),
+                _ => pair.to_owned(),
+            })
+            .collect();
+        redacted.push('?');
+        redacted.push_str(&parameters.join("&"));
+    }
+    redacted
+}
+
+fn redact_authority(url: &str) -> String {
     let Some((scheme, rest)) = url.split_once("://") else { return url.to_owned() };
     let (authority, tail) = match rest.find('/') {
         Some(slash) => rest.split_at(slash),
@@ -182,6 +203,10 @@ mod tests {
         assert!(!shown.contains("s3cret"), "{shown}");
         assert_eq!(shown, "postgres://baton:***@db:5432/baton");
         assert_eq!(redact_url("postgres://db/baton"), "postgres://db/baton");
+        assert_eq!(
+            redact_url("postgres://db/baton?user=b&password=s3cret&sslmode=require"),
+            "postgres://db/baton?user=b&password=***&sslmode=require"
+        );
         let err = DatabaseUrl::parse("mysql://root:pw@h/x").expect_err("unsupported");
         assert!(!err.contains("pw@"), "{err}");
     }

@@ -7,6 +7,7 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use baton_shared::{ApiError, ErrorCode};
 
+use crate::passwords::Saturated;
 use crate::store::StoreError;
 
 #[derive(Debug, thiserror::Error)]
@@ -47,6 +48,7 @@ impl AppError {
         match self {
             AppError::Request { code, .. } => *code,
             AppError::Throttled { .. } => ErrorCode::TooManyRequests,
+            AppError::Internal(error) if error.is::<Saturated>() => ErrorCode::Unavailable,
             AppError::Internal(_) => ErrorCode::Internal,
         }
     }
@@ -77,6 +79,10 @@ impl IntoResponse for AppError {
             AppError::Request { message, .. } => (message, None),
             AppError::Throttled { retry_after_secs } => {
                 (format!("Too many attempts. Try again in {retry_after_secs} seconds."), Some(retry_after_secs))
+            }
+            AppError::Internal(error) if error.is::<Saturated>() => {
+                tracing::warn!("password hashing saturated: asking the client to retry");
+                ("Baton is busy right now. Try again in a moment.".to_owned(), Some(1))
             }
             AppError::Internal(error) => {
                 tracing::error!(error = format!("{error:#}"), "internal error");

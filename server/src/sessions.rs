@@ -8,7 +8,7 @@ use std::time::Duration;
 use axum::extract::FromRequestParts;
 use axum::http::header::COOKIE;
 use axum::http::request::Parts;
-use baton_shared::api::{Role, SESSION_COOKIE, User};
+use baton_shared::api::{Role, SECURE_SESSION_COOKIE, SESSION_COOKIE, User};
 use sha2::{Digest, Sha256};
 
 use crate::clock::now_ms;
@@ -27,8 +27,14 @@ pub fn token_hash(token: &str) -> String {
     hex::encode(Sha256::digest(token.as_bytes()))
 }
 
+/// The session cookie's name: `__Host-` prefixed whenever it is Secure.
+pub fn cookie_name(secure: bool) -> &'static str {
+    if secure { SECURE_SESSION_COOKIE } else { SESSION_COOKIE }
+}
+
 /// The session token from a `Cookie` header, if any.
-pub fn token_from_parts(parts: &Parts) -> Option<String> {
+pub fn token_from_parts(parts: &Parts, secure: bool) -> Option<String> {
+    let name = cookie_name(secure);
     parts
         .headers
         .get_all(COOKIE)
@@ -36,15 +42,16 @@ pub fn token_from_parts(parts: &Parts) -> Option<String> {
         .filter_map(|value| value.to_str().ok())
         .flat_map(|cookies| cookies.split(';'))
         .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(name, _)| *name == SESSION_COOKIE)
+        .find(|(cookie, _)| *cookie == name)
         .map(|(_, value)| value.to_owned())
         .filter(|value| !value.is_empty())
 }
 
 /// The `Set-Cookie` value that stores `token` for `ttl`.
 pub fn session_cookie(token: &str, ttl: Duration, secure: bool) -> String {
+    let name = cookie_name(secure);
     let secure = if secure { "; Secure" } else { "" };
-    format!("{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={}{secure}", ttl.as_secs())
+    format!("{name}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={}{secure}", ttl.as_secs())
 }
 
 /// The `Set-Cookie` value that removes the session cookie.
@@ -66,6 +73,34 @@ pub async fn start(state: &AppState, user: &User) -> Result<String, AppError> {
 #[derive(Clone, Debug)]
 pub struct CurrentUser(pub User);
 
+/// The client's IP address, when the server knows it (it does when run by [`crate::run`]; a router
+/// driven directly, as with `oneshot`, has no peer).
+#[derive(Clone, Copy, Debug)]
+pub struct ClientAddr(pub Option<std::net::IpAddr>);
+
+impl<S: Send + Sync> FromRequestParts<S> for ClientAddr {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        let peer = parts.extensions.get::<axum::extract::ConnectInfo<std::net::SocketAddr>>();
+        Ok(ClientAddr(peer.map(|info| info.0.ip())))
+    }
+}
+
+/// The logged-in user, who must be an admin (else 403). Extracted before the body, so a
+/// non-admin learns nothing from body validation.
+#[derive(Clone, Debug)]
+pub struct Admin(pub User);
+
+impl FromRequestParts<AppState> for Admin {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let CurrentUser(user) = CurrentUser::from_request_parts(parts, state).await?;
+        if user.role.at_least(Role::Admin) { Ok(Admin(user)) } else { Err(AppError::forbidden()) }
+    }
+}
+
 impl CurrentUser {
     /// `Ok` when the user's role is at least `role`, else 403 `forbidden`.
     pub fn require(&self, role: Role) -> Result<&User, AppError> {
@@ -77,7 +112,7 @@ impl FromRequestParts<AppState> for CurrentUser {
     type Rejection = AppError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        let token = token_from_parts(parts).ok_or_else(AppError::unauthenticated)?;
+        let token = token_from_parts(parts, state.config.secure_cookies()).ok_or_else(AppError::unauthenticated)?;
         let session = state.store.session_user(&token_hash(&token), now_ms()).await?;
         session.map(|session| CurrentUser(session.user)).ok_or_else(AppError::unauthenticated)
     }
@@ -109,16 +144,20 @@ mod tests {
     #[test]
     fn finds_the_session_cookie_among_others() {
         let parts = parts_with_cookie("theme=dark; baton_session=abc123; other=1");
-        assert_eq!(token_from_parts(&parts).as_deref(), Some("abc123"));
-        assert_eq!(token_from_parts(&parts_with_cookie("baton_session=")), None);
-        assert_eq!(token_from_parts(&parts_with_cookie("not_baton_session=x")), None);
+        assert_eq!(token_from_parts(&parts, false).as_deref(), Some("abc123"));
+        assert_eq!(token_from_parts(&parts, true), None, "over https only the __Host- cookie counts");
+        let secure = parts_with_cookie("baton_session=planted; __Host-baton_session=real");
+        assert_eq!(token_from_parts(&secure, true).as_deref(), Some("real"));
+        assert_eq!(token_from_parts(&parts_with_cookie("baton_session="), false), None);
+        assert_eq!(token_from_parts(&parts_with_cookie("not_baton_session=x"), false), None);
     }
 
     #[test]
     fn cookies_are_http_only_and_same_site() {
         let cookie = session_cookie("tok", Duration::from_secs(60), false);
         assert_eq!(cookie, "baton_session=tok; Path=/; HttpOnly; SameSite=Lax; Max-Age=60");
-        assert!(session_cookie("tok", Duration::from_secs(60), true).ends_with("; Secure"));
+        let secure = session_cookie("tok", Duration::from_secs(60), true);
+        assert!(secure.starts_with("__Host-baton_session=tok; Path=/;") && secure.ends_with("; Secure"), "{secure}");
         assert!(clearing_cookie(false).contains("Max-Age=0"));
     }
 

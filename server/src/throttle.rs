@@ -1,7 +1,10 @@
-//! Login throttling. Failed logins are counted per email (whether or not the account exists, so
-//! the throttle reveals nothing) and per client address. After a few free failures each key is
-//! locked out for a delay that doubles with every further failure, up to a cap; a successful
-//! login clears its email's count. Counts are forgotten after a quiet period.
+//! Login throttling. Attempts are counted per email (whether or not the account exists, so the
+//! throttle reveals nothing) and per client network. An attempt is counted *before* its password
+//! is checked — [`Throttle::attempt`] checks and counts in one step under the key's lock — so
+//! parallel guesses cannot slip through while the slow hash runs; a successful login clears its
+//! email's count. After a few free failures each key is locked out for a delay that doubles with
+//! every further failure, up to a cap. Counts are forgotten after a quiet period, and the map is
+//! capped so a flood of fresh keys cannot grow it without bound.
 //!
 //! Time is passed in, so the policy is tested without waiting.
 
@@ -51,7 +54,7 @@ pub struct Throttle {
     records: DashMap<String, Record>,
 }
 
-/// Past this many tracked keys, stale ones are pruned on the next failure.
+/// Past this many tracked keys, stale ones are pruned on the next attempt.
 const PRUNE_ABOVE: usize = 10_000;
 
 impl Throttle {
@@ -68,13 +71,18 @@ impl Throttle {
         }
     }
 
-    pub fn record_failure(&self, key: &str, now: Instant) {
+    /// Checks and counts one attempt atomically: `Err(wait)` while locked out (not counted),
+    /// otherwise the attempt counts as a failure until [`Throttle::record_success`] clears it.
+    pub fn attempt(&self, key: &str, now: Instant) -> Result<(), Duration> {
         if self.records.len() > PRUNE_ABOVE {
             self.prune(now);
         }
         let policy = self.policy;
         let mut entry =
             self.records.entry(key.to_owned()).or_insert(Record { failures: 0, last_failure: now, locked_until: None });
+        if let Some(until) = entry.locked_until.filter(|until| *until > now) {
+            return Err(until - now);
+        }
         if now.duration_since(entry.last_failure) > policy.forget_after {
             *entry = Record { failures: 0, last_failure: now, locked_until: None };
         }
@@ -85,15 +93,38 @@ impl Throttle {
             let lockout = policy.base_lockout.saturating_mul(1 << doublings).min(policy.max_lockout);
             entry.locked_until = Some(now + lockout);
         }
+        Ok(())
     }
 
+    /// Counts one failure, as [`Throttle::attempt`] does (an attempt while locked out is not counted).
+    pub fn record_failure(&self, key: &str, now: Instant) {
+        let _counted_unless_locked = self.attempt(key, now);
+    }
+
+    /// Clears `key` after a successful login.
     pub fn record_success(&self, key: &str) {
         self.records.remove(key);
+    }
+
+    /// Takes back one counted attempt (a success from a shared network must not count against it),
+    /// lifting the lockout if the count falls back within the free failures.
+    pub fn forgive_one(&self, key: &str) {
+        let free = self.policy.free_failures;
+        if let Some(mut record) = self.records.get_mut(key) {
+            record.failures = record.failures.saturating_sub(1);
+            if record.failures <= free {
+                record.locked_until = None;
+            }
+        }
     }
 
     fn prune(&self, now: Instant) {
         let forget_after = self.policy.forget_after;
         self.records.retain(|_, record| now.duration_since(record.last_failure) <= forget_after);
+        if self.records.len() > PRUNE_ABOVE {
+            // Still full of recent keys (a flood): keep those that are locked out, drop the rest.
+            self.records.retain(|_, record| record.locked_until.is_some_and(|until| until > now));
+        }
     }
 }
 
@@ -132,13 +163,36 @@ mod tests {
     }
 
     #[test]
-    fn lockouts_are_capped() {
+    fn attempts_count_before_the_verdict_and_locked_attempts_do_not() {
         let throttle = Throttle::new(Policy::PER_ACCOUNT);
         let now = Instant::now();
+        let allowed = (0..20).filter(|_| throttle.attempt("a@x", now).is_ok()).count();
+        assert_eq!(allowed, 6, "five free attempts and the one that locks");
+        throttle.record_success("a@x");
+        assert!(throttle.attempt("a@x", now).is_ok(), "a success clears the count");
+
+        let network = Throttle::new(Policy { free_failures: 2, ..Policy::PER_ADDRESS });
+        for _ in 0..3 {
+            assert!(network.attempt("net", now).is_ok());
+        }
+        assert!(network.check("net", now).is_err(), "the third attempt locked");
+        network.forgive_one("net");
+        assert!(network.check("net", now).is_ok(), "it was a success after all");
+    }
+
+    #[test]
+    fn lockouts_are_capped() {
+        let throttle = Throttle::new(Policy::PER_ACCOUNT);
+        let mut now = Instant::now();
+        let mut longest = Duration::ZERO;
         for _ in 0..40 {
             throttle.record_failure("a@x", now);
+            if let Err(wait) = throttle.check("a@x", now) {
+                longest = longest.max(wait);
+                now += wait;
+            }
         }
-        assert_eq!(throttle.check("a@x", now), Err(Duration::from_secs(15 * 60)));
+        assert_eq!(longest, Duration::from_secs(15 * 60));
     }
 
     #[test]

@@ -13,8 +13,12 @@ use std::str::FromStr;
 /// Baton never grants, so its presence proves the request came from Baton's own pages or a tool.
 pub const CSRF_HEADER: &str = "x-baton-csrf";
 
-/// Name of the HttpOnly session cookie.
+/// Name of the HttpOnly session cookie when Baton is served over plain http (a laptop demo).
 pub const SESSION_COOKIE: &str = "baton_session";
+
+/// Name of the session cookie over https. The `__Host-` prefix makes browsers refuse it unless it
+/// is Secure, has `Path=/` and no `Domain`, so a sibling subdomain cannot plant or shadow it.
+pub const SECURE_SESSION_COOKIE: &str = "__Host-baton_session";
 
 /// What a user may do. Ordered by privilege: each role can do everything the one before can.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]

@@ -142,6 +142,30 @@ async fn repeated_failures_are_throttled_per_account() -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Parallel guesses are counted before their (slow) verdict: of 20 at once, only the free
+/// attempts and the one that locks are judged; the rest wait.
+#[tokio::test]
+async fn parallel_guesses_are_throttled_too() -> anyhow::Result<()> {
+    let server = TestServer::start().await?;
+    let (user, _) = server.create_user("Parallel Target", Role::Agent).await?;
+    let guesses = (0..20).map(|index| {
+        let mut client = server.client();
+        let email = user.email.clone();
+        tokio::spawn(async move { client.try_login(&email, &format!("guess-{index}")).await.map(|r| r.status()) })
+    });
+    let mut judged = 0;
+    let mut throttled = 0;
+    for guess in guesses {
+        match guess.await?? {
+            StatusCode::UNAUTHORIZED => judged += 1,
+            StatusCode::TOO_MANY_REQUESTS => throttled += 1,
+            other => anyhow::bail!("unexpected {other}"),
+        }
+    }
+    assert_eq!((judged, throttled), (6, 14));
+    Ok(())
+}
+
 /// Unknown emails are throttled exactly like known ones, so the lockout reveals nothing either.
 #[tokio::test]
 async fn unknown_emails_are_throttled_like_known_ones() -> anyhow::Result<()> {

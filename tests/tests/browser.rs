@@ -43,9 +43,15 @@ async fn the_demo_agent_logs_in_and_sees_their_name_and_role() -> anyhow::Result
         browser.client.refresh().await?;
         assert_eq!(browser.wait_for("#me-name").await?.text().await?, "Alice Agent");
 
-        // Logging out returns to the login screen, and the session is gone server-side.
+        // Logging out returns to the login screen, and the session is gone server-side: the
+        // browser's cookie, replayed from outside, no longer works.
+        let cookie = browser.client.get_named_cookie("baton_session").await?;
+        let mut replay = server.client();
+        replay.cookie = Some(format!("baton_session={}", cookie.value()));
+        assert_eq!(replay.get("/api/me").await?.status(), reqwest::StatusCode::OK);
         browser.client.find(Locator::Css("#logout")).await?.click().await?;
         browser.wait_for("#login-email").await?;
+        assert_eq!(replay.get("/api/me").await?.status(), reqwest::StatusCode::UNAUTHORIZED);
         browser.client.refresh().await?;
         browser.wait_for("#login-email").await?;
         anyhow::Ok(())

@@ -167,6 +167,24 @@ fn ensure_chromium() -> anyhow::Result<(PathBuf, PathBuf)> {
     Ok((chromium, driver))
 }
 
+/// Keeps the current asset directory and the two most recent others: a server still running with
+/// an older `index.html` (read at its start) keeps working across a rebuild or two.
+fn prune_old_assets(assets: &Path, current: &str) -> anyhow::Result<()> {
+    let mut older = Vec::new();
+    for entry in std::fs::read_dir(assets)? {
+        let entry = entry?;
+        if entry.file_name() != current {
+            older.push((entry.metadata()?.modified()?, entry.path()));
+        }
+    }
+    older.sort();
+    let keep = 2;
+    for (_, path) in older.iter().rev().skip(keep) {
+        std::fs::remove_dir_all(path)?;
+    }
+    Ok(())
+}
+
 /// Builds the web app; returns the directory to serve (holding `index.html` and `assets/`).
 fn build_web() -> anyhow::Result<PathBuf> {
     ensure_wasm_target()?;
@@ -204,11 +222,13 @@ fn build_web() -> anyhow::Result<PathBuf> {
 
     let web = target.join("web");
     let assets = web.join("assets");
-    if assets.exists() {
-        std::fs::remove_dir_all(&assets)?;
-    }
     std::fs::create_dir_all(&assets)?;
-    std::fs::rename(&staging, assets.join(&hash))?;
+    let current = assets.join(&hash);
+    if current.exists() {
+        std::fs::remove_dir_all(&current)?;
+    }
+    std::fs::rename(&staging, &current)?;
+    prune_old_assets(&assets, &hash)?;
     let template = std::fs::read_to_string(app_dir.join("index.html")).context("reading app/index.html")?;
     std::fs::write(web.join("index.html"), template.replace("{{ASSETS}}", &format!("/assets/{hash}")))?;
 

@@ -5,12 +5,12 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::get;
 use baton_shared::UserId;
-use baton_shared::api::{CreateUserRequest, Role, UpdateUserRequest, User};
+use baton_shared::api::{CreateUserRequest, UpdateUserRequest, User};
 
 use super::extract::{ApiJson, ApiPath};
 use crate::accounts::{self, NewAccount};
 use crate::error::AppError;
-use crate::sessions::CurrentUser;
+use crate::sessions::Admin;
 use crate::state::AppState;
 use crate::store::UserPatch;
 
@@ -18,27 +18,24 @@ pub fn routes() -> Router<AppState> {
     Router::new().route("/users", get(list).post(create)).route("/users/{id}", get(show).patch(update))
 }
 
-async fn list(State(state): State<AppState>, me: CurrentUser) -> Result<ApiJson<Vec<User>>, AppError> {
-    me.require(Role::Admin)?;
+async fn list(State(state): State<AppState>, _admin: Admin) -> Result<ApiJson<Vec<User>>, AppError> {
     Ok(ApiJson(state.store.users().await?))
 }
 
 async fn show(
     State(state): State<AppState>,
-    me: CurrentUser,
+    _admin: Admin,
     ApiPath(id): ApiPath<UserId>,
 ) -> Result<ApiJson<User>, AppError> {
-    me.require(Role::Admin)?;
     let user = state.store.user(id).await?.ok_or_else(|| AppError::not_found("No such user."))?;
     Ok(ApiJson(user))
 }
 
 async fn create(
     State(state): State<AppState>,
-    me: CurrentUser,
+    Admin(admin): Admin,
     ApiJson(request): ApiJson<CreateUserRequest>,
 ) -> Result<(StatusCode, ApiJson<User>), AppError> {
-    let admin = me.require(Role::Admin)?;
     let account =
         NewAccount { email: request.email, name: request.name, role: request.role, password: request.password };
     let user = accounts::create(state.store.as_ref(), &state.passwords, account, Some(admin.id)).await?;
@@ -48,13 +45,12 @@ async fn create(
 
 async fn update(
     State(state): State<AppState>,
-    me: CurrentUser,
+    Admin(admin): Admin,
     ApiPath(id): ApiPath<UserId>,
     ApiJson(request): ApiJson<UpdateUserRequest>,
 ) -> Result<ApiJson<User>, AppError> {
-    let admin = me.require(Role::Admin)?;
     let patch = UserPatch { role: request.role, disabled: request.disabled };
-    let user = accounts::update(&state, id, patch, admin.id).await?;
+    let user = accounts::update(state.store.as_ref(), id, patch, admin.id).await?;
     tracing::info!(user_id = %user.id, ?patch, by = %admin.id, "user updated");
     Ok(ApiJson(user))
 }

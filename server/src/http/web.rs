@@ -32,7 +32,7 @@ pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'
 
 /// The built app, read once at start.
 pub struct WebApp {
-    dir: PathBuf,
+    pub dir: PathBuf,
     /// `index.html`, or `None` when the app has not been built.
     index: Option<Vec<u8>>,
 }
@@ -56,12 +56,15 @@ impl WebApp {
 
 /// The asset files under `dir/assets`, and `index.html` for every other page.
 pub fn routes(dir: &Path) -> Router<AppState> {
-    let files = ServeDir::new(dir.join("assets")).fallback(tower::service_fn(|_request: Request| async {
-        let mut missing = AppError::not_found("No such asset.").into_response();
-        // Overrides the immutable policy below: a missing file may appear with the next build.
-        missing.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-        Ok::<_, std::convert::Infallible>(missing)
-    }));
+    let files = ServeDir::new(dir.join("assets")).call_fallback_on_method_not_allowed(true).fallback(
+        tower::service_fn(|_request: Request| async {
+            // Also the answer to a POST or PUT: assets are only ever read.
+            let mut missing = AppError::not_found("No such asset.").into_response();
+            // Overrides the immutable policy below: a missing file may appear with the next build.
+            missing.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+            Ok::<_, std::convert::Infallible>(missing)
+        }),
+    );
     let assets = Router::new()
         .nest_service("/assets", files)
         .layer(SetResponseHeaderLayer::if_not_present(header::CACHE_CONTROL, HeaderValue::from_static(IMMUTABLE)));
