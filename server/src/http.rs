@@ -47,7 +47,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .nest("/api", api)
         .merge(health::routes())
-        .merge(web::routes(&state.config.web_dir))
+        .merge(web::routes(&state.web.dir))
         .method_not_allowed_fallback(method_not_allowed)
         .layer(
             ServiceBuilder::new()

@@ -7,7 +7,10 @@
 //! their sessions) are single trait methods, so each implementation can run them in one
 //! transaction.
 
+mod conversation_queries;
+pub mod conversations;
 pub mod postgres;
+mod rows;
 pub mod sqlite;
 
 use std::sync::Arc;
@@ -17,6 +20,7 @@ use baton_shared::UserId;
 use baton_shared::api::{Role, User};
 
 use crate::config::DatabaseUrl;
+pub use conversations::ConversationStore;
 
 pub type StoreResult<T> = Result<T, StoreError>;
 
@@ -93,8 +97,9 @@ pub struct AuditEntry {
     pub detail: String,
 }
 
+/// Every durable read and write: accounts here, conversations in [`ConversationStore`].
 #[async_trait]
-pub trait Store: Send + Sync + 'static {
+pub trait Store: ConversationStore + Send + Sync + 'static {
     fn backend(&self) -> Backend;
 
     /// A cheap round trip, for `/healthz`.
@@ -205,6 +210,12 @@ fn map_unique_email(error: sqlx::Error) -> StoreError {
         sqlx::Error::Database(db) if db.is_unique_violation() => StoreError::EmailTaken,
         _ => StoreError::Database(error),
     }
+}
+
+/// Orders users by name, case-insensitively, then id: the same on both databases, whatever
+/// PostgreSQL's collation.
+fn sort_users(users: &mut [User]) {
+    users.sort_by_cached_key(|user| (user.name.to_lowercase(), user.id));
 }
 
 /// An `audit_log` row.

@@ -4,13 +4,39 @@
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
-/// A Baton account (agent, lead, supervisor or admin).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(transparent)]
-pub struct UserId(pub i64);
+/// Declares an `i64` id newtype that serializes as a bare number.
+macro_rules! id_type {
+    ($(#[$doc:meta])* $name:ident) => {
+        $(#[$doc])*
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        #[serde(transparent)]
+        pub struct $name(pub i64);
 
-impl fmt::Display for UserId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.0.fmt(f)
-    }
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                self.0.fmt(f)
+            }
+        }
+    };
 }
+
+id_type!(
+    /// A WhatsApp customer.
+    ContactId
+);
+id_type!(
+    /// A conversation with a contact.
+    ConversationId
+);
+id_type!(
+    /// A message in a conversation, in either direction.
+    MessageId
+);
+id_type!(
+    /// An internal note on a conversation.
+    NoteId
+);
+id_type!(
+    /// A Baton account (agent, lead, supervisor or admin).
+    UserId
+);

@@ -8,7 +8,8 @@
 pub mod api;
 pub mod error;
 pub mod ids;
+pub mod model;
 pub mod protocol;
 
 pub use error::{ApiError, ErrorCode};
-pub use ids::UserId;
+pub use ids::{ContactId, ConversationId, MessageId, NoteId, UserId};

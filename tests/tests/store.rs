@@ -58,7 +58,7 @@ async fn add(store: &dyn Store, email: &str, name: &str, role: Role) -> anyhow::
 async fn users_are_created_and_read_back(store: Arc<dyn Store>) -> anyhow::Result<()> {
     assert_eq!(store.user_count().await?, 0);
     let zoe = add(&*store, "zoe@x.test", "Zoe", Role::Agent).await?;
-    let adam = add(&*store, "adam@x.test", "Adam", Role::Supervisor).await?;
+    let adam = add(&*store, "adam@x.test", "adam", Role::Supervisor).await?;
     assert_eq!(zoe.email, "zoe@x.test");
     assert_eq!(zoe.role, Role::Agent);
     assert!(!zoe.disabled);

@@ -16,9 +16,18 @@ use sqlx::{Postgres, Transaction};
 use super::{
     AuditEntry, AuditRow, Backend, Credentials, CredentialsRow, NewUser, RETURNED_USER_COLUMNS, SessionRow,
     SessionUser, Store, StoreError, StoreResult, USER_COLUMNS, UserPatch, UserRow, audit_lines, map_unique_email,
+    sort_users,
 };
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../migrations/postgres");
+
+// The row lock serialises every change to one conversation, so seqs are assigned without gaps
+// and in commit order.
+super::conversation_queries::conversation_queries!(
+    PostgresStore,
+    sqlx::Postgres,
+    lock_conversation = "SELECT last_seq FROM conversations WHERE id = $1 FOR UPDATE"
+);
 
 /// Advisory lock key serialising changes to who is an active admin ("baton:admins").
 const ADMIN_CHANGE_LOCK: i64 = 0x6261_746f_6e61_646d;
@@ -38,6 +47,10 @@ impl PostgresStore {
 
     pub fn pool(&self) -> &PgPool {
         &self.pool
+    }
+
+    async fn write_transaction(&self) -> StoreResult<Transaction<'static, Postgres>> {
+        Ok(self.pool.begin().await?)
     }
 }
 
@@ -108,10 +121,11 @@ impl Store for PostgresStore {
     }
 
     async fn users(&self) -> StoreResult<Vec<User>> {
-        let rows: Vec<UserRow> = sqlx::query_as(&format!("SELECT {USER_COLUMNS} FROM users u ORDER BY u.name, u.id"))
-            .fetch_all(&self.pool)
-            .await?;
-        rows.into_iter().map(User::try_from).collect()
+        let rows: Vec<UserRow> =
+            sqlx::query_as(&format!("SELECT {USER_COLUMNS} FROM users u")).fetch_all(&self.pool).await?;
+        let mut users = rows.into_iter().map(User::try_from).collect::<StoreResult<Vec<_>>>()?;
+        sort_users(&mut users);
+        Ok(users)
     }
 
     async fn user_count(&self) -> StoreResult<i64> {

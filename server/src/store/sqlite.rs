@@ -19,9 +19,17 @@ use sqlx::{Sqlite, Transaction};
 use super::{
     AuditEntry, AuditRow, Backend, Credentials, CredentialsRow, NewUser, RETURNED_USER_COLUMNS, SessionRow,
     SessionUser, Store, StoreError, StoreResult, USER_COLUMNS, UserPatch, UserRow, audit_lines, map_unique_email,
+    sort_users,
 };
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../migrations/sqlite");
+
+// Under `BEGIN IMMEDIATE` the transaction already holds SQLite's only write lock.
+super::conversation_queries::conversation_queries!(
+    SqliteStore,
+    sqlx::Sqlite,
+    lock_conversation = "SELECT last_seq FROM conversations WHERE id = $1"
+);
 
 pub struct SqliteStore {
     pool: SqlitePool,
@@ -120,10 +128,11 @@ impl Store for SqliteStore {
     }
 
     async fn users(&self) -> StoreResult<Vec<User>> {
-        let rows: Vec<UserRow> = sqlx::query_as(&format!("SELECT {USER_COLUMNS} FROM users u ORDER BY u.name, u.id"))
-            .fetch_all(&self.pool)
-            .await?;
-        rows.into_iter().map(User::try_from).collect()
+        let rows: Vec<UserRow> =
+            sqlx::query_as(&format!("SELECT {USER_COLUMNS} FROM users u")).fetch_all(&self.pool).await?;
+        let mut users = rows.into_iter().map(User::try_from).collect::<StoreResult<Vec<_>>>()?;
+        sort_users(&mut users);
+        Ok(users)
     }
 
     async fn user_count(&self) -> StoreResult<i64> {

@@ -1,0 +1,165 @@
+//! The conversation half of the store: contacts, conversations, messages, notes, claims, drafts
+//! and the per-conversation event log, as the [`ConversationStore`] trait.
+//!
+//! Every operation that changes a conversation runs in one transaction that first locks the
+//! conversation (a row lock on PostgreSQL; SQLite's single writer, taken by `BEGIN IMMEDIATE`),
+//! then validates, writes its rows and appends its events numbered `last_seq + 1, + 2, …`. Events
+//! are returned only once committed, so the caller can broadcast them knowing they are durable.
+//!
+//! Both implementations share one body ([`super::conversation_queries`]): the SQL uses `$N`
+//! placeholders, which PostgreSQL and sqlx's SQLite driver both accept.
+
+use async_trait::async_trait;
+use baton_shared::model::{Claim, Conversation, ConversationEvent, ConversationStatus, Message, Note};
+use baton_shared::{ConversationId, NoteId, UserId};
+
+use super::StoreResult;
+
+/// A customer's message, as the channel (or the test endpoint) delivers it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NewInbound {
+    pub wa_id: String,
+    pub profile_name: String,
+    /// WhatsApp's message id: a second delivery with the same id records nothing.
+    pub wa_message_id: String,
+    pub kind: String,
+    pub body: String,
+    /// Unix ms of the message.
+    pub at: i64,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum InboundOutcome {
+    /// Stored; the events to broadcast (the conversation's opening, if new, then the message).
+    Recorded { conversation_id: ConversationId, events: Vec<ConversationEvent> },
+    /// This WhatsApp message id was recorded before.
+    Duplicate,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ClaimOutcome {
+    /// The caller holds the claim now; `event` is `None` when they already held it (a renewal).
+    Held { claim: Claim, event: Option<ConversationEvent> },
+    /// Someone else holds a live lease.
+    ClaimedByOther { claim: Claim },
+}
+
+/// How a claim changes hands by someone else's decision.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Handover {
+    /// To `to`, decided by the holder or a supervisor.
+    Transfer { to: UserId },
+    /// To the acting supervisor.
+    TakeOver,
+}
+
+/// An agent's reply.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NewReply {
+    pub conversation_id: ConversationId,
+    pub author: UserId,
+    pub body: String,
+    /// Chosen by the client; the same key from the same author sends once.
+    pub idempotency_key: String,
+    /// The newest `seq` the author had seen when they pressed send.
+    pub seen_seq: u64,
+    /// Send even if the conversation changed since `seen_seq`.
+    pub force: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ReplyOutcome {
+    Sent {
+        message: Message,
+        event: ConversationEvent,
+    },
+    /// This key was used before: the original message, nothing new stored.
+    Duplicate {
+        message: Message,
+    },
+    /// The author does not hold the claim (`claim` is who does, if anyone).
+    NotHolder {
+        claim: Option<Claim>,
+    },
+    /// Customer messages or teammates' replies arrived after `seen_seq`.
+    Changed {
+        missed: Vec<Message>,
+    },
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum NoteEditOutcome {
+    Edited {
+        event: ConversationEvent,
+    },
+    /// The note changed since the version the edit was based on: here it is now.
+    Conflict {
+        current: Note,
+    },
+}
+
+#[async_trait]
+pub trait ConversationStore: Send + Sync {
+    /// Records a customer message: finds or creates the contact and its open conversation.
+    async fn record_inbound(&self, inbound: &NewInbound, now: i64) -> StoreResult<InboundOutcome>;
+
+    async fn conversation(&self, id: ConversationId) -> StoreResult<Option<Conversation>>;
+    /// Conversations, most recently active first; resolved ones only when asked.
+    async fn conversations(&self, include_resolved: bool, limit: i64) -> StoreResult<Vec<Conversation>>;
+    /// Events with `seq > after`, in order, at most `limit`.
+    async fn events_after(&self, id: ConversationId, after: u64, limit: i64) -> StoreResult<Vec<ConversationEvent>>;
+    async fn messages(&self, id: ConversationId) -> StoreResult<Vec<Message>>;
+    async fn notes(&self, id: ConversationId) -> StoreResult<Vec<Note>>;
+
+    /// Compare-and-set: takes the claim when it is free or its lease ran out, renews it for its
+    /// holder, and otherwise says who holds it.
+    async fn claim(&self, id: ConversationId, agent: UserId, lease_until: i64, now: i64) -> StoreResult<ClaimOutcome>;
+    /// Lets go of the claim if `agent` holds it; `None` when they did not.
+    async fn release(&self, id: ConversationId, agent: UserId, now: i64) -> StoreResult<Option<ConversationEvent>>;
+    /// Hands the claim over, whoever holds it (authorisation is the caller's job).
+    async fn hand_over(
+        &self,
+        id: ConversationId,
+        actor: UserId,
+        handover: Handover,
+        lease_until: i64,
+        now: i64,
+    ) -> StoreResult<ConversationEvent>;
+    /// Extends every live lease `agent` holds; returns how many.
+    async fn renew_claims(&self, agent: UserId, lease_until: i64, now: i64) -> StoreResult<u64>;
+    /// Ends every lease that ran out by `now`; returns the `released (expired)` events.
+    async fn expire_claims(&self, now: i64) -> StoreResult<Vec<ConversationEvent>>;
+
+    /// Stores a reply if the author holds the claim and has seen everything (or forces).
+    async fn send_reply(&self, reply: &NewReply, now: i64) -> StoreResult<ReplyOutcome>;
+
+    async fn set_status(
+        &self,
+        id: ConversationId,
+        actor: UserId,
+        status: ConversationStatus,
+        now: i64,
+    ) -> StoreResult<Option<ConversationEvent>>;
+
+    async fn add_note(
+        &self,
+        id: ConversationId,
+        author: UserId,
+        body: &str,
+        now: i64,
+    ) -> StoreResult<ConversationEvent>;
+    async fn note(&self, id: NoteId) -> StoreResult<Option<Note>>;
+    async fn edit_note(
+        &self,
+        id: NoteId,
+        editor: UserId,
+        body: &str,
+        base_version: u32,
+        now: i64,
+    ) -> StoreResult<NoteEditOutcome>;
+    async fn delete_note(&self, id: NoteId, actor: UserId, now: i64) -> StoreResult<ConversationEvent>;
+
+    /// Keeps what `user` is typing in a conversation (an empty body removes it).
+    async fn save_draft(&self, id: ConversationId, user: UserId, body: &str, now: i64) -> StoreResult<()>;
+    async fn draft(&self, id: ConversationId, user: UserId) -> StoreResult<Option<String>>;
+}

@@ -1,0 +1,209 @@
+//! The inbox's entities as clients see them — contacts, conversations, messages, notes, claims —
+//! and the per-conversation event log ([`ConversationEvent`]) that carries every durable change.
+//! Used by REST answers and by the WebSocket protocol alike.
+
+use crate::ids::{ContactId, ConversationId, MessageId, NoteId, UserId};
+use serde::{Deserialize, Serialize};
+
+/// A WhatsApp customer.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Contact {
+    pub id: ContactId,
+    /// WhatsApp's user id (usually the phone number's digits).
+    pub wa_id: String,
+    /// The name the customer set in WhatsApp; may be empty.
+    pub profile_name: String,
+    /// Unix ms of the customer's last message: the 24-hour service window starts here.
+    pub last_inbound_at: Option<i64>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ConversationStatus {
+    /// Waiting for the team.
+    Open,
+    /// Waiting for the customer (or something else); still in the inbox.
+    Pending,
+    /// Done. A new customer message starts a new conversation.
+    Resolved,
+}
+
+impl ConversationStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ConversationStatus::Open => "open",
+            ConversationStatus::Pending => "pending",
+            ConversationStatus::Resolved => "resolved",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        [ConversationStatus::Open, ConversationStatus::Pending, ConversationStatus::Resolved]
+            .into_iter()
+            .find(|status| status.as_str() == text)
+    }
+}
+
+/// Who may send in a conversation right now: the claim's holder, until `lease_until`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Claim {
+    pub holder: UserId,
+    /// The holder's display name, so a refused client can say who is replying.
+    pub holder_name: String,
+    /// Unix ms. Renewed while the holder is connected; past it, anyone may claim.
+    pub lease_until: i64,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Conversation {
+    pub id: ConversationId,
+    pub contact: Contact,
+    pub status: ConversationStatus,
+    pub assignee: Option<UserId>,
+    pub claim: Option<Claim>,
+    /// The newest event's sequence number.
+    pub last_seq: u64,
+    /// Unix ms of the newest message, in either direction.
+    pub last_message_at: Option<i64>,
+    pub created_at: i64,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Direction {
+    /// From the customer.
+    Inbound,
+    /// From the team.
+    Outbound,
+}
+
+/// Delivery state. Outbound messages move forward only: pending < sent < delivered < read;
+/// failed is terminal. Inbound messages are `received`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DeliveryStatus {
+    Received,
+    Pending,
+    Sent,
+    Delivered,
+    Read,
+    Failed,
+}
+
+impl DeliveryStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DeliveryStatus::Received => "received",
+            DeliveryStatus::Pending => "pending",
+            DeliveryStatus::Sent => "sent",
+            DeliveryStatus::Delivered => "delivered",
+            DeliveryStatus::Read => "read",
+            DeliveryStatus::Failed => "failed",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        [
+            DeliveryStatus::Received,
+            DeliveryStatus::Pending,
+            DeliveryStatus::Sent,
+            DeliveryStatus::Delivered,
+            DeliveryStatus::Read,
+            DeliveryStatus::Failed,
+        ]
+        .into_iter()
+        .find(|status| status.as_str() == text)
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Message {
+    pub id: MessageId,
+    pub conversation_id: ConversationId,
+    /// The event that added the message.
+    pub seq: u64,
+    pub direction: Direction,
+    /// WhatsApp's message type: `text`, `image`, … (`unsupported` for what Baton cannot show).
+    pub kind: String,
+    /// The text, or the caption of media.
+    pub body: String,
+    /// The agent who wrote an outbound message.
+    pub author: Option<UserId>,
+    pub status: DeliveryStatus,
+    pub created_at: i64,
+}
+
+/// An internal note: seen by the team, never by the customer.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Note {
+    pub id: NoteId,
+    pub conversation_id: ConversationId,
+    pub author: UserId,
+    pub body: String,
+    /// Starts at 1; every edit adds one. An edit names the version it was based on.
+    pub version: u32,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+/// One durable change to a conversation, numbered without gaps from 1 per conversation.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConversationEvent {
+    pub conversation_id: ConversationId,
+    pub seq: u64,
+    /// Unix ms.
+    pub at: i64,
+    /// Who caused it; `None` for the customer or the system.
+    pub actor: Option<UserId>,
+    pub change: Change,
+}
+
+/// What an event changed.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Change {
+    /// The conversation began (always seq 1).
+    Opened {
+        contact: Contact,
+    },
+    MessageAdded {
+        message: Message,
+    },
+    MessageStatus {
+        message_id: MessageId,
+        status: DeliveryStatus,
+    },
+    Claimed {
+        claim: Claim,
+    },
+    /// The holder let go, or the lease ran out (`expired`).
+    Released {
+        holder: UserId,
+        expired: bool,
+    },
+    /// A supervisor (or the holder) handed the claim to someone else.
+    Transferred {
+        from: Option<UserId>,
+        claim: Claim,
+    },
+    /// A supervisor took the claim from its holder.
+    TakenOver {
+        from: UserId,
+        claim: Claim,
+    },
+    StatusChanged {
+        status: ConversationStatus,
+    },
+    Assigned {
+        assignee: Option<UserId>,
+    },
+    NoteAdded {
+        note: Note,
+    },
+    NoteEdited {
+        note: Note,
+    },
+    NoteDeleted {
+        note_id: NoteId,
+    },
+}
