@@ -84,6 +84,9 @@ struct ServerArgs {
     /// How long a login lasts, in hours.
     #[arg(long, env = "BATON_SESSION_TTL_HOURS", default_value_t = 14 * 24)]
     session_ttl_hours: u64,
+    /// How long a conversation's claim outlives its holder's last connection, in seconds.
+    #[arg(long, env = "BATON_CLAIM_LEASE_SECS", default_value_t = 30)]
+    claim_lease_secs: u64,
 }
 
 impl ServerArgs {
@@ -98,6 +101,10 @@ impl ServerArgs {
             bail!("--session-ttl-hours must be at least 1");
         }
         config.session_ttl = Duration::from_secs(self.session_ttl_hours.saturating_mul(3600));
+        if self.claim_lease_secs == 0 {
+            bail!("--claim-lease-secs must be at least 1");
+        }
+        config.claim_lease = Duration::from_secs(self.claim_lease_secs);
         Ok(config)
     }
 }

@@ -150,6 +150,14 @@ pub struct Config {
     pub web_dir: PathBuf,
     /// How long a login lasts.
     pub session_ttl: Duration,
+    /// How long a claim outlives its holder's last socket.
+    pub claim_lease: Duration,
+    /// How often the server pings an idle socket.
+    pub ws_ping_interval: Duration,
+    /// A socket that sends nothing (not even a pong) this long is closed.
+    pub ws_idle_timeout: Duration,
+    /// Socket queues, typing and draft timers.
+    pub hub: crate::hub::HubConfig,
 }
 
 impl Config {
@@ -162,6 +170,10 @@ impl Config {
             public_origins: Vec::new(),
             web_dir: default_web_dir(),
             session_ttl: Duration::from_secs(14 * 24 * 3600),
+            claim_lease: Duration::from_secs(30),
+            ws_ping_interval: Duration::from_secs(20),
+            ws_idle_timeout: Duration::from_secs(60),
+            hub: crate::hub::HubConfig::default(),
         }
     }
 

@@ -66,7 +66,13 @@ pub fn status_of(code: ErrorCode) -> StatusCode {
         ErrorCode::Forbidden | ErrorCode::CsrfRejected => StatusCode::FORBIDDEN,
         ErrorCode::NotFound => StatusCode::NOT_FOUND,
         ErrorCode::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
-        ErrorCode::EmailTaken | ErrorCode::LastAdmin => StatusCode::CONFLICT,
+        ErrorCode::EmailTaken
+        | ErrorCode::LastAdmin
+        | ErrorCode::ClaimedByOther
+        | ErrorCode::NotClaimHolder
+        | ErrorCode::ConversationChanged
+        | ErrorCode::Conflict => StatusCode::CONFLICT,
+        ErrorCode::UnsupportedFrame => StatusCode::BAD_REQUEST,
         ErrorCode::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         ErrorCode::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
     }

@@ -6,6 +6,7 @@ pub mod auth;
 pub mod csrf;
 pub mod extract;
 pub mod health;
+pub mod inbound;
 pub mod users;
 pub mod web;
 
@@ -37,6 +38,7 @@ pub fn router(state: AppState) -> Router {
     let api = Router::new()
         .merge(auth::routes())
         .merge(users::routes())
+        .merge(inbound::routes())
         .fallback(unknown_api_route)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(from_fn_with_state(state.clone(), csrf::guard))
@@ -47,6 +49,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .nest("/api", api)
         .merge(health::routes())
+        .merge(crate::ws::routes())
         .merge(web::routes(&state.web.dir))
         .method_not_allowed_fallback(method_not_allowed)
         .layer(

@@ -11,22 +11,30 @@
 //!   call a domain operation ([`accounts`]) which validates and goes to the [`store::Store`].
 //! - [`store`] is the only place that speaks SQL: one trait, one SQLite and one PostgreSQL
 //!   implementation, each with its own migrations under `migrations/`.
+//! - [`ws`] upgrades `/ws` (session cookie, Origin allowlist, size limits) and runs one task per
+//!   socket; [`realtime`] handles each request, [`hub`] fans frames out, [`bus`] carries committed
+//!   events to the hub, and [`leases`] renews and expires claims.
 //! - [`state::AppState`] is what every handler can reach: config, store, password hasher, login
-//!   throttle. Later the WebSocket hub, bus and WhatsApp client join it.
+//!   throttle, hub and bus.
 
 pub mod accounts;
+pub mod bus;
 pub mod cli;
 pub mod clock;
 pub mod config;
 pub mod demo;
 pub mod error;
 pub mod http;
+pub mod hub;
+pub mod leases;
 pub mod passwords;
+pub mod realtime;
 pub mod sessions;
 pub mod state;
 pub mod store;
 pub mod telemetry;
 pub mod throttle;
+pub mod ws;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -43,8 +51,10 @@ pub async fn run(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
     let housekeeping = tokio::spawn(sessions::housekeeping(state.clone()));
+    let leases = tokio::spawn(leases::keep(state.clone()));
     let app = http::router(state).into_make_service_with_connect_info::<SocketAddr>();
     let served = axum::serve(listener, app).with_graceful_shutdown(shutdown).await;
     housekeeping.abort();
+    leases.abort();
     served.map_err(anyhow::Error::from)
 }

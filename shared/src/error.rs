@@ -38,6 +38,16 @@ pub enum ErrorCode {
     Internal,
     /// The server is up but cannot serve this yet (for example the web app was not built).
     Unavailable,
+    /// Someone else holds the conversation's claim (the detail says who).
+    ClaimedByOther,
+    /// Only the claim's holder may do this (reply, release).
+    NotClaimHolder,
+    /// The customer or a teammate wrote since `seen_seq`; resend with `force` to send anyway.
+    ConversationChanged,
+    /// The thing changed since the version the request was based on.
+    Conflict,
+    /// A WebSocket frame that is not a text frame holding a known message.
+    UnsupportedFrame,
 }
 
 impl ErrorCode {
@@ -59,6 +69,11 @@ impl ErrorCode {
             ErrorCode::LastAdmin => "last_admin",
             ErrorCode::Internal => "internal",
             ErrorCode::Unavailable => "unavailable",
+            ErrorCode::ClaimedByOther => "claimed_by_other",
+            ErrorCode::NotClaimHolder => "not_claim_holder",
+            ErrorCode::ConversationChanged => "conversation_changed",
+            ErrorCode::Conflict => "conflict",
+            ErrorCode::UnsupportedFrame => "unsupported_frame",
         }
     }
 }
@@ -98,6 +113,11 @@ mod tests {
             ErrorCode::LastAdmin,
             ErrorCode::Internal,
             ErrorCode::Unavailable,
+            ErrorCode::ClaimedByOther,
+            ErrorCode::NotClaimHolder,
+            ErrorCode::ConversationChanged,
+            ErrorCode::Conflict,
+            ErrorCode::UnsupportedFrame,
         ] {
             let json = serde_json::to_string(&code).expect("serializes");
             assert_eq!(json, format!("\"{}\"", code.as_str()));

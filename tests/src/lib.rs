@@ -7,12 +7,14 @@
 //!   the listener is bound before the first request.
 //! - [`client`]: [`client::TestClient`], an HTTP client that keeps its session cookie and sends
 //!   the CSRF header (or deliberately not).
+//! - [`socket`]: [`socket::WsClient`], a real WebSocket client with typed requests and waits.
 //! - [`browser`]: headless Chromium through ChromeDriver, for tests of the WASM app.
 
 pub mod browser;
 pub mod client;
 pub mod database;
 pub mod server;
+pub mod socket;
 
 /// Where tests write artifacts (screenshots): `target/test-output/`.
 pub fn output_dir(kind: &str) -> std::path::PathBuf {

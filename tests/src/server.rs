@@ -96,6 +96,28 @@ impl TestServer {
         Ok((client, user))
     }
 
+    /// A customer message, recorded and broadcast as the webhook will do it; returns its
+    /// conversation.
+    pub async fn customer_writes(&self, wa_id: &str, body: &str) -> anyhow::Result<baton_shared::ConversationId> {
+        use baton_server::store::conversations::{InboundOutcome, NewInbound};
+        let now = baton_server::clock::now_ms();
+        let message = NewInbound {
+            wa_id: wa_id.into(),
+            profile_name: format!("Customer {wa_id}"),
+            wa_message_id: format!("wamid.test.{}", uuid::Uuid::new_v4()),
+            kind: "text".into(),
+            body: body.into(),
+            at: now,
+        };
+        match self.state.store.record_inbound(&message, now).await? {
+            InboundOutcome::Recorded { conversation_id, events } => {
+                self.state.bus.publish(&events);
+                Ok(conversation_id)
+            }
+            InboundOutcome::Duplicate => anyhow::bail!("a fresh message id was a duplicate"),
+        }
+    }
+
     /// Stops the server and waits for it to finish.
     pub async fn stop(mut self) -> anyhow::Result<()> {
         if let Some(shutdown) = self.shutdown.take() {

@@ -41,7 +41,12 @@ async fn login(
 /// Ends the session of the cookie, if any, and clears the cookie. Idempotent.
 async fn logout(State(state): State<AppState>, parts: Parts) -> Result<impl IntoResponse, AppError> {
     if let Some(token) = sessions::token_from_parts(&parts, state.config.secure_cookies()) {
-        state.store.delete_session(&token_hash(&token)).await?;
+        let hash = token_hash(&token);
+        if let Some(session) = state.store.session_user(&hash, crate::clock::now_ms()).await? {
+            // The user's sockets end with the session (their other sessions reconnect at once).
+            state.hub.end_sessions(session.user.id);
+        }
+        state.store.delete_session(&hash).await?;
     }
     Ok((StatusCode::NO_CONTENT, AppendHeaders([(SET_COOKIE, clearing_cookie(state.config.secure_cookies()))])))
 }

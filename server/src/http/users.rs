@@ -51,6 +51,11 @@ async fn update(
 ) -> Result<ApiJson<User>, AppError> {
     let patch = UserPatch { role: request.role, disabled: request.disabled };
     let user = accounts::update(state.store.as_ref(), id, patch, admin.id).await?;
+    if patch.role.is_some() || patch.disabled == Some(true) {
+        // Open sockets carry the role they were opened with: end them so they reconnect as
+        // the user now is (or not at all).
+        state.hub.end_sessions(user.id);
+    }
     tracing::info!(user_id = %user.id, ?patch, by = %admin.id, "user updated");
     Ok(ApiJson(user))
 }

@@ -1,0 +1,344 @@
+//! The hub: who is connected, what each socket follows, who is viewing and typing where, and the
+//! fan-out of every message to the sockets that should see it.
+//!
+//! Fan-out never waits: a frame is serialized once, shared by all recipients, and pushed into each
+//! socket's bounded [`Outbox`]; a socket whose outbox is full is closed as a slow consumer (it
+//! resumes on reconnect). The hub keeps no durable state: events come from the store through the
+//! bus ([`crate::bus`]), and presence, viewers, typing and drafts live here only.
+
+pub mod outbox;
+mod typing;
+
+use std::collections::{HashMap, HashSet};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use baton_shared::api::{Role, User};
+use baton_shared::model::ConversationEvent;
+use baton_shared::protocol::{Presence, PresenceStatus, ServerMsg, Teammate};
+use baton_shared::{ConversationId, UserId};
+use dashmap::DashMap;
+
+pub use outbox::{Closing, Frame, Outbox};
+pub use typing::DraftSaver;
+
+/// A socket's id, unique for the life of the process.
+pub type ConnId = u64;
+
+/// The hub's limits and timers.
+#[derive(Clone, Copy, Debug)]
+pub struct HubConfig {
+    /// Frames a socket may have waiting before it is closed as slow.
+    pub outbox_capacity: usize,
+    /// Typing stops by itself this long after the last keystroke.
+    pub typing_timeout: Duration,
+    /// At most one draft update per user and conversation this often (to supervisors).
+    pub draft_interval: Duration,
+}
+
+impl Default for HubConfig {
+    fn default() -> Self {
+        HubConfig {
+            outbox_capacity: 512,
+            typing_timeout: Duration::from_secs(5),
+            draft_interval: Duration::from_millis(250),
+        }
+    }
+}
+
+/// One open socket.
+pub struct Connection {
+    pub id: ConnId,
+    pub user: Teammate,
+    pub role: Role,
+    pub outbox: Outbox,
+    /// Conversations this socket opened (follows and views).
+    opened: Mutex<HashSet<ConversationId>>,
+}
+
+impl Connection {
+    pub fn is_supervisor(&self) -> bool {
+        self.role.at_least(Role::Supervisor)
+    }
+
+    fn opened(&self) -> std::sync::MutexGuard<'_, HashSet<ConversationId>> {
+        self.opened.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+struct PresenceEntry {
+    user: Teammate,
+    role: Role,
+    sockets: usize,
+    status: PresenceStatus,
+}
+
+impl PresenceEntry {
+    fn presence(&self) -> Presence {
+        Presence { user: self.user.clone(), role: self.role, online: self.sockets > 0, status: self.status }
+    }
+}
+
+struct Inner {
+    config: HubConfig,
+    next_id: AtomicU64,
+    connections: DashMap<ConnId, Arc<Connection>>,
+    /// Sockets that opened a conversation.
+    followers: DashMap<ConversationId, HashSet<ConnId>>,
+    /// Sockets following the whole inbox (supervisors).
+    inbox: DashMap<ConnId, ()>,
+    /// Who views a conversation, with how many of their sockets.
+    viewers: DashMap<ConversationId, HashMap<UserId, (Teammate, usize)>>,
+    presence: DashMap<UserId, PresenceEntry>,
+    typing: DashMap<(ConversationId, UserId), Arc<typing::Session>>,
+    drafts: Arc<dyn DraftSaver>,
+    slow_consumers: AtomicU64,
+}
+
+/// Cheap to clone.
+#[derive(Clone)]
+pub struct Hub {
+    inner: Arc<Inner>,
+}
+
+/// Serializes a message once for every recipient.
+pub fn frame(message: &ServerMsg) -> Option<Frame> {
+    match serde_json::to_string(message) {
+        Ok(text) => Some(Frame::from(text)),
+        Err(error) => {
+            tracing::error!(%error, "cannot serialize a server message");
+            None
+        }
+    }
+}
+
+impl Hub {
+    pub fn new(config: HubConfig, drafts: Arc<dyn DraftSaver>) -> Self {
+        Hub {
+            inner: Arc::new(Inner {
+                config,
+                next_id: AtomicU64::new(1),
+                connections: DashMap::new(),
+                followers: DashMap::new(),
+                inbox: DashMap::new(),
+                viewers: DashMap::new(),
+                presence: DashMap::new(),
+                typing: DashMap::new(),
+                drafts,
+                slow_consumers: AtomicU64::new(0),
+            }),
+        }
+    }
+
+    pub fn config(&self) -> HubConfig {
+        self.inner.config
+    }
+
+    /// Registers a new socket of `user`; the first one brings them online for everyone.
+    pub fn connect(&self, user: &User) -> Arc<Connection> {
+        let id = self.inner.next_id.fetch_add(1, Ordering::Relaxed);
+        let teammate = Teammate { id: user.id, name: user.name.clone() };
+        let connection = Arc::new(Connection {
+            id,
+            user: teammate.clone(),
+            role: user.role,
+            outbox: Outbox::new(self.inner.config.outbox_capacity),
+            opened: Mutex::new(HashSet::new()),
+        });
+        self.inner.connections.insert(id, connection.clone());
+        let came_online = {
+            let mut entry = self.inner.presence.entry(user.id).or_insert_with(|| PresenceEntry {
+                user: teammate,
+                role: user.role,
+                sockets: 0,
+                status: PresenceStatus::Available,
+            });
+            entry.sockets += 1;
+            entry.role = user.role;
+            (entry.sockets == 1).then(|| entry.presence())
+        };
+        if let Some(presence) = came_online {
+            // The new socket learns everyone's presence, its own included, from its hello.
+            self.broadcast_except(connection.id, &ServerMsg::Presence { presence });
+        }
+        connection
+    }
+
+    /// Forgets a socket: it stops viewing, and its user goes offline with their last socket.
+    pub fn disconnect(&self, connection: &Connection) {
+        self.inner.connections.remove(&connection.id);
+        self.inner.inbox.remove(&connection.id);
+        let opened: Vec<ConversationId> = connection.opened().drain().collect();
+        for conversation in opened {
+            self.remove_follower(conversation, connection);
+        }
+        let went_offline = self.inner.presence.get_mut(&connection.user.id).and_then(|mut entry| {
+            entry.sockets = entry.sockets.saturating_sub(1);
+            (entry.sockets == 0).then(|| entry.presence())
+        });
+        if let Some(presence) = went_offline {
+            self.broadcast(&ServerMsg::Presence { presence });
+        }
+    }
+
+    /// Whether `user` has at least one socket open.
+    pub fn is_online(&self, user: UserId) -> bool {
+        self.inner.presence.get(&user).is_some_and(|entry| entry.sockets > 0)
+    }
+
+    /// Users with at least one socket open.
+    pub fn online_users(&self) -> Vec<UserId> {
+        self.inner.presence.iter().filter(|entry| entry.sockets > 0).map(|entry| *entry.key()).collect()
+    }
+
+    /// Everyone's presence, for a new socket's hello.
+    pub fn presence(&self) -> Vec<Presence> {
+        self.inner.presence.iter().map(|entry| entry.presence()).collect()
+    }
+
+    pub fn set_status(&self, user: UserId, status: PresenceStatus) {
+        let changed = self.inner.presence.get_mut(&user).and_then(|mut entry| {
+            (entry.status != status).then(|| {
+                entry.status = status;
+                entry.presence()
+            })
+        });
+        if let Some(presence) = changed {
+            self.broadcast(&ServerMsg::Presence { presence });
+        }
+    }
+
+    /// The socket follows every conversation's events (supervisors).
+    pub fn follow_inbox(&self, connection: &Connection) {
+        self.inner.inbox.insert(connection.id, ());
+    }
+
+    /// The socket follows a conversation and shows its user as viewing it. Returns whether it
+    /// was not open already.
+    pub fn open(&self, connection: &Connection, conversation: ConversationId) -> bool {
+        if !connection.opened().insert(conversation) {
+            return false;
+        }
+        self.inner.followers.entry(conversation).or_default().insert(connection.id);
+        let viewers = {
+            let mut viewers = self.inner.viewers.entry(conversation).or_default();
+            viewers.entry(connection.user.id).or_insert_with(|| (connection.user.clone(), 0)).1 += 1;
+            list_viewers(&viewers)
+        };
+        self.send_to_watchers(conversation, &ServerMsg::Viewers { conversation_id: conversation, viewers }, false);
+        true
+    }
+
+    /// The socket stops following and viewing a conversation.
+    pub fn close(&self, connection: &Connection, conversation: ConversationId) {
+        if connection.opened().remove(&conversation) {
+            self.remove_follower(conversation, connection);
+        }
+    }
+
+    fn remove_follower(&self, conversation: ConversationId, connection: &Connection) {
+        if let Some(mut followers) = self.inner.followers.get_mut(&conversation) {
+            followers.remove(&connection.id);
+        }
+        self.inner.followers.remove_if(&conversation, |_, followers| followers.is_empty());
+        let viewers = self.inner.viewers.get_mut(&conversation).map(|mut viewers| {
+            if let Some((_, sockets)) = viewers.get_mut(&connection.user.id) {
+                *sockets -= 1;
+                if *sockets == 0 {
+                    viewers.remove(&connection.user.id);
+                }
+            }
+            list_viewers(&viewers)
+        });
+        self.inner.viewers.remove_if(&conversation, |_, viewers| viewers.is_empty());
+        if let Some(viewers) = viewers {
+            self.send_to_watchers(conversation, &ServerMsg::Viewers { conversation_id: conversation, viewers }, false);
+        }
+    }
+
+    /// Who views a conversation now.
+    pub fn viewers(&self, conversation: ConversationId) -> Vec<Teammate> {
+        self.inner.viewers.get(&conversation).map(|viewers| list_viewers(&viewers)).unwrap_or_default()
+    }
+
+    /// Fans a committed event out to the conversation's followers and the inbox followers.
+    pub fn publish(&self, event: &ConversationEvent) {
+        let Some(frame) = frame(&ServerMsg::Event { event: event.clone() }) else { return };
+        for connection in self.watchers(event.conversation_id, false) {
+            self.deliver(&connection, |outbox| outbox.push_event(event.conversation_id, event.seq, frame.clone()));
+        }
+    }
+
+    /// Sends to the sockets watching a conversation: its followers and the inbox followers
+    /// (`supervisors_only`: only those whose user is a supervisor or admin).
+    pub fn send_to_watchers(&self, conversation: ConversationId, message: &ServerMsg, supervisors_only: bool) {
+        let Some(frame) = frame(message) else { return };
+        for connection in self.watchers(conversation, supervisors_only) {
+            self.deliver(&connection, |outbox| outbox.push(frame.clone()));
+        }
+    }
+
+    /// Pushes into a socket's outbox, counting the socket as slow when that overflows it.
+    fn deliver(&self, connection: &Connection, push: impl FnOnce(&Outbox) -> bool) {
+        let was_closing = connection.outbox.is_closing();
+        if !push(&connection.outbox) && !was_closing {
+            self.inner.slow_consumers.fetch_add(1, Ordering::Relaxed);
+            tracing::warn!(conn = connection.id, user = %connection.user.id, "slow consumer: closing its socket");
+        }
+    }
+
+    /// How many sockets were closed for falling behind, since start.
+    pub fn slow_consumers(&self) -> u64 {
+        self.inner.slow_consumers.load(Ordering::Relaxed)
+    }
+
+    fn watchers(&self, conversation: ConversationId, supervisors_only: bool) -> Vec<Arc<Connection>> {
+        let mut ids: HashSet<ConnId> =
+            self.inner.followers.get(&conversation).map(|followers| followers.clone()).unwrap_or_default();
+        ids.extend(self.inner.inbox.iter().map(|entry| *entry.key()));
+        ids.into_iter()
+            .filter_map(|id| self.inner.connections.get(&id).map(|connection| connection.clone()))
+            .filter(|connection| !supervisors_only || connection.is_supervisor())
+            .collect()
+    }
+
+    /// Sends to every socket of `user`.
+    pub fn send_to_user(&self, user: UserId, message: &ServerMsg) {
+        let Some(frame) = frame(message) else { return };
+        for connection in self.inner.connections.iter().filter(|connection| connection.user.id == user) {
+            self.deliver(&connection, |outbox| outbox.push(frame.clone()));
+        }
+    }
+
+    /// Sends to every socket.
+    pub fn broadcast(&self, message: &ServerMsg) {
+        self.broadcast_except(0, message);
+    }
+
+    /// Sends to every socket but one (ids start at 1: 0 excludes none).
+    fn broadcast_except(&self, excluded: ConnId, message: &ServerMsg) {
+        let Some(frame) = frame(message) else { return };
+        for connection in self.inner.connections.iter().filter(|connection| connection.id != excluded) {
+            self.deliver(&connection, |outbox| outbox.push(frame.clone()));
+        }
+    }
+
+    /// Closes every socket of `user` (logout, disabled account).
+    pub fn end_sessions(&self, user: UserId) {
+        for connection in self.inner.connections.iter().filter(|connection| connection.user.id == user) {
+            connection.outbox.close(Closing::SessionEnded);
+        }
+    }
+
+    /// How many sockets are open.
+    pub fn connection_count(&self) -> usize {
+        self.inner.connections.len()
+    }
+}
+
+fn list_viewers(viewers: &HashMap<UserId, (Teammate, usize)>) -> Vec<Teammate> {
+    let mut list: Vec<Teammate> = viewers.values().map(|(teammate, _)| teammate.clone()).collect();
+    list.sort_by_key(|teammate| teammate.id);
+    list
+}

@@ -1,0 +1,187 @@
+//! [`Outbox`]: one socket's outgoing queue, shared by the hub (which pushes live frames) and the
+//! socket's task (which pushes answers and backlogs, and drains everything into the socket).
+//!
+//! It is bounded: a client that stops reading fills it, and the next live push marks it slow; the
+//! socket task then closes it with [`baton_shared::protocol::CLOSE_SLOW_CONSUMER`] and the client
+//! resumes from its cursors. While a conversation's backlog is being read ([`Outbox::hold`]), live
+//! events of that conversation are set aside and released after the backlog, in order, without
+//! duplicates — so subscribing never races the live stream.
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::Mutex;
+
+use axum::extract::ws::Utf8Bytes;
+use baton_shared::ConversationId;
+use tokio::sync::Notify;
+
+/// A serialized `ServerMsg`, shared by every recipient.
+pub type Frame = Utf8Bytes;
+
+/// Why a socket must close.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Closing {
+    /// Its queue overflowed.
+    Slow,
+    /// Its session ended (logout, disabled user).
+    SessionEnded,
+}
+
+#[derive(Default)]
+struct State {
+    frames: VecDeque<Frame>,
+    /// Live events set aside while a backlog is read: seq and frame.
+    held: HashMap<ConversationId, Vec<(u64, Frame)>>,
+    /// The newest seq queued per conversation: older or equal ones are duplicates.
+    queued_seq: HashMap<ConversationId, u64>,
+    closing: Option<Closing>,
+}
+
+pub struct Outbox {
+    capacity: usize,
+    state: Mutex<State>,
+    wake: Notify,
+}
+
+impl Outbox {
+    pub fn new(capacity: usize) -> Self {
+        Outbox { capacity, state: Mutex::new(State::default()), wake: Notify::new() }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, State> {
+        // A panic while holding this lock leaves plain data behind: keep using it.
+        self.state.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Queues an ephemeral or answer frame; `false` (and the outbox closes as slow) when full.
+    pub fn push(&self, frame: Frame) -> bool {
+        let mut state = self.lock();
+        if state.closing.is_some() {
+            return false;
+        }
+        if state.frames.len() >= self.capacity {
+            state.closing = Some(Closing::Slow);
+            drop(state);
+            self.wake.notify_one();
+            return false;
+        }
+        state.frames.push_back(frame);
+        drop(state);
+        self.wake.notify_one();
+        true
+    }
+
+    /// Queues a conversation event, unless already queued or held back by a running backlog.
+    pub fn push_event(&self, conversation: ConversationId, seq: u64, frame: Frame) -> bool {
+        let mut state = self.lock();
+        if state.closing.is_some() {
+            return false;
+        }
+        if let Some(held) = state.held.get_mut(&conversation) {
+            held.push((seq, frame));
+            return true;
+        }
+        if state.queued_seq.get(&conversation).is_some_and(|queued| *queued >= seq) {
+            return true;
+        }
+        if state.frames.len() >= self.capacity {
+            state.closing = Some(Closing::Slow);
+            drop(state);
+            self.wake.notify_one();
+            return false;
+        }
+        state.queued_seq.insert(conversation, seq);
+        state.frames.push_back(frame);
+        drop(state);
+        self.wake.notify_one();
+        true
+    }
+
+    /// Sets live events of `conversation` aside until [`Outbox::release`].
+    pub fn hold(&self, conversation: ConversationId) {
+        self.lock().held.entry(conversation).or_default();
+    }
+
+    /// Queues the backlog (events after the client's cursor, in seq order), then the live events
+    /// held back meanwhile, skipping any seq already queued. A backlog may exceed the capacity:
+    /// its size is bounded by the resync limit.
+    pub fn release(&self, conversation: ConversationId, backlog: Vec<(u64, Frame)>) {
+        let mut state = self.lock();
+        let held = state.held.remove(&conversation).unwrap_or_default();
+        let mut newest = state.queued_seq.get(&conversation).copied().unwrap_or(0);
+        for (seq, frame) in backlog.into_iter().chain(held) {
+            if seq > newest {
+                newest = seq;
+                state.frames.push_back(frame);
+            }
+        }
+        state.queued_seq.insert(conversation, newest);
+        drop(state);
+        self.wake.notify_one();
+    }
+
+    /// Forgets a conversation's position (after the client closed it).
+    pub fn forget(&self, conversation: ConversationId) {
+        let mut state = self.lock();
+        state.held.remove(&conversation);
+        state.queued_seq.remove(&conversation);
+    }
+
+    /// Tells the socket task to close.
+    pub fn close(&self, reason: Closing) {
+        self.lock().closing.get_or_insert(reason);
+        self.wake.notify_one();
+    }
+
+    pub fn is_closing(&self) -> bool {
+        self.lock().closing.is_some()
+    }
+
+    /// Everything queued now (possibly nothing), and whether the socket must close.
+    pub fn drain(&self) -> (Vec<Frame>, Option<Closing>) {
+        let mut state = self.lock();
+        let frames = state.frames.drain(..).collect();
+        (frames, state.closing)
+    }
+
+    /// Resolves when something was queued or closing was asked since the last drain.
+    pub async fn wait(&self) {
+        self.wake.notified().await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn frame(text: &str) -> Frame {
+        Frame::from(text)
+    }
+
+    #[test]
+    fn overflow_marks_the_socket_slow() {
+        let outbox = Outbox::new(2);
+        assert!(outbox.push(frame("a")));
+        assert!(outbox.push(frame("b")));
+        assert!(!outbox.push(frame("c")));
+        let (frames, closing) = outbox.drain();
+        assert_eq!(frames.len(), 2);
+        assert_eq!(closing, Some(Closing::Slow));
+        assert!(!outbox.push(frame("d")), "a closing outbox takes nothing more");
+    }
+
+    #[test]
+    fn backlog_and_held_live_events_merge_in_order_without_duplicates() {
+        let outbox = Outbox::new(100);
+        let conversation = ConversationId(1);
+        outbox.hold(conversation);
+        // Live events arrive while the backlog (3..=5) is read; 5 is in both.
+        outbox.push_event(conversation, 5, frame("5"));
+        outbox.push_event(conversation, 6, frame("6"));
+        assert!(outbox.drain().0.is_empty(), "held back");
+        outbox.release(conversation, vec![(3, frame("3")), (4, frame("4")), (5, frame("5"))]);
+        outbox.push_event(conversation, 6, frame("6 again"));
+        outbox.push_event(conversation, 7, frame("7"));
+        let texts: Vec<String> = outbox.drain().0.iter().map(|f| f.as_str().to_owned()).collect();
+        assert_eq!(texts, ["3", "4", "5", "6", "7"]);
+    }
+}

@@ -1,0 +1,33 @@
+//! Claim leases over time: while a holder has a socket open their leases are renewed; a lease
+//! whose holder has been gone for [`crate::config::Config::claim_lease`] expires, and everyone
+//! watching sees the conversation released.
+
+use std::time::Duration;
+
+use crate::clock::now_ms;
+use crate::state::AppState;
+
+/// Renews and expires leases, several times per lease period, for as long as the server runs.
+pub async fn keep(state: AppState) {
+    let lease = state.config.claim_lease;
+    let lease_ms = i64::try_from(lease.as_millis()).unwrap_or(i64::MAX);
+    let mut tick = tokio::time::interval((lease / 4).max(Duration::from_millis(50)));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        let now = now_ms();
+        for user in state.hub.online_users() {
+            if let Err(error) = state.store.renew_claims(user, now.saturating_add(lease_ms), now).await {
+                tracing::warn!(%error, %user, "could not renew leases");
+            }
+        }
+        match state.store.expire_claims(now).await {
+            Ok(events) if !events.is_empty() => {
+                tracing::info!(count = events.len(), "claims expired");
+                state.bus.publish(&events);
+            }
+            Ok(_) => {}
+            Err(error) => tracing::warn!(%error, "could not expire leases"),
+        }
+    }
+}

@@ -1,0 +1,384 @@
+//! What each WebSocket request does: authorise it for the socket's user, run the domain operation
+//! (one store transaction), publish the committed events, and answer with an ack or a typed
+//! refusal. Ephemeral requests (presence, typing) go to the hub only — except that the first
+//! keystroke in an unclaimed conversation claims it: the typing lock.
+
+use std::sync::Arc;
+
+use baton_shared::ErrorCode;
+use baton_shared::api::Role;
+use baton_shared::model::{Change, Conversation, ConversationEvent};
+use baton_shared::protocol::{AckDetail, ClientMsg, Cursor, ErrorDetail, ServerMsg, Teammate};
+use baton_shared::{ConversationId, NoteId};
+
+use crate::clock::now_ms;
+use crate::hub::{Connection, frame};
+use crate::state::AppState;
+use crate::store::StoreError;
+use crate::store::conversations::{ClaimOutcome, Handover, NewReply, NoteEditOutcome, ReplyOutcome};
+
+/// A client that is this many events behind in a conversation gets a `resync` instead.
+pub const RESYNC_AFTER: u64 = 1000;
+/// Longest reply or note accepted (WhatsApp's own text limit is 4096 characters).
+pub const MAX_TEXT_CHARS: usize = 4096;
+
+/// Why a request was refused.
+#[derive(Debug)]
+pub struct Refusal {
+    pub code: ErrorCode,
+    pub message: String,
+    pub detail: Option<ErrorDetail>,
+}
+
+impl Refusal {
+    fn new(code: ErrorCode, message: impl Into<String>) -> Self {
+        Refusal { code, message: message.into(), detail: None }
+    }
+
+    fn forbidden(what: &str) -> Self {
+        Refusal::new(ErrorCode::Forbidden, format!("Your role does not allow you to {what}."))
+    }
+}
+
+impl From<StoreError> for Refusal {
+    fn from(error: StoreError) -> Self {
+        match error {
+            StoreError::NotFound => Refusal::new(ErrorCode::NotFound, "No such conversation or note."),
+            other => {
+                tracing::error!(error = %other, "store failure during a socket request");
+                Refusal::new(ErrorCode::Internal, "Something went wrong on the server; it has been logged.")
+            }
+        }
+    }
+}
+
+type Outcome = Result<Option<AckDetail>, Refusal>;
+
+/// Runs one request for `connection`; the caller turns the outcome into an ack or an error.
+pub async fn handle(state: &AppState, connection: &Arc<Connection>, request: ClientMsg) -> Outcome {
+    match request {
+        ClientMsg::Ping { .. } => Ok(None),
+        ClientMsg::SetPresence { status, .. } => {
+            state.hub.set_status(connection.user.id, status);
+            Ok(None)
+        }
+        ClientMsg::SubscribeInbox { cursors, .. } => subscribe_inbox(state, connection, cursors).await,
+        ClientMsg::Open { conversation_id, after_seq, .. } => open(state, connection, conversation_id, after_seq).await,
+        ClientMsg::Close { conversation_id, .. } => {
+            state.hub.close(connection, conversation_id);
+            connection.outbox.forget(conversation_id);
+            Ok(None)
+        }
+        ClientMsg::Typing { conversation_id, draft, .. } => typing(state, connection, conversation_id, draft).await,
+        ClientMsg::Claim { conversation_id, .. } => claim(state, connection, conversation_id).await,
+        ClientMsg::Release { conversation_id, .. } => {
+            visible(state, connection, conversation_id).await?;
+            match state.store.release(conversation_id, connection.user.id, now_ms()).await? {
+                Some(event) => {
+                    publish(state, &[event]);
+                    Ok(None)
+                }
+                None => Err(Refusal::new(ErrorCode::NotClaimHolder, "You do not hold this conversation's claim.")),
+            }
+        }
+        ClientMsg::Transfer { conversation_id, to, .. } => transfer(state, connection, conversation_id, to).await,
+        ClientMsg::TakeOver { conversation_id, .. } => {
+            if !connection.is_supervisor() {
+                return Err(Refusal::forbidden("take over a conversation"));
+            }
+            visible(state, connection, conversation_id).await?;
+            let lease_until = lease_until(state);
+            let event = state
+                .store
+                .hand_over(conversation_id, connection.user.id, Handover::TakeOver, lease_until, now_ms())
+                .await?;
+            Ok(claim_ack(state, event))
+        }
+        ClientMsg::Reply { conversation_id, body, idempotency_key, seen_seq, force, .. } => {
+            let reply =
+                NewReply { conversation_id, author: connection.user.id, body, idempotency_key, seen_seq, force };
+            reply_to(state, connection, reply).await
+        }
+        ClientMsg::AddNote { conversation_id, body, .. } => {
+            visible(state, connection, conversation_id).await?;
+            check_text(&body, "note")?;
+            let event = state.store.add_note(conversation_id, connection.user.id, &body, now_ms()).await?;
+            notify_mentions(state, connection, &event).await;
+            Ok(note_ack(state, event))
+        }
+        ClientMsg::EditNote { note_id, body, base_version, .. } => {
+            edit_note(state, connection, note_id, body, base_version).await
+        }
+        ClientMsg::DeleteNote { note_id, .. } => {
+            note_editable(state, connection, note_id).await?;
+            let event = state.store.delete_note(note_id, connection.user.id, now_ms()).await?;
+            publish(state, &[event]);
+            Ok(None)
+        }
+    }
+}
+
+fn publish(state: &AppState, events: &[ConversationEvent]) {
+    state.bus.publish(events);
+}
+
+fn lease_until(state: &AppState) -> i64 {
+    now_ms().saturating_add(i64::try_from(state.config.claim_lease.as_millis()).unwrap_or(i64::MAX))
+}
+
+/// Agents and leads see conversations that are unassigned or assigned to them; supervisors and
+/// admins see all.
+pub fn may_access(connection: &Connection, conversation: &Conversation) -> bool {
+    connection.role.at_least(Role::Supervisor)
+        || conversation.assignee.is_none_or(|assignee| assignee == connection.user.id)
+}
+
+async fn visible(state: &AppState, connection: &Connection, id: ConversationId) -> Result<Conversation, Refusal> {
+    let conversation = state.store.conversation(id).await?.ok_or_else(|| Refusal::from(StoreError::NotFound))?;
+    if may_access(connection, &conversation) {
+        Ok(conversation)
+    } else {
+        Err(Refusal::forbidden("open this conversation"))
+    }
+}
+
+fn check_text(body: &str, what: &str) -> Result<(), Refusal> {
+    if body.trim().is_empty() {
+        Err(Refusal::new(ErrorCode::InvalidInput, format!("An empty {what} cannot be sent.")))
+    } else if body.chars().count() > MAX_TEXT_CHARS {
+        Err(Refusal::new(ErrorCode::InvalidInput, format!("A {what} may have at most {MAX_TEXT_CHARS} characters.")))
+    } else {
+        Ok(())
+    }
+}
+
+/// Follows one conversation from `after_seq`: holds live events back, queues the backlog, then
+/// releases the held events — no gap, no duplicate.
+async fn follow(
+    state: &AppState,
+    connection: &Connection,
+    conversation: &Conversation,
+    after_seq: u64,
+) -> Result<(), Refusal> {
+    let id = conversation.id;
+    connection.outbox.hold(id);
+    if conversation.last_seq.saturating_sub(after_seq) > RESYNC_AFTER {
+        connection.outbox.release(id, Vec::new());
+        if let Some(resync) = frame(&ServerMsg::Resync { conversation: conversation.clone() }) {
+            connection.outbox.push(resync);
+        }
+        return Ok(());
+    }
+    let events = match state.store.events_after(id, after_seq, i64::try_from(RESYNC_AFTER).unwrap_or(i64::MAX)).await {
+        Ok(events) => events,
+        Err(error) => {
+            connection.outbox.release(id, Vec::new());
+            return Err(error.into());
+        }
+    };
+    let backlog = events
+        .iter()
+        .filter_map(|event| frame(&ServerMsg::Event { event: event.clone() }).map(|frame| (event.seq, frame)))
+        .collect();
+    connection.outbox.release(id, backlog);
+    Ok(())
+}
+
+async fn subscribe_inbox(state: &AppState, connection: &Arc<Connection>, cursors: Vec<Cursor>) -> Outcome {
+    if !connection.is_supervisor() {
+        return Err(Refusal::forbidden("follow the whole inbox"));
+    }
+    // Register first: events committed from now on are held per conversation until its backlog is queued.
+    state.hub.follow_inbox(connection);
+    for cursor in cursors {
+        if let Some(conversation) = state.store.conversation(cursor.conversation_id).await? {
+            follow(state, connection, &conversation, cursor.after_seq).await?;
+        }
+    }
+    Ok(None)
+}
+
+async fn open(state: &AppState, connection: &Arc<Connection>, id: ConversationId, after_seq: u64) -> Outcome {
+    let conversation = visible(state, connection, id).await?;
+    connection.outbox.hold(id);
+    state.hub.open(connection, id);
+    // Read again after following, so the snapshot is at least as new as the stream.
+    let conversation = state.store.conversation(id).await?.unwrap_or(conversation);
+    follow(state, connection, &conversation, after_seq).await?;
+    Ok(Some(AckDetail::Conversation { conversation }))
+}
+
+fn claim_ack(state: &AppState, event: ConversationEvent) -> Option<AckDetail> {
+    let claim = match &event.change {
+        Change::Claimed { claim } | Change::Transferred { claim, .. } | Change::TakenOver { claim, .. } => {
+            Some(claim.clone())
+        }
+        _ => None,
+    };
+    publish(state, &[event]);
+    claim.map(|claim| AckDetail::Claim { claim })
+}
+
+async fn claim(state: &AppState, connection: &Connection, id: ConversationId) -> Outcome {
+    visible(state, connection, id).await?;
+    match state.store.claim(id, connection.user.id, lease_until(state), now_ms()).await? {
+        ClaimOutcome::Held { claim, event } => {
+            if let Some(event) = event {
+                publish(state, &[event]);
+            }
+            Ok(Some(AckDetail::Claim { claim }))
+        }
+        ClaimOutcome::ClaimedByOther { claim } => Err(Refusal {
+            code: ErrorCode::ClaimedByOther,
+            message: format!("{} is replying to this conversation.", claim.holder_name),
+            detail: Some(ErrorDetail::ClaimedBy { claim }),
+        }),
+    }
+}
+
+/// The typing lock: a keystroke claims an unclaimed conversation, and is refused in one someone
+/// else holds — before anyone sees it typed.
+async fn typing(state: &AppState, connection: &Connection, id: ConversationId, draft: String) -> Outcome {
+    if draft.chars().count() > MAX_TEXT_CHARS {
+        return Err(Refusal::new(
+            ErrorCode::InvalidInput,
+            format!("A reply may have at most {MAX_TEXT_CHARS} characters."),
+        ));
+    }
+    let conversation = visible(state, connection, id).await?;
+    let held_by_me = conversation
+        .claim
+        .as_ref()
+        .is_some_and(|claim| claim.holder == connection.user.id && claim.lease_until > now_ms());
+    let detail = if held_by_me { None } else { claim(state, connection, id).await? };
+    state.hub.typing(id, &connection.user, draft);
+    Ok(detail)
+}
+
+async fn transfer(state: &AppState, connection: &Connection, id: ConversationId, to: baton_shared::UserId) -> Outcome {
+    let conversation = visible(state, connection, id).await?;
+    let holds = conversation.claim.as_ref().is_some_and(|claim| claim.holder == connection.user.id);
+    if !holds && !connection.is_supervisor() {
+        return Err(Refusal::forbidden("hand over a conversation you do not hold"));
+    }
+    let recipient = state.store.user(to).await?;
+    if recipient.as_ref().is_none_or(|user| user.disabled) {
+        return Err(Refusal::new(ErrorCode::InvalidInput, "The claim can only go to an active teammate."));
+    }
+    let event =
+        state.store.hand_over(id, connection.user.id, Handover::Transfer { to }, lease_until(state), now_ms()).await?;
+    Ok(claim_ack(state, event))
+}
+
+async fn reply_to(state: &AppState, connection: &Connection, reply: NewReply) -> Outcome {
+    visible(state, connection, reply.conversation_id).await?;
+    check_text(&reply.body, "reply")?;
+    if reply.idempotency_key.is_empty() || reply.idempotency_key.len() > 100 {
+        return Err(Refusal::new(ErrorCode::InvalidInput, "A reply needs an idempotency key of 1 to 100 bytes."));
+    }
+    match state.store.send_reply(&reply, now_ms()).await? {
+        ReplyOutcome::Sent { message, event } => {
+            publish(state, &[event]);
+            Ok(Some(AckDetail::Message { message }))
+        }
+        ReplyOutcome::Duplicate { message } => Ok(Some(AckDetail::Message { message })),
+        ReplyOutcome::NotHolder { claim } => Err(Refusal {
+            code: ErrorCode::NotClaimHolder,
+            message: match &claim {
+                Some(claim) => format!("{} is replying to this conversation; only they can send.", claim.holder_name),
+                None => "Claim the conversation before replying.".to_owned(),
+            },
+            detail: claim.map(|claim| ErrorDetail::ClaimedBy { claim }),
+        }),
+        ReplyOutcome::Changed { missed } => Err(Refusal {
+            code: ErrorCode::ConversationChanged,
+            message: format!(
+                "{} new message(s) arrived since you started writing. Read them, then send again (or send anyway).",
+                missed.len()
+            ),
+            detail: Some(ErrorDetail::Missed { messages: missed }),
+        }),
+    }
+}
+
+fn note_ack(state: &AppState, event: ConversationEvent) -> Option<AckDetail> {
+    let note = match &event.change {
+        Change::NoteAdded { note } | Change::NoteEdited { note } => Some(note.clone()),
+        _ => None,
+    };
+    publish(state, &[event]);
+    note.map(|note| AckDetail::Note { note })
+}
+
+/// Authors edit their notes; supervisors and admins edit any.
+async fn note_editable(state: &AppState, connection: &Connection, id: NoteId) -> Result<(), Refusal> {
+    let note = state.store.note(id).await?.ok_or_else(|| Refusal::from(StoreError::NotFound))?;
+    visible(state, connection, note.conversation_id).await?;
+    if note.author == connection.user.id || connection.is_supervisor() {
+        Ok(())
+    } else {
+        Err(Refusal::forbidden("change a teammate's note"))
+    }
+}
+
+async fn edit_note(state: &AppState, connection: &Connection, id: NoteId, body: String, base_version: u32) -> Outcome {
+    note_editable(state, connection, id).await?;
+    check_text(&body, "note")?;
+    match state.store.edit_note(id, connection.user.id, &body, base_version, now_ms()).await? {
+        NoteEditOutcome::Edited { event } => {
+            notify_mentions(state, connection, &event).await;
+            Ok(note_ack(state, event))
+        }
+        NoteEditOutcome::Conflict { current } => Err(Refusal {
+            code: ErrorCode::Conflict,
+            message: "A teammate changed this note meanwhile. Here is their version; nothing was overwritten."
+                .to_owned(),
+            detail: Some(ErrorDetail::CurrentNote { note: current }),
+        }),
+    }
+}
+
+/// `@alice` in a note notifies every active user whose first name or email name is `alice`.
+async fn notify_mentions(state: &AppState, connection: &Connection, event: &ConversationEvent) {
+    let (Change::NoteAdded { note } | Change::NoteEdited { note }) = &event.change else { return };
+    let handles = mentions(&note.body);
+    if handles.is_empty() {
+        return;
+    }
+    let users = match state.store.users().await {
+        Ok(users) => users,
+        Err(error) => {
+            tracing::warn!(%error, "cannot resolve @mentions");
+            return;
+        }
+    };
+    for user in users.iter().filter(|user| !user.disabled && user.id != connection.user.id) {
+        let first_name = user.name.split_whitespace().next().unwrap_or_default().to_lowercase();
+        let email_name = user.email.split('@').next().unwrap_or_default().to_lowercase();
+        if handles.iter().any(|handle| *handle == first_name || *handle == email_name) {
+            let by = Teammate { id: connection.user.id, name: connection.user.name.clone() };
+            let message = ServerMsg::Mentioned { conversation_id: note.conversation_id, note_id: note.id, by };
+            state.hub.send_to_user(user.id, &message);
+        }
+    }
+}
+
+/// The lower-cased handles after `@` in a text.
+pub fn mentions(text: &str) -> Vec<String> {
+    text.split(|c: char| c.is_whitespace() || matches!(c, ',' | ';' | ':' | '!' | '?' | '(' | ')'))
+        .filter_map(|word| word.strip_prefix('@'))
+        .map(|handle| handle.trim_end_matches('.').to_lowercase())
+        .filter(|handle| !handle.is_empty())
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mentions_are_found_in_text() {
+        assert_eq!(mentions("Ask @Alice, or @bob.smith. Not email@x.com"), ["alice", "bob.smith"]);
+        assert!(mentions("no one here @").is_empty());
+    }
+}

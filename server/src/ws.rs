@@ -1,0 +1,204 @@
+//! `GET /ws`: the WebSocket. The upgrade checks the Origin against the allowlist (a foreign page
+//! cannot ride the user's cookie: 403) and the session cookie (401), and sets small buffers and
+//! size limits. Each socket is then one task: it drains the socket's outbox into the socket
+//! (several frames per flush when behind), reads requests and answers them, pings when idle, and
+//! closes with a code that says why ([`baton_shared::protocol`]'s `CLOSE_*`).
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::State;
+use axum::extract::ws::rejection::WebSocketUpgradeRejection;
+use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
+use axum::http::{HeaderMap, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use baton_shared::ErrorCode;
+use baton_shared::api::{Me, User};
+use baton_shared::protocol::{CLOSE_IDLE, CLOSE_SESSION_ENDED, CLOSE_SLOW_CONSUMER, ClientMsg, ServerMsg};
+use futures_util::SinkExt;
+use tokio::time::Instant;
+
+use crate::error::AppError;
+use crate::hub::{Closing, Connection, frame};
+use crate::realtime;
+use crate::sessions::CurrentUser;
+use crate::state::AppState;
+
+/// Largest message a client may send (a reply is at most 4096 characters).
+pub const MAX_MESSAGE_BYTES: usize = 64 * 1024;
+/// Socket read and write buffers: small, so an idle socket costs little memory.
+const BUFFER_BYTES: usize = 4 * 1024;
+
+pub fn routes() -> Router<AppState> {
+    Router::new().route("/ws", get(upgrade))
+}
+
+async fn upgrade(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    user: Result<CurrentUser, AppError>,
+    upgrade: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
+) -> Response {
+    // Browsers always send Origin on a WebSocket handshake; a foreign one means another site's page
+    // is trying to use this user's cookie.
+    if let Some(origin) = headers.get(header::ORIGIN)
+        && !origin.to_str().is_ok_and(|origin| state.allows_origin(origin))
+    {
+        tracing::warn!(origin = ?origin, "WebSocket refused: foreign Origin");
+        return AppError::new(ErrorCode::Forbidden, "This page's origin may not open Baton's socket.").into_response();
+    }
+    let CurrentUser(user) = match user {
+        Ok(user) => user,
+        Err(error) => return error.into_response(),
+    };
+    let upgrade = match upgrade {
+        Ok(upgrade) => upgrade,
+        Err(rejection) => {
+            return AppError::invalid(format!("Not a WebSocket handshake: {}", rejection.body_text())).into_response();
+        }
+    };
+    upgrade
+        .read_buffer_size(BUFFER_BYTES)
+        .write_buffer_size(BUFFER_BYTES)
+        .max_write_buffer_size(MAX_MESSAGE_BYTES * 4)
+        .max_message_size(MAX_MESSAGE_BYTES)
+        .max_frame_size(MAX_MESSAGE_BYTES)
+        .on_upgrade(move |socket| serve(socket, state, user))
+}
+
+async fn serve(socket: WebSocket, state: AppState, user: User) {
+    let connection = state.hub.connect(&user);
+    tracing::debug!(conn = connection.id, user = %user.id, "socket opened");
+    let hello = ServerMsg::Hello {
+        me: Me::from(&user),
+        server_version: env!("CARGO_PKG_VERSION").into(),
+        presence: state.hub.presence(),
+    };
+    if let Some(hello) = frame(&hello) {
+        connection.outbox.push(hello);
+    }
+    let reason = run(socket, &state, &connection).await;
+    state.hub.disconnect(&connection);
+    tracing::debug!(conn = connection.id, user = %user.id, reason, "socket closed");
+}
+
+/// Runs the socket until it ends; returns why.
+async fn run(mut socket: WebSocket, state: &AppState, connection: &Arc<Connection>) -> &'static str {
+    let mut ping = tokio::time::interval(state.config.ws_ping_interval);
+    ping.tick().await;
+    let mut last_heard = Instant::now();
+    loop {
+        let (frames, closing) = connection.outbox.drain();
+        if let Some(closing) = closing {
+            let (code, reason, why) = match closing {
+                Closing::Slow => (CLOSE_SLOW_CONSUMER, "slow consumer: reconnect and resume", "slow consumer"),
+                Closing::SessionEnded => (CLOSE_SESSION_ENDED, "session ended", "session ended"),
+            };
+            close(&mut socket, code, reason).await;
+            return why;
+        }
+        if !frames.is_empty() {
+            // A peer that stops reading blocks this write; closing must not wait for it.
+            let written = tokio::select! {
+                written = write(&mut socket, frames) => written,
+                () = closing_requested(connection) => Ok(()),
+            };
+            if written.is_err() {
+                return "write failed";
+            }
+            continue;
+        }
+        tokio::select! {
+            received = socket.recv() => match received {
+                None | Some(Err(_)) => return "peer gone",
+                Some(Ok(message)) => {
+                    last_heard = Instant::now();
+                    match message {
+                        Message::Text(text) => answer(state, connection, text.as_str()).await,
+                        Message::Binary(_) => refuse(connection, None, ErrorCode::UnsupportedFrame,
+                            "Baton speaks JSON text frames; binary frames are not understood."),
+                        Message::Ping(_) | Message::Pong(_) => {}
+                        Message::Close(_) => return "closed by peer",
+                    }
+                }
+            },
+            () = connection.outbox.wait() => {}
+            _ = ping.tick() => {
+                if last_heard.elapsed() > state.config.ws_idle_timeout {
+                    close(&mut socket, CLOSE_IDLE, "idle timeout").await;
+                    return "idle";
+                }
+                if socket.send(Message::Ping(Default::default())).await.is_err() {
+                    return "write failed";
+                }
+            }
+        }
+    }
+}
+
+/// Writes several frames with one flush.
+async fn write(socket: &mut WebSocket, frames: Vec<crate::hub::Frame>) -> Result<(), axum::Error> {
+    for frame in frames {
+        socket.feed(Message::Text(frame)).await?;
+    }
+    socket.flush().await
+}
+
+async fn closing_requested(connection: &Connection) {
+    while !connection.outbox.is_closing() {
+        connection.outbox.wait().await;
+    }
+}
+
+/// How long a close frame may wait behind unread data before the connection is simply dropped.
+const CLOSE_PATIENCE: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// Sends a close frame with a code, after whatever the peer has not read yet; drops the
+/// connection if the peer does not make room in time.
+async fn close(socket: &mut WebSocket, code: u16, reason: &'static str) {
+    let frame = CloseFrame { code, reason: reason.into() };
+    match tokio::time::timeout(CLOSE_PATIENCE, socket.send(Message::Close(Some(frame)))).await {
+        Ok(Ok(())) => {}
+        Ok(Err(error)) => tracing::debug!(%error, "close frame not delivered"),
+        Err(_) => tracing::debug!("close frame not delivered in time: dropping the connection"),
+    }
+}
+
+fn refuse(connection: &Connection, req_id: Option<u64>, code: ErrorCode, message: &str) {
+    let error = ServerMsg::Error { req_id, code, message: message.to_owned(), detail: None };
+    if let Some(frame) = frame(&error) {
+        connection.outbox.push(frame);
+    }
+}
+
+/// Parses one request, runs it, queues the answer. Never fails the socket: a bad frame gets a
+/// typed error and the socket stays up.
+async fn answer(state: &AppState, connection: &Arc<Connection>, text: &str) {
+    let request = match serde_json::from_str::<ClientMsg>(text) {
+        Ok(request) => request,
+        Err(error) => {
+            let value = serde_json::from_str::<serde_json::Value>(text);
+            let req_id = value.as_ref().ok().and_then(|value| value.get("req_id")).and_then(|id| id.as_u64());
+            let (code, message) = match value {
+                Err(_) => (ErrorCode::MalformedJson, format!("The frame is not valid JSON: {error}")),
+                Ok(_) => (ErrorCode::InvalidInput, format!("The frame is not a request Baton knows: {error}")),
+            };
+            refuse(connection, req_id, code, &message);
+            return;
+        }
+    };
+    let req_id = request.req_id();
+    let answer = match realtime::handle(state, connection, request).await {
+        Ok(detail) => ServerMsg::Ack { req_id, detail },
+        Err(refusal) => ServerMsg::Error {
+            req_id: Some(req_id),
+            code: refusal.code,
+            message: refusal.message,
+            detail: refusal.detail,
+        },
+    };
+    if let Some(frame) = frame(&answer) {
+        connection.outbox.push(frame);
+    }
+}

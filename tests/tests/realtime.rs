@@ -1,0 +1,510 @@
+//! The real-time core over real WebSockets: presence, viewing, typing and drafts, the claim as a
+//! hard lock, the send path, notes, resume without gaps, slow consumers, and bad input.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use baton_shared::ErrorCode;
+use baton_shared::api::{Role, User};
+use baton_shared::model::{Change, ConversationEvent};
+use baton_shared::protocol::{
+    AckDetail, CLOSE_SLOW_CONSUMER, ClientMsg, Cursor, ErrorDetail, PresenceStatus, ServerMsg,
+};
+use baton_shared::{ConversationId, UserId};
+use baton_tests::client::TestClient;
+use baton_tests::database::Kind;
+use baton_tests::server::TestServer;
+use baton_tests::socket::{Ended, HandshakeError, WsClient, handshake};
+use tokio_tungstenite::tungstenite::Message;
+
+async fn member(server: &TestServer, name: &str, role: Role) -> anyhow::Result<(TestClient, User, WsClient)> {
+    let (client, user) = server.logged_in(name, role).await?;
+    let socket = WsClient::connect(&client).await?;
+    Ok((client, user, socket))
+}
+
+fn error_code(message: &ServerMsg) -> Option<ErrorCode> {
+    match message {
+        ServerMsg::Error { code, .. } => Some(*code),
+        _ => None,
+    }
+}
+
+fn is_ack(message: &ServerMsg) -> bool {
+    matches!(message, ServerMsg::Ack { .. })
+}
+
+/// The next event of `conversation` (skipping other messages, which stay pending).
+async fn next_event(socket: &mut WsClient, conversation: ConversationId) -> anyhow::Result<ConversationEvent> {
+    socket
+        .expect(|message| match message {
+            ServerMsg::Event { event } if event.conversation_id == conversation => Some(event.clone()),
+            _ => None,
+        })
+        .await
+}
+
+async fn open(socket: &mut WsClient, conversation: ConversationId, after_seq: u64) -> anyhow::Result<ServerMsg> {
+    socket.request(|req_id| ClientMsg::Open { req_id, conversation_id: conversation, after_seq }).await
+}
+
+#[tokio::test]
+async fn presence_follows_sockets_and_chosen_status() -> anyhow::Result<()> {
+    let server = TestServer::start().await?;
+    let (_, _, mut alice) = member(&server, "Alice", Role::Agent).await?;
+    let (bob_client, bob, bob_tab1) = member(&server, "Bob", Role::Agent).await?;
+    let online = |user: UserId, online: bool| {
+        move |message: &ServerMsg| match message {
+            ServerMsg::Presence { presence } if presence.user.id == user && presence.online == online => {
+                Some(presence.clone())
+            }
+            _ => None,
+        }
+    };
+    alice.expect(online(bob.id, true)).await?;
+
+    let bob_tab2 = WsClient::connect(&bob_client).await?;
+    bob_tab1.close().await?;
+    // Bob still has a tab open: he stays online. A ping round trip proves nothing arrived meanwhile.
+    assert!(is_ack(&alice.request(|req_id| ClientMsg::Ping { req_id }).await?));
+    assert!(!alice.pending.iter().any(|m| online(bob.id, false)(m).is_some()), "bob went offline with one tab left");
+
+    bob_tab2.cut();
+    let presence = alice.expect(online(bob.id, false)).await?;
+    assert!(!presence.online, "an abrupt disconnect of the last tab takes bob offline");
+
+    let mut bob_again = WsClient::connect(&bob_client).await?;
+    alice.expect(online(bob.id, true)).await?;
+    bob_again.request(|req_id| ClientMsg::SetPresence { req_id, status: PresenceStatus::Busy }).await?;
+    let busy = alice
+        .expect(|m| match m {
+            ServerMsg::Presence { presence }
+                if presence.user.id == bob.id && presence.status == PresenceStatus::Busy =>
+            {
+                Some(())
+            }
+            _ => None,
+        })
+        .await;
+    assert!(busy.is_ok(), "teammates see the chosen status");
+    Ok(())
+}
+
+#[tokio::test]
+async fn viewers_appear_and_clear_even_on_abrupt_disconnect() -> anyhow::Result<()> {
+    let server = TestServer::start().await?;
+    let (_, alice, mut alice_socket) = member(&server, "Alice", Role::Agent).await?;
+    let (_, bob, mut bob_socket) = member(&server, "Bob", Role::Agent).await?;
+    let conversation = server.customer_writes("15550001", "Hello").await?;
+    assert!(is_ack(&open(&mut alice_socket, conversation, 0).await?));
+    assert!(is_ack(&open(&mut bob_socket, conversation, 0).await?));
+    let viewers = |expected: Vec<UserId>| {
+        move |message: &ServerMsg| match message {
+            ServerMsg::Viewers { viewers, .. } if viewers.iter().map(|v| v.id).collect::<Vec<_>>() == expected => {
+                Some(())
+            }
+            _ => None,
+        }
+    };
+    alice_socket.expect(viewers(vec![alice.id, bob.id])).await?;
+    alice_socket.pending.clear();
+    bob_socket.cut();
+    alice_socket.expect(viewers(vec![alice.id])).await?;
+    assert_eq!(server.state.hub.viewers(conversation).len(), 1);
+    alice_socket.request(|req_id| ClientMsg::Close { req_id, conversation_id: conversation }).await?;
+    assert!(server.state.hub.viewers(conversation).is_empty());
+    Ok(())
+}
+
+#[tokio::test]
+async fn typing_locks_the_composer_and_drafts_reach_only_supervisors() -> anyhow::Result<()> {
+    let server = TestServer::start_with(Kind::Sqlite, |config| {
+        config.hub.typing_timeout = Duration::from_millis(300);
+    })
+    .await?;
+    let (_, alice, mut alice_socket) = member(&server, "Alice", Role::Agent).await?;
+    let (_, _, mut bob_socket) = member(&server, "Bob", Role::Agent).await?;
+    let (_, _, mut sam_socket) = member(&server, "Sam", Role::Supervisor).await?;
+    let conversation = server.customer_writes("15550001", "Hello").await?;
+    open(&mut alice_socket, conversation, 0).await?;
+    open(&mut bob_socket, conversation, 0).await?;
+    assert!(is_ack(&sam_socket.request(|req_id| ClientMsg::SubscribeInbox { req_id, cursors: vec![] }).await?));
+
+    let typed = alice_socket
+        .request(|req_id| ClientMsg::Typing { req_id, conversation_id: conversation, draft: "Hi! Let me".into() })
+        .await?;
+    let ServerMsg::Ack { detail: Some(AckDetail::Claim { claim }), .. } = typed else { anyhow::bail!("{typed:?}") };
+    assert_eq!(claim.holder, alice.id, "the first keystroke claimed the conversation");
+
+    let typing = |user: UserId, on: bool| {
+        move |message: &ServerMsg| match message {
+            ServerMsg::Typing { user: who, typing, .. } if who.id == user && *typing == on => Some(()),
+            _ => None,
+        }
+    };
+    bob_socket.expect(typing(alice.id, true)).await?;
+    sam_socket.expect(typing(alice.id, true)).await?;
+    let draft = sam_socket
+        .expect(|m| match m {
+            ServerMsg::Draft { user, body, .. } if user.id == alice.id => Some(body.clone()),
+            _ => None,
+        })
+        .await?;
+    assert_eq!(draft, "Hi! Let me");
+
+    // Bob's composer is locked: his keystroke is refused and names the holder.
+    let refused = bob_socket
+        .request(|req_id| ClientMsg::Typing { req_id, conversation_id: conversation, draft: "Hel".into() })
+        .await?;
+    let ServerMsg::Error { code, detail: Some(ErrorDetail::ClaimedBy { claim }), message, .. } = refused else {
+        anyhow::bail!("{refused:?}")
+    };
+    assert_eq!(code, ErrorCode::ClaimedByOther);
+    assert_eq!(claim.holder_name, "Alice");
+    assert!(message.contains("Alice"), "{message}");
+
+    // Typing stops by itself after the timeout; the draft never reached Bob.
+    bob_socket.expect(typing(alice.id, false)).await?;
+    sam_socket.expect(typing(alice.id, false)).await?;
+    assert!(!bob_socket.pending.iter().any(|m| matches!(m, ServerMsg::Draft { .. })), "an agent saw a draft");
+    // The draft was kept server-side.
+    let mut saved = None;
+    for _ in 0..100 {
+        saved = server.state.store.draft(conversation, alice.id).await?;
+        if saved.is_some() {
+            break;
+        }
+        tokio::task::yield_now().await;
+    }
+    assert_eq!(saved.as_deref(), Some("Hi! Let me"));
+    Ok(())
+}
+
+/// 50 sockets claim one conversation at the same instant, 200 times: one winner each time.
+async fn claim_race(kind: Kind, rounds: usize) -> anyhow::Result<()> {
+    let server = TestServer::start_with(kind, |_| {}).await?;
+    let mut sockets = Vec::new();
+    for index in 0..50 {
+        let (_, user, socket) = member(&server, &format!("Racer {index}"), Role::Agent).await?;
+        sockets.push((user, socket));
+    }
+    for round in 0..rounds {
+        let conversation = server.customer_writes(&format!("1555{round:05}"), "Who answers?").await?;
+        let mut requests = Vec::new();
+        for (_, socket) in &mut sockets {
+            requests.push(socket.send(|req_id| ClientMsg::Claim { req_id, conversation_id: conversation }).await?);
+        }
+        let mut winners = Vec::new();
+        let mut refused = 0;
+        for ((user, socket), req_id) in sockets.iter_mut().zip(requests) {
+            match socket.answer(req_id).await? {
+                ServerMsg::Ack { .. } => winners.push(user.id),
+                ServerMsg::Error { code: ErrorCode::ClaimedByOther, .. } => refused += 1,
+                other => anyhow::bail!("round {round}: {other:?}"),
+            }
+        }
+        assert_eq!((winners.len(), refused), (1, 49), "round {round}");
+        let holder = server.state.store.conversation(conversation).await?.and_then(|c| c.claim).map(|c| c.holder);
+        assert_eq!(holder, winners.first().copied());
+    }
+    Ok(())
+}
+
+#[tokio::test]
+async fn one_of_fifty_claimers_wins_every_round_on_sqlite() -> anyhow::Result<()> {
+    claim_race(Kind::Sqlite, 200).await
+}
+
+#[tokio::test]
+async fn one_of_fifty_claimers_wins_every_round_on_postgres() -> anyhow::Result<()> {
+    claim_race(Kind::Postgres, 200).await
+}
+
+#[tokio::test]
+async fn only_the_holder_sends_once_per_key_and_the_traffic_cop_stops_stale_replies() -> anyhow::Result<()> {
+    let server = TestServer::start().await?;
+    let (_, alice, mut alice_socket) = member(&server, "Alice", Role::Agent).await?;
+    let (_, _, mut bob_socket) = member(&server, "Bob", Role::Agent).await?;
+    let conversation = server.customer_writes("15550001", "Hello").await?;
+    open(&mut alice_socket, conversation, 2).await?;
+    open(&mut bob_socket, conversation, 2).await?;
+    alice_socket.request(|req_id| ClientMsg::Claim { req_id, conversation_id: conversation }).await?;
+    let seen = server.state.store.conversation(conversation).await?.map(|c| c.last_seq).unwrap_or_default();
+
+    let reply = |key: &str, seen_seq: u64, force: bool| {
+        let key = key.to_owned();
+        move |req_id| ClientMsg::Reply {
+            req_id,
+            conversation_id: conversation,
+            body: "We're on it!".into(),
+            idempotency_key: key,
+            seen_seq,
+            force,
+        }
+    };
+    let refused = bob_socket.request(reply("bob-1", seen, false)).await?;
+    assert_eq!(error_code(&refused), Some(ErrorCode::NotClaimHolder), "{refused:?}");
+
+    let first = alice_socket.request(reply("alice-1", seen, false)).await?;
+    let ServerMsg::Ack { detail: Some(AckDetail::Message { message }), .. } = first else { anyhow::bail!("{first:?}") };
+    let second = alice_socket.request(reply("alice-1", seen, false)).await?;
+    let ServerMsg::Ack { detail: Some(AckDetail::Message { message: again }), .. } = second else {
+        anyhow::bail!("{second:?}")
+    };
+    assert_eq!(again.id, message.id, "a double click sends once");
+    let outbound =
+        server.state.store.messages(conversation).await?.iter().filter(|m| m.author == Some(alice.id)).count();
+    assert_eq!(outbound, 1);
+    let event = next_event(&mut bob_socket, conversation).await?;
+    assert!(matches!(event.change, Change::Claimed { .. }));
+    let event = next_event(&mut bob_socket, conversation).await?;
+    assert!(matches!(event.change, Change::MessageAdded { .. }), "bob sees the reply live: {event:?}");
+
+    server.customer_writes("15550001", "Actually, cancel my order").await?;
+    let stale = alice_socket.request(reply("alice-2", message.seq, false)).await?;
+    let ServerMsg::Error { code, detail: Some(ErrorDetail::Missed { messages }), .. } = stale else {
+        anyhow::bail!("{stale:?}")
+    };
+    assert_eq!(code, ErrorCode::ConversationChanged);
+    assert_eq!(messages[0].body, "Actually, cancel my order");
+    let forced = alice_socket.request(reply("alice-2", message.seq, true)).await?;
+    assert!(is_ack(&forced), "sending anyway, deliberately: {forced:?}");
+    Ok(())
+}
+
+#[tokio::test]
+async fn notes_are_live_conflicts_keep_both_texts_and_mentions_notify() -> anyhow::Result<()> {
+    let server = TestServer::start().await?;
+    let (_, _, mut alice_socket) = member(&server, "Alice", Role::Agent).await?;
+    let (_, bob, mut bob_socket) = member(&server, "Bob", Role::Agent).await?;
+    let conversation = server.customer_writes("15550001", "Hello").await?;
+    open(&mut alice_socket, conversation, 2).await?;
+    open(&mut bob_socket, conversation, 2).await?;
+
+    let added = alice_socket
+        .request(|req_id| ClientMsg::AddNote { req_id, conversation_id: conversation, body: "VIP, ask @bob".into() })
+        .await?;
+    let ServerMsg::Ack { detail: Some(AckDetail::Note { note }), .. } = added else { anyhow::bail!("{added:?}") };
+    let event = next_event(&mut bob_socket, conversation).await?;
+    assert!(matches!(&event.change, Change::NoteAdded { note: seen } if seen.id == note.id));
+    let mentioned = bob_socket
+        .expect(|m| match m {
+            ServerMsg::Mentioned { note_id, by, .. } if *note_id == note.id => Some(by.name.clone()),
+            _ => None,
+        })
+        .await?;
+    assert_eq!(mentioned, "Alice");
+
+    let bob_edit = bob_socket
+        .request(|req_id| ClientMsg::EditNote { req_id, note_id: note.id, body: "VIP".into(), base_version: 1 })
+        .await?;
+    assert_eq!(error_code(&bob_edit), Some(ErrorCode::Forbidden), "agents edit only their own notes");
+    let edited = alice_socket
+        .request(|req_id| ClientMsg::EditNote {
+            req_id,
+            note_id: note.id,
+            body: "VIP customer".into(),
+            base_version: 1,
+        })
+        .await?;
+    assert!(is_ack(&edited));
+    let stale = alice_socket
+        .request(|req_id| ClientMsg::EditNote { req_id, note_id: note.id, body: "Old idea".into(), base_version: 1 })
+        .await?;
+    let ServerMsg::Error {
+        code: ErrorCode::Conflict, detail: Some(ErrorDetail::CurrentNote { note: current }), ..
+    } = stale
+    else {
+        anyhow::bail!("{stale:?}")
+    };
+    assert_eq!(current.body, "VIP customer", "the newer words are kept and shown");
+    assert_ne!(bob.id, current.author);
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_reconnecting_client_gets_exactly_what_it_missed() -> anyhow::Result<()> {
+    let server = TestServer::start().await?;
+    let (client, _, mut socket) = member(&server, "Alice", Role::Supervisor).await?;
+    let mut conversations = Vec::new();
+    for index in 0..20 {
+        conversations.push(server.customer_writes(&format!("1555000{index:02}"), "Hello").await?);
+    }
+    let mut cursors = HashMap::new();
+    for conversation in &conversations {
+        open(&mut socket, *conversation, 0).await?;
+        let mut last = 0;
+        while last < 2 {
+            last = next_event(&mut socket, *conversation).await?.seq;
+        }
+        cursors.insert(*conversation, last);
+    }
+    socket.cut();
+
+    for index in 0..500 {
+        let conversation = conversations[index % conversations.len()];
+        let wa_id = format!("1555000{:02}", index % conversations.len());
+        let recorded = server.customer_writes(&wa_id, &format!("message {index}")).await?;
+        assert_eq!(recorded, conversation);
+    }
+
+    let mut socket = WsClient::connect(&client).await?;
+    let resume: Vec<Cursor> =
+        cursors.iter().map(|(conversation, seq)| Cursor { conversation_id: *conversation, after_seq: *seq }).collect();
+    let answer = socket.request(|req_id| ClientMsg::SubscribeInbox { req_id, cursors: resume }).await?;
+    assert!(is_ack(&answer), "{answer:?}");
+    let mut received: HashMap<ConversationId, Vec<u64>> = HashMap::new();
+    for _ in 0..500 {
+        let message = socket.next().await?;
+        let ServerMsg::Event { event } = message else { anyhow::bail!("unexpected {message:?}") };
+        received.entry(event.conversation_id).or_default().push(event.seq);
+    }
+    for conversation in &conversations {
+        let seqs = received.remove(conversation).unwrap_or_default();
+        let expected: Vec<u64> = (3..3 + 25).collect();
+        assert_eq!(seqs, expected, "conversation {conversation}: all missed events, once, in order");
+    }
+    assert!(is_ack(&socket.request(|req_id| ClientMsg::Ping { req_id }).await?), "and nothing more");
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_client_that_stops_reading_is_closed_while_others_keep_receiving() -> anyhow::Result<()> {
+    let server = TestServer::start_with(Kind::Sqlite, |config| config.hub.outbox_capacity = 32).await?;
+    let (_, _, mut sleepy) = member(&server, "Sleepy", Role::Supervisor).await?;
+    let (_, _, mut awake) = member(&server, "Awake", Role::Supervisor).await?;
+    sleepy.request(|req_id| ClientMsg::SubscribeInbox { req_id, cursors: vec![] }).await?;
+    awake.request(|req_id| ClientMsg::SubscribeInbox { req_id, cursors: vec![] }).await?;
+    let conversation = server.customer_writes("15550001", "start").await?;
+    let mut seen = 0;
+    // `awake` reads as it goes; `sleepy` reads nothing. Kernel socket buffers absorb some data
+    // before the server's queue for `sleepy` overflows: send until the hub reports it slow.
+    let big = "x".repeat(3000);
+    for index in 0..5000 {
+        server.customer_writes("15550001", &format!("{index} {big}")).await?;
+        while seen < index + 1 {
+            let event = next_event(&mut awake, conversation).await?;
+            if matches!(event.change, Change::MessageAdded { .. }) {
+                seen += 1;
+            }
+        }
+        if server.state.hub.slow_consumers() > 0 {
+            break;
+        }
+    }
+    assert_eq!(server.state.hub.slow_consumers(), 1, "the sleepy socket fell behind");
+    // Reading now, it finds what was sent before the overflow, then the close code.
+    let ended = sleepy.until_closed().await?;
+    assert_eq!(ended, Ended::Closed(Some(CLOSE_SLOW_CONSUMER)));
+    assert!(is_ack(&awake.request(|req_id| ClientMsg::Ping { req_id }).await?));
+    Ok(())
+}
+
+#[tokio::test]
+async fn foreign_origins_and_missing_sessions_are_refused_at_the_handshake() -> anyhow::Result<()> {
+    let server = TestServer::start().await?;
+    let (client, _) = server.logged_in("Alice", Role::Agent).await?;
+    let foreign = handshake(&client, Some("https://evil.example")).await;
+    assert!(matches!(foreign, Err(HandshakeError::Status(403))), "{foreign:?}");
+    let anonymous = handshake(&server.client(), Some(&server.origin())).await;
+    assert!(matches!(anonymous, Err(HandshakeError::Status(401))), "{anonymous:?}");
+    assert!(handshake(&client, Some(&server.origin())).await.is_ok());
+    Ok(())
+}
+
+#[tokio::test]
+async fn roles_are_checked_on_every_message() -> anyhow::Result<()> {
+    let server = TestServer::start().await?;
+    let (_, alice, mut alice_socket) = member(&server, "Alice", Role::Agent).await?;
+    let (_, _, mut bob_socket) = member(&server, "Bob", Role::Agent).await?;
+    let (_, sam, mut sam_socket) = member(&server, "Sam", Role::Supervisor).await?;
+    let conversation = server.customer_writes("15550001", "Hello").await?;
+
+    let inbox = alice_socket.request(|req_id| ClientMsg::SubscribeInbox { req_id, cursors: vec![] }).await?;
+    assert_eq!(error_code(&inbox), Some(ErrorCode::Forbidden));
+    alice_socket.request(|req_id| ClientMsg::Claim { req_id, conversation_id: conversation }).await?;
+    let take = bob_socket.request(|req_id| ClientMsg::TakeOver { req_id, conversation_id: conversation }).await?;
+    assert_eq!(error_code(&take), Some(ErrorCode::Forbidden), "agents cannot take over");
+    let transfer = bob_socket
+        .request(|req_id| ClientMsg::Transfer { req_id, conversation_id: conversation, to: UserId(1) })
+        .await?;
+    assert_eq!(error_code(&transfer), Some(ErrorCode::Forbidden), "only the holder or a supervisor hands over");
+    let release = bob_socket.request(|req_id| ClientMsg::Release { req_id, conversation_id: conversation }).await?;
+    assert_eq!(error_code(&release), Some(ErrorCode::NotClaimHolder));
+    let missing = bob_socket
+        .request(|req_id| ClientMsg::Open { req_id, conversation_id: ConversationId(999_999), after_seq: 0 })
+        .await?;
+    assert_eq!(error_code(&missing), Some(ErrorCode::NotFound));
+
+    let taken = sam_socket.request(|req_id| ClientMsg::TakeOver { req_id, conversation_id: conversation }).await?;
+    let ServerMsg::Ack { detail: Some(AckDetail::Claim { claim }), .. } = taken else { anyhow::bail!("{taken:?}") };
+    assert_eq!(claim.holder, sam.id);
+    let events = server.state.store.events_after(conversation, 0, 100).await?;
+    assert!(events.iter().any(|e| matches!(&e.change, Change::TakenOver { from, .. } if *from == alice.id)), "audited");
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_thousand_malformed_frames_get_typed_errors_and_the_socket_stays_up() -> anyhow::Result<()> {
+    let server = TestServer::start().await?;
+    let (_, _, mut socket) = member(&server, "Alice", Role::Agent).await?;
+    let frames = [
+        Message::Text("not json".into()),
+        Message::Text("{\"type\":\"launch_rockets\",\"req_id\":5}".into()),
+        Message::Text("{\"type\":\"claim\",\"req_id\":6}".into()),
+        Message::Text("[1,2,3]".into()),
+        Message::Binary(vec![0, 159, 146, 150].into()),
+    ];
+    for index in 0..1000 {
+        socket.send_raw(frames[index % frames.len()].clone()).await?;
+    }
+    let mut codes = HashMap::new();
+    for _ in 0..1000 {
+        let message = socket.next().await?;
+        let code = error_code(&message).ok_or_else(|| anyhow::anyhow!("not an error: {message:?}"))?;
+        *codes.entry(code).or_insert(0) += 1;
+    }
+    assert_eq!(codes.get(&ErrorCode::MalformedJson), Some(&200));
+    assert_eq!(codes.get(&ErrorCode::InvalidInput), Some(&600), "unknown type, missing field, wrong shape");
+    assert_eq!(codes.get(&ErrorCode::UnsupportedFrame), Some(&200));
+    assert!(is_ack(&socket.request(|req_id| ClientMsg::Ping { req_id }).await?), "still up");
+    assert_eq!(server.client().get("/healthz").await?.status(), reqwest::StatusCode::OK);
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_lease_expires_after_its_holder_disconnects() -> anyhow::Result<()> {
+    let server = TestServer::start_with(Kind::Sqlite, |config| config.claim_lease = Duration::from_millis(400)).await?;
+    let (_, alice, mut alice_socket) = member(&server, "Alice", Role::Agent).await?;
+    let (_, _, mut bob_socket) = member(&server, "Bob", Role::Agent).await?;
+    let conversation = server.customer_writes("15550001", "Hello").await?;
+    open(&mut bob_socket, conversation, 2).await?;
+    alice_socket.request(|req_id| ClientMsg::Claim { req_id, conversation_id: conversation }).await?;
+    let claimed = next_event(&mut bob_socket, conversation).await?;
+    assert!(matches!(claimed.change, Change::Claimed { .. }));
+    alice_socket.cut();
+    let released = next_event(&mut bob_socket, conversation).await?;
+    assert_eq!(released.change, Change::Released { holder: alice.id, expired: true });
+    let claimed = bob_socket.request(|req_id| ClientMsg::Claim { req_id, conversation_id: conversation }).await?;
+    assert!(is_ack(&claimed));
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_connected_holder_keeps_the_lease() -> anyhow::Result<()> {
+    let server = TestServer::start_with(Kind::Sqlite, |config| config.claim_lease = Duration::from_millis(300)).await?;
+    let (_, _, mut alice_socket) = member(&server, "Alice", Role::Agent).await?;
+    let (_, _, mut bob_socket) = member(&server, "Bob", Role::Agent).await?;
+    let conversation = server.customer_writes("15550001", "Hello").await?;
+    alice_socket.request(|req_id| ClientMsg::Claim { req_id, conversation_id: conversation }).await?;
+    let lease_until = server.state.store.conversation(conversation).await?.and_then(|c| c.claim).map(|c| c.lease_until);
+    // Wait (by polling the store, not by sleeping) until the original lease would have run out.
+    let deadline = lease_until.unwrap_or_default();
+    while baton_server::clock::now_ms() <= deadline + 200 {
+        tokio::task::yield_now().await;
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let refused = bob_socket.request(|req_id| ClientMsg::Claim { req_id, conversation_id: conversation }).await?;
+    assert_eq!(error_code(&refused), Some(ErrorCode::ClaimedByOther), "renewed while alice is connected");
+    Ok(())
+}
