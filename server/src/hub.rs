@@ -342,3 +342,116 @@ fn list_viewers(viewers: &HashMap<UserId, (Teammate, usize)>) -> Vec<Teammate> {
     list.sort_by_key(|teammate| teammate.id);
     list
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Mutex as StdMutex;
+
+    /// Remembers saved drafts.
+    #[derive(Default)]
+    struct Drafts(StdMutex<Vec<String>>);
+
+    impl DraftSaver for Drafts {
+        fn save(&self, _conversation: ConversationId, _user: &Teammate, body: String) {
+            self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner).push(body);
+        }
+    }
+
+    fn user(id: i64, name: &str, role: Role) -> User {
+        User { id: UserId(id), name: name.into(), email: format!("{id}@x.test"), role, disabled: false, created_at: 0 }
+    }
+
+    /// The messages queued for a socket since the last call, parsed.
+    fn received(connection: &Connection) -> Vec<ServerMsg> {
+        let (frames, _) = connection.outbox.drain();
+        frames.iter().filter_map(|frame| serde_json::from_str(frame.as_str()).ok()).collect()
+    }
+
+    fn typing_flags(messages: &[ServerMsg]) -> Vec<bool> {
+        messages.iter().filter_map(|m| if let ServerMsg::Typing { typing, .. } = m { Some(*typing) } else { None }).collect()
+    }
+
+    fn drafts(messages: &[ServerMsg]) -> Vec<String> {
+        messages.iter().filter_map(|m| if let ServerMsg::Draft { body, .. } = m { Some(body.clone()) } else { None }).collect()
+    }
+
+    /// Lets spawned timer tasks run at the current (paused) instant.
+    async fn settle() {
+        for _ in 0..10 {
+            tokio::task::yield_now().await;
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn typing_expires_by_itself_and_drafts_are_throttled_to_supervisors() {
+        let saved = Arc::new(Drafts::default());
+        let hub = Hub::new(HubConfig::default(), saved.clone());
+        let conversation = ConversationId(7);
+        let alice = hub.connect(&user(1, "Alice", Role::Agent));
+        let bob = hub.connect(&user(2, "Bob", Role::Agent));
+        let sam = hub.connect(&user(3, "Sam", Role::Supervisor));
+        hub.open(&bob, conversation);
+        hub.follow_inbox(&sam);
+        received(&bob);
+        received(&sam);
+
+        hub.typing(conversation, &alice.user, "H".into());
+        settle().await;
+        let (to_bob, to_sam) = (received(&bob), received(&sam));
+        assert_eq!(typing_flags(&to_bob), [true]);
+        assert_eq!(typing_flags(&to_sam), [true]);
+        assert!(drafts(&to_bob).is_empty(), "agents never get drafts");
+        assert_eq!(drafts(&to_sam), ["H"]);
+
+        // Three keystrokes within the draft interval: one update, with the newest text, when due.
+        tokio::time::advance(Duration::from_millis(50)).await;
+        hub.typing(conversation, &alice.user, "He".into());
+        hub.typing(conversation, &alice.user, "Hel".into());
+        hub.typing(conversation, &alice.user, "Hell".into());
+        settle().await;
+        assert!(drafts(&received(&sam)).is_empty(), "throttled");
+        tokio::time::advance(Duration::from_millis(200)).await;
+        settle().await;
+        assert_eq!(drafts(&received(&sam)), ["Hell"]);
+
+        // Typing holds while keystrokes come, and stops by itself 5 s after the last one.
+        tokio::time::advance(Duration::from_secs(4)).await;
+        settle().await;
+        assert!(hub.is_typing(conversation, alice.user.id));
+        tokio::time::advance(Duration::from_millis(800)).await;
+        settle().await;
+        assert!(!hub.is_typing(conversation, alice.user.id));
+        assert_eq!(typing_flags(&received(&bob)), [false]);
+        assert_eq!(typing_flags(&received(&sam)), [false]);
+        assert_eq!(*saved.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner), ["H", "Hell"]);
+
+        // A new keystroke starts a new typing session.
+        hub.typing(conversation, &alice.user, "Hello".into());
+        settle().await;
+        assert_eq!(typing_flags(&received(&bob)), [true]);
+    }
+
+    #[tokio::test]
+    async fn presence_counts_sockets() {
+        let hub = Hub::new(HubConfig::default(), Arc::new(Drafts::default()));
+        let watcher = hub.connect(&user(9, "Watcher", Role::Agent));
+        let first = hub.connect(&user(1, "Alice", Role::Agent));
+        let second = hub.connect(&user(1, "Alice", Role::Agent));
+        assert!(hub.is_online(UserId(1)));
+        let online: Vec<bool> = received(&watcher)
+            .iter()
+            .filter_map(|m| if let ServerMsg::Presence { presence } = m { Some(presence.online) } else { None })
+            .collect();
+        assert_eq!(online, [true], "the second tab announces nothing");
+        hub.disconnect(&first);
+        assert!(hub.is_online(UserId(1)), "one tab left");
+        hub.disconnect(&second);
+        assert!(!hub.is_online(UserId(1)));
+        let offline: Vec<bool> = received(&watcher)
+            .iter()
+            .filter_map(|m| if let ServerMsg::Presence { presence } = m { Some(presence.online) } else { None })
+            .collect();
+        assert_eq!(offline, [false]);
+    }
+}

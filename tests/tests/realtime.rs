@@ -508,3 +508,22 @@ async fn a_connected_holder_keeps_the_lease() -> anyhow::Result<()> {
     assert_eq!(error_code(&refused), Some(ErrorCode::ClaimedByOther), "renewed while alice is connected");
     Ok(())
 }
+
+#[tokio::test]
+async fn sockets_end_with_the_session() -> anyhow::Result<()> {
+    let server = TestServer::start().await?;
+    let (admin, _) = server.logged_in("Admin", Role::Admin).await?;
+    let (_, bob, mut bob_socket) = member(&server, "Bob", Role::Agent).await?;
+    let (carol_client, _, mut carol_socket) = member(&server, "Carol", Role::Agent).await?;
+
+    let disabled = admin.patch(&format!("/api/users/{}", bob.id), &serde_json::json!({"disabled": true})).await?;
+    assert_eq!(disabled.status(), reqwest::StatusCode::OK);
+    assert_eq!(bob_socket.until_closed().await?, Ended::Closed(Some(baton_shared::protocol::CLOSE_SESSION_ENDED)));
+
+    let logout = carol_client.request(reqwest::Method::POST, "/api/auth/logout").send().await?;
+    assert_eq!(logout.status(), reqwest::StatusCode::NO_CONTENT);
+    assert_eq!(carol_socket.until_closed().await?, Ended::Closed(Some(baton_shared::protocol::CLOSE_SESSION_ENDED)));
+    let again = handshake(&carol_client, Some(&server.origin())).await;
+    assert!(matches!(again, Err(HandshakeError::Status(401))), "{again:?}");
+    Ok(())
+}
