@@ -369,11 +369,17 @@ mod tests {
     }
 
     fn typing_flags(messages: &[ServerMsg]) -> Vec<bool> {
-        messages.iter().filter_map(|m| if let ServerMsg::Typing { typing, .. } = m { Some(*typing) } else { None }).collect()
+        messages
+            .iter()
+            .filter_map(|m| if let ServerMsg::Typing { typing, .. } = m { Some(*typing) } else { None })
+            .collect()
     }
 
     fn drafts(messages: &[ServerMsg]) -> Vec<String> {
-        messages.iter().filter_map(|m| if let ServerMsg::Draft { body, .. } = m { Some(body.clone()) } else { None }).collect()
+        messages
+            .iter()
+            .filter_map(|m| if let ServerMsg::Draft { body, .. } = m { Some(body.clone()) } else { None })
+            .collect()
     }
 
     /// Lets spawned timer tasks run at the current (paused) instant.

@@ -70,14 +70,14 @@ async fn upgrade(
 async fn serve(socket: WebSocket, state: AppState, user: User) {
     let connection = state.hub.connect(&user);
     tracing::debug!(conn = connection.id, user = %user.id, "socket opened");
-    let hello = ServerMsg::Hello {
-        me: Me::from(&user),
-        server_version: env!("CARGO_PKG_VERSION").into(),
-        presence: state.hub.presence(),
-    };
-    if let Some(hello) = frame(&hello) {
-        connection.outbox.push(hello);
-    }
+    let hello = ServerMsg::Hello { me: Me::from(&user), server_version: env!("CARGO_PKG_VERSION").into() };
+    // Who is around, one small frame each: a socket's write buffer keeps the capacity of the
+    // largest frame it ever wrote, so no frame may grow with the size of the team.
+    let greeting = std::iter::once(hello)
+        .chain(state.hub.presence().into_iter().filter(|p| p.online).map(|presence| ServerMsg::Presence { presence }))
+        .filter_map(|message| frame(&message))
+        .collect();
+    connection.outbox.push_all(greeting);
     let reason = run(socket, &state, &connection).await;
     state.hub.disconnect(&connection);
     tracing::debug!(conn = connection.id, user = %user.id, reason, "socket closed");

@@ -201,8 +201,9 @@ pub enum ErrorDetail {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum ServerMsg {
-    /// First message on a new socket: who the server thinks you are, and who is around.
-    Hello { me: Me, server_version: String, presence: Vec<Presence> },
+    /// First message on a new socket: who the server thinks you are. A `presence` message for
+    /// each teammate online follows (one frame each, so no frame grows with the team).
+    Hello { me: Me, server_version: String },
     /// A request succeeded.
     Ack {
         req_id: ReqId,

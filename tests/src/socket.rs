@@ -22,6 +22,8 @@ pub struct WsClient {
     next_req: u64,
     /// Messages read while waiting for another one, in arrival order.
     pub pending: VecDeque<ServerMsg>,
+    /// The presence messages that followed `hello`: who was online when this socket connected.
+    pub greeting: Vec<ServerMsg>,
 }
 
 /// What ended a socket, as the client saw it.
@@ -40,8 +42,11 @@ impl WsClient {
     /// Opens `/ws` with `origin` (or none); waits for `hello`.
     pub async fn connect_from(client: &TestClient, origin: Option<&str>) -> anyhow::Result<Self> {
         let stream = handshake(client, origin).await?;
-        let mut socket = WsClient { stream, next_req: 1, pending: VecDeque::new() };
+        let mut socket = WsClient { stream, next_req: 1, pending: VecDeque::new(), greeting: Vec::new() };
         socket.expect(|message| matches!(message, ServerMsg::Hello { .. }).then_some(())).await?;
+        // The greeting's presence messages all precede the answer to a first ping.
+        socket.request(|req_id| ClientMsg::Ping { req_id }).await?;
+        socket.greeting = socket.pending.drain(..).collect();
         Ok(socket)
     }
 

@@ -70,6 +70,18 @@ impl Outbox {
         true
     }
 
+    /// Queues frames a request asked for (a greeting, a backlog), whatever the capacity: their
+    /// number is bounded by the request, and refusing them would punish a client for asking.
+    pub fn push_all(&self, frames: Vec<Frame>) {
+        let mut state = self.lock();
+        if state.closing.is_some() {
+            return;
+        }
+        state.frames.extend(frames);
+        drop(state);
+        self.wake.notify_one();
+    }
+
     /// Queues a conversation event, unless already queued or held back by a running backlog.
     pub fn push_event(&self, conversation: ConversationId, seq: u64, frame: Frame) -> bool {
         let mut state = self.lock();
