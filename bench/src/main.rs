@@ -76,26 +76,7 @@ async fn main() -> anyhow::Result<()> {
     }
     anyhow::ensure!(add_admin.wait().await?.success(), "baton user add failed");
 
-    let mut server = tokio::process::Command::new(&baton)
-        .args(["serve", "--listen", "127.0.0.1:0"])
-        .env("BATON_DATA_DIR", data.path())
-        .env("BATON_LOG", "warn")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .kill_on_drop(true)
-        .spawn()?;
-    let pid = server.id().context("server pid")?;
-    let mut lines = BufReader::new(server.stdout.take().context("server stdout")?).lines();
-    let address = loop {
-        let line = lines.next_line().await?.context("the server exited before listening")?;
-        if let Some(rest) = line.strip_prefix("Baton is listening on ") {
-            break rest.split(". ").next().unwrap_or_default().to_owned();
-        }
-    };
-    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
-    let base = format!("http://{address}");
-    println!("server pid {pid} at {base}");
-
+    let (server, _, base) = start_server(&baton, data.path()).await?;
     let http = reqwest::Client::new();
     let admin = login(&http, &base, ADMIN_EMAIL).await?;
     let started = Instant::now();
@@ -118,6 +99,12 @@ async fn main() -> anyhow::Result<()> {
         conversation_ids.push(created["conversation_id"].as_i64().context("conversation id")?);
     }
 
+    // Restart: the server's memory then holds no trace of the password hashing done to create
+    // the users (argon2 takes 19 MiB per hash, which the allocator keeps), and the sessions in the
+    // database stay valid.
+    let mut first = server;
+    first.kill().await?;
+    let (mut server, pid, base) = start_server(&baton, data.path()).await?;
     let rss_before = rss_kib(pid)?;
     let epoch = Instant::now();
     let samples = Arc::new(Mutex::new(Vec::<u64>::with_capacity(1 << 20)));
@@ -131,15 +118,17 @@ async fn main() -> anyhow::Result<()> {
         let (url, cookie, samples, gate) = (base.clone(), cookie.clone(), samples.clone(), gate.clone());
         connecting.push(tokio::spawn(async move {
             let permit = gate.acquire_owned().await?;
-            let mut socket = connect(&url, &cookie).await?;
+            let socket = connect(&url, &cookie).await?;
+            let (mut sink, stream) = socket.split();
+            let reader = tokio::spawn(read_samples(stream, epoch, samples));
             let open = ClientMsg::Open {
                 req_id: 1,
                 conversation_id: baton_shared::ConversationId(conversation),
                 after_seq: 1 << 40,
             };
-            socket.send(Message::Text(serde_json::to_string(&open)?.into())).await?;
+            sink.send(Message::Text(serde_json::to_string(&open)?.into())).await?;
             drop(permit);
-            anyhow::Ok((socket, conversation, typist, samples))
+            anyhow::Ok((sink, reader, conversation, typist))
         }));
     }
     for cookie in &supervisors {
@@ -147,29 +136,33 @@ async fn main() -> anyhow::Result<()> {
         let samples = samples.clone();
         connecting.push(tokio::spawn(async move {
             let permit = gate.acquire_owned().await?;
-            let mut socket = connect(&url, &cookie).await?;
+            let socket = connect(&url, &cookie).await?;
+            let (mut sink, stream) = socket.split();
+            let reader = tokio::spawn(read_samples(stream, epoch, samples));
             let follow = ClientMsg::SubscribeInbox { req_id: 1, cursors: vec![] };
-            socket.send(Message::Text(serde_json::to_string(&follow)?.into())).await?;
+            sink.send(Message::Text(serde_json::to_string(&follow)?.into())).await?;
             drop(permit);
-            anyhow::Ok((socket, 0, false, samples))
+            anyhow::Ok((sink, reader, 0, false))
         }));
     }
     let mut readers = Vec::new();
+    let mut idle_sinks = Vec::new();
     for task in connecting {
-        let (socket, conversation, typist, samples) = task.await??;
-        let (sink, stream) = socket.split();
+        let (sink, reader, conversation, typist) = task.await??;
         if typist {
             typists.push((sink, conversation));
         } else {
-            drop(sink);
+            idle_sinks.push(sink);
         }
-        readers.push(tokio::spawn(read_samples(stream, epoch, samples)));
+        readers.push(reader);
     }
     let sockets = args.agents + args.supervisors;
     println!("{sockets} sockets connected in {:.1?}", connect_started.elapsed());
     // Let the server settle (answers sent, buffers returned) before reading its memory.
     tokio::time::sleep(Duration::from_secs(3)).await;
     let rss_after = rss_kib(pid)?;
+    let closed = readers.iter().filter(|reader| reader.is_finished()).count();
+    anyhow::ensure!(closed == 0, "{closed} sockets were closed by the server while connecting");
     let per_socket = (rss_after.saturating_sub(rss_before)) as f64 / sockets as f64;
     println!(
         "server RSS {rss_before} KiB before, {rss_after} KiB with {sockets} idle sockets: {per_socket:.1} KiB per socket"
@@ -178,11 +171,14 @@ async fn main() -> anyhow::Result<()> {
     samples.lock().await.clear();
     let typing_for = Duration::from_secs(args.seconds);
     let mut typing_tasks = Vec::new();
-    for (mut sink, conversation) in typists {
+    let typist_count = typists.len().max(1) as u32;
+    for (index, (mut sink, conversation)) in typists.into_iter().enumerate() {
         let every = Duration::from_millis(args.keystroke_ms);
+        // People do not type in step: spread the typists' keystrokes over the interval.
+        let offset = every / typist_count * index as u32;
         typing_tasks.push(tokio::spawn(async move {
             let until = Instant::now() + typing_for;
-            let mut tick = tokio::time::interval(every);
+            let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + offset, every);
             let mut req_id = 10;
             while Instant::now() < until {
                 tick.tick().await;
@@ -218,11 +214,41 @@ async fn main() -> anyhow::Result<()> {
         percentile(0.999),
         percentile(1.0)
     );
+    let closed = readers.iter().filter(|reader| reader.is_finished()).count();
+    println!("sockets closed by the server during the run: {closed}");
     for reader in readers {
         reader.abort();
     }
+    drop(idle_sinks);
     server.kill().await?;
     Ok(())
+}
+
+/// Starts `baton serve` on a free port; returns the process, its pid and its base URL.
+async fn start_server(
+    baton: &std::path::Path,
+    data: &std::path::Path,
+) -> anyhow::Result<(tokio::process::Child, u32, String)> {
+    let mut server = tokio::process::Command::new(baton)
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .env("BATON_DATA_DIR", data)
+        .env("BATON_LOG", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .kill_on_drop(true)
+        .spawn()?;
+    let pid = server.id().context("server pid")?;
+    let mut lines = BufReader::new(server.stdout.take().context("server stdout")?).lines();
+    let address = loop {
+        let line = lines.next_line().await?.context("the server exited before listening")?;
+        if let Some(rest) = line.strip_prefix("Baton is listening on ") {
+            break rest.split(". ").next().unwrap_or_default().to_owned();
+        }
+    };
+    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+    let base = format!("http://{address}");
+    println!("server pid {pid} at {base}");
+    Ok((server, pid, base))
 }
 
 type Socket = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;

@@ -94,6 +94,8 @@ struct Inner {
     typing: DashMap<(ConversationId, UserId), Arc<typing::Session>>,
     drafts: Arc<dyn DraftSaver>,
     slow_consumers: AtomicU64,
+    /// Users whose presence changed since the last [`Hub::flush_presence`].
+    presence_changes: Mutex<HashSet<UserId>>,
 }
 
 /// Cheap to clone.
@@ -127,6 +129,7 @@ impl Hub {
                 typing: DashMap::new(),
                 drafts,
                 slow_consumers: AtomicU64::new(0),
+                presence_changes: Mutex::new(HashSet::new()),
             }),
         }
     }
@@ -156,11 +159,10 @@ impl Hub {
             });
             entry.sockets += 1;
             entry.role = user.role;
-            (entry.sockets == 1).then(|| entry.presence())
+            entry.sockets == 1
         };
-        if let Some(presence) = came_online {
-            // The new socket learns everyone's presence, its own included, from its hello.
-            self.broadcast_except(connection.id, &ServerMsg::Presence { presence });
+        if came_online {
+            self.presence_changed(user.id);
         }
         connection
     }
@@ -173,12 +175,12 @@ impl Hub {
         for conversation in opened {
             self.remove_follower(conversation, connection);
         }
-        let went_offline = self.inner.presence.get_mut(&connection.user.id).and_then(|mut entry| {
+        let went_offline = self.inner.presence.get_mut(&connection.user.id).is_some_and(|mut entry| {
             entry.sockets = entry.sockets.saturating_sub(1);
-            (entry.sockets == 0).then(|| entry.presence())
+            entry.sockets == 0
         });
-        if let Some(presence) = went_offline {
-            self.broadcast(&ServerMsg::Presence { presence });
+        if went_offline {
+            self.presence_changed(connection.user.id);
         }
     }
 
@@ -198,14 +200,31 @@ impl Hub {
     }
 
     pub fn set_status(&self, user: UserId, status: PresenceStatus) {
-        let changed = self.inner.presence.get_mut(&user).and_then(|mut entry| {
-            (entry.status != status).then(|| {
-                entry.status = status;
-                entry.presence()
-            })
+        let changed = self.inner.presence.get_mut(&user).is_some_and(|mut entry| {
+            let changed = entry.status != status;
+            entry.status = status;
+            changed
         });
-        if let Some(presence) = changed {
-            self.broadcast(&ServerMsg::Presence { presence });
+        if changed {
+            self.presence_changed(user);
+        }
+    }
+
+    fn presence_changed(&self, user: UserId) {
+        self.inner.presence_changes.lock().unwrap_or_else(std::sync::PoisonError::into_inner).insert(user);
+    }
+
+    /// Sends the presence changes gathered since the last call to every socket, a few frames in
+    /// all; [`crate::run`] calls it every [`PRESENCE_INTERVAL`].
+    pub fn flush_presence(&self) {
+        let changed: Vec<UserId> = {
+            let mut changes = self.inner.presence_changes.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            changes.drain().collect()
+        };
+        let presence: Vec<Presence> =
+            changed.iter().filter_map(|user| self.inner.presence.get(user).map(|entry| entry.presence())).collect();
+        for message in presence_messages(presence) {
+            self.broadcast(&message);
         }
     }
 
@@ -313,13 +332,8 @@ impl Hub {
 
     /// Sends to every socket.
     pub fn broadcast(&self, message: &ServerMsg) {
-        self.broadcast_except(0, message);
-    }
-
-    /// Sends to every socket but one (ids start at 1: 0 excludes none).
-    fn broadcast_except(&self, excluded: ConnId, message: &ServerMsg) {
         let Some(frame) = frame(message) else { return };
-        for connection in self.inner.connections.iter().filter(|connection| connection.id != excluded) {
+        for connection in self.inner.connections.iter() {
             self.deliver(&connection, |outbox| outbox.push(frame.clone()));
         }
     }
@@ -335,6 +349,18 @@ impl Hub {
     pub fn connection_count(&self) -> usize {
         self.inner.connections.len()
     }
+}
+
+/// How often gathered presence changes are sent.
+pub const PRESENCE_INTERVAL: Duration = Duration::from_millis(100);
+
+/// Most presence entries in one frame (about 2 KiB): a socket's write buffer keeps the capacity of
+/// the largest frame it wrote, so frames stay small.
+pub const PRESENCE_PER_FRAME: usize = 25;
+
+/// `presence` messages for a list, [`PRESENCE_PER_FRAME`] entries each.
+pub fn presence_messages(presence: Vec<Presence>) -> Vec<ServerMsg> {
+    presence.chunks(PRESENCE_PER_FRAME).map(|chunk| ServerMsg::Presence { presence: chunk.to_vec() }).collect()
 }
 
 fn list_viewers(viewers: &HashMap<UserId, (Teammate, usize)>) -> Vec<Teammate> {
@@ -445,19 +471,39 @@ mod tests {
         let first = hub.connect(&user(1, "Alice", Role::Agent));
         let second = hub.connect(&user(1, "Alice", Role::Agent));
         assert!(hub.is_online(UserId(1)));
-        let online: Vec<bool> = received(&watcher)
-            .iter()
-            .filter_map(|m| if let ServerMsg::Presence { presence } = m { Some(presence.online) } else { None })
-            .collect();
-        assert_eq!(online, [true], "the second tab announces nothing");
+        let presence_of = |messages: Vec<ServerMsg>| -> Vec<(UserId, bool)> {
+            messages
+                .into_iter()
+                .filter_map(|m| if let ServerMsg::Presence { presence } = m { Some(presence) } else { None })
+                .flatten()
+                .map(|presence| (presence.user.id, presence.online))
+                .collect()
+        };
+        hub.flush_presence();
+        let mut online = presence_of(received(&watcher));
+        online.sort();
+        assert_eq!(online, [(UserId(1), true), (UserId(9), true)], "gathered into one frame");
         hub.disconnect(&first);
+        hub.flush_presence();
         assert!(hub.is_online(UserId(1)), "one tab left");
+        assert!(presence_of(received(&watcher)).is_empty(), "closing one of two tabs announces nothing");
         hub.disconnect(&second);
+        hub.flush_presence();
         assert!(!hub.is_online(UserId(1)));
-        let offline: Vec<bool> = received(&watcher)
-            .iter()
-            .filter_map(|m| if let ServerMsg::Presence { presence } = m { Some(presence.online) } else { None })
+        assert_eq!(presence_of(received(&watcher)), [(UserId(1), false)]);
+
+        let many: Vec<Presence> = (0..250)
+            .map(|id| Presence {
+                user: Teammate { id: UserId(id), name: String::new() },
+                role: Role::Agent,
+                online: true,
+                status: PresenceStatus::Available,
+            })
             .collect();
-        assert_eq!(offline, [false]);
+        let sizes: Vec<usize> = presence_messages(many)
+            .iter()
+            .map(|m| if let ServerMsg::Presence { presence } = m { presence.len() } else { 0 })
+            .collect();
+        assert_eq!(sizes, [25; 10]);
     }
 }

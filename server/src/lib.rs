@@ -52,9 +52,18 @@ pub async fn run(
 ) -> anyhow::Result<()> {
     let housekeeping = tokio::spawn(sessions::housekeeping(state.clone()));
     let leases = tokio::spawn(leases::keep(state.clone()));
+    let hub = state.hub.clone();
+    let presence = tokio::spawn(async move {
+        let mut tick = tokio::time::interval(hub::PRESENCE_INTERVAL);
+        loop {
+            tick.tick().await;
+            hub.flush_presence();
+        }
+    });
     let app = http::router(state).into_make_service_with_connect_info::<SocketAddr>();
     let served = axum::serve(listener, app).with_graceful_shutdown(shutdown).await;
     housekeeping.abort();
     leases.abort();
+    presence.abort();
     served.map_err(anyhow::Error::from)
 }

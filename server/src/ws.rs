@@ -73,8 +73,9 @@ async fn serve(socket: WebSocket, state: AppState, user: User) {
     let hello = ServerMsg::Hello { me: Me::from(&user), server_version: env!("CARGO_PKG_VERSION").into() };
     // Who is around, one small frame each: a socket's write buffer keeps the capacity of the
     // largest frame it ever wrote, so no frame may grow with the size of the team.
+    let online = state.hub.presence().into_iter().filter(|presence| presence.online).collect();
     let greeting = std::iter::once(hello)
-        .chain(state.hub.presence().into_iter().filter(|p| p.online).map(|presence| ServerMsg::Presence { presence }))
+        .chain(crate::hub::presence_messages(online))
         .filter_map(|message| frame(&message))
         .collect();
     connection.outbox.push_all(greeting);

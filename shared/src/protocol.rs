@@ -201,8 +201,8 @@ pub enum ErrorDetail {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum ServerMsg {
-    /// First message on a new socket: who the server thinks you are. A `presence` message for
-    /// each teammate online follows (one frame each, so no frame grows with the team).
+    /// First message on a new socket: who the server thinks you are. `presence` messages listing
+    /// every teammate online follow (at most 25 per frame, so no frame grows with the team).
     Hello { me: Me, server_version: String },
     /// A request succeeded.
     Ack {
@@ -224,8 +224,10 @@ pub enum ServerMsg {
     /// The client is too far behind in this conversation to catch up event by event: here is the
     /// conversation as it is; continue from its `last_seq`.
     Resync { conversation: Conversation },
-    /// A teammate came online, went offline or changed status.
-    Presence { presence: Presence },
+    /// Teammates who came online, went offline or changed status. Changes are gathered and sent
+    /// together (every 100 ms at most), so a hundred teammates logging in make a few frames, not a
+    /// hundred; at most 25 entries per frame.
+    Presence { presence: Vec<Presence> },
     /// Who is looking at a conversation now.
     Viewers { conversation_id: ConversationId, viewers: Vec<Teammate> },
     /// Someone started or stopped typing in a conversation.

@@ -29,6 +29,9 @@ pub enum Closing {
 #[derive(Default)]
 struct State {
     frames: VecDeque<Frame>,
+    /// How many of `frames` the client asked for (greeting, backlogs): they do not count
+    /// against the capacity, which bounds only what the client did not ask for.
+    requested: usize,
     /// Live events set aside while a backlog is read: seq and frame.
     held: HashMap<ConversationId, Vec<(u64, Frame)>>,
     /// The newest seq queued per conversation: older or equal ones are duplicates.
@@ -58,7 +61,7 @@ impl Outbox {
         if state.closing.is_some() {
             return false;
         }
-        if state.frames.len() >= self.capacity {
+        if state.frames.len() - state.requested >= self.capacity {
             state.closing = Some(Closing::Slow);
             drop(state);
             self.wake.notify_one();
@@ -77,6 +80,7 @@ impl Outbox {
         if state.closing.is_some() {
             return;
         }
+        state.requested += frames.len();
         state.frames.extend(frames);
         drop(state);
         self.wake.notify_one();
@@ -95,7 +99,7 @@ impl Outbox {
         if state.queued_seq.get(&conversation).is_some_and(|queued| *queued >= seq) {
             return true;
         }
-        if state.frames.len() >= self.capacity {
+        if state.frames.len() - state.requested >= self.capacity {
             state.closing = Some(Closing::Slow);
             drop(state);
             self.wake.notify_one();
@@ -124,6 +128,7 @@ impl Outbox {
             if seq > newest {
                 newest = seq;
                 state.frames.push_back(frame);
+                state.requested += 1;
             }
         }
         state.queued_seq.insert(conversation, newest);
@@ -151,7 +156,10 @@ impl Outbox {
     /// Everything queued now (possibly nothing), and whether the socket must close.
     pub fn drain(&self) -> (Vec<Frame>, Option<Closing>) {
         let mut state = self.lock();
-        let frames = state.frames.drain(..).collect();
+        // Take the deque itself: an idle socket then holds no queue memory, however long its
+        // queue once was.
+        let frames = Vec::from(std::mem::take(&mut state.frames));
+        state.requested = 0;
         (frames, state.closing)
     }
 
@@ -179,6 +187,15 @@ mod tests {
         assert_eq!(frames.len(), 2);
         assert_eq!(closing, Some(Closing::Slow));
         assert!(!outbox.push(frame("d")), "a closing outbox takes nothing more");
+    }
+
+    #[test]
+    fn requested_frames_do_not_count_against_the_capacity() {
+        let outbox = Outbox::new(2);
+        outbox.push_all(vec![frame("hello"), frame("p1"), frame("p2"), frame("p3")]);
+        assert!(outbox.push(frame("live 1")));
+        assert!(outbox.push(frame("live 2")));
+        assert!(!outbox.push(frame("live 3")), "two unrequested frames fill it");
     }
 
     #[test]
