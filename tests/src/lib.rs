@@ -27,3 +27,24 @@ pub fn output_dir(kind: &str) -> std::path::PathBuf {
     }
     dir
 }
+
+/// Runs each named scenario — an `async fn(Arc<dyn Store>) -> anyhow::Result<()>` in the calling
+/// file — as two tests, `<scenario>::sqlite` and `<scenario>::postgres`, each on a fresh database.
+#[macro_export]
+macro_rules! on_both_backends {
+    ($($scenario:ident),* $(,)?) => {$(
+        mod $scenario {
+            #[tokio::test]
+            async fn sqlite() -> anyhow::Result<()> {
+                let database = $crate::database::TestDatabase::new($crate::database::Kind::Sqlite).await?;
+                super::$scenario(database.open().await?).await
+            }
+
+            #[tokio::test]
+            async fn postgres() -> anyhow::Result<()> {
+                let database = $crate::database::TestDatabase::new($crate::database::Kind::Postgres).await?;
+                super::$scenario(database.open().await?).await
+            }
+        }
+    )*};
+}

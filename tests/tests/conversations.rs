@@ -12,29 +12,8 @@ use baton_server::store::{NewUser, Store};
 use baton_shared::api::{Role, User};
 use baton_shared::model::{Change, ConversationStatus, Direction};
 use baton_shared::{ConversationId, UserId};
-use baton_tests::database::{Kind, TestDatabase};
 
-macro_rules! on_both_backends {
-    ($($scenario:ident),* $(,)?) => {$(
-        mod $scenario {
-            use super::*;
-
-            #[tokio::test]
-            async fn sqlite() -> anyhow::Result<()> {
-                let database = TestDatabase::new(Kind::Sqlite).await?;
-                super::$scenario(database.open().await?).await
-            }
-
-            #[tokio::test]
-            async fn postgres() -> anyhow::Result<()> {
-                let database = TestDatabase::new(Kind::Postgres).await?;
-                super::$scenario(database.open().await?).await
-            }
-        }
-    )*};
-}
-
-on_both_backends!(
+baton_tests::on_both_backends!(
     inbound_messages_open_a_conversation_once,
     claims_are_exclusive_leases,
     one_of_fifty_simultaneous_claimers_wins,

@@ -8,28 +8,7 @@ use baton_shared::UserId;
 use baton_shared::api::{Role, User};
 use baton_tests::database::{Kind, TestDatabase};
 
-/// Runs each scenario as `<scenario>::sqlite` and `<scenario>::postgres`.
-macro_rules! on_both_backends {
-    ($($scenario:ident),* $(,)?) => {$(
-        mod $scenario {
-            use super::*;
-
-            #[tokio::test]
-            async fn sqlite() -> anyhow::Result<()> {
-                let database = TestDatabase::new(Kind::Sqlite).await?;
-                super::$scenario(database.open().await?).await
-            }
-
-            #[tokio::test]
-            async fn postgres() -> anyhow::Result<()> {
-                let database = TestDatabase::new(Kind::Postgres).await?;
-                super::$scenario(database.open().await?).await
-            }
-        }
-    )*};
-}
-
-on_both_backends!(
+baton_tests::on_both_backends!(
     users_are_created_and_read_back,
     duplicate_emails_are_refused,
     sessions_live_until_they_expire_or_are_deleted,
