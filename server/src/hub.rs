@@ -189,11 +189,6 @@ impl Hub {
         self.inner.presence.get(&user).is_some_and(|entry| entry.sockets > 0)
     }
 
-    /// Users with at least one socket open.
-    pub fn online_users(&self) -> Vec<UserId> {
-        self.inner.presence.iter().filter(|entry| entry.sockets > 0).map(|entry| *entry.key()).collect()
-    }
-
     /// Everyone's presence, for a new socket's hello.
     pub fn presence(&self) -> Vec<Presence> {
         self.inner.presence.iter().map(|entry| entry.presence()).collect()

@@ -16,7 +16,15 @@ pub async fn keep(state: AppState) {
     loop {
         tick.tick().await;
         let now = now_ms();
-        for user in state.hub.online_users() {
+        // One query finds who holds leases; only those who are also connected are renewed.
+        let holders = match state.store.claim_holders(now).await {
+            Ok(holders) => holders,
+            Err(error) => {
+                tracing::warn!(%error, "could not list lease holders");
+                Vec::new()
+            }
+        };
+        for user in holders.into_iter().filter(|user| state.hub.is_online(*user)) {
             if let Err(error) = state.store.renew_claims(user, now.saturating_add(lease_ms), now).await {
                 tracing::warn!(%error, %user, "could not renew leases");
             }

@@ -101,13 +101,6 @@ impl FromRequestParts<AppState> for Admin {
     }
 }
 
-impl CurrentUser {
-    /// `Ok` when the user's role is at least `role`, else 403 `forbidden`.
-    pub fn require(&self, role: Role) -> Result<&User, AppError> {
-        if self.0.role.at_least(role) { Ok(&self.0) } else { Err(AppError::forbidden()) }
-    }
-}
-
 impl FromRequestParts<AppState> for CurrentUser {
     type Rejection = AppError;
 

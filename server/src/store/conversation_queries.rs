@@ -360,6 +360,15 @@ macro_rules! conversation_queries {
                 Ok(event)
             }
 
+            async fn claim_holders(&self, now: i64) -> StoreResult<Vec<UserId>> {
+                let holders: Vec<i64> =
+                    sqlx::query_scalar("SELECT DISTINCT holder_id FROM claims WHERE lease_until > $1")
+                        .bind(now)
+                        .fetch_all(&self.pool)
+                        .await?;
+                Ok(holders.into_iter().map(UserId).collect())
+            }
+
             async fn renew_claims(&self, agent: UserId, lease_until: i64, now: i64) -> StoreResult<u64> {
                 let renewed = sqlx::query(
                     "UPDATE claims SET lease_until = $1 WHERE holder_id = $2 AND lease_until > $3 AND lease_until < $1",

@@ -125,6 +125,8 @@ pub trait ConversationStore: Send + Sync {
         lease_until: i64,
         now: i64,
     ) -> StoreResult<ConversationEvent>;
+    /// Users holding a live lease at `now`.
+    async fn claim_holders(&self, now: i64) -> StoreResult<Vec<UserId>>;
     /// Extends every live lease `agent` holds; returns how many.
     async fn renew_claims(&self, agent: UserId, lease_until: i64, now: i64) -> StoreResult<u64>;
     /// Ends every lease that ran out by `now`; returns the `released (expired)` events.
