@@ -17,11 +17,13 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use baton_shared::api::{CSRF_HEADER, CreateUserRequest, LoginRequest, Role};
-use baton_shared::protocol::{ClientMsg, ServerMsg};
+use baton_shared::protocol::ClientMsg;
 use clap::Parser;
 use futures_util::{SinkExt, StreamExt};
+use std::sync::Mutex;
 use tokio::io::{AsyncBufReadExt, BufReader};
-use tokio::sync::{Mutex, Semaphore};
+
+use tokio::sync::Semaphore;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 
@@ -50,6 +52,18 @@ struct Args {
     /// The `baton` binary to start (default: beside this one).
     #[arg(long)]
     baton: Option<PathBuf>,
+    /// Keep the server's data here and reuse it on the next run with the same counts (creating
+    /// thousands of users takes a minute of password hashing). Default: a fresh temporary one.
+    #[arg(long)]
+    data_dir: Option<PathBuf>,
+}
+
+/// What setting up a run made: the users' session cookies and the conversations.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct Setup {
+    agents: Vec<String>,
+    supervisors: Vec<String>,
+    conversation_ids: Vec<i64>,
 }
 
 const ADMIN_EMAIL: &str = "load-admin@bench.baton";
@@ -63,112 +77,88 @@ async fn main() -> anyhow::Result<()> {
         None => std::env::current_exe()?.with_file_name("baton"),
     };
     anyhow::ensure!(baton.is_file(), "no baton binary at {} (build it, or pass --baton)", baton.display());
-    let data = tempfile::tempdir()?;
-
-    let mut add_admin = tokio::process::Command::new(&baton)
-        .args(["user", "add", "--email", ADMIN_EMAIL, "--name", "Load Admin", "--role", "admin"])
-        .env("BATON_DATA_DIR", data.path())
-        .stdin(Stdio::piped())
-        .stdout(Stdio::null())
-        .spawn()?;
-    if let Some(mut stdin) = add_admin.stdin.take() {
-        tokio::io::AsyncWriteExt::write_all(&mut stdin, PASSWORD.as_bytes()).await?;
-    }
-    anyhow::ensure!(add_admin.wait().await?.success(), "baton user add failed");
-
-    let (server, _, base) = start_server(&baton, data.path()).await?;
-    let http = reqwest::Client::new();
-    let admin = login(&http, &base, ADMIN_EMAIL).await?;
-    let started = Instant::now();
-    let agents = create_users(&http, &base, &admin, "agent", Role::Agent, args.agents).await?;
-    let supervisors = create_users(&http, &base, &admin, "supervisor", Role::Supervisor, args.supervisors).await?;
-    println!("created and logged in {} users in {:.1?}", agents.len() + supervisors.len(), started.elapsed());
-
+    let temporary = tempfile::tempdir()?;
+    let data = match &args.data_dir {
+        Some(dir) => {
+            std::fs::create_dir_all(dir)?;
+            dir.clone()
+        }
+        None => temporary.path().to_owned(),
+    };
+    let setup_file = data.join("baton-load-setup.json");
     let conversations = args.agents.div_ceil(args.viewers_per_conversation.max(1));
-    let mut conversation_ids = Vec::new();
-    for index in 0..conversations {
-        let body = serde_json::json!({"wa_id": format!("1555{index:07}"), "profile_name": "Load", "body": "hello"});
-        let response = http
-            .post(format!("{base}/api/inbound"))
-            .header("cookie", &admin)
-            .header(CSRF_HEADER, "1")
-            .json(&body)
-            .send()
-            .await?;
-        let created: serde_json::Value = response.json().await?;
-        conversation_ids.push(created["conversation_id"].as_i64().context("conversation id")?);
-    }
+    let reused = std::fs::read(&setup_file).ok().and_then(|bytes| serde_json::from_slice::<Setup>(&bytes).ok()).filter(
+        |setup| {
+            setup.agents.len() == args.agents
+                && setup.supervisors.len() == args.supervisors
+                && setup.conversation_ids.len() == conversations
+        },
+    );
+    let (first, setup) = match reused {
+        Some(setup) => {
+            println!("reusing the users and conversations in {}", data.display());
+            (None, setup)
+        }
+        None => {
+            let (server, setup) = set_up(&baton, &data, &args, conversations).await?;
+            std::fs::write(&setup_file, serde_json::to_vec(&setup)?)?;
+            (Some(server), setup)
+        }
+    };
+    let Setup { agents, supervisors, conversation_ids } = setup;
 
     // Restart: the server's memory then holds no trace of the password hashing done to create
     // the users (argon2 takes 19 MiB per hash, which the allocator keeps), and the sessions in the
     // database stay valid.
-    let mut first = server;
-    first.kill().await?;
-    let (mut server, pid, base) = start_server(&baton, data.path()).await?;
+    if let Some(mut first) = first {
+        first.kill().await?;
+    }
+    let (mut server, pid, base) = start_server(&baton, &data).await?;
     let rss_before = rss_kib(pid)?;
     let epoch = Instant::now();
     let samples = Arc::new(Mutex::new(Vec::<u64>::with_capacity(1 << 20)));
+    // Supervisors follow the whole inbox; agents view one conversation each.
+    let mut plans: Vec<Plan> = supervisors.iter().map(|cookie| Plan { cookie: cookie.clone(), view: None }).collect();
+    plans.extend(agents.iter().enumerate().map(|(index, cookie)| Plan {
+        cookie: cookie.clone(),
+        view: Some((conversation_ids[index % conversations], index < conversations && index < args.typists)),
+    }));
+    // A tenth first: the server's fixed costs (database cache, first-use allocations) then show
+    // in the first reading, and the second one measures what one more socket costs.
+    let warm = plans.len() / 10;
+    let rest = plans.split_off(warm);
     let connect_started = Instant::now();
-    let gate = Arc::new(Semaphore::new(64));
+    let mut connected = connect_all(&base, plans, epoch, &samples).await?;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let rss_warm = rss_kib(pid)?;
+    let rest_count = rest.len();
+    connected.extend(connect_all(&base, rest, epoch, &samples).await?);
+    let sockets = connected.len();
+    println!("{sockets} sockets connected in {:.1?}", connect_started.elapsed());
     let mut typists = Vec::new();
-    let mut connecting = Vec::new();
-    for (index, cookie) in agents.iter().enumerate() {
-        let conversation = conversation_ids[index % conversations];
-        let typist = index < conversations && index < args.typists;
-        let (url, cookie, samples, gate) = (base.clone(), cookie.clone(), samples.clone(), gate.clone());
-        connecting.push(tokio::spawn(async move {
-            let permit = gate.acquire_owned().await?;
-            let socket = connect(&url, &cookie).await?;
-            let (mut sink, stream) = socket.split();
-            let reader = tokio::spawn(read_samples(stream, epoch, samples));
-            let open = ClientMsg::Open {
-                req_id: 1,
-                conversation_id: baton_shared::ConversationId(conversation),
-                after_seq: 1 << 40,
-            };
-            sink.send(Message::Text(serde_json::to_string(&open)?.into())).await?;
-            drop(permit);
-            anyhow::Ok((sink, reader, conversation, typist))
-        }));
-    }
-    for cookie in &supervisors {
-        let (url, cookie, gate) = (base.clone(), cookie.clone(), gate.clone());
-        let samples = samples.clone();
-        connecting.push(tokio::spawn(async move {
-            let permit = gate.acquire_owned().await?;
-            let socket = connect(&url, &cookie).await?;
-            let (mut sink, stream) = socket.split();
-            let reader = tokio::spawn(read_samples(stream, epoch, samples));
-            let follow = ClientMsg::SubscribeInbox { req_id: 1, cursors: vec![] };
-            sink.send(Message::Text(serde_json::to_string(&follow)?.into())).await?;
-            drop(permit);
-            anyhow::Ok((sink, reader, 0, false))
-        }));
-    }
     let mut readers = Vec::new();
     let mut idle_sinks = Vec::new();
-    for task in connecting {
-        let (sink, reader, conversation, typist) = task.await??;
-        if typist {
-            typists.push((sink, conversation));
-        } else {
-            idle_sinks.push(sink);
+    for (sink, reader, view) in connected {
+        match view {
+            Some((conversation, true)) => typists.push((sink, conversation)),
+            _ => idle_sinks.push(sink),
         }
         readers.push(reader);
     }
-    let sockets = args.agents + args.supervisors;
-    println!("{sockets} sockets connected in {:.1?}", connect_started.elapsed());
     // Let the server settle (answers sent, buffers returned) before reading its memory.
     tokio::time::sleep(Duration::from_secs(3)).await;
     let rss_after = rss_kib(pid)?;
     let closed = readers.iter().filter(|reader| reader.is_finished()).count();
     anyhow::ensure!(closed == 0, "{closed} sockets were closed by the server while connecting");
     let per_socket = (rss_after.saturating_sub(rss_before)) as f64 / sockets as f64;
+    let marginal = (rss_after.saturating_sub(rss_warm)) as f64 / rest_count.max(1) as f64;
     println!(
-        "server RSS {rss_before} KiB before, {rss_after} KiB with {sockets} idle sockets: {per_socket:.1} KiB per socket"
+        "server RSS {rss_before} KiB before, {rss_warm} KiB with {warm} sockets, {rss_after} KiB with {sockets} idle \
+         sockets: {marginal:.1} KiB per additional socket ({per_socket:.1} KiB per socket including fixed costs)"
     );
 
-    samples.lock().await.clear();
+    samples.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clear();
+    let cpu_before = (cpu_ticks(&pid.to_string())?, cpu_ticks("self")?, Instant::now());
     let typing_for = Duration::from_secs(args.seconds);
     let mut typing_tasks = Vec::new();
     let typist_count = typists.len().max(1) as u32;
@@ -197,7 +187,14 @@ async fn main() -> anyhow::Result<()> {
         keystrokes += task.await??;
     }
     tokio::time::sleep(Duration::from_millis(500)).await;
-    let mut latencies = std::mem::take(&mut *samples.lock().await);
+    let (server_before, own_before, typing_started) = cpu_before;
+    let seconds = typing_started.elapsed().as_secs_f64() * 100.0;
+    println!(
+        "CPU while typing: server {:.0}% of a core, load generator {:.0}%",
+        (cpu_ticks(&pid.to_string())? - server_before) as f64 / seconds * 100.0,
+        (cpu_ticks("self")? - own_before) as f64 / seconds * 100.0,
+    );
+    let mut latencies = std::mem::take(&mut *samples.lock().unwrap_or_else(std::sync::PoisonError::into_inner));
     latencies.sort_unstable();
     let percentile = |p: f64| -> f64 {
         if latencies.is_empty() {
@@ -222,6 +219,93 @@ async fn main() -> anyhow::Result<()> {
     drop(idle_sinks);
     server.kill().await?;
     Ok(())
+}
+
+/// One socket to open: whose, and which conversation it views (and whether it types there);
+/// `None`: it follows the whole inbox (supervisors).
+struct Plan {
+    cookie: String,
+    view: Option<(i64, bool)>,
+}
+
+type Connected = (futures_util::stream::SplitSink<Socket, Message>, tokio::task::JoinHandle<()>, Option<(i64, bool)>);
+
+/// Opens the planned sockets, 64 at a time, each reading in its own task.
+async fn connect_all(
+    base: &str,
+    plans: Vec<Plan>,
+    epoch: Instant,
+    samples: &Arc<Mutex<Vec<u64>>>,
+) -> anyhow::Result<Vec<Connected>> {
+    let gate = Arc::new(Semaphore::new(64));
+    let mut connecting = Vec::new();
+    for plan in plans {
+        let (url, gate, samples) = (base.to_owned(), gate.clone(), samples.clone());
+        connecting.push(tokio::spawn(async move {
+            let permit = gate.acquire_owned().await?;
+            let socket = connect(&url, &plan.cookie).await?;
+            let (mut sink, stream) = socket.split();
+            let reader = tokio::spawn(read_samples(stream, epoch, samples));
+            let request = match plan.view {
+                Some((conversation, _)) => ClientMsg::Open {
+                    req_id: 1,
+                    conversation_id: baton_shared::ConversationId(conversation),
+                    after_seq: 1 << 40,
+                },
+                None => ClientMsg::SubscribeInbox { req_id: 1, cursors: vec![] },
+            };
+            sink.send(Message::Text(serde_json::to_string(&request)?.into())).await?;
+            drop(permit);
+            anyhow::Ok((sink, reader, plan.view))
+        }));
+    }
+    let mut connected = Vec::new();
+    for task in connecting {
+        connected.push(task.await??);
+    }
+    Ok(connected)
+}
+
+/// Creates the admin, the users (logged in) and the conversations on a fresh server.
+async fn set_up(
+    baton: &std::path::Path,
+    data: &std::path::Path,
+    args: &Args,
+    conversations: usize,
+) -> anyhow::Result<(tokio::process::Child, Setup)> {
+    let mut add_admin = tokio::process::Command::new(baton)
+        .args(["user", "add", "--email", ADMIN_EMAIL, "--name", "Load Admin", "--role", "admin"])
+        .env("BATON_DATA_DIR", data)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()?;
+    if let Some(mut stdin) = add_admin.stdin.take() {
+        tokio::io::AsyncWriteExt::write_all(&mut stdin, PASSWORD.as_bytes()).await?;
+    }
+    anyhow::ensure!(add_admin.wait().await?.success(), "baton user add failed");
+
+    let (server, _, base) = start_server(baton, data).await?;
+    let http = reqwest::Client::new();
+    let admin = login(&http, &base, ADMIN_EMAIL).await?;
+    let started = Instant::now();
+    let agents = create_users(&http, &base, &admin, "agent", Role::Agent, args.agents).await?;
+    let supervisors = create_users(&http, &base, &admin, "supervisor", Role::Supervisor, args.supervisors).await?;
+    println!("created and logged in {} users in {:.1?}", agents.len() + supervisors.len(), started.elapsed());
+
+    let mut conversation_ids = Vec::new();
+    for index in 0..conversations {
+        let body = serde_json::json!({"wa_id": format!("1555{index:07}"), "profile_name": "Load", "body": "hello"});
+        let response = http
+            .post(format!("{base}/api/inbound"))
+            .header("cookie", &admin)
+            .header(CSRF_HEADER, "1")
+            .json(&body)
+            .send()
+            .await?;
+        let created: serde_json::Value = response.json().await?;
+        conversation_ids.push(created["conversation_id"].as_i64().context("conversation id")?);
+    }
+    Ok((server, Setup { agents, supervisors, conversation_ids }))
 }
 
 /// Starts `baton serve` on a free port; returns the process, its pid and its base URL.
@@ -256,7 +340,8 @@ type Socket = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStre
 async fn connect(base: &str, cookie: &str) -> anyhow::Result<Socket> {
     let mut request = format!("{}/ws", base.replacen("http://", "ws://", 1)).into_client_request()?;
     request.headers_mut().insert("cookie", cookie.parse()?);
-    let (socket, _) = tokio_tungstenite::connect_async(request).await?;
+    // No Nagle delay on the keystrokes either.
+    let (socket, _) = tokio_tungstenite::connect_async_with_config(request, None, true).await?;
     Ok(socket)
 }
 
@@ -268,18 +353,19 @@ async fn read_samples(
 ) {
     while let Some(Ok(message)) = stream.next().await {
         let Message::Text(text) = message else { continue };
-        // Parse only drafts: the generator shares the machine's cores with the server.
-        if !text.as_str().starts_with("{\"type\":\"draft\"") {
+        // Look only for a draft's send time, without parsing the frame: the generator shares the
+        // machine's cores with the server, and its own cost shows in the figures.
+        let text = text.as_str();
+        if !text.starts_with("{\"type\":\"draft\"") {
             continue;
         }
-        let Ok(message) = serde_json::from_str::<ServerMsg>(text.as_str()) else { continue };
-        let sent = match &message {
-            ServerMsg::Draft { body, .. } => body.strip_prefix("t:").and_then(|nanos| nanos.parse::<u128>().ok()),
-            _ => None,
-        };
+        let sent = text.split_once("\"body\":\"t:").and_then(|(_, rest)| rest.split('"').next()?.parse::<u128>().ok());
         if let Some(sent) = sent {
             let delay = epoch.elapsed().as_nanos().saturating_sub(sent);
-            samples.lock().await.push(u64::try_from(delay).unwrap_or(u64::MAX));
+            samples
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .push(u64::try_from(delay).unwrap_or(u64::MAX));
         }
     }
 }
@@ -335,6 +421,16 @@ async fn create_users(
         cookies.push(task.await??);
     }
     Ok(cookies)
+}
+
+/// User and system CPU time of a process (`self` or a pid), in clock ticks (Linux: 100 a second).
+fn cpu_ticks(pid: &str) -> anyhow::Result<u64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat"))?;
+    // Fields after the command name (which may contain spaces) in parentheses.
+    let fields: Vec<&str> = stat.rsplit_once(')').context("stat format")?.1.split_whitespace().collect();
+    let ticks = |index: usize| -> anyhow::Result<u64> { Ok(fields.get(index).context("stat field")?.parse()?) };
+    // utime and stime are fields 14 and 15, the 12th and 13th after the name.
+    Ok(ticks(11)? + ticks(12)?)
 }
 
 /// The resident set of a process, in KiB (Linux).

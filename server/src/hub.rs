@@ -21,7 +21,7 @@ use baton_shared::{ConversationId, UserId};
 use dashmap::DashMap;
 
 pub use outbox::{Closing, Frame, Outbox};
-pub use typing::DraftSaver;
+pub use typing::{DraftSaver, TypingLock};
 
 /// A socket's id, unique for the life of the process.
 pub type ConnId = u64;
@@ -87,7 +87,7 @@ struct Inner {
     /// Sockets that opened a conversation.
     followers: DashMap<ConversationId, HashSet<ConnId>>,
     /// Sockets following the whole inbox (supervisors).
-    inbox: DashMap<ConnId, ()>,
+    inbox: DashMap<ConnId, Arc<Connection>>,
     /// Who views a conversation, with how many of their sockets.
     viewers: DashMap<ConversationId, HashMap<UserId, (Teammate, usize)>>,
     presence: DashMap<UserId, PresenceEntry>,
@@ -96,7 +96,16 @@ struct Inner {
     slow_consumers: AtomicU64,
     /// Users whose presence changed since the last [`Hub::flush_presence`].
     presence_changes: Mutex<HashSet<UserId>>,
+    /// Who is online, as frames shared by every new socket's greeting; rebuilt after a change.
+    online_frames: Mutex<Option<Arc<[Frame]>>>,
+    /// Counters bumped by every event of the conversations hashed to them: a typing lock checked
+    /// at one value is stale once its conversation's counter moved. Fixed size, so memory does
+    /// not grow with conversations; a shared slot only costs a needless re-check.
+    epochs: Box<[AtomicU64]>,
 }
+
+/// Slots in [`Inner::epochs`].
+const EPOCH_SLOTS: usize = 4096;
 
 /// Cheap to clone.
 #[derive(Clone)]
@@ -130,6 +139,8 @@ impl Hub {
                 drafts,
                 slow_consumers: AtomicU64::new(0),
                 presence_changes: Mutex::new(HashSet::new()),
+                online_frames: Mutex::new(None),
+                epochs: (0..EPOCH_SLOTS).map(|_| AtomicU64::new(0)).collect(),
             }),
         }
     }
@@ -189,9 +200,25 @@ impl Hub {
         self.inner.presence.get(&user).is_some_and(|entry| entry.sockets > 0)
     }
 
-    /// Everyone's presence, for a new socket's hello.
+    /// Everyone's presence.
     pub fn presence(&self) -> Vec<Presence> {
         self.inner.presence.iter().map(|entry| entry.presence()).collect()
+    }
+
+    /// Who is online, for a new socket's greeting: frames serialized once and shared by every
+    /// socket that connects until presence changes. A socket registered before it reads these
+    /// also gets the next [`Hub::flush_presence`], so together they miss nothing.
+    pub fn online_frames(&self) -> Arc<[Frame]> {
+        // Built under the lock, so a flush cannot slip between reading the map and storing.
+        let mut cached = self.inner.online_frames.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(frames) = cached.as_ref() {
+            return frames.clone();
+        }
+        let online: Vec<Presence> =
+            self.inner.presence.iter().filter(|entry| entry.sockets > 0).map(|entry| entry.presence()).collect();
+        let frames: Arc<[Frame]> = presence_messages(online).iter().filter_map(frame).collect();
+        *cached = Some(frames.clone());
+        frames
     }
 
     pub fn set_status(&self, user: UserId, status: PresenceStatus) {
@@ -216,6 +243,12 @@ impl Hub {
             let mut changes = self.inner.presence_changes.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
             changes.drain().collect()
         };
+        if changed.is_empty() {
+            return;
+        }
+        // Before the changes go out: a socket that reads the old greeting frames is registered
+        // already and receives them.
+        *self.inner.online_frames.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = None;
         let presence: Vec<Presence> =
             changed.iter().filter_map(|user| self.inner.presence.get(user).map(|entry| entry.presence())).collect();
         for message in presence_messages(presence) {
@@ -224,8 +257,8 @@ impl Hub {
     }
 
     /// The socket follows every conversation's events (supervisors).
-    pub fn follow_inbox(&self, connection: &Connection) {
-        self.inner.inbox.insert(connection.id, ());
+    pub fn follow_inbox(&self, connection: &Arc<Connection>) {
+        self.inner.inbox.insert(connection.id, connection.clone());
     }
 
     /// The socket follows a conversation and shows its user as viewing it. Returns whether it
@@ -276,21 +309,33 @@ impl Hub {
         self.inner.viewers.get(&conversation).map(|viewers| list_viewers(&viewers)).unwrap_or_default()
     }
 
+    /// A counter that moves whenever something happens in `conversation` (see [`TypingLock`]).
+    pub fn conversation_epoch(&self, conversation: ConversationId) -> u64 {
+        self.epoch_slot(conversation).load(Ordering::Acquire)
+    }
+
+    fn epoch_slot(&self, conversation: ConversationId) -> &AtomicU64 {
+        let index = conversation.0.rem_euclid(EPOCH_SLOTS as i64) as usize;
+        &self.inner.epochs[index]
+    }
+
     /// Fans a committed event out to the conversation's followers and the inbox followers.
     pub fn publish(&self, event: &ConversationEvent) {
+        // Before anyone hears of it: a typing lock checked from now on sees the new counter.
+        self.epoch_slot(event.conversation_id).fetch_add(1, Ordering::AcqRel);
         let Some(frame) = frame(&ServerMsg::Event { event: event.clone() }) else { return };
-        for connection in self.watchers(event.conversation_id, false) {
-            self.deliver(&connection, |outbox| outbox.push_event(event.conversation_id, event.seq, frame.clone()));
-        }
+        self.for_each_watcher(event.conversation_id, false, |connection| {
+            self.deliver(connection, |outbox| outbox.push_event(event.conversation_id, event.seq, frame.clone()));
+        });
     }
 
     /// Sends to the sockets watching a conversation: its followers and the inbox followers
     /// (`supervisors_only`: only those whose user is a supervisor or admin).
     pub fn send_to_watchers(&self, conversation: ConversationId, message: &ServerMsg, supervisors_only: bool) {
         let Some(frame) = frame(message) else { return };
-        for connection in self.watchers(conversation, supervisors_only) {
-            self.deliver(&connection, |outbox| outbox.push(frame.clone()));
-        }
+        self.for_each_watcher(conversation, supervisors_only, |connection| {
+            self.deliver(connection, |outbox| outbox.push(frame.clone()));
+        });
     }
 
     /// Pushes into a socket's outbox, counting the socket as slow when that overflows it.
@@ -307,14 +352,34 @@ impl Hub {
         self.inner.slow_consumers.load(Ordering::Relaxed)
     }
 
-    fn watchers(&self, conversation: ConversationId, supervisors_only: bool) -> Vec<Arc<Connection>> {
-        let mut ids: HashSet<ConnId> =
-            self.inner.followers.get(&conversation).map(|followers| followers.clone()).unwrap_or_default();
-        ids.extend(self.inner.inbox.iter().map(|entry| *entry.key()));
-        ids.into_iter()
-            .filter_map(|id| self.inner.connections.get(&id).map(|connection| connection.clone()))
-            .filter(|connection| !supervisors_only || connection.is_supervisor())
-            .collect()
+    /// Calls `visit` once for each socket watching `conversation`: its followers, then the inbox
+    /// followers that do not follow it too. Allocates only the (small) list of followers: this is
+    /// the path of every keystroke's fan-out.
+    fn for_each_watcher(
+        &self,
+        conversation: ConversationId,
+        supervisors_only: bool,
+        mut visit: impl FnMut(&Connection),
+    ) {
+        let followers: Vec<ConnId> = self
+            .inner
+            .followers
+            .get(&conversation)
+            .map(|followers| followers.iter().copied().collect())
+            .unwrap_or_default();
+        let wanted = |connection: &Connection| !supervisors_only || connection.is_supervisor();
+        for id in &followers {
+            if let Some(connection) = self.inner.connections.get(id).map(|entry| entry.clone())
+                && wanted(&connection)
+            {
+                visit(&connection);
+            }
+        }
+        for entry in self.inner.inbox.iter() {
+            if !followers.contains(entry.key()) && wanted(entry.value()) {
+                visit(entry.value());
+            }
+        }
     }
 
     /// Sends to every socket of `user`.
@@ -349,9 +414,9 @@ impl Hub {
 /// How often gathered presence changes are sent.
 pub const PRESENCE_INTERVAL: Duration = Duration::from_millis(100);
 
-/// Most presence entries in one frame (about 2 KiB): a socket's write buffer keeps the capacity of
+/// Most presence entries in one frame (about 500 bytes): a socket's write buffer keeps the capacity of
 /// the largest frame it wrote, so frames stay small.
-pub const PRESENCE_PER_FRAME: usize = 25;
+pub const PRESENCE_PER_FRAME: usize = 6;
 
 /// `presence` messages for a list, [`PRESENCE_PER_FRAME`] entries each.
 pub fn presence_messages(presence: Vec<Presence>) -> Vec<ServerMsg> {
@@ -487,7 +552,7 @@ mod tests {
         assert!(!hub.is_online(UserId(1)));
         assert_eq!(presence_of(received(&watcher)), [(UserId(1), false)]);
 
-        let many: Vec<Presence> = (0..250)
+        let many: Vec<Presence> = (0..(PRESENCE_PER_FRAME as i64 * 10 + 1))
             .map(|id| Presence {
                 user: Teammate { id: UserId(id), name: String::new() },
                 role: Role::Agent,
@@ -499,6 +564,8 @@ mod tests {
             .iter()
             .map(|m| if let ServerMsg::Presence { presence } = m { presence.len() } else { 0 })
             .collect();
-        assert_eq!(sizes, [25; 10]);
+        let mut expected = vec![PRESENCE_PER_FRAME; 10];
+        expected.push(1);
+        assert_eq!(sizes, expected, "small frames: a socket's write buffer keeps the largest one's size");
     }
 }

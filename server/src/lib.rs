@@ -13,7 +13,7 @@
 //!   implementation, each with its own migrations under `migrations/`.
 //! - [`ws`] upgrades `/ws` (session cookie, Origin allowlist, size limits) and runs one task per
 //!   socket; [`realtime`] handles each request, [`hub`] fans frames out, [`bus`] carries committed
-//!   events to the hub, and [`leases`] renews and expires claims.
+//!   events to the hub, [`leases`] renews and expires claims, and [`drafts`] keeps drafts in batches.
 //! - [`state::AppState`] is what every handler can reach: config, store, password hasher, login
 //!   throttle, hub and bus.
 
@@ -23,6 +23,7 @@ pub mod cli;
 pub mod clock;
 pub mod config;
 pub mod demo;
+pub mod drafts;
 pub mod error;
 pub mod http;
 pub mod hub;
@@ -36,6 +37,7 @@ pub mod telemetry;
 pub mod throttle;
 pub mod ws;
 
+use axum::serve::ListenerExt;
 use std::future::Future;
 use std::net::SocketAddr;
 use tokio::net::TcpListener;
@@ -52,6 +54,7 @@ pub async fn run(
 ) -> anyhow::Result<()> {
     let housekeeping = tokio::spawn(sessions::housekeeping(state.clone()));
     let leases = tokio::spawn(leases::keep(state.clone()));
+    let drafts = tokio::spawn(state.drafts.clone().keep(state.store.clone()));
     let hub = state.hub.clone();
     let presence = tokio::spawn(async move {
         let mut tick = tokio::time::interval(hub::PRESENCE_INTERVAL);
@@ -60,10 +63,20 @@ pub async fn run(
             hub.flush_presence();
         }
     });
+    let (draft_writer, store) = (state.drafts.clone(), state.store.clone());
     let app = http::router(state).into_make_service_with_connect_info::<SocketAddr>();
+    // Live frames are small and must leave at once: no Nagle delay behind an unacknowledged one.
+    let listener = listener.tap_io(|stream| {
+        if let Err(error) = stream.set_nodelay(true) {
+            tracing::debug!(%error, "cannot set TCP_NODELAY");
+        }
+    });
     let served = axum::serve(listener, app).with_graceful_shutdown(shutdown).await;
     housekeeping.abort();
     leases.abort();
     presence.abort();
+    drafts.abort();
+    // What was typed in the last moments is kept too.
+    draft_writer.flush(&*store).await;
     served.map_err(anyhow::Error::from)
 }

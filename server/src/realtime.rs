@@ -12,7 +12,7 @@ use baton_shared::protocol::{AckDetail, ClientMsg, Cursor, ErrorDetail, ServerMs
 use baton_shared::{ConversationId, NoteId};
 
 use crate::clock::now_ms;
-use crate::hub::{Connection, frame};
+use crate::hub::{Connection, TypingLock, frame};
 use crate::state::AppState;
 use crate::store::StoreError;
 use crate::store::conversations::{ClaimOutcome, Handover, NewReply, NoteEditOutcome, ReplyOutcome};
@@ -237,7 +237,8 @@ async fn claim(state: &AppState, connection: &Connection, id: ConversationId) ->
 }
 
 /// The typing lock: a keystroke claims an unclaimed conversation, and is refused in one someone
-/// else holds — before anyone sees it typed.
+/// else holds — before anyone sees it typed. Once checked, the user's next keystrokes skip the
+/// store until something happens in the conversation ([`crate::hub::TypingLock`]).
 async fn typing(state: &AppState, connection: &Connection, id: ConversationId, draft: String) -> Outcome {
     if draft.chars().count() > MAX_TEXT_CHARS {
         return Err(Refusal::new(
@@ -245,13 +246,28 @@ async fn typing(state: &AppState, connection: &Connection, id: ConversationId, d
             format!("A reply may have at most {MAX_TEXT_CHARS} characters."),
         ));
     }
+    let user = connection.user.id;
+    if state.hub.typing_lock_held(id, user, now_ms()) {
+        state.hub.typing(id, &connection.user, draft);
+        return Ok(None);
+    }
+    // Read before the store: an event committed after the check moves it.
+    let epoch = state.hub.conversation_epoch(id);
     let conversation = visible(state, connection, id).await?;
-    let held_by_me = conversation
-        .claim
-        .as_ref()
-        .is_some_and(|claim| claim.holder == connection.user.id && claim.lease_until > now_ms());
-    let detail = if held_by_me { None } else { claim(state, connection, id).await? };
+    let held = conversation.claim.as_ref().filter(|claim| claim.holder == user && claim.lease_until > now_ms());
+    let (detail, lease_until) = match held {
+        Some(claim) => (None, claim.lease_until),
+        None => {
+            let detail = claim(state, connection, id).await?;
+            let lease_until = match &detail {
+                Some(AckDetail::Claim { claim }) => claim.lease_until,
+                _ => 0,
+            };
+            (detail, lease_until)
+        }
+    };
     state.hub.typing(id, &connection.user, draft);
+    state.hub.remember_typing_lock(id, user, TypingLock { epoch, lease_until });
     Ok(detail)
 }
 
@@ -278,6 +294,7 @@ async fn reply_to(state: &AppState, connection: &Connection, reply: NewReply) ->
     }
     match state.store.send_reply(&reply, now_ms()).await? {
         ReplyOutcome::Sent { message, event } => {
+            state.hub.stop_typing(message.conversation_id, &connection.user);
             publish(state, &[event]);
             Ok(Some(AckDetail::Message { message }))
         }

@@ -4,14 +4,11 @@
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use baton_shared::ConversationId;
-use baton_shared::protocol::Teammate;
-
 use crate::bus::{Bus, LocalBus};
-use crate::clock::now_ms;
 use crate::config::{Config, Origin};
+use crate::drafts::DraftWriter;
 use crate::http::web::WebApp;
-use crate::hub::{DraftSaver, Hub};
+use crate::hub::Hub;
 use crate::passwords::Passwords;
 use crate::store::Store;
 use crate::throttle::LoginThrottle;
@@ -27,23 +24,8 @@ pub struct AppState {
     pub web: Arc<WebApp>,
     pub hub: Hub,
     pub bus: Arc<dyn Bus>,
-}
-
-/// Saves drafts in the store, off the socket's path.
-struct StoreDrafts {
-    store: Arc<dyn Store>,
-}
-
-impl DraftSaver for StoreDrafts {
-    fn save(&self, conversation: ConversationId, user: &Teammate, body: String) {
-        let store = self.store.clone();
-        let user = user.id;
-        tokio::spawn(async move {
-            if let Err(error) = store.save_draft(conversation, user, &body, now_ms()).await {
-                tracing::warn!(%error, %conversation, %user, "could not save a draft");
-            }
-        });
-    }
+    /// Drafts waiting to be written (see [`crate::drafts`]).
+    pub drafts: Arc<DraftWriter>,
 }
 
 impl AppState {
@@ -56,11 +38,13 @@ impl AppState {
             config.public_origins.clone().into()
         };
         let web = Arc::new(WebApp::load(&config.web_dir));
-        let hub = Hub::new(config.hub, Arc::new(StoreDrafts { store: store.clone() }));
+        let drafts = Arc::new(DraftWriter::default());
+        let hub = Hub::new(config.hub, drafts.clone());
         let bus = Arc::new(LocalBus::new(hub.clone()));
         Ok(AppState {
             hub,
             bus,
+            drafts,
             config: Arc::new(config),
             store,
             passwords: Passwords::new()?,

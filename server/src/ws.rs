@@ -27,8 +27,13 @@ use crate::state::AppState;
 
 /// Largest message a client may send (a reply is at most 4096 characters).
 pub const MAX_MESSAGE_BYTES: usize = 64 * 1024;
-/// Socket read and write buffers: small, so an idle socket costs little memory.
-const BUFFER_BYTES: usize = 4 * 1024;
+/// The socket's read buffer: client frames are small, and a larger one grows the buffer only for
+/// the socket that sent it. Every idle socket holds this much.
+const READ_BUFFER_BYTES: usize = 512;
+/// Frames are written as they come (no write buffering): tungstenite keeps its write buffer's
+/// capacity, so buffering several frames would make every socket hold that much forever, while
+/// the socket task already writes all queued frames before flushing.
+const WRITE_BUFFER_BYTES: usize = 0;
 
 pub fn routes() -> Router<AppState> {
     Router::new().route("/ws", get(upgrade))
@@ -59,8 +64,8 @@ async fn upgrade(
         }
     };
     upgrade
-        .read_buffer_size(BUFFER_BYTES)
-        .write_buffer_size(BUFFER_BYTES)
+        .read_buffer_size(READ_BUFFER_BYTES)
+        .write_buffer_size(WRITE_BUFFER_BYTES)
         .max_write_buffer_size(MAX_MESSAGE_BYTES * 4)
         .max_message_size(MAX_MESSAGE_BYTES)
         .max_frame_size(MAX_MESSAGE_BYTES)
@@ -71,13 +76,9 @@ async fn serve(socket: WebSocket, state: AppState, user: User) {
     let connection = state.hub.connect(&user);
     tracing::debug!(conn = connection.id, user = %user.id, "socket opened");
     let hello = ServerMsg::Hello { me: Me::from(&user), server_version: env!("CARGO_PKG_VERSION").into() };
-    // Who is around, one small frame each: a socket's write buffer keeps the capacity of the
-    // largest frame it ever wrote, so no frame may grow with the size of the team.
-    let online = state.hub.presence().into_iter().filter(|presence| presence.online).collect();
-    let greeting = std::iter::once(hello)
-        .chain(crate::hub::presence_messages(online))
-        .filter_map(|message| frame(&message))
-        .collect();
+    // Who is around: small frames (a socket's write buffer keeps the capacity of the largest frame
+    // it ever wrote), serialized once for every socket that connects.
+    let greeting = frame(&hello).into_iter().chain(state.hub.online_frames().iter().cloned()).collect();
     connection.outbox.push_all(greeting);
     let reason = run(socket, &state, &connection).await;
     state.hub.disconnect(&connection);
@@ -96,13 +97,14 @@ async fn run(mut socket: WebSocket, state: &AppState, connection: &Arc<Connectio
                 Closing::Slow => (CLOSE_SLOW_CONSUMER, "slow consumer: reconnect and resume", "slow consumer"),
                 Closing::SessionEnded => (CLOSE_SESSION_ENDED, "session ended", "session ended"),
             };
-            close(&mut socket, code, reason).await;
+            Box::pin(close(&mut socket, code, reason)).await;
             return why;
         }
         if !frames.is_empty() {
-            // A peer that stops reading blocks this write; closing must not wait for it.
+            // A peer that stops reading blocks this write; closing must not wait for it. (Boxed
+            // like every rare or large future here: the task of an idle socket stays small.)
             let written = tokio::select! {
-                written = write(&mut socket, frames) => written,
+                written = Box::pin(write(&mut socket, frames)) => written,
                 () = closing_requested(connection) => Ok(()),
             };
             if written.is_err() {
@@ -116,7 +118,9 @@ async fn run(mut socket: WebSocket, state: &AppState, connection: &Arc<Connectio
                 Some(Ok(message)) => {
                     last_heard = Instant::now();
                     match message {
-                        Message::Text(text) => answer(state, connection, text.as_str()).await,
+                        // Boxed: a request's future (store queries included) is large, and inlined
+                        // here it would make every idle socket's task that large.
+                        Message::Text(text) => Box::pin(answer(state, connection, text.as_str())).await,
                         Message::Binary(_) => refuse(connection, None, ErrorCode::UnsupportedFrame,
                             "Baton speaks JSON text frames; binary frames are not understood."),
                         Message::Ping(_) | Message::Pong(_) => {}
@@ -127,7 +131,7 @@ async fn run(mut socket: WebSocket, state: &AppState, connection: &Arc<Connectio
             () = connection.outbox.wait() => {}
             _ = ping.tick() => {
                 if last_heard.elapsed() > state.config.ws_idle_timeout {
-                    close(&mut socket, CLOSE_IDLE, "idle timeout").await;
+                    Box::pin(close(&mut socket, CLOSE_IDLE, "idle timeout")).await;
                     return "idle";
                 }
                 if socket.send(Message::Ping(Default::default())).await.is_err() {

@@ -6,7 +6,7 @@ use std::collections::HashSet;
 use std::sync::Arc;
 
 use baton_server::store::conversations::{
-    ClaimOutcome, Handover, InboundOutcome, NewInbound, NewReply, NoteEditOutcome, ReplyOutcome,
+    ClaimOutcome, DraftWrite, Handover, InboundOutcome, NewInbound, NewReply, NoteEditOutcome, ReplyOutcome,
 };
 use baton_server::store::{NewUser, Store};
 use baton_shared::api::{Role, User};
@@ -55,6 +55,10 @@ async fn customer_writes(store: &dyn Store, wa_id: &str, wamid: &str, body: &str
         InboundOutcome::Recorded { conversation_id, .. } => Ok(conversation_id),
         InboundOutcome::Duplicate => anyhow::bail!("{wamid} was a duplicate"),
     }
+}
+
+fn draft(conversation: ConversationId, user: UserId, body: &str) -> DraftWrite {
+    DraftWrite { conversation, user, body: body.into(), typed_at: NOW }
 }
 
 fn reply(id: ConversationId, author: UserId, key: &str, seen_seq: u64) -> NewReply {
@@ -341,16 +345,24 @@ async fn statuses_and_drafts(store: Arc<dyn Store>) -> anyhow::Result<()> {
     assert_eq!(store.conversations(false, 10).await?.len(), 1);
     assert_eq!(store.conversations(true, 10).await?.len(), 2);
 
-    store.save_draft(next, alice.id, "Hi! Let me check", NOW).await?;
+    store.save_drafts(&[draft(next, alice.id, "Hi! Let me check")]).await?;
     assert_eq!(store.draft(next, alice.id).await?.as_deref(), Some("Hi! Let me check"));
-    store.save_draft(next, alice.id, "Hi! Let me check that", NOW).await?;
+    store.save_drafts(&[draft(next, alice.id, "Hi! Let me check that")]).await?;
     assert_eq!(store.draft(next, alice.id).await?.as_deref(), Some("Hi! Let me check that"));
     store.claim(next, alice.id, NOW + LEASE, NOW).await?;
     let seen = store.conversation(next).await?.map(|c| c.last_seq).unwrap_or_default();
     store.send_reply(&reply(next, alice.id, "k1", seen), NOW).await?;
     assert_eq!(store.draft(next, alice.id).await?, None, "sending clears the draft");
-    store.save_draft(next, alice.id, "x", NOW).await?;
-    store.save_draft(next, alice.id, "", NOW).await?;
+    store.save_drafts(&[draft(next, alice.id, "typed before sending")]).await?;
+    assert_eq!(store.draft(next, alice.id).await?, None, "a save arriving after the send does not bring it back");
+    let after_send = DraftWrite { typed_at: NOW + 1, ..draft(next, alice.id, "x") };
+    store.save_drafts(&[after_send, draft(id, alice.id, "elsewhere")]).await?;
+    assert_eq!(store.draft(next, alice.id).await?.as_deref(), Some("x"), "typing again after the send is kept");
+    assert_eq!(store.draft(id, alice.id).await?.as_deref(), Some("elsewhere"), "a batch saves every draft");
+    store.save_drafts(&[DraftWrite { typed_at: NOW + 2, ..draft(next, alice.id, "") }]).await?;
     assert_eq!(store.draft(next, alice.id).await?, None, "an empty draft is removed");
+    let late = DraftWrite { typed_at: NOW - 1, ..draft(id, alice.id, "older keystrokes") };
+    store.save_drafts(&[late]).await?;
+    assert_eq!(store.draft(id, alice.id).await?.as_deref(), Some("elsewhere"), "a late save of older text loses");
     Ok(())
 }

@@ -4,12 +4,16 @@
 //! (the newest text wins), and is saved through a [`DraftSaver`] at the same pace, so a reload or
 //! another device finds it.
 //!
+//! A typing session also remembers that its user's claim was checked ([`TypingLock`]), so the
+//! keystrokes that follow skip the database until the conversation changes (any event in it) or
+//! the lease seen then runs out: a keystroke costs no query on the fan-out's path.
+//!
 //! Timers use tokio's clock, so tests drive them with a paused clock.
 
 use std::sync::{Arc, Mutex};
 
-use baton_shared::ConversationId;
 use baton_shared::protocol::{ServerMsg, Teammate};
+use baton_shared::{ConversationId, UserId};
 use tokio::sync::Notify;
 use tokio::time::Instant;
 
@@ -18,6 +22,15 @@ use super::Hub;
 /// Keeps drafts durable (the server saves them in the store).
 pub trait DraftSaver: Send + Sync + 'static {
     fn save(&self, conversation: ConversationId, user: &Teammate, body: String);
+}
+
+/// What the first keystroke's check found: the user may write in the conversation and holds its
+/// claim until `lease_until`, as of the conversation's `epoch` ([`Hub::conversation_epoch`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TypingLock {
+    pub epoch: u64,
+    /// Milliseconds since the epoch.
+    pub lease_until: i64,
 }
 
 /// One user typing in one conversation.
@@ -35,6 +48,7 @@ struct State {
     /// A draft newer than the last one sent, waiting for the interval.
     pending_draft: Option<String>,
     ended: bool,
+    lock: Option<TypingLock>,
 }
 
 impl Session {
@@ -75,6 +89,7 @@ impl Hub {
                 last_draft_sent: now,
                 pending_draft: None,
                 ended: false,
+                lock: None,
             }),
             wake: Notify::new(),
         });
@@ -83,6 +98,41 @@ impl Hub {
         self.send_to_watchers(conversation, &started, false);
         self.send_draft(&session, draft);
         tokio::spawn(self.clone().run_typing(session));
+    }
+
+    /// Remembers that `user`, typing in `conversation`, was checked to hold its claim.
+    pub fn remember_typing_lock(&self, conversation: ConversationId, user: UserId, lock: TypingLock) {
+        if let Some(session) = self.inner.typing.get(&(conversation, user)) {
+            session.state().lock = Some(lock);
+        }
+    }
+
+    /// Whether `user`'s claim on `conversation`, checked at their first keystroke, still holds
+    /// without asking the store: nothing happened in the conversation since and the lease then
+    /// seen has not run out (renewals only extend it).
+    pub fn typing_lock_held(&self, conversation: ConversationId, user: UserId, now_ms: i64) -> bool {
+        let Some(session) = self.inner.typing.get(&(conversation, user)).map(|session| session.clone()) else {
+            return false;
+        };
+        let state = session.state();
+        !state.ended
+            && state
+                .lock
+                .is_some_and(|lock| lock.lease_until > now_ms && lock.epoch == self.conversation_epoch(conversation))
+    }
+
+    /// Ends `user`'s typing in `conversation` at once (they sent their reply): a draft still
+    /// waiting for the throttle is dropped, and watchers see the typing stop.
+    pub fn stop_typing(&self, conversation: ConversationId, user: &Teammate) {
+        let Some((_, session)) = self.inner.typing.remove(&(conversation, user.id)) else { return };
+        {
+            let mut state = session.state();
+            state.ended = true;
+            state.pending_draft = None;
+        }
+        session.wake.notify_one();
+        let stopped = ServerMsg::Typing { conversation_id: conversation, user: user.clone(), typing: false };
+        self.send_to_watchers(conversation, &stopped, false);
     }
 
     /// Whether `user` is typing in `conversation` now.
@@ -102,6 +152,10 @@ impl Hub {
         loop {
             let wake_at = {
                 let state = session.state();
+                if state.ended {
+                    // Stopped from outside (a reply was sent).
+                    return;
+                }
                 match &state.pending_draft {
                     Some(_) => state.deadline.min(state.last_draft_sent + self.inner.config.draft_interval),
                     None => state.deadline,

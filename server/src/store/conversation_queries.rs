@@ -15,8 +15,8 @@ macro_rules! conversation_queries {
 
         use super::$store;
         use $crate::store::conversations::{
-            ClaimOutcome, ConversationStore, Handover, InboundOutcome, NewInbound, NewReply, NoteEditOutcome,
-            ReplyOutcome,
+            ClaimOutcome, ConversationStore, DraftWrite, Handover, InboundOutcome, NewInbound, NewReply,
+            NoteEditOutcome, ReplyOutcome,
         };
         use $crate::store::rows;
         use $crate::store::{StoreError, StoreResult};
@@ -98,6 +98,25 @@ macro_rules! conversation_queries {
             .execute(&mut **tx)
             .await?;
             claim_in(tx, id).await?.ok_or(StoreError::NotFound)
+        }
+
+        /// Keeps a draft unless a newer one (or a newer send, which leaves an empty draft) is
+        /// there already: batched saves may arrive late.
+        async fn upsert_draft(tx: &mut Tx, draft: &DraftWrite) -> StoreResult<()> {
+            sqlx::query(
+                "INSERT INTO drafts (conversation_id, user_id, body, updated_at) VALUES ($1, $2, $3, $4) \
+                 ON CONFLICT (conversation_id, user_id) DO UPDATE SET body = excluded.body, \
+                 updated_at = excluded.updated_at \
+                 WHERE excluded.updated_at > drafts.updated_at \
+                 OR (excluded.updated_at = drafts.updated_at AND drafts.body <> '')",
+            )
+            .bind(draft.conversation.0)
+            .bind(draft.user.0)
+            .bind(&draft.body)
+            .bind(draft.typed_at)
+            .execute(&mut **tx)
+            .await?;
+            Ok(())
         }
 
         async fn message_in(tx: &mut Tx, id: i64) -> StoreResult<Message> {
@@ -459,10 +478,9 @@ macro_rules! conversation_queries {
                     .bind(now)
                     .execute(&mut *tx)
                     .await?;
-                sqlx::query("DELETE FROM drafts WHERE conversation_id = $1 AND user_id = $2")
-                    .bind(id.0)
-                    .bind(reply.author.0)
-                    .execute(&mut *tx)
+                // The draft became the reply: an empty draft stamped now, so a save of older
+                // keystrokes that is still on its way cannot bring it back.
+                upsert_draft(&mut tx, &DraftWrite { conversation: id, user: reply.author, body: String::new(), typed_at: now })
                     .await?;
                 let message = message_in(&mut tx, message_id).await?;
                 let change = Change::MessageAdded { message: message.clone() };
@@ -575,31 +593,21 @@ macro_rules! conversation_queries {
                 Ok(event)
             }
 
-            async fn save_draft(&self, id: ConversationId, user: UserId, body: &str, now: i64) -> StoreResult<()> {
-                if body.is_empty() {
-                    sqlx::query("DELETE FROM drafts WHERE conversation_id = $1 AND user_id = $2")
-                        .bind(id.0)
-                        .bind(user.0)
-                        .execute(&self.pool)
-                        .await?;
-                } else {
-                    sqlx::query(
-                        "INSERT INTO drafts (conversation_id, user_id, body, updated_at) VALUES ($1, $2, $3, $4) \
-                         ON CONFLICT (conversation_id, user_id) DO UPDATE SET body = excluded.body, \
-                         updated_at = excluded.updated_at",
-                    )
-                    .bind(id.0)
-                    .bind(user.0)
-                    .bind(body)
-                    .bind(now)
-                    .execute(&self.pool)
-                    .await?;
+            async fn save_drafts(&self, drafts: &[DraftWrite]) -> StoreResult<()> {
+                if drafts.is_empty() {
+                    return Ok(());
                 }
+                // One transaction for the batch: one writer at a time, one commit for many drafts.
+                let mut tx = self.write_transaction().await?;
+                for draft in drafts {
+                    upsert_draft(&mut tx, draft).await?;
+                }
+                tx.commit().await?;
                 Ok(())
             }
 
             async fn draft(&self, id: ConversationId, user: UserId) -> StoreResult<Option<String>> {
-                Ok(sqlx::query_scalar("SELECT body FROM drafts WHERE conversation_id = $1 AND user_id = $2")
+                Ok(sqlx::query_scalar("SELECT body FROM drafts WHERE conversation_id = $1 AND user_id = $2 AND body <> ''")
                     .bind(id.0)
                     .bind(user.0)
                     .fetch_optional(&self.pool)

@@ -87,6 +87,17 @@ pub enum ReplyOutcome {
     },
 }
 
+/// A draft to keep: what `user` had typed in a conversation at `typed_at` (empty: nothing any
+/// more). An older draft never replaces a newer one.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DraftWrite {
+    pub conversation: ConversationId,
+    pub user: UserId,
+    pub body: String,
+    /// Milliseconds since the epoch.
+    pub typed_at: i64,
+}
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum NoteEditOutcome {
     Edited {
@@ -161,7 +172,7 @@ pub trait ConversationStore: Send + Sync {
     ) -> StoreResult<NoteEditOutcome>;
     async fn delete_note(&self, id: NoteId, actor: UserId, now: i64) -> StoreResult<ConversationEvent>;
 
-    /// Keeps what `user` is typing in a conversation (an empty body removes it).
-    async fn save_draft(&self, id: ConversationId, user: UserId, body: &str, now: i64) -> StoreResult<()>;
+    /// Keeps what users are typing (an empty body removes the draft), in one transaction.
+    async fn save_drafts(&self, drafts: &[DraftWrite]) -> StoreResult<()>;
     async fn draft(&self, id: ConversationId, user: UserId) -> StoreResult<Option<String>>;
 }
