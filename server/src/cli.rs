@@ -87,6 +87,52 @@ struct ServerArgs {
     /// How long a conversation's claim outlives its holder's last connection, in seconds.
     #[arg(long, env = "BATON_CLAIM_LEASE_SECS", default_value_t = 30)]
     claim_lease_secs: u64,
+    #[command(flatten)]
+    whatsapp: WhatsAppArgs,
+}
+
+/// The WhatsApp Cloud API channel (see the README for registering the webhook with Meta).
+#[derive(Args)]
+struct WhatsAppArgs {
+    /// The Meta app's secret: verifies webhook signatures. Without it, webhooks are refused.
+    #[arg(long, env = "BATON_WHATSAPP_APP_SECRET", hide_env_values = true)]
+    whatsapp_app_secret: Option<String>,
+    /// The token you typed into Meta's webhook settings, answered in the verification handshake.
+    #[arg(long, env = "BATON_WHATSAPP_VERIFY_TOKEN", hide_env_values = true)]
+    whatsapp_verify_token: Option<String>,
+    /// The system-user access token for the Graph API.
+    #[arg(long, env = "BATON_WHATSAPP_ACCESS_TOKEN", hide_env_values = true)]
+    whatsapp_access_token: Option<String>,
+    /// The business phone number's id (not the number itself).
+    #[arg(long, env = "BATON_WHATSAPP_PHONE_NUMBER_ID")]
+    whatsapp_phone_number_id: Option<String>,
+    /// The Graph API's base URL (Meta's, or the WhatsApp simulator's).
+    #[arg(long, env = "BATON_WHATSAPP_GRAPH_URL", default_value = crate::whatsapp::DEFAULT_GRAPH_URL)]
+    whatsapp_graph_url: String,
+    /// The Graph API version.
+    #[arg(long, env = "BATON_WHATSAPP_API_VERSION", default_value = crate::whatsapp::DEFAULT_API_VERSION)]
+    whatsapp_api_version: String,
+}
+
+impl WhatsAppArgs {
+    fn config(&self) -> anyhow::Result<crate::whatsapp::WhatsAppConfig> {
+        let app_secret = match self.whatsapp_app_secret.as_deref().filter(|secret| !secret.is_empty()) {
+            Some(secret) => Some(
+                baton_whatsapp::signature::AppSecret::new(secret)
+                    .map_err(|error| anyhow::anyhow!("--whatsapp-app-secret: {error}"))?,
+            ),
+            None => None,
+        };
+        let non_empty = |value: &Option<String>| value.clone().filter(|value| !value.is_empty());
+        Ok(crate::whatsapp::WhatsAppConfig {
+            app_secret,
+            verify_token: non_empty(&self.whatsapp_verify_token),
+            access_token: non_empty(&self.whatsapp_access_token),
+            phone_number_id: non_empty(&self.whatsapp_phone_number_id),
+            graph_url: self.whatsapp_graph_url.trim_end_matches('/').to_owned(),
+            api_version: self.whatsapp_api_version.clone(),
+        })
+    }
 }
 
 impl ServerArgs {
@@ -105,6 +151,7 @@ impl ServerArgs {
             bail!("--claim-lease-secs must be at least 1");
         }
         config.claim_lease = Duration::from_secs(self.claim_lease_secs);
+        config.whatsapp = self.whatsapp.config()?;
         Ok(config)
     }
 }

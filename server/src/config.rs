@@ -158,6 +158,8 @@ pub struct Config {
     pub ws_idle_timeout: Duration,
     /// Socket queues, typing and draft timers.
     pub hub: crate::hub::HubConfig,
+    /// The WhatsApp Cloud API channel.
+    pub whatsapp: crate::whatsapp::WhatsAppConfig,
 }
 
 impl Config {
@@ -174,6 +176,7 @@ impl Config {
             ws_ping_interval: Duration::from_secs(20),
             ws_idle_timeout: Duration::from_secs(60),
             hub: crate::hub::HubConfig::default(),
+            whatsapp: crate::whatsapp::WhatsAppConfig::default(),
         }
     }
 

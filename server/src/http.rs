@@ -50,6 +50,7 @@ pub fn router(state: AppState) -> Router {
         .nest("/api", api)
         .merge(health::routes())
         .merge(crate::ws::routes())
+        .merge(crate::whatsapp::webhook::routes())
         .merge(web::routes(&state.web.dir))
         .method_not_allowed_fallback(method_not_allowed)
         .layer(

@@ -14,6 +14,7 @@
 //! - [`ws`] upgrades `/ws` (session cookie, Origin allowlist, size limits) and runs one task per
 //!   socket; [`realtime`] handles each request, [`hub`] fans frames out, [`bus`] carries committed
 //!   events to the hub, [`leases`] renews and expires claims, and [`drafts`] keeps drafts in batches.
+//! - [`whatsapp`] is the channel: signed webhooks stored, then ingested by a worker.
 //! - [`state::AppState`] is what every handler can reach: config, store, password hasher, login
 //!   throttle, hub and bus.
 
@@ -35,6 +36,7 @@ pub mod state;
 pub mod store;
 pub mod telemetry;
 pub mod throttle;
+pub mod whatsapp;
 pub mod ws;
 
 use axum::serve::ListenerExt;
@@ -55,6 +57,7 @@ pub async fn run(
     let housekeeping = tokio::spawn(sessions::housekeeping(state.clone()));
     let leases = tokio::spawn(leases::keep(state.clone()));
     let drafts = tokio::spawn(state.drafts.clone().keep(state.store.clone()));
+    let ingest = tokio::spawn(whatsapp::ingest::run(state.clone()));
     let hub = state.hub.clone();
     let presence = tokio::spawn(async move {
         let mut tick = tokio::time::interval(hub::PRESENCE_INTERVAL);
@@ -76,6 +79,7 @@ pub async fn run(
     leases.abort();
     presence.abort();
     drafts.abort();
+    ingest.abort();
     // What was typed in the last moments is kept too.
     draft_writer.flush(&*store).await;
     served.map_err(anyhow::Error::from)

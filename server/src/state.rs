@@ -12,6 +12,7 @@ use crate::hub::Hub;
 use crate::passwords::Passwords;
 use crate::store::Store;
 use crate::throttle::LoginThrottle;
+use crate::whatsapp::ingest::Ingest;
 
 #[derive(Clone)]
 pub struct AppState {
@@ -26,6 +27,8 @@ pub struct AppState {
     pub bus: Arc<dyn Bus>,
     /// Drafts waiting to be written (see [`crate::drafts`]).
     pub drafts: Arc<DraftWriter>,
+    /// Wakes the WhatsApp ingest worker.
+    pub ingest: Arc<Ingest>,
 }
 
 impl AppState {
@@ -45,6 +48,7 @@ impl AppState {
             hub,
             bus,
             drafts,
+            ingest: Arc::new(Ingest::default()),
             config: Arc::new(config),
             store,
             passwords: Passwords::new()?,

@@ -7,6 +7,8 @@
 //! their sessions) are single trait methods, so each implementation can run them in one
 //! transaction.
 
+pub mod channel;
+mod channel_queries;
 mod conversation_queries;
 pub mod conversations;
 pub mod postgres;
@@ -20,6 +22,7 @@ use baton_shared::UserId;
 use baton_shared::api::{Role, User};
 
 use crate::config::DatabaseUrl;
+pub use channel::ChannelStore;
 pub use conversations::ConversationStore;
 
 pub type StoreResult<T> = Result<T, StoreError>;
@@ -97,9 +100,10 @@ pub struct AuditEntry {
     pub detail: String,
 }
 
-/// Every durable read and write: accounts here, conversations in [`ConversationStore`].
+/// Every durable read and write: accounts here, conversations in [`ConversationStore`], the
+/// WhatsApp channel's own records in [`ChannelStore`].
 #[async_trait]
-pub trait Store: ConversationStore + Send + Sync + 'static {
+pub trait Store: ConversationStore + ChannelStore + Send + Sync + 'static {
     fn backend(&self) -> Backend;
 
     /// A cheap round trip, for `/healthz`.

@@ -48,12 +48,15 @@ pub enum ErrorCode {
     Conflict,
     /// A WebSocket frame that is not a text frame holding a known message.
     UnsupportedFrame,
+    /// A webhook whose signature is malformed or does not match its body.
+    BadSignature,
 }
 
 impl ErrorCode {
     /// The wire spelling, as serde writes it.
     pub fn as_str(self) -> &'static str {
         match self {
+            ErrorCode::BadSignature => "bad_signature",
             ErrorCode::InvalidInput => "invalid_input",
             ErrorCode::MalformedJson => "malformed_json",
             ErrorCode::UnsupportedMediaType => "unsupported_media_type",

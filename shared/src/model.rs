@@ -77,8 +77,9 @@ pub enum Direction {
     Outbound,
 }
 
-/// Delivery state. Outbound messages move forward only: pending < sent < delivered < read;
-/// failed is terminal. Inbound messages are `received`.
+/// Delivery state. Outbound messages move forward only ([`DeliveryStatus::rank`]): pending < sent
+/// < failed < delivered < read < played — a `failed` is final unless WhatsApp later reports the
+/// message delivered or read. Inbound messages are `received`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum DeliveryStatus {
@@ -88,6 +89,8 @@ pub enum DeliveryStatus {
     Delivered,
     Read,
     Failed,
+    /// A voice message was played (so also delivered and read).
+    Played,
 }
 
 impl DeliveryStatus {
@@ -99,6 +102,20 @@ impl DeliveryStatus {
             DeliveryStatus::Delivered => "delivered",
             DeliveryStatus::Read => "read",
             DeliveryStatus::Failed => "failed",
+            DeliveryStatus::Played => "played",
+        }
+    }
+
+    /// How far a message got: statuses only ever move to a higher rank, so they can be applied in
+    /// any order and end in the same state.
+    pub fn rank(self) -> u8 {
+        match self {
+            DeliveryStatus::Received | DeliveryStatus::Pending => 0,
+            DeliveryStatus::Sent => 1,
+            DeliveryStatus::Failed => 2,
+            DeliveryStatus::Delivered => 3,
+            DeliveryStatus::Read => 4,
+            DeliveryStatus::Played => 5,
         }
     }
 
@@ -110,6 +127,7 @@ impl DeliveryStatus {
             DeliveryStatus::Delivered,
             DeliveryStatus::Read,
             DeliveryStatus::Failed,
+            DeliveryStatus::Played,
         ]
         .into_iter()
         .find(|status| status.as_str() == text)
@@ -131,6 +149,81 @@ pub struct Message {
     pub author: Option<UserId>,
     pub status: DeliveryStatus,
     pub created_at: i64,
+    /// What the message carries beyond its text (media, a location, a tapped button…). Boxed: most
+    /// messages are plain text.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub content: Option<Box<MessageContent>>,
+    /// WhatsApp's id of the message (its wamid), once known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub wa_message_id: Option<String>,
+    /// The wamid of the message this one quotes or answers (a reply, a tapped button).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reply_to: Option<String>,
+    /// Why it failed, when its status is `failed`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<DeliveryError>,
+}
+
+/// Why WhatsApp did not deliver a message: its error code and a sentence for the agent.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeliveryError {
+    pub code: i64,
+    pub message: String,
+}
+
+/// What a WhatsApp message carries beyond its text. The text (or caption) stays in
+/// [`Message::body`], so a client that knows none of these still shows something.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum MessageContent {
+    /// An image, video, audio (a voice note when `voice`), document or sticker.
+    Media {
+        media_kind: String,
+        /// WhatsApp's media id.
+        media_id: String,
+        #[serde(default)]
+        mime_type: Option<String>,
+        #[serde(default)]
+        filename: Option<String>,
+        #[serde(default)]
+        voice: bool,
+    },
+    /// Coordinates as WhatsApp wrote them (decimal degrees), with an optional place.
+    Location {
+        latitude: String,
+        longitude: String,
+        #[serde(default)]
+        name: Option<String>,
+        #[serde(default)]
+        address: Option<String>,
+        #[serde(default)]
+        url: Option<String>,
+    },
+    /// Shared contact cards: a name and phone numbers each.
+    Contacts { cards: Vec<ContactCard> },
+    /// A tap on a button or a choice from a list the business sent.
+    Choice {
+        /// `button_reply`, `list_reply` or `template_button`.
+        source: String,
+        id: String,
+        title: String,
+    },
+    /// A reaction to the message with wamid `target`; `emoji: None` removes it.
+    Reaction {
+        target: String,
+        #[serde(default)]
+        emoji: Option<String>,
+    },
+    /// Something Baton cannot show: what it is and why, so the agent can ask the customer.
+    Unsupported { what: String, reason: String },
+}
+
+/// A shared contact card.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ContactCard {
+    pub name: String,
+    #[serde(default)]
+    pub phones: Vec<String>,
 }
 
 /// An internal note: seen by the team, never by the customer.
@@ -172,6 +265,9 @@ pub enum Change {
     MessageStatus {
         message_id: MessageId,
         status: DeliveryStatus,
+        /// Why, when the status is `failed`.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        error: Option<DeliveryError>,
     },
     Claimed {
         claim: Claim,

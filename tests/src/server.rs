@@ -108,6 +108,7 @@ impl TestServer {
             kind: "text".into(),
             body: body.into(),
             at: now,
+            ..Default::default()
         };
         match self.state.store.record_inbound(&message, now).await? {
             InboundOutcome::Recorded { conversation_id, events } => {

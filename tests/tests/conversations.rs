@@ -46,6 +46,7 @@ fn inbound(wa_id: &str, wamid: &str, body: &str, at: i64) -> NewInbound {
         kind: "text".into(),
         body: body.into(),
         at,
+        ..Default::default()
     }
 }
 

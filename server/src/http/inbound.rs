@@ -58,6 +58,7 @@ async fn inbound(
         kind: "text".into(),
         body: request.body,
         at: now,
+        ..Default::default()
     };
     match state.store.record_inbound(&message, now).await? {
         InboundOutcome::Recorded { conversation_id, events } => {

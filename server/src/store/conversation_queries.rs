@@ -24,13 +24,13 @@ macro_rules! conversation_queries {
         type Tx = sqlx::Transaction<'static, $db>;
 
         /// Locks the conversation until commit; `NotFound` if it does not exist.
-        async fn lock_conversation(tx: &mut Tx, id: ConversationId) -> StoreResult<()> {
+        pub(in super::super) async fn lock_conversation(tx: &mut Tx, id: ConversationId) -> StoreResult<()> {
             let found: Option<i64> = sqlx::query_scalar($lock).bind(id.0).fetch_optional(&mut **tx).await?;
             found.map(|_| ()).ok_or(StoreError::NotFound)
         }
 
         /// Appends an event with the conversation's next seq.
-        async fn append_event(
+        pub(in super::super) async fn append_event(
             tx: &mut Tx,
             id: ConversationId,
             actor: Option<UserId>,
@@ -213,7 +213,8 @@ macro_rules! conversation_queries {
                 let seq = next_seq(&mut tx, id, now).await?;
                 let inserted: Result<i64, sqlx::Error> = sqlx::query_scalar(
                     "INSERT INTO messages (conversation_id, seq, direction, kind, body, wa_message_id, status, \
-                     created_at) VALUES ($1, $2, 'inbound', $3, $4, $5, 'received', $6) RETURNING id",
+                     created_at, content, reply_to) VALUES ($1, $2, 'inbound', $3, $4, $5, 'received', $6, $7, $8) \
+                     RETURNING id",
                 )
                 .bind(id.0)
                 .bind(rows::seq_param(seq))
@@ -221,6 +222,8 @@ macro_rules! conversation_queries {
                 .bind(&inbound.body)
                 .bind(&inbound.wa_message_id)
                 .bind(inbound.at)
+                .bind(rows::to_json_column(inbound.content.as_ref())?)
+                .bind(&inbound.reply_to)
                 .fetch_one(&mut *tx)
                 .await;
                 let message_id = match inserted {

@@ -10,13 +10,13 @@
 //! placeholders, which PostgreSQL and sqlx's SQLite driver both accept.
 
 use async_trait::async_trait;
-use baton_shared::model::{Claim, Conversation, ConversationEvent, ConversationStatus, Message, Note};
+use baton_shared::model::{Claim, Conversation, ConversationEvent, ConversationStatus, Message, MessageContent, Note};
 use baton_shared::{ConversationId, NoteId, UserId};
 
 use super::StoreResult;
 
 /// A customer's message, as the channel (or the test endpoint) delivers it.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct NewInbound {
     pub wa_id: String,
     pub profile_name: String,
@@ -26,6 +26,10 @@ pub struct NewInbound {
     pub body: String,
     /// Unix ms of the message.
     pub at: i64,
+    /// What it carries beyond text.
+    pub content: Option<MessageContent>,
+    /// The wamid it quotes or answers.
+    pub reply_to: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -36,6 +40,8 @@ pub enum InboundOutcome {
     Duplicate,
 }
 
+// Returned once per request and never kept in bulk: the larger variant's size costs nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ClaimOutcome {
     /// The caller holds the claim now; `event` is `None` when they already held it (a renewal).
@@ -68,6 +74,8 @@ pub struct NewReply {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
+// Returned once per request and never kept in bulk: the larger variant's size costs nothing.
+#[allow(clippy::large_enum_variant)]
 pub enum ReplyOutcome {
     Sent {
         message: Message,

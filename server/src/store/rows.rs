@@ -87,8 +87,7 @@ impl TryFrom<ConversationRow> for Conversation {
     }
 }
 
-pub(super) const MESSAGE_COLUMNS: &str =
-    "id, conversation_id, seq, direction, kind, body, author_id, status, created_at";
+pub(super) const MESSAGE_COLUMNS: &str = "id, conversation_id, seq, direction, kind, body, author_id, status, created_at, content, wa_message_id, reply_to, error";
 
 #[derive(sqlx::FromRow)]
 pub(super) struct MessageRow {
@@ -101,6 +100,10 @@ pub(super) struct MessageRow {
     pub author_id: Option<i64>,
     pub status: String,
     pub created_at: i64,
+    pub content: Option<String>,
+    pub wa_message_id: Option<String>,
+    pub reply_to: Option<String>,
+    pub error: Option<String>,
 }
 
 impl TryFrom<MessageRow> for Message {
@@ -123,6 +126,10 @@ impl TryFrom<MessageRow> for Message {
             author: row.author_id.map(UserId),
             status,
             created_at: row.created_at,
+            content: json_column(row.content.as_deref(), "message content")?.map(Box::new),
+            wa_message_id: row.wa_message_id,
+            reply_to: row.reply_to,
+            error: json_column(row.error.as_deref(), "message error")?,
         })
     }
 }
@@ -197,3 +204,18 @@ impl From<ClaimRow> for Claim {
 
 pub(super) const CLAIM_SELECT: &str = "SELECT cl.holder_id, u.name AS holder_name, cl.lease_until \
      FROM claims cl JOIN users u ON u.id = cl.holder_id WHERE cl.conversation_id = $1";
+
+/// A nullable JSON column, read into its type.
+pub(super) fn json_column<T: serde::de::DeserializeOwned>(
+    text: Option<&str>,
+    what: &str,
+) -> Result<Option<T>, StoreError> {
+    text.map(|text| serde_json::from_str(text).map_err(|error| corrupt(format!("{what}: {error}")))).transpose()
+}
+
+/// A value for a nullable JSON column.
+pub(super) fn to_json_column<T: serde::Serialize>(value: Option<&T>) -> Result<Option<String>, StoreError> {
+    value
+        .map(|value| serde_json::to_string(value).map_err(|error| corrupt(format!("cannot write JSON: {error}"))))
+        .transpose()
+}

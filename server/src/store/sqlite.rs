@@ -30,6 +30,7 @@ super::conversation_queries::conversation_queries!(
     sqlx::Sqlite,
     lock_conversation = "SELECT last_seq FROM conversations WHERE id = $1"
 );
+super::channel_queries::channel_queries!(SqliteStore, sqlx::Sqlite);
 
 pub struct SqliteStore {
     pool: SqlitePool,

@@ -1,0 +1,28 @@
+-- The WhatsApp channel: raw webhook deliveries kept before they are answered, what messages carry
+-- beyond text, and statuses that arrive before Baton knows their message's WhatsApp id.
+
+ALTER TABLE messages ADD COLUMN content TEXT;    -- JSON of baton_shared::model::MessageContent
+ALTER TABLE messages ADD COLUMN reply_to TEXT;   -- the wamid it quotes or answers
+ALTER TABLE messages ADD COLUMN error TEXT;      -- JSON of baton_shared::model::DeliveryError
+
+-- Every signed POST to /webhooks/whatsapp, stored before the 200 and processed afterwards.
+CREATE TABLE webhook_deliveries (
+    id           BIGINT  GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    received_at  BIGINT  NOT NULL,
+    body         BYTEA   NOT NULL,                  -- the exact bytes Meta signed
+    processed_at BIGINT,
+    attempts     BIGINT  NOT NULL DEFAULT 0,
+    last_error   TEXT
+);
+
+CREATE INDEX webhook_deliveries_pending ON webhook_deliveries (id) WHERE processed_at IS NULL;
+
+-- A status for a wamid no message has yet (the send's answer is still on its way): applied when
+-- the message learns its wamid.
+CREATE TABLE early_statuses (
+    wa_message_id TEXT    NOT NULL,
+    status        TEXT    NOT NULL,
+    error         TEXT,
+    received_at   BIGINT  NOT NULL,
+    PRIMARY KEY (wa_message_id, status)
+);

@@ -1,0 +1,49 @@
+//! [`ChannelStore`]: what the WhatsApp channel keeps — the exact bytes of every webhook delivery
+//! until it is processed, and delivery statuses applied to the messages they concern.
+
+use async_trait::async_trait;
+use baton_shared::MessageId;
+use baton_shared::model::{ConversationEvent, DeliveryError, DeliveryStatus};
+
+use super::StoreResult;
+
+/// A stored webhook delivery, waiting to be processed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct WebhookDelivery {
+    pub id: i64,
+    /// The exact bytes Meta signed.
+    pub body: Vec<u8>,
+    /// Earlier attempts that failed.
+    pub attempts: i64,
+}
+
+/// A delivery status WhatsApp reported for the message with wamid `wa_message_id`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StatusWrite {
+    pub wa_message_id: String,
+    pub status: DeliveryStatus,
+    pub error: Option<DeliveryError>,
+}
+
+#[async_trait]
+pub trait ChannelStore {
+    /// Keeps a webhook delivery's bytes durably; returns its id.
+    async fn record_webhook(&self, body: &[u8], now: i64) -> StoreResult<i64>;
+    /// Deliveries not processed yet, oldest first.
+    async fn pending_webhooks(&self, limit: i64) -> StoreResult<Vec<WebhookDelivery>>;
+    /// Marks a delivery processed, or counts a failed attempt and why (it stays pending).
+    async fn finish_webhook(&self, id: i64, failure: Option<&str>, now: i64) -> StoreResult<()>;
+    /// Applies a status to its message when it moves the message forward
+    /// ([`DeliveryStatus::rank`]); returns the event to broadcast. A status for a wamid no
+    /// message has yet is kept and applied when a message gets that wamid.
+    async fn apply_status(&self, status: &StatusWrite, now: i64) -> StoreResult<Option<ConversationEvent>>;
+    /// Records that Meta accepted an outbound message under `wa_message_id`: it becomes `sent`,
+    /// then any statuses that arrived before this answer apply. Returns the event, if the message
+    /// moved forward.
+    async fn message_accepted(
+        &self,
+        message: MessageId,
+        wa_message_id: &str,
+        now: i64,
+    ) -> StoreResult<Option<ConversationEvent>>;
+}

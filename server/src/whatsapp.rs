@@ -1,0 +1,64 @@
+//! The WhatsApp Cloud API channel: how customers reach Baton. The contract itself (signatures,
+//! payload shapes, Graph bodies, error codes) lives in the `baton-whatsapp` crate; this module
+//! owns the I/O around it:
+//!
+//! - [`webhook`]: `GET`/`POST /webhooks/whatsapp` — the verification handshake, and deliveries
+//!   checked against their signature on the raw bytes and stored before they are answered;
+//! - [`ingest`]: the worker that turns stored deliveries into contacts, conversations, messages
+//!   and delivery statuses, idempotently, and broadcasts what changed;
+//! - [`inbound`]: what one inbound WhatsApp message becomes in Baton's model.
+
+pub mod inbound;
+pub mod ingest;
+pub mod webhook;
+
+use std::fmt;
+
+use baton_whatsapp::signature::AppSecret;
+
+/// Meta's Graph API, the default base URL for sends and media.
+pub const DEFAULT_GRAPH_URL: &str = "https://graph.facebook.com";
+/// The Graph API version Baton is written against (contract §0).
+pub const DEFAULT_API_VERSION: &str = "v23.0";
+
+/// The channel's settings (`BATON_WHATSAPP_*`). `Debug` never prints a secret or a token.
+#[derive(Clone)]
+pub struct WhatsAppConfig {
+    /// Verifies webhook signatures. Without it, deliveries are refused (nothing unsigned is read).
+    pub app_secret: Option<AppSecret>,
+    /// Answers Meta's verification handshake.
+    pub verify_token: Option<String>,
+    /// Bearer token for the Graph API.
+    pub access_token: Option<String>,
+    /// The business number's id: the one this inbox answers for.
+    pub phone_number_id: Option<String>,
+    pub graph_url: String,
+    pub api_version: String,
+}
+
+impl Default for WhatsAppConfig {
+    fn default() -> Self {
+        WhatsAppConfig {
+            app_secret: None,
+            verify_token: None,
+            access_token: None,
+            phone_number_id: None,
+            graph_url: DEFAULT_GRAPH_URL.to_owned(),
+            api_version: DEFAULT_API_VERSION.to_owned(),
+        }
+    }
+}
+
+impl fmt::Debug for WhatsAppConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let set = |present: bool| if present { "<set>" } else { "<unset>" };
+        f.debug_struct("WhatsAppConfig")
+            .field("app_secret", &set(self.app_secret.is_some()))
+            .field("verify_token", &set(self.verify_token.is_some()))
+            .field("access_token", &set(self.access_token.is_some()))
+            .field("phone_number_id", &self.phone_number_id)
+            .field("graph_url", &self.graph_url)
+            .field("api_version", &self.api_version)
+            .finish()
+    }
+}
