@@ -267,6 +267,59 @@ async fn statuses_only_move_forward(kind: Kind) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// The id of the message a status fixture is about.
+fn status_wamid(fixture: &[u8]) -> anyhow::Result<String> {
+    let value: serde_json::Value = serde_json::from_slice(fixture)?;
+    let id = value["entry"][0]["changes"][0]["value"]["statuses"][0]["id"].as_str();
+    id.map(str::to_owned).ok_or_else(|| anyhow::anyhow!("fixture without a status"))
+}
+
+async fn messages_and_ticks_reach_a_watching_supervisor_live(kind: Kind) -> anyhow::Result<()> {
+    use baton_shared::protocol::{ClientMsg, ServerMsg};
+    use baton_tests::socket::WsClient;
+    let server = start(kind).await?;
+    let (supervisor_client, _) = server.logged_in("Sam", baton_shared::api::Role::Supervisor).await?;
+    let mut supervisor = WsClient::connect(&supervisor_client).await?;
+    let followed = supervisor.request(|req_id| ClientMsg::SubscribeInbox { req_id, cursors: vec![] }).await?;
+    assert!(matches!(followed, ServerMsg::Ack { .. }), "{followed:?}");
+
+    // A signed webhook → stored → ingested by the worker → on the socket, with no help from the test.
+    let body = fixtures::TEXT;
+    assert_eq!(post(&server, body, Some(&signature_of(body)?)).await?.status(), 200);
+    let wamid = wamid_of(body)?;
+    let arrived = supervisor
+        .expect(|message| match message {
+            ServerMsg::Event { event } => match &event.change {
+                Change::MessageAdded { message } if message.wa_message_id.as_deref() == Some(wamid.as_str()) => {
+                    Some(message.body.clone())
+                }
+                _ => None,
+            },
+            _ => None,
+        })
+        .await?;
+    assert_eq!(arrived, "Hi, is my order #4521 shipped yet?");
+
+    // A reply Meta accepted; its `read` status arrives by webhook and the tick moves live.
+    let (agent, _) = server.create_user("Alice", baton_shared::api::Role::Agent).await?;
+    let reply = outbound_message(&server, agent.id, "0004").await?;
+    let accepted_as = status_wamid(fixtures::STATUS_READ)?;
+    server.state.store.message_accepted(reply.id, &accepted_as, baton_server::clock::now_ms()).await?;
+    let read = fixtures::STATUS_READ;
+    assert_eq!(post(&server, read, Some(&signature_of(read)?)).await?.status(), 200);
+    let tick = supervisor
+        .expect(|message| match message {
+            ServerMsg::Event { event } => match &event.change {
+                Change::MessageStatus { message_id, status, .. } if *message_id == reply.id => Some(*status),
+                _ => None,
+            },
+            _ => None,
+        })
+        .await?;
+    assert_eq!(tick, DeliveryStatus::Read);
+    Ok(())
+}
+
 macro_rules! on_both {
     ($($scenario:ident),* $(,)?) => {$(
         mod $scenario {
@@ -288,4 +341,5 @@ on_both!(
     forged_signatures_are_refused_and_nothing_is_stored,
     the_verification_handshake_echoes_the_challenge,
     statuses_only_move_forward,
+    messages_and_ticks_reach_a_watching_supervisor_live,
 );
