@@ -23,6 +23,8 @@ use dashmap::DashMap;
 pub use outbox::{Closing, Frame, Outbox};
 pub use typing::{DraftSaver, TypingLock};
 
+pub use crate::sessions::SessionKey;
+
 /// A socket's id, unique for the life of the process.
 pub type ConnId = u64;
 
@@ -50,6 +52,8 @@ impl Default for HubConfig {
 /// One open socket.
 pub struct Connection {
     pub id: ConnId,
+    /// The login session the socket was opened with: it ends with that session.
+    pub session: SessionKey,
     pub user: Teammate,
     pub role: Role,
     pub outbox: Outbox,
@@ -149,12 +153,14 @@ impl Hub {
         self.inner.config
     }
 
-    /// Registers a new socket of `user`; the first one brings them online for everyone.
-    pub fn connect(&self, user: &User) -> Arc<Connection> {
+    /// Registers a new socket of `user`, opened with login `session`; the first one brings them
+    /// online for everyone.
+    pub fn connect(&self, user: &User, session: SessionKey) -> Arc<Connection> {
         let id = self.inner.next_id.fetch_add(1, Ordering::Relaxed);
         let teammate = Teammate { id: user.id, name: user.name.clone() };
         let connection = Arc::new(Connection {
             id,
+            session,
             user: teammate.clone(),
             role: user.role,
             outbox: Outbox::new(self.inner.config.outbox_capacity),
@@ -398,7 +404,14 @@ impl Hub {
         }
     }
 
-    /// Closes every socket of `user` (logout, disabled account).
+    /// Closes the sockets opened with one login session (its logout).
+    pub fn end_session(&self, session: SessionKey) {
+        for connection in self.inner.connections.iter().filter(|connection| connection.session == session) {
+            connection.outbox.close(Closing::SessionEnded);
+        }
+    }
+
+    /// Closes every socket of `user` (a disabled account).
     pub fn end_sessions(&self, user: UserId) {
         for connection in self.inner.connections.iter().filter(|connection| connection.user.id == user) {
             connection.outbox.close(Closing::SessionEnded);
@@ -480,9 +493,9 @@ mod tests {
         let saved = Arc::new(Drafts::default());
         let hub = Hub::new(HubConfig::default(), saved.clone());
         let conversation = ConversationId(7);
-        let alice = hub.connect(&user(1, "Alice", Role::Agent));
-        let bob = hub.connect(&user(2, "Bob", Role::Agent));
-        let sam = hub.connect(&user(3, "Sam", Role::Supervisor));
+        let alice = hub.connect(&user(1, "Alice", Role::Agent), 1);
+        let bob = hub.connect(&user(2, "Bob", Role::Agent), 2);
+        let sam = hub.connect(&user(3, "Sam", Role::Supervisor), 3);
         hub.open(&bob, conversation);
         hub.follow_inbox(&sam);
         received(&bob);
@@ -527,9 +540,9 @@ mod tests {
     #[tokio::test]
     async fn presence_counts_sockets() {
         let hub = Hub::new(HubConfig::default(), Arc::new(Drafts::default()));
-        let watcher = hub.connect(&user(9, "Watcher", Role::Agent));
-        let first = hub.connect(&user(1, "Alice", Role::Agent));
-        let second = hub.connect(&user(1, "Alice", Role::Agent));
+        let watcher = hub.connect(&user(9, "Watcher", Role::Agent), 4);
+        let first = hub.connect(&user(1, "Alice", Role::Agent), 5);
+        let second = hub.connect(&user(1, "Alice", Role::Agent), 6);
         assert!(hub.is_online(UserId(1)));
         let presence_of = |messages: Vec<ServerMsg>| -> Vec<(UserId, bool)> {
             messages

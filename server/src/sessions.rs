@@ -73,6 +73,33 @@ pub async fn start(state: &AppState, user: &User) -> Result<String, AppError> {
 #[derive(Clone, Debug)]
 pub struct CurrentUser(pub User);
 
+/// Which login session a request belongs to: a short key derived from the session's token hash,
+/// enough to tell a user's sessions (devices, browsers) apart.
+pub type SessionKey = u64;
+
+/// The key of the session whose token hashes to `token_hash` (hex).
+pub fn session_key(token_hash: &str) -> SessionKey {
+    token_hash.get(..16).and_then(|prefix| u64::from_str_radix(prefix, 16).ok()).unwrap_or_default()
+}
+
+/// The logged-in user and their session, for what must end with that session (the WebSocket).
+#[derive(Clone, Debug)]
+pub struct CurrentSession {
+    pub user: User,
+    pub session: SessionKey,
+}
+
+impl FromRequestParts<AppState> for CurrentSession {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let token = token_from_parts(parts, state.config.secure_cookies()).ok_or_else(AppError::unauthenticated)?;
+        let hash = token_hash(&token);
+        let session = state.store.session_user(&hash, now_ms()).await?.ok_or_else(AppError::unauthenticated)?;
+        Ok(CurrentSession { user: session.user, session: session_key(&hash) })
+    }
+}
+
 /// The client's IP address, when the server knows it (it does when run by [`crate::run`]; a router
 /// driven directly, as with `oneshot`, has no peer).
 #[derive(Clone, Copy, Debug)]

@@ -20,9 +20,9 @@ use futures_util::SinkExt;
 use tokio::time::Instant;
 
 use crate::error::AppError;
-use crate::hub::{Closing, Connection, frame};
+use crate::hub::{Closing, Connection, SessionKey, frame};
 use crate::realtime;
-use crate::sessions::CurrentUser;
+use crate::sessions::CurrentSession;
 use crate::state::AppState;
 
 /// Largest message a client may send (a reply is at most 4096 characters).
@@ -42,7 +42,7 @@ pub fn routes() -> Router<AppState> {
 async fn upgrade(
     State(state): State<AppState>,
     headers: HeaderMap,
-    user: Result<CurrentUser, AppError>,
+    session: Result<CurrentSession, AppError>,
     upgrade: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
 ) -> Response {
     // Browsers always send Origin on a WebSocket handshake; a foreign one means another site's page
@@ -53,8 +53,8 @@ async fn upgrade(
         tracing::warn!(origin = ?origin, "WebSocket refused: foreign Origin");
         return AppError::new(ErrorCode::Forbidden, "This page's origin may not open Baton's socket.").into_response();
     }
-    let CurrentUser(user) = match user {
-        Ok(user) => user,
+    let CurrentSession { user, session } = match session {
+        Ok(session) => session,
         Err(error) => return error.into_response(),
     };
     let upgrade = match upgrade {
@@ -69,11 +69,11 @@ async fn upgrade(
         .max_write_buffer_size(MAX_MESSAGE_BYTES * 4)
         .max_message_size(MAX_MESSAGE_BYTES)
         .max_frame_size(MAX_MESSAGE_BYTES)
-        .on_upgrade(move |socket| serve(socket, state, user))
+        .on_upgrade(move |socket| serve(socket, state, user, session))
 }
 
-async fn serve(socket: WebSocket, state: AppState, user: User) {
-    let connection = state.hub.connect(&user);
+async fn serve(socket: WebSocket, state: AppState, user: User, session: SessionKey) {
+    let connection = state.hub.connect(&user, session);
     tracing::debug!(conn = connection.id, user = %user.id, "socket opened");
     let hello = ServerMsg::Hello { me: Me::from(&user), server_version: env!("CARGO_PKG_VERSION").into() };
     // Who is around: small frames (a socket's write buffer keeps the capacity of the largest frame

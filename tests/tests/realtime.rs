@@ -517,15 +517,21 @@ async fn sockets_end_with_the_session() -> anyhow::Result<()> {
     let server = TestServer::start().await?;
     let (admin, _) = server.logged_in("Admin", Role::Admin).await?;
     let (_, bob, mut bob_socket) = member(&server, "Bob", Role::Agent).await?;
-    let (carol_client, _, mut carol_socket) = member(&server, "Carol", Role::Agent).await?;
+    let (carol_client, carol, mut carol_socket) = member(&server, "Carol", Role::Agent).await?;
 
     let disabled = admin.patch(&format!("/api/users/{}", bob.id), &serde_json::json!({"disabled": true})).await?;
     assert_eq!(disabled.status(), reqwest::StatusCode::OK);
     assert_eq!(bob_socket.until_closed().await?, Ended::Closed(Some(baton_shared::protocol::CLOSE_SESSION_ENDED)));
 
+    // Carol is also logged in on a second device: logging out on one ends only that one's sockets.
+    let mut carol_phone = server.client();
+    carol_phone.login(&carol.email, "pass-carol-agent").await?;
+    let mut carol_phone_socket = WsClient::connect(&carol_phone).await?;
     let logout = carol_client.request(reqwest::Method::POST, "/api/auth/logout").send().await?;
     assert_eq!(logout.status(), reqwest::StatusCode::NO_CONTENT);
     assert_eq!(carol_socket.until_closed().await?, Ended::Closed(Some(baton_shared::protocol::CLOSE_SESSION_ENDED)));
+    let still_there = carol_phone_socket.request(|req_id| ClientMsg::Ping { req_id }).await?;
+    assert!(matches!(still_there, ServerMsg::Ack { .. }), "the other device's socket stays: {still_there:?}");
     let again = handshake(&carol_client, Some(&server.origin())).await;
     assert!(matches!(again, Err(HandshakeError::Status(401))), "{again:?}");
     Ok(())

@@ -42,11 +42,9 @@ async fn login(
 async fn logout(State(state): State<AppState>, parts: Parts) -> Result<impl IntoResponse, AppError> {
     if let Some(token) = sessions::token_from_parts(&parts, state.config.secure_cookies()) {
         let hash = token_hash(&token);
-        if let Some(session) = state.store.session_user(&hash, crate::clock::now_ms()).await? {
-            // The user's sockets end with the session (their other sessions reconnect at once).
-            state.hub.end_sessions(session.user.id);
-        }
         state.store.delete_session(&hash).await?;
+        // This session's sockets end with it; the user's other sessions (devices) stay.
+        state.hub.end_session(sessions::session_key(&hash));
     }
     Ok((StatusCode::NO_CONTENT, AppendHeaders([(SET_COOKIE, clearing_cookie(state.config.secure_cookies()))])))
 }
