@@ -1,0 +1,120 @@
+//! Media endpoints (contract §10): `GET /{version}/{media_id}` answers the metadata with a download URL on
+//! the simulator itself, `GET <url>` answers the bytes only with the Bearer header and only for 5 minutes,
+//! and `DELETE /{version}/{media_id}` forgets the medium.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
+use axum::response::{IntoResponse, Response};
+use baton_whatsapp::graph::{MediaInfo, SuccessResponse};
+use serde_json::{Value, json};
+
+use super::{Arrival, Reply, authorized, error, unknown_object, valid_version};
+use crate::journal::Endpoint;
+use crate::media::{self, LinkError};
+use crate::state::Shared;
+
+pub(super) async fn info(
+    State(shared): State<Arc<Shared>>,
+    Path((version, media_id)): Path<(String, String)>,
+    Query(query): Query<HashMap<String, String>>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+) -> Response {
+    let arrival = Arrival { endpoint: Endpoint::MediaInfo, method, uri, headers, body: Bytes::new() };
+    let reply = describe(&shared, &arrival, &version, &media_id, query.get("phone_number_id"));
+    arrival.answer(&shared, reply)
+}
+
+fn describe(
+    shared: &Shared,
+    arrival: &Arrival,
+    version: &str,
+    media_id: &str,
+    phone_number_id: Option<&String>,
+) -> Reply {
+    if !authorized(shared, &arrival.headers) {
+        return error(190, None);
+    }
+    // The optional `phone_number_id` makes Meta check the medium belongs to that number (contract §10).
+    let wrong_number = phone_number_id.is_some_and(|id| *id != shared.config.phone_number_id);
+    let item = shared.media.get(media_id).filter(|_| valid_version(version) && !wrong_number);
+    let Some(item) = item else {
+        return unknown_object(&arrival.method, media_id);
+    };
+    let now = shared.clock.now();
+    let Some((token, expires_at)) = shared.media.issue_link(&item.id, now) else {
+        return unknown_object(&arrival.method, media_id);
+    };
+    // Point the URL at the address the client used to reach us: it is reachable from there.
+    let base_url = arrival
+        .headers
+        .get(header::HOST)
+        .and_then(|host| host.to_str().ok())
+        .map_or_else(|| shared.base_url.clone(), |host| format!("http://{host}"));
+    let info = MediaInfo {
+        messaging_product: Some("whatsapp".to_owned()),
+        url: media::download_url(&base_url, &item.id, &token, shared.clock.unix_at(expires_at)),
+        mime_type: item.mime_type.clone(),
+        sha256: Some(item.sha256.clone()),
+        file_size: u64::try_from(item.bytes.len()).unwrap_or(u64::MAX),
+        id: item.id.clone(),
+    };
+    Reply::ok(&info)
+}
+
+pub(super) async fn delete(
+    State(shared): State<Arc<Shared>>,
+    Path((version, media_id)): Path<(String, String)>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+) -> Response {
+    let arrival = Arrival { endpoint: Endpoint::MediaDelete, method, uri, headers, body: Bytes::new() };
+    let reply = if !authorized(&shared, &arrival.headers) {
+        error(190, None)
+    } else if valid_version(&version) && shared.media.remove(&media_id) {
+        Reply::ok(&SuccessResponse { success: true })
+    } else {
+        unknown_object(&arrival.method, &media_id)
+    };
+    arrival.answer(&shared, reply)
+}
+
+pub(super) async fn download(
+    State(shared): State<Arc<Shared>>,
+    Query(query): Query<HashMap<String, String>>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+) -> Response {
+    let arrival = Arrival { endpoint: Endpoint::MediaDownload, method, uri, headers, body: Bytes::new() };
+    if !authorized(&shared, &arrival.headers) {
+        // Without the token there is no media (contract §10).
+        return arrival.answer(&shared, error(190, None));
+    }
+    let token = query.get("hash").map_or("", String::as_str);
+    let resolved = shared
+        .media
+        .resolve(token, shared.clock.now())
+        .and_then(|item| if query.get("mid") == Some(&item.id) { Ok(item) } else { Err(LinkError::Unknown) });
+    match resolved {
+        Ok(item) => {
+            arrival.record(&shared, 200, Value::Null);
+            let content_type =
+                HeaderValue::from_str(&item.mime_type).unwrap_or(HeaderValue::from_static("application/octet-stream"));
+            (StatusCode::OK, [(header::CONTENT_TYPE, content_type)], item.bytes.to_vec()).into_response()
+        }
+        Err(LinkError::Expired) => {
+            let body = json!({"error": "This media URL has expired; ask GET /{media_id} for a new one."});
+            arrival.answer(&shared, Reply::json(404, &body))
+        }
+        Err(LinkError::Unknown) => {
+            arrival.answer(&shared, Reply::json(404, &json!({"error": "No media at this URL."})))
+        }
+    }
+}
