@@ -16,16 +16,16 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
-use baton_shared::api::{CSRF_HEADER, CreateUserRequest, LoginRequest, Role};
+use baton_shared::api::{CSRF_HEADER, CreateUserRequest, Role};
 use baton_shared::protocol::ClientMsg;
 use clap::Parser;
 use futures_util::{SinkExt, StreamExt};
 use std::sync::Mutex;
-use tokio::io::{AsyncBufReadExt, BufReader};
 
 use tokio::sync::Semaphore;
 use tokio_tungstenite::tungstenite::Message;
-use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+
+use baton_bench::{PASSWORD, Socket, connect, cpu_ticks, login, rss_kib, start_server};
 
 #[derive(Parser)]
 #[command(about = "Typing fan-out latency and memory per socket against a real Baton server")]
@@ -67,7 +67,6 @@ struct Setup {
 }
 
 const ADMIN_EMAIL: &str = "load-admin@bench.baton";
-const PASSWORD: &str = "bench-password";
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
@@ -113,7 +112,7 @@ async fn main() -> anyhow::Result<()> {
     if let Some(mut first) = first {
         first.kill().await?;
     }
-    let (mut server, pid, base) = start_server(&baton, &data).await?;
+    let (mut server, pid, base) = start_server(&baton, &data, &[]).await?;
     let rss_before = rss_kib(pid)?;
     let epoch = Instant::now();
     let samples = Arc::new(Mutex::new(Vec::<u64>::with_capacity(1 << 20)));
@@ -196,13 +195,7 @@ async fn main() -> anyhow::Result<()> {
     );
     let mut latencies = std::mem::take(&mut *samples.lock().unwrap_or_else(std::sync::PoisonError::into_inner));
     latencies.sort_unstable();
-    let percentile = |p: f64| -> f64 {
-        if latencies.is_empty() {
-            return f64::NAN;
-        }
-        let index = ((latencies.len() as f64 - 1.0) * p).round() as usize;
-        latencies[index] as f64 / 1e6
-    };
+    let percentile = |p: f64| baton_bench::percentile_ms(&latencies, p);
     println!(
         "typing fan-out: {keystrokes} keystrokes, {} deliveries; latency p50 {:.3} ms, p99 {:.3} ms, p99.9 {:.3} ms, max {:.3} ms",
         latencies.len(),
@@ -284,7 +277,7 @@ async fn set_up(
     }
     anyhow::ensure!(add_admin.wait().await?.success(), "baton user add failed");
 
-    let (server, _, base) = start_server(baton, data).await?;
+    let (server, _, base) = start_server(baton, data, &[]).await?;
     let http = reqwest::Client::new();
     let admin = login(&http, &base, ADMIN_EMAIL).await?;
     let started = Instant::now();
@@ -306,43 +299,6 @@ async fn set_up(
         conversation_ids.push(created["conversation_id"].as_i64().context("conversation id")?);
     }
     Ok((server, Setup { agents, supervisors, conversation_ids }))
-}
-
-/// Starts `baton serve` on a free port; returns the process, its pid and its base URL.
-async fn start_server(
-    baton: &std::path::Path,
-    data: &std::path::Path,
-) -> anyhow::Result<(tokio::process::Child, u32, String)> {
-    let mut server = tokio::process::Command::new(baton)
-        .args(["serve", "--listen", "127.0.0.1:0"])
-        .env("BATON_DATA_DIR", data)
-        .env("BATON_LOG", "warn")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .kill_on_drop(true)
-        .spawn()?;
-    let pid = server.id().context("server pid")?;
-    let mut lines = BufReader::new(server.stdout.take().context("server stdout")?).lines();
-    let address = loop {
-        let line = lines.next_line().await?.context("the server exited before listening")?;
-        if let Some(rest) = line.strip_prefix("Baton is listening on ") {
-            break rest.split(". ").next().unwrap_or_default().to_owned();
-        }
-    };
-    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
-    let base = format!("http://{address}");
-    println!("server pid {pid} at {base}");
-    Ok((server, pid, base))
-}
-
-type Socket = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
-
-async fn connect(base: &str, cookie: &str) -> anyhow::Result<Socket> {
-    let mut request = format!("{}/ws", base.replacen("http://", "ws://", 1)).into_client_request()?;
-    request.headers_mut().insert("cookie", cookie.parse()?);
-    // No Nagle delay on the keystrokes either.
-    let (socket, _) = tokio_tungstenite::connect_async_with_config(request, None, true).await?;
-    Ok(socket)
 }
 
 /// Records, for every draft or typing message carrying a send time, how long it took to arrive.
@@ -368,23 +324,6 @@ async fn read_samples(
                 .push(u64::try_from(delay).unwrap_or(u64::MAX));
         }
     }
-}
-
-async fn login(http: &reqwest::Client, base: &str, email: &str) -> anyhow::Result<String> {
-    let response = http
-        .post(format!("{base}/api/auth/login"))
-        .header(CSRF_HEADER, "1")
-        .json(&LoginRequest { email: email.into(), password: PASSWORD.into() })
-        .send()
-        .await?;
-    anyhow::ensure!(response.status().is_success(), "login as {email}: {}", response.status());
-    let cookie = response
-        .headers()
-        .get("set-cookie")
-        .and_then(|value| value.to_str().ok())
-        .and_then(|value| value.split(';').next())
-        .context("no session cookie")?;
-    Ok(cookie.to_owned())
 }
 
 /// Creates `count` users of `role` and logs each in; returns their cookies.
@@ -421,21 +360,4 @@ async fn create_users(
         cookies.push(task.await??);
     }
     Ok(cookies)
-}
-
-/// User and system CPU time of a process (`self` or a pid), in clock ticks (Linux: 100 a second).
-fn cpu_ticks(pid: &str) -> anyhow::Result<u64> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat"))?;
-    // Fields after the command name (which may contain spaces) in parentheses.
-    let fields: Vec<&str> = stat.rsplit_once(')').context("stat format")?.1.split_whitespace().collect();
-    let ticks = |index: usize| -> anyhow::Result<u64> { Ok(fields.get(index).context("stat field")?.parse()?) };
-    // utime and stime are fields 14 and 15, the 12th and 13th after the name.
-    Ok(ticks(11)? + ticks(12)?)
-}
-
-/// The resident set of a process, in KiB (Linux).
-fn rss_kib(pid: u32) -> anyhow::Result<u64> {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
-    let line = status.lines().find(|line| line.starts_with("VmRSS:")).context("no VmRSS")?;
-    line.split_whitespace().nth(1).context("VmRSS value")?.parse().context("VmRSS number")
 }

@@ -131,6 +131,7 @@ impl WhatsAppArgs {
             phone_number_id: non_empty(&self.whatsapp_phone_number_id),
             graph_url: self.whatsapp_graph_url.trim_end_matches('/').to_owned(),
             api_version: self.whatsapp_api_version.clone(),
+            ..crate::whatsapp::WhatsAppConfig::default()
         })
     }
 }

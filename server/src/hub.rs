@@ -396,6 +396,14 @@ impl Hub {
         }
     }
 
+    /// Sends to every socket of an admin.
+    pub fn send_to_admins(&self, message: &ServerMsg) {
+        let Some(frame) = frame(message) else { return };
+        for connection in self.inner.connections.iter().filter(|connection| connection.role == Role::Admin) {
+            self.deliver(&connection, |outbox| outbox.push(frame.clone()));
+        }
+    }
+
     /// Sends to every socket.
     pub fn broadcast(&self, message: &ServerMsg) {
         let Some(frame) = frame(message) else { return };

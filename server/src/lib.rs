@@ -58,6 +58,7 @@ pub async fn run(
     let leases = tokio::spawn(leases::keep(state.clone()));
     let drafts = tokio::spawn(state.drafts.clone().keep(state.store.clone()));
     let ingest = tokio::spawn(whatsapp::ingest::run(state.clone()));
+    let sender = tokio::spawn(whatsapp::sender::run(state.clone()));
     let hub = state.hub.clone();
     let presence = tokio::spawn(async move {
         let mut tick = tokio::time::interval(hub::PRESENCE_INTERVAL);
@@ -80,6 +81,7 @@ pub async fn run(
     presence.abort();
     drafts.abort();
     ingest.abort();
+    sender.abort();
     // What was typed in the last moments is kept too.
     draft_writer.flush(&*store).await;
     served.map_err(anyhow::Error::from)

@@ -296,6 +296,7 @@ async fn reply_to(state: &AppState, connection: &Connection, reply: NewReply) ->
         ReplyOutcome::Sent { message, event } => {
             state.hub.stop_typing(message.conversation_id, &connection.user);
             publish(state, &[event]);
+            state.sender.wake();
             Ok(Some(AckDetail::Message { message }))
         }
         ReplyOutcome::Duplicate { message } => Ok(Some(AckDetail::Message { message })),

@@ -13,6 +13,7 @@ use crate::passwords::Passwords;
 use crate::store::Store;
 use crate::throttle::LoginThrottle;
 use crate::whatsapp::ingest::Ingest;
+use crate::whatsapp::sender::Sender;
 
 #[derive(Clone)]
 pub struct AppState {
@@ -29,6 +30,8 @@ pub struct AppState {
     pub drafts: Arc<DraftWriter>,
     /// Wakes the WhatsApp ingest worker.
     pub ingest: Arc<Ingest>,
+    /// Wakes the WhatsApp sender; knows whether sending is paused.
+    pub sender: Arc<Sender>,
 }
 
 impl AppState {
@@ -49,6 +52,7 @@ impl AppState {
             bus,
             drafts,
             ingest: Arc::new(Ingest::default()),
+            sender: Arc::new(Sender::default()),
             config: Arc::new(config),
             store,
             passwords: Passwords::new()?,

@@ -6,10 +6,13 @@
 //!   checked against their signature on the raw bytes and stored before they are answered;
 //! - [`ingest`]: the worker that turns stored deliveries into contacts, conversations, messages
 //!   and delivery statuses, idempotently, and broadcasts what changed;
-//! - [`inbound`]: what one inbound WhatsApp message becomes in Baton's model.
+//! - [`inbound`]: what one inbound WhatsApp message becomes in Baton's model;
+//! - [`sender`]: the worker that posts queued replies to the Graph API, retrying or failing each
+//!   as the contract's code table says.
 
 pub mod inbound;
 pub mod ingest;
+pub mod sender;
 pub mod webhook;
 
 use std::fmt;
@@ -34,6 +37,8 @@ pub struct WhatsAppConfig {
     pub phone_number_id: Option<String>,
     pub graph_url: String,
     pub api_version: String,
+    /// The first retry's delay after a transient send failure; each next one doubles.
+    pub retry_base: std::time::Duration,
 }
 
 impl Default for WhatsAppConfig {
@@ -45,6 +50,7 @@ impl Default for WhatsAppConfig {
             phone_number_id: None,
             graph_url: DEFAULT_GRAPH_URL.to_owned(),
             api_version: DEFAULT_API_VERSION.to_owned(),
+            retry_base: std::time::Duration::from_secs(1),
         }
     }
 }
@@ -59,6 +65,7 @@ impl fmt::Debug for WhatsAppConfig {
             .field("phone_number_id", &self.phone_number_id)
             .field("graph_url", &self.graph_url)
             .field("api_version", &self.api_version)
+            .field("retry_base", &self.retry_base)
             .finish()
     }
 }

@@ -236,6 +236,9 @@ pub enum ServerMsg {
     Draft { conversation_id: ConversationId, user: Teammate, body: String },
     /// Someone @mentioned you in a note.
     Mentioned { conversation_id: ConversationId, note_id: NoteId, by: Teammate },
+    /// To admins: the WhatsApp channel needs attention (e.g. its access token was refused, and
+    /// sending is `paused` until it is fixed; no reply is lost meanwhile).
+    ChannelAlert { message: String, paused: bool },
 }
 
 #[cfg(test)]

@@ -55,10 +55,11 @@ fn server_name(message: &ServerMsg) -> &'static str {
         ServerMsg::Typing { .. } => "typing",
         ServerMsg::Draft { .. } => "draft",
         ServerMsg::Mentioned { .. } => "mentioned",
+        ServerMsg::ChannelAlert { .. } => "channel_alert",
     }
 }
 
-const SERVER_MESSAGES: usize = 10;
+const SERVER_MESSAGES: usize = 11;
 
 fn change_name(change: &Change) -> &'static str {
     match change {

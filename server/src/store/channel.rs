@@ -25,6 +25,20 @@ pub struct StatusWrite {
     pub error: Option<DeliveryError>,
 }
 
+/// A reply due to be sent to WhatsApp.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OutboxItem {
+    pub id: i64,
+    pub message_id: MessageId,
+    /// The customer's `wa_id`.
+    pub to: String,
+    pub body: String,
+    /// The wamid the reply quotes, if any.
+    pub reply_to: Option<String>,
+    /// Earlier attempts that failed.
+    pub attempts: i64,
+}
+
 #[async_trait]
 pub trait ChannelStore {
     /// Keeps a webhook delivery's bytes durably; returns its id.
@@ -37,6 +51,12 @@ pub trait ChannelStore {
     /// ([`DeliveryStatus::rank`]); returns the event to broadcast. A status for a wamid no
     /// message has yet is kept and applied when a message gets that wamid.
     async fn apply_status(&self, status: &StatusWrite, now: i64) -> StoreResult<Option<ConversationEvent>>;
+    /// Replies due at `now`, oldest first.
+    async fn due_outbox(&self, now: i64, limit: i64) -> StoreResult<Vec<OutboxItem>>;
+    /// Counts a failed attempt and when to try again.
+    async fn retry_outbox(&self, id: i64, next_attempt_at: i64, error: &str) -> StoreResult<()>;
+    /// Gives up on a reply: its message becomes `failed` with `error`; returns the event.
+    async fn fail_outbox(&self, id: i64, error: &DeliveryError, now: i64) -> StoreResult<Option<ConversationEvent>>;
     /// Records that Meta accepted an outbound message under `wa_message_id`: it becomes `sent`,
     /// then any statuses that arrived before this answer apply. Returns the event, if the message
     /// moved forward.

@@ -6,12 +6,12 @@
 macro_rules! channel_queries {
     ($store:ident, $db:ty) => {
         mod channel_impl {
-            use baton_shared::model::{Change, ConversationEvent, DeliveryStatus};
+            use baton_shared::model::{Change, ConversationEvent, DeliveryError, DeliveryStatus};
             use baton_shared::{ConversationId, MessageId};
 
             use super::conversation_impl::{append_event, lock_conversation};
             use super::$store;
-            use $crate::store::channel::{ChannelStore, StatusWrite, WebhookDelivery};
+            use $crate::store::channel::{ChannelStore, OutboxItem, StatusWrite, WebhookDelivery};
             use $crate::store::rows;
             use $crate::store::{StoreError, StoreResult};
 
@@ -104,6 +104,81 @@ macro_rules! channel_queries {
                     Ok(Some(event))
                 }
 
+                async fn due_outbox(&self, now: i64, limit: i64) -> StoreResult<Vec<OutboxItem>> {
+                    let rows: Vec<(i64, i64, String, String, Option<String>, i64)> = sqlx::query_as(
+                        "SELECT o.id, o.message_id, k.wa_id, m.body, m.reply_to, o.attempts FROM outbox o \
+                         JOIN messages m ON m.id = o.message_id \
+                         JOIN conversations c ON c.id = m.conversation_id \
+                         JOIN contacts k ON k.id = c.contact_id \
+                         WHERE o.done_at IS NULL AND o.next_attempt_at <= $1 ORDER BY o.id LIMIT $2",
+                    )
+                    .bind(now)
+                    .bind(limit)
+                    .fetch_all(&self.pool)
+                    .await?;
+                    Ok(rows
+                        .into_iter()
+                        .map(|(id, message_id, to, body, reply_to, attempts)| OutboxItem {
+                            id,
+                            message_id: MessageId(message_id),
+                            to,
+                            body,
+                            reply_to,
+                            attempts,
+                        })
+                        .collect())
+                }
+
+                async fn retry_outbox(&self, id: i64, next_attempt_at: i64, error: &str) -> StoreResult<()> {
+                    sqlx::query(
+                        "UPDATE outbox SET attempts = attempts + 1, next_attempt_at = $2, last_error = $3 WHERE id = $1",
+                    )
+                    .bind(id)
+                    .bind(next_attempt_at)
+                    .bind(error.to_owned())
+                    .execute(&self.pool)
+                    .await?;
+                    Ok(())
+                }
+
+                async fn fail_outbox(
+                    &self,
+                    id: i64,
+                    error: &DeliveryError,
+                    now: i64,
+                ) -> StoreResult<Option<ConversationEvent>> {
+                    let mut tx = self.write_transaction().await?;
+                    let found: Option<(i64, i64)> = sqlx::query_as(
+                        "SELECT m.id, m.conversation_id FROM outbox o JOIN messages m ON m.id = o.message_id \
+                         WHERE o.id = $1 AND o.done_at IS NULL",
+                    )
+                    .bind(id)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+                    let Some((message_id, conversation_id)) = found else { return Ok(None) };
+                    let conversation = ConversationId(conversation_id);
+                    lock_conversation(&mut tx, conversation).await?;
+                    sqlx::query("UPDATE outbox SET attempts = attempts + 1, done_at = $2, last_error = $3 WHERE id = $1")
+                        .bind(id)
+                        .bind(now)
+                        .bind(error.message.clone())
+                        .execute(&mut *tx)
+                        .await?;
+                    sqlx::query("UPDATE messages SET status = 'failed', error = $2 WHERE id = $1")
+                        .bind(message_id)
+                        .bind(rows::to_json_column(Some(error))?)
+                        .execute(&mut *tx)
+                        .await?;
+                    let change = Change::MessageStatus {
+                        message_id: MessageId(message_id),
+                        status: DeliveryStatus::Failed,
+                        error: Some(error.clone()),
+                    };
+                    let event = append_event(&mut tx, conversation, None, change, now).await?;
+                    tx.commit().await?;
+                    Ok(Some(event))
+                }
+
                 async fn message_accepted(
                     &self,
                     message: MessageId,
@@ -137,6 +212,11 @@ macro_rules! channel_queries {
                     sqlx::query("UPDATE messages SET wa_message_id = $2 WHERE id = $1")
                         .bind(message.0)
                         .bind(wa_message_id)
+                        .execute(&mut *tx)
+                        .await?;
+                    sqlx::query("UPDATE outbox SET done_at = $2 WHERE message_id = $1 AND done_at IS NULL")
+                        .bind(message.0)
+                        .bind(now)
                         .execute(&mut *tx)
                         .await?;
                     let (status, error) = best;

@@ -485,6 +485,12 @@ macro_rules! conversation_queries {
                 // keystrokes that is still on its way cannot bring it back.
                 upsert_draft(&mut tx, &DraftWrite { conversation: id, user: reply.author, body: String::new(), typed_at: now })
                     .await?;
+                // Queued for WhatsApp in the same transaction: stored means it will be sent.
+                sqlx::query("INSERT INTO outbox (message_id, next_attempt_at) VALUES ($1, $2)")
+                    .bind(message_id)
+                    .bind(now)
+                    .execute(&mut *tx)
+                    .await?;
                 let message = message_in(&mut tx, message_id).await?;
                 let change = Change::MessageAdded { message: message.clone() };
                 let event = insert_event(&mut tx, id, seq, Some(reply.author), change, now).await?;

@@ -1,0 +1,238 @@
+//! `baton-ingest`: the WhatsApp webhook ingest benchmark. Starts a real `baton serve` (SQLite, or
+//! a fresh PostgreSQL database with `--postgres`), follows the whole inbox on a supervisor's
+//! socket, then posts signed webhooks — one text message each, from `--customers` customers — at
+//! each of `--rates` per second for `--seconds`, and prints for every rate:
+//!
+//! - **accepted/s**: webhooks answered 200 per second (stored durably before the answer);
+//! - the webhook's **answer time** percentiles (what Meta waits for);
+//! - **webhook → socket** latency percentiles: from posting until the supervisor's socket
+//!   receives the message (signature check, storage, ingest, fan-out).
+//!
+//! Client and server share the machine's cores. Build with `--release`.
+
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use baton_bench::{PASSWORD, connect, login, percentile_ms, start_server};
+use baton_shared::protocol::ClientMsg;
+use baton_whatsapp::signature::{AppSecret, sign};
+use clap::Parser;
+use futures_util::{SinkExt, StreamExt};
+use tokio::sync::Semaphore;
+use tokio_tungstenite::tungstenite::Message;
+
+#[derive(Parser)]
+#[command(about = "WhatsApp webhook ingest: accepted/s and webhook → socket latency against a real Baton")]
+struct Args {
+    /// Webhooks per second to try, in turn.
+    #[arg(long, value_delimiter = ',', default_value = "250,500,1000,2000,5000,10000")]
+    rates: Vec<u32>,
+    /// Seconds at each rate.
+    #[arg(long, default_value_t = 3)]
+    seconds: u32,
+    /// Distinct customers writing (conversations).
+    #[arg(long, default_value_t = 500)]
+    customers: u32,
+    /// Webhooks in flight at most.
+    #[arg(long, default_value_t = 256)]
+    in_flight: usize,
+    /// Use a fresh PostgreSQL database on this server (created and dropped here), e.g.
+    /// `postgres://root@127.0.0.1:5432`. Default: SQLite.
+    #[arg(long)]
+    postgres: Option<String>,
+    /// The `baton` binary to start (default: beside this one).
+    #[arg(long)]
+    baton: Option<PathBuf>,
+}
+
+const APP_SECRET: &str = "bench-app-secret";
+const PHONE_NUMBER_ID: &str = "106000000000001";
+const ADMIN_EMAIL: &str = "ingest-admin@bench.baton";
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let args = Args::parse();
+    let baton = match &args.baton {
+        Some(path) => path.clone(),
+        None => std::env::current_exe()?.with_file_name("baton"),
+    };
+    anyhow::ensure!(baton.is_file(), "no baton binary at {} (build it, or pass --baton)", baton.display());
+    let data = tempfile::tempdir()?;
+    let mut env = vec![
+        ("BATON_WHATSAPP_APP_SECRET", APP_SECRET.to_owned()),
+        ("BATON_WHATSAPP_PHONE_NUMBER_ID", PHONE_NUMBER_ID.to_owned()),
+    ];
+    let database = match &args.postgres {
+        Some(server) => {
+            let name = format!("baton_ingest_{}", std::process::id());
+            psql(server, &format!("CREATE DATABASE {name}")).await?;
+            env.push(("BATON_DATABASE_URL", format!("{}/{name}", server.trim_end_matches('/'))));
+            Some((server.clone(), name))
+        }
+        None => None,
+    };
+    let outcome = run(&args, &baton, data.path(), &env).await;
+    if let Some((server, name)) = database {
+        psql(&server, &format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).await?;
+    }
+    outcome
+}
+
+async fn run(
+    args: &Args,
+    baton: &std::path::Path,
+    data: &std::path::Path,
+    env: &[(&str, String)],
+) -> anyhow::Result<()> {
+    let mut add_admin = tokio::process::Command::new(baton)
+        .args(["user", "add", "--email", ADMIN_EMAIL, "--name", "Ingest Admin", "--role", "admin"])
+        .envs(env.iter().map(|(name, value)| (*name, value.as_str())))
+        .env("BATON_DATA_DIR", data)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .spawn()?;
+    if let Some(mut stdin) = add_admin.stdin.take() {
+        tokio::io::AsyncWriteExt::write_all(&mut stdin, PASSWORD.as_bytes()).await?;
+    }
+    anyhow::ensure!(add_admin.wait().await?.success(), "baton user add failed");
+    let (mut server, _pid, base) = start_server(baton, data, env).await?;
+    let http = reqwest::Client::builder().pool_max_idle_per_host(args.in_flight).build()?;
+    let cookie = login(&http, &base, ADMIN_EMAIL).await?;
+
+    // The supervisor's socket: every message that arrives carries its posting time.
+    let socket = connect(&base, &cookie).await?;
+    let (mut sink, mut stream) = socket.split();
+    let follow = ClientMsg::SubscribeInbox { req_id: 1, cursors: vec![] };
+    sink.send(Message::Text(serde_json::to_string(&follow)?.into())).await?;
+    let epoch = Instant::now();
+    let arrivals = Arc::new(Mutex::new(Vec::<u64>::new()));
+    let reader = {
+        let arrivals = arrivals.clone();
+        tokio::spawn(async move {
+            while let Some(Ok(Message::Text(text))) = stream.next().await {
+                let text = text.as_str();
+                if !text.contains("\"message_added\"") {
+                    continue;
+                }
+                let sent =
+                    text.split_once("\"body\":\"t:").and_then(|(_, rest)| rest.split('"').next()?.parse::<u128>().ok());
+                if let Some(sent) = sent {
+                    let delay = u64::try_from(epoch.elapsed().as_nanos().saturating_sub(sent)).unwrap_or(u64::MAX);
+                    arrivals.lock().unwrap_or_else(std::sync::PoisonError::into_inner).push(delay);
+                }
+            }
+        })
+    };
+
+    let secret = AppSecret::new(APP_SECRET).map_err(|error| anyhow::anyhow!("{error}"))?;
+    let secret = Arc::new(secret);
+    let url = format!("{base}/webhooks/whatsapp");
+    let mut sequence: u64 = 0;
+    println!("rate/s  accepted/s  answer p50/p99 ms  webhook→socket p50/p99/p99.9 ms  received");
+    for &rate in &args.rates {
+        arrivals.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clear();
+        let total = u64::from(rate) * u64::from(args.seconds);
+        let gate = Arc::new(Semaphore::new(args.in_flight));
+        let answers = Arc::new(Mutex::new(Vec::<u64>::with_capacity(total as usize)));
+        let started = Instant::now();
+        let mut tasks = Vec::with_capacity(total as usize);
+        // Paced in 10 ms slices: rate/100 webhooks at the start of each slice.
+        let mut tick = tokio::time::interval(Duration::from_millis(10));
+        let per_tick = (f64::from(rate) / 100.0).max(1.0);
+        let mut due = 0.0_f64;
+        let mut sent = 0_u64;
+        while sent < total {
+            tick.tick().await;
+            due += per_tick;
+            while (sent as f64) < due && sent < total {
+                sequence += 1;
+                sent += 1;
+                let customer = sequence % u64::from(args.customers.max(1));
+                let posted = epoch.elapsed().as_nanos();
+                let body = webhook(customer, sequence, posted);
+                let signature = sign(&secret, body.as_bytes());
+                let (http, url, gate, answers) = (http.clone(), url.clone(), gate.clone(), answers.clone());
+                tasks.push(tokio::spawn(async move {
+                    let _permit = gate.acquire_owned().await?;
+                    let asked = Instant::now();
+                    let response = http
+                        .post(&url)
+                        .header("content-type", "application/json")
+                        .header("x-hub-signature-256", signature)
+                        .body(body)
+                        .send()
+                        .await?;
+                    let accepted = response.status().is_success();
+                    if accepted {
+                        let took = u64::try_from(asked.elapsed().as_nanos()).unwrap_or(u64::MAX);
+                        answers.lock().unwrap_or_else(std::sync::PoisonError::into_inner).push(took);
+                    }
+                    anyhow::Ok(accepted)
+                }));
+            }
+        }
+        let mut accepted = 0_u64;
+        for task in tasks {
+            if task.await?? {
+                accepted += 1;
+            }
+        }
+        let elapsed = started.elapsed().as_secs_f64();
+        // Wait (bounded) for the socket to receive every accepted webhook's message.
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while (arrivals.lock().unwrap_or_else(std::sync::PoisonError::into_inner).len() as u64) < accepted
+            && Instant::now() < deadline
+        {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        let mut answer_times = std::mem::take(&mut *answers.lock().unwrap_or_else(std::sync::PoisonError::into_inner));
+        answer_times.sort_unstable();
+        let mut delays = std::mem::take(&mut *arrivals.lock().unwrap_or_else(std::sync::PoisonError::into_inner));
+        delays.sort_unstable();
+        println!(
+            "{rate:>6}  {:>10.0}  {:>7.1} / {:<7.1}  {:>7.1} / {:.1} / {:.1}  {}/{accepted}",
+            accepted as f64 / elapsed,
+            percentile_ms(&answer_times, 0.5),
+            percentile_ms(&answer_times, 0.99),
+            percentile_ms(&delays, 0.5),
+            percentile_ms(&delays, 0.99),
+            percentile_ms(&delays, 0.999),
+            delays.len(),
+        );
+    }
+    reader.abort();
+    server.kill().await.context("stopping the server")?;
+    Ok(())
+}
+
+/// One inbound text message, shaped as Meta sends it (contract §2.3), carrying its posting time.
+fn webhook(customer: u64, sequence: u64, posted_nanos: u128) -> String {
+    let wa_id = format!("1555{customer:07}");
+    format!(
+        concat!(
+            r#"{{"object":"whatsapp_business_account","entry":[{{"id":"102000000000001","changes":[{{"value":"#,
+            r#"{{"messaging_product":"whatsapp","metadata":{{"display_phone_number":"15550001111","#,
+            r#""phone_number_id":"{pnid}"}},"contacts":[{{"profile":{{"name":"Customer {customer}"}},"wa_id":"{wa_id}"}}],"#,
+            r#""messages":[{{"from":"{wa_id}","id":"wamid.bench.{sequence}","timestamp":"{timestamp}","type":"text","#,
+            r#""text":{{"body":"t:{posted}"}}}}]}},"field":"messages"}}]}}]}}"#
+        ),
+        pnid = PHONE_NUMBER_ID,
+        customer = customer,
+        wa_id = wa_id,
+        sequence = sequence,
+        timestamp = 1_767_258_000 + sequence,
+        posted = posted_nanos,
+    )
+}
+
+async fn psql(server: &str, sql: &str) -> anyhow::Result<()> {
+    let status = tokio::process::Command::new("psql")
+        .args(["-d", &format!("{}/postgres", server.trim_end_matches('/')), "-q", "-c", sql])
+        .status()
+        .await
+        .context("running psql")?;
+    anyhow::ensure!(status.success(), "psql failed: {sql}");
+    Ok(())
+}

@@ -1,0 +1,96 @@
+//! What Baton's load generators share: starting a real `baton serve` process, logging in,
+//! opening sockets, and reading a process's CPU time and memory from `/proc`.
+
+use std::process::Stdio;
+
+use anyhow::Context;
+use baton_shared::api::{CSRF_HEADER, LoginRequest};
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+
+/// Every benchmark user's password.
+pub const PASSWORD: &str = "bench-password";
+
+/// Starts `baton serve` on a free port, with extra environment `env`; returns the process, its pid and its base URL.
+pub async fn start_server(
+    baton: &std::path::Path,
+    data: &std::path::Path,
+    env: &[(&str, String)],
+) -> anyhow::Result<(tokio::process::Child, u32, String)> {
+    let mut server = tokio::process::Command::new(baton)
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .envs(env.iter().map(|(name, value)| (*name, value.as_str())))
+        .env("BATON_DATA_DIR", data)
+        .env("BATON_LOG", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .kill_on_drop(true)
+        .spawn()?;
+    let pid = server.id().context("server pid")?;
+    let mut lines = BufReader::new(server.stdout.take().context("server stdout")?).lines();
+    let address = loop {
+        let line = lines.next_line().await?.context("the server exited before listening")?;
+        if let Some(rest) = line.strip_prefix("Baton is listening on ") {
+            break rest.split(". ").next().unwrap_or_default().to_owned();
+        }
+    };
+    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+    let base = format!("http://{address}");
+    println!("server pid {pid} at {base}");
+    Ok((server, pid, base))
+}
+
+pub type Socket = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+/// Opens a WebSocket with a session cookie.
+pub async fn connect(base: &str, cookie: &str) -> anyhow::Result<Socket> {
+    let mut request = format!("{}/ws", base.replacen("http://", "ws://", 1)).into_client_request()?;
+    request.headers_mut().insert("cookie", cookie.parse()?);
+    // No Nagle delay on the keystrokes either.
+    let (socket, _) = tokio_tungstenite::connect_async_with_config(request, None, true).await?;
+    Ok(socket)
+}
+
+/// Logs in; returns the session cookie (`name=value`).
+pub async fn login(http: &reqwest::Client, base: &str, email: &str) -> anyhow::Result<String> {
+    let response = http
+        .post(format!("{base}/api/auth/login"))
+        .header(CSRF_HEADER, "1")
+        .json(&LoginRequest { email: email.into(), password: PASSWORD.into() })
+        .send()
+        .await?;
+    anyhow::ensure!(response.status().is_success(), "login as {email}: {}", response.status());
+    let cookie = response
+        .headers()
+        .get("set-cookie")
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.split(';').next())
+        .context("no session cookie")?;
+    Ok(cookie.to_owned())
+}
+
+/// User and system CPU time of a process (`self` or a pid), in clock ticks (Linux: 100 a second).
+pub fn cpu_ticks(pid: &str) -> anyhow::Result<u64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat"))?;
+    // Fields after the command name (which may contain spaces) in parentheses.
+    let fields: Vec<&str> = stat.rsplit_once(')').context("stat format")?.1.split_whitespace().collect();
+    let ticks = |index: usize| -> anyhow::Result<u64> { Ok(fields.get(index).context("stat field")?.parse()?) };
+    // utime and stime are fields 14 and 15, the 12th and 13th after the name.
+    Ok(ticks(11)? + ticks(12)?)
+}
+
+/// The resident set of a process, in KiB (Linux).
+pub fn rss_kib(pid: u32) -> anyhow::Result<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
+    let line = status.lines().find(|line| line.starts_with("VmRSS:")).context("no VmRSS")?;
+    line.split_whitespace().nth(1).context("VmRSS value")?.parse().context("VmRSS number")
+}
+
+/// The `p` quantile (0..=1) of sorted nanosecond samples, in milliseconds.
+pub fn percentile_ms(sorted: &[u64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return f64::NAN;
+    }
+    let index = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[index.min(sorted.len() - 1)] as f64 / 1e6
+}
