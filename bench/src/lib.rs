@@ -8,6 +8,16 @@ use baton_shared::api::{CSRF_HEADER, LoginRequest};
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 
+/// The `baton` binary to start: `explicit`, or the one beside this executable.
+pub fn baton_binary(explicit: Option<&std::path::Path>) -> anyhow::Result<std::path::PathBuf> {
+    let baton = match explicit {
+        Some(path) => path.to_owned(),
+        None => std::env::current_exe()?.with_file_name("baton"),
+    };
+    anyhow::ensure!(baton.is_file(), "no baton binary at {} (build it, or pass --baton)", baton.display());
+    Ok(baton)
+}
+
 /// Every benchmark user's password.
 pub const PASSWORD: &str = "bench-password";
 

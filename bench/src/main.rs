@@ -71,11 +71,7 @@ const ADMIN_EMAIL: &str = "load-admin@bench.baton";
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
-    let baton = match &args.baton {
-        Some(path) => path.clone(),
-        None => std::env::current_exe()?.with_file_name("baton"),
-    };
-    anyhow::ensure!(baton.is_file(), "no baton binary at {} (build it, or pass --baton)", baton.display());
+    let baton = baton_bench::baton_binary(args.baton.as_deref())?;
     let temporary = tempfile::tempdir()?;
     let data = match &args.data_dir {
         Some(dir) => {

@@ -48,3 +48,23 @@ macro_rules! on_both_backends {
         }
     )*};
 }
+
+/// Runs each named scenario — an `async fn(Kind) -> anyhow::Result<()>` in the calling file that
+/// starts its own server on that kind of database — as `<scenario>::sqlite` and
+/// `<scenario>::postgres`.
+#[macro_export]
+macro_rules! on_both_kinds {
+    ($($scenario:ident),* $(,)?) => {$(
+        mod $scenario {
+            #[tokio::test]
+            async fn sqlite() -> anyhow::Result<()> {
+                super::$scenario($crate::database::Kind::Sqlite).await
+            }
+
+            #[tokio::test]
+            async fn postgres() -> anyhow::Result<()> {
+                super::$scenario($crate::database::Kind::Postgres).await
+            }
+        }
+    )*};
+}

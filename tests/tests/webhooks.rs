@@ -320,23 +320,7 @@ async fn messages_and_ticks_reach_a_watching_supervisor_live(kind: Kind) -> anyh
     Ok(())
 }
 
-macro_rules! on_both {
-    ($($scenario:ident),* $(,)?) => {$(
-        mod $scenario {
-            #[tokio::test]
-            async fn sqlite() -> anyhow::Result<()> {
-                super::$scenario(baton_tests::database::Kind::Sqlite).await
-            }
-
-            #[tokio::test]
-            async fn postgres() -> anyhow::Result<()> {
-                super::$scenario(baton_tests::database::Kind::Postgres).await
-            }
-        }
-    )*};
-}
-
-on_both!(
+baton_tests::on_both_kinds!(
     every_fixture_is_ingested_once,
     forged_signatures_are_refused_and_nothing_is_stored,
     the_verification_handshake_echoes_the_challenge,

@@ -217,20 +217,7 @@ async fn refusals_are_retried_failed_or_pause_sending_as_the_code_says(kind: Kin
     Ok(())
 }
 
-macro_rules! on_both {
-    ($($scenario:ident),* $(,)?) => {$(
-        mod $scenario {
-            #[tokio::test]
-            async fn sqlite() -> anyhow::Result<()> {
-                super::$scenario(baton_tests::database::Kind::Sqlite).await
-            }
-
-            #[tokio::test]
-            async fn postgres() -> anyhow::Result<()> {
-                super::$scenario(baton_tests::database::Kind::Postgres).await
-            }
-        }
-    )*};
-}
-
-on_both!(a_customer_and_an_agent_talk_through_whatsapp, refusals_are_retried_failed_or_pause_sending_as_the_code_says);
+baton_tests::on_both_kinds!(
+    a_customer_and_an_agent_talk_through_whatsapp,
+    refusals_are_retried_failed_or_pause_sending_as_the_code_says
+);
