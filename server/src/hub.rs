@@ -390,38 +390,39 @@ impl Hub {
 
     /// Sends to every socket of `user`.
     pub fn send_to_user(&self, user: UserId, message: &ServerMsg) {
-        let Some(frame) = frame(message) else { return };
-        for connection in self.inner.connections.iter().filter(|connection| connection.user.id == user) {
-            self.deliver(&connection, |outbox| outbox.push(frame.clone()));
-        }
+        self.send_where(message, |connection| connection.user.id == user);
     }
 
     /// Sends to every socket of an admin.
     pub fn send_to_admins(&self, message: &ServerMsg) {
-        let Some(frame) = frame(message) else { return };
-        for connection in self.inner.connections.iter().filter(|connection| connection.role == Role::Admin) {
-            self.deliver(&connection, |outbox| outbox.push(frame.clone()));
-        }
+        self.send_where(message, |connection| connection.role == Role::Admin);
     }
 
     /// Sends to every socket.
     pub fn broadcast(&self, message: &ServerMsg) {
+        self.send_where(message, |_| true);
+    }
+
+    /// Serializes once and sends to every socket `wanted`.
+    fn send_where(&self, message: &ServerMsg, wanted: impl Fn(&Connection) -> bool) {
         let Some(frame) = frame(message) else { return };
-        for connection in self.inner.connections.iter() {
+        for connection in self.inner.connections.iter().filter(|connection| wanted(connection)) {
             self.deliver(&connection, |outbox| outbox.push(frame.clone()));
         }
     }
 
     /// Closes the sockets opened with one login session (its logout).
     pub fn end_session(&self, session: SessionKey) {
-        for connection in self.inner.connections.iter().filter(|connection| connection.session == session) {
-            connection.outbox.close(Closing::SessionEnded);
-        }
+        self.close_where(|connection| connection.session == session);
     }
 
     /// Closes every socket of `user` (a disabled account).
     pub fn end_sessions(&self, user: UserId) {
-        for connection in self.inner.connections.iter().filter(|connection| connection.user.id == user) {
+        self.close_where(|connection| connection.user.id == user);
+    }
+
+    fn close_where(&self, wanted: impl Fn(&Connection) -> bool) {
+        for connection in self.inner.connections.iter().filter(|connection| wanted(connection)) {
             connection.outbox.close(Closing::SessionEnded);
         }
     }

@@ -15,6 +15,28 @@ macro_rules! channel_queries {
             use $crate::store::rows;
             use $crate::store::{StoreError, StoreResult};
 
+            type Tx = sqlx::Transaction<'static, $db>;
+
+            /// Sets a message's delivery status (and why it failed, if it did) and appends the
+            /// event that tells everyone; the caller holds the conversation's lock.
+            async fn set_status(
+                tx: &mut Tx,
+                conversation: ConversationId,
+                message: MessageId,
+                status: DeliveryStatus,
+                error: Option<DeliveryError>,
+                now: i64,
+            ) -> StoreResult<ConversationEvent> {
+                sqlx::query("UPDATE messages SET status = $2, error = $3 WHERE id = $1")
+                    .bind(message.0)
+                    .bind(status.as_str())
+                    .bind(rows::to_json_column(error.as_ref())?)
+                    .execute(&mut **tx)
+                    .await?;
+                let change = Change::MessageStatus { message_id: message, status, error };
+                append_event(tx, conversation, None, change, now).await
+            }
+
             #[async_trait::async_trait]
             impl ChannelStore for $store {
                 async fn record_webhook(&self, body: &[u8], now: i64) -> StoreResult<i64> {
@@ -88,18 +110,15 @@ macro_rules! channel_queries {
                         tx.commit().await?;
                         return Ok(None);
                     }
-                    sqlx::query("UPDATE messages SET status = $2, error = $3 WHERE id = $1")
-                        .bind(message_id)
-                        .bind(status.status.as_str())
-                        .bind(rows::to_json_column(status.error.as_ref())?)
-                        .execute(&mut *tx)
-                        .await?;
-                    let change = Change::MessageStatus {
-                        message_id: MessageId(message_id),
-                        status: status.status,
-                        error: status.error.clone(),
-                    };
-                    let event = append_event(&mut tx, conversation, None, change, now).await?;
+                    let event = set_status(
+                        &mut tx,
+                        conversation,
+                        MessageId(message_id),
+                        status.status,
+                        status.error.clone(),
+                        now,
+                    )
+                    .await?;
                     tx.commit().await?;
                     Ok(Some(event))
                 }
@@ -164,17 +183,10 @@ macro_rules! channel_queries {
                         .bind(error.message.clone())
                         .execute(&mut *tx)
                         .await?;
-                    sqlx::query("UPDATE messages SET status = 'failed', error = $2 WHERE id = $1")
-                        .bind(message_id)
-                        .bind(rows::to_json_column(Some(error))?)
-                        .execute(&mut *tx)
-                        .await?;
-                    let change = Change::MessageStatus {
-                        message_id: MessageId(message_id),
-                        status: DeliveryStatus::Failed,
-                        error: Some(error.clone()),
-                    };
-                    let event = append_event(&mut tx, conversation, None, change, now).await?;
+                    let failed = DeliveryStatus::Failed;
+                    let event =
+                        set_status(&mut tx, conversation, MessageId(message_id), failed, Some(error.clone()), now)
+                            .await?;
                     tx.commit().await?;
                     Ok(Some(event))
                 }
@@ -224,14 +236,7 @@ macro_rules! channel_queries {
                         tx.commit().await?;
                         return Ok(None);
                     }
-                    sqlx::query("UPDATE messages SET status = $2, error = $3 WHERE id = $1")
-                        .bind(message.0)
-                        .bind(status.as_str())
-                        .bind(rows::to_json_column(error.as_ref())?)
-                        .execute(&mut *tx)
-                        .await?;
-                    let change = Change::MessageStatus { message_id: message, status, error };
-                    let event = append_event(&mut tx, conversation, None, change, now).await?;
+                    let event = set_status(&mut tx, conversation, message, status, error, now).await?;
                     tx.commit().await?;
                     Ok(Some(event))
                 }

@@ -72,13 +72,17 @@ pub async fn drain(state: &AppState) -> usize {
         if batch.is_empty() {
             return finished;
         }
-        // One lane per customer (the first sender in the delivery; statuses share a lane).
-        let mut lanes: Vec<(String, Vec<WebhookDelivery>)> = Vec::new();
+        // Each delivery is parsed once, then goes to its customer's lane (the first sender in
+        // it; statuses and unreadable deliveries share a lane).
+        let mut lanes: Vec<(String, Vec<Parsed>)> = Vec::new();
         for delivery in batch {
-            let lane = lane_of(&delivery.body);
+            let items =
+                webhook::parse(&delivery.body).map(|payload| payload.into_items()).map_err(|error| error.to_string());
+            let lane = lane_of(&items);
+            let parsed = Parsed { delivery, items };
             match lanes.iter_mut().find(|(key, _)| *key == lane) {
-                Some((_, deliveries)) => deliveries.push(delivery),
-                None => lanes.push((lane, vec![delivery])),
+                Some((_, deliveries)) => deliveries.push(parsed),
+                None => lanes.push((lane, vec![parsed])),
             }
         }
         let outcomes: Vec<(usize, bool)> = futures_util::stream::iter(lanes)
@@ -100,25 +104,30 @@ fn lanes_for(state: &AppState) -> usize {
     }
 }
 
-/// Which lane a delivery goes to: its first customer, read cheaply (a full parse follows).
-fn lane_of(body: &[u8]) -> String {
-    webhook::parse(body)
-        .ok()
-        .and_then(|payload| {
-            payload.into_items().into_iter().find_map(|item| match item {
-                Item::Message(message) => Some(message.from),
-                _ => None,
-            })
+/// A stored delivery and what it says (or why it cannot be read).
+struct Parsed {
+    delivery: WebhookDelivery,
+    items: Result<Vec<Item>, String>,
+}
+
+/// Which lane a delivery goes to: its first customer.
+fn lane_of(items: &Result<Vec<Item>, String>) -> String {
+    let items = items.as_deref().unwrap_or_default();
+    items
+        .iter()
+        .find_map(|item| match item {
+            Item::Message(message) => Some(message.from.clone()),
+            _ => None,
         })
         .unwrap_or_default()
 }
 
 /// Applies one lane's deliveries in order; how many finished, and whether it stopped on a failure
 /// (the rest of the lane then waits for the next round, keeping the order).
-async fn apply_lane(state: &AppState, deliveries: Vec<WebhookDelivery>) -> (usize, bool) {
+async fn apply_lane(state: &AppState, deliveries: Vec<Parsed>) -> (usize, bool) {
     let mut finished = 0;
-    for delivery in deliveries {
-        let outcome = match process(state, &delivery.body).await {
+    for Parsed { delivery, items } in deliveries {
+        let outcome = match process(state, items).await {
             Ok(None) => state.store.finish_webhook(delivery.id, None, now_ms()).await,
             Ok(Some(unreadable)) => {
                 tracing::error!(delivery = delivery.id, reason = %unreadable, "unreadable WhatsApp webhook kept aside");
@@ -146,14 +155,14 @@ async fn apply_lane(state: &AppState, deliveries: Vec<WebhookDelivery>) -> (usiz
     (finished, false)
 }
 
-/// Applies one delivery. `Ok(Some(reason))`: it can never be read.
-async fn process(state: &AppState, body: &[u8]) -> Result<Option<String>, StoreError> {
-    let payload = match webhook::parse(body) {
-        Ok(payload) => payload,
-        Err(error) => return Ok(Some(error.to_string())),
+/// Applies one delivery's items. `Ok(Some(reason))`: it can never be read.
+async fn process(state: &AppState, items: Result<Vec<Item>, String>) -> Result<Option<String>, StoreError> {
+    let items = match items {
+        Ok(items) => items,
+        Err(unreadable) => return Ok(Some(unreadable)),
     };
     let ours = state.config.whatsapp.phone_number_id.as_deref();
-    for item in payload.into_items() {
+    for item in items {
         match item {
             Item::Message(message) => {
                 if ours.is_some_and(|ours| ours != message.origin.phone_number_id) {

@@ -116,7 +116,7 @@ async fn send_one(state: &AppState, graph: &Graph, item: OutboxItem) -> bool {
     let recorded = match outcome {
         Ok(wamid) => match state.store.message_accepted(item.message_id, &wamid, now_ms()).await {
             Ok(event) => {
-                state.bus.publish(&event.into_iter().collect::<Vec<_>>());
+                state.bus.publish(event.as_slice());
                 Ok(())
             }
             Err(error) => Err(error),
@@ -157,7 +157,7 @@ async fn send_one(state: &AppState, graph: &Graph, item: OutboxItem) -> bool {
                     let failure = DeliveryError { code, message: classification.sentence.to_owned() };
                     match state.store.fail_outbox(item.id, &failure, now_ms()).await {
                         Ok(event) => {
-                            state.bus.publish(&event.into_iter().collect::<Vec<_>>());
+                            state.bus.publish(event.as_slice());
                             Ok(())
                         }
                         Err(error) => Err(error),
