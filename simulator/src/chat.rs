@@ -79,12 +79,14 @@ pub enum ChoiceReply {
     TemplateButton,
 }
 
-/// The chat entry for a send Baton made (already accepted, with its wamid).
+/// The chat entry for a send Baton made (already accepted, with its wamid). `uploaded` is the media id of
+/// a medium Baton uploaded and sent by id: the phone shows it like a medium a customer sent.
 pub(crate) fn business_entry(
     send: &SendMessage,
     message_id: &str,
     unix_seconds: u64,
     template: Option<&TemplateDefinition>,
+    uploaded: Option<&str>,
 ) -> ChatEntry {
     let mut entry = ChatEntry::new(false, message_id, unix_seconds, content_kind(&send.content));
     entry.reply_to = send.context.as_ref().map(|context| context.message_id.clone());
@@ -95,11 +97,18 @@ pub(crate) fn business_entry(
         | Content::Audio { audio: media }
         | Content::Document { document: media }
         | Content::Sticker { sticker: media } => {
-            let label = media.filename.clone().unwrap_or_else(|| format!("[{}]", entry.kind));
-            entry.text = Some(match &media.caption {
-                Some(caption) => format!("{label} {caption}"),
-                None => label,
-            });
+            entry.media_id = uploaded.map(str::to_owned);
+            let shown = entry.media_id.is_some() && matches!(entry.kind.as_str(), "image" | "sticker");
+            // A picture on screen needs no "[image]" label: only its caption, as on a phone.
+            let label = match &media.filename {
+                Some(filename) => Some(filename.clone()),
+                None => (!shown).then(|| format!("[{}]", entry.kind)),
+            };
+            entry.text = match (label, &media.caption) {
+                (Some(label), Some(caption)) => Some(format!("{label} {caption}")),
+                (Some(label), None) => Some(label),
+                (None, caption) => caption.clone(),
+            };
         }
         // Reactions are attached to their target by the caller; the entry is only a fallback.
         Content::Reaction { reaction } => entry.text = Some(reaction.emoji.clone()),

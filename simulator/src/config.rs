@@ -1,6 +1,7 @@
 //! How a simulator is set up: the business it pretends to be (ids, secret, token), where Baton's webhook is,
 //! and the behaviour knobs that tests and the control API can change later ([`StatusProgression`],
-//! [`WindowEnforcement`], [`WebhookOptions`]). `Debug` never shows the app secret or the access token.
+//! [`StatusBatching`], [`WindowEnforcement`], [`WebhookOptions`]). `Debug` never shows the app secret or the
+//! access token.
 
 use std::fmt;
 use std::time::Duration;
@@ -31,6 +32,8 @@ pub struct Config {
     /// accepted on any `vNN.N` path, as Meta serves several versions at once.
     pub api_version: String,
     pub statuses: StatusProgression,
+    /// One status per webhook (the default) or several together.
+    pub status_batching: StatusBatching,
     pub window: WindowEnforcement,
     pub webhook: WebhookOptions,
     /// Put the optional media `url` (contract §3, rolling out since Nov 2025) into media webhooks.
@@ -53,6 +56,7 @@ impl Default for Config {
             business_name: "Baton Demo Shop".to_owned(),
             api_version: baton_whatsapp::graph::DEFAULT_VERSION.to_owned(),
             statuses: StatusProgression::default(),
+            status_batching: StatusBatching::default(),
             window: WindowEnforcement::default(),
             webhook: WebhookOptions::default(),
             media_url_in_webhooks: false,
@@ -75,6 +79,7 @@ impl fmt::Debug for Config {
             .field("business_name", &self.business_name)
             .field("api_version", &self.api_version)
             .field("statuses", &self.statuses)
+            .field("status_batching", &self.status_batching)
             .field("window", &self.window)
             .field("webhook", &self.webhook)
             .field("media_url_in_webhooks", &self.media_url_in_webhooks)
@@ -85,7 +90,9 @@ impl fmt::Debug for Config {
 }
 
 /// What happens after a send is accepted: status webhooks `sent` → `delivered` → `read`, one every
-/// `step_delay`, stopping after `stop_at` (`sent`, `delivered` or `read`; anything else counts as `read`).
+/// `step_delay`, stopping after `stop_at` (`sent`, `delivered` or `read`; `failed` counts as `read`).
+/// `stop_at: played` goes one step further for audio messages only: the customer listens, and a `played`
+/// status follows `read` (contract §4: "played = voice message first played"); other messages stop at `read`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StatusProgression {
     pub automatic: bool,
@@ -106,14 +113,50 @@ impl StatusProgression {
         Self { automatic: false, ..Self::default() }
     }
 
-    /// The statuses to send, in order.
-    pub(crate) fn steps(&self) -> &'static [DeliveryStatus] {
-        use DeliveryStatus::{Delivered, Read, Sent};
+    /// The statuses to send, in order, for an audio message or any other.
+    pub(crate) fn steps(&self, audio: bool) -> &'static [DeliveryStatus] {
+        use DeliveryStatus::{Delivered, Played, Read, Sent};
         match self.stop_at {
             Sent => &[Sent],
             Delivered => &[Sent, Delivered],
+            // Meta only reports `played` for voice messages: a text cannot be played.
+            Played if audio => &[Sent, Delivered, Read, Played],
             _ => &[Sent, Delivered, Read],
         }
+    }
+}
+
+/// Whether status webhooks carry one status each or several. Meta batches up to 1000 updates in one POST
+/// but does not promise to (contract §2.3), so Baton must handle `value.statuses[]` with several entries.
+/// When `enabled`, every status the simulator emits (automatic progressions, scripted statuses, the phone's
+/// "play") joins a pending batch; the first one starts a `window`, and when it ends everything pending goes
+/// out in one webhook.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StatusBatching {
+    pub enabled: bool,
+    #[serde(rename = "window_ms", with = "milliseconds", default = "default_batch_window")]
+    pub window: Duration,
+}
+
+fn default_batch_window() -> Duration {
+    Duration::from_secs(1)
+}
+
+impl Default for StatusBatching {
+    fn default() -> Self {
+        Self { enabled: false, window: default_batch_window() }
+    }
+}
+
+impl StatusBatching {
+    /// Batches statuses emitted within `window` of the first pending one.
+    pub fn within(window: Duration) -> Self {
+        Self { enabled: true, window }
+    }
+
+    /// The window when batching is on.
+    pub(crate) fn window(&self) -> Option<Duration> {
+        self.enabled.then_some(self.window)
     }
 }
 
@@ -195,8 +238,21 @@ mod tests {
     #[test]
     fn progression_steps_stop_where_asked() {
         let stop_at = |stop_at| StatusProgression { stop_at, ..StatusProgression::default() };
-        assert_eq!(stop_at(DeliveryStatus::Sent).steps(), &[DeliveryStatus::Sent]);
-        assert_eq!(stop_at(DeliveryStatus::Delivered).steps().len(), 2);
-        assert_eq!(stop_at(DeliveryStatus::Read).steps().len(), 3);
+        assert_eq!(stop_at(DeliveryStatus::Sent).steps(false), &[DeliveryStatus::Sent]);
+        assert_eq!(stop_at(DeliveryStatus::Delivered).steps(false).len(), 2);
+        assert_eq!(stop_at(DeliveryStatus::Read).steps(false).len(), 3);
+        assert_eq!(stop_at(DeliveryStatus::Read).steps(true).len(), 3, "played only when asked for");
+        assert_eq!(stop_at(DeliveryStatus::Played).steps(false).last(), Some(&DeliveryStatus::Read));
+        assert_eq!(stop_at(DeliveryStatus::Played).steps(true).last(), Some(&DeliveryStatus::Played));
+    }
+
+    #[test]
+    fn status_batching_reads_from_the_control_api() {
+        let on: StatusBatching = serde_json::from_str(r#"{"enabled": true, "window_ms": 250}"#).expect("parses");
+        assert_eq!(on, StatusBatching::within(Duration::from_millis(250)));
+        assert_eq!(on.window(), Some(Duration::from_millis(250)));
+        let off: StatusBatching = serde_json::from_str(r#"{"enabled": false}"#).expect("parses");
+        assert_eq!(off, StatusBatching::default());
+        assert_eq!(off.window(), None);
     }
 }

@@ -13,11 +13,11 @@
 //! | `GET /_sim/media/{media_id}` | a stored medium's bytes (no token: for the phone page) |
 //! | `GET /_sim/requests`, `/_sim/webhooks`, `/_sim/reads` | what was recorded |
 //! | `POST /_sim/webhooks/{id}/redeliver` | send a delivery's bytes again |
-//! | `POST /_sim/statuses` | `{message_id, statuses, order?, failure_code?}` |
+//! | `POST /_sim/statuses` | `{message_id, statuses, order?, failure_code?}` (`played`: audio only) |
 //! | `POST /_sim/faults/sync-errors`, `/_sim/faults/failed-statuses` | `{code, count, recipient?}` |
 //! | `PUT /_sim/faults/rate-limit` | `{per_second: n \| null}` |
 //! | `DELETE /_sim/faults` | forget all scripted failures |
-//! | `PUT /_sim/settings` | `{webhook_url?, status_progression?, window_enforcement?}` |
+//! | `PUT /_sim/settings` | `{webhook_url?, status_progression?, status_batching?, window_enforcement?}` |
 
 mod chat;
 mod script;
@@ -96,6 +96,7 @@ async fn state(State(shared): State<Arc<Shared>>) -> Json<Value> {
         },
         "webhook_url": settings.webhook_url,
         "status_progression": settings.statuses,
+        "status_batching": settings.status_batching,
         "window_enforcement": settings.window,
         "rate_limit_per_second": shared.faults.rate_limit(),
         "templates": settings.templates,

@@ -71,6 +71,8 @@ pub(crate) struct OutboundRecord {
     /// `free_customer_service` or `regular`.
     pub(crate) pricing_type: String,
     pub(crate) conversation_id: String,
+    /// An audio message: the only kind that can get a `played` status.
+    pub(crate) audio: bool,
     pub(crate) status: Option<DeliveryStatus>,
 }
 

@@ -1,6 +1,7 @@
 //! The Graph API side (contract §6, §7, §10, §13): the routes Baton calls instead of
-//! `https://graph.facebook.com`, the Bearer check every one of them makes, and the recording of every request
-//! (raw bytes included) together with the answer.
+//! `https://graph.facebook.com` (sends, media uploads, metadata, downloads and deletion, templates), the
+//! Bearer check every one of them makes, and the recording of every request (raw bytes included) together
+//! with the answer.
 
 mod media;
 mod messages;
@@ -9,7 +10,7 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{Path, Query, State};
+use axum::extract::{DefaultBodyLimit, Path, Query, State};
 use axum::http::{HeaderMap, Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -24,6 +25,11 @@ use crate::templates;
 pub(crate) fn routes() -> Router<Arc<Shared>> {
     Router::new()
         .route("/{version}/{phone_number_id}/messages", post(messages::send))
+        // axum's default 2 MB body limit would refuse most videos and documents before the handler sees them.
+        .route(
+            "/{version}/{phone_number_id}/media",
+            post(media::upload).layer(DefaultBodyLimit::max(media::UPLOAD_LIMIT)),
+        )
         .route("/{version}/{waba_id}/message_templates", get(list_templates))
         .route("/{version}/{media_id}", get(media::info).delete(media::delete))
         .route(crate::media::DOWNLOAD_PATH, get(media::download))

@@ -230,7 +230,8 @@ fn build(
         Inbound::Audio { voice } => {
             let mut media = media_object(shared, MediaKind::Audio, *voice, None, None, &mut entry);
             media.voice = *voice;
-            entry.text = Some(if *voice { "🎤 Voice message" } else { "🎵 Audio" }.to_owned());
+            // Plain words, not emoji: the phone page must read well without an emoji font.
+            entry.text = Some(if *voice { "Voice message" } else { "Audio" }.to_owned());
             message.audio = Some(media);
         }
         Inbound::Document { filename, caption } => {
@@ -253,9 +254,9 @@ fn build(
             });
             let place = [name.as_deref(), address.as_deref()].into_iter().flatten().collect::<Vec<_>>().join(", ");
             entry.text = Some(if place.is_empty() {
-                format!("📍 {latitude}, {longitude}")
+                format!("Location: {latitude}, {longitude}")
             } else {
-                format!("📍 {place} ({latitude}, {longitude})")
+                format!("Location: {place} ({latitude}, {longitude})")
             });
         }
         Inbound::Contacts { cards } => {
@@ -264,7 +265,7 @@ fn build(
                 .iter()
                 .filter_map(|card| card.name.as_ref().and_then(|name| name.formatted_name.as_deref()))
                 .collect();
-            entry.text = Some(format!("👤 {}", names.join(", ")));
+            entry.text = Some(format!("Contact: {}", names.join(", ")));
         }
         Inbound::ButtonReply { context, id, title } => {
             message.context = Some(business_context(context));
@@ -337,8 +338,8 @@ fn media_object(
     });
     entry.media_id = Some(item.id.clone());
     entry.text = match (&filename, &caption) {
-        (Some(filename), Some(caption)) => Some(format!("📄 {filename}\n{caption}")),
-        (Some(filename), None) => Some(format!("📄 {filename}")),
+        (Some(filename), Some(caption)) => Some(format!("Document: {filename}\n{caption}")),
+        (Some(filename), None) => Some(format!("Document: {filename}")),
         (None, caption) => caption.clone(),
     };
     MediaObject {

@@ -21,6 +21,8 @@ const KEEP: usize = 5000;
 pub enum Endpoint {
     /// `POST /{version}/{phone_number_id}/messages`: sends, mark-as-read, typing indicator.
     Messages,
+    /// `POST /{version}/{phone_number_id}/media`: a multipart upload.
+    MediaUpload,
     /// `GET /{version}/{media_id}`.
     MediaInfo,
     /// `DELETE /{version}/{media_id}`.

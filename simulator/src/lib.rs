@@ -4,10 +4,11 @@
 //! (`whatsapp/CONTRACT.md`) byte for byte, so Baton can be tested end to end and demonstrated without Meta:
 //!
 //! - a **Graph API** (`graph.rs`): `POST /{version}/{phone_number_id}/messages` (sends,
-//!   mark-as-read, typing indicator; Bearer check, validation, error shapes), media metadata and downloads,
-//!   and the template list;
+//!   mark-as-read, typing indicator; Bearer check, validation, error shapes), media uploads, metadata and
+//!   downloads, and the template list;
 //! - a **webhook sender**: envelopes as Meta writes them (ASCII with `\uXXXX` escapes), signed over the exact
-//!   bytes, re-sent on non-200, and status webhooks `sent` → `delivered` → `read` after each accepted send;
+//!   bytes, re-sent on non-200, and status webhooks `sent` → `delivered` → `read` (→ `played` for audio,
+//!   when asked) after each accepted send, one status per webhook or several batched together;
 //! - a **scripting API** on the [`Simulator`] handle (and as JSON under `/_sim`, see `control.rs`):
 //!   customers sending every message type, forced errors, `failed` statuses, the 24-hour window, rate limits,
 //!   duplicates and out-of-order statuses; plus everything recorded for assertions;
@@ -47,19 +48,21 @@ mod ids;
 mod inbound;
 mod journal;
 mod media;
+mod multipart;
 mod observe;
 mod phone;
 mod samples;
 mod script;
 mod simulator;
 mod state;
+mod status_batch;
 mod statuses;
 mod templates;
 mod webhook;
 
 pub use baton_whatsapp::webhook::DeliveryStatus;
 pub use chat::{ChatEntry, Choice, ChoiceReply};
-pub use config::{Config, JsonFormat, StatusProgression, WebhookOptions, WindowEnforcement};
+pub use config::{Config, JsonFormat, StatusBatching, StatusProgression, WebhookOptions, WindowEnforcement};
 pub use customers::{ChatView, Customer, CustomerSummary, WINDOW};
 pub use faults::ForcedFailure;
 pub use inbound::{Inbound, InboundReceipt};

@@ -5,7 +5,7 @@
 use baton_whatsapp::webhook::DeliveryStatus;
 
 use crate::Simulator;
-use crate::config::{StatusProgression, WindowEnforcement};
+use crate::config::{StatusBatching, StatusProgression, WindowEnforcement};
 use crate::customers::Customer;
 use crate::faults::ForcedFailure;
 use crate::inbound::{self, Inbound, InboundReceipt};
@@ -47,8 +47,10 @@ impl Simulator {
         webhook::verify_subscription(&self.shared, verify_token).await
     }
 
-    /// Sends status webhooks for a message Baton sent, one webhook per status, in the given order
-    /// (`Reversed` or `Shuffled` to test out-of-order handling). `failed` carries 131047.
+    /// Sends status webhooks for a message Baton sent, one webhook per status (or, with
+    /// [`Simulator::set_status_batching`] on, together in one), in the given order (`Reversed` or `Shuffled`
+    /// to test out-of-order handling). `failed` carries 131047; `played` is refused unless the message is
+    /// audio.
     pub async fn send_statuses(
         &self,
         message_id: &str,
@@ -56,6 +58,12 @@ impl Simulator {
         order: StatusOrder,
     ) -> anyhow::Result<Vec<DeliveryOutcome>> {
         statuses::send_statuses(&self.shared, message_id, statuses, None, order).await
+    }
+
+    /// The customer listens to an audio message (voice note) Baton sent: a `played` status (contract §4).
+    /// Refused for any other kind of message.
+    pub async fn play(&self, message_id: &str) -> anyhow::Result<Vec<DeliveryOutcome>> {
+        statuses::send_statuses(&self.shared, message_id, &[DeliveryStatus::Played], None, StatusOrder::AsGiven).await
     }
 
     /// Sends a `failed` status with `code` for a message Baton sent, now.
@@ -116,6 +124,11 @@ impl Simulator {
     /// Which statuses follow an accepted send, and how fast.
     pub fn set_status_progression(&self, progression: StatusProgression) {
         self.shared.settings().statuses = progression;
+    }
+
+    /// One status per webhook, or several batched together (`value.statuses[]` with several entries).
+    pub fn set_status_batching(&self, batching: StatusBatching) {
+        self.shared.settings().status_batching = batching;
     }
 
     /// Replaces the template catalog.

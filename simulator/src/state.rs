@@ -1,6 +1,6 @@
 //! The state every part of the simulator shares behind one `Arc`: the fixed configuration, the stores
-//! (journal, customers, media, faults), the settings tests may change while it runs, the HTTP client for
-//! webhooks, and the shutdown signal background tasks stop on.
+//! (journal, customers, media, faults, the pending status batch), the settings tests may change while it
+//! runs, the HTTP client for webhooks, and the shutdown signal background tasks stop on.
 //!
 //! Every lock here is a `std::sync::Mutex` held for a few field updates and never across an `.await`.
 
@@ -11,17 +11,19 @@ use baton_whatsapp::signature::AppSecret;
 use tokio::sync::watch;
 
 use crate::clock::Clock;
-use crate::config::{Config, StatusProgression, WindowEnforcement};
+use crate::config::{Config, StatusBatching, StatusProgression, WindowEnforcement};
 use crate::customers::Customers;
 use crate::faults::Faults;
 use crate::journal::Journal;
 use crate::media::MediaStore;
+use crate::status_batch::StatusBatch;
 use crate::templates::TemplateDefinition;
 
 /// What can change while the simulator runs.
 pub(crate) struct Settings {
     pub(crate) webhook_url: Option<String>,
     pub(crate) statuses: StatusProgression,
+    pub(crate) status_batching: StatusBatching,
     pub(crate) window: WindowEnforcement,
     pub(crate) templates: Vec<TemplateDefinition>,
 }
@@ -36,6 +38,7 @@ pub(crate) struct Shared {
     pub(crate) customers: Customers,
     pub(crate) media: MediaStore,
     pub(crate) faults: Faults,
+    pub(crate) status_batch: StatusBatch,
     pub(crate) http: reqwest::Client,
     settings: Mutex<Settings>,
     shutdown: watch::Sender<bool>,
@@ -54,6 +57,7 @@ impl Shared {
         let settings = Settings {
             webhook_url: config.webhook_url.clone(),
             statuses: config.statuses,
+            status_batching: config.status_batching,
             window: config.window,
             templates: config.templates.clone(),
         };
@@ -66,6 +70,7 @@ impl Shared {
             customers: Customers::default(),
             media: MediaStore::default(),
             faults: Faults::default(),
+            status_batch: StatusBatch::default(),
             http,
             settings: Mutex::new(settings),
             shutdown: watch::Sender::new(false),

@@ -1,7 +1,14 @@
 // The customer's phone: chat with the business through the simulator's control API (/_sim).
 // Everything that comes from data is put on the page with textContent, attributes or DOM nodes only,
-// never parsed as HTML: customers and agents can type anything.
+// never parsed as HTML: customers and agents can type anything. Icons are inline SVG rather than emoji, so
+// they show without an emoji font.
 "use strict";
+
+const SVG_NS = "http://www.w3.org/2000/svg";
+// A clock: the message is accepted but not sent yet.
+const CLOCK_ICON = "M12 2a10 10 0 1 0 0 20 10 10 0 0 0 0-20zm0 2a8 8 0 1 1 0 16 8 8 0 0 1 0-16zm-1 3v6l5 3 1-1.7-4-2.3V7z";
+// A play triangle, for audio the business sent.
+const PLAY_ICON = "M8 5v14l11-7z";
 
 const elements = {
   customerList: document.getElementById("customer-list"),
@@ -10,6 +17,8 @@ const elements = {
   businessAvatar: document.getElementById("business-avatar"),
   businessName: document.getElementById("business-name"),
   businessStatus: document.getElementById("business-status"),
+  customers: document.getElementById("customers"),
+  phone: document.querySelector(".phone"),
   messages: document.getElementById("messages"),
   error: document.getElementById("error"),
   composer: document.getElementById("composer"),
@@ -23,12 +32,23 @@ let business = { name: "Business" };
 let current = decodeURIComponent(location.hash.slice(1)) || localStorage.getItem("baton-simulator-customer");
 let lastChat = "";
 let openList = null; // the wamid of the list message whose rows are shown
+let stickToBottom = true; // the chat was scrolled to the end at the last render
 
 function element(tag, className, text) {
   const node = document.createElement(tag);
   if (className) node.className = className;
   if (text !== undefined && text !== null) node.textContent = text;
   return node;
+}
+
+function icon(path) {
+  const svg = document.createElementNS(SVG_NS, "svg");
+  svg.setAttribute("viewBox", "0 0 24 24");
+  svg.setAttribute("aria-hidden", "true");
+  const shape = document.createElementNS(SVG_NS, "path");
+  shape.setAttribute("d", path);
+  svg.append(shape);
+  return svg;
 }
 
 function showError(message) {
@@ -86,6 +106,8 @@ function select(waId) {
   if (waId) localStorage.setItem("baton-simulator-customer", waId);
   else localStorage.removeItem("baton-simulator-customer");
   setComposerEnabled(Boolean(waId));
+  // On a narrow screen the list sits below the phone: bring the chat back into view.
+  if (waId) elements.phone.scrollIntoView({ block: "nearest" });
   refreshCustomers().catch((error) => showError(error.message));
   poll();
 }
@@ -112,8 +134,9 @@ function ticks(entry) {
     // The customer's own messages: grey until Baton marks them read.
     return element("span", "ticks" + (status === "read" ? " read" : ""), "✓✓");
   }
-  const marks = { sent: "✓", delivered: "✓✓", read: "✓✓", played: "✓✓", failed: "⚠" };
-  const label = element("span", "ticks" + (status === "read" || status === "played" ? " read" : status === "failed" ? " failed" : ""), marks[status] || "🕓");
+  const marks = { sent: "✓", delivered: "✓✓", read: "✓✓", played: "✓✓", failed: "!" };
+  const label = element("span", "ticks" + (status === "read" || status === "played" ? " read" : status === "failed" ? " failed" : ""), marks[status]);
+  if (!marks[status]) label.append(icon(CLOCK_ICON));
   label.title = status || "accepted";
   return label;
 }
@@ -135,6 +158,24 @@ function choiceButton(entry, choice) {
   return button;
 }
 
+// Listening to audio the business sent: Meta reports it with a `played` status (once is enough).
+function playButton(entry) {
+  const played = entry.status === "played";
+  const button = element("button", "play", played ? "Played" : "Play");
+  button.type = "button";
+  button.prepend(icon(PLAY_ICON));
+  button.disabled = played;
+  button.addEventListener("click", async () => {
+    try {
+      await api("POST", "/statuses", { message_id: entry.message_id, statuses: ["played"] });
+      await poll();
+    } catch (error) {
+      showError(error.message);
+    }
+  });
+  return button;
+}
+
 function renderEntry(entry, byId) {
   const bubble = element("div", "bubble " + (entry.from_customer ? "customer" : "business"));
   if (entry.status === "failed" && !entry.from_customer) bubble.classList.add("failed");
@@ -142,18 +183,25 @@ function renderEntry(entry, byId) {
     const quoted = byId.get(entry.reply_to);
     bubble.append(element("div", "quote", quoted ? quoted.text || "[" + quoted.kind + "]" : "↩ reply"));
   }
-  if (entry.media_id && (entry.kind === "image" || entry.kind === "sticker")) {
+  const picture = entry.media_id && (entry.kind === "image" || entry.kind === "sticker");
+  if (picture) {
     const image = element("img");
     image.alt = entry.kind;
     image.src = "/_sim/media/" + encodeURIComponent(entry.media_id);
+    // A picture grows the chat once loaded: stay at the end if the reader was there.
+    image.addEventListener("load", () => {
+      if (stickToBottom) elements.messages.scrollTop = elements.messages.scrollHeight;
+    });
     bubble.append(image);
   }
-  bubble.append(element("div", "text", entry.text || "[" + entry.kind + "]"));
+  // A picture without a caption needs no "[image]" label under it.
+  if (entry.text || !picture) bubble.append(element("div", "text", entry.text || "[" + entry.kind + "]"));
+  if (entry.kind === "audio" && !entry.from_customer && entry.status !== "failed") bubble.append(playButton(entry));
   if (entry.error) bubble.append(element("div", "error-text", entry.error));
   if (entry.choices.length) {
     const choices = element("div", "choices");
     if (entry.list_button && openList !== entry.message_id) {
-      const opener = element("button", "", "☰ " + entry.list_button);
+      const opener = element("button", "", entry.list_button);
       opener.type = "button";
       opener.addEventListener("click", () => {
         openList = entry.message_id;
@@ -185,13 +233,20 @@ function render(chat) {
   } else {
     elements.messages.replaceChildren(...chat.entries.map((entry) => renderEntry(entry, byId)));
   }
+  stickToBottom = atBottom;
   if (atBottom) elements.messages.scrollTop = elements.messages.scrollHeight;
 }
 
 async function poll() {
   if (!current) {
     elements.businessStatus.textContent = "pick a customer";
-    elements.messages.replaceChildren(element("p", "empty", "Pick or add a customer on the left to start chatting."));
+    const empty = element("p", "empty", "Pick or add a customer to start chatting. ");
+    const pick = element("button", "link-button", "Choose a customer");
+    pick.type = "button";
+    // On a narrow screen the list is below the phone, out of sight.
+    pick.addEventListener("click", () => elements.customers.scrollIntoView({ block: "start" }));
+    empty.append(pick);
+    elements.messages.replaceChildren(empty);
     return;
   }
   try {

@@ -10,7 +10,7 @@ use baton_whatsapp::webhook::DeliveryStatus;
 use serde::Deserialize;
 
 use super::ControlError;
-use crate::config::{StatusProgression, WindowEnforcement};
+use crate::config::{StatusBatching, StatusProgression, WindowEnforcement};
 use crate::faults::ForcedFailure;
 use crate::state::Shared;
 use crate::statuses::{self, StatusOrder};
@@ -93,6 +93,9 @@ pub(super) struct Settings {
     webhook_url: Option<String>,
     #[serde(default)]
     status_progression: Option<StatusProgression>,
+    /// `{enabled, window_ms?}`: several statuses per webhook.
+    #[serde(default)]
+    status_batching: Option<StatusBatching>,
     #[serde(default)]
     window_enforcement: Option<WindowEnforcement>,
 }
@@ -104,6 +107,9 @@ pub(super) async fn settings(State(shared): State<Arc<Shared>>, Json(update): Js
     }
     if let Some(progression) = update.status_progression {
         settings.statuses = progression;
+    }
+    if let Some(batching) = update.status_batching {
+        settings.status_batching = batching;
     }
     if let Some(enforcement) = update.window_enforcement {
         settings.window = enforcement;

@@ -1,6 +1,8 @@
-//! Media endpoints (contract §10): `GET /{version}/{media_id}` answers the metadata with a download URL on
-//! the simulator itself, `GET <url>` answers the bytes only with the Bearer header and only for 5 minutes,
-//! and `DELETE /{version}/{media_id}` forgets the medium.
+//! Media endpoints (contract §10): `POST /{version}/{phone_number_id}/media` stores a multipart upload
+//! (`file`, `type`, `messaging_product=whatsapp`) and answers `{"id": …}` for sends by id,
+//! `GET /{version}/{media_id}` answers the metadata with a download URL on the simulator itself,
+//! `GET <url>` answers the bytes only with the Bearer header and only for 5 minutes, and
+//! `DELETE /{version}/{media_id}` forgets the medium.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -9,13 +11,69 @@ use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
-use baton_whatsapp::graph::{MediaInfo, SuccessResponse};
+use baton_whatsapp::graph::{MediaInfo, MediaUploaded, SuccessResponse};
 use serde_json::{Value, json};
 
 use super::{Arrival, Reply, authorized, error, unknown_object, valid_version};
 use crate::journal::Endpoint;
 use crate::media::{self, LinkError};
+use crate::multipart;
 use crate::state::Shared;
+
+/// The largest upload body: Meta's ceiling for documents (100 MB) plus room for the multipart framing.
+pub(super) const UPLOAD_LIMIT: usize = 100 * 1024 * 1024 + 64 * 1024;
+
+/// The media families Meta accepts (images, videos, audio, documents, stickers); anything else is refused.
+const MEDIA_FAMILIES: [&str; 5] = ["image/", "video/", "audio/", "application/", "text/"];
+
+pub(super) async fn upload(
+    State(shared): State<Arc<Shared>>,
+    Path((version, phone_number_id)): Path<(String, String)>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let arrival = Arrival { endpoint: Endpoint::MediaUpload, method, uri, headers, body };
+    let reply = store_upload(&shared, &arrival, &version, &phone_number_id);
+    arrival.answer(&shared, reply)
+}
+
+fn store_upload(shared: &Shared, arrival: &Arrival, version: &str, phone_number_id: &str) -> Reply {
+    let invalid = |details: &str| error(100, Some(details.to_owned()));
+    if !authorized(shared, &arrival.headers) {
+        return error(190, None);
+    }
+    if !valid_version(version) || phone_number_id != shared.config.phone_number_id {
+        return unknown_object(&arrival.method, phone_number_id);
+    }
+    let content_type = arrival.headers.get(header::CONTENT_TYPE).and_then(|value| value.to_str().ok());
+    let Some(boundary) = content_type.and_then(multipart::boundary) else {
+        return invalid("Upload media as multipart/form-data with the fields file, type and messaging_product.");
+    };
+    let parts = match multipart::parse(&arrival.body, boundary) {
+        Ok(parts) => parts,
+        Err(reason) => return invalid(&format!("The multipart body could not be read: {reason}.")),
+    };
+    let field = |name: &str| parts.iter().find(|part| part.name == name);
+    if field("messaging_product").and_then(multipart::Part::text).map(str::trim) != Some("whatsapp") {
+        return invalid("The parameter messaging_product is required.");
+    }
+    let Some(file) = field("file").filter(|file| !file.body.is_empty()) else {
+        return invalid("The parameter file is required.");
+    };
+    let Some(mime_type) = field("type").and_then(multipart::Part::text).map(str::trim).filter(|kind| !kind.is_empty())
+    else {
+        return invalid("The parameter type is required.");
+    };
+    let family_known = MEDIA_FAMILIES.iter().any(|family| mime_type.starts_with(family));
+    let has_subtype = mime_type.split_once('/').is_some_and(|(_, subtype)| !subtype.is_empty());
+    if !family_known || !has_subtype {
+        return invalid(&format!("Param type {mime_type:?} is not a supported media type."));
+    }
+    let item = shared.media.register(mime_type, file.body.to_vec(), file.filename.clone());
+    Reply::ok(&MediaUploaded { id: item.id })
+}
 
 pub(super) async fn info(
     State(shared): State<Arc<Shared>>,

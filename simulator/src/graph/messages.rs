@@ -1,6 +1,8 @@
 //! `POST /{version}/{phone_number_id}/messages` (contract §6, §13): the Bearer check, `messaging_product`,
 //! mark-as-read and the typing indicator, validation of sends (error 100), the scripted faults and the
 //! 24-hour window, and for an accepted send the §6.3 answer with a fresh wamid followed by status webhooks.
+//! Media sent by id must have been uploaded (`POST /{version}/{phone_number_id}/media`); an unknown id is
+//! accepted and then fails with 131053, as Meta reports media problems in a `failed` status.
 
 use std::sync::Arc;
 
@@ -9,7 +11,7 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, Method, Uri};
 use axum::response::Response;
 use baton_whatsapp::graph::{
-    Content, MarkRead, MessagesRequest, SendMessage, SendResponse, SuccessResponse, parse_request,
+    Content, MarkRead, MediaSource, MessagesRequest, SendMessage, SendResponse, SuccessResponse, parse_request,
 };
 use serde_json::Value;
 
@@ -132,9 +134,15 @@ fn accept(shared: &Arc<Shared>, message: &SendMessage) -> Decision {
         return refuse(error(131047, None));
     }
 
+    // Media by id: the phone shows an uploaded medium; an id nobody uploaded cannot be delivered.
+    let media_id = match media_source(&message.content) {
+        Some(MediaSource::Id(id)) => Some(id.as_str()),
+        _ => None,
+    };
+    let uploaded = media_id.filter(|id| shared.media.get(id).is_some());
     let message_id = ids::wamid(&wa_id, Direction::FromBusiness);
     let unix_seconds = shared.clock.unix_at(now);
-    let entry = chat::business_entry(message, &message_id, unix_seconds, template.as_ref());
+    let entry = chat::business_entry(message, &message_id, unix_seconds, template.as_ref(), uploaded);
     let reaction = match &message.content {
         Content::Reaction { reaction } => Some((reaction.message_id.as_str(), reaction.emoji.as_str())),
         _ => None,
@@ -149,12 +157,15 @@ fn accept(shared: &Arc<Shared>, message: &SendMessage) -> Decision {
         pricing_category,
         pricing_type: pricing_type.to_owned(),
         conversation_id: ids::hex_token(),
+        audio: matches!(message.content, Content::Audio { .. }),
         status: None,
     };
     shared.customers.record_outbound(&message_id, entry, reaction, record);
 
     let follow_up = if window_closed && enforcement == WindowEnforcement::FailedStatus {
         FollowUp::Fail(131047)
+    } else if media_id.is_some() && uploaded.is_none() {
+        FollowUp::Fail(131053)
     } else if let Some(code) = shared.faults.take_async_failure(&wa_id) {
         FollowUp::Fail(code)
     } else {
@@ -162,4 +173,16 @@ fn accept(shared: &Arc<Shared>, message: &SendMessage) -> Decision {
     };
     let response = SendResponse::new(message.to.clone(), wa_id, message_id.clone());
     (Reply::ok(&response), Some((message_id, follow_up)))
+}
+
+/// Where a media send's medium comes from; `None` for other content.
+fn media_source(content: &Content) -> Option<&MediaSource> {
+    match content {
+        Content::Image { image: media }
+        | Content::Video { video: media }
+        | Content::Audio { audio: media }
+        | Content::Document { document: media }
+        | Content::Sticker { sticker: media } => Some(&media.source),
+        _ => None,
+    }
 }

@@ -101,3 +101,63 @@ async fn the_phone_page_is_served_and_never_renders_with_inner_html() {
     }
     assert!(script.contains("textContent"));
 }
+
+/// Characters that need an emoji font: headless browsers often have none and draw empty boxes instead.
+fn needs_emoji_font(character: char) -> bool {
+    let code = u32::from(character);
+    // Dingbats and miscellaneous symbols are emoji-ish too; the check mark of the read ticks is in every font.
+    code >= 0x1F000 || code == 0xFE0F || ((0x2600..=0x27BF).contains(&code) && character != '✓')
+}
+
+/// Whether some CSS rule whose selector ends in `selector` declares `declaration`.
+fn css_declares(css: &str, selector: &str, declaration: &str) -> bool {
+    css.match_indices(&format!("{selector} {{")).any(|(start, _)| {
+        let rule = &css[start..];
+        rule[..rule.find('}').unwrap_or(rule.len())].contains(declaration)
+    })
+}
+
+#[tokio::test]
+async fn the_phone_page_needs_no_emoji_font_loads_nothing_from_elsewhere_and_fits_a_narrow_screen() {
+    let (simulator, _receiver) = support::start().await;
+    let client = support::client();
+    let mut assets = Vec::new();
+    for path in ["/", "/phone.js", "/phone.css"] {
+        let text = client.get(format!("{}{path}", simulator.base_url())).send().await.expect("up").text().await;
+        let text = text.expect("text");
+        let emoji: Vec<char> = text.chars().filter(|character| needs_emoji_font(*character)).collect();
+        assert!(emoji.is_empty(), "{path} relies on an emoji font for {emoji:?}");
+        for external in ["src=\"http", "href=\"http", "url(", "@import", "fetch(\"http"] {
+            assert!(!text.contains(external), "{path} fetches from elsewhere: {external}");
+        }
+        assets.push(text);
+    }
+    let (html, css) = (&assets[0], &assets[2]);
+
+    // Every button has a name a person (or a screen reader) can read without the icon.
+    for button in html.split("<button").skip(1) {
+        let tag = &button[..button.find('>').expect("a complete tag")];
+        let content = &button[tag.len() + 1..button.find("</button>").expect("a closed button")];
+        let words: String = content.split('<').map(|piece| piece.rsplit('>').next().unwrap_or("")).collect();
+        assert!(tag.contains("aria-label=\"") || !words.trim().is_empty(), "an unnamed button: {tag}");
+    }
+    // At 420 px: the layout stacks, the message input may shrink, pictures never exceed their bubble.
+    assert!(css.contains("@media (max-width: 760px)"));
+    assert!(css_declares(css, ".composer input", "min-width: 0"));
+    assert!(css_declares(css, ".bubble img", "max-width: 100%"));
+    assert!(css_declares(css, "body", "overflow-wrap: anywhere"));
+
+    // What the page shows for media and places is plain words too.
+    simulator.add_customer(&baton_simulator::Customer::new(ALICE, "Alice")).expect("added");
+    for message in [
+        json!({"type": "audio", "voice": true}),
+        json!({"type": "location", "latitude": 52.52, "longitude": 13.4, "name": "Alexanderplatz"}),
+        json!({"type": "document", "filename": "invoice.pdf"}),
+    ] {
+        let url = format!("{}/_sim/customers/{ALICE}/messages", simulator.base_url());
+        assert_eq!(client.post(url).json(&message).send().await.expect("answered").status(), 200);
+    }
+    let chat = simulator.chat(ALICE).expect("a chat");
+    let texts: Vec<String> = chat.entries.iter().filter_map(|entry| entry.text.clone()).collect();
+    assert_eq!(texts, vec!["Voice message", "Location: Alexanderplatz (52.52, 13.4)", "Document: invoice.pdf"]);
+}

@@ -6,4 +6,5 @@ mod faults;
 mod inbound;
 mod media;
 mod outbound;
+mod statuses;
 mod support;

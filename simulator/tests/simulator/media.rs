@@ -1,7 +1,7 @@
 //! Media (CONTRACT §10): metadata with a URL back at the simulator, bytes only with the Bearer token, URLs
-//! that expire after five minutes of tokio time.
+//! that expire after five minutes of tokio time, and multipart uploads that can then be sent by id.
 
-use baton_simulator::{Config, Customer, Endpoint, Inbound, URL_LIFETIME};
+use baton_simulator::{Config, Customer, DeliveryStatus, Endpoint, Inbound, URL_LIFETIME};
 use baton_whatsapp::graph::MediaInfo;
 use baton_whatsapp::webhook::MessageKind;
 use sha2::{Digest, Sha256};
@@ -100,4 +100,111 @@ async fn webhooks_can_carry_the_media_url() {
     let download = support::get(&url, TOKEN).await;
     assert_eq!(download.status(), 200);
     assert!(download.bytes().await.expect("bytes").starts_with(b"\x89PNG"));
+}
+
+/// One form part: `(name, filename, content type, bytes)`.
+type FormPart<'a> = (&'a str, Option<&'a str>, Option<&'a str>, &'a [u8]);
+
+/// A `multipart/form-data` body as an HTTP client writes it, and its content type.
+fn form(parts: &[FormPart<'_>]) -> (String, Vec<u8>) {
+    const BOUNDARY: &str = "----simulator-test-7MA4YWxkTrZu0gW";
+    let mut body = Vec::new();
+    for (name, filename, content_type, bytes) in parts {
+        body.extend_from_slice(format!("--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"{name}\"").as_bytes());
+        if let Some(filename) = filename {
+            body.extend_from_slice(format!("; filename=\"{filename}\"").as_bytes());
+        }
+        body.extend_from_slice(b"\r\n");
+        if let Some(content_type) = content_type {
+            body.extend_from_slice(format!("Content-Type: {content_type}\r\n").as_bytes());
+        }
+        body.extend_from_slice(b"\r\n");
+        body.extend_from_slice(bytes);
+        body.extend_from_slice(b"\r\n");
+    }
+    body.extend_from_slice(format!("--{BOUNDARY}--\r\n").as_bytes());
+    (format!("multipart/form-data; boundary={BOUNDARY}"), body)
+}
+
+async fn upload(
+    simulator: &baton_simulator::Simulator,
+    content_type: &str,
+    body: Vec<u8>,
+    token: Option<&str>,
+) -> (u16, serde_json::Value) {
+    let url = format!("{}/v23.0/{}/media", simulator.graph_url(), simulator.config().phone_number_id);
+    let mut request = support::client().post(url).header("content-type", content_type).body(body);
+    if let Some(token) = token {
+        request = request.bearer_auth(token);
+    }
+    let response = request.send().await.expect("the simulator answers");
+    let status = response.status().as_u16();
+    (status, response.json().await.expect("a JSON answer"))
+}
+
+#[tokio::test]
+async fn uploads_are_checked_stored_and_sendable_by_id_and_the_phone_shows_them() {
+    let (simulator, _receiver) = support::start().await;
+    // A PNG signature plus CR LF and a near-boundary inside the file, to exercise the multipart parser.
+    let mut png = b"\x89PNG\r\n\x1a\n".to_vec();
+    png.extend_from_slice(b"\r\n------simulator-test\r\n\x00\xff rest of the image");
+    let complete: [FormPart<'_>; 3] = [
+        ("messaging_product", None, None, b"whatsapp"),
+        ("type", None, None, b"image/png"),
+        ("file", Some("receipt.png"), Some("image/png"), &png),
+    ];
+
+    let (form_type, complete_body) = form(&complete);
+    assert_eq!(upload(&simulator, &form_type, complete_body.clone(), None).await.0, 401);
+    let (status, json) = upload(&simulator, "application/json", b"{}".to_vec(), TOKEN).await;
+    assert_eq!((status, json.pointer("/error/code")), (400, Some(&serde_json::json!(100))));
+    for missing in ["messaging_product", "type", "file"] {
+        let parts: Vec<_> = complete.iter().copied().filter(|(name, ..)| *name != missing).collect();
+        let (content_type, body) = form(&parts);
+        let (status, json) = upload(&simulator, &content_type, body, TOKEN).await;
+        assert_eq!((status, json.pointer("/error/code").and_then(|code| code.as_i64())), (400, Some(100)));
+        let details = json.pointer("/error/error_data/details").and_then(|details| details.as_str());
+        assert!(details.is_some_and(|details| details.contains(missing)), "{details:?}");
+    }
+    let (_, body) = form(&[complete[0], ("type", None, None, b"model/gltf"), complete[2]]);
+    assert_eq!(upload(&simulator, &form_type, body, TOKEN).await.0, 400, "not a media type Meta takes");
+
+    let (status, json) = upload(&simulator, &form_type, complete_body, TOKEN).await;
+    assert_eq!(status, 200);
+    let media_id = json["id"].as_str().expect("an id").to_owned();
+    assert_eq!(json, serde_json::json!({"id": media_id}), "only the id, as Meta answers");
+    assert!(media_id.len() >= 15 && media_id.bytes().all(|byte| byte.is_ascii_digit()));
+    let recorded = simulator.requests().into_iter().rfind(|request| request.endpoint == Endpoint::MediaUpload);
+    assert!(recorded.is_some_and(|request| request.response_status == 200 && request.body.len() > png.len()));
+
+    // The upload is ordinary media now: metadata and bytes with the token.
+    let info = media_info(&simulator, &media_id).await;
+    assert_eq!((info.mime_type.as_str(), info.file_size), ("image/png", u64::try_from(png.len()).unwrap_or(0)));
+    let download = support::get(&info.url, TOKEN).await.bytes().await.expect("bytes");
+    assert_eq!(&download[..], &png[..]);
+
+    // Sent by id, it shows on the customer's phone as a picture with its caption, and is delivered.
+    simulator.open_window(ALICE);
+    let send = serde_json::json!({"messaging_product": "whatsapp", "to": ALICE, "type": "image",
+                                  "image": {"id": media_id, "caption": "Your receipt"}});
+    let answer = support::post_messages(&simulator, &send.to_string()).await;
+    assert_eq!(answer.status, 200);
+    let chat = simulator.chat(ALICE).expect("a chat");
+    let entry = chat.entries.last().expect("the image");
+    assert_eq!((entry.kind.as_str(), entry.media_id.as_deref()), ("image", Some(media_id.as_str())));
+    assert_eq!(entry.text.as_deref(), Some("Your receipt"));
+    let shown = support::get(&format!("{}/_sim/media/{media_id}", simulator.base_url()), None).await;
+    assert_eq!(shown.headers()["content-type"], "image/png");
+    assert_eq!(&shown.bytes().await.expect("bytes")[..], &png[..]);
+    simulator.wait_for_status(&answer.message_id(), DeliveryStatus::Read).await.expect("delivered and read");
+
+    // An id nobody uploaded is accepted, then fails like an undeliverable medium (131053).
+    let unknown = serde_json::json!({"messaging_product": "whatsapp", "to": ALICE, "type": "image",
+                                     "image": {"id": "1234567890123456"}});
+    let answer = support::post_messages(&simulator, &unknown.to_string()).await;
+    assert_eq!(answer.status, 200);
+    let failed = simulator.wait_for_status(&answer.message_id(), DeliveryStatus::Failed).await.expect("failed");
+    assert!(failed.text().contains("131053"));
+    let last = simulator.chat(ALICE).and_then(|chat| chat.entries.last().cloned()).expect("the failed image");
+    assert_eq!((last.media_id, last.status), (None, Some(DeliveryStatus::Failed)));
 }
