@@ -87,6 +87,9 @@ struct ServerArgs {
     /// How long a conversation's claim outlives its holder's last connection, in seconds.
     #[arg(long, env = "BATON_CLAIM_LEASE_SECS", default_value_t = 30)]
     claim_lease_secs: u64,
+    /// Demo only: the customer-phone page of a WhatsApp simulator to point people at.
+    #[arg(long, env = "BATON_DEMO_PHONE_URL", hide = true)]
+    demo_phone_url: Option<String>,
     #[command(flatten)]
     whatsapp: WhatsAppArgs,
 }
@@ -112,6 +115,16 @@ struct WhatsAppArgs {
     /// The Graph API version.
     #[arg(long, env = "BATON_WHATSAPP_API_VERSION", default_value = crate::whatsapp::DEFAULT_API_VERSION)]
     whatsapp_api_version: String,
+    /// The WhatsApp Business Account id, where the approved message templates are listed.
+    #[arg(long, env = "BATON_WHATSAPP_BUSINESS_ACCOUNT_ID")]
+    whatsapp_business_account_id: Option<String>,
+    /// The number's throughput limit in messages per second (Meta's default is 80).
+    #[arg(long, env = "BATON_WHATSAPP_MESSAGES_PER_SECOND", default_value_t = crate::whatsapp::DEFAULT_MESSAGES_PER_SECOND,
+          value_parser = clap::value_parser!(u32).range(1..=10_000))]
+    whatsapp_messages_per_second: u32,
+    /// Show customers "typing…" while the agent holding the conversation writes.
+    #[arg(long, env = "BATON_WHATSAPP_TYPING_INDICATOR", default_value_t = true, action = clap::ArgAction::Set)]
+    whatsapp_typing_indicator: bool,
 }
 
 impl WhatsAppArgs {
@@ -131,6 +144,9 @@ impl WhatsAppArgs {
             phone_number_id: non_empty(&self.whatsapp_phone_number_id),
             graph_url: self.whatsapp_graph_url.trim_end_matches('/').to_owned(),
             api_version: self.whatsapp_api_version.clone(),
+            business_account_id: non_empty(&self.whatsapp_business_account_id),
+            messages_per_second: self.whatsapp_messages_per_second,
+            typing_indicator: self.whatsapp_typing_indicator,
             ..crate::whatsapp::WhatsAppConfig::default()
         })
     }
@@ -221,6 +237,9 @@ async fn serve(args: ServerArgs, demo_mode: bool) -> anyhow::Result<()> {
         let note = if created { "created now" } else { "kept from an earlier run" };
         println!("\nBaton demo — accounts ({note}; data in {}):", state.config.data_dir.display());
         print!("{}", demo::credentials_table());
+        if let Some(phone) = &args.demo_phone_url {
+            println!("\nBe the customer: open {phone} (the WhatsApp simulator's phone) and write to the business.");
+        }
     }
     if !state.web.is_built() {
         println!("\nThe web app is not built: run `cargo xtask build-web` (or start with `cargo xtask demo`).");

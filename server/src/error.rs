@@ -71,7 +71,9 @@ pub fn status_of(code: ErrorCode) -> StatusCode {
         | ErrorCode::ClaimedByOther
         | ErrorCode::NotClaimHolder
         | ErrorCode::ConversationChanged
-        | ErrorCode::Conflict => StatusCode::CONFLICT,
+        | ErrorCode::Conflict
+        | ErrorCode::WindowClosed
+        | ErrorCode::InvalidState => StatusCode::CONFLICT,
         ErrorCode::UnsupportedFrame => StatusCode::BAD_REQUEST,
         ErrorCode::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         ErrorCode::Unavailable => StatusCode::SERVICE_UNAVAILABLE,

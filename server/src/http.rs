@@ -7,6 +7,7 @@ pub mod csrf;
 pub mod extract;
 pub mod health;
 pub mod inbound;
+pub mod media;
 pub mod users;
 pub mod web;
 
@@ -39,6 +40,7 @@ pub fn router(state: AppState) -> Router {
         .merge(auth::routes())
         .merge(users::routes())
         .merge(inbound::routes())
+        .merge(media::routes())
         .fallback(unknown_api_route)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(from_fn_with_state(state.clone(), csrf::guard))

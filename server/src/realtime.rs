@@ -15,7 +15,9 @@ use crate::clock::now_ms;
 use crate::hub::{Connection, TypingLock, frame};
 use crate::state::AppState;
 use crate::store::StoreError;
-use crate::store::conversations::{ClaimOutcome, Handover, NewReply, NoteEditOutcome, ReplyOutcome};
+use crate::store::conversations::{ClaimOutcome, Handover, NewReply, NoteEditOutcome, ReplyOutcome, TemplateChoice};
+
+mod channel;
 
 /// A client that is this many events behind in a conversation gets a `resync` instead.
 pub const RESYNC_AFTER: u64 = 1000;
@@ -31,7 +33,7 @@ pub struct Refusal {
 }
 
 impl Refusal {
-    fn new(code: ErrorCode, message: impl Into<String>) -> Self {
+    pub(crate) fn new(code: ErrorCode, message: impl Into<String>) -> Self {
         Refusal { code, message: message.into(), detail: None }
     }
 
@@ -95,10 +97,33 @@ pub async fn handle(state: &AppState, connection: &Arc<Connection>, request: Cli
             Ok(claim_ack(state, event))
         }
         ClientMsg::Reply { conversation_id, body, idempotency_key, seen_seq, force, .. } => {
-            let reply =
-                NewReply { conversation_id, author: connection.user.id, body, idempotency_key, seen_seq, force };
+            check_text(&body, "reply")?;
+            let author = connection.user.id;
+            let reply = NewReply { conversation_id, author, body, idempotency_key, seen_seq, force, template: None };
             reply_to(state, connection, reply).await
         }
+        ClientMsg::SendTemplate {
+            conversation_id,
+            name,
+            language,
+            parameters,
+            idempotency_key,
+            seen_seq,
+            force,
+            ..
+        } => {
+            let chosen = TemplateChoice { name, language, parameters };
+            let body = channel::render_template(state, &chosen).await?;
+            let author = connection.user.id;
+            let template = Some(chosen);
+            let reply = NewReply { conversation_id, author, body, idempotency_key, seen_seq, force, template };
+            reply_to(state, connection, reply).await
+        }
+        ClientMsg::ListTemplates { .. } => {
+            let templates = channel::templates(state).await?;
+            Ok(Some(AckDetail::Templates { templates: templates.as_ref().clone() }))
+        }
+        ClientMsg::RetryMessage { message_id, .. } => channel::retry(state, connection, message_id).await,
         ClientMsg::AddNote { conversation_id, body, .. } => {
             visible(state, connection, conversation_id).await?;
             check_text(&body, "note")?;
@@ -118,7 +143,7 @@ pub async fn handle(state: &AppState, connection: &Arc<Connection>, request: Cli
     }
 }
 
-fn publish(state: &AppState, events: &[ConversationEvent]) {
+pub(crate) fn publish(state: &AppState, events: &[ConversationEvent]) {
     state.bus.publish(events);
 }
 
@@ -129,11 +154,19 @@ fn lease_until(state: &AppState) -> i64 {
 /// Agents and leads see conversations that are unassigned or assigned to them; supervisors and
 /// admins see all.
 pub fn may_access(connection: &Connection, conversation: &Conversation) -> bool {
-    connection.role.at_least(Role::Supervisor)
-        || conversation.assignee.is_none_or(|assignee| assignee == connection.user.id)
+    may_access_as(connection.user.id, connection.role, conversation)
 }
 
-async fn visible(state: &AppState, connection: &Connection, id: ConversationId) -> Result<Conversation, Refusal> {
+/// [`may_access`] for a user and role (REST requests have no socket).
+pub fn may_access_as(user: baton_shared::UserId, role: Role, conversation: &Conversation) -> bool {
+    role.at_least(Role::Supervisor) || conversation.assignee.is_none_or(|assignee| assignee == user)
+}
+
+pub(crate) async fn visible(
+    state: &AppState,
+    connection: &Connection,
+    id: ConversationId,
+) -> Result<Conversation, Refusal> {
     let conversation = state.store.conversation(id).await?.ok_or_else(|| Refusal::from(StoreError::NotFound))?;
     if may_access(connection, &conversation) {
         Ok(conversation)
@@ -205,6 +238,7 @@ async fn open(state: &AppState, connection: &Arc<Connection>, id: ConversationId
     // Read again after following, so the snapshot is at least as new as the stream.
     let conversation = state.store.conversation(id).await?.unwrap_or(conversation);
     follow(state, connection, &conversation, after_seq).await?;
+    state.receipts.opened(state, id);
     Ok(Some(AckDetail::Conversation { conversation }))
 }
 
@@ -249,6 +283,7 @@ async fn typing(state: &AppState, connection: &Connection, id: ConversationId, d
     let user = connection.user.id;
     if state.hub.typing_lock_held(id, user, now_ms()) {
         state.hub.typing(id, &connection.user, draft);
+        state.receipts.typing(state, id);
         return Ok(None);
     }
     // Read before the store: an event committed after the check moves it.
@@ -268,6 +303,7 @@ async fn typing(state: &AppState, connection: &Connection, id: ConversationId, d
     };
     state.hub.typing(id, &connection.user, draft);
     state.hub.remember_typing_lock(id, user, TypingLock { epoch, lease_until });
+    state.receipts.typing(state, id);
     Ok(detail)
 }
 
@@ -288,13 +324,13 @@ async fn transfer(state: &AppState, connection: &Connection, id: ConversationId,
 
 async fn reply_to(state: &AppState, connection: &Connection, reply: NewReply) -> Outcome {
     visible(state, connection, reply.conversation_id).await?;
-    check_text(&reply.body, "reply")?;
     if reply.idempotency_key.is_empty() || reply.idempotency_key.len() > 100 {
         return Err(Refusal::new(ErrorCode::InvalidInput, "A reply needs an idempotency key of 1 to 100 bytes."));
     }
     match state.store.send_reply(&reply, now_ms()).await? {
         ReplyOutcome::Sent { message, event } => {
             state.hub.stop_typing(message.conversation_id, &connection.user);
+            state.receipts.replied(message.conversation_id);
             publish(state, &[event]);
             state.sender.wake();
             Ok(Some(AckDetail::Message { message }))
@@ -316,6 +352,7 @@ async fn reply_to(state: &AppState, connection: &Connection, reply: NewReply) ->
             ),
             detail: Some(ErrorDetail::Missed { messages: missed }),
         }),
+        ReplyOutcome::WindowClosed => Err(channel::window_closed(state).await),
     }
 }
 

@@ -12,8 +12,12 @@ use crate::hub::Hub;
 use crate::passwords::Passwords;
 use crate::store::Store;
 use crate::throttle::LoginThrottle;
+use crate::whatsapp::graph::GraphClient;
 use crate::whatsapp::ingest::Ingest;
+use crate::whatsapp::media::MediaStore;
+use crate::whatsapp::receipts::Receipts;
 use crate::whatsapp::sender::Sender;
+use crate::whatsapp::templates::TemplateCatalog;
 
 #[derive(Clone)]
 pub struct AppState {
@@ -32,6 +36,14 @@ pub struct AppState {
     pub ingest: Arc<Ingest>,
     /// Wakes the WhatsApp sender; knows whether sending is paused.
     pub sender: Arc<Sender>,
+    /// The Graph API, when the channel has a token and a number id.
+    pub graph: Option<Arc<GraphClient>>,
+    /// The approved templates, kept a few minutes.
+    pub templates: Arc<TemplateCatalog>,
+    /// Customers' media files under the data directory.
+    pub media: Arc<MediaStore>,
+    /// Read receipts and "typing…" for customers.
+    pub receipts: Arc<Receipts>,
 }
 
 impl AppState {
@@ -47,7 +59,12 @@ impl AppState {
         let drafts = Arc::new(DraftWriter::default());
         let hub = Hub::new(config.hub, drafts.clone());
         let bus = Arc::new(LocalBus::new(hub.clone()));
+        let graph = GraphClient::from_config(&config.whatsapp)?.map(Arc::new);
         Ok(AppState {
+            graph,
+            templates: Arc::new(TemplateCatalog::default()),
+            media: Arc::new(MediaStore::new(&config.data_dir)),
+            receipts: Arc::new(Receipts::default()),
             hub,
             bus,
             drafts,

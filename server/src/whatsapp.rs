@@ -8,11 +8,20 @@
 //!   and delivery statuses, idempotently, and broadcasts what changed;
 //! - [`inbound`]: what one inbound WhatsApp message becomes in Baton's model;
 //! - [`sender`]: the worker that posts queued replies to the Graph API, retrying or failing each
-//!   as the contract's code table says.
+//!   as the contract's code table says, paced by [`pacing`];
+//! - [`graph`]: the Graph API client (sends, read receipts, templates, media downloads);
+//! - [`templates`]: the approved templates, listed from the Graph API and kept a few minutes;
+//! - [`media`]: customers' media files, downloaded once and kept under the data directory;
+//! - [`receipts`]: blue ticks and "typing…" for the customer when agents read and write.
 
+pub mod graph;
 pub mod inbound;
 pub mod ingest;
+pub mod media;
+pub mod pacing;
+pub mod receipts;
 pub mod sender;
+pub mod templates;
 pub mod webhook;
 
 use std::fmt;
@@ -37,9 +46,18 @@ pub struct WhatsAppConfig {
     pub phone_number_id: Option<String>,
     pub graph_url: String,
     pub api_version: String,
+    /// The WhatsApp Business Account's id: where the approved templates are listed.
+    pub business_account_id: Option<String>,
+    /// The number's throughput limit (contract §9: 80 by default).
+    pub messages_per_second: u32,
+    /// Show the customer "typing…" while the claim holder writes.
+    pub typing_indicator: bool,
     /// The first retry's delay after a transient send failure; each next one doubles.
     pub retry_base: std::time::Duration,
 }
+
+/// Meta's default throughput for a business number, in messages per second.
+pub const DEFAULT_MESSAGES_PER_SECOND: u32 = 80;
 
 impl Default for WhatsAppConfig {
     fn default() -> Self {
@@ -50,6 +68,9 @@ impl Default for WhatsAppConfig {
             phone_number_id: None,
             graph_url: DEFAULT_GRAPH_URL.to_owned(),
             api_version: DEFAULT_API_VERSION.to_owned(),
+            business_account_id: None,
+            messages_per_second: DEFAULT_MESSAGES_PER_SECOND,
+            typing_indicator: true,
             retry_base: std::time::Duration::from_secs(1),
         }
     }
@@ -65,6 +86,9 @@ impl fmt::Debug for WhatsAppConfig {
             .field("phone_number_id", &self.phone_number_id)
             .field("graph_url", &self.graph_url)
             .field("api_version", &self.api_version)
+            .field("business_account_id", &self.business_account_id)
+            .field("messages_per_second", &self.messages_per_second)
+            .field("typing_indicator", &self.typing_indicator)
             .field("retry_base", &self.retry_base)
             .finish()
     }

@@ -50,6 +50,11 @@ pub enum ErrorCode {
     UnsupportedFrame,
     /// A webhook whose signature is malformed or does not match its body.
     BadSignature,
+    /// The customer's 24-hour service window is closed: only an approved template may be sent
+    /// (the detail lists them).
+    WindowClosed,
+    /// The thing cannot be done in its current state (e.g. retrying a message that did not fail).
+    InvalidState,
 }
 
 impl ErrorCode {
@@ -57,6 +62,8 @@ impl ErrorCode {
     pub fn as_str(self) -> &'static str {
         match self {
             ErrorCode::BadSignature => "bad_signature",
+            ErrorCode::WindowClosed => "window_closed",
+            ErrorCode::InvalidState => "invalid_state",
             ErrorCode::InvalidInput => "invalid_input",
             ErrorCode::MalformedJson => "malformed_json",
             ErrorCode::UnsupportedMediaType => "unsupported_media_type",
@@ -121,6 +128,9 @@ mod tests {
             ErrorCode::ConversationChanged,
             ErrorCode::Conflict,
             ErrorCode::UnsupportedFrame,
+            ErrorCode::BadSignature,
+            ErrorCode::WindowClosed,
+            ErrorCode::InvalidState,
         ] {
             let json = serde_json::to_string(&code).expect("serializes");
             assert_eq!(json, format!("\"{}\"", code.as_str()));

@@ -15,6 +15,28 @@ pub struct Contact {
     pub profile_name: String,
     /// Unix ms of the customer's last message: the 24-hour service window starts here.
     pub last_inbound_at: Option<i64>,
+    /// Unix ms when WhatsApp refused a free-form message because the window had closed (131047),
+    /// earlier than `last_inbound_at` + 24 h says. A later customer message opens it again.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub window_closed_at: Option<i64>,
+}
+
+/// WhatsApp's customer-service window: free-form messages are allowed for 24 hours after the
+/// customer's last message; outside it only approved templates.
+pub const SERVICE_WINDOW_MS: i64 = 24 * 60 * 60 * 1000;
+
+impl Contact {
+    /// Whether free-form messages may be sent to this customer at `now` (Unix ms).
+    pub fn window_open(&self, now: i64) -> bool {
+        window_open(self.last_inbound_at, self.window_closed_at, now)
+    }
+}
+
+/// [`Contact::window_open`] from the two timestamps it depends on.
+pub fn window_open(last_inbound_at: Option<i64>, window_closed_at: Option<i64>, now: i64) -> bool {
+    last_inbound_at.is_some_and(|last| {
+        now < last.saturating_add(SERVICE_WINDOW_MS) && window_closed_at.is_none_or(|closed| closed < last)
+    })
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -216,6 +238,44 @@ pub enum MessageContent {
     },
     /// Something Baton cannot show: what it is and why, so the agent can ask the customer.
     Unsupported { what: String, reason: String },
+    /// An approved template the team sent (its rendered text is the message's body).
+    Template {
+        name: String,
+        /// e.g. `en_US`.
+        language: String,
+        /// The body's `{{1}}`, `{{2}}`… in order.
+        #[serde(default)]
+        parameters: Vec<String>,
+    },
+}
+
+/// An approved WhatsApp message template: the only kind of message allowed outside the 24-hour
+/// window. Listed from the Graph API's template endpoint.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MessageTemplate {
+    pub name: String,
+    /// e.g. `en_US`.
+    pub language: String,
+    /// `utility`, `marketing` or `authentication`.
+    pub category: String,
+    /// The body text with its placeholders `{{1}}`, `{{2}}`….
+    pub body: String,
+    /// How many placeholders the body has: a send must give exactly this many parameters.
+    pub parameters: u32,
+    /// The texts of its quick-reply buttons.
+    #[serde(default)]
+    pub buttons: Vec<String>,
+}
+
+impl MessageTemplate {
+    /// The body with `{{n}}` replaced by the n-th parameter.
+    pub fn render(&self, parameters: &[String]) -> String {
+        let mut text = self.body.clone();
+        for (index, value) in parameters.iter().enumerate() {
+            text = text.replace(&format!("{{{{{}}}}}", index + 1), value);
+        }
+        text
+    }
 }
 
 /// A shared contact card.
@@ -302,4 +362,40 @@ pub enum Change {
     NoteDeleted {
         note_id: NoteId,
     },
+    /// WhatsApp refused a free-form message because the customer's 24-hour window had closed
+    /// (131047): until the customer writes again, only templates (sets the contact's
+    /// `window_closed_at` to the event's `at`).
+    WindowClosed,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn contact(last_inbound_at: Option<i64>, window_closed_at: Option<i64>) -> Contact {
+        Contact { id: ContactId(1), wa_id: "1".into(), profile_name: String::new(), last_inbound_at, window_closed_at }
+    }
+
+    #[test]
+    fn the_window_is_open_for_a_day_after_the_customer_writes_unless_whatsapp_closed_it() {
+        let now = 10 * SERVICE_WINDOW_MS;
+        assert!(!contact(None, None).window_open(now), "never wrote");
+        assert!(contact(Some(now - 1000), None).window_open(now));
+        assert!(!contact(Some(now - SERVICE_WINDOW_MS), None).window_open(now), "a day ago");
+        assert!(!contact(Some(now - 1000), Some(now - 500)).window_open(now), "closed by 131047");
+        assert!(contact(Some(now - 100), Some(now - 500)).window_open(now), "the customer wrote again");
+    }
+
+    #[test]
+    fn templates_render_their_parameters() {
+        let template = MessageTemplate {
+            name: "order_update".into(),
+            language: "en_US".into(),
+            category: "utility".into(),
+            body: "Hi {{1}}, your order {{2}} is on its way.".into(),
+            parameters: 2,
+            buttons: vec![],
+        };
+        assert_eq!(template.render(&["Ann".into(), "#42".into()]), "Hi Ann, your order #42 is on its way.");
+    }
 }

@@ -10,8 +10,8 @@
 
 use crate::api::{Me, Role};
 use crate::error::ErrorCode;
-use crate::ids::{ConversationId, NoteId, UserId};
-use crate::model::{Claim, Conversation, ConversationEvent, Message, Note};
+use crate::ids::{ConversationId, MessageId, NoteId, UserId};
+use crate::model::{Claim, Conversation, ConversationEvent, Message, MessageTemplate, Note};
 use serde::{Deserialize, Serialize};
 
 /// A client's request id, echoed back in the answer.
@@ -108,6 +108,29 @@ pub enum ClientMsg {
         #[serde(default)]
         force: bool,
     },
+    /// Sends an approved template — the only message allowed outside the customer's 24-hour
+    /// window. `parameters` fill the body's `{{1}}`, `{{2}}`…; otherwise like `reply`.
+    SendTemplate {
+        req_id: ReqId,
+        conversation_id: ConversationId,
+        name: String,
+        language: String,
+        #[serde(default)]
+        parameters: Vec<String>,
+        idempotency_key: String,
+        seen_seq: u64,
+        #[serde(default)]
+        force: bool,
+    },
+    /// The approved templates (answered with `ack` detail `templates`).
+    ListTemplates {
+        req_id: ReqId,
+    },
+    /// Sends a failed reply again — the same message, the same outbox row. Claim holders only.
+    RetryMessage {
+        req_id: ReqId,
+        message_id: MessageId,
+    },
     AddNote {
         req_id: ReqId,
         conversation_id: ConversationId,
@@ -140,6 +163,9 @@ impl ClientMsg {
             | ClientMsg::Transfer { req_id, .. }
             | ClientMsg::TakeOver { req_id, .. }
             | ClientMsg::Reply { req_id, .. }
+            | ClientMsg::SendTemplate { req_id, .. }
+            | ClientMsg::ListTemplates { req_id }
+            | ClientMsg::RetryMessage { req_id, .. }
             | ClientMsg::AddNote { req_id, .. }
             | ClientMsg::EditNote { req_id, .. }
             | ClientMsg::DeleteNote { req_id, .. } => *req_id,
@@ -183,6 +209,10 @@ pub enum AckDetail {
     Note {
         note: Note,
     },
+    /// The approved templates (`list_templates`).
+    Templates {
+        templates: Vec<MessageTemplate>,
+    },
 }
 
 /// Why a request failed, when the client can do something with it.
@@ -195,6 +225,8 @@ pub enum ErrorDetail {
     Missed { messages: Vec<Message> },
     /// `conflict`: the note as it is now.
     CurrentNote { note: Note },
+    /// `window_closed`: the approved templates that may be sent instead.
+    Templates { templates: Vec<MessageTemplate> },
 }
 
 /// Messages from the server to a client.

@@ -8,6 +8,7 @@
 //! - [`client`]: [`client::TestClient`], an HTTP client that keeps its session cookie and sends
 //!   the CSRF header (or deliberately not).
 //! - [`socket`]: [`socket::WsClient`], a real WebSocket client with typed requests and waits.
+//! - [`whatsapp`]: Baton wired to the WhatsApp simulator, with the channel tests' common steps.
 //! - [`browser`]: headless Chromium through ChromeDriver, for tests of the WASM app.
 
 pub mod browser;
@@ -15,6 +16,7 @@ pub mod client;
 pub mod database;
 pub mod server;
 pub mod socket;
+pub mod whatsapp;
 
 /// Where tests write artifacts (screenshots): `target/test-output/`.
 pub fn output_dir(kind: &str) -> std::path::PathBuf {

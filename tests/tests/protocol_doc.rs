@@ -35,13 +35,16 @@ fn client_name(message: &ClientMsg) -> &'static str {
         ClientMsg::Transfer { .. } => "transfer",
         ClientMsg::TakeOver { .. } => "take_over",
         ClientMsg::Reply { .. } => "reply",
+        ClientMsg::SendTemplate { .. } => "send_template",
+        ClientMsg::ListTemplates { .. } => "list_templates",
+        ClientMsg::RetryMessage { .. } => "retry_message",
         ClientMsg::AddNote { .. } => "add_note",
         ClientMsg::EditNote { .. } => "edit_note",
         ClientMsg::DeleteNote { .. } => "delete_note",
     }
 }
 
-const CLIENT_MESSAGES: usize = 14;
+const CLIENT_MESSAGES: usize = 17;
 
 fn server_name(message: &ServerMsg) -> &'static str {
     match message {
@@ -75,10 +78,11 @@ fn change_name(change: &Change) -> &'static str {
         Change::NoteAdded { .. } => "note_added",
         Change::NoteEdited { .. } => "note_edited",
         Change::NoteDeleted { .. } => "note_deleted",
+        Change::WindowClosed => "window_closed",
     }
 }
 
-const CHANGES: usize = 12;
+const CHANGES: usize = 13;
 
 #[test]
 fn every_client_message_is_documented_and_parses() -> anyhow::Result<()> {

@@ -202,6 +202,7 @@ async fn outbound_message(server: &TestServer, agent: UserId, key: &str) -> anyh
         idempotency_key: key.into(),
         seen_seq: seen,
         force: false,
+        template: None,
     };
     match server.state.store.send_reply(&reply, now).await? {
         ReplyOutcome::Sent { message, .. } => Ok(message),
@@ -223,15 +224,18 @@ async fn statuses_only_move_forward(kind: Kind) -> anyhow::Result<()> {
     // Statuses that race ahead of the send's answer wait for it, then apply: read wins.
     let first = outbound_message(&server, agent.id, "0001").await?;
     for early in [DeliveryStatus::Read, DeliveryStatus::Sent, DeliveryStatus::Delivered] {
-        assert_eq!(store.apply_status(&status("wamid.first", early, None), now).await?, None);
+        assert_eq!(store.apply_status(&status("wamid.first", early, None), now).await?, []);
     }
-    let event = store.message_accepted(first.id, "wamid.first", now).await?;
-    assert!(matches!(event.map(|e| e.change), Some(Change::MessageStatus { status: DeliveryStatus::Read, .. })));
+    let events = store.message_accepted(first.id, "wamid.first", now).await?;
+    assert!(matches!(
+        &events[..],
+        [ConversationEvent { change: Change::MessageStatus { status: DeliveryStatus::Read, .. }, .. }]
+    ));
 
     // Out of order after the answer: each status applies only if it moves the message forward.
     let second = outbound_message(&server, agent.id, "0002").await?;
     store.message_accepted(second.id, "wamid.second", now).await?;
-    let moved = |events: Option<ConversationEvent>| events.is_some();
+    let moved = |events: Vec<ConversationEvent>| !events.is_empty();
     assert!(moved(store.apply_status(&status("wamid.second", DeliveryStatus::Delivered, None), now).await?));
     assert!(!moved(store.apply_status(&status("wamid.second", DeliveryStatus::Sent, None), now).await?), "backwards");
     assert!(!moved(store.apply_status(&status("wamid.second", DeliveryStatus::Delivered, None), now).await?), "again");

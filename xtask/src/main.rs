@@ -1,6 +1,7 @@
 //! Baton's build helper, run as `cargo xtask <command>`:
 //!
-//! - `demo [ARGS…]` — builds everything (the web app to WASM included) and runs `baton demo ARGS…`.
+//! - `demo [ARGS…]` — builds everything (the web app to WASM included), starts the WhatsApp simulator
+//!   (its customer-phone page on `127.0.0.1:8081`) and runs `baton demo ARGS…` wired to it.
 //! - `test [ARGS…]` — installs what is missing (the wasm32 target, Chromium and ChromeDriver),
 //!   builds the web app, and runs every test (`cargo test ARGS…`). CI runs exactly this.
 //! - `build-web` — builds the web app into `target/web` (see below).
@@ -72,13 +73,47 @@ fn run(mut command: Command) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Baton's demo, with the WhatsApp simulator beside it: customers write from the simulator's phone
+/// page, agents answer in Baton, and everything between them is the real contract.
 fn demo(args: &[String]) -> anyhow::Result<()> {
     let web = build_web()?;
-    println!("xtask: building and starting `baton demo`…");
-    let mut command = cargo();
-    command.args(["run", "--quiet", "--package", "baton-server", "--bin", "baton", "--", "demo", "--web-dir"]);
-    command.arg(&web).args(args);
-    run(command)
+    println!("xtask: building Baton and the WhatsApp simulator…");
+    let mut build = cargo();
+    build.args(["build", "--quiet", "--package", "baton-server", "--package", "baton-simulator"]);
+    run(build)?;
+    let baton_listen = std::env::var("BATON_LISTEN").unwrap_or_else(|_| "127.0.0.1:8080".to_owned());
+    let simulator_listen = std::env::var("BATON_SIMULATOR_LISTEN").unwrap_or_else(|_| "127.0.0.1:8081".to_owned());
+    let binaries = target_dir().join("debug");
+    let mut simulator = Command::new(binaries.join("baton-simulator"))
+        .args(["--listen", &simulator_listen, "--webhook-url"])
+        .arg(format!("http://{baton_listen}/webhooks/whatsapp"))
+        .spawn()
+        .context("cannot start the WhatsApp simulator")?;
+    println!("\nxtask: the customer's phone (WhatsApp simulator) is at http://{simulator_listen}/");
+    // The simulator's defaults are the contract's test ids and secrets; Baton is told the same.
+    let status = Command::new(binaries.join("baton"))
+        .arg("demo")
+        .arg("--web-dir")
+        .arg(&web)
+        .args(args)
+        .env("BATON_LISTEN", &baton_listen)
+        .env("BATON_WHATSAPP_APP_SECRET", "test_app_secret")
+        .env("BATON_WHATSAPP_VERIFY_TOKEN", "test_verify_token")
+        .env("BATON_WHATSAPP_ACCESS_TOKEN", "test_access_token")
+        .env("BATON_WHATSAPP_PHONE_NUMBER_ID", "106000000000001")
+        .env("BATON_WHATSAPP_BUSINESS_ACCOUNT_ID", "102000000000001")
+        .env("BATON_WHATSAPP_GRAPH_URL", format!("http://{simulator_listen}"))
+        .env("BATON_DEMO_PHONE_URL", format!("http://{simulator_listen}/"))
+        .status()
+        .context("cannot start baton");
+    // Whatever happened to Baton, the simulator goes with it.
+    if let Err(error) = simulator.kill() {
+        eprintln!("xtask: cannot stop the simulator: {error}");
+    }
+    let _ = simulator.wait();
+    let status = status?;
+    ensure!(status.success(), "baton demo ended with {status}");
+    Ok(())
 }
 
 fn test(args: &[String]) -> anyhow::Result<()> {

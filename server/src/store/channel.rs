@@ -2,8 +2,8 @@
 //! until it is processed, and delivery statuses applied to the messages they concern.
 
 use async_trait::async_trait;
-use baton_shared::MessageId;
-use baton_shared::model::{ConversationEvent, DeliveryError, DeliveryStatus};
+use baton_shared::model::{Claim, ConversationEvent, DeliveryError, DeliveryStatus, Message, MessageContent};
+use baton_shared::{ConversationId, MessageId, UserId};
 
 use super::StoreResult;
 
@@ -37,6 +37,24 @@ pub struct OutboxItem {
     pub reply_to: Option<String>,
     /// Earlier attempts that failed.
     pub attempts: i64,
+    /// What it carries beyond text (a template to send).
+    pub content: Option<MessageContent>,
+}
+
+/// WhatsApp's code for "the customer's 24-hour window is closed" (re-engagement required).
+pub const WINDOW_CLOSED_CODE: i64 = 131047;
+
+/// What asking to send a failed reply again came to.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum RequeueOutcome {
+    /// Queued again; the event (back to `pending`) to broadcast.
+    Requeued { event: ConversationEvent },
+    /// The message is not an outbound message that failed.
+    NotFailed,
+    /// Only the claim's holder may send (`claim`: who holds it, if anyone).
+    NotHolder { claim: Option<Claim> },
+    /// Free text outside the customer's window.
+    WindowClosed,
 }
 
 #[async_trait]
@@ -48,22 +66,32 @@ pub trait ChannelStore {
     /// Marks a delivery processed, or counts a failed attempt and why (it stays pending).
     async fn finish_webhook(&self, id: i64, failure: Option<&str>, now: i64) -> StoreResult<()>;
     /// Applies a status to its message when it moves the message forward
-    /// ([`DeliveryStatus::rank`]); returns the event to broadcast. A status for a wamid no
+    /// ([`DeliveryStatus::rank`]); returns the events to broadcast (a 131047 failure also closes
+    /// the customer's window: [`WINDOW_CLOSED_CODE`]). A status for a wamid no
     /// message has yet is kept and applied when a message gets that wamid.
-    async fn apply_status(&self, status: &StatusWrite, now: i64) -> StoreResult<Option<ConversationEvent>>;
+    async fn apply_status(&self, status: &StatusWrite, now: i64) -> StoreResult<Vec<ConversationEvent>>;
+    /// One message, if it exists.
+    async fn message(&self, id: MessageId) -> StoreResult<Option<Message>>;
+    /// The wamid of the customer's newest message in a conversation (what a read receipt names).
+    async fn last_inbound_wamid(&self, conversation: ConversationId) -> StoreResult<Option<String>>;
     /// Replies due at `now`, oldest first.
     async fn due_outbox(&self, now: i64, limit: i64) -> StoreResult<Vec<OutboxItem>>;
     /// Counts a failed attempt and when to try again.
     async fn retry_outbox(&self, id: i64, next_attempt_at: i64, error: &str) -> StoreResult<()>;
-    /// Gives up on a reply: its message becomes `failed` with `error`; returns the event.
-    async fn fail_outbox(&self, id: i64, error: &DeliveryError, now: i64) -> StoreResult<Option<ConversationEvent>>;
+    /// Moves a reply's next attempt without counting a failure (pacing).
+    async fn defer_outbox(&self, id: i64, next_attempt_at: i64) -> StoreResult<()>;
+    /// Gives up on a reply: its message becomes `failed` with `error`; returns the events.
+    async fn fail_outbox(&self, id: i64, error: &DeliveryError, now: i64) -> StoreResult<Vec<ConversationEvent>>;
+    /// Sends a failed reply again (the retry button): the same outbox row, due now, if `actor`
+    /// holds the conversation's claim and the window allows it.
+    async fn requeue_failed(&self, message: MessageId, actor: UserId, now: i64) -> StoreResult<RequeueOutcome>;
     /// Records that Meta accepted an outbound message under `wa_message_id`: it becomes `sent`,
-    /// then any statuses that arrived before this answer apply. Returns the event, if the message
-    /// moved forward.
+    /// then any statuses that arrived before this answer apply. Returns the events, if the
+    /// message moved forward.
     async fn message_accepted(
         &self,
         message: MessageId,
         wa_message_id: &str,
         now: i64,
-    ) -> StoreResult<Option<ConversationEvent>>;
+    ) -> StoreResult<Vec<ConversationEvent>>;
 }

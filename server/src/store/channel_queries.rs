@@ -6,19 +6,26 @@
 macro_rules! channel_queries {
     ($store:ident, $db:ty) => {
         mod channel_impl {
-            use baton_shared::model::{Change, ConversationEvent, DeliveryError, DeliveryStatus};
+            use baton_shared::model::{Change, ConversationEvent, DeliveryError, DeliveryStatus, Message};
             use baton_shared::{ConversationId, MessageId};
 
-            use super::conversation_impl::{append_event, lock_conversation};
+            use baton_shared::UserId;
+            use baton_shared::model::MessageContent;
+
+            use super::conversation_impl::{append_event, claim_in, lock_conversation, window_open};
             use super::$store;
-            use $crate::store::channel::{ChannelStore, OutboxItem, StatusWrite, WebhookDelivery};
+            use $crate::store::channel::{
+                ChannelStore, OutboxItem, RequeueOutcome, StatusWrite, WINDOW_CLOSED_CODE, WebhookDelivery,
+            };
             use $crate::store::rows;
             use $crate::store::{StoreError, StoreResult};
 
             type Tx = sqlx::Transaction<'static, $db>;
 
             /// Sets a message's delivery status (and why it failed, if it did) and appends the
-            /// event that tells everyone; the caller holds the conversation's lock.
+            /// event that tells everyone; the caller holds the conversation's lock. A refusal for
+            /// a closed window (131047) also closes the customer's window, unless the customer
+            /// wrote after the message was written.
             async fn set_status(
                 tx: &mut Tx,
                 conversation: ConversationId,
@@ -26,15 +33,36 @@ macro_rules! channel_queries {
                 status: DeliveryStatus,
                 error: Option<DeliveryError>,
                 now: i64,
-            ) -> StoreResult<ConversationEvent> {
+            ) -> StoreResult<Vec<ConversationEvent>> {
                 sqlx::query("UPDATE messages SET status = $2, error = $3 WHERE id = $1")
                     .bind(message.0)
                     .bind(status.as_str())
                     .bind(rows::to_json_column(error.as_ref())?)
                     .execute(&mut **tx)
                     .await?;
+                let closes_window = status == DeliveryStatus::Failed
+                    && error.as_ref().is_some_and(|error| error.code == WINDOW_CLOSED_CODE);
                 let change = Change::MessageStatus { message_id: message, status, error };
-                append_event(tx, conversation, None, change, now).await
+                let mut events = vec![append_event(tx, conversation, None, change, now).await?];
+                if closes_window {
+                    let closed = sqlx::query(
+                        "UPDATE contacts SET window_closed_at = $3 \
+                         WHERE id = (SELECT contact_id FROM conversations WHERE id = $1) \
+                         AND (last_inbound_at IS NULL \
+                              OR last_inbound_at <= (SELECT created_at FROM messages WHERE id = $2)) \
+                         AND (window_closed_at IS NULL \
+                              OR (last_inbound_at IS NOT NULL AND window_closed_at < last_inbound_at))",
+                    )
+                    .bind(conversation.0)
+                    .bind(message.0)
+                    .bind(now)
+                    .execute(&mut **tx)
+                    .await?;
+                    if closed.rows_affected() > 0 {
+                        events.push(append_event(tx, conversation, None, Change::WindowClosed, now).await?);
+                    }
+                }
+                Ok(events)
             }
 
             #[async_trait::async_trait]
@@ -75,7 +103,7 @@ macro_rules! channel_queries {
                     Ok(())
                 }
 
-                async fn apply_status(&self, status: &StatusWrite, now: i64) -> StoreResult<Option<ConversationEvent>> {
+                async fn apply_status(&self, status: &StatusWrite, now: i64) -> StoreResult<Vec<ConversationEvent>> {
                     let mut tx = self.write_transaction().await?;
                     let message: Option<(i64, i64)> = sqlx::query_as(
                         "SELECT id, conversation_id FROM messages WHERE wa_message_id = $1 AND direction = 'outbound'",
@@ -95,7 +123,7 @@ macro_rules! channel_queries {
                         .execute(&mut *tx)
                         .await?;
                         tx.commit().await?;
-                        return Ok(None);
+                        return Ok(Vec::new());
                     };
                     let conversation = ConversationId(conversation_id);
                     // Every status change of the conversation's messages queues here.
@@ -108,9 +136,9 @@ macro_rules! channel_queries {
                         .ok_or_else(|| rows::corrupt(format!("message status {current}")))?;
                     if status.status.rank() <= current.rank() {
                         tx.commit().await?;
-                        return Ok(None);
+                        return Ok(Vec::new());
                     }
-                    let event = set_status(
+                    let events = set_status(
                         &mut tx,
                         conversation,
                         MessageId(message_id),
@@ -120,12 +148,31 @@ macro_rules! channel_queries {
                     )
                     .await?;
                     tx.commit().await?;
-                    Ok(Some(event))
+                    Ok(events)
+                }
+
+                async fn message(&self, id: MessageId) -> StoreResult<Option<Message>> {
+                    let row: Option<rows::MessageRow> =
+                        sqlx::query_as(&format!("SELECT {} FROM messages WHERE id = $1", rows::MESSAGE_COLUMNS))
+                            .bind(id.0)
+                            .fetch_optional(&self.pool)
+                            .await?;
+                    row.map(Message::try_from).transpose()
+                }
+
+                async fn last_inbound_wamid(&self, conversation: ConversationId) -> StoreResult<Option<String>> {
+                    Ok(sqlx::query_scalar(
+                        "SELECT wa_message_id FROM messages WHERE conversation_id = $1 AND direction = 'inbound' \
+                         AND wa_message_id IS NOT NULL ORDER BY seq DESC LIMIT 1",
+                    )
+                    .bind(conversation.0)
+                    .fetch_optional(&self.pool)
+                    .await?)
                 }
 
                 async fn due_outbox(&self, now: i64, limit: i64) -> StoreResult<Vec<OutboxItem>> {
-                    let rows: Vec<(i64, i64, String, String, Option<String>, i64)> = sqlx::query_as(
-                        "SELECT o.id, o.message_id, k.wa_id, m.body, m.reply_to, o.attempts FROM outbox o \
+                    let rows: Vec<(i64, i64, String, String, Option<String>, i64, Option<String>)> = sqlx::query_as(
+                        "SELECT o.id, o.message_id, k.wa_id, m.body, m.reply_to, o.attempts, m.content FROM outbox o \
                          JOIN messages m ON m.id = o.message_id \
                          JOIN conversations c ON c.id = m.conversation_id \
                          JOIN contacts k ON k.id = c.contact_id \
@@ -135,17 +182,13 @@ macro_rules! channel_queries {
                     .bind(limit)
                     .fetch_all(&self.pool)
                     .await?;
-                    Ok(rows
-                        .into_iter()
-                        .map(|(id, message_id, to, body, reply_to, attempts)| OutboxItem {
-                            id,
-                            message_id: MessageId(message_id),
-                            to,
-                            body,
-                            reply_to,
-                            attempts,
+                    rows.into_iter()
+                        .map(|(id, message_id, to, body, reply_to, attempts, content)| {
+                            let content: Option<MessageContent> =
+                                rows::json_column(content.as_deref(), "message content")?;
+                            Ok(OutboxItem { id, message_id: MessageId(message_id), to, body, reply_to, attempts, content })
                         })
-                        .collect())
+                        .collect()
                 }
 
                 async fn retry_outbox(&self, id: i64, next_attempt_at: i64, error: &str) -> StoreResult<()> {
@@ -160,12 +203,66 @@ macro_rules! channel_queries {
                     Ok(())
                 }
 
+                async fn defer_outbox(&self, id: i64, next_attempt_at: i64) -> StoreResult<()> {
+                    sqlx::query("UPDATE outbox SET next_attempt_at = $2 WHERE id = $1")
+                        .bind(id)
+                        .bind(next_attempt_at)
+                        .execute(&self.pool)
+                        .await?;
+                    Ok(())
+                }
+
+                async fn requeue_failed(&self, message: MessageId, actor: UserId, now: i64) -> StoreResult<RequeueOutcome> {
+                    let mut tx = self.write_transaction().await?;
+                    let conversation_id: Option<i64> =
+                        sqlx::query_scalar("SELECT conversation_id FROM messages WHERE id = $1")
+                            .bind(message.0)
+                            .fetch_optional(&mut *tx)
+                            .await?;
+                    let conversation = ConversationId(conversation_id.ok_or(StoreError::NotFound)?);
+                    lock_conversation(&mut tx, conversation).await?;
+                    // Read under the lock: a status may have moved it meanwhile.
+                    let (direction, status, kind): (String, String, String) =
+                        sqlx::query_as("SELECT direction, status, kind FROM messages WHERE id = $1")
+                            .bind(message.0)
+                            .fetch_one(&mut *tx)
+                            .await?;
+                    if direction != "outbound" || status != DeliveryStatus::Failed.as_str() {
+                        return Ok(RequeueOutcome::NotFailed);
+                    }
+                    let claim = claim_in(&mut tx, conversation).await?.filter(|claim| claim.lease_until > now);
+                    if claim.as_ref().is_none_or(|claim| claim.holder != actor) {
+                        return Ok(RequeueOutcome::NotHolder { claim });
+                    }
+                    if kind != "template" && !window_open(&mut tx, conversation, now).await? {
+                        return Ok(RequeueOutcome::WindowClosed);
+                    }
+                    // The same outbox row goes again; its old wamid is forgotten so late statuses
+                    // of the failed attempt cannot touch the new one.
+                    sqlx::query(
+                        "UPDATE outbox SET done_at = NULL, next_attempt_at = $2, attempts = 0, last_error = NULL \
+                         WHERE message_id = $1",
+                    )
+                    .bind(message.0)
+                    .bind(now)
+                    .execute(&mut *tx)
+                    .await?;
+                    sqlx::query("UPDATE messages SET wa_message_id = NULL WHERE id = $1")
+                        .bind(message.0)
+                        .execute(&mut *tx)
+                        .await?;
+                    let mut events =
+                        set_status(&mut tx, conversation, message, DeliveryStatus::Pending, None, now).await?;
+                    tx.commit().await?;
+                    Ok(RequeueOutcome::Requeued { event: events.remove(0) })
+                }
+
                 async fn fail_outbox(
                     &self,
                     id: i64,
                     error: &DeliveryError,
                     now: i64,
-                ) -> StoreResult<Option<ConversationEvent>> {
+                ) -> StoreResult<Vec<ConversationEvent>> {
                     let mut tx = self.write_transaction().await?;
                     let found: Option<(i64, i64)> = sqlx::query_as(
                         "SELECT m.id, m.conversation_id FROM outbox o JOIN messages m ON m.id = o.message_id \
@@ -174,7 +271,7 @@ macro_rules! channel_queries {
                     .bind(id)
                     .fetch_optional(&mut *tx)
                     .await?;
-                    let Some((message_id, conversation_id)) = found else { return Ok(None) };
+                    let Some((message_id, conversation_id)) = found else { return Ok(Vec::new()) };
                     let conversation = ConversationId(conversation_id);
                     lock_conversation(&mut tx, conversation).await?;
                     sqlx::query("UPDATE outbox SET attempts = attempts + 1, done_at = $2, last_error = $3 WHERE id = $1")
@@ -184,11 +281,11 @@ macro_rules! channel_queries {
                         .execute(&mut *tx)
                         .await?;
                     let failed = DeliveryStatus::Failed;
-                    let event =
+                    let events =
                         set_status(&mut tx, conversation, MessageId(message_id), failed, Some(error.clone()), now)
                             .await?;
                     tx.commit().await?;
-                    Ok(Some(event))
+                    Ok(events)
                 }
 
                 async fn message_accepted(
@@ -196,7 +293,7 @@ macro_rules! channel_queries {
                     message: MessageId,
                     wa_message_id: &str,
                     now: i64,
-                ) -> StoreResult<Option<ConversationEvent>> {
+                ) -> StoreResult<Vec<ConversationEvent>> {
                     let mut tx = self.write_transaction().await?;
                     let found: Option<(i64, String)> =
                         sqlx::query_as("SELECT conversation_id, status FROM messages WHERE id = $1")
@@ -234,11 +331,11 @@ macro_rules! channel_queries {
                     let (status, error) = best;
                     if status.rank() <= current.rank() {
                         tx.commit().await?;
-                        return Ok(None);
+                        return Ok(Vec::new());
                     }
-                    let event = set_status(&mut tx, conversation, message, status, error, now).await?;
+                    let events = set_status(&mut tx, conversation, message, status, error, now).await?;
                     tx.commit().await?;
-                    Ok(Some(event))
+                    Ok(events)
                 }
             }
         }

@@ -10,7 +10,9 @@
 macro_rules! conversation_queries {
     ($store:ident, $db:ty, lock_conversation = $lock:expr) => {
     mod conversation_impl {
-        use baton_shared::model::{Change, Claim, Conversation, ConversationEvent, ConversationStatus, Message, Note};
+        use baton_shared::model::{
+            self, Change, Claim, Conversation, ConversationEvent, ConversationStatus, Message, MessageContent, Note,
+        };
         use baton_shared::{ConversationId, NoteId, UserId};
 
         use super::$store;
@@ -73,7 +75,19 @@ macro_rules! conversation_queries {
             Ok(ConversationEvent { conversation_id: id, seq, at: now, actor, change })
         }
 
-        async fn claim_in(tx: &mut Tx, id: ConversationId) -> StoreResult<Option<Claim>> {
+        /// Whether free text may go to the conversation's customer now (`Contact::window_open`).
+        pub(in super::super) async fn window_open(tx: &mut Tx, id: ConversationId, now: i64) -> StoreResult<bool> {
+            let (last_inbound_at, window_closed_at): (Option<i64>, Option<i64>) = sqlx::query_as(
+                "SELECT k.last_inbound_at, k.window_closed_at FROM conversations c \
+                 JOIN contacts k ON k.id = c.contact_id WHERE c.id = $1",
+            )
+            .bind(id.0)
+            .fetch_one(&mut **tx)
+            .await?;
+            Ok(model::window_open(last_inbound_at, window_closed_at, now))
+        }
+
+        pub(in super::super) async fn claim_in(tx: &mut Tx, id: ConversationId) -> StoreResult<Option<Claim>> {
             let row: Option<rows::ClaimRow> =
                 sqlx::query_as(rows::CLAIM_SELECT).bind(id.0).fetch_optional(&mut **tx).await?;
             Ok(row.map(Claim::from))
@@ -119,7 +133,7 @@ macro_rules! conversation_queries {
             Ok(())
         }
 
-        async fn message_in(tx: &mut Tx, id: i64) -> StoreResult<Message> {
+        pub(in super::super) async fn message_in(tx: &mut Tx, id: i64) -> StoreResult<Message> {
             let row: rows::MessageRow =
                 sqlx::query_as(&format!("SELECT {} FROM messages WHERE id = $1", rows::MESSAGE_COLUMNS))
                     .bind(id)
@@ -155,7 +169,9 @@ macro_rules! conversation_queries {
                     return Ok(InboundOutcome::Duplicate);
                 }
                 // The upsert locks the contact's row: concurrent messages of one customer queue
-                // here, so they cannot open two conversations.
+                // here, so they cannot open two conversations. A message written since WhatsApp
+                // closed the window opens it again; its time is WhatsApp's, in whole seconds, so
+                // "since" allows 5 s for the two clocks (a message older than that arrived late).
                 let contact: rows::ContactRow = sqlx::query_as(
                     "INSERT INTO contacts AS k (wa_id, profile_name, created_at, last_inbound_at) \
                      VALUES ($1, $2, $3, $4) ON CONFLICT (wa_id) DO UPDATE SET \
@@ -163,8 +179,10 @@ macro_rules! conversation_queries {
                                          ELSE k.profile_name END, \
                      last_inbound_at = CASE WHEN k.last_inbound_at IS NULL \
                                               OR excluded.last_inbound_at > k.last_inbound_at \
-                                            THEN excluded.last_inbound_at ELSE k.last_inbound_at END \
-                     RETURNING id AS contact_id, wa_id, profile_name, last_inbound_at",
+                                            THEN excluded.last_inbound_at ELSE k.last_inbound_at END, \
+                     window_closed_at = CASE WHEN excluded.last_inbound_at >= k.window_closed_at - 5000 \
+                                             THEN NULL ELSE k.window_closed_at END \
+                     RETURNING id AS contact_id, wa_id, profile_name, last_inbound_at, window_closed_at",
                 )
                 .bind(&inbound.wa_id)
                 .bind(&inbound.profile_name)
@@ -447,6 +465,9 @@ macro_rules! conversation_queries {
                 if claim.as_ref().is_none_or(|claim| claim.holder != reply.author) {
                     return Ok(ReplyOutcome::NotHolder { claim });
                 }
+                if reply.template.is_none() && !window_open(&mut tx, id, now).await? {
+                    return Ok(ReplyOutcome::WindowClosed);
+                }
                 if !reply.force {
                     let missed: Vec<rows::MessageRow> = sqlx::query_as(&format!(
                         "SELECT {} FROM messages WHERE conversation_id = $1 AND seq > $2 \
@@ -464,16 +485,30 @@ macro_rules! conversation_queries {
                     }
                 }
                 let seq = next_seq(&mut tx, id, now).await?;
+                let (kind, content) = match &reply.template {
+                    None => ("text", None),
+                    Some(template) => (
+                        "template",
+                        Some(MessageContent::Template {
+                            name: template.name.clone(),
+                            language: template.language.clone(),
+                            parameters: template.parameters.clone(),
+                        }),
+                    ),
+                };
                 let message_id: i64 = sqlx::query_scalar(
                     "INSERT INTO messages (conversation_id, seq, direction, kind, body, author_id, idempotency_key, \
-                     status, created_at) VALUES ($1, $2, 'outbound', 'text', $3, $4, $5, 'pending', $6) RETURNING id",
+                     status, created_at, content) VALUES ($1, $2, 'outbound', $3, $4, $5, $6, 'pending', $7, $8) \
+                     RETURNING id",
                 )
                 .bind(id.0)
                 .bind(rows::seq_param(seq))
+                .bind(kind)
                 .bind(&reply.body)
                 .bind(reply.author.0)
                 .bind(&reply.idempotency_key)
                 .bind(now)
+                .bind(rows::to_json_column(content.as_ref())?)
                 .fetch_one(&mut *tx)
                 .await?;
                 sqlx::query("UPDATE conversations SET last_message_at = $2 WHERE id = $1")

@@ -71,6 +71,17 @@ pub struct NewReply {
     pub seen_seq: u64,
     /// Send even if the conversation changed since `seen_seq`.
     pub force: bool,
+    /// An approved template (`body` is then its rendered text): allowed outside the customer's
+    /// 24-hour window, which free text is not.
+    pub template: Option<TemplateChoice>,
+}
+
+/// Which template a reply sends, with its parameters.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TemplateChoice {
+    pub name: String,
+    pub language: String,
+    pub parameters: Vec<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -93,6 +104,8 @@ pub enum ReplyOutcome {
     Changed {
         missed: Vec<Message>,
     },
+    /// Free text outside the customer's 24-hour window: only a template may go.
+    WindowClosed,
 }
 
 /// A draft to keep: what `user` had typed in a conversation at `typed_at` (empty: nothing any

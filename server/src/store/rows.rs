@@ -28,6 +28,7 @@ pub(super) struct ContactRow {
     pub wa_id: String,
     pub profile_name: String,
     pub last_inbound_at: Option<i64>,
+    pub window_closed_at: Option<i64>,
 }
 
 impl From<ContactRow> for Contact {
@@ -37,6 +38,7 @@ impl From<ContactRow> for Contact {
             wa_id: row.wa_id,
             profile_name: row.profile_name,
             last_inbound_at: row.last_inbound_at,
+            window_closed_at: row.window_closed_at,
         }
     }
 }
@@ -44,6 +46,7 @@ impl From<ContactRow> for Contact {
 /// `SELECT` of a conversation with its contact and claim; append a `WHERE`/`ORDER BY`.
 pub(super) const CONVERSATION_SELECT: &str = "SELECT c.id, c.status, c.assignee_id, c.last_seq, \
      c.last_message_at, c.created_at, k.id AS contact_id, k.wa_id, k.profile_name, k.last_inbound_at, \
+     k.window_closed_at, \
      cl.holder_id, u.name AS holder_name, cl.lease_until \
      FROM conversations c JOIN contacts k ON k.id = c.contact_id \
      LEFT JOIN claims cl ON cl.conversation_id = c.id LEFT JOIN users u ON u.id = cl.holder_id";

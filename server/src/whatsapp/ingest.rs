@@ -13,7 +13,7 @@
 use std::time::Duration;
 
 use baton_shared::model::{DeliveryError, DeliveryStatus};
-use baton_whatsapp::webhook::{self, Item, StatusUpdate};
+use baton_whatsapp::webhook::{self, Item, MessageKind, StatusUpdate};
 use futures_util::StreamExt;
 use tokio::sync::Notify;
 
@@ -169,15 +169,21 @@ async fn process(state: &AppState, items: Result<Vec<Item>, String>) -> Result<O
                     tracing::warn!(number = %message.origin.phone_number_id, "message for another business number ignored");
                     continue;
                 }
+                let media = match &message.kind {
+                    MessageKind::Media(media) => Some((media.id.clone(), media.url.clone())),
+                    _ => None,
+                };
                 let inbound = super::inbound::new_inbound(message);
                 if let InboundOutcome::Recorded { events, .. } = state.store.record_inbound(&inbound, now_ms()).await? {
                     state.bus.publish(&events);
+                    if let Some((media_id, url)) = media {
+                        state.media.prefetch(state, media_id, url);
+                    }
                 }
             }
             Item::Status(update) => {
-                if let Some(event) = state.store.apply_status(&status_write(update), now_ms()).await? {
-                    state.bus.publish(&[event]);
-                }
+                let events = state.store.apply_status(&status_write(update), now_ms()).await?;
+                state.bus.publish(&events);
             }
             Item::Error(error) => tracing::warn!(
                 code = error.error.code,

@@ -12,11 +12,13 @@
 use std::sync::Mutex;
 use std::time::Duration;
 
-use baton_shared::model::DeliveryError;
+use baton_shared::model::{DeliveryError, MessageContent};
 use baton_shared::protocol::ServerMsg;
-use baton_whatsapp::graph::{self, Behaviour, ErrorResponse, ReplyTo, SendMessage, SendResponse};
+use baton_whatsapp::graph::{self, Behaviour, Component, Language, Parameter, ReplyTo, SendMessage, Template};
 use tokio::sync::Notify;
 
+use super::graph::{GraphCallError, GraphClient};
+use super::pacing::Pacing;
 use crate::clock::now_ms;
 use crate::state::AppState;
 use crate::store::channel::OutboxItem;
@@ -25,8 +27,6 @@ use crate::store::channel::OutboxItem;
 const POLL: Duration = Duration::from_millis(250);
 /// The longest wait between two attempts of one reply.
 const MAX_BACKOFF: Duration = Duration::from_secs(300);
-/// How long one Graph request may take.
-const REQUEST_TIMEOUT: Duration = Duration::from_secs(15);
 
 /// Wakes the sender, and remembers why sending is paused.
 #[derive(Default)]
@@ -51,40 +51,16 @@ impl Sender {
     }
 }
 
-/// The Graph API endpoint for sends, with its token.
-struct Graph {
-    http: reqwest::Client,
-    messages_url: String,
-    token: String,
-}
-
-/// Why a send did not go through.
-enum SendError {
-    /// Meta answered with an error.
-    Refused { status: u16, error: Box<ErrorResponse> },
-    /// No usable answer: the network, a timeout, or a body that is not the contract's.
-    Transport(String),
-}
-
 /// Sends queued replies for as long as the server runs (if the channel is configured).
 pub async fn run(state: AppState) {
-    let config = &state.config.whatsapp;
-    let (Some(token), Some(number)) = (config.access_token.clone(), config.phone_number_id.clone()) else {
+    let Some(graph) = state.graph.clone() else {
         tracing::info!("WhatsApp sending is off: set BATON_WHATSAPP_ACCESS_TOKEN and BATON_WHATSAPP_PHONE_NUMBER_ID");
         return;
     };
-    let http = match reqwest::Client::builder().timeout(REQUEST_TIMEOUT).build() {
-        Ok(http) => http,
-        Err(error) => {
-            tracing::error!(%error, "cannot build the Graph API client: sending is off");
-            return;
-        }
-    };
-    let messages_url = format!("{}{}", config.graph_url, graph::messages_path(&config.api_version, &number));
-    let graph = Graph { http, messages_url, token };
+    let mut pacing = Pacing::new(state.config.whatsapp.messages_per_second);
     loop {
         if state.sender.paused().is_none() {
-            send_due(&state, &graph).await;
+            send_due(&state, &graph, &mut pacing).await;
         }
         tokio::select! {
             () = state.sender.queued.notified() => {}
@@ -93,7 +69,7 @@ pub async fn run(state: AppState) {
     }
 }
 
-async fn send_due(state: &AppState, graph: &Graph) {
+async fn send_due(state: &AppState, graph: &GraphClient, pacing: &mut Pacing) {
     let due = match state.store.due_outbox(now_ms(), 50).await {
         Ok(due) => due,
         Err(error) => {
@@ -102,6 +78,15 @@ async fn send_due(state: &AppState, graph: &Graph) {
         }
     };
     for item in due {
+        // The customer's pair limit: a reply that would exceed it waits, without holding up others.
+        if let Some(wait) = pacing.recipient_wait(&item.to) {
+            let at = now_ms().saturating_add(i64::try_from(wait.as_millis()).unwrap_or(i64::MAX));
+            if let Err(error) = state.store.defer_outbox(item.id, at).await {
+                tracing::error!(outbox = item.id, %error, "cannot defer a reply");
+            }
+            continue;
+        }
+        pacing.number_slot().await;
         if !send_one(state, graph, item).await {
             return;
         }
@@ -109,23 +94,21 @@ async fn send_due(state: &AppState, graph: &Graph) {
 }
 
 /// Sends one reply and records the outcome; `false` when sending just paused.
-async fn send_one(state: &AppState, graph: &Graph, item: OutboxItem) -> bool {
-    let mut request = SendMessage::text(format!("+{}", item.to), item.body.clone(), false);
-    request.context = item.reply_to.clone().map(|message_id| ReplyTo { message_id });
-    let outcome = graph.send(&request).await;
+async fn send_one(state: &AppState, graph: &GraphClient, item: OutboxItem) -> bool {
+    let outcome = graph.send(&request_for(&item)).await;
     let recorded = match outcome {
         Ok(wamid) => match state.store.message_accepted(item.message_id, &wamid, now_ms()).await {
-            Ok(event) => {
-                state.bus.publish(event.as_slice());
+            Ok(events) => {
+                state.bus.publish(&events);
                 Ok(())
             }
             Err(error) => Err(error),
         },
-        Err(SendError::Transport(reason)) => {
+        Err(GraphCallError::Transport(reason)) => {
             tracing::warn!(outbox = item.id, %reason, "Graph API unreachable: will retry");
             retry(state, &item, backoff(state, item.attempts), &reason).await
         }
-        Err(SendError::Refused { status, error }) => {
+        Err(GraphCallError::Refused { status, error }) => {
             let code = error.error.code;
             let classification = error.error.classify(status);
             tracing::warn!(
@@ -156,8 +139,8 @@ async fn send_one(state: &AppState, graph: &Graph, item: OutboxItem) -> bool {
                 Behaviour::WindowClosed | Behaviour::FixTemplate | Behaviour::NeverRetry => {
                     let failure = DeliveryError { code, message: classification.sentence.to_owned() };
                     match state.store.fail_outbox(item.id, &failure, now_ms()).await {
-                        Ok(event) => {
-                            state.bus.publish(event.as_slice());
+                        Ok(events) => {
+                            state.bus.publish(&events);
                             Ok(())
                         }
                         Err(error) => Err(error),
@@ -192,34 +175,18 @@ fn alert_admins(state: &AppState, message: String) {
     state.hub.send_to_admins(&ServerMsg::ChannelAlert { message, paused: true });
 }
 
-impl Graph {
-    /// Posts a send; the wamid Meta gave it.
-    async fn send(&self, request: &SendMessage) -> Result<String, SendError> {
-        let response = self
-            .http
-            .post(&self.messages_url)
-            .bearer_auth(&self.token)
-            .json(request)
-            .send()
-            .await
-            .map_err(|error| SendError::Transport(error.to_string()))?;
-        let status = response.status().as_u16();
-        let body = response.bytes().await.map_err(|error| SendError::Transport(error.to_string()))?;
-        if (200..300).contains(&status) {
-            let accepted: SendResponse = serde_json::from_slice(&body)
-                .map_err(|error| SendError::Transport(format!("unexpected success body: {error}")))?;
-            return accepted
-                .message_id()
-                .map(str::to_owned)
-                .ok_or_else(|| SendError::Transport("success without a message id".to_owned()));
+/// The Graph request for a queued reply: a template, or text (quoting `reply_to`, if any).
+fn request_for(item: &OutboxItem) -> SendMessage {
+    let to = format!("+{}", item.to);
+    if let Some(MessageContent::Template { name, language, parameters }) = item.content.as_ref() {
+        let mut template = Template::new(name.clone(), Language::new(language.clone()));
+        if !parameters.is_empty() {
+            let parameters = parameters.iter().map(|value| Parameter::text(value.clone())).collect();
+            template = template.with_components(vec![Component::body(parameters)]);
         }
-        match serde_json::from_slice::<ErrorResponse>(&body) {
-            Ok(error) => Err(SendError::Refused { status, error: Box::new(error) }),
-            Err(_) if status >= 500 || status == 429 => Err(SendError::Transport(format!("HTTP {status}"))),
-            Err(_) => Err(SendError::Refused {
-                status,
-                error: Box::new(ErrorResponse::new(0, "Unknown error", format!("HTTP {status}"))),
-            }),
-        }
+        return SendMessage::template(to, template);
     }
+    let mut request = SendMessage::text(to, item.body.clone(), false);
+    request.context = item.reply_to.clone().map(|message_id| ReplyTo { message_id });
+    request
 }

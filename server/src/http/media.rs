@@ -1,0 +1,87 @@
+//! `GET /api/messages/{id}/media`: a customer's image, voice note, video, document or sticker,
+//! for users who may see the message's conversation. Served as an inert download: its declared
+//! type with `nosniff` and a sandboxing CSP, so a file that pretends to be a page cannot run.
+
+use axum::Router;
+use axum::extract::State;
+use axum::http::{HeaderValue, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use baton_shared::model::MessageContent;
+use baton_shared::{ErrorCode, MessageId};
+
+use super::extract::ApiPath;
+use crate::error::AppError;
+use crate::realtime::may_access_as;
+use crate::sessions::CurrentUser;
+use crate::state::AppState;
+use crate::whatsapp::media::MediaError;
+
+pub fn routes() -> Router<AppState> {
+    Router::new().route("/messages/{id}/media", get(media))
+}
+
+/// Types a browser may show inline; anything else is offered as a download.
+const INLINE_TYPES: [&str; 4] = ["image/", "audio/", "video/", "application/pdf"];
+
+async fn media(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    ApiPath(id): ApiPath<i64>,
+) -> Result<Response, AppError> {
+    let not_found = || AppError::not_found("There is no such media file.");
+    let message = state.store.message(MessageId(id)).await?.ok_or_else(not_found)?;
+    let conversation = state.store.conversation(message.conversation_id).await?.ok_or_else(not_found)?;
+    if !may_access_as(user.id, user.role, &conversation) {
+        return Err(AppError::forbidden());
+    }
+    let Some(MessageContent::Media { media_id, mime_type, filename, .. }) = message.content.as_deref() else {
+        return Err(not_found());
+    };
+    let path = match state.media.fetch(state.graph.as_deref(), media_id, None).await {
+        Ok(path) => path,
+        Err(MediaError::BadId) => return Err(not_found()),
+        Err(MediaError::NoChannel) => {
+            return Err(AppError::new(
+                ErrorCode::Unavailable,
+                "The WhatsApp channel is not configured, so media cannot be fetched.",
+            ));
+        }
+        Err(MediaError::Download(reason)) => {
+            tracing::warn!(%media_id, %reason, "media download failed");
+            return Err(AppError::new(
+                ErrorCode::Unavailable,
+                "WhatsApp did not give the file right now; try again in a moment.",
+            ));
+        }
+        Err(MediaError::Io(error)) => return Err(AppError::Internal(error.into())),
+    };
+    let bytes = tokio::fs::read(&path).await.map_err(|error| AppError::Internal(error.into()))?;
+    let content_type = mime_type.as_deref().unwrap_or("application/octet-stream");
+    let inline = INLINE_TYPES.iter().any(|prefix| content_type.starts_with(prefix));
+    let disposition = match (inline, filename) {
+        (true, _) => "inline".to_owned(),
+        (false, Some(name)) => format!("attachment; filename=\"{}\"", safe_filename(name)),
+        (false, None) => "attachment".to_owned(),
+    };
+    let mut response = bytes.into_response();
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_str(content_type).unwrap_or(HeaderValue::from_static("application/octet-stream")),
+    );
+    headers.insert(
+        header::CONTENT_DISPOSITION,
+        HeaderValue::from_str(&disposition).unwrap_or(HeaderValue::from_static("attachment")),
+    );
+    headers.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static("sandbox; default-src 'none'"));
+    Ok(response)
+}
+
+/// A customer's file name, kept to characters that cannot break the header.
+fn safe_filename(name: &str) -> String {
+    name.chars()
+        .map(|c| if c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_' | ' ') { c } else { '_' })
+        .take(120)
+        .collect()
+}

@@ -1,0 +1,96 @@
+//! The socket requests that depend on WhatsApp's rules: templates (listed, checked and rendered
+//! before they are stored), the refusal of free text outside the 24-hour window (which offers the
+//! templates instead), and the retry of a failed reply.
+
+use std::sync::Arc;
+
+use baton_shared::model::MessageTemplate;
+use baton_shared::protocol::{AckDetail, ErrorDetail};
+use baton_shared::{ErrorCode, MessageId};
+
+use super::{Outcome, Refusal, publish, visible};
+use crate::clock::now_ms;
+use crate::hub::Connection;
+use crate::state::AppState;
+use crate::store::StoreError;
+use crate::store::channel::RequeueOutcome;
+use crate::store::conversations::TemplateChoice;
+
+/// The approved templates, or why they cannot be listed.
+pub(super) async fn templates(state: &AppState) -> Result<Arc<Vec<MessageTemplate>>, Refusal> {
+    let Some(graph) = state.graph.as_deref() else {
+        return Err(Refusal::new(ErrorCode::Unavailable, "The WhatsApp channel is not configured."));
+    };
+    state.templates.list(graph).await.map_err(|error| {
+        tracing::warn!(%error, "cannot list the message templates");
+        Refusal::new(ErrorCode::Unavailable, "WhatsApp's template list cannot be read right now; try again shortly.")
+    })
+}
+
+/// The text a template send stores, after checking the template is approved and gets exactly
+/// the parameters its body needs.
+pub(super) async fn render_template(state: &AppState, chosen: &TemplateChoice) -> Result<String, Refusal> {
+    let templates = templates(state).await?;
+    let template = templates
+        .iter()
+        .find(|template| template.name == chosen.name && template.language == chosen.language)
+        .ok_or_else(|| {
+            Refusal::new(
+                ErrorCode::InvalidInput,
+                format!("There is no approved template {} in {}.", chosen.name, chosen.language),
+            )
+        })?;
+    let given = chosen.parameters.len();
+    if u32::try_from(given).ok() != Some(template.parameters) {
+        return Err(Refusal::new(
+            ErrorCode::InvalidInput,
+            format!("The template {} needs {} parameter(s); {given} were given.", template.name, template.parameters),
+        ));
+    }
+    if chosen.parameters.iter().any(|value| value.trim().is_empty() || value.chars().count() > 1024) {
+        return Err(Refusal::new(
+            ErrorCode::InvalidInput,
+            "Every template parameter needs a value (at most 1024 characters).",
+        ));
+    }
+    Ok(template.render(&chosen.parameters))
+}
+
+/// Free text refused outside the window, with the templates that may be sent instead (none
+/// listed if they cannot be read right now: the refusal itself must not fail).
+pub(super) async fn window_closed(state: &AppState) -> Refusal {
+    let templates = templates(state).await.map(|templates| templates.as_ref().clone()).unwrap_or_default();
+    Refusal {
+        code: ErrorCode::WindowClosed,
+        message: "The customer has not written in the last 24 hours, so WhatsApp only allows an approved \
+                  template. Pick one to reopen the conversation."
+            .to_owned(),
+        detail: Some(ErrorDetail::Templates { templates }),
+    }
+}
+
+/// The retry button: the failed reply goes again through its own outbox row.
+pub(super) async fn retry(state: &AppState, connection: &Connection, message_id: MessageId) -> Outcome {
+    let message = state.store.message(message_id).await?.ok_or_else(|| Refusal::from(StoreError::NotFound))?;
+    visible(state, connection, message.conversation_id).await?;
+    match state.store.requeue_failed(message_id, connection.user.id, now_ms()).await? {
+        RequeueOutcome::Requeued { event } => {
+            publish(state, &[event]);
+            state.sender.wake();
+            let message = state.store.message(message_id).await?.ok_or_else(|| Refusal::from(StoreError::NotFound))?;
+            Ok(Some(AckDetail::Message { message }))
+        }
+        RequeueOutcome::NotFailed => {
+            Err(Refusal::new(ErrorCode::InvalidState, "Only a reply that failed can be sent again."))
+        }
+        RequeueOutcome::NotHolder { claim } => Err(Refusal {
+            code: ErrorCode::NotClaimHolder,
+            message: match &claim {
+                Some(claim) => format!("{} is replying to this conversation; only they can send.", claim.holder_name),
+                None => "Claim the conversation before sending again.".to_owned(),
+            },
+            detail: claim.map(|claim| baton_shared::protocol::ErrorDetail::ClaimedBy { claim }),
+        }),
+        RequeueOutcome::WindowClosed => Err(window_closed(state).await),
+    }
+}

@@ -1,0 +1,101 @@
+//! Customers' media files: downloaded once through the Graph API's two-step flow (contract §10)
+//! and kept under `{data_dir}/media/`, one file per WhatsApp media id. Webhook media ids expire
+//! after 7 days and download URLs after 5 minutes, so a file is fetched as soon as its message
+//! arrives (using the webhook's `url` when it has one); if that fails, the first agent to open it
+//! fetches it again. Files are written under a temporary name and renamed, so a half-written
+//! file is never served.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use tokio::sync::Semaphore;
+
+use super::graph::GraphClient;
+use crate::state::AppState;
+
+/// Downloads running at once: enough to keep up with a burst, few enough not to starve replies.
+const PARALLEL_DOWNLOADS: usize = 4;
+
+/// Where media files live, and the limit on concurrent downloads.
+pub struct MediaStore {
+    dir: PathBuf,
+    downloads: Arc<Semaphore>,
+}
+
+/// Why a media file cannot be served.
+#[derive(Debug, thiserror::Error)]
+pub enum MediaError {
+    #[error("the media id is not one WhatsApp gives")]
+    BadId,
+    #[error("the WhatsApp channel is not configured")]
+    NoChannel,
+    #[error("WhatsApp did not give the file: {0}")]
+    Download(String),
+    #[error("cannot keep the file: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+impl MediaStore {
+    pub fn new(data_dir: &Path) -> Self {
+        MediaStore { dir: data_dir.join("media"), downloads: Arc::new(Semaphore::new(PARALLEL_DOWNLOADS)) }
+    }
+
+    /// The file for `media_id`; `None` for an id that could escape the directory.
+    fn path_of(&self, media_id: &str) -> Option<PathBuf> {
+        let safe = !media_id.is_empty()
+            && media_id.len() <= 128
+            && !media_id.starts_with('.')
+            && media_id.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
+        safe.then(|| self.dir.join(media_id))
+    }
+
+    /// The file's path, downloading it first if it is not here yet.
+    pub async fn fetch(
+        &self,
+        graph: Option<&GraphClient>,
+        media_id: &str,
+        url: Option<&str>,
+    ) -> Result<PathBuf, MediaError> {
+        let path = self.path_of(media_id).ok_or(MediaError::BadId)?;
+        if tokio::fs::try_exists(&path).await? {
+            return Ok(path);
+        }
+        let graph = graph.ok_or(MediaError::NoChannel)?;
+        let _permit = self.downloads.acquire().await.map_err(|_| MediaError::Download("shutting down".into()))?;
+        // Someone else may have finished it while this waited for a permit.
+        if tokio::fs::try_exists(&path).await? {
+            return Ok(path);
+        }
+        let file = graph.download(media_id, url).await.map_err(|error| MediaError::Download(error.to_string()))?;
+        tokio::fs::create_dir_all(&self.dir).await?;
+        let partial = self.dir.join(format!(".{media_id}.{}.part", uuid::Uuid::new_v4()));
+        tokio::fs::write(&partial, &file.bytes).await?;
+        tokio::fs::rename(&partial, &path).await?;
+        Ok(path)
+    }
+
+    /// Starts downloading a new message's media in the background.
+    pub fn prefetch(&self, state: &AppState, media_id: String, url: Option<String>) {
+        let state = state.clone();
+        tokio::spawn(async move {
+            let graph = state.graph.as_deref();
+            if let Err(error) = state.media.fetch(graph, &media_id, url.as_deref()).await {
+                tracing::warn!(%media_id, %error, "media not downloaded yet; it will be tried again when opened");
+            }
+        });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_plain_media_ids_name_files() {
+        let store = MediaStore::new(Path::new("/data"));
+        assert_eq!(store.path_of("1234567890123401"), Some(PathBuf::from("/data/media/1234567890123401")));
+        for hostile in ["", "../etc/passwd", "a/b", ".hidden", "a\\b", "x y"] {
+            assert_eq!(store.path_of(hostile), None, "{hostile:?}");
+        }
+    }
+}

@@ -1,0 +1,148 @@
+//! Baton wired to the WhatsApp simulator, and what the channel's tests keep asking of it: a
+//! customer writes and an agent answers, a message arrives on a socket, a message reaches a status.
+
+use std::time::Duration;
+
+use baton_server::config::Config;
+use baton_shared::ConversationId;
+use baton_shared::api::Role;
+use baton_shared::model::{Change, DeliveryStatus, Message};
+use baton_shared::protocol::{AckDetail, ClientMsg, ServerMsg};
+use baton_simulator::{Customer, Simulator};
+
+use crate::database::Kind;
+use crate::server::TestServer;
+use crate::socket::WsClient;
+
+/// Baton and the simulator, wired to each other.
+pub async fn start(kind: Kind) -> anyhow::Result<(TestServer, Simulator)> {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let simulator = Simulator::start(baton_simulator::Config::default(), listener).await?;
+    let meta = simulator.config().clone();
+    let graph_url = simulator.graph_url();
+    let secret =
+        baton_whatsapp::signature::AppSecret::new(&meta.app_secret).map_err(|error| anyhow::anyhow!("{error}"))?;
+    let server = TestServer::start_with(kind, move |config: &mut Config| {
+        config.whatsapp.app_secret = Some(secret);
+        config.whatsapp.access_token = Some(meta.access_token.clone());
+        config.whatsapp.phone_number_id = Some(meta.phone_number_id.clone());
+        config.whatsapp.graph_url = graph_url;
+        config.whatsapp.api_version = meta.api_version.clone();
+        config.whatsapp.business_account_id = Some(meta.waba_id.clone());
+        // Retries come quickly here; the backoff's shape is the same.
+        config.whatsapp.retry_base = Duration::from_millis(20);
+    })
+    .await?;
+    simulator.set_webhook_url(server.url("/webhooks/whatsapp"));
+    Ok((server, simulator))
+}
+
+/// Waits on `socket` for a new message that `wanted`.
+pub async fn arrival(socket: &mut WsClient, wanted: impl Fn(&Message) -> bool) -> anyhow::Result<Message> {
+    socket
+        .expect(|message| match message {
+            ServerMsg::Event { event } => match &event.change {
+                Change::MessageAdded { message } if wanted(message) => Some(message.clone()),
+                _ => None,
+            },
+            _ => None,
+        })
+        .await
+}
+
+/// Waits on `socket` for `message` to reach `status`; returns the error shown with it.
+pub async fn reaches(
+    socket: &mut WsClient,
+    message: &Message,
+    status: DeliveryStatus,
+) -> anyhow::Result<Option<baton_shared::model::DeliveryError>> {
+    socket
+        .expect(|server_message| match server_message {
+            ServerMsg::Event { event } => match &event.change {
+                Change::MessageStatus { message_id, status: reached, error }
+                    if *message_id == message.id && *reached == status =>
+                {
+                    Some(error.clone())
+                }
+                _ => None,
+            },
+            _ => None,
+        })
+        .await
+}
+
+/// A customer writes; an agent opens the conversation, claims it and replies. Returns the agent's
+/// socket and the stored reply.
+pub async fn customer_and_reply(
+    server: &TestServer,
+    simulator: &Simulator,
+    customer: &Customer,
+    reply: &str,
+) -> anyhow::Result<(WsClient, Message)> {
+    let wamid = simulator.send_text(customer, "Where is my parcel?").await?;
+    let conversation = wait_for_conversation(server, &wamid).await?;
+    let (mut agent, seen) = agent_claims(server, &format!("Agent {}", customer.wa_id), conversation).await?;
+    let key = format!("reply-{}", customer.wa_id);
+    match send_reply(&mut agent, conversation, reply, &key, seen).await? {
+        ServerMsg::Ack { detail: Some(AckDetail::Message { message }), .. } => Ok((agent, message)),
+        other => anyhow::bail!("reply refused: {other:?}"),
+    }
+}
+
+/// A new agent opens the conversation and claims it; their socket and the last `seq` they saw.
+pub async fn agent_claims(
+    server: &TestServer,
+    name: &str,
+    conversation: ConversationId,
+) -> anyhow::Result<(WsClient, u64)> {
+    let (agent_client, _) = server.logged_in(name, Role::Agent).await?;
+    let mut agent = WsClient::connect(&agent_client).await?;
+    let opened =
+        agent.request(|req_id| ClientMsg::Open { req_id, conversation_id: conversation, after_seq: 0 }).await?;
+    let seen = match opened {
+        ServerMsg::Ack { detail: Some(AckDetail::Conversation { conversation }), .. } => conversation.last_seq,
+        other => anyhow::bail!("open refused: {other:?}"),
+    };
+    let claimed = agent.request(|req_id| ClientMsg::Claim { req_id, conversation_id: conversation }).await?;
+    anyhow::ensure!(matches!(claimed, ServerMsg::Ack { .. }), "claim refused: {claimed:?}");
+    Ok((agent, seen))
+}
+
+/// Sends a free-text reply; the server's answer.
+pub async fn send_reply(
+    agent: &mut WsClient,
+    conversation: ConversationId,
+    body: &str,
+    key: &str,
+    seen_seq: u64,
+) -> anyhow::Result<ServerMsg> {
+    agent
+        .request(|req_id| ClientMsg::Reply {
+            req_id,
+            conversation_id: conversation,
+            body: body.into(),
+            idempotency_key: key.into(),
+            seen_seq,
+            force: false,
+        })
+        .await
+}
+
+/// The conversation that received the customer message `wamid` (ingest is asynchronous: bounded
+/// polling of the store, no sleeping).
+pub async fn wait_for_conversation(server: &TestServer, wamid: &str) -> anyhow::Result<ConversationId> {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while tokio::time::Instant::now() < deadline {
+        for conversation in server.state.store.conversations(false, 100).await? {
+            let events = server.state.store.events_after(conversation.id, 0, 1000).await?;
+            let found = events.iter().any(|event| {
+                matches!(&event.change, Change::MessageAdded { message } if message.wa_message_id.as_deref() == Some(wamid))
+            });
+            if found {
+                return Ok(conversation.id);
+            }
+        }
+        tokio::task::yield_now().await;
+    }
+    anyhow::bail!("the customer's message {wamid} never arrived")
+}

@@ -1,0 +1,235 @@
+//! WhatsApp's rules, end to end against the simulator: the 24-hour window (131047, as a failed
+//! status or a synchronous refusal, closes it; free text is then refused with the templates on
+//! offer, a template goes through, and the customer writing again reopens it), the retry button,
+//! read receipts and "typing…", and customers' media downloaded and served to the team.
+
+use baton_shared::ErrorCode;
+use baton_shared::api::Role;
+use baton_shared::model::{Change, DeliveryStatus, Message, MessageContent};
+use baton_shared::protocol::{AckDetail, ClientMsg, ErrorDetail, ServerMsg};
+use baton_simulator::{Customer, Endpoint, Inbound, WindowEnforcement};
+use baton_tests::database::Kind;
+use baton_tests::socket::WsClient;
+use baton_tests::whatsapp::{
+    agent_claims, arrival, customer_and_reply, reaches, send_reply, start, wait_for_conversation,
+};
+use reqwest::StatusCode;
+
+/// Waits for the conversation's window to close on `socket`.
+async fn window_closes(socket: &mut WsClient) -> anyhow::Result<()> {
+    socket
+        .expect(|message| match message {
+            ServerMsg::Event { event } if event.change == Change::WindowClosed => Some(()),
+            _ => None,
+        })
+        .await
+}
+
+fn refused_with(answer: &ServerMsg, code: ErrorCode) -> bool {
+    matches!(answer, ServerMsg::Error { code: refused, .. } if *refused == code)
+}
+
+async fn a_closed_window_takes_templates_only_until_the_customer_writes(kind: Kind) -> anyhow::Result<()> {
+    let (server, simulator) = start(kind).await?;
+
+    // Baton believes the window open (the customer wrote a minute ago), but WhatsApp says 131047
+    // in a failed status: the reply fails, and the window closes for everyone watching.
+    let carla = Customer::new("15550004444", "Carla");
+    let wamid = simulator.send_text(&carla, "Hi, any news?").await?;
+    let conversation = wait_for_conversation(&server, &wamid).await?;
+    simulator.close_window(&carla.wa_id);
+    let (mut agent, seen) = agent_claims(&server, "Alice", conversation).await?;
+    let answer = send_reply(&mut agent, conversation, "Let me check", "late-1", seen).await?;
+    let ServerMsg::Ack { detail: Some(AckDetail::Message { message: late }), .. } = answer else {
+        anyhow::bail!("the first reply is accepted (the window looked open): {answer:?}")
+    };
+    let error = reaches(&mut agent, &late, DeliveryStatus::Failed).await?;
+    assert_eq!(error.map(|error| error.code), Some(131047));
+    window_closes(&mut agent).await?;
+    let contact = server.state.store.conversation(conversation).await?.map(|c| c.contact);
+    assert!(contact.is_some_and(|contact| contact.window_closed_at.is_some()));
+
+    // Free text is now refused by Baton itself, before it is stored, with the templates on offer.
+    let seen = server.state.store.conversation(conversation).await?.map(|c| c.last_seq).unwrap_or_default();
+    let answer = send_reply(&mut agent, conversation, "Hello?", "late-2", seen).await?;
+    let ServerMsg::Error { code: ErrorCode::WindowClosed, detail: Some(ErrorDetail::Templates { templates }), .. } =
+        &answer
+    else {
+        anyhow::bail!("free text outside the window: {answer:?}")
+    };
+    let order_update = templates.iter().find(|template| template.name == "order_update");
+    assert_eq!(order_update.map(|template| template.parameters), Some(2), "{templates:?}");
+    let stored = server.state.store.messages(conversation).await?;
+    assert!(!stored.iter().any(|message| message.body == "Hello?"), "nothing stored");
+
+    // A template with the wrong number of parameters is refused; the right one goes through.
+    let template = |parameters: Vec<&str>, key: &str| {
+        let parameters: Vec<String> = parameters.into_iter().map(str::to_owned).collect();
+        let key = key.to_owned();
+        move |req_id| ClientMsg::SendTemplate {
+            req_id,
+            conversation_id: conversation,
+            name: "order_update".into(),
+            language: "en_US".into(),
+            parameters,
+            idempotency_key: key,
+            seen_seq: seen,
+            force: false,
+        }
+    };
+    let answer = agent.request(template(vec!["Carla"], "t-1")).await?;
+    assert!(refused_with(&answer, ErrorCode::InvalidInput), "{answer:?}");
+    let answer = agent.request(template(vec!["Carla", "#4471"], "t-2")).await?;
+    let ServerMsg::Ack { detail: Some(AckDetail::Message { message: sent }), .. } = answer else {
+        anyhow::bail!("template refused: {answer:?}")
+    };
+    assert_eq!(sent.kind, "template");
+    assert_eq!(sent.body, "Hi Carla, your order #4471 is on its way.");
+    let request = simulator
+        .wait_for_request(|request| {
+            request.endpoint == Endpoint::Messages
+                && request.json.as_ref().is_some_and(|json| json["type"] == "template")
+        })
+        .await?;
+    let expected = serde_json::json!({
+        "messaging_product": "whatsapp",
+        "recipient_type": "individual",
+        "to": "+15550004444",
+        "type": "template",
+        "template": {
+            "name": "order_update",
+            "language": {"code": "en_US", "policy": "deterministic"},
+            "components": [{"type": "body", "parameters": [
+                {"type": "text", "text": "Carla"}, {"type": "text", "text": "#4471"}
+            ]}]
+        }
+    });
+    assert_eq!(request.json, Some(expected));
+    assert_eq!(reaches(&mut agent, &sent, DeliveryStatus::Delivered).await?, None);
+
+    // 131047 as a synchronous refusal closes the window the same way; the customer writing
+    // again reopens it, and free text goes through.
+    simulator.set_window_enforcement(WindowEnforcement::SyncError);
+    let dan = Customer::new("15550005555", "Dan");
+    let wamid = simulator.send_text(&dan, "Hello").await?;
+    let conversation = wait_for_conversation(&server, &wamid).await?;
+    simulator.close_window(&dan.wa_id);
+    let (mut agent, seen) = agent_claims(&server, "Bea", conversation).await?;
+    let answer = send_reply(&mut agent, conversation, "Hi Dan", "dan-1", seen).await?;
+    let ServerMsg::Ack { detail: Some(AckDetail::Message { message }), .. } = answer else {
+        anyhow::bail!("reply refused: {answer:?}")
+    };
+    assert_eq!(reaches(&mut agent, &message, DeliveryStatus::Failed).await?.map(|error| error.code), Some(131047));
+    window_closes(&mut agent).await?;
+    simulator.send_text(&dan, "I am back").await?;
+    let back = arrival(&mut agent, |message| message.body == "I am back").await?;
+    let answer = send_reply(&mut agent, conversation, "Welcome back", "dan-2", back.seq).await?;
+    assert!(matches!(answer, ServerMsg::Ack { .. }), "the window reopened: {answer:?}");
+    Ok(())
+}
+
+async fn a_failed_reply_is_sent_again_by_its_holder(kind: Kind) -> anyhow::Result<()> {
+    let (server, simulator) = start(kind).await?;
+    let erin = Customer::new("15550006666", "Erin");
+    // 131026 (undeliverable) is never retried by itself: the agent decides.
+    simulator.fail_next_sends(1, 131026, Some("15550006666"));
+    let (mut agent, reply) = customer_and_reply(&server, &simulator, &erin, "Your refund is approved").await?;
+    assert!(reaches(&mut agent, &reply, DeliveryStatus::Failed).await?.is_some());
+
+    // A teammate without the claim cannot; the holder can, once; a message that did not fail cannot.
+    let (other_client, _) = server.logged_in("Bob", Role::Agent).await?;
+    let mut other = WsClient::connect(&other_client).await?;
+    let retry = |message: &Message| {
+        let id = message.id;
+        move |req_id| ClientMsg::RetryMessage { req_id, message_id: id }
+    };
+    let answer = other.request(retry(&reply)).await?;
+    assert!(refused_with(&answer, ErrorCode::NotClaimHolder), "{answer:?}");
+    let answer = agent.request(retry(&reply)).await?;
+    let ServerMsg::Ack { detail: Some(AckDetail::Message { message }), .. } = answer else {
+        anyhow::bail!("retry refused: {answer:?}")
+    };
+    assert_eq!((message.id, message.status, message.error), (reply.id, DeliveryStatus::Pending, None));
+    assert_eq!(reaches(&mut agent, &reply, DeliveryStatus::Delivered).await?, None);
+    let answer = agent.request(retry(&reply)).await?;
+    assert!(refused_with(&answer, ErrorCode::InvalidState), "{answer:?}");
+
+    let sends = simulator
+        .message_requests()
+        .into_iter()
+        .filter(|request| request.json.as_ref().is_some_and(|json| json["to"] == "+15550006666"))
+        .count();
+    assert_eq!(sends, 2, "the refused send and the retry");
+    let stored = server.state.store.messages(reply.conversation_id).await?;
+    assert_eq!(stored.iter().filter(|message| message.body == "Your refund is approved").count(), 1);
+    Ok(())
+}
+
+async fn opening_marks_read_and_writing_shows_typing(kind: Kind) -> anyhow::Result<()> {
+    let (server, simulator) = start(kind).await?;
+    let fay = Customer::new("15550007777", "Fay");
+    let wamid = simulator.send_text(&fay, "Are you there?").await?;
+    let conversation = wait_for_conversation(&server, &wamid).await?;
+    let (mut agent, _) = agent_claims(&server, "Alice", conversation).await?;
+    let read = simulator.wait_for_read(&wamid).await?;
+    assert!(!read.typing_indicator, "opening marks read");
+
+    agent
+        .request(|req_id| ClientMsg::Typing { req_id, conversation_id: conversation, draft: "Yes, one mo".into() })
+        .await?;
+    simulator
+        .wait_for_request(|request| {
+            request.endpoint == Endpoint::Messages
+                && request.json.as_ref().is_some_and(|json| {
+                    json["message_id"] == wamid.as_str() && json["typing_indicator"]["type"] == "text"
+                })
+        })
+        .await?;
+    Ok(())
+}
+
+async fn customer_media_reaches_the_team_only(kind: Kind) -> anyhow::Result<()> {
+    let (server, simulator) = start(kind).await?;
+    let gus = Customer::new("15550008888", "Gus");
+    let receipt = simulator.send(&gus, Inbound::image(Some("The damaged box"))).await?;
+    let conversation = wait_for_conversation(&server, receipt.message_id()).await?;
+    let messages = server.state.store.messages(conversation).await?;
+    let image = messages.iter().find(|message| message.kind == "image").ok_or_else(|| anyhow::anyhow!("no image"))?;
+    let Some(MessageContent::Media { media_id, .. }) = image.content.as_deref() else {
+        anyhow::bail!("an image without media: {image:?}")
+    };
+    let original = simulator.media(media_id).ok_or_else(|| anyhow::anyhow!("the simulator lost {media_id}"))?;
+
+    let path = format!("/api/messages/{}/media", image.id.0);
+    let (agent, _) = server.logged_in("Alice", Role::Agent).await?;
+    let response = agent.get(&path).await?;
+    assert_eq!(response.status(), StatusCode::OK);
+    let header = |name: &str| response.headers().get(name).and_then(|value| value.to_str().ok()).map(str::to_owned);
+    assert_eq!(header("content-type").as_deref(), Some(original.mime_type.as_str()));
+    assert_eq!(header("x-content-type-options").as_deref(), Some("nosniff"));
+    assert!(header("content-security-policy").is_some_and(|csp| csp.contains("sandbox")));
+    assert_eq!(response.bytes().await?.as_ref(), original.bytes.as_ref(), "the customer's exact bytes");
+    // Kept under the data directory, fetched with the bearer token.
+    assert!(server.state.config.data_dir.join("media").join(media_id).is_file());
+    let downloads: Vec<_> =
+        simulator.requests().into_iter().filter(|request| request.endpoint == Endpoint::MediaDownload).collect();
+    assert!(!downloads.is_empty(), "fetched from WhatsApp");
+    for download in downloads {
+        let bearer = format!("Bearer {}", simulator.config().access_token);
+        assert_eq!(download.authorization.as_deref(), Some(bearer.as_str()));
+    }
+
+    let stranger = server.client().get(&path).await?;
+    assert_eq!(stranger.status(), StatusCode::UNAUTHORIZED);
+    let text = messages.iter().find(|message| message.kind == "text").map(|message| message.id.0);
+    let missing = agent.get(&format!("/api/messages/{}/media", text.unwrap_or(i64::MAX))).await?;
+    assert_eq!(missing.status(), StatusCode::NOT_FOUND);
+    Ok(())
+}
+
+baton_tests::on_both_kinds!(
+    a_closed_window_takes_templates_only_until_the_customer_writes,
+    a_failed_reply_is_sent_again_by_its_holder,
+    opening_marks_read_and_writing_shows_typing,
+    customer_media_reaches_the_team_only
+);
