@@ -160,6 +160,9 @@ pub struct Config {
     pub hub: crate::hub::HubConfig,
     /// The WhatsApp Cloud API channel.
     pub whatsapp: crate::whatsapp::WhatsAppConfig,
+    /// The clock the WhatsApp sender schedules sends and retries by (the wall clock; tests use
+    /// tokio's, which they can pause and advance).
+    pub sender_clock: crate::clock::Clock,
 }
 
 impl Config {
@@ -177,6 +180,7 @@ impl Config {
             ws_idle_timeout: Duration::from_secs(60),
             hub: crate::hub::HubConfig::default(),
             whatsapp: crate::whatsapp::WhatsAppConfig::default(),
+            sender_clock: crate::clock::Clock::Wall,
         }
     }
 

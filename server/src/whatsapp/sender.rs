@@ -10,6 +10,7 @@
 //!   and every admin online is alerted; it resumes on restart (after the token is fixed).
 
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use baton_shared::model::{DeliveryError, MessageContent};
@@ -19,7 +20,6 @@ use tokio::sync::Notify;
 
 use super::graph::{GraphCallError, GraphClient};
 use super::pacing::Pacing;
-use crate::clock::now_ms;
 use crate::state::AppState;
 use crate::store::channel::OutboxItem;
 
@@ -33,12 +33,23 @@ const MAX_BACKOFF: Duration = Duration::from_secs(300);
 pub struct Sender {
     queued: Notify,
     paused: Mutex<Option<String>>,
+    /// Wake-ups so far, and the newest one a finished pass had seen when it began: once
+    /// `served` reaches a wake-up's number, everything due at that wake-up has been handled.
+    wakes: AtomicU64,
+    served: AtomicU64,
 }
 
 impl Sender {
-    /// A reply was queued.
-    pub fn wake(&self) {
+    /// A reply was queued (or is due): look now. Returns the wake-up's number (see [`Sender::served`]).
+    pub fn wake(&self) -> u64 {
+        let number = self.wakes.fetch_add(1, Ordering::AcqRel) + 1;
         self.queued.notify_one();
+        number
+    }
+
+    /// The newest wake-up a finished pass had seen when it began.
+    pub fn served(&self) -> u64 {
+        self.served.load(Ordering::Acquire)
     }
 
     /// Why sending is paused, if it is.
@@ -59,9 +70,11 @@ pub async fn run(state: AppState) {
     };
     let mut pacing = Pacing::new(state.config.whatsapp.messages_per_second);
     loop {
+        let seen = state.sender.wakes.load(Ordering::Acquire);
         if state.sender.paused().is_none() {
             send_due(&state, &graph, &mut pacing).await;
         }
+        state.sender.served.fetch_max(seen, Ordering::AcqRel);
         tokio::select! {
             () = state.sender.queued.notified() => {}
             () = tokio::time::sleep(POLL) => {}
@@ -70,7 +83,7 @@ pub async fn run(state: AppState) {
 }
 
 async fn send_due(state: &AppState, graph: &GraphClient, pacing: &mut Pacing) {
-    let due = match state.store.due_outbox(now_ms(), 50).await {
+    let due = match state.store.due_outbox(state.config.sender_clock.now_ms(), 50).await {
         Ok(due) => due,
         Err(error) => {
             tracing::error!(%error, "cannot read the outbox");
@@ -80,7 +93,8 @@ async fn send_due(state: &AppState, graph: &GraphClient, pacing: &mut Pacing) {
     for item in due {
         // The customer's pair limit: a reply that would exceed it waits, without holding up others.
         if let Some(wait) = pacing.recipient_wait(&item.to) {
-            let at = now_ms().saturating_add(i64::try_from(wait.as_millis()).unwrap_or(i64::MAX));
+            let at =
+                state.config.sender_clock.now_ms().saturating_add(i64::try_from(wait.as_millis()).unwrap_or(i64::MAX));
             if let Err(error) = state.store.defer_outbox(item.id, at).await {
                 tracing::error!(outbox = item.id, %error, "cannot defer a reply");
             }
@@ -97,13 +111,15 @@ async fn send_due(state: &AppState, graph: &GraphClient, pacing: &mut Pacing) {
 async fn send_one(state: &AppState, graph: &GraphClient, item: OutboxItem) -> bool {
     let outcome = graph.send(&request_for(&item)).await;
     let recorded = match outcome {
-        Ok(wamid) => match state.store.message_accepted(item.message_id, &wamid, now_ms()).await {
-            Ok(events) => {
-                state.bus.publish(&events);
-                Ok(())
+        Ok(wamid) => {
+            match state.store.message_accepted(item.message_id, &wamid, state.config.sender_clock.now_ms()).await {
+                Ok(events) => {
+                    state.bus.publish(&events);
+                    Ok(())
+                }
+                Err(error) => Err(error),
             }
-            Err(error) => Err(error),
-        },
+        }
         Err(GraphCallError::Transport(reason)) => {
             tracing::warn!(outbox = item.id, %reason, "Graph API unreachable: will retry");
             retry(state, &item, backoff(state, item.attempts), &reason).await
@@ -138,7 +154,7 @@ async fn send_one(state: &AppState, graph: &GraphClient, item: OutboxItem) -> bo
                 }
                 Behaviour::WindowClosed | Behaviour::FixTemplate | Behaviour::NeverRetry => {
                     let failure = DeliveryError { code, message: classification.sentence.to_owned() };
-                    match state.store.fail_outbox(item.id, &failure, now_ms()).await {
+                    match state.store.fail_outbox(item.id, &failure, state.config.sender_clock.now_ms()).await {
                         Ok(events) => {
                             state.bus.publish(&events);
                             Ok(())
@@ -162,7 +178,7 @@ async fn retry(
     reason: &str,
 ) -> Result<(), crate::store::StoreError> {
     let after_ms = i64::try_from(after.as_millis()).unwrap_or(i64::MAX);
-    state.store.retry_outbox(item.id, now_ms().saturating_add(after_ms), reason).await
+    state.store.retry_outbox(item.id, state.config.sender_clock.now_ms().saturating_add(after_ms), reason).await
 }
 
 /// `retry_base` × 2^attempts, at most [`MAX_BACKOFF`].

@@ -1,0 +1,250 @@
+//! The sender's retry schedule against the simulator, on tokio's paused clock: with the production
+//! backoff (1 s doubling; 4^n s for the pair limit), a refused send is not tried again a
+//! millisecond before its time and is tried within one poll after it. 130429 and 5xx are retried,
+//! 131047 never (not even an hour later), and 190 pauses sending with the reply kept.
+//!
+//! Time moves only when the test says: the runtime's clock is paused, and a blocking task held
+//! for the whole test stops tokio from advancing it by itself while real I/O (the database, the
+//! simulator's HTTP) is in flight. Waits for that I/O are bounded by real time instead.
+
+use std::time::Duration;
+
+use baton_server::clock::Clock;
+use baton_server::config::Config;
+use baton_server::store::conversations::{ClaimOutcome, NewReply, ReplyOutcome};
+use baton_shared::api::Role;
+use baton_shared::model::{DeliveryStatus, Message};
+use baton_simulator::{Customer, Simulator};
+use baton_tests::database::Kind;
+use baton_tests::server::TestServer;
+
+/// Longest real time any single step may take before the test gives up.
+const REAL_LIMIT: Duration = Duration::from_secs(20);
+
+/// Stops tokio from auto-advancing the paused clock until dropped.
+struct ClockHeld(Option<std::sync::mpsc::Sender<()>>);
+
+impl ClockHeld {
+    fn new() -> Self {
+        let (release, held) = std::sync::mpsc::channel::<()>();
+        // An unfinished blocking task keeps a current-thread runtime from auto-advancing time.
+        drop(tokio::task::spawn_blocking(move || held.recv()));
+        ClockHeld(Some(release))
+    }
+}
+
+impl Drop for ClockHeld {
+    fn drop(&mut self) {
+        self.0.take();
+    }
+}
+
+/// Waits in real time (time on the paused clock does not move) until `done` holds.
+async fn until(what: &str, mut done: impl FnMut() -> bool) -> anyhow::Result<()> {
+    let started = std::time::Instant::now();
+    while !done() {
+        anyhow::ensure!(started.elapsed() < REAL_LIMIT, "gave up waiting for {what}");
+        tokio::task::yield_now().await;
+    }
+    Ok(())
+}
+
+struct Bench {
+    server: TestServer,
+    simulator: Simulator,
+}
+
+impl Bench {
+    async fn start(kind: Kind) -> anyhow::Result<Self> {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        let simulator = Simulator::start(baton_simulator::Config::default(), listener).await?;
+        let meta = simulator.config().clone();
+        let graph_url = simulator.graph_url();
+        let secret =
+            baton_whatsapp::signature::AppSecret::new(&meta.app_secret).map_err(|error| anyhow::anyhow!("{error}"))?;
+        let server = TestServer::start_with(kind, move |config: &mut Config| {
+            config.whatsapp.app_secret = Some(secret);
+            config.whatsapp.access_token = Some(meta.access_token.clone());
+            config.whatsapp.phone_number_id = Some(meta.phone_number_id.clone());
+            config.whatsapp.graph_url = graph_url;
+            config.whatsapp.api_version = meta.api_version.clone();
+            // Production's backoff, on the paused clock.
+            config.whatsapp.retry_base = Duration::from_secs(1);
+            config.sender_clock = Clock::following_tokio();
+        })
+        .await?;
+        simulator.set_webhook_url(server.url("/webhooks/whatsapp"));
+        Ok(Bench { server, simulator })
+    }
+
+    /// Sends to `wa_id` the simulator received so far.
+    fn sends_to(&self, wa_id: &str) -> usize {
+        let to = format!("+{wa_id}");
+        self.simulator
+            .message_requests()
+            .iter()
+            .filter(|request| request.json.as_ref().is_some_and(|json| json["to"] == to.as_str()))
+            .count()
+    }
+
+    /// A customer writes, an agent claims the conversation and replies (stored and queued).
+    async fn reply_to(&self, customer: &Customer, agent: baton_shared::UserId) -> anyhow::Result<Message> {
+        let wamid = self.simulator.send_text(customer, "Hello?").await?;
+        let store = &self.server.state.store;
+        let mut conversation = None;
+        let started = std::time::Instant::now();
+        while conversation.is_none() {
+            anyhow::ensure!(started.elapsed() < REAL_LIMIT, "the customer's message {wamid} never arrived");
+            for candidate in store.conversations(false, 100).await? {
+                if candidate.contact.wa_id == customer.wa_id {
+                    conversation = Some(candidate.id);
+                }
+            }
+            tokio::task::yield_now().await;
+        }
+        let conversation = conversation.ok_or_else(|| anyhow::anyhow!("no conversation"))?;
+        // The sender's clock (paused) is the one that decides when the reply is due.
+        let now = self.server.state.config.sender_clock.now_ms();
+        let claimed = store.claim(conversation, agent, now + 3_600_000, now).await?;
+        anyhow::ensure!(matches!(claimed, ClaimOutcome::Held { .. }), "claim: {claimed:?}");
+        let seen = store.conversation(conversation).await?.map(|c| c.last_seq).unwrap_or_default();
+        let reply = NewReply {
+            conversation_id: conversation,
+            author: agent,
+            body: format!("Answer for {}", customer.wa_id),
+            idempotency_key: customer.wa_id.clone(),
+            seen_seq: seen,
+            force: false,
+            template: None,
+        };
+        let ReplyOutcome::Sent { message, .. } = store.send_reply(&reply, now).await? else {
+            anyhow::bail!("reply not stored")
+        };
+        self.server.state.sender.wake();
+        Ok(message)
+    }
+
+    /// Moves the paused clock on, then has the sender look and waits (in real time) until it has:
+    /// everything due by then has been sent, and the answers recorded.
+    async fn advance(&self, by: Duration) -> anyhow::Result<()> {
+        tokio::time::advance(by).await;
+        self.settle().await
+    }
+
+    /// Waits until the sender has handled everything due now.
+    async fn settle(&self) -> anyhow::Result<()> {
+        let sender = &self.server.state.sender;
+        let wake = sender.wake();
+        until("a pass of the sender", || sender.served() >= wake).await
+    }
+
+    /// Waits until the reply's first attempt has been refused and its retry scheduled.
+    async fn first_refusal(&self, message: &Message) -> anyhow::Result<()> {
+        let started = std::time::Instant::now();
+        loop {
+            let queued = self.server.state.store.due_outbox(i64::MAX, 100).await?;
+            if queued.iter().any(|item| item.message_id == message.id && item.attempts == 1) {
+                return self.settle().await;
+            }
+            anyhow::ensure!(started.elapsed() < REAL_LIMIT, "the first attempt was not refused");
+            tokio::task::yield_now().await;
+        }
+    }
+
+    /// The reply to `wa_id` was refused and is retried `gap` later: not a millisecond sooner.
+    async fn retried_after(&self, wa_id: &str, gap: Duration) -> anyhow::Result<()> {
+        let before = self.sends_to(wa_id);
+        self.advance(gap - Duration::from_millis(1)).await?;
+        assert_eq!(self.sends_to(wa_id), before, "{wa_id} retried before {gap:?}");
+        self.advance(Duration::from_millis(1)).await?;
+        assert_eq!(self.sends_to(wa_id), before + 1, "{wa_id} retried {gap:?} later");
+        Ok(())
+    }
+
+    async fn status_of(&self, message: &Message) -> anyhow::Result<Option<DeliveryStatus>> {
+        let messages = self.server.state.store.messages(message.conversation_id).await?;
+        Ok(messages.iter().find(|stored| stored.id == message.id).map(|stored| stored.status))
+    }
+}
+
+async fn backoff_follows_the_contract(kind: Kind) -> anyhow::Result<()> {
+    let _held = ClockHeld::new();
+    let bench = Bench::start(kind).await?;
+    let (agent, _) = bench.server.create_user("Alice", Role::Agent).await?;
+
+    // 130429 (throughput) three times: retried after 1 s, 2 s, 4 s; then accepted.
+    let busy = Customer::new("15550003333", "Bob");
+    bench.simulator.fail_next_sends(3, 130429, Some(&busy.wa_id));
+    let reply = bench.reply_to(&busy, agent.id).await?;
+    bench.first_refusal(&reply).await?;
+    for gap in [1, 2, 4] {
+        bench.retried_after(&busy.wa_id, Duration::from_secs(gap)).await?;
+    }
+    let started = std::time::Instant::now();
+    while bench.status_of(&reply).await? != Some(DeliveryStatus::Sent) {
+        anyhow::ensure!(started.elapsed() < REAL_LIMIT, "the fourth attempt was not recorded as sent");
+        tokio::task::yield_now().await;
+    }
+
+    // A 5xx from Meta (131000, HTTP 500) is retried the same way.
+    let flaky = Customer::new("15550004444", "Carla");
+    bench.simulator.fail_next_sends(1, 131000, Some(&flaky.wa_id));
+    let reply = bench.reply_to(&flaky, agent.id).await?;
+    bench.first_refusal(&reply).await?;
+    bench.retried_after(&flaky.wa_id, Duration::from_secs(1)).await?;
+
+    // 131056 (pair limit): after 4^0 = 1 s, then 4^1 = 4 s.
+    let chatty = Customer::new("15550005555", "Dan");
+    bench.simulator.fail_next_sends(2, 131056, Some(&chatty.wa_id));
+    let reply = bench.reply_to(&chatty, agent.id).await?;
+    bench.first_refusal(&reply).await?;
+    bench.retried_after(&chatty.wa_id, Duration::from_secs(1)).await?;
+    bench.retried_after(&chatty.wa_id, Duration::from_secs(4)).await?;
+
+    // 131047 (window closed): failed at once; an hour later, still one attempt.
+    let late = Customer::new("15550006666", "Erin");
+    bench.simulator.fail_next_sends(1, 131047, Some(&late.wa_id));
+    let failed = bench.reply_to(&late, agent.id).await?;
+    let started = std::time::Instant::now();
+    while bench.status_of(&failed).await? != Some(DeliveryStatus::Failed) {
+        anyhow::ensure!(started.elapsed() < REAL_LIMIT, "the refused reply did not fail");
+        tokio::task::yield_now().await;
+    }
+    for _ in 0..6 {
+        bench.advance(Duration::from_secs(600)).await?;
+    }
+    assert_eq!(bench.sends_to(&late.wa_id), 1, "131047 is never retried");
+
+    // 190 (token refused): sending pauses; ten minutes later nothing more went, the reply waits.
+    let paused = Customer::new("15550007777", "Fay");
+    bench.simulator.fail_next_sends(1, 190, None);
+    let kept = bench.reply_to(&paused, agent.id).await?;
+    until("the refused attempt", || bench.server.state.sender.paused().is_some()).await?;
+    let sends = bench.simulator.message_requests().len();
+    for _ in 0..10 {
+        bench.advance(Duration::from_secs(60)).await?;
+    }
+    assert_eq!(bench.simulator.message_requests().len(), sends, "nothing is sent while paused");
+    let queued = bench.server.state.store.due_outbox(i64::MAX, 100).await?;
+    assert!(queued.iter().any(|item| item.message_id == kept.id), "the reply is kept in the outbox");
+    Ok(())
+}
+
+/// Runs a scenario on a current-thread runtime whose clock starts paused.
+fn on_paused_clock(kind: Kind) -> anyhow::Result<()> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .start_paused(true)
+        .build()?
+        .block_on(backoff_follows_the_contract(kind))
+}
+
+#[test]
+fn backoff_follows_the_contract_on_sqlite() -> anyhow::Result<()> {
+    on_paused_clock(Kind::Sqlite)
+}
+
+#[test]
+fn backoff_follows_the_contract_on_postgres() -> anyhow::Result<()> {
+    on_paused_clock(Kind::Postgres)
+}
