@@ -57,6 +57,7 @@ pub async fn run(
     let housekeeping = tokio::spawn(sessions::housekeeping(state.clone()));
     let leases = tokio::spawn(leases::keep(state.clone()));
     let drafts = tokio::spawn(state.drafts.clone().keep(state.store.clone()));
+    let intake = tokio::spawn(whatsapp::intake::run(state.clone()));
     let ingest = tokio::spawn(whatsapp::ingest::run(state.clone()));
     let sender = tokio::spawn(whatsapp::sender::run(state.clone()));
     let hub = state.hub.clone();
@@ -80,6 +81,7 @@ pub async fn run(
     leases.abort();
     presence.abort();
     drafts.abort();
+    intake.abort();
     ingest.abort();
     sender.abort();
     // What was typed in the last moments is kept too.

@@ -14,6 +14,7 @@ use crate::store::Store;
 use crate::throttle::LoginThrottle;
 use crate::whatsapp::graph::GraphClient;
 use crate::whatsapp::ingest::Ingest;
+use crate::whatsapp::intake::Intake;
 use crate::whatsapp::media::MediaStore;
 use crate::whatsapp::receipts::Receipts;
 use crate::whatsapp::sender::Sender;
@@ -34,6 +35,8 @@ pub struct AppState {
     pub drafts: Arc<DraftWriter>,
     /// Wakes the WhatsApp ingest worker.
     pub ingest: Arc<Ingest>,
+    /// Stores webhook deliveries, batching those that arrive together.
+    pub intake: Arc<Intake>,
     /// Wakes the WhatsApp sender; knows whether sending is paused.
     pub sender: Arc<Sender>,
     /// The Graph API, when the channel has a token and a number id.
@@ -69,6 +72,7 @@ impl AppState {
             bus,
             drafts,
             ingest: Arc::new(Ingest::default()),
+            intake: Arc::new(Intake::default()),
             sender: Arc::new(Sender::default()),
             config: Arc::new(config),
             store,

@@ -4,6 +4,7 @@
 //!
 //! - [`webhook`]: `GET`/`POST /webhooks/whatsapp` — the verification handshake, and deliveries
 //!   checked against their signature on the raw bytes and stored before they are answered;
+//! - [`intake`]: stores signed deliveries, many per transaction when they come fast (group commit);
 //! - [`ingest`]: the worker that turns stored deliveries into contacts, conversations, messages
 //!   and delivery statuses, idempotently, and broadcasts what changed;
 //! - [`inbound`]: what one inbound WhatsApp message becomes in Baton's model;
@@ -17,6 +18,7 @@
 pub mod graph;
 pub mod inbound;
 pub mod ingest;
+pub mod intake;
 pub mod media;
 pub mod pacing;
 pub mod receipts;

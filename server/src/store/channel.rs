@@ -6,6 +6,7 @@ use baton_shared::model::{Claim, ConversationEvent, DeliveryError, DeliveryStatu
 use baton_shared::{ConversationId, MessageId, UserId};
 
 use super::StoreResult;
+use super::conversations::NewInbound;
 
 /// A stored webhook delivery, waiting to be processed.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -23,6 +24,29 @@ pub struct StatusWrite {
     pub wa_message_id: String,
     pub status: DeliveryStatus,
     pub error: Option<DeliveryError>,
+}
+
+/// What one stored delivery asks for, in its order.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DeliveryWork {
+    /// The delivery (`webhook_deliveries.id`): marked processed with its work.
+    pub id: i64,
+    pub work: Vec<Work>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Work {
+    Inbound(Box<NewInbound>),
+    Status(StatusWrite),
+}
+
+/// What applying deliveries did.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct AppliedDeliveries {
+    /// The committed events, in order.
+    pub events: Vec<ConversationEvent>,
+    /// For each inbound message, in order: whether it was new (not a redelivery).
+    pub recorded: Vec<bool>,
 }
 
 /// A reply due to be sent to WhatsApp.
@@ -59,10 +83,12 @@ pub enum RequeueOutcome {
 
 #[async_trait]
 pub trait ChannelStore {
-    /// Keeps a webhook delivery's bytes durably; returns its id.
-    async fn record_webhook(&self, body: &[u8], now: i64) -> StoreResult<i64>;
+    /// Keeps webhook deliveries' bytes durably, in one transaction; returns their ids in order.
+    async fn record_webhooks(&self, bodies: &[&[u8]], now: i64) -> StoreResult<Vec<i64>>;
     /// Deliveries not processed yet, oldest first.
     async fn pending_webhooks(&self, limit: i64) -> StoreResult<Vec<WebhookDelivery>>;
+    /// Applies several deliveries' work and marks them processed, all in one transaction.
+    async fn apply_deliveries(&self, deliveries: &[DeliveryWork], now: i64) -> StoreResult<AppliedDeliveries>;
     /// Marks a delivery processed, or counts a failed attempt and why (it stays pending).
     async fn finish_webhook(&self, id: i64, failure: Option<&str>, now: i64) -> StoreResult<()>;
     /// Applies a status to its message when it moves the message forward

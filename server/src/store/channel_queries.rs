@@ -12,10 +12,12 @@ macro_rules! channel_queries {
             use baton_shared::UserId;
             use baton_shared::model::MessageContent;
 
-            use super::conversation_impl::{append_event, claim_in, lock_conversation, window_open};
+            use super::conversation_impl::{append_event, claim_in, lock_conversation, record_inbound_in, window_open};
+            use $crate::store::conversations::InboundOutcome;
             use super::$store;
             use $crate::store::channel::{
-                ChannelStore, OutboxItem, RequeueOutcome, StatusWrite, WINDOW_CLOSED_CODE, WebhookDelivery,
+                AppliedDeliveries, ChannelStore, DeliveryWork, OutboxItem, RequeueOutcome, StatusWrite,
+                WINDOW_CLOSED_CODE, WebhookDelivery, Work,
             };
             use $crate::store::rows;
             use $crate::store::{StoreError, StoreResult};
@@ -65,16 +67,68 @@ macro_rules! channel_queries {
                 Ok(events)
             }
 
+            /// Applies a status inside the caller's transaction (which commits it).
+            async fn apply_status_in(tx: &mut Tx, status: &StatusWrite, now: i64) -> StoreResult<Vec<ConversationEvent>> {
+                let message: Option<(i64, i64)> = sqlx::query_as(
+                    "SELECT id, conversation_id FROM messages WHERE wa_message_id = $1 AND direction = 'outbound'",
+                )
+                .bind(&status.wa_message_id)
+                .fetch_optional(&mut **tx)
+                .await?;
+                let Some((message_id, conversation_id)) = message else {
+                    sqlx::query(
+                        "INSERT INTO early_statuses (wa_message_id, status, error, received_at) \
+                         VALUES ($1, $2, $3, $4) ON CONFLICT (wa_message_id, status) DO NOTHING",
+                    )
+                    .bind(&status.wa_message_id)
+                    .bind(status.status.as_str())
+                    .bind(rows::to_json_column(status.error.as_ref())?)
+                    .bind(now)
+                    .execute(&mut **tx)
+                    .await?;
+                    return Ok(Vec::new());
+                };
+                let conversation = ConversationId(conversation_id);
+                // Every status change of the conversation's messages queues here.
+                lock_conversation(tx, conversation).await?;
+                let current: String = sqlx::query_scalar("SELECT status FROM messages WHERE id = $1")
+                    .bind(message_id)
+                    .fetch_one(&mut **tx)
+                    .await?;
+                let current = DeliveryStatus::parse(&current)
+                    .ok_or_else(|| rows::corrupt(format!("message status {current}")))?;
+                if status.status.rank() <= current.rank() {
+                    return Ok(Vec::new());
+                }
+                let events = set_status(
+                    tx,
+                    conversation,
+                    MessageId(message_id),
+                    status.status,
+                    status.error.clone(),
+                    now,
+                )
+                .await?;
+                Ok(events)
+            }
+
             #[async_trait::async_trait]
             impl ChannelStore for $store {
-                async fn record_webhook(&self, body: &[u8], now: i64) -> StoreResult<i64> {
-                    Ok(sqlx::query_scalar(
-                        "INSERT INTO webhook_deliveries (received_at, body) VALUES ($1, $2) RETURNING id",
-                    )
-                    .bind(now)
-                    .bind(body)
-                    .fetch_one(&self.pool)
-                    .await?)
+                async fn record_webhooks(&self, bodies: &[&[u8]], now: i64) -> StoreResult<Vec<i64>> {
+                    let mut tx = self.write_transaction().await?;
+                    let mut ids = Vec::with_capacity(bodies.len());
+                    for body in bodies {
+                        let id: i64 = sqlx::query_scalar(
+                            "INSERT INTO webhook_deliveries (received_at, body) VALUES ($1, $2) RETURNING id",
+                        )
+                        .bind(now)
+                        .bind(*body)
+                        .fetch_one(&mut *tx)
+                        .await?;
+                        ids.push(id);
+                    }
+                    tx.commit().await?;
+                    Ok(ids)
                 }
 
                 async fn pending_webhooks(&self, limit: i64) -> StoreResult<Vec<WebhookDelivery>> {
@@ -105,50 +159,42 @@ macro_rules! channel_queries {
 
                 async fn apply_status(&self, status: &StatusWrite, now: i64) -> StoreResult<Vec<ConversationEvent>> {
                     let mut tx = self.write_transaction().await?;
-                    let message: Option<(i64, i64)> = sqlx::query_as(
-                        "SELECT id, conversation_id FROM messages WHERE wa_message_id = $1 AND direction = 'outbound'",
-                    )
-                    .bind(&status.wa_message_id)
-                    .fetch_optional(&mut *tx)
-                    .await?;
-                    let Some((message_id, conversation_id)) = message else {
-                        sqlx::query(
-                            "INSERT INTO early_statuses (wa_message_id, status, error, received_at) \
-                             VALUES ($1, $2, $3, $4) ON CONFLICT (wa_message_id, status) DO NOTHING",
-                        )
-                        .bind(&status.wa_message_id)
-                        .bind(status.status.as_str())
-                        .bind(rows::to_json_column(status.error.as_ref())?)
-                        .bind(now)
-                        .execute(&mut *tx)
-                        .await?;
-                        tx.commit().await?;
-                        return Ok(Vec::new());
-                    };
-                    let conversation = ConversationId(conversation_id);
-                    // Every status change of the conversation's messages queues here.
-                    lock_conversation(&mut tx, conversation).await?;
-                    let current: String = sqlx::query_scalar("SELECT status FROM messages WHERE id = $1")
-                        .bind(message_id)
-                        .fetch_one(&mut *tx)
-                        .await?;
-                    let current = DeliveryStatus::parse(&current)
-                        .ok_or_else(|| rows::corrupt(format!("message status {current}")))?;
-                    if status.status.rank() <= current.rank() {
-                        tx.commit().await?;
-                        return Ok(Vec::new());
-                    }
-                    let events = set_status(
-                        &mut tx,
-                        conversation,
-                        MessageId(message_id),
-                        status.status,
-                        status.error.clone(),
-                        now,
-                    )
-                    .await?;
+                    let events = apply_status_in(&mut tx, status, now).await?;
                     tx.commit().await?;
                     Ok(events)
+                }
+
+                async fn apply_deliveries(
+                    &self,
+                    deliveries: &[DeliveryWork],
+                    now: i64,
+                ) -> StoreResult<AppliedDeliveries> {
+                    let mut tx = self.write_transaction().await?;
+                    let mut applied = AppliedDeliveries::default();
+                    for delivery in deliveries {
+                        for work in &delivery.work {
+                            match work {
+                                Work::Inbound(inbound) => {
+                                    let outcome = record_inbound_in(&mut tx, inbound, now).await?;
+                                    let recorded = matches!(outcome, InboundOutcome::Recorded { .. });
+                                    if let InboundOutcome::Recorded { events, .. } = outcome {
+                                        applied.events.extend(events);
+                                    }
+                                    applied.recorded.push(recorded);
+                                }
+                                Work::Status(status) => {
+                                    applied.events.extend(apply_status_in(&mut tx, status, now).await?);
+                                }
+                            }
+                        }
+                        sqlx::query("UPDATE webhook_deliveries SET processed_at = $2 WHERE id = $1")
+                            .bind(delivery.id)
+                            .bind(now)
+                            .execute(&mut *tx)
+                            .await?;
+                    }
+                    tx.commit().await?;
+                    Ok(applied)
                 }
 
                 async fn message(&self, id: MessageId) -> StoreResult<Option<Message>> {

@@ -157,108 +157,120 @@ macro_rules! conversation_queries {
             matches!(error, sqlx::Error::Database(db) if db.is_unique_violation())
         }
 
+        /// Records a customer message inside the caller's transaction (which commits it).
+        pub(in super::super) async fn record_inbound_in(
+            tx: &mut Tx,
+            inbound: &NewInbound,
+            now: i64,
+        ) -> StoreResult<InboundOutcome> {
+            let seen: Option<i64> = sqlx::query_scalar("SELECT id FROM messages WHERE wa_message_id = $1")
+                .bind(&inbound.wa_message_id)
+                .fetch_optional(&mut **tx)
+                .await?;
+            if seen.is_some() {
+                return Ok(InboundOutcome::Duplicate);
+            }
+            // The upsert locks the contact's row: concurrent messages of one customer queue
+            // here, so they cannot open two conversations. A message written since WhatsApp
+            // closed the window opens it again; its time is WhatsApp's, in whole seconds, so
+            // "since" allows 5 s for the two clocks (a message older than that arrived late).
+            let contact: rows::ContactRow = sqlx::query_as(
+                "INSERT INTO contacts AS k (wa_id, profile_name, created_at, last_inbound_at) \
+                 VALUES ($1, $2, $3, $4) ON CONFLICT (wa_id) DO UPDATE SET \
+                 profile_name = CASE WHEN excluded.profile_name <> '' THEN excluded.profile_name \
+                                     ELSE k.profile_name END, \
+                 last_inbound_at = CASE WHEN k.last_inbound_at IS NULL \
+                                          OR excluded.last_inbound_at > k.last_inbound_at \
+                                        THEN excluded.last_inbound_at ELSE k.last_inbound_at END, \
+                 window_closed_at = CASE WHEN excluded.last_inbound_at >= k.window_closed_at - 5000 \
+                                         THEN NULL ELSE k.window_closed_at END \
+                 RETURNING id AS contact_id, wa_id, profile_name, last_inbound_at, window_closed_at",
+            )
+            .bind(&inbound.wa_id)
+            .bind(&inbound.profile_name)
+            .bind(now)
+            .bind(inbound.at)
+            .fetch_one(&mut **tx)
+            .await?;
+            let contact_id = contact.contact_id;
+            let open: Option<(i64, String)> = sqlx::query_as(
+                "SELECT id, status FROM conversations WHERE contact_id = $1 AND status <> 'resolved' \
+                 ORDER BY id DESC LIMIT 1",
+            )
+            .bind(contact_id)
+            .fetch_optional(&mut **tx)
+            .await?;
+            let mut events = Vec::new();
+            let id = match open {
+                Some((id, status)) => {
+                    let id = ConversationId(id);
+                    lock_conversation(tx, id).await?;
+                    if status == ConversationStatus::Pending.as_str() {
+                        sqlx::query("UPDATE conversations SET status = 'open' WHERE id = $1")
+                            .bind(id.0)
+                            .execute(&mut **tx)
+                            .await?;
+                        let change = Change::StatusChanged { status: ConversationStatus::Open };
+                        events.push(append_event(tx, id, None, change, now).await?);
+                    }
+                    id
+                }
+                None => {
+                    let id: i64 = sqlx::query_scalar(
+                        "INSERT INTO conversations (contact_id, status, last_seq, created_at, updated_at) \
+                         VALUES ($1, 'open', 0, $2, $2) RETURNING id",
+                    )
+                    .bind(contact_id)
+                    .bind(now)
+                    .fetch_one(&mut **tx)
+                    .await?;
+                    let id = ConversationId(id);
+                    let change = Change::Opened { contact: contact.into() };
+                    events.push(append_event(tx, id, None, change, now).await?);
+                    id
+                }
+            };
+            let seq = next_seq(tx, id, now).await?;
+            let inserted: Result<i64, sqlx::Error> = sqlx::query_scalar(
+                "INSERT INTO messages (conversation_id, seq, direction, kind, body, wa_message_id, status, \
+                 created_at, content, reply_to) VALUES ($1, $2, 'inbound', $3, $4, $5, 'received', $6, $7, $8) \
+                 RETURNING id",
+            )
+            .bind(id.0)
+            .bind(rows::seq_param(seq))
+            .bind(&inbound.kind)
+            .bind(&inbound.body)
+            .bind(&inbound.wa_message_id)
+            .bind(inbound.at)
+            .bind(rows::to_json_column(inbound.content.as_ref())?)
+            .bind(&inbound.reply_to)
+            .fetch_one(&mut **tx)
+            .await;
+            let message_id = match inserted {
+                Ok(message_id) => message_id,
+                // A concurrent delivery of the same message committed first.
+                Err(error) if is_unique_violation(&error) => return Ok(InboundOutcome::Duplicate),
+                Err(error) => return Err(error.into()),
+            };
+            sqlx::query("UPDATE conversations SET last_message_at = $2 WHERE id = $1")
+                .bind(id.0)
+                .bind(inbound.at)
+                .execute(&mut **tx)
+                .await?;
+            let message = message_in(tx, message_id).await?;
+            events.push(insert_event(tx, id, seq, None, Change::MessageAdded { message }, now).await?);
+            Ok(InboundOutcome::Recorded { conversation_id: id, events })
+        }
+
         #[async_trait::async_trait]
         impl ConversationStore for $store {
             async fn record_inbound(&self, inbound: &NewInbound, now: i64) -> StoreResult<InboundOutcome> {
                 let mut tx = self.write_transaction().await?;
-                let seen: Option<i64> = sqlx::query_scalar("SELECT id FROM messages WHERE wa_message_id = $1")
-                    .bind(&inbound.wa_message_id)
-                    .fetch_optional(&mut *tx)
-                    .await?;
-                if seen.is_some() {
-                    return Ok(InboundOutcome::Duplicate);
+                let outcome = record_inbound_in(&mut tx, inbound, now).await?;
+                if matches!(outcome, InboundOutcome::Recorded { .. }) {
+                    tx.commit().await?;
                 }
-                // The upsert locks the contact's row: concurrent messages of one customer queue
-                // here, so they cannot open two conversations. A message written since WhatsApp
-                // closed the window opens it again; its time is WhatsApp's, in whole seconds, so
-                // "since" allows 5 s for the two clocks (a message older than that arrived late).
-                let contact: rows::ContactRow = sqlx::query_as(
-                    "INSERT INTO contacts AS k (wa_id, profile_name, created_at, last_inbound_at) \
-                     VALUES ($1, $2, $3, $4) ON CONFLICT (wa_id) DO UPDATE SET \
-                     profile_name = CASE WHEN excluded.profile_name <> '' THEN excluded.profile_name \
-                                         ELSE k.profile_name END, \
-                     last_inbound_at = CASE WHEN k.last_inbound_at IS NULL \
-                                              OR excluded.last_inbound_at > k.last_inbound_at \
-                                            THEN excluded.last_inbound_at ELSE k.last_inbound_at END, \
-                     window_closed_at = CASE WHEN excluded.last_inbound_at >= k.window_closed_at - 5000 \
-                                             THEN NULL ELSE k.window_closed_at END \
-                     RETURNING id AS contact_id, wa_id, profile_name, last_inbound_at, window_closed_at",
-                )
-                .bind(&inbound.wa_id)
-                .bind(&inbound.profile_name)
-                .bind(now)
-                .bind(inbound.at)
-                .fetch_one(&mut *tx)
-                .await?;
-                let contact_id = contact.contact_id;
-                let open: Option<(i64, String)> = sqlx::query_as(
-                    "SELECT id, status FROM conversations WHERE contact_id = $1 AND status <> 'resolved' \
-                     ORDER BY id DESC LIMIT 1",
-                )
-                .bind(contact_id)
-                .fetch_optional(&mut *tx)
-                .await?;
-                let mut events = Vec::new();
-                let id = match open {
-                    Some((id, status)) => {
-                        let id = ConversationId(id);
-                        lock_conversation(&mut tx, id).await?;
-                        if status == ConversationStatus::Pending.as_str() {
-                            sqlx::query("UPDATE conversations SET status = 'open' WHERE id = $1")
-                                .bind(id.0)
-                                .execute(&mut *tx)
-                                .await?;
-                            let change = Change::StatusChanged { status: ConversationStatus::Open };
-                            events.push(append_event(&mut tx, id, None, change, now).await?);
-                        }
-                        id
-                    }
-                    None => {
-                        let id: i64 = sqlx::query_scalar(
-                            "INSERT INTO conversations (contact_id, status, last_seq, created_at, updated_at) \
-                             VALUES ($1, 'open', 0, $2, $2) RETURNING id",
-                        )
-                        .bind(contact_id)
-                        .bind(now)
-                        .fetch_one(&mut *tx)
-                        .await?;
-                        let id = ConversationId(id);
-                        let change = Change::Opened { contact: contact.into() };
-                        events.push(append_event(&mut tx, id, None, change, now).await?);
-                        id
-                    }
-                };
-                let seq = next_seq(&mut tx, id, now).await?;
-                let inserted: Result<i64, sqlx::Error> = sqlx::query_scalar(
-                    "INSERT INTO messages (conversation_id, seq, direction, kind, body, wa_message_id, status, \
-                     created_at, content, reply_to) VALUES ($1, $2, 'inbound', $3, $4, $5, 'received', $6, $7, $8) \
-                     RETURNING id",
-                )
-                .bind(id.0)
-                .bind(rows::seq_param(seq))
-                .bind(&inbound.kind)
-                .bind(&inbound.body)
-                .bind(&inbound.wa_message_id)
-                .bind(inbound.at)
-                .bind(rows::to_json_column(inbound.content.as_ref())?)
-                .bind(&inbound.reply_to)
-                .fetch_one(&mut *tx)
-                .await;
-                let message_id = match inserted {
-                    Ok(message_id) => message_id,
-                    // A concurrent delivery of the same message committed first.
-                    Err(error) if is_unique_violation(&error) => return Ok(InboundOutcome::Duplicate),
-                    Err(error) => return Err(error.into()),
-                };
-                sqlx::query("UPDATE conversations SET last_message_at = $2 WHERE id = $1")
-                    .bind(id.0)
-                    .bind(inbound.at)
-                    .execute(&mut *tx)
-                    .await?;
-                let message = message_in(&mut tx, message_id).await?;
-                events.push(insert_event(&mut tx, id, seq, None, Change::MessageAdded { message }, now).await?);
-                tx.commit().await?;
-                Ok(InboundOutcome::Recorded { conversation_id: id, events })
+                Ok(outcome)
             }
 
             async fn conversation(&self, id: ConversationId) -> StoreResult<Option<Conversation>> {

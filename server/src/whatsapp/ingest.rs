@@ -5,8 +5,8 @@
 //! On PostgreSQL, deliveries of different customers are applied side by side ([`LANES`] at a time); each
 //! customer's own deliveries one after the other, in arrival order.
 //!
-//! A delivery is marked processed only after everything in it was applied, so a crash or a
-//! database hiccup means it is read again later (every step is idempotent). A delivery that can
+//! A lane's deliveries are applied in one transaction and marked processed in it, so a crash or a
+//! database hiccup means they are read again later (every step is idempotent). A delivery that can
 //! never be read (not JSON, not a WhatsApp payload) is marked processed with the reason kept
 //! beside its bytes, never retried forever and never silently dropped.
 
@@ -20,8 +20,7 @@ use tokio::sync::Notify;
 use crate::clock::now_ms;
 use crate::state::AppState;
 use crate::store::StoreError;
-use crate::store::channel::{StatusWrite, WebhookDelivery};
-use crate::store::conversations::InboundOutcome;
+use crate::store::channel::{AppliedDeliveries, DeliveryWork, StatusWrite, WebhookDelivery, Work};
 
 /// Deliveries read per query.
 const BATCH: i64 = 100;
@@ -122,32 +121,75 @@ fn lane_of(items: &Result<Vec<Item>, String>) -> String {
         .unwrap_or_default()
 }
 
-/// Applies one lane's deliveries in order; how many finished, and whether it stopped on a failure
-/// (the rest of the lane then waits for the next round, keeping the order).
+/// Applies one lane's deliveries in order, all in one transaction (one commit for many
+/// deliveries is what lets ingest keep up on SQLite's single writer). If that fails, they are
+/// applied one by one, so one bad delivery cannot hold the others back. Returns how many finished,
+/// and whether it stopped on a failure (the rest of the lane then waits for the next round,
+/// keeping the order).
 async fn apply_lane(state: &AppState, deliveries: Vec<Parsed>) -> (usize, bool) {
     let mut finished = 0;
+    let mut works = Vec::with_capacity(deliveries.len());
+    let mut media = Vec::new();
     for Parsed { delivery, items } in deliveries {
-        let outcome = match process(state, items).await {
-            Ok(None) => state.store.finish_webhook(delivery.id, None, now_ms()).await,
-            Ok(Some(unreadable)) => {
+        match items {
+            Ok(items) => {
+                let (work, attachments) = prepare(state, items);
+                works.push(DeliveryWork { id: delivery.id, work });
+                media.extend(attachments);
+            }
+            Err(unreadable) => {
                 tracing::error!(delivery = delivery.id, reason = %unreadable, "unreadable WhatsApp webhook kept aside");
-                match state.store.finish_webhook(delivery.id, Some(&unreadable), now_ms()).await {
+                let kept = match state.store.finish_webhook(delivery.id, Some(&unreadable), now_ms()).await {
                     Ok(()) => state.store.finish_webhook(delivery.id, None, now_ms()).await,
                     Err(error) => Err(error),
+                };
+                match kept {
+                    Ok(()) => finished += 1,
+                    Err(error) => {
+                        tracing::error!(delivery = delivery.id, %error, "cannot set an unreadable delivery aside");
+                        return (finished, true);
+                    }
                 }
             }
-            Err(error) => {
-                tracing::warn!(delivery = delivery.id, attempts = delivery.attempts + 1, %error, "webhook delivery will be retried");
-                if let Err(error) = state.store.finish_webhook(delivery.id, Some(&error.to_string()), now_ms()).await {
-                    tracing::error!(%error, "cannot record a failed webhook attempt");
-                }
-                return (finished, true);
+        }
+    }
+    if works.is_empty() {
+        return (finished, false);
+    }
+    match state.store.apply_deliveries(&works, now_ms()).await {
+        Ok(applied) => {
+            announce(state, applied, media);
+            (finished + works.len(), false)
+        }
+        Err(error) if works.len() > 1 => {
+            tracing::warn!(%error, deliveries = works.len(), "a batch of webhook deliveries failed: applying them one by one");
+            one_by_one(state, works, media, finished).await
+        }
+        Err(error) => {
+            record_failure(state, works[0].id, &error).await;
+            (finished, true)
+        }
+    }
+}
+
+/// The slow path: each delivery in its own transaction, stopping at the first that fails.
+async fn one_by_one(
+    state: &AppState,
+    works: Vec<DeliveryWork>,
+    media: Vec<Option<Attachment>>,
+    mut finished: usize,
+) -> (usize, bool) {
+    let mut media = media.into_iter();
+    for work in works {
+        let inbound = work.work.iter().filter(|item| matches!(item, Work::Inbound(_))).count();
+        let attachments: Vec<_> = media.by_ref().take(inbound).collect();
+        match state.store.apply_deliveries(std::slice::from_ref(&work), now_ms()).await {
+            Ok(applied) => {
+                announce(state, applied, attachments);
+                finished += 1;
             }
-        };
-        match outcome {
-            Ok(()) => finished += 1,
             Err(error) => {
-                tracing::error!(delivery = delivery.id, %error, "cannot mark a webhook delivery processed");
+                record_failure(state, work.id, &error).await;
                 return (finished, true);
             }
         }
@@ -155,13 +197,33 @@ async fn apply_lane(state: &AppState, deliveries: Vec<Parsed>) -> (usize, bool) 
     (finished, false)
 }
 
-/// Applies one delivery's items. `Ok(Some(reason))`: it can never be read.
-async fn process(state: &AppState, items: Result<Vec<Item>, String>) -> Result<Option<String>, StoreError> {
-    let items = match items {
-        Ok(items) => items,
-        Err(unreadable) => return Ok(Some(unreadable)),
-    };
+async fn record_failure(state: &AppState, delivery: i64, error: &StoreError) {
+    tracing::warn!(delivery, %error, "webhook delivery will be retried");
+    if let Err(error) = state.store.finish_webhook(delivery, Some(&error.to_string()), now_ms()).await {
+        tracing::error!(%error, "cannot record a failed webhook attempt");
+    }
+}
+
+/// Broadcasts what was committed and starts downloading new messages' media.
+fn announce(state: &AppState, applied: AppliedDeliveries, media: Vec<Option<Attachment>>) {
+    state.bus.publish(&applied.events);
+    for (recorded, attachment) in applied.recorded.into_iter().zip(media) {
+        if let (true, Some((media_id, url))) = (recorded, attachment) {
+            state.media.prefetch(state, media_id, url);
+        }
+    }
+}
+
+/// A media message's id and the webhook's download URL, if it had one.
+type Attachment = (String, Option<String>);
+
+/// What a delivery's items ask of the store, with each inbound message's media (in the same
+/// order). Errors WhatsApp reports, other webhook fields and unreadable parts are logged here
+/// (the delivery's bytes stay stored).
+fn prepare(state: &AppState, items: Vec<Item>) -> (Vec<Work>, Vec<Option<Attachment>>) {
     let ours = state.config.whatsapp.phone_number_id.as_deref();
+    let mut work = Vec::with_capacity(items.len());
+    let mut media = Vec::new();
     for item in items {
         match item {
             Item::Message(message) => {
@@ -169,22 +231,13 @@ async fn process(state: &AppState, items: Result<Vec<Item>, String>) -> Result<O
                     tracing::warn!(number = %message.origin.phone_number_id, "message for another business number ignored");
                     continue;
                 }
-                let media = match &message.kind {
+                media.push(match &message.kind {
                     MessageKind::Media(media) => Some((media.id.clone(), media.url.clone())),
                     _ => None,
-                };
-                let inbound = super::inbound::new_inbound(message);
-                if let InboundOutcome::Recorded { events, .. } = state.store.record_inbound(&inbound, now_ms()).await? {
-                    state.bus.publish(&events);
-                    if let Some((media_id, url)) = media {
-                        state.media.prefetch(state, media_id, url);
-                    }
-                }
+                });
+                work.push(Work::Inbound(Box::new(super::inbound::new_inbound(message))));
             }
-            Item::Status(update) => {
-                let events = state.store.apply_status(&status_write(update), now_ms()).await?;
-                state.bus.publish(&events);
-            }
+            Item::Status(update) => work.push(Work::Status(status_write(update))),
             Item::Error(error) => tracing::warn!(
                 code = error.error.code,
                 title = error.error.title.as_deref().unwrap_or_default(),
@@ -197,7 +250,7 @@ async fn process(state: &AppState, items: Result<Vec<Item>, String>) -> Result<O
             }
         }
     }
-    Ok(None)
+    (work, media)
 }
 
 fn status_write(update: StatusUpdate) -> StatusWrite {

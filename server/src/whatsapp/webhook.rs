@@ -15,7 +15,6 @@ use baton_whatsapp::signature::{self, SIGNATURE_HEADER, SignatureError};
 use baton_whatsapp::webhook::subscription;
 use std::collections::HashMap;
 
-use crate::clock::now_ms;
 use crate::error::AppError;
 use crate::state::AppState;
 
@@ -63,8 +62,11 @@ async fn deliver(State(state): State<AppState>, headers: HeaderMap, body: Bytes)
         };
         return Err(AppError::new(code, format!("Webhook refused: {error}.")));
     }
-    let id = state.store.record_webhook(&body, now_ms()).await?;
-    tracing::debug!(delivery = id, bytes = body.len(), "WhatsApp webhook stored");
-    state.ingest.wake();
+    let bytes = body.len();
+    let id =
+        state.intake.store(body).await.map_err(|error| {
+            AppError::new(ErrorCode::Unavailable, format!("{error}; WhatsApp will deliver it again."))
+        })?;
+    tracing::debug!(delivery = id, bytes, "WhatsApp webhook stored");
     Ok(StatusCode::OK)
 }
