@@ -15,7 +15,9 @@ use crate::clock::now_ms;
 use crate::hub::{Connection, TypingLock, frame};
 use crate::state::AppState;
 use crate::store::StoreError;
-use crate::store::conversations::{ClaimOutcome, Handover, NewReply, NoteEditOutcome, ReplyOutcome, TemplateChoice};
+use crate::store::conversations::{
+    ClaimOutcome, Handover, NewReply, NoteEditOutcome, ReplyContent, ReplyOutcome, TemplateChoice,
+};
 
 mod channel;
 
@@ -96,11 +98,19 @@ pub async fn handle(state: &AppState, connection: &Arc<Connection>, request: Cli
                 .await?;
             Ok(claim_ack(state, event))
         }
-        ClientMsg::Reply { conversation_id, body, idempotency_key, seen_seq, force, .. } => {
+        ClientMsg::Reply { conversation_id, body, idempotency_key, seen_seq, force, reply_to: quoted, .. } => {
             check_text(&body, "reply")?;
+            let reply_to = match quoted {
+                Some(quoted) => Some(channel::wamid_in(state, quoted, conversation_id).await?),
+                None => None,
+            };
             let author = connection.user.id;
-            let reply = NewReply { conversation_id, author, body, idempotency_key, seen_seq, force, template: None };
-            reply_to(state, connection, reply).await
+            let content = ReplyContent::Text;
+            let reply = NewReply { conversation_id, author, body, idempotency_key, seen_seq, force, content, reply_to };
+            send(state, connection, reply).await
+        }
+        ClientMsg::React { message_id, emoji, idempotency_key, .. } => {
+            channel::react(state, connection, message_id, emoji, idempotency_key).await
         }
         ClientMsg::SendTemplate {
             conversation_id,
@@ -115,9 +125,10 @@ pub async fn handle(state: &AppState, connection: &Arc<Connection>, request: Cli
             let chosen = TemplateChoice { name, language, parameters };
             let body = channel::render_template(state, &chosen).await?;
             let author = connection.user.id;
-            let template = Some(chosen);
-            let reply = NewReply { conversation_id, author, body, idempotency_key, seen_seq, force, template };
-            reply_to(state, connection, reply).await
+            let content = ReplyContent::Template(chosen);
+            let reply =
+                NewReply { conversation_id, author, body, idempotency_key, seen_seq, force, content, reply_to: None };
+            send(state, connection, reply).await
         }
         ClientMsg::ListTemplates { .. } => {
             let templates = channel::templates(state).await?;
@@ -322,7 +333,8 @@ async fn transfer(state: &AppState, connection: &Connection, id: ConversationId,
     Ok(claim_ack(state, event))
 }
 
-async fn reply_to(state: &AppState, connection: &Connection, reply: NewReply) -> Outcome {
+/// Stores a reply (text, template or reaction) if its author holds the claim, and queues it.
+pub(crate) async fn send(state: &AppState, connection: &Connection, reply: NewReply) -> Outcome {
     visible(state, connection, reply.conversation_id).await?;
     if reply.idempotency_key.is_empty() || reply.idempotency_key.len() > 100 {
         return Err(Refusal::new(ErrorCode::InvalidInput, "A reply needs an idempotency key of 1 to 100 bytes."));

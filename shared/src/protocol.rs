@@ -107,6 +107,17 @@ pub enum ClientMsg {
         seen_seq: u64,
         #[serde(default)]
         force: bool,
+        /// A message of the conversation to quote (WhatsApp shows it above the reply).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reply_to: Option<MessageId>,
+    },
+    /// Reacts to a message of the conversation with an emoji (`""` takes the reaction back).
+    /// Claim holders only, like any send; it does not count as a reply for the traffic cop.
+    React {
+        req_id: ReqId,
+        message_id: MessageId,
+        emoji: String,
+        idempotency_key: String,
     },
     /// Sends an approved template — the only message allowed outside the customer's 24-hour
     /// window. `parameters` fill the body's `{{1}}`, `{{2}}`…; otherwise like `reply`.
@@ -164,6 +175,7 @@ impl ClientMsg {
             | ClientMsg::TakeOver { req_id, .. }
             | ClientMsg::Reply { req_id, .. }
             | ClientMsg::SendTemplate { req_id, .. }
+            | ClientMsg::React { req_id, .. }
             | ClientMsg::ListTemplates { req_id }
             | ClientMsg::RetryMessage { req_id, .. }
             | ClientMsg::AddNote { req_id, .. }

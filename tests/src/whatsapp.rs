@@ -124,6 +124,7 @@ pub async fn send_reply(
             idempotency_key: key.into(),
             seen_seq,
             force: false,
+            reply_to: None,
         })
         .await
 }

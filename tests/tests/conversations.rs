@@ -70,7 +70,8 @@ fn reply(id: ConversationId, author: UserId, key: &str, seen_seq: u64) -> NewRep
         idempotency_key: key.into(),
         seen_seq,
         force: false,
-        template: None,
+        content: Default::default(),
+        reply_to: None,
     }
 }
 

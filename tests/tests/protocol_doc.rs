@@ -36,6 +36,7 @@ fn client_name(message: &ClientMsg) -> &'static str {
         ClientMsg::TakeOver { .. } => "take_over",
         ClientMsg::Reply { .. } => "reply",
         ClientMsg::SendTemplate { .. } => "send_template",
+        ClientMsg::React { .. } => "react",
         ClientMsg::ListTemplates { .. } => "list_templates",
         ClientMsg::RetryMessage { .. } => "retry_message",
         ClientMsg::AddNote { .. } => "add_note",
@@ -44,7 +45,7 @@ fn client_name(message: &ClientMsg) -> &'static str {
     }
 }
 
-const CLIENT_MESSAGES: usize = 17;
+const CLIENT_MESSAGES: usize = 18;
 
 fn server_name(message: &ServerMsg) -> &'static str {
     match message {

@@ -231,6 +231,7 @@ async fn only_the_holder_sends_once_per_key_and_the_traffic_cop_stops_stale_repl
             idempotency_key: key,
             seen_seq,
             force,
+            reply_to: None,
         }
     };
     let refused = bob_socket.request(reply("bob-1", seen, false)).await?;

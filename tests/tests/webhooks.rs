@@ -202,7 +202,8 @@ async fn outbound_message(server: &TestServer, agent: UserId, key: &str) -> anyh
         idempotency_key: key.into(),
         seen_seq: seen,
         force: false,
-        template: None,
+        content: Default::default(),
+        reply_to: None,
     };
     match server.state.store.send_reply(&reply, now).await? {
         ReplyOutcome::Sent { message, .. } => Ok(message),

@@ -115,7 +115,8 @@ impl Bench {
             idempotency_key: customer.wa_id.clone(),
             seen_seq: seen,
             force: false,
-            template: None,
+            content: Default::default(),
+            reply_to: None,
         };
         let ReplyOutcome::Sent { message, .. } = store.send_reply(&reply, now).await? else {
             anyhow::bail!("reply not stored")

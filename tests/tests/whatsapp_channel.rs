@@ -165,6 +165,68 @@ async fn a_failed_reply_is_sent_again_by_its_holder(kind: Kind) -> anyhow::Resul
     Ok(())
 }
 
+async fn quotes_and_reactions_reach_whatsapp(kind: Kind) -> anyhow::Result<()> {
+    let (server, simulator) = start(kind).await?;
+    let hana = Customer::new("15550009999", "Hana");
+    let wamid = simulator.send_text(&hana, "Is the blue one in stock?").await?;
+    let conversation = wait_for_conversation(&server, &wamid).await?;
+    let (mut agent, seen) = agent_claims(&server, "Alice", conversation).await?;
+    let messages = server.state.store.messages(conversation).await?;
+    let asked = messages.iter().find(|message| message.wa_message_id.as_deref() == Some(wamid.as_str()));
+    let asked = asked.ok_or_else(|| anyhow::anyhow!("the question is not stored"))?.id;
+
+    let answer = agent
+        .request(|req_id| ClientMsg::Reply {
+            req_id,
+            conversation_id: conversation,
+            body: "Yes, three left.".into(),
+            idempotency_key: "quote-1".into(),
+            seen_seq: seen,
+            force: false,
+            reply_to: Some(asked),
+        })
+        .await?;
+    let ServerMsg::Ack { detail: Some(AckDetail::Message { message }), .. } = answer else {
+        anyhow::bail!("quote refused: {answer:?}")
+    };
+    assert_eq!(message.reply_to.as_deref(), Some(wamid.as_str()));
+    let quoted =
+        simulator.wait_for_request(|request| request.json.as_ref().is_some_and(|json| json["type"] == "text")).await?;
+    assert_eq!(quoted.json.as_ref().map(|json| json["context"]["message_id"].clone()), Some(wamid.as_str().into()));
+
+    let answer = agent
+        .request(|req_id| ClientMsg::React {
+            req_id,
+            message_id: asked,
+            emoji: "👍".into(),
+            idempotency_key: "react-1".into(),
+        })
+        .await?;
+    let ServerMsg::Ack { detail: Some(AckDetail::Message { message }), .. } = answer else {
+        anyhow::bail!("reaction refused: {answer:?}")
+    };
+    assert_eq!((message.kind.as_str(), message.body.as_str()), ("reaction", "👍"));
+    let reacted = simulator
+        .wait_for_request(|request| request.json.as_ref().is_some_and(|json| json["type"] == "reaction"))
+        .await?;
+    let expected = serde_json::json!({"message_id": wamid, "emoji": "👍"});
+    assert_eq!(reacted.json.as_ref().map(|json| json["reaction"].clone()), Some(expected));
+
+    // Only the claim's holder reacts.
+    let (other_client, _) = server.logged_in("Bob", Role::Agent).await?;
+    let mut other = WsClient::connect(&other_client).await?;
+    let answer = other
+        .request(|req_id| ClientMsg::React {
+            req_id,
+            message_id: asked,
+            emoji: "❤️".into(),
+            idempotency_key: "react-2".into(),
+        })
+        .await?;
+    assert!(refused_with(&answer, ErrorCode::NotClaimHolder), "{answer:?}");
+    Ok(())
+}
+
 async fn opening_marks_read_and_writing_shows_typing(kind: Kind) -> anyhow::Result<()> {
     let (server, simulator) = start(kind).await?;
     let fay = Customer::new("15550007777", "Fay");
@@ -230,6 +292,7 @@ async fn customer_media_reaches_the_team_only(kind: Kind) -> anyhow::Result<()> 
 baton_tests::on_both_kinds!(
     a_closed_window_takes_templates_only_until_the_customer_writes,
     a_failed_reply_is_sent_again_by_its_holder,
+    quotes_and_reactions_reach_whatsapp,
     opening_marks_read_and_writing_shows_typing,
     customer_media_reaches_the_team_only
 );

@@ -14,7 +14,7 @@ use crate::hub::Connection;
 use crate::state::AppState;
 use crate::store::StoreError;
 use crate::store::channel::RequeueOutcome;
-use crate::store::conversations::TemplateChoice;
+use crate::store::conversations::{NewReply, ReplyContent, TemplateChoice};
 
 /// The approved templates, or why they cannot be listed.
 pub(super) async fn templates(state: &AppState) -> Result<Arc<Vec<MessageTemplate>>, Refusal> {
@@ -93,4 +93,44 @@ pub(super) async fn retry(state: &AppState, connection: &Connection, message_id:
         }),
         RequeueOutcome::WindowClosed => Err(window_closed(state).await),
     }
+}
+
+/// The wamid of `message`, which must belong to `conversation` and have come through WhatsApp.
+pub(super) async fn wamid_in(
+    state: &AppState,
+    message: MessageId,
+    conversation: baton_shared::ConversationId,
+) -> Result<String, Refusal> {
+    let found = state.store.message(message).await?.filter(|found| found.conversation_id == conversation);
+    let found = found.ok_or_else(|| Refusal::new(ErrorCode::NotFound, "No such message in this conversation."))?;
+    found.wa_message_id.ok_or_else(|| {
+        Refusal::new(ErrorCode::InvalidState, "This message has not reached WhatsApp yet; try again in a moment.")
+    })
+}
+
+/// A reaction to a message of the conversation: sent like a reply, by the claim's holder.
+pub(super) async fn react(
+    state: &AppState,
+    connection: &Connection,
+    message_id: MessageId,
+    emoji: String,
+    idempotency_key: String,
+) -> Outcome {
+    let message = state.store.message(message_id).await?.ok_or_else(|| Refusal::from(StoreError::NotFound))?;
+    visible(state, connection, message.conversation_id).await?;
+    if emoji.chars().count() > 10 || emoji.chars().any(char::is_whitespace) {
+        return Err(Refusal::new(ErrorCode::InvalidInput, "A reaction is one emoji (or empty, to take it back)."));
+    }
+    let target = wamid_in(state, message_id, message.conversation_id).await?;
+    let reply = NewReply {
+        conversation_id: message.conversation_id,
+        author: connection.user.id,
+        body: emoji,
+        idempotency_key,
+        seen_seq: 0,
+        force: true,
+        content: ReplyContent::Reaction { target },
+        reply_to: None,
+    };
+    super::send(state, connection, reply).await
 }

@@ -18,7 +18,7 @@ macro_rules! conversation_queries {
         use super::$store;
         use $crate::store::conversations::{
             ClaimOutcome, ConversationStore, DraftWrite, Handover, InboundOutcome, NewInbound, NewReply,
-            NoteEditOutcome, ReplyOutcome,
+            NoteEditOutcome, ReplyContent, ReplyOutcome,
         };
         use $crate::store::rows;
         use $crate::store::{StoreError, StoreResult};
@@ -477,10 +477,12 @@ macro_rules! conversation_queries {
                 if claim.as_ref().is_none_or(|claim| claim.holder != reply.author) {
                     return Ok(ReplyOutcome::NotHolder { claim });
                 }
-                if reply.template.is_none() && !window_open(&mut tx, id, now).await? {
+                let is_template = matches!(reply.content, ReplyContent::Template(_));
+                if !is_template && !window_open(&mut tx, id, now).await? {
                     return Ok(ReplyOutcome::WindowClosed);
                 }
-                if !reply.force {
+                let is_reaction = matches!(reply.content, ReplyContent::Reaction { .. });
+                if !reply.force && !is_reaction {
                     let missed: Vec<rows::MessageRow> = sqlx::query_as(&format!(
                         "SELECT {} FROM messages WHERE conversation_id = $1 AND seq > $2 \
                          AND (author_id IS NULL OR author_id <> $3) ORDER BY seq",
@@ -497,9 +499,9 @@ macro_rules! conversation_queries {
                     }
                 }
                 let seq = next_seq(&mut tx, id, now).await?;
-                let (kind, content) = match &reply.template {
-                    None => ("text", None),
-                    Some(template) => (
+                let (kind, content) = match &reply.content {
+                    ReplyContent::Text => ("text", None),
+                    ReplyContent::Template(template) => (
                         "template",
                         Some(MessageContent::Template {
                             name: template.name.clone(),
@@ -507,11 +509,18 @@ macro_rules! conversation_queries {
                             parameters: template.parameters.clone(),
                         }),
                     ),
+                    ReplyContent::Reaction { target } => (
+                        "reaction",
+                        Some(MessageContent::Reaction {
+                            target: target.clone(),
+                            emoji: Some(reply.body.clone()).filter(|emoji| !emoji.is_empty()),
+                        }),
+                    ),
                 };
                 let message_id: i64 = sqlx::query_scalar(
                     "INSERT INTO messages (conversation_id, seq, direction, kind, body, author_id, idempotency_key, \
-                     status, created_at, content) VALUES ($1, $2, 'outbound', $3, $4, $5, $6, 'pending', $7, $8) \
-                     RETURNING id",
+                     status, created_at, content, reply_to) \
+                     VALUES ($1, $2, 'outbound', $3, $4, $5, $6, 'pending', $7, $8, $9) RETURNING id",
                 )
                 .bind(id.0)
                 .bind(rows::seq_param(seq))
@@ -521,6 +530,7 @@ macro_rules! conversation_queries {
                 .bind(&reply.idempotency_key)
                 .bind(now)
                 .bind(rows::to_json_column(content.as_ref())?)
+                .bind(&reply.reply_to)
                 .fetch_one(&mut *tx)
                 .await?;
                 sqlx::query("UPDATE conversations SET last_message_at = $2 WHERE id = $1")

@@ -71,9 +71,24 @@ pub struct NewReply {
     pub seen_seq: u64,
     /// Send even if the conversation changed since `seen_seq`.
     pub force: bool,
-    /// An approved template (`body` is then its rendered text): allowed outside the customer's
-    /// 24-hour window, which free text is not.
-    pub template: Option<TemplateChoice>,
+    /// What is sent: text, a template or a reaction.
+    pub content: ReplyContent,
+    /// The wamid of the customer's message this one quotes.
+    pub reply_to: Option<String>,
+}
+
+/// What kind of reply it is.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub enum ReplyContent {
+    /// Free text (`body`).
+    #[default]
+    Text,
+    /// An approved template (`body` is its rendered text): allowed outside the customer's 24-hour
+    /// window, which everything else is not.
+    Template(TemplateChoice),
+    /// A reaction to the message with wamid `target` (`body` is the emoji; empty removes it).
+    /// Not a reply to the conversation: no traffic-cop check.
+    Reaction { target: String },
 }
 
 /// Which template a reply sends, with its parameters.

@@ -191,7 +191,7 @@ fn alert_admins(state: &AppState, message: String) {
     state.hub.send_to_admins(&ServerMsg::ChannelAlert { message, paused: true });
 }
 
-/// The Graph request for a queued reply: a template, or text (quoting `reply_to`, if any).
+/// The Graph request for a queued reply: a template, a reaction, or text (quoting `reply_to`, if any).
 fn request_for(item: &OutboxItem) -> SendMessage {
     let to = format!("+{}", item.to);
     if let Some(MessageContent::Template { name, language, parameters }) = item.content.as_ref() {
@@ -201,6 +201,10 @@ fn request_for(item: &OutboxItem) -> SendMessage {
             template = template.with_components(vec![Component::body(parameters)]);
         }
         return SendMessage::template(to, template);
+    }
+    if let Some(MessageContent::Reaction { target, emoji }) = item.content.as_ref() {
+        // No quote on a reaction (the contract forbids `context` there); an empty emoji removes it.
+        return SendMessage::reaction(to, target.clone(), emoji.clone().unwrap_or_default());
     }
     let mut request = SendMessage::text(to, item.body.clone(), false);
     request.context = item.reply_to.clone().map(|message_id| ReplyTo { message_id });
