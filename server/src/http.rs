@@ -8,6 +8,7 @@ pub mod extract;
 pub mod health;
 pub mod inbound;
 pub mod media;
+pub mod uploads;
 pub mod users;
 pub mod web;
 
@@ -41,6 +42,7 @@ pub fn router(state: AppState) -> Router {
         .merge(users::routes())
         .merge(inbound::routes())
         .merge(media::routes())
+        .merge(uploads::routes())
         .fallback(unknown_api_route)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(from_fn_with_state(state.clone(), csrf::guard))

@@ -109,6 +109,14 @@ pub async fn handle(state: &AppState, connection: &Arc<Connection>, request: Cli
             let reply = NewReply { conversation_id, author, body, idempotency_key, seen_seq, force, content, reply_to };
             send(state, connection, reply).await
         }
+        ClientMsg::SendMedia { conversation_id, upload_id, caption, idempotency_key, seen_seq, force, .. } => {
+            let content = channel::media_upload(state, connection, &upload_id, &caption).await?;
+            let author = connection.user.id;
+            let body = caption;
+            let reply =
+                NewReply { conversation_id, author, body, idempotency_key, seen_seq, force, content, reply_to: None };
+            send(state, connection, reply).await
+        }
         ClientMsg::React { message_id, emoji, idempotency_key, .. } => {
             channel::react(state, connection, message_id, emoji, idempotency_key).await
         }

@@ -205,3 +205,14 @@ mod tests {
         assert!(err.is_err());
     }
 }
+
+/// `POST /api/uploads`: a file an agent will send, kept by Baton until then.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Upload {
+    /// What `send_media` names.
+    pub upload_id: String,
+    pub mime_type: String,
+    pub filename: Option<String>,
+    /// Bytes.
+    pub size: u64,
+}

@@ -209,6 +209,10 @@ pub enum MessageContent {
         filename: Option<String>,
         #[serde(default)]
         voice: bool,
+        /// For media the team sent: Baton's copy (the upload's id). WhatsApp's `media_id` is
+        /// then the id it was uploaded under (empty until it was).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        upload: Option<String>,
     },
     /// Coordinates as WhatsApp wrote them (decimal degrees), with an optional place.
     Location {

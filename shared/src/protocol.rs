@@ -133,6 +133,19 @@ pub enum ClientMsg {
         #[serde(default)]
         force: bool,
     },
+    /// Sends a file the agent uploaded (`POST /api/uploads`) as an image, video, audio or
+    /// document (by its type), with an optional caption; otherwise like `reply`.
+    SendMedia {
+        req_id: ReqId,
+        conversation_id: ConversationId,
+        upload_id: String,
+        #[serde(default)]
+        caption: String,
+        idempotency_key: String,
+        seen_seq: u64,
+        #[serde(default)]
+        force: bool,
+    },
     /// The approved templates (answered with `ack` detail `templates`).
     ListTemplates {
         req_id: ReqId,
@@ -176,6 +189,7 @@ impl ClientMsg {
             | ClientMsg::Reply { req_id, .. }
             | ClientMsg::SendTemplate { req_id, .. }
             | ClientMsg::React { req_id, .. }
+            | ClientMsg::SendMedia { req_id, .. }
             | ClientMsg::ListTemplates { req_id }
             | ClientMsg::RetryMessage { req_id, .. }
             | ClientMsg::AddNote { req_id, .. }

@@ -37,6 +37,7 @@ fn client_name(message: &ClientMsg) -> &'static str {
         ClientMsg::Reply { .. } => "reply",
         ClientMsg::SendTemplate { .. } => "send_template",
         ClientMsg::React { .. } => "react",
+        ClientMsg::SendMedia { .. } => "send_media",
         ClientMsg::ListTemplates { .. } => "list_templates",
         ClientMsg::RetryMessage { .. } => "retry_message",
         ClientMsg::AddNote { .. } => "add_note",
@@ -45,7 +46,7 @@ fn client_name(message: &ClientMsg) -> &'static str {
     }
 }
 
-const CLIENT_MESSAGES: usize = 18;
+const CLIENT_MESSAGES: usize = 19;
 
 fn server_name(message: &ServerMsg) -> &'static str {
     match message {

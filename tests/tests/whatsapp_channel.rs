@@ -227,6 +227,85 @@ async fn quotes_and_reactions_reach_whatsapp(kind: Kind) -> anyhow::Result<()> {
     Ok(())
 }
 
+async fn an_agent_sends_a_picture_with_a_caption(kind: Kind) -> anyhow::Result<()> {
+    let (server, simulator) = start(kind).await?;
+    let ivy = Customer::new("15550001212", "Ivy");
+    let wamid = simulator.send_text(&ivy, "Can I see it?").await?;
+    let conversation = wait_for_conversation(&server, &wamid).await?;
+    let (client, _) = server.logged_in("Alice", Role::Agent).await?;
+    let mut agent = WsClient::connect(&client).await?;
+    let opened =
+        agent.request(|req_id| ClientMsg::Open { req_id, conversation_id: conversation, after_seq: 0 }).await?;
+    let ServerMsg::Ack { detail: Some(AckDetail::Conversation { conversation: opened }), .. } = opened else {
+        anyhow::bail!("open refused: {opened:?}")
+    };
+    agent.request(|req_id| ClientMsg::Claim { req_id, conversation_id: conversation }).await?;
+
+    // The file goes to Baton first; oversized images and typeless files are refused.
+    let picture: Vec<u8> = b"\x89PNG\r\n\x1a\n".iter().copied().chain((0..2048).map(|i| (i % 251) as u8)).collect();
+    let upload = |body: Vec<u8>, mime: Option<&str>| {
+        let mut request = client.request(reqwest::Method::POST, "/api/uploads?filename=blue-one.png").body(body);
+        if let Some(mime) = mime {
+            request = request.header("content-type", mime);
+        }
+        request.send()
+    };
+    let too_big = upload(vec![0; 5 * 1024 * 1024 + 1], Some("image/png")).await?;
+    assert_eq!(too_big.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    let typeless = upload(picture.clone(), None).await?;
+    assert_eq!(typeless.status(), StatusCode::UNSUPPORTED_MEDIA_TYPE);
+    let stored = upload(picture.clone(), Some("image/png")).await?;
+    assert_eq!(stored.status(), StatusCode::CREATED);
+    let stored: baton_shared::api::Upload = stored.json().await?;
+
+    let answer = agent
+        .request(|req_id| ClientMsg::SendMedia {
+            req_id,
+            conversation_id: conversation,
+            upload_id: stored.upload_id.clone(),
+            caption: "The blue one".into(),
+            idempotency_key: "picture-1".into(),
+            seen_seq: opened.last_seq,
+            force: false,
+        })
+        .await?;
+    let ServerMsg::Ack { detail: Some(AckDetail::Message { message }), .. } = answer else {
+        anyhow::bail!("media refused: {answer:?}")
+    };
+    assert_eq!((message.kind.as_str(), message.body.as_str()), ("image", "The blue one"));
+
+    // Uploaded to WhatsApp with the bearer token, then sent by the id it got, with the caption.
+    let sent =
+        simulator.wait_for_request(|request| request.json.as_ref().is_some_and(|json| json["type"] == "image")).await?;
+    let json = sent.json.ok_or_else(|| anyhow::anyhow!("no JSON"))?;
+    assert_eq!(json["image"]["caption"], "The blue one");
+    let media_id = json["image"]["id"].as_str().unwrap_or_default().to_owned();
+    let uploaded = simulator.media(&media_id).ok_or_else(|| anyhow::anyhow!("{media_id} was not uploaded"))?;
+    assert_eq!(uploaded.bytes.as_ref(), picture.as_slice());
+    assert_eq!(uploaded.mime_type, "image/png");
+    assert_eq!(reaches(&mut agent, &message, DeliveryStatus::Delivered).await?, None);
+
+    // The team sees what was sent; nobody else can send this upload.
+    let shown = client.get(&format!("/api/messages/{}/media", message.id.0)).await?;
+    assert_eq!(shown.status(), StatusCode::OK);
+    assert_eq!(shown.bytes().await?.as_ref(), picture.as_slice());
+    let (other_client, _) = server.logged_in("Bob", Role::Agent).await?;
+    let mut other = WsClient::connect(&other_client).await?;
+    let answer = other
+        .request(|req_id| ClientMsg::SendMedia {
+            req_id,
+            conversation_id: conversation,
+            upload_id: stored.upload_id.clone(),
+            caption: String::new(),
+            idempotency_key: "picture-2".into(),
+            seen_seq: opened.last_seq,
+            force: true,
+        })
+        .await?;
+    assert!(refused_with(&answer, ErrorCode::NotFound), "{answer:?}");
+    Ok(())
+}
+
 async fn opening_marks_read_and_writing_shows_typing(kind: Kind) -> anyhow::Result<()> {
     let (server, simulator) = start(kind).await?;
     let fay = Customer::new("15550007777", "Fay");
@@ -293,6 +372,7 @@ baton_tests::on_both_kinds!(
     a_closed_window_takes_templates_only_until_the_customer_writes,
     a_failed_reply_is_sent_again_by_its_holder,
     quotes_and_reactions_reach_whatsapp,
+    an_agent_sends_a_picture_with_a_caption,
     opening_marks_read_and_writing_shows_typing,
     customer_media_reaches_the_team_only
 );

@@ -85,3 +85,15 @@ fn path_rejection(rejection: PathRejection) -> AppError {
         other => AppError::Internal(anyhow::anyhow!("path extraction: {}", other.body_text())),
     }
 }
+
+/// A raw body that could not be read: too large for the endpoint's `limit`, or cut short.
+pub fn body_rejection(rejection: &axum::extract::rejection::BytesRejection, limit: usize) -> AppError {
+    if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        AppError::new(
+            ErrorCode::PayloadTooLarge,
+            format!("The body is larger than the {} KiB this endpoint accepts.", limit / 1024),
+        )
+    } else {
+        AppError::new(ErrorCode::InvalidInput, format!("The body could not be read: {}", rejection.body_text()))
+    }
+}

@@ -35,10 +35,19 @@ async fn media(
     if !may_access_as(user.id, user.role, &conversation) {
         return Err(AppError::forbidden());
     }
-    let Some(MessageContent::Media { media_id, mime_type, filename, .. }) = message.content.as_deref() else {
+    let Some(MessageContent::Media { media_id, mime_type, filename, upload, .. }) = message.content.as_deref() else {
         return Err(not_found());
     };
-    let path = match state.media.fetch(state.graph.as_deref(), media_id, None).await {
+    let fetched = match upload {
+        // A file the team sent: Baton's own copy.
+        Some(upload) => match state.media.upload(upload).await {
+            Ok(Some((_, path))) => Ok(path),
+            Ok(None) => return Err(not_found()),
+            Err(error) => Err(error),
+        },
+        None => state.media.fetch(state.graph.as_deref(), media_id, None).await,
+    };
+    let path = match fetched {
         Ok(path) => path,
         Err(MediaError::BadId) => return Err(not_found()),
         Err(MediaError::NoChannel) => {

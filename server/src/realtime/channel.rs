@@ -134,3 +134,28 @@ pub(super) async fn react(
     };
     super::send(state, connection, reply).await
 }
+
+/// The upload a `send_media` names, checked: it exists, this user uploaded it, the caption fits.
+pub(super) async fn media_upload(
+    state: &AppState,
+    connection: &Connection,
+    upload_id: &str,
+    caption: &str,
+) -> Result<ReplyContent, Refusal> {
+    if caption.chars().count() > 1024 {
+        return Err(Refusal::new(ErrorCode::InvalidInput, "A caption may have at most 1024 characters."));
+    }
+    let found = state.media.upload(upload_id).await.map_err(|error| {
+        tracing::error!(%error, "cannot read an upload");
+        Refusal::new(ErrorCode::Internal, "Something went wrong on the server; it has been logged.")
+    })?;
+    let Some((meta, _)) = found.filter(|(meta, _)| meta.uploader == connection.user.id) else {
+        return Err(Refusal::new(ErrorCode::NotFound, "No such upload: upload the file first (POST /api/uploads)."));
+    };
+    Ok(ReplyContent::Media {
+        kind: crate::http::uploads::media_kind(&meta.mime_type),
+        upload: upload_id.to_owned(),
+        mime_type: meta.mime_type,
+        filename: meta.filename,
+    })
+}

@@ -509,6 +509,17 @@ macro_rules! conversation_queries {
                             parameters: template.parameters.clone(),
                         }),
                     ),
+                    ReplyContent::Media { kind, upload, mime_type, filename } => (
+                        *kind,
+                        Some(MessageContent::Media {
+                            media_kind: (*kind).to_owned(),
+                            media_id: String::new(),
+                            mime_type: Some(mime_type.clone()),
+                            filename: filename.clone(),
+                            voice: false,
+                            upload: Some(upload.clone()),
+                        }),
+                    ),
                     ReplyContent::Reaction { target } => (
                         "reaction",
                         Some(MessageContent::Reaction {

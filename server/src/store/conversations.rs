@@ -86,6 +86,9 @@ pub enum ReplyContent {
     /// An approved template (`body` is its rendered text): allowed outside the customer's 24-hour
     /// window, which everything else is not.
     Template(TemplateChoice),
+    /// A file an agent uploaded (`body` is its caption), sent as `kind` (image, video, audio or
+    /// document).
+    Media { kind: &'static str, upload: String, mime_type: String, filename: Option<String> },
     /// A reaction to the message with wamid `target` (`body` is the emoji; empty removes it).
     /// Not a reply to the conversation: no traffic-cop check.
     Reaction { target: String },

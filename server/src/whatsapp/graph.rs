@@ -6,7 +6,7 @@
 use std::time::Duration;
 
 use baton_shared::model::MessageTemplate;
-use baton_whatsapp::graph::{self, ErrorResponse, MarkRead, MediaInfo, SendMessage, SendResponse};
+use baton_whatsapp::graph::{self, ErrorResponse, MarkRead, MediaInfo, MediaUploaded, SendMessage, SendResponse};
 use serde::Deserialize;
 use serde::Serialize;
 
@@ -50,6 +50,7 @@ pub struct GraphClient {
     version: String,
     token: String,
     messages_url: String,
+    upload_url: String,
     business_account_id: Option<String>,
 }
 
@@ -63,6 +64,7 @@ impl GraphClient {
         Ok(Some(GraphClient {
             http,
             messages_url: format!("{}{}", config.graph_url, graph::messages_path(&config.api_version, &number)),
+            upload_url: format!("{}{}", config.graph_url, graph::media_upload_path(&config.api_version, &number)),
             base: config.graph_url.clone(),
             version: config.api_version.clone(),
             token,
@@ -79,6 +81,23 @@ impl GraphClient {
             .message_id()
             .map(str::to_owned)
             .ok_or_else(|| GraphCallError::Transport("success without a message id".to_owned()))
+    }
+
+    /// Uploads a file for sending (contract §10); the media id WhatsApp gave it.
+    pub async fn upload(&self, bytes: Vec<u8>, mime_type: &str, filename: &str) -> Result<String, GraphCallError> {
+        let part = reqwest::multipart::Part::bytes(bytes)
+            .file_name(filename.to_owned())
+            .mime_str(mime_type)
+            .map_err(|error| GraphCallError::Transport(format!("bad media type {mime_type}: {error}")))?;
+        let form = reqwest::multipart::Form::new()
+            .text("messaging_product", "whatsapp")
+            .text("type", mime_type.to_owned())
+            .part("file", part);
+        let response = self.http.post(&self.upload_url).bearer_auth(&self.token).multipart(form).send().await;
+        let body = answer(response).await?;
+        let uploaded: MediaUploaded = serde_json::from_slice(&body)
+            .map_err(|error| GraphCallError::Transport(format!("unexpected upload answer: {error}")))?;
+        Ok(uploaded.id)
     }
 
     /// Marks the customer's message `wamid` (and those before it) read, with "typing…" if asked.

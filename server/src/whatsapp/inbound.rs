@@ -35,6 +35,7 @@ fn content_of(kind: MessageKind) -> (&'static str, String, Option<MessageContent
                 mime_type: media.mime_type,
                 filename: media.filename,
                 voice: media.voice,
+                upload: None,
             };
             (media.kind.as_str(), media.caption.unwrap_or_default(), Some(content))
         }

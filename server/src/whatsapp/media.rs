@@ -4,10 +4,16 @@
 //! arrives (using the webhook's `url` when it has one); if that fails, the first agent to open it
 //! fetches it again. Files are written under a temporary name and renamed, so a half-written
 //! file is never served.
+//!
+//! Files agents upload to send (`POST /api/uploads`) live beside them as `upload-{uuid}`, with
+//! their type, name and uploader in `upload-{uuid}.json`.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use baton_shared::UserId;
+use baton_shared::api::Upload;
+use serde::{Deserialize, Serialize};
 use tokio::sync::Semaphore;
 
 use super::graph::GraphClient;
@@ -20,6 +26,15 @@ const PARALLEL_DOWNLOADS: usize = 4;
 pub struct MediaStore {
     dir: PathBuf,
     downloads: Arc<Semaphore>,
+}
+
+/// What Baton keeps about an uploaded file.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UploadMeta {
+    pub mime_type: String,
+    pub filename: Option<String>,
+    pub size: u64,
+    pub uploader: UserId,
 }
 
 /// Why a media file cannot be served.
@@ -72,6 +87,34 @@ impl MediaStore {
         tokio::fs::write(&partial, &file.bytes).await?;
         tokio::fs::rename(&partial, &path).await?;
         Ok(path)
+    }
+
+    /// Keeps a file an agent uploaded; what `send_media` will name.
+    pub async fn save_upload(&self, bytes: &[u8], meta: UploadMeta) -> Result<Upload, MediaError> {
+        let upload_id = format!("upload-{}", uuid::Uuid::new_v4().simple());
+        let path = self.path_of(&upload_id).ok_or(MediaError::BadId)?;
+        tokio::fs::create_dir_all(&self.dir).await?;
+        let json = serde_json::to_vec(&meta).map_err(|error| MediaError::Io(std::io::Error::other(error)))?;
+        tokio::fs::write(path.with_extension("json"), json).await?;
+        let partial = self.dir.join(format!(".{upload_id}.part"));
+        tokio::fs::write(&partial, bytes).await?;
+        tokio::fs::rename(&partial, &path).await?;
+        Ok(Upload { upload_id, mime_type: meta.mime_type, filename: meta.filename, size: meta.size })
+    }
+
+    /// An uploaded file's description and path, if it exists.
+    pub async fn upload(&self, upload_id: &str) -> Result<Option<(UploadMeta, PathBuf)>, MediaError> {
+        if !upload_id.starts_with("upload-") {
+            return Ok(None);
+        }
+        let Some(path) = self.path_of(upload_id) else { return Ok(None) };
+        let json = match tokio::fs::read(path.with_extension("json")).await {
+            Ok(json) => json,
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(error) => return Err(error.into()),
+        };
+        let meta = serde_json::from_slice(&json).map_err(|error| MediaError::Io(std::io::Error::other(error)))?;
+        Ok(Some((meta, path)))
     }
 
     /// Starts downloading a new message's media in the background.

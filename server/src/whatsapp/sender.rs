@@ -15,7 +15,8 @@ use std::time::Duration;
 
 use baton_shared::model::{DeliveryError, MessageContent};
 use baton_shared::protocol::ServerMsg;
-use baton_whatsapp::graph::{self, Behaviour, Component, Language, Parameter, ReplyTo, SendMessage, Template};
+use baton_whatsapp::graph::{self, Behaviour, Component, Language, Media, Parameter, ReplyTo, SendMessage, Template};
+use baton_whatsapp::webhook::MediaKind;
 use tokio::sync::Notify;
 
 use super::graph::{GraphCallError, GraphClient};
@@ -109,7 +110,11 @@ async fn send_due(state: &AppState, graph: &GraphClient, pacing: &mut Pacing) {
 
 /// Sends one reply and records the outcome; `false` when sending just paused.
 async fn send_one(state: &AppState, graph: &GraphClient, item: OutboxItem) -> bool {
-    let outcome = graph.send(&request_for(&item)).await;
+    let outcome = match uploaded_media(state, graph, &item).await {
+        Ok(media_id) => graph.send(&request_for(&item, media_id)).await,
+        Err(None) => return record(state, &item, missing_file_failure(state, &item).await),
+        Err(Some(error)) => Err(error),
+    };
     let recorded = match outcome {
         Ok(wamid) => {
             match state.store.message_accepted(item.message_id, &wamid, state.config.sender_clock.now_ms()).await {
@@ -165,10 +170,40 @@ async fn send_one(state: &AppState, graph: &GraphClient, item: OutboxItem) -> bo
             }
         }
     };
+    record(state, &item, recorded)
+}
+
+fn record(_state: &AppState, item: &OutboxItem, recorded: Result<(), crate::store::StoreError>) -> bool {
     if let Err(error) = recorded {
         tracing::error!(outbox = item.id, %error, "cannot record a send's outcome");
     }
     true
+}
+
+/// For a file an agent sent: uploads Baton's copy to WhatsApp first; the media id it got.
+/// `Err(None)`: the file is gone from the data directory.
+async fn uploaded_media(
+    state: &AppState,
+    graph: &GraphClient,
+    item: &OutboxItem,
+) -> Result<Option<String>, Option<GraphCallError>> {
+    let Some(MessageContent::Media { upload: Some(upload), mime_type, filename, .. }) = item.content.as_ref() else {
+        return Ok(None);
+    };
+    let found = state.media.upload(upload).await.ok().flatten();
+    let Some((_, path)) = found else { return Err(None) };
+    let bytes = tokio::fs::read(&path).await.map_err(|_| None)?;
+    let mime_type = mime_type.as_deref().unwrap_or("application/octet-stream");
+    let filename = filename.as_deref().unwrap_or(upload);
+    graph.upload(bytes, mime_type, filename).await.map(Some).map_err(Some)
+}
+
+async fn missing_file_failure(state: &AppState, item: &OutboxItem) -> Result<(), crate::store::StoreError> {
+    tracing::error!(outbox = item.id, "the file of a media reply is missing from the data directory");
+    let failure = DeliveryError { code: 0, message: "The file is no longer on the server: attach it again.".into() };
+    let events = state.store.fail_outbox(item.id, &failure, state.config.sender_clock.now_ms()).await?;
+    state.bus.publish(&events);
+    Ok(())
 }
 
 async fn retry(
@@ -191,9 +226,30 @@ fn alert_admins(state: &AppState, message: String) {
     state.hub.send_to_admins(&ServerMsg::ChannelAlert { message, paused: true });
 }
 
-/// The Graph request for a queued reply: a template, a reaction, or text (quoting `reply_to`, if any).
-fn request_for(item: &OutboxItem) -> SendMessage {
+/// The Graph request for a queued reply: a template, a reaction, media (uploaded as `media_id`),
+/// or text (quoting `reply_to`, if any).
+fn request_for(item: &OutboxItem, media_id: Option<String>) -> SendMessage {
     let to = format!("+{}", item.to);
+    if let (Some(MessageContent::Media { media_kind, filename, .. }), Some(media_id)) =
+        (item.content.as_ref(), media_id)
+    {
+        let mut media = Media::id(media_id);
+        if !item.body.is_empty() && media_kind != "audio" {
+            media = media.with_caption(item.body.clone());
+        }
+        if let (true, Some(filename)) = (media_kind == "document", filename) {
+            media = media.with_filename(filename.clone());
+        }
+        let kind = match media_kind.as_str() {
+            "image" => MediaKind::Image,
+            "video" => MediaKind::Video,
+            "audio" => MediaKind::Audio,
+            _ => MediaKind::Document,
+        };
+        let mut request = SendMessage::media(to, kind, media);
+        request.context = item.reply_to.clone().map(|message_id| ReplyTo { message_id });
+        return request;
+    }
     if let Some(MessageContent::Template { name, language, parameters }) = item.content.as_ref() {
         let mut template = Template::new(name.clone(), Language::new(language.clone()));
         if !parameters.is_empty() {

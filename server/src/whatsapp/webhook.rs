@@ -45,7 +45,12 @@ async fn handshake(State(state): State<AppState>, Query(query): Query<HashMap<St
     }
 }
 
-async fn deliver(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Result<StatusCode, AppError> {
+async fn deliver(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Result<Bytes, axum::extract::rejection::BytesRejection>,
+) -> Result<StatusCode, AppError> {
+    let body = body.map_err(|rejection| crate::http::extract::body_rejection(&rejection, WEBHOOK_BODY_LIMIT))?;
     let Some(secret) = &state.config.whatsapp.app_secret else {
         tracing::warn!("a WhatsApp webhook arrived but BATON_WHATSAPP_APP_SECRET is not set: refused");
         return Err(AppError::new(
