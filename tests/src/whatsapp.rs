@@ -14,8 +14,14 @@ use crate::database::Kind;
 use crate::server::TestServer;
 use crate::socket::WsClient;
 
-/// Baton and the simulator, wired to each other.
+/// Baton and the simulator, wired to each other. Retries come quickly here (20 ms doubling); the
+/// backoff's shape is the same as in production.
 pub async fn start(kind: Kind) -> anyhow::Result<(TestServer, Simulator)> {
+    start_with(kind, |config| config.whatsapp.retry_base = Duration::from_millis(20)).await
+}
+
+/// [`start`], with more of Baton's configuration set by `configure`.
+pub async fn start_with(kind: Kind, configure: impl FnOnce(&mut Config)) -> anyhow::Result<(TestServer, Simulator)> {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let simulator = Simulator::start(baton_simulator::Config::default(), listener).await?;
     let meta = simulator.config().clone();
@@ -29,8 +35,7 @@ pub async fn start(kind: Kind) -> anyhow::Result<(TestServer, Simulator)> {
         config.whatsapp.graph_url = graph_url;
         config.whatsapp.api_version = meta.api_version.clone();
         config.whatsapp.business_account_id = Some(meta.waba_id.clone());
-        // Retries come quickly here; the backoff's shape is the same.
-        config.whatsapp.retry_base = Duration::from_millis(20);
+        configure(config);
     })
     .await?;
     simulator.set_webhook_url(server.url("/webhooks/whatsapp"));

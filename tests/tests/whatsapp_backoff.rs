@@ -10,7 +10,6 @@
 use std::time::Duration;
 
 use baton_server::clock::Clock;
-use baton_server::config::Config;
 use baton_server::store::conversations::{ClaimOutcome, NewReply, ReplyOutcome};
 use baton_shared::api::Role;
 use baton_shared::model::{DeliveryStatus, Message};
@@ -56,24 +55,12 @@ struct Bench {
 
 impl Bench {
     async fn start(kind: Kind) -> anyhow::Result<Self> {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-        let simulator = Simulator::start(baton_simulator::Config::default(), listener).await?;
-        let meta = simulator.config().clone();
-        let graph_url = simulator.graph_url();
-        let secret =
-            baton_whatsapp::signature::AppSecret::new(&meta.app_secret).map_err(|error| anyhow::anyhow!("{error}"))?;
-        let server = TestServer::start_with(kind, move |config: &mut Config| {
-            config.whatsapp.app_secret = Some(secret);
-            config.whatsapp.access_token = Some(meta.access_token.clone());
-            config.whatsapp.phone_number_id = Some(meta.phone_number_id.clone());
-            config.whatsapp.graph_url = graph_url;
-            config.whatsapp.api_version = meta.api_version.clone();
+        let (server, simulator) = baton_tests::whatsapp::start_with(kind, |config| {
             // Production's backoff, on the paused clock.
             config.whatsapp.retry_base = Duration::from_secs(1);
             config.sender_clock = Clock::following_tokio();
         })
         .await?;
-        simulator.set_webhook_url(server.url("/webhooks/whatsapp"));
         Ok(Bench { server, simulator })
     }
 
