@@ -15,7 +15,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use baton_shared::api::{Role, User};
-use baton_shared::model::ConversationEvent;
+use baton_shared::model::{Change, ConversationEvent};
 use baton_shared::protocol::{Presence, PresenceStatus, ServerMsg, Teammate};
 use baton_shared::{ConversationId, UserId};
 use dashmap::DashMap;
@@ -90,8 +90,12 @@ struct Inner {
     connections: DashMap<ConnId, Arc<Connection>>,
     /// Sockets that opened a conversation.
     followers: DashMap<ConversationId, HashSet<ConnId>>,
-    /// Sockets following the whole inbox (supervisors).
+    /// Sockets following the whole inbox: supervisors get every conversation, agents those they
+    /// may see ([`Hub::may_see`]).
     inbox: DashMap<ConnId, Arc<Connection>>,
+    /// Who each assigned conversation belongs to (absent: unassigned). Kept from the store at
+    /// start and from `assigned` events since.
+    assignees: DashMap<ConversationId, UserId>,
     /// Who views a conversation, with how many of their sockets.
     viewers: DashMap<ConversationId, HashMap<UserId, (Teammate, usize)>>,
     presence: DashMap<UserId, PresenceEntry>,
@@ -137,6 +141,7 @@ impl Hub {
                 connections: DashMap::new(),
                 followers: DashMap::new(),
                 inbox: DashMap::new(),
+                assignees: DashMap::new(),
                 viewers: DashMap::new(),
                 presence: DashMap::new(),
                 typing: DashMap::new(),
@@ -328,11 +333,64 @@ impl Hub {
     /// Fans a committed event out to the conversation's followers and the inbox followers.
     pub fn publish(&self, event: &ConversationEvent) {
         // Before anyone hears of it: a typing lock checked from now on sees the new counter.
-        self.epoch_slot(event.conversation_id).fetch_add(1, Ordering::AcqRel);
+        let conversation = event.conversation_id;
+        self.epoch_slot(conversation).fetch_add(1, Ordering::AcqRel);
         let Some(frame) = frame(&ServerMsg::Event { event: event.clone() }) else { return };
-        self.for_each_watcher(event.conversation_id, false, |connection| {
-            self.deliver(connection, |outbox| outbox.push_event(event.conversation_id, event.seq, frame.clone()));
+        let push = |connection: &Connection| {
+            self.deliver(connection, |outbox| outbox.push_event(conversation, event.seq, frame.clone()));
+        };
+        let Change::Assigned { assignee } = &event.change else {
+            self.for_each_watcher(conversation, false, push);
+            return;
+        };
+        // Everyone who could see the conversation hears of its new assignee, and so does the
+        // new assignee; then those who may no longer see it stop following it.
+        let mut told = HashSet::new();
+        self.for_each_watcher(conversation, false, |connection| {
+            told.insert(connection.id);
+            push(connection);
         });
+        match assignee {
+            Some(assignee) => self.inner.assignees.insert(conversation, *assignee),
+            None => self.inner.assignees.remove(&conversation).map(|(_, previous)| previous),
+        };
+        self.for_each_watcher(conversation, false, |connection| {
+            if !told.contains(&connection.id) {
+                push(connection);
+            }
+        });
+        self.revoke(conversation);
+    }
+
+    /// The assignments of open conversations, as the store has them (at start).
+    pub fn load_assignments(&self, assignments: Vec<(ConversationId, UserId)>) {
+        for (conversation, assignee) in assignments {
+            self.inner.assignees.insert(conversation, assignee);
+        }
+    }
+
+    /// Supervisors and admins see every conversation; agents and leads the unassigned ones and
+    /// their own (as in `realtime::may_access`).
+    fn may_see(&self, connection: &Connection, conversation: ConversationId) -> bool {
+        connection.is_supervisor()
+            || self.inner.assignees.get(&conversation).is_none_or(|assignee| *assignee == connection.user.id)
+    }
+
+    /// Sockets that may no longer see a conversation stop following and viewing it.
+    fn revoke(&self, conversation: ConversationId) {
+        let followers: Vec<ConnId> = self
+            .inner
+            .followers
+            .get(&conversation)
+            .map(|followers| followers.iter().copied().collect())
+            .unwrap_or_default();
+        for id in followers {
+            let Some(connection) = self.inner.connections.get(&id).map(|entry| entry.clone()) else { continue };
+            if !self.may_see(&connection, conversation) {
+                self.close(&connection, conversation);
+                connection.outbox.forget(conversation);
+            }
+        }
     }
 
     /// Sends to the sockets watching a conversation: its followers and the inbox followers
@@ -382,7 +440,7 @@ impl Hub {
             }
         }
         for entry in self.inner.inbox.iter() {
-            if !followers.contains(entry.key()) && wanted(entry.value()) {
+            if !followers.contains(entry.key()) && wanted(entry.value()) && self.may_see(entry.value(), conversation) {
                 visit(entry.value());
             }
         }

@@ -54,6 +54,8 @@ pub async fn run(
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
+    // Agents' inbox feeds are filtered by assignment: the hub starts from the store's.
+    state.hub.load_assignments(state.store.assignments().await?);
     let housekeeping = tokio::spawn(sessions::housekeeping(state.clone()));
     let leases = tokio::spawn(leases::keep(state.clone()));
     let drafts = tokio::spawn(state.drafts.clone().keep(state.store.clone()));

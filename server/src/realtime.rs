@@ -86,6 +86,17 @@ pub async fn handle(state: &AppState, connection: &Arc<Connection>, request: Cli
             }
         }
         ClientMsg::Transfer { conversation_id, to, .. } => transfer(state, connection, conversation_id, to).await,
+        ClientMsg::Assign { conversation_id, assignee, note, .. } => {
+            assign(state, connection, conversation_id, assignee, note).await
+        }
+        ClientMsg::SetStatus { conversation_id, status, .. } => {
+            visible(state, connection, conversation_id).await?;
+            if let Some(event) = state.store.set_status(conversation_id, connection.user.id, status, now_ms()).await? {
+                publish(state, &[event]);
+            }
+            let conversation = visible(state, connection, conversation_id).await?;
+            Ok(Some(AckDetail::Conversation { conversation }))
+        }
         ClientMsg::TakeOver { conversation_id, .. } => {
             if !connection.is_supervisor() {
                 return Err(Refusal::forbidden("take over a conversation"));
@@ -237,17 +248,39 @@ async fn follow(
 }
 
 async fn subscribe_inbox(state: &AppState, connection: &Arc<Connection>, cursors: Vec<Cursor>) -> Outcome {
-    if !connection.is_supervisor() {
-        return Err(Refusal::forbidden("follow the whole inbox"));
-    }
     // Register first: events committed from now on are held per conversation until its backlog is queued.
     state.hub.follow_inbox(connection);
     for cursor in cursors {
-        if let Some(conversation) = state.store.conversation(cursor.conversation_id).await? {
+        let conversation = state.store.conversation(cursor.conversation_id).await?;
+        if let Some(conversation) = conversation.filter(|conversation| may_access(connection, conversation)) {
             follow(state, connection, &conversation, cursor.after_seq).await?;
         }
     }
     Ok(None)
+}
+
+async fn assign(
+    state: &AppState,
+    connection: &Connection,
+    id: ConversationId,
+    assignee: Option<baton_shared::UserId>,
+    note: Option<String>,
+) -> Outcome {
+    visible(state, connection, id).await?;
+    if let Some(assignee) = assignee {
+        let recipient = state.store.user(assignee).await?;
+        if recipient.as_ref().is_none_or(|user| user.disabled) {
+            return Err(Refusal::new(ErrorCode::InvalidInput, "A conversation can only go to an active teammate."));
+        }
+    }
+    let note = note.filter(|note| !note.trim().is_empty());
+    if let Some(note) = &note {
+        check_text(note, "note")?;
+    }
+    let events = state.store.assign(id, connection.user.id, assignee, note.as_deref(), now_ms()).await?;
+    publish(state, &events);
+    let conversation = state.store.conversation(id).await?.ok_or_else(|| Refusal::from(StoreError::NotFound))?;
+    Ok(Some(AckDetail::Conversation { conversation }))
 }
 
 async fn open(state: &AppState, connection: &Arc<Connection>, id: ConversationId, after_seq: u64) -> Outcome {

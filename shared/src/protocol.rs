@@ -11,7 +11,7 @@
 use crate::api::{Me, Role};
 use crate::error::ErrorCode;
 use crate::ids::{ConversationId, MessageId, NoteId, UserId};
-use crate::model::{Claim, Conversation, ConversationEvent, Message, MessageTemplate, Note};
+use crate::model::{Claim, Conversation, ConversationEvent, ConversationStatus, Message, MessageTemplate, Note};
 use serde::{Deserialize, Serialize};
 
 /// A client's request id, echoed back in the answer.
@@ -54,8 +54,9 @@ pub enum ClientMsg {
         req_id: ReqId,
         status: PresenceStatus,
     },
-    /// Follows every conversation the user may see (supervisors: all, with drafts). `cursors`
-    /// resume conversations the client already holds; others start from their first event.
+    /// Follows every conversation the user may see — supervisors: all, with drafts; agents: the
+    /// unassigned ones and their own (and hears when one is assigned away). `cursors` resume
+    /// conversations the client already holds; others start from their next event.
     SubscribeInbox {
         req_id: ReqId,
         cursors: Vec<Cursor>,
@@ -91,6 +92,22 @@ pub enum ClientMsg {
         req_id: ReqId,
         conversation_id: ConversationId,
         to: UserId,
+    },
+    /// Assigns the conversation to a teammate (or to nobody), with an optional note for them.
+    /// Supervisors assign any conversation; agents those they can see. A claim held by someone
+    /// else than the new assignee is released.
+    Assign {
+        req_id: ReqId,
+        conversation_id: ConversationId,
+        assignee: Option<UserId>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        note: Option<String>,
+    },
+    /// Resolves, reopens or parks (`pending`) the conversation.
+    SetStatus {
+        req_id: ReqId,
+        conversation_id: ConversationId,
+        status: ConversationStatus,
     },
     /// A supervisor takes the claim for themselves.
     TakeOver {
@@ -186,6 +203,8 @@ impl ClientMsg {
             | ClientMsg::Release { req_id, .. }
             | ClientMsg::Transfer { req_id, .. }
             | ClientMsg::TakeOver { req_id, .. }
+            | ClientMsg::Assign { req_id, .. }
+            | ClientMsg::SetStatus { req_id, .. }
             | ClientMsg::Reply { req_id, .. }
             | ClientMsg::SendTemplate { req_id, .. }
             | ClientMsg::React { req_id, .. }

@@ -48,7 +48,6 @@ mod ids;
 mod inbound;
 mod journal;
 mod media;
-mod multipart;
 mod observe;
 mod phone;
 mod samples;

@@ -34,6 +34,8 @@ fn client_name(message: &ClientMsg) -> &'static str {
         ClientMsg::Release { .. } => "release",
         ClientMsg::Transfer { .. } => "transfer",
         ClientMsg::TakeOver { .. } => "take_over",
+        ClientMsg::Assign { .. } => "assign",
+        ClientMsg::SetStatus { .. } => "set_status",
         ClientMsg::Reply { .. } => "reply",
         ClientMsg::SendTemplate { .. } => "send_template",
         ClientMsg::React { .. } => "react",
@@ -46,7 +48,7 @@ fn client_name(message: &ClientMsg) -> &'static str {
     }
 }
 
-const CLIENT_MESSAGES: usize = 19;
+const CLIENT_MESSAGES: usize = 21;
 
 fn server_name(message: &ServerMsg) -> &'static str {
     match message {

@@ -588,6 +588,64 @@ macro_rules! conversation_queries {
                 Ok(Some(event))
             }
 
+            async fn assign(
+                &self,
+                id: ConversationId,
+                actor: UserId,
+                assignee: Option<UserId>,
+                note: Option<&str>,
+                now: i64,
+            ) -> StoreResult<Vec<ConversationEvent>> {
+                let mut tx = self.write_transaction().await?;
+                lock_conversation(&mut tx, id).await?;
+                let current: Option<i64> = sqlx::query_scalar("SELECT assignee_id FROM conversations WHERE id = $1")
+                    .bind(id.0)
+                    .fetch_one(&mut *tx)
+                    .await?;
+                if current == assignee.map(|user| user.0) {
+                    return Ok(Vec::new());
+                }
+                sqlx::query("UPDATE conversations SET assignee_id = $2 WHERE id = $1")
+                    .bind(id.0)
+                    .bind(assignee.map(|user| user.0))
+                    .execute(&mut *tx)
+                    .await?;
+                let mut events = vec![append_event(&mut tx, id, Some(actor), Change::Assigned { assignee }, now).await?];
+                // Whoever else held the claim may no longer see the conversation: it is released.
+                if let (Some(assignee), Some(claim)) = (assignee, claim_in(&mut tx, id).await?)
+                    && claim.holder != assignee
+                {
+                    sqlx::query("DELETE FROM claims WHERE conversation_id = $1").bind(id.0).execute(&mut *tx).await?;
+                    let change = Change::Released { holder: claim.holder, expired: false };
+                    events.push(append_event(&mut tx, id, Some(actor), change, now).await?);
+                }
+                if let Some(body) = note.filter(|body| !body.trim().is_empty()) {
+                    let note_id: i64 = sqlx::query_scalar(
+                        "INSERT INTO notes (conversation_id, author_id, body, version, created_at, updated_at, deleted) \
+                         VALUES ($1, $2, $3, 1, $4, $4, FALSE) RETURNING id",
+                    )
+                    .bind(id.0)
+                    .bind(actor.0)
+                    .bind(body)
+                    .bind(now)
+                    .fetch_one(&mut *tx)
+                    .await?;
+                    let note = note_in(&mut tx, NoteId(note_id)).await?.ok_or(StoreError::NotFound)?;
+                    events.push(append_event(&mut tx, id, Some(actor), Change::NoteAdded { note }, now).await?);
+                }
+                tx.commit().await?;
+                Ok(events)
+            }
+
+            async fn assignments(&self) -> StoreResult<Vec<(ConversationId, UserId)>> {
+                let rows: Vec<(i64, i64)> = sqlx::query_as(
+                    "SELECT id, assignee_id FROM conversations WHERE assignee_id IS NOT NULL AND status <> 'resolved'",
+                )
+                .fetch_all(&self.pool)
+                .await?;
+                Ok(rows.into_iter().map(|(id, user)| (ConversationId(id), UserId(user))).collect())
+            }
+
             async fn add_note(
                 &self,
                 id: ConversationId,

@@ -185,6 +185,22 @@ pub trait ConversationStore: Send + Sync {
     /// Stores a reply if the author holds the claim and has seen everything (or forces).
     async fn send_reply(&self, reply: &NewReply, now: i64) -> StoreResult<ReplyOutcome>;
 
+    /// Assigns the conversation to `assignee` (or nobody), with an optional note, in one
+    /// transaction. A claim held by someone other than the new assignee is released: they may no
+    /// longer see the conversation. Returns the events (none when nothing changed).
+    async fn assign(
+        &self,
+        id: ConversationId,
+        actor: UserId,
+        assignee: Option<UserId>,
+        note: Option<&str>,
+        now: i64,
+    ) -> StoreResult<Vec<ConversationEvent>>;
+
+    /// Every open conversation that has an assignee (the hub keeps them to filter agents' inbox
+    /// feeds).
+    async fn assignments(&self) -> StoreResult<Vec<(ConversationId, UserId)>>;
+
     async fn set_status(
         &self,
         id: ConversationId,

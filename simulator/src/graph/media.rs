@@ -7,7 +7,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use axum::body::Bytes;
+use axum::body::{Body, Bytes};
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
@@ -17,7 +17,6 @@ use serde_json::{Value, json};
 use super::{Arrival, Reply, authorized, error, unknown_object, valid_version};
 use crate::journal::Endpoint;
 use crate::media::{self, LinkError};
-use crate::multipart;
 use crate::state::Shared;
 
 /// The largest upload body: Meta's ceiling for documents (100 MB) plus room for the multipart framing.
@@ -35,11 +34,11 @@ pub(super) async fn upload(
     body: Bytes,
 ) -> Response {
     let arrival = Arrival { endpoint: Endpoint::MediaUpload, method, uri, headers, body };
-    let reply = store_upload(&shared, &arrival, &version, &phone_number_id);
+    let reply = store_upload(&shared, &arrival, &version, &phone_number_id).await;
     arrival.answer(&shared, reply)
 }
 
-fn store_upload(shared: &Shared, arrival: &Arrival, version: &str, phone_number_id: &str) -> Reply {
+async fn store_upload(shared: &Shared, arrival: &Arrival, version: &str, phone_number_id: &str) -> Reply {
     let invalid = |details: &str| error(100, Some(details.to_owned()));
     if !authorized(shared, &arrival.headers) {
         return error(190, None);
@@ -48,22 +47,22 @@ fn store_upload(shared: &Shared, arrival: &Arrival, version: &str, phone_number_
         return unknown_object(&arrival.method, phone_number_id);
     }
     let content_type = arrival.headers.get(header::CONTENT_TYPE).and_then(|value| value.to_str().ok());
-    let Some(boundary) = content_type.and_then(multipart::boundary) else {
+    let boundary = content_type.and_then(|content_type| multer::parse_boundary(content_type).ok());
+    let Some(boundary) = boundary.filter(|boundary| !boundary.is_empty()) else {
         return invalid("Upload media as multipart/form-data with the fields file, type and messaging_product.");
     };
-    let parts = match multipart::parse(&arrival.body, boundary) {
+    let parts = match read_form(arrival.body.clone(), boundary).await {
         Ok(parts) => parts,
         Err(reason) => return invalid(&format!("The multipart body could not be read: {reason}.")),
     };
     let field = |name: &str| parts.iter().find(|part| part.name == name);
-    if field("messaging_product").and_then(multipart::Part::text).map(str::trim) != Some("whatsapp") {
+    if field("messaging_product").and_then(Part::text).map(str::trim) != Some("whatsapp") {
         return invalid("The parameter messaging_product is required.");
     }
     let Some(file) = field("file").filter(|file| !file.body.is_empty()) else {
         return invalid("The parameter file is required.");
     };
-    let Some(mime_type) = field("type").and_then(multipart::Part::text).map(str::trim).filter(|kind| !kind.is_empty())
-    else {
+    let Some(mime_type) = field("type").and_then(Part::text).map(str::trim).filter(|kind| !kind.is_empty()) else {
         return invalid("The parameter type is required.");
     };
     let family_known = MEDIA_FAMILIES.iter().any(|family| mime_type.starts_with(family));
@@ -73,6 +72,35 @@ fn store_upload(shared: &Shared, arrival: &Arrival, version: &str, phone_number_
     }
     let item = shared.media.register(mime_type, file.body.to_vec(), file.filename.clone());
     Reply::ok(&MediaUploaded { id: item.id })
+}
+
+/// One part of an upload form.
+struct Part {
+    name: String,
+    filename: Option<String>,
+    body: Bytes,
+}
+
+impl Part {
+    /// The body of a plain field, as text.
+    fn text(&self) -> Option<&str> {
+        std::str::from_utf8(&self.body).ok()
+    }
+}
+
+/// Every part of a `multipart/form-data` body, read with `multer` (the parser behind axum's `Multipart`
+/// extractor). The body is already in memory and within [`UPLOAD_LIMIT`]: the handler keeps it whole for the
+/// journal, so it is parsed from a copy rather than streamed. An error says what is malformed.
+async fn read_form(body: Bytes, boundary: String) -> Result<Vec<Part>, String> {
+    let mut form = multer::Multipart::new(Body::from(body).into_data_stream(), boundary);
+    let mut parts = Vec::new();
+    while let Some(field) = form.next_field().await.map_err(|error| error.to_string())? {
+        let name = field.name().ok_or("a part has no name in its Content-Disposition")?.to_owned();
+        let filename = field.file_name().map(str::to_owned);
+        let body = field.bytes().await.map_err(|error| error.to_string())?;
+        parts.push(Part { name, filename, body });
+    }
+    Ok(parts)
 }
 
 pub(super) async fn info(
@@ -173,6 +201,40 @@ pub(super) async fn download(
         }
         Err(LinkError::Unknown) => {
             arrival.answer(&shared, Reply::json(404, &json!({"error": "No media at this URL."})))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn reads_fields_and_files_keeping_binary_bytes() {
+        let body = b"--XyZ\r\n\
+            Content-Disposition: form-data; name=\"messaging_product\"\r\n\r\n\
+            whatsapp\r\n\
+            --XyZ\r\n\
+            Content-Disposition: form-data; name=\"file\"; filename=\"a.png\"\r\n\
+            Content-Type: image/png\r\n\r\n\
+            \x89PNG\r\n--X\x00\r\n\
+            --XyZ--\r\n";
+        let parts = read_form(Bytes::from_static(body), "XyZ".to_owned()).await.expect("well-formed");
+        assert_eq!(parts.len(), 2);
+        assert_eq!((parts[0].name.as_str(), parts[0].text()), ("messaging_product", Some("whatsapp")));
+        assert_eq!(parts[1].filename.as_deref(), Some("a.png"));
+        assert_eq!(&parts[1].body[..], b"\x89PNG\r\n--X\x00", "a near-boundary inside the file is kept");
+    }
+
+    #[tokio::test]
+    async fn refuses_malformed_bodies() {
+        for body in [
+            &b"no boundary here"[..],
+            b"--XyZ\r\nContent-Disposition: form-data; name=\"a\"\r\n\r\nunterminated",
+            b"--XyZ\r\nContent-Disposition: form-data\r\n\r\nx\r\n--XyZ--",
+        ] {
+            let read = read_form(Bytes::from_static(body), "XyZ".to_owned()).await;
+            assert!(read.is_err(), "{:?}", String::from_utf8_lossy(body));
         }
     }
 }

@@ -1,0 +1,169 @@
+//! Assignment over real sockets: a conversation assigned to a teammate leaves every other
+//! agent's view at once — their inbox feed, the conversation they had open, the claim they held —
+//! and everything they try on it afterwards (open, claim, type, reply, its media) is refused.
+//! Agents' inbox feeds carry the unassigned conversations and their own; supervisors see all.
+
+use baton_shared::ErrorCode;
+use baton_shared::api::Role;
+use baton_shared::model::{Change, ConversationStatus};
+use baton_shared::protocol::{AckDetail, ClientMsg, ServerMsg};
+use baton_shared::{ConversationId, UserId};
+use baton_tests::database::Kind;
+use baton_tests::server::TestServer;
+use baton_tests::socket::WsClient;
+use reqwest::StatusCode;
+
+fn refused_with(answer: &ServerMsg, code: ErrorCode) -> bool {
+    matches!(answer, ServerMsg::Error { code: refused, .. } if *refused == code)
+}
+
+/// The next event of any conversation on `socket` (skipped messages stay pending), as
+/// (conversation, seq, change).
+async fn next_event(socket: &mut WsClient) -> anyhow::Result<(ConversationId, u64, Change)> {
+    socket
+        .expect(|message| match message {
+            ServerMsg::Event { event } => Some((event.conversation_id, event.seq, event.change.clone())),
+            _ => None,
+        })
+        .await
+}
+
+async fn assigning_away_revokes_every_other_agents_access(kind: Kind) -> anyhow::Result<()> {
+    let server = TestServer::start_with(kind, |_| {}).await?;
+    let (alice_client, alice) = server.logged_in("Alice", Role::Agent).await?;
+    let (bob_client, bob) = server.logged_in("Bob", Role::Agent).await?;
+    let (sam_client, _) = server.logged_in("Sam", Role::Supervisor).await?;
+    let mut alice_socket = WsClient::connect(&alice_client).await?;
+    let mut bob_socket = WsClient::connect(&bob_client).await?;
+    let mut sam_socket = WsClient::connect(&sam_client).await?;
+    for socket in [&mut alice_socket, &mut bob_socket] {
+        let answer = socket.request(|req_id| ClientMsg::SubscribeInbox { req_id, cursors: vec![] }).await?;
+        assert!(matches!(answer, ServerMsg::Ack { .. }), "agents follow their inbox: {answer:?}");
+    }
+    let vip = server.customer_writes("15550001", "I am a VIP").await?;
+    let other = server.customer_writes("15550002", "Hello?").await?;
+    // Unassigned conversations reach every agent's inbox feed.
+    assert_eq!(next_event(&mut alice_socket).await?.0, vip);
+
+    alice_socket.request(|req_id| ClientMsg::Open { req_id, conversation_id: vip, after_seq: 0 }).await?;
+    alice_socket.request(|req_id| ClientMsg::Claim { req_id, conversation_id: vip }).await?;
+
+    // Sam gives it to Bob, with a note: Alice hears of it once, loses her claim, and is gone.
+    let answer = sam_socket
+        .request(|req_id| ClientMsg::Assign {
+            req_id,
+            conversation_id: vip,
+            assignee: Some(bob.id),
+            note: Some("VIP: Bob knows this customer".into()),
+        })
+        .await?;
+    let ServerMsg::Ack { detail: Some(AckDetail::Conversation { conversation }), .. } = answer else {
+        anyhow::bail!("assign refused: {answer:?}")
+    };
+    assert_eq!((conversation.assignee, conversation.claim), (Some(bob.id), None));
+    let told = alice_socket
+        .expect(|message| match message {
+            ServerMsg::Event { event } if event.conversation_id == vip => match &event.change {
+                Change::Assigned { assignee } => Some((*assignee, event.seq)),
+                _ => None,
+            },
+            _ => None,
+        })
+        .await?;
+    let (told, assigned_at) = told;
+    assert_eq!(told, Some(bob.id));
+    let mut bob_saw = Vec::new();
+    while bob_saw.len() < 3 {
+        let (conversation, _, change) = next_event(&mut bob_socket).await?;
+        if conversation == vip
+            && !matches!(change, Change::Opened { .. } | Change::MessageAdded { .. } | Change::Claimed { .. })
+        {
+            bob_saw.push(change);
+        }
+    }
+    assert!(matches!(bob_saw[0], Change::Assigned { .. }), "{bob_saw:?}");
+    assert!(matches!(bob_saw[1], Change::Released { holder, .. } if holder == alice.id), "{bob_saw:?}");
+    assert!(matches!(&bob_saw[2], Change::NoteAdded { note } if note.body.starts_with("VIP")), "{bob_saw:?}");
+
+    // Everything Alice tries on it now is refused.
+    let attempts = [
+        ClientMsg::Open { req_id: 0, conversation_id: vip, after_seq: 0 },
+        ClientMsg::Claim { req_id: 0, conversation_id: vip },
+        ClientMsg::Typing { req_id: 0, conversation_id: vip, draft: "I'll take it".into() },
+        ClientMsg::AddNote { req_id: 0, conversation_id: vip, body: "mine".into() },
+        ClientMsg::Reply {
+            req_id: 0,
+            conversation_id: vip,
+            body: "Hi!".into(),
+            idempotency_key: "alice-late".into(),
+            seen_seq: 99,
+            force: true,
+            reply_to: None,
+        },
+        ClientMsg::Assign { req_id: 0, conversation_id: vip, assignee: Some(alice.id), note: None },
+        ClientMsg::SetStatus { req_id: 0, conversation_id: vip, status: ConversationStatus::Resolved },
+    ];
+    for attempt in attempts {
+        let answer = alice_socket.request(|req_id| with_req_id(attempt.clone(), req_id)).await?;
+        assert!(refused_with(&answer, ErrorCode::Forbidden), "{attempt:?}: {answer:?}");
+    }
+    let stored = server.state.store.messages(vip).await?;
+    let media = alice_client.get(&format!("/api/messages/{}/media", stored[0].id.0)).await?;
+    assert_eq!(media.status(), StatusCode::FORBIDDEN, "nor its media");
+
+    // The customer writes again: Bob hears it, Alice does not (her next event is the other
+    // conversation's, which is still unassigned).
+    server.customer_writes("15550001", "Bob, are you there?").await?;
+    server.customer_writes("15550002", "Anyone?").await?;
+    loop {
+        let (conversation, seq, change) = next_event(&mut alice_socket).await?;
+        assert!(conversation != vip || seq <= assigned_at, "Alice still hears the VIP conversation: {change:?}");
+        if matches!(&change, Change::MessageAdded { message } if message.body == "Anyone?") {
+            break;
+        }
+    }
+
+    // Bob resolves it.
+    let answer = bob_socket
+        .request(|req_id| ClientMsg::SetStatus { req_id, conversation_id: vip, status: ConversationStatus::Resolved })
+        .await?;
+    let ServerMsg::Ack { detail: Some(AckDetail::Conversation { conversation }), .. } = answer else {
+        anyhow::bail!("resolve refused: {answer:?}")
+    };
+    assert_eq!(conversation.status, ConversationStatus::Resolved);
+    // Assigning to nobody who exists is refused.
+    let answer = sam_socket
+        .request(|req_id| ClientMsg::Assign {
+            req_id,
+            conversation_id: other,
+            assignee: Some(UserId(999_999)),
+            note: None,
+        })
+        .await?;
+    assert!(refused_with(&answer, ErrorCode::InvalidInput), "{answer:?}");
+    Ok(())
+}
+
+/// The same request with another `req_id`.
+fn with_req_id(message: ClientMsg, id: u64) -> ClientMsg {
+    match message {
+        ClientMsg::Open { conversation_id, after_seq, .. } => {
+            ClientMsg::Open { req_id: id, conversation_id, after_seq }
+        }
+        ClientMsg::Claim { conversation_id, .. } => ClientMsg::Claim { req_id: id, conversation_id },
+        ClientMsg::Typing { conversation_id, draft, .. } => ClientMsg::Typing { req_id: id, conversation_id, draft },
+        ClientMsg::AddNote { conversation_id, body, .. } => ClientMsg::AddNote { req_id: id, conversation_id, body },
+        ClientMsg::Assign { conversation_id, assignee, note, .. } => {
+            ClientMsg::Assign { req_id: id, conversation_id, assignee, note }
+        }
+        ClientMsg::SetStatus { conversation_id, status, .. } => {
+            ClientMsg::SetStatus { req_id: id, conversation_id, status }
+        }
+        ClientMsg::Reply { conversation_id, body, idempotency_key, seen_seq, force, reply_to, .. } => {
+            ClientMsg::Reply { req_id: id, conversation_id, body, idempotency_key, seen_seq, force, reply_to }
+        }
+        other => other,
+    }
+}
+
+baton_tests::on_both_kinds!(assigning_away_revokes_every_other_agents_access);
