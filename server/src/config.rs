@@ -160,9 +160,9 @@ pub struct Config {
     pub hub: crate::hub::HubConfig,
     /// The WhatsApp Cloud API channel.
     pub whatsapp: crate::whatsapp::WhatsAppConfig,
-    /// The clock the WhatsApp sender schedules sends and retries by (the wall clock; tests use
-    /// tokio's, which they can pause and advance).
-    pub sender_clock: crate::clock::Clock,
+    /// What "now" is for claims, leases, sessions, the channel's sends and retries: the wall
+    /// clock; tests use tokio's, which they can pause and advance.
+    pub clock: crate::clock::Clock,
 }
 
 impl Config {
@@ -180,7 +180,7 @@ impl Config {
             ws_idle_timeout: Duration::from_secs(60),
             hub: crate::hub::HubConfig::default(),
             whatsapp: crate::whatsapp::WhatsAppConfig::default(),
-            sender_clock: crate::clock::Clock::Wall,
+            clock: crate::clock::Clock::Wall,
         }
     }
 

@@ -2,10 +2,24 @@
 //! whose holder has been gone for [`crate::config::Config::claim_lease`] expires, and everyone
 //! watching sees the conversation released.
 
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::Duration;
 
-use crate::clock::now_ms;
 use crate::state::AppState;
+
+/// When the keeper last looked at the leases.
+#[derive(Default)]
+pub struct LeaseKeeper {
+    last_pass: AtomicI64,
+}
+
+impl LeaseKeeper {
+    /// The time (Unix ms, by the server's clock) of the keeper's last finished pass: every lease
+    /// that had run out by then is released (tests wait on it).
+    pub fn last_pass(&self) -> i64 {
+        self.last_pass.load(Ordering::Acquire)
+    }
+}
 
 /// Renews and expires leases, several times per lease period, for as long as the server runs.
 pub async fn keep(state: AppState) {
@@ -15,7 +29,7 @@ pub async fn keep(state: AppState) {
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tick.tick().await;
-        let now = now_ms();
+        let now = state.now();
         // One query finds who holds leases; only those who are also connected are renewed.
         let holders = match state.store.claim_holders(now).await {
             Ok(holders) => holders,
@@ -37,5 +51,6 @@ pub async fn keep(state: AppState) {
             Ok(_) => {}
             Err(error) => tracing::warn!(%error, "could not expire leases"),
         }
+        state.leases.last_pass.store(now, Ordering::Release);
     }
 }

@@ -11,7 +11,6 @@ use baton_shared::model::{Change, Conversation, ConversationEvent};
 use baton_shared::protocol::{AckDetail, ClientMsg, Cursor, ErrorDetail, ServerMsg, Teammate};
 use baton_shared::{ConversationId, NoteId};
 
-use crate::clock::now_ms;
 use crate::hub::{Connection, TypingLock, frame};
 use crate::state::AppState;
 use crate::store::StoreError;
@@ -77,7 +76,7 @@ pub async fn handle(state: &AppState, connection: &Arc<Connection>, request: Cli
         ClientMsg::Claim { conversation_id, .. } => claim(state, connection, conversation_id).await,
         ClientMsg::Release { conversation_id, .. } => {
             visible(state, connection, conversation_id).await?;
-            match state.store.release(conversation_id, connection.user.id, now_ms()).await? {
+            match state.store.release(conversation_id, connection.user.id, state.now()).await? {
                 Some(event) => {
                     publish(state, &[event]);
                     Ok(None)
@@ -91,7 +90,9 @@ pub async fn handle(state: &AppState, connection: &Arc<Connection>, request: Cli
         }
         ClientMsg::SetStatus { conversation_id, status, .. } => {
             visible(state, connection, conversation_id).await?;
-            if let Some(event) = state.store.set_status(conversation_id, connection.user.id, status, now_ms()).await? {
+            if let Some(event) =
+                state.store.set_status(conversation_id, connection.user.id, status, state.now()).await?
+            {
                 publish(state, &[event]);
             }
             let conversation = visible(state, connection, conversation_id).await?;
@@ -105,7 +106,7 @@ pub async fn handle(state: &AppState, connection: &Arc<Connection>, request: Cli
             let lease_until = lease_until(state);
             let event = state
                 .store
-                .hand_over(conversation_id, connection.user.id, Handover::TakeOver, lease_until, now_ms())
+                .hand_over(conversation_id, connection.user.id, Handover::TakeOver, lease_until, state.now())
                 .await?;
             Ok(claim_ack(state, event))
         }
@@ -157,7 +158,7 @@ pub async fn handle(state: &AppState, connection: &Arc<Connection>, request: Cli
         ClientMsg::AddNote { conversation_id, body, .. } => {
             visible(state, connection, conversation_id).await?;
             check_text(&body, "note")?;
-            let event = state.store.add_note(conversation_id, connection.user.id, &body, now_ms()).await?;
+            let event = state.store.add_note(conversation_id, connection.user.id, &body, state.now()).await?;
             notify_mentions(state, connection, &event).await;
             Ok(note_ack(state, event))
         }
@@ -166,7 +167,7 @@ pub async fn handle(state: &AppState, connection: &Arc<Connection>, request: Cli
         }
         ClientMsg::DeleteNote { note_id, .. } => {
             note_editable(state, connection, note_id).await?;
-            let event = state.store.delete_note(note_id, connection.user.id, now_ms()).await?;
+            let event = state.store.delete_note(note_id, connection.user.id, state.now()).await?;
             publish(state, &[event]);
             Ok(None)
         }
@@ -178,7 +179,7 @@ pub(crate) fn publish(state: &AppState, events: &[ConversationEvent]) {
 }
 
 fn lease_until(state: &AppState) -> i64 {
-    now_ms().saturating_add(i64::try_from(state.config.claim_lease.as_millis()).unwrap_or(i64::MAX))
+    state.now().saturating_add(i64::try_from(state.config.claim_lease.as_millis()).unwrap_or(i64::MAX))
 }
 
 /// Agents and leads see conversations that are unassigned or assigned to them; supervisors and
@@ -277,7 +278,7 @@ async fn assign(
     if let Some(note) = &note {
         check_text(note, "note")?;
     }
-    let events = state.store.assign(id, connection.user.id, assignee, note.as_deref(), now_ms()).await?;
+    let events = state.store.assign(id, connection.user.id, assignee, note.as_deref(), state.now()).await?;
     publish(state, &events);
     let conversation = state.store.conversation(id).await?.ok_or_else(|| Refusal::from(StoreError::NotFound))?;
     Ok(Some(AckDetail::Conversation { conversation }))
@@ -307,7 +308,7 @@ fn claim_ack(state: &AppState, event: ConversationEvent) -> Option<AckDetail> {
 
 async fn claim(state: &AppState, connection: &Connection, id: ConversationId) -> Outcome {
     visible(state, connection, id).await?;
-    match state.store.claim(id, connection.user.id, lease_until(state), now_ms()).await? {
+    match state.store.claim(id, connection.user.id, lease_until(state), state.now()).await? {
         ClaimOutcome::Held { claim, event } => {
             if let Some(event) = event {
                 publish(state, &[event]);
@@ -333,7 +334,7 @@ async fn typing(state: &AppState, connection: &Connection, id: ConversationId, d
         ));
     }
     let user = connection.user.id;
-    if state.hub.typing_lock_held(id, user, now_ms()) {
+    if state.hub.typing_lock_held(id, user, state.now()) {
         state.hub.typing(id, &connection.user, draft);
         state.receipts.typing(state, id);
         return Ok(None);
@@ -341,7 +342,7 @@ async fn typing(state: &AppState, connection: &Connection, id: ConversationId, d
     // Read before the store: an event committed after the check moves it.
     let epoch = state.hub.conversation_epoch(id);
     let conversation = visible(state, connection, id).await?;
-    let held = conversation.claim.as_ref().filter(|claim| claim.holder == user && claim.lease_until > now_ms());
+    let held = conversation.claim.as_ref().filter(|claim| claim.holder == user && claim.lease_until > state.now());
     let (detail, lease_until) = match held {
         Some(claim) => (None, claim.lease_until),
         None => {
@@ -369,8 +370,10 @@ async fn transfer(state: &AppState, connection: &Connection, id: ConversationId,
     if recipient.as_ref().is_none_or(|user| user.disabled) {
         return Err(Refusal::new(ErrorCode::InvalidInput, "The claim can only go to an active teammate."));
     }
-    let event =
-        state.store.hand_over(id, connection.user.id, Handover::Transfer { to }, lease_until(state), now_ms()).await?;
+    let event = state
+        .store
+        .hand_over(id, connection.user.id, Handover::Transfer { to }, lease_until(state), state.now())
+        .await?;
     Ok(claim_ack(state, event))
 }
 
@@ -380,7 +383,7 @@ pub(crate) async fn send(state: &AppState, connection: &Connection, reply: NewRe
     if reply.idempotency_key.is_empty() || reply.idempotency_key.len() > 100 {
         return Err(Refusal::new(ErrorCode::InvalidInput, "A reply needs an idempotency key of 1 to 100 bytes."));
     }
-    match state.store.send_reply(&reply, now_ms()).await? {
+    match state.store.send_reply(&reply, state.now()).await? {
         ReplyOutcome::Sent { message, event } => {
             state.hub.stop_typing(message.conversation_id, &connection.user);
             state.receipts.replied(message.conversation_id);
@@ -432,7 +435,7 @@ async fn note_editable(state: &AppState, connection: &Connection, id: NoteId) ->
 async fn edit_note(state: &AppState, connection: &Connection, id: NoteId, body: String, base_version: u32) -> Outcome {
     note_editable(state, connection, id).await?;
     check_text(&body, "note")?;
-    match state.store.edit_note(id, connection.user.id, &body, base_version, now_ms()).await? {
+    match state.store.edit_note(id, connection.user.id, &body, base_version, state.now()).await? {
         NoteEditOutcome::Edited { event } => {
             notify_mentions(state, connection, &event).await;
             Ok(note_ack(state, event))

@@ -11,7 +11,6 @@ use axum::http::request::Parts;
 use baton_shared::api::{Role, SECURE_SESSION_COOKIE, SESSION_COOKIE, User};
 use sha2::{Digest, Sha256};
 
-use crate::clock::now_ms;
 use crate::error::AppError;
 use crate::state::AppState;
 
@@ -62,7 +61,7 @@ pub fn clearing_cookie(secure: bool) -> String {
 /// Starts a session for `user`; returns the token for the cookie.
 pub async fn start(state: &AppState, user: &User) -> Result<String, AppError> {
     let token = new_token()?;
-    let now = now_ms();
+    let now = state.now();
     let ttl_ms = i64::try_from(state.config.session_ttl.as_millis()).unwrap_or(i64::MAX);
     state.store.create_session(&token_hash(&token), user.id, now, now.saturating_add(ttl_ms)).await?;
     Ok(token)
@@ -95,7 +94,7 @@ impl FromRequestParts<AppState> for CurrentSession {
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         let token = token_from_parts(parts, state.config.secure_cookies()).ok_or_else(AppError::unauthenticated)?;
         let hash = token_hash(&token);
-        let session = state.store.session_user(&hash, now_ms()).await?.ok_or_else(AppError::unauthenticated)?;
+        let session = state.store.session_user(&hash, state.now()).await?.ok_or_else(AppError::unauthenticated)?;
         Ok(CurrentSession { user: session.user, session: session_key(&hash) })
     }
 }
@@ -133,7 +132,7 @@ impl FromRequestParts<AppState> for CurrentUser {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         let token = token_from_parts(parts, state.config.secure_cookies()).ok_or_else(AppError::unauthenticated)?;
-        let session = state.store.session_user(&token_hash(&token), now_ms()).await?;
+        let session = state.store.session_user(&token_hash(&token), state.now()).await?;
         session.map(|session| CurrentUser(session.user)).ok_or_else(AppError::unauthenticated)
     }
 }
@@ -143,7 +142,7 @@ pub async fn housekeeping(state: AppState) {
     let mut every_hour = tokio::time::interval(Duration::from_secs(3600));
     loop {
         every_hour.tick().await;
-        match state.store.delete_expired_sessions(now_ms()).await {
+        match state.store.delete_expired_sessions(state.now()).await {
             Ok(0) => {}
             Ok(removed) => tracing::info!(removed, "expired sessions removed"),
             Err(error) => tracing::warn!(%error, "could not remove expired sessions"),

@@ -33,6 +33,8 @@ pub struct AppState {
     pub bus: Arc<dyn Bus>,
     /// Drafts waiting to be written (see [`crate::drafts`]).
     pub drafts: Arc<DraftWriter>,
+    /// The lease keeper's progress.
+    pub leases: Arc<crate::leases::LeaseKeeper>,
     /// Wakes the WhatsApp ingest worker.
     pub ingest: Arc<Ingest>,
     /// Stores webhook deliveries, batching those that arrive together.
@@ -71,6 +73,7 @@ impl AppState {
             hub,
             bus,
             drafts,
+            leases: Arc::new(crate::leases::LeaseKeeper::default()),
             ingest: Arc::new(Ingest::default()),
             intake: Arc::new(Intake::default()),
             sender: Arc::new(Sender::default()),
@@ -81,6 +84,11 @@ impl AppState {
             origins,
             web,
         })
+    }
+
+    /// Unix milliseconds now, by the configured clock.
+    pub fn now(&self) -> i64 {
+        self.config.clock.now_ms()
     }
 
     pub fn allows_origin(&self, origin: &str) -> bool {

@@ -8,12 +8,14 @@
 //! - [`client`]: [`client::TestClient`], an HTTP client that keeps its session cookie and sends
 //!   the CSRF header (or deliberately not).
 //! - [`socket`]: [`socket::WsClient`], a real WebSocket client with typed requests and waits.
+//! - [`paused`]: tests on tokio's paused clock with real I/O (time moves only when told).
 //! - [`whatsapp`]: Baton wired to the WhatsApp simulator, with the channel tests' common steps.
 //! - [`browser`]: headless Chromium through ChromeDriver, for tests of the WASM app.
 
 pub mod browser;
 pub mod client;
 pub mod database;
+pub mod paused;
 pub mod server;
 pub mod socket;
 pub mod whatsapp;

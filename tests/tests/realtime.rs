@@ -473,45 +473,6 @@ async fn a_thousand_malformed_frames_get_typed_errors_and_the_socket_stays_up() 
 }
 
 #[tokio::test]
-async fn a_lease_expires_after_its_holder_disconnects() -> anyhow::Result<()> {
-    let server = TestServer::start_with(Kind::Sqlite, |config| config.claim_lease = Duration::from_millis(400)).await?;
-    let (_, alice, mut alice_socket) = member(&server, "Alice", Role::Agent).await?;
-    let (_, _, mut bob_socket) = member(&server, "Bob", Role::Agent).await?;
-    let conversation = server.customer_writes("15550001", "Hello").await?;
-    open(&mut bob_socket, conversation, 2).await?;
-    alice_socket.request(|req_id| ClientMsg::Claim { req_id, conversation_id: conversation }).await?;
-    let claimed = next_event(&mut bob_socket, conversation).await?;
-    assert!(matches!(claimed.change, Change::Claimed { .. }));
-    alice_socket.cut();
-    let released = next_event(&mut bob_socket, conversation).await?;
-    assert_eq!(released.change, Change::Released { holder: alice.id, expired: true });
-    let claimed = bob_socket.request(|req_id| ClientMsg::Claim { req_id, conversation_id: conversation }).await?;
-    assert!(is_ack(&claimed));
-    Ok(())
-}
-
-#[tokio::test]
-async fn a_connected_holder_keeps_the_lease() -> anyhow::Result<()> {
-    // Renewals come every quarter lease: a second leaves ample slack on a loaded CI machine.
-    let server = TestServer::start_with(Kind::Sqlite, |config| config.claim_lease = Duration::from_secs(1)).await?;
-    let (_, _, mut alice_socket) = member(&server, "Alice", Role::Agent).await?;
-    let (_, _, mut bob_socket) = member(&server, "Bob", Role::Agent).await?;
-    let conversation = server.customer_writes("15550001", "Hello").await?;
-    alice_socket.request(|req_id| ClientMsg::Claim { req_id, conversation_id: conversation }).await?;
-    let lease_until = server.state.store.conversation(conversation).await?.and_then(|c| c.claim).map(|c| c.lease_until);
-    // Wait until the original lease would have run out: this test is about the passing of real
-    // time (leases are wall-clock times in the database), so it waits for it.
-    let deadline = lease_until.unwrap_or_default();
-    while baton_server::clock::now_ms() <= deadline + 200 {
-        tokio::task::yield_now().await;
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    let refused = bob_socket.request(|req_id| ClientMsg::Claim { req_id, conversation_id: conversation }).await?;
-    assert_eq!(error_code(&refused), Some(ErrorCode::ClaimedByOther), "renewed while alice is connected");
-    Ok(())
-}
-
-#[tokio::test]
 async fn sockets_end_with_the_session() -> anyhow::Result<()> {
     let server = TestServer::start().await?;
     let (admin, _) = server.logged_in("Admin", Role::Admin).await?;

@@ -3,9 +3,8 @@
 //! millisecond before its time and is tried within one poll after it. 130429 and 5xx are retried,
 //! 131047 never (not even an hour later), and 190 pauses sending with the reply kept.
 //!
-//! Time moves only when the test says: the runtime's clock is paused, and a blocking task held
-//! for the whole test stops tokio from advancing it by itself while real I/O (the database, the
-//! simulator's HTTP) is in flight. Waits for that I/O are bounded by real time instead.
+//! Time moves only when the test says (`baton_tests::paused`): the runtime's clock is paused and
+//! held while real I/O (the database, the simulator's HTTP) is in flight.
 
 use std::time::Duration;
 
@@ -15,38 +14,8 @@ use baton_shared::api::Role;
 use baton_shared::model::{DeliveryStatus, Message};
 use baton_simulator::{Customer, Simulator};
 use baton_tests::database::Kind;
+use baton_tests::paused::{REAL_LIMIT, on_paused_clock, until};
 use baton_tests::server::TestServer;
-
-/// Longest real time any single step may take before the test gives up.
-const REAL_LIMIT: Duration = Duration::from_secs(20);
-
-/// Stops tokio from auto-advancing the paused clock until dropped.
-struct ClockHeld(Option<std::sync::mpsc::Sender<()>>);
-
-impl ClockHeld {
-    fn new() -> Self {
-        let (release, held) = std::sync::mpsc::channel::<()>();
-        // An unfinished blocking task keeps a current-thread runtime from auto-advancing time.
-        drop(tokio::task::spawn_blocking(move || held.recv()));
-        ClockHeld(Some(release))
-    }
-}
-
-impl Drop for ClockHeld {
-    fn drop(&mut self) {
-        self.0.take();
-    }
-}
-
-/// Waits in real time (time on the paused clock does not move) until `done` holds.
-async fn until(what: &str, mut done: impl FnMut() -> bool) -> anyhow::Result<()> {
-    let started = std::time::Instant::now();
-    while !done() {
-        anyhow::ensure!(started.elapsed() < REAL_LIMIT, "gave up waiting for {what}");
-        tokio::task::yield_now().await;
-    }
-    Ok(())
-}
 
 struct Bench {
     server: TestServer,
@@ -58,7 +27,7 @@ impl Bench {
         let (server, simulator) = baton_tests::whatsapp::start_with(kind, |config| {
             // Production's backoff, on the paused clock.
             config.whatsapp.retry_base = Duration::from_secs(1);
-            config.sender_clock = Clock::following_tokio();
+            config.clock = Clock::following_tokio();
         })
         .await?;
         Ok(Bench { server, simulator })
@@ -91,7 +60,7 @@ impl Bench {
         }
         let conversation = conversation.ok_or_else(|| anyhow::anyhow!("no conversation"))?;
         // The sender's clock (paused) is the one that decides when the reply is due.
-        let now = self.server.state.config.sender_clock.now_ms();
+        let now = self.server.state.now();
         let claimed = store.claim(conversation, agent, now + 3_600_000, now).await?;
         anyhow::ensure!(matches!(claimed, ClaimOutcome::Held { .. }), "claim: {claimed:?}");
         let seen = store.conversation(conversation).await?.map(|c| c.last_seq).unwrap_or_default();
@@ -156,7 +125,6 @@ impl Bench {
 }
 
 async fn backoff_follows_the_contract(kind: Kind) -> anyhow::Result<()> {
-    let _held = ClockHeld::new();
     let bench = Bench::start(kind).await?;
     let (agent, _) = bench.server.create_user("Alice", Role::Agent).await?;
 
@@ -218,21 +186,12 @@ async fn backoff_follows_the_contract(kind: Kind) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Runs a scenario on a current-thread runtime whose clock starts paused.
-fn on_paused_clock(kind: Kind) -> anyhow::Result<()> {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .start_paused(true)
-        .build()?
-        .block_on(backoff_follows_the_contract(kind))
-}
-
 #[test]
 fn backoff_follows_the_contract_on_sqlite() -> anyhow::Result<()> {
-    on_paused_clock(Kind::Sqlite)
+    on_paused_clock("backoff on SQLite", || backoff_follows_the_contract(Kind::Sqlite))
 }
 
 #[test]
 fn backoff_follows_the_contract_on_postgres() -> anyhow::Result<()> {
-    on_paused_clock(Kind::Postgres)
+    on_paused_clock("backoff on PostgreSQL", || backoff_follows_the_contract(Kind::Postgres))
 }

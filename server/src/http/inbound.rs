@@ -9,7 +9,6 @@ use axum::routing::post;
 use serde::{Deserialize, Serialize};
 
 use super::extract::ApiJson;
-use crate::clock::now_ms;
 use crate::error::AppError;
 use crate::sessions::Admin;
 use crate::state::AppState;
@@ -49,7 +48,7 @@ async fn inbound(
     if request.body.is_empty() {
         return Err(AppError::invalid("The message body must not be empty."));
     }
-    let now = now_ms();
+    let now = state.now();
     let wa_message_id = request.wa_message_id.unwrap_or_else(|| format!("wamid.local.{}", uuid::Uuid::new_v4()));
     let message = NewInbound {
         wa_id: request.wa_id,

@@ -9,7 +9,6 @@ use baton_shared::protocol::{AckDetail, ErrorDetail};
 use baton_shared::{ErrorCode, MessageId};
 
 use super::{Outcome, Refusal, publish, visible};
-use crate::clock::now_ms;
 use crate::hub::Connection;
 use crate::state::AppState;
 use crate::store::StoreError;
@@ -73,7 +72,7 @@ pub(super) async fn window_closed(state: &AppState) -> Refusal {
 pub(super) async fn retry(state: &AppState, connection: &Connection, message_id: MessageId) -> Outcome {
     let message = state.store.message(message_id).await?.ok_or_else(|| Refusal::from(StoreError::NotFound))?;
     visible(state, connection, message.conversation_id).await?;
-    match state.store.requeue_failed(message_id, connection.user.id, now_ms()).await? {
+    match state.store.requeue_failed(message_id, connection.user.id, state.now()).await? {
         RequeueOutcome::Requeued { event } => {
             publish(state, &[event]);
             state.sender.wake();

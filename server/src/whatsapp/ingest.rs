@@ -17,7 +17,6 @@ use baton_whatsapp::webhook::{self, Item, MessageKind, StatusUpdate};
 use futures_util::StreamExt;
 use tokio::sync::Notify;
 
-use crate::clock::now_ms;
 use crate::state::AppState;
 use crate::store::StoreError;
 use crate::store::channel::{AppliedDeliveries, DeliveryWork, StatusWrite, WebhookDelivery, Work};
@@ -139,8 +138,8 @@ async fn apply_lane(state: &AppState, deliveries: Vec<Parsed>) -> (usize, bool) 
             }
             Err(unreadable) => {
                 tracing::error!(delivery = delivery.id, reason = %unreadable, "unreadable WhatsApp webhook kept aside");
-                let kept = match state.store.finish_webhook(delivery.id, Some(&unreadable), now_ms()).await {
-                    Ok(()) => state.store.finish_webhook(delivery.id, None, now_ms()).await,
+                let kept = match state.store.finish_webhook(delivery.id, Some(&unreadable), state.now()).await {
+                    Ok(()) => state.store.finish_webhook(delivery.id, None, state.now()).await,
                     Err(error) => Err(error),
                 };
                 match kept {
@@ -156,7 +155,7 @@ async fn apply_lane(state: &AppState, deliveries: Vec<Parsed>) -> (usize, bool) 
     if works.is_empty() {
         return (finished, false);
     }
-    match state.store.apply_deliveries(&works, now_ms()).await {
+    match state.store.apply_deliveries(&works, state.now()).await {
         Ok(applied) => {
             announce(state, applied, media);
             (finished + works.len(), false)
@@ -183,7 +182,7 @@ async fn one_by_one(
     for work in works {
         let inbound = work.work.iter().filter(|item| matches!(item, Work::Inbound(_))).count();
         let attachments: Vec<_> = media.by_ref().take(inbound).collect();
-        match state.store.apply_deliveries(std::slice::from_ref(&work), now_ms()).await {
+        match state.store.apply_deliveries(std::slice::from_ref(&work), state.now()).await {
             Ok(applied) => {
                 announce(state, applied, attachments);
                 finished += 1;
@@ -199,7 +198,7 @@ async fn one_by_one(
 
 async fn record_failure(state: &AppState, delivery: i64, error: &StoreError) {
     tracing::warn!(delivery, %error, "webhook delivery will be retried");
-    if let Err(error) = state.store.finish_webhook(delivery, Some(&error.to_string()), now_ms()).await {
+    if let Err(error) = state.store.finish_webhook(delivery, Some(&error.to_string()), state.now()).await {
         tracing::error!(%error, "cannot record a failed webhook attempt");
     }
 }

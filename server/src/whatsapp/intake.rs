@@ -57,7 +57,7 @@ pub async fn run(state: AppState) {
     let mut batch: Vec<Waiting> = Vec::with_capacity(MAX_BATCH);
     while pending.recv_many(&mut batch, MAX_BATCH).await > 0 {
         let bodies: Vec<&[u8]> = batch.iter().map(|(body, _)| body.as_ref()).collect();
-        let stored = state.store.record_webhooks(&bodies, crate::clock::now_ms()).await;
+        let stored = state.store.record_webhooks(&bodies, state.now()).await;
         match stored {
             Ok(ids) => {
                 for ((_, answer), id) in batch.drain(..).zip(ids) {

@@ -84,7 +84,7 @@ pub async fn run(state: AppState) {
 }
 
 async fn send_due(state: &AppState, graph: &GraphClient, pacing: &mut Pacing) {
-    let due = match state.store.due_outbox(state.config.sender_clock.now_ms(), 50).await {
+    let due = match state.store.due_outbox(state.now(), 50).await {
         Ok(due) => due,
         Err(error) => {
             tracing::error!(%error, "cannot read the outbox");
@@ -94,8 +94,7 @@ async fn send_due(state: &AppState, graph: &GraphClient, pacing: &mut Pacing) {
     for item in due {
         // The customer's pair limit: a reply that would exceed it waits, without holding up others.
         if let Some(wait) = pacing.recipient_wait(&item.to) {
-            let at =
-                state.config.sender_clock.now_ms().saturating_add(i64::try_from(wait.as_millis()).unwrap_or(i64::MAX));
+            let at = state.now().saturating_add(i64::try_from(wait.as_millis()).unwrap_or(i64::MAX));
             if let Err(error) = state.store.defer_outbox(item.id, at).await {
                 tracing::error!(outbox = item.id, %error, "cannot defer a reply");
             }
@@ -116,15 +115,13 @@ async fn send_one(state: &AppState, graph: &GraphClient, item: OutboxItem) -> bo
         Err(Some(error)) => Err(error),
     };
     let recorded = match outcome {
-        Ok(wamid) => {
-            match state.store.message_accepted(item.message_id, &wamid, state.config.sender_clock.now_ms()).await {
-                Ok(events) => {
-                    state.bus.publish(&events);
-                    Ok(())
-                }
-                Err(error) => Err(error),
+        Ok(wamid) => match state.store.message_accepted(item.message_id, &wamid, state.now()).await {
+            Ok(events) => {
+                state.bus.publish(&events);
+                Ok(())
             }
-        }
+            Err(error) => Err(error),
+        },
         Err(GraphCallError::Transport(reason)) => {
             tracing::warn!(outbox = item.id, %reason, "Graph API unreachable: will retry");
             retry(state, &item, backoff(state, item.attempts), &reason).await
@@ -159,7 +156,7 @@ async fn send_one(state: &AppState, graph: &GraphClient, item: OutboxItem) -> bo
                 }
                 Behaviour::WindowClosed | Behaviour::FixTemplate | Behaviour::NeverRetry => {
                     let failure = DeliveryError { code, message: classification.sentence.to_owned() };
-                    match state.store.fail_outbox(item.id, &failure, state.config.sender_clock.now_ms()).await {
+                    match state.store.fail_outbox(item.id, &failure, state.now()).await {
                         Ok(events) => {
                             state.bus.publish(&events);
                             Ok(())
@@ -201,7 +198,7 @@ async fn uploaded_media(
 async fn missing_file_failure(state: &AppState, item: &OutboxItem) -> Result<(), crate::store::StoreError> {
     tracing::error!(outbox = item.id, "the file of a media reply is missing from the data directory");
     let failure = DeliveryError { code: 0, message: "The file is no longer on the server: attach it again.".into() };
-    let events = state.store.fail_outbox(item.id, &failure, state.config.sender_clock.now_ms()).await?;
+    let events = state.store.fail_outbox(item.id, &failure, state.now()).await?;
     state.bus.publish(&events);
     Ok(())
 }
@@ -213,7 +210,7 @@ async fn retry(
     reason: &str,
 ) -> Result<(), crate::store::StoreError> {
     let after_ms = i64::try_from(after.as_millis()).unwrap_or(i64::MAX);
-    state.store.retry_outbox(item.id, state.config.sender_clock.now_ms().saturating_add(after_ms), reason).await
+    state.store.retry_outbox(item.id, state.now().saturating_add(after_ms), reason).await
 }
 
 /// `retry_base` × 2^attempts, at most [`MAX_BACKOFF`].
