@@ -15,7 +15,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
-use baton_bench::{PASSWORD, connect, login, percentile_ms, start_server};
+use baton_bench::{APP_SECRET, PASSWORD, connect, login, percentile_ms, start_server, text_webhook};
 use baton_shared::protocol::ClientMsg;
 use baton_whatsapp::signature::{AppSecret, sign};
 use clap::Parser;
@@ -47,8 +47,6 @@ struct Args {
     baton: Option<PathBuf>,
 }
 
-const APP_SECRET: &str = "bench-app-secret";
-const PHONE_NUMBER_ID: &str = "106000000000001";
 const ADMIN_EMAIL: &str = "ingest-admin@bench.baton";
 
 #[tokio::main]
@@ -56,10 +54,7 @@ async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
     let baton = baton_bench::baton_binary(args.baton.as_deref())?;
     let data = tempfile::tempdir()?;
-    let mut env = vec![
-        ("BATON_WHATSAPP_APP_SECRET", APP_SECRET.to_owned()),
-        ("BATON_WHATSAPP_PHONE_NUMBER_ID", PHONE_NUMBER_ID.to_owned()),
-    ];
+    let mut env = baton_bench::whatsapp_env();
     let database = match &args.postgres {
         Some(server) => {
             let name = format!("baton_ingest_{}", std::process::id());
@@ -203,24 +198,12 @@ async fn run(
     Ok(())
 }
 
-/// One inbound text message, shaped as Meta sends it (contract §2.3), carrying its posting time.
+/// One inbound text message, carrying its posting time.
 fn webhook(customer: u64, sequence: u64, posted_nanos: u128) -> String {
     let wa_id = format!("1555{customer:07}");
-    format!(
-        concat!(
-            r#"{{"object":"whatsapp_business_account","entry":[{{"id":"102000000000001","changes":[{{"value":"#,
-            r#"{{"messaging_product":"whatsapp","metadata":{{"display_phone_number":"15550001111","#,
-            r#""phone_number_id":"{pnid}"}},"contacts":[{{"profile":{{"name":"Customer {customer}"}},"wa_id":"{wa_id}"}}],"#,
-            r#""messages":[{{"from":"{wa_id}","id":"wamid.bench.{sequence}","timestamp":"{timestamp}","type":"text","#,
-            r#""text":{{"body":"t:{posted}"}}}}]}},"field":"messages"}}]}}]}}"#
-        ),
-        pnid = PHONE_NUMBER_ID,
-        customer = customer,
-        wa_id = wa_id,
-        sequence = sequence,
-        timestamp = 1_767_258_000 + sequence,
-        posted = posted_nanos,
-    )
+    let name = format!("Customer {customer}");
+    let body = format!("t:{posted_nanos}");
+    text_webhook(&wa_id, &name, &format!("wamid.bench.{sequence}"), 1_767_258_000 + sequence, &body)
 }
 
 async fn psql(server: &str, sql: &str) -> anyhow::Result<()> {

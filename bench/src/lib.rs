@@ -1,5 +1,6 @@
-//! What Baton's load generators share: starting a real `baton serve` process, logging in,
-//! opening sockets, and reading a process's CPU time and memory from `/proc`.
+//! What Baton's load generators share: starting a real `baton serve` process with a WhatsApp
+//! channel, writing to it as customers do (signed webhooks), logging in, opening sockets, and
+//! reading a process's CPU time and memory from `/proc`.
 
 use std::process::Stdio;
 
@@ -16,6 +17,53 @@ pub fn baton_binary(explicit: Option<&std::path::Path>) -> anyhow::Result<std::p
     };
     anyhow::ensure!(baton.is_file(), "no baton binary at {} (build it, or pass --baton)", baton.display());
     Ok(baton)
+}
+
+/// The WhatsApp app secret the benchmarks' servers verify webhooks with.
+pub const APP_SECRET: &str = "bench-app-secret";
+/// The business number the benchmarks' customers write to.
+pub const PHONE_NUMBER_ID: &str = "106000000000001";
+
+/// The environment that turns a server's WhatsApp channel on (webhooks in; nothing is sent).
+pub fn whatsapp_env() -> Vec<(&'static str, String)> {
+    vec![
+        ("BATON_WHATSAPP_APP_SECRET", APP_SECRET.to_owned()),
+        ("BATON_WHATSAPP_PHONE_NUMBER_ID", PHONE_NUMBER_ID.to_owned()),
+    ]
+}
+
+/// One inbound text message from `wa_id`, shaped as Meta sends it (contract §2.3).
+pub fn text_webhook(wa_id: &str, name: &str, wamid: &str, timestamp: u64, body: &str) -> String {
+    format!(
+        concat!(
+            r#"{{"object":"whatsapp_business_account","entry":[{{"id":"102000000000001","changes":[{{"value":"#,
+            r#"{{"messaging_product":"whatsapp","metadata":{{"display_phone_number":"15550001111","#,
+            r#""phone_number_id":"{pnid}"}},"contacts":[{{"profile":{{"name":"{name}"}},"wa_id":"{wa_id}"}}],"#,
+            r#""messages":[{{"from":"{wa_id}","id":"{wamid}","timestamp":"{timestamp}","type":"text","#,
+            r#""text":{{"body":"{body}"}}}}]}},"field":"messages"}}]}}]}}"#
+        ),
+        pnid = PHONE_NUMBER_ID,
+        name = name,
+        wa_id = wa_id,
+        wamid = wamid,
+        timestamp = timestamp,
+        body = body,
+    )
+}
+
+/// Posts a webhook signed with [`APP_SECRET`]; fails unless Baton answers 200.
+pub async fn post_webhook(http: &reqwest::Client, base: &str, body: String) -> anyhow::Result<()> {
+    let secret = baton_whatsapp::signature::AppSecret::new(APP_SECRET).map_err(|error| anyhow::anyhow!("{error}"))?;
+    let signature = baton_whatsapp::signature::sign(&secret, body.as_bytes());
+    let response = http
+        .post(format!("{base}/webhooks/whatsapp"))
+        .header("content-type", "application/json")
+        .header(baton_whatsapp::signature::SIGNATURE_HEADER, signature)
+        .body(body)
+        .send()
+        .await?;
+    anyhow::ensure!(response.status().is_success(), "webhook answered {}", response.status());
+    Ok(())
 }
 
 /// Every benchmark user's password.

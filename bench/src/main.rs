@@ -17,7 +17,8 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use baton_shared::api::{CSRF_HEADER, CreateUserRequest, Role};
-use baton_shared::protocol::ClientMsg;
+use baton_shared::model::Change;
+use baton_shared::protocol::{ClientMsg, ServerMsg};
 use clap::Parser;
 use futures_util::{SinkExt, StreamExt};
 use std::sync::Mutex;
@@ -273,7 +274,7 @@ async fn set_up(
     }
     anyhow::ensure!(add_admin.wait().await?.success(), "baton user add failed");
 
-    let (server, _, base) = start_server(baton, data, &[]).await?;
+    let (server, _, base) = start_server(baton, data, &baton_bench::whatsapp_env()).await?;
     let http = reqwest::Client::new();
     let admin = login(&http, &base, ADMIN_EMAIL).await?;
     let started = Instant::now();
@@ -281,18 +282,28 @@ async fn set_up(
     let supervisors = create_users(&http, &base, &admin, "supervisor", Role::Supervisor, args.supervisors).await?;
     println!("created and logged in {} users in {:.1?}", agents.len() + supervisors.len(), started.elapsed());
 
-    let mut conversation_ids = Vec::new();
+    // Customers write in, as on WhatsApp (signed webhooks); the admin's inbox feed tells which
+    // conversations that opened.
+    let mut feed = connect(&base, &admin).await?;
+    let subscribe = ClientMsg::SubscribeInbox { req_id: 1, cursors: vec![] };
+    feed.send(Message::Text(serde_json::to_string(&subscribe)?.into())).await?;
     for index in 0..conversations {
-        let body = serde_json::json!({"wa_id": format!("1555{index:07}"), "profile_name": "Load", "body": "hello"});
-        let response = http
-            .post(format!("{base}/api/inbound"))
-            .header("cookie", &admin)
-            .header(CSRF_HEADER, "1")
-            .json(&body)
-            .send()
-            .await?;
-        let created: serde_json::Value = response.json().await?;
-        conversation_ids.push(created["conversation_id"].as_i64().context("conversation id")?);
+        let wa_id = format!("1555{index:07}");
+        let webhook = baton_bench::text_webhook(&wa_id, "Load", &format!("wamid.load.{index}"), 1_767_258_000, "hello");
+        baton_bench::post_webhook(&http, &base, webhook).await?;
+    }
+    let mut conversation_ids = Vec::new();
+    while conversation_ids.len() < conversations {
+        let frame = tokio::time::timeout(Duration::from_secs(60), feed.next())
+            .await
+            .context("the conversations did not all open")?
+            .context("the admin's socket closed")??;
+        let Message::Text(text) = frame else { continue };
+        if let Ok(ServerMsg::Event { event }) = serde_json::from_str::<ServerMsg>(text.as_str())
+            && matches!(event.change, Change::Opened { .. })
+        {
+            conversation_ids.push(event.conversation_id.0);
+        }
     }
     Ok((server, Setup { agents, supervisors, conversation_ids }))
 }

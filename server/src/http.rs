@@ -6,7 +6,6 @@ pub mod auth;
 pub mod csrf;
 pub mod extract;
 pub mod health;
-pub mod inbound;
 pub mod media;
 pub mod uploads;
 pub mod users;
@@ -40,7 +39,6 @@ pub fn router(state: AppState) -> Router {
     let api = Router::new()
         .merge(auth::routes())
         .merge(users::routes())
-        .merge(inbound::routes())
         .merge(media::routes())
         .merge(uploads::routes())
         .fallback(unknown_api_route)
