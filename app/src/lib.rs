@@ -1,10 +1,12 @@
 //! Baton's web app: a Leptos client compiled to WASM and served by the Baton server. It speaks
-//! only the `baton-shared` types: REST now ([`api`]), the WebSocket protocol in later issues.
+//! only the `baton-shared` types: REST now ([`api`]), the WebSocket protocol in later issues;
+//! [`state`] is the inbox model the socket's messages are applied to.
 //!
 //! [`App`] decides between the login page and the inbox shell from `GET /api/me`.
 
 pub mod api;
 pub mod pages;
+pub mod state;
 
 use baton_shared::api::Me;
 use leptos::prelude::*;

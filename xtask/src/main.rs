@@ -3,7 +3,8 @@
 //! - `demo [ARGS…]` — builds everything (the web app to WASM included), starts the WhatsApp simulator
 //!   (its customer-phone page on `127.0.0.1:8081`) and runs `baton demo ARGS…` wired to it.
 //! - `test [ARGS…]` — installs what is missing (the wasm32 target, Chromium and ChromeDriver),
-//!   builds the web app, and runs every test (`cargo test ARGS…`). CI runs exactly this.
+//!   builds the web app, and runs every test (`cargo test ARGS…`; without ARGS also the web app's
+//!   native unit tests, `cargo test -p baton-app --lib`). CI runs exactly this.
 //! - `build-web` — builds the web app into `target/web` (see below).
 //! - `dist` — a release build: `target/dist/baton` plus `target/dist/web/`.
 //!
@@ -123,7 +124,14 @@ fn test(args: &[String]) -> anyhow::Result<()> {
     let mut command = cargo();
     command.arg("test").args(args);
     command.env("BATON_WEB_DIR", &web).env("BATON_CHROMIUM", chromium).env("BATON_CHROMEDRIVER", chromedriver);
-    run(command)
+    run(command)?;
+    if args.is_empty() {
+        // The web app's pure state (its `apply` function) is tested natively too.
+        let mut app = cargo();
+        app.args(["test", "--package", APP_CRATE, "--lib"]);
+        run(app)?;
+    }
+    Ok(())
 }
 
 fn dist() -> anyhow::Result<()> {

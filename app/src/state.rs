@@ -1,0 +1,262 @@
+//! The app's model of the inbox, and the one pure function that changes it: [`Inbox::apply`]
+//! takes a [`ServerMsg`] and updates conversations, messages, claims, notes, presence, viewers,
+//! typing and drafts. No I/O and no Leptos here, so it is tested natively (`cargo test -p
+//! baton-app --lib`), and the views only render what it holds.
+//!
+//! Events are applied in `seq` order per conversation: one already held is ignored (a resumed
+//! stream may repeat), and one that skips ahead is not applied but reported as a [`Applied::Gap`],
+//! so the socket layer resubscribes from the last `seq` held and nothing is ever shown out of order.
+
+use std::collections::{BTreeMap, HashMap};
+
+use baton_shared::api::{Me, Role};
+use baton_shared::model::{Change, Conversation, ConversationEvent, Message, Note};
+use baton_shared::protocol::{Presence, ServerMsg, Teammate};
+use baton_shared::{ConversationId, NoteId, UserId};
+
+/// One conversation as the app shows it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ConversationView {
+    /// The conversation as of `conversation.last_seq`.
+    pub conversation: Conversation,
+    /// Its messages in `seq` order (those received since the app followed it).
+    pub messages: Vec<Message>,
+    pub notes: BTreeMap<NoteId, Note>,
+    /// Who has it open now.
+    pub viewers: Vec<Teammate>,
+    /// Who is typing in it now.
+    pub typing: Vec<Teammate>,
+    /// What each typist has written (supervisors only receive these).
+    pub drafts: HashMap<UserId, String>,
+    /// Customer messages that arrived while it was not open.
+    pub unread: u32,
+}
+
+impl ConversationView {
+    pub fn new(conversation: Conversation) -> Self {
+        ConversationView {
+            conversation,
+            messages: Vec::new(),
+            notes: BTreeMap::new(),
+            viewers: Vec::new(),
+            typing: Vec::new(),
+            drafts: HashMap::new(),
+            unread: 0,
+        }
+    }
+}
+
+/// What applying a message did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Applied {
+    /// Nothing changed (a repeat, or something for someone else).
+    Nothing,
+    Changed,
+    /// An event skipped ahead of what is held: resubscribe `conversation` from `after_seq`.
+    Gap {
+        conversation: ConversationId,
+        after_seq: u64,
+    },
+}
+
+/// Something to tell the user about, outside any conversation.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Notice {
+    Mentioned { conversation: ConversationId, by: Teammate },
+    ChannelAlert { message: String, paused: bool },
+}
+
+/// Everything the app knows.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Inbox {
+    pub me: Me,
+    pub conversations: BTreeMap<ConversationId, ConversationView>,
+    pub presence: BTreeMap<UserId, Presence>,
+    /// The conversation on screen, if any (its messages are read as they come).
+    pub open: Option<ConversationId>,
+    pub notices: Vec<Notice>,
+}
+
+impl Inbox {
+    pub fn new(me: Me) -> Self {
+        Inbox { me, conversations: BTreeMap::new(), presence: BTreeMap::new(), open: None, notices: Vec::new() }
+    }
+
+    /// The newest `seq` held per conversation: what a resubscription sends as cursors.
+    pub fn cursors(&self) -> Vec<(ConversationId, u64)> {
+        self.conversations.iter().map(|(id, view)| (*id, view.conversation.last_seq)).collect()
+    }
+
+    /// Shows `conversation` (or nothing): its unread count goes to zero.
+    pub fn set_open(&mut self, conversation: Option<ConversationId>) {
+        self.open = conversation;
+        if let Some(view) = conversation.and_then(|id| self.conversations.get_mut(&id)) {
+            view.unread = 0;
+        }
+    }
+
+    /// Conversations assigned to me, newest activity first.
+    pub fn mine(&self) -> Vec<&ConversationView> {
+        self.listed(|view| view.conversation.assignee == Some(self.me.id))
+    }
+
+    /// Conversations nobody is assigned, newest activity first.
+    pub fn unassigned(&self) -> Vec<&ConversationView> {
+        self.listed(|view| view.conversation.assignee.is_none())
+    }
+
+    /// Every conversation held, newest activity first.
+    pub fn all(&self) -> Vec<&ConversationView> {
+        self.listed(|_| true)
+    }
+
+    fn listed(&self, wanted: impl Fn(&ConversationView) -> bool) -> Vec<&ConversationView> {
+        let mut listed: Vec<&ConversationView> = self.conversations.values().filter(|view| wanted(view)).collect();
+        listed.sort_by_key(|view| {
+            std::cmp::Reverse(view.conversation.last_message_at.unwrap_or(view.conversation.created_at))
+        });
+        listed
+    }
+
+    /// Applies one message from the server.
+    pub fn apply(&mut self, message: &ServerMsg) -> Applied {
+        match message {
+            ServerMsg::Event { event } => self.apply_event(event),
+            ServerMsg::Resync { conversation } => {
+                let view = self
+                    .conversations
+                    .entry(conversation.id)
+                    .or_insert_with(|| ConversationView::new(conversation.clone()));
+                view.conversation = conversation.clone();
+                // What was held may have gaps now: the view reloads its history.
+                view.messages.clear();
+                view.notes.clear();
+                Applied::Changed
+            }
+            ServerMsg::Presence { presence } => {
+                for entry in presence {
+                    self.presence.insert(entry.user.id, entry.clone());
+                }
+                Applied::Changed
+            }
+            ServerMsg::Viewers { conversation_id, viewers } => self.with_view(*conversation_id, |view| {
+                view.viewers = viewers.clone();
+            }),
+            ServerMsg::Typing { conversation_id, user, typing } => self.with_view(*conversation_id, |view| {
+                view.typing.retain(|typist| typist.id != user.id);
+                if *typing {
+                    view.typing.push(user.clone());
+                } else {
+                    view.drafts.remove(&user.id);
+                }
+            }),
+            ServerMsg::Draft { conversation_id, user, body } => self.with_view(*conversation_id, |view| {
+                view.drafts.insert(user.id, body.clone());
+            }),
+            ServerMsg::Mentioned { conversation_id, by, .. } => {
+                self.notices.push(Notice::Mentioned { conversation: *conversation_id, by: by.clone() });
+                Applied::Changed
+            }
+            ServerMsg::ChannelAlert { message, paused } => {
+                self.notices.push(Notice::ChannelAlert { message: message.clone(), paused: *paused });
+                Applied::Changed
+            }
+            ServerMsg::Hello { .. } | ServerMsg::Ack { .. } | ServerMsg::Error { .. } => Applied::Nothing,
+        }
+    }
+
+    fn with_view(&mut self, conversation: ConversationId, change: impl FnOnce(&mut ConversationView)) -> Applied {
+        match self.conversations.get_mut(&conversation) {
+            Some(view) => {
+                change(view);
+                Applied::Changed
+            }
+            None => Applied::Nothing,
+        }
+    }
+
+    fn apply_event(&mut self, event: &ConversationEvent) -> Applied {
+        let id = event.conversation_id;
+        let Some(view) = self.conversations.get_mut(&id) else {
+            // A conversation seen for the first time starts with its opening.
+            let Change::Opened { contact } = &event.change else {
+                return Applied::Gap { conversation: id, after_seq: 0 };
+            };
+            let conversation = Conversation {
+                id,
+                contact: contact.clone(),
+                status: baton_shared::model::ConversationStatus::Open,
+                assignee: None,
+                claim: None,
+                last_seq: event.seq,
+                last_message_at: None,
+                created_at: event.at,
+            };
+            self.conversations.insert(id, ConversationView::new(conversation));
+            return Applied::Changed;
+        };
+        let held = view.conversation.last_seq;
+        if event.seq <= held {
+            return Applied::Nothing;
+        }
+        if event.seq > held + 1 {
+            return Applied::Gap { conversation: id, after_seq: held };
+        }
+        view.conversation.last_seq = event.seq;
+        let is_open = self.open == Some(id);
+        let sees_all = self.me.role.at_least(Role::Supervisor);
+        let me = self.me.id;
+        let mut gone = false;
+        let conversation = &mut view.conversation;
+        match &event.change {
+            Change::Opened { contact } => conversation.contact = contact.clone(),
+            Change::MessageAdded { message } => {
+                conversation.last_message_at = Some(message.created_at);
+                if message.direction == baton_shared::model::Direction::Inbound {
+                    conversation.contact.last_inbound_at =
+                        Some(conversation.contact.last_inbound_at.unwrap_or(0).max(message.created_at));
+                    if !is_open {
+                        view.unread += 1;
+                    }
+                } else if let Some(author) = message.author {
+                    // The reply was sent: its author's draft is gone.
+                    view.drafts.remove(&author);
+                }
+                view.messages.push(message.clone());
+            }
+            Change::MessageStatus { message_id, status, error } => {
+                if let Some(message) = view.messages.iter_mut().find(|message| message.id == *message_id) {
+                    message.status = *status;
+                    message.error = error.clone();
+                }
+            }
+            Change::Claimed { claim } | Change::Transferred { claim, .. } | Change::TakenOver { claim, .. } => {
+                conversation.claim = Some(claim.clone());
+            }
+            Change::Released { .. } => conversation.claim = None,
+            Change::StatusChanged { status } => conversation.status = *status,
+            Change::Assigned { assignee } => {
+                conversation.assignee = *assignee;
+                // An agent no longer sees a conversation assigned to a teammate.
+                gone = !sees_all && assignee.is_some_and(|user| user != me);
+            }
+            Change::NoteAdded { note } | Change::NoteEdited { note } => {
+                view.notes.insert(note.id, note.clone());
+            }
+            Change::NoteDeleted { note_id } => {
+                view.notes.remove(note_id);
+            }
+            Change::WindowClosed => conversation.contact.window_closed_at = Some(event.at),
+        }
+        if gone {
+            self.conversations.remove(&id);
+            if self.open == Some(id) {
+                self.open = None;
+            }
+        }
+        Applied::Changed
+    }
+}
+
+#[cfg(test)]
+mod tests;

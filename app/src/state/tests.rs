@@ -1,0 +1,172 @@
+//! [`Inbox::apply`] on hand-made server messages: order and repeats by `seq`, gaps reported,
+//! unread counts, claims, statuses, notes, assignment away, typing and drafts.
+
+use baton_shared::api::{Me, Role};
+use baton_shared::model::{
+    Change, Claim, Contact, ConversationEvent, ConversationStatus, DeliveryError, DeliveryStatus, Direction, Message,
+    Note,
+};
+use baton_shared::protocol::{ServerMsg, Teammate};
+use baton_shared::{ContactId, ConversationId, MessageId, NoteId, UserId};
+
+use super::{Applied, Inbox, Notice};
+
+const C: ConversationId = ConversationId(12);
+
+fn inbox(role: Role) -> Inbox {
+    Inbox::new(Me { id: UserId(2), name: "Alice".into(), email: "alice@example.com".into(), role })
+}
+
+fn event(seq: u64, change: Change) -> ServerMsg {
+    ServerMsg::Event {
+        event: ConversationEvent { conversation_id: C, seq, at: 1_000 + seq as i64, actor: None, change },
+    }
+}
+
+fn opened() -> ServerMsg {
+    let contact = Contact {
+        id: ContactId(5),
+        wa_id: "15550002222".into(),
+        profile_name: "Ana".into(),
+        last_inbound_at: Some(1_000),
+        window_closed_at: None,
+    };
+    event(1, Change::Opened { contact })
+}
+
+fn message(seq: u64, direction: Direction, body: &str) -> Message {
+    Message {
+        id: MessageId(seq as i64 * 10),
+        conversation_id: C,
+        seq,
+        direction,
+        kind: "text".into(),
+        body: body.into(),
+        author: (direction == Direction::Outbound).then_some(UserId(2)),
+        status: if direction == Direction::Inbound { DeliveryStatus::Received } else { DeliveryStatus::Pending },
+        created_at: 2_000 + seq as i64,
+        content: None,
+        wa_message_id: None,
+        reply_to: None,
+        error: None,
+    }
+}
+
+fn added(seq: u64, direction: Direction, body: &str) -> ServerMsg {
+    event(seq, Change::MessageAdded { message: message(seq, direction, body) })
+}
+
+#[test]
+fn events_apply_once_in_order_and_gaps_are_reported() {
+    let mut inbox = inbox(Role::Agent);
+    assert_eq!(
+        inbox.apply(&added(2, Direction::Inbound, "before the opening")),
+        Applied::Gap { conversation: C, after_seq: 0 }
+    );
+    assert_eq!(inbox.apply(&opened()), Applied::Changed);
+    assert_eq!(inbox.apply(&added(2, Direction::Inbound, "Hello")), Applied::Changed);
+    assert_eq!(inbox.apply(&added(2, Direction::Inbound, "Hello")), Applied::Nothing, "a repeat");
+    assert_eq!(inbox.apply(&added(4, Direction::Inbound, "too far")), Applied::Gap { conversation: C, after_seq: 2 });
+    assert_eq!(inbox.apply(&added(3, Direction::Inbound, "How are you?")), Applied::Changed);
+    let view = &inbox.conversations[&C];
+    let bodies: Vec<&str> = view.messages.iter().map(|message| message.body.as_str()).collect();
+    assert_eq!(bodies, ["Hello", "How are you?"]);
+    assert_eq!(view.conversation.last_seq, 3);
+    assert_eq!(inbox.cursors(), [(C, 3)]);
+}
+
+#[test]
+fn unread_counts_customer_messages_while_the_conversation_is_not_open() {
+    let mut inbox = inbox(Role::Agent);
+    inbox.apply(&opened());
+    inbox.apply(&added(2, Direction::Inbound, "one"));
+    inbox.apply(&added(3, Direction::Inbound, "two"));
+    assert_eq!(inbox.conversations[&C].unread, 2);
+    inbox.set_open(Some(C));
+    assert_eq!(inbox.conversations[&C].unread, 0);
+    inbox.apply(&added(4, Direction::Inbound, "three"));
+    assert_eq!(inbox.conversations[&C].unread, 0, "read as it arrives");
+    assert_eq!(inbox.conversations[&C].conversation.last_message_at, Some(2_004));
+}
+
+#[test]
+fn claims_statuses_and_ticks_follow_their_events() {
+    let mut inbox = inbox(Role::Agent);
+    inbox.apply(&opened());
+    let claim = Claim { holder: UserId(3), holder_name: "Bob".into(), lease_until: 9_000 };
+    inbox.apply(&event(2, Change::Claimed { claim: claim.clone() }));
+    assert_eq!(inbox.conversations[&C].conversation.claim, Some(claim));
+    inbox.apply(&event(3, Change::Released { holder: UserId(3), expired: true }));
+    assert_eq!(inbox.conversations[&C].conversation.claim, None);
+    inbox.apply(&added(4, Direction::Outbound, "On its way"));
+    let failed = DeliveryError { code: 131047, message: "Send a template.".into() };
+    let status =
+        Change::MessageStatus { message_id: MessageId(40), status: DeliveryStatus::Failed, error: Some(failed) };
+    inbox.apply(&event(5, status));
+    let sent = &inbox.conversations[&C].messages[0];
+    assert_eq!(sent.status, DeliveryStatus::Failed);
+    assert_eq!(sent.error.as_ref().map(|error| error.code), Some(131047));
+    inbox.apply(&event(6, Change::WindowClosed));
+    assert_eq!(inbox.conversations[&C].conversation.contact.window_closed_at, Some(1_006));
+    inbox.apply(&event(7, Change::StatusChanged { status: ConversationStatus::Resolved }));
+    assert_eq!(inbox.conversations[&C].conversation.status, ConversationStatus::Resolved);
+}
+
+#[test]
+fn notes_are_added_edited_and_deleted() {
+    let mut inbox = inbox(Role::Agent);
+    inbox.apply(&opened());
+    let note = |version: u32, body: &str| Note {
+        id: NoteId(3),
+        conversation_id: C,
+        author: UserId(2),
+        body: body.into(),
+        version,
+        created_at: 1,
+        updated_at: version as i64,
+    };
+    inbox.apply(&event(2, Change::NoteAdded { note: note(1, "VIP") }));
+    inbox.apply(&event(3, Change::NoteEdited { note: note(2, "VIP since 2019") }));
+    assert_eq!(inbox.conversations[&C].notes[&NoteId(3)].body, "VIP since 2019");
+    inbox.apply(&event(4, Change::NoteDeleted { note_id: NoteId(3) }));
+    assert!(inbox.conversations[&C].notes.is_empty());
+}
+
+#[test]
+fn a_conversation_assigned_to_a_teammate_leaves_an_agents_inbox_but_not_a_supervisors() {
+    let mut agent = inbox(Role::Agent);
+    let mut supervisor = inbox(Role::Supervisor);
+    for inbox in [&mut agent, &mut supervisor] {
+        inbox.apply(&opened());
+        inbox.set_open(Some(C));
+        inbox.apply(&event(2, Change::Assigned { assignee: Some(UserId(3)) }));
+    }
+    assert!(agent.conversations.is_empty());
+    assert_eq!(agent.open, None);
+    assert_eq!(supervisor.conversations[&C].conversation.assignee, Some(UserId(3)));
+    assert_eq!(supervisor.unassigned().len(), 0);
+    assert_eq!(supervisor.all().len(), 1);
+
+    let mut mine = inbox(Role::Agent);
+    mine.apply(&opened());
+    mine.apply(&event(2, Change::Assigned { assignee: Some(UserId(2)) }));
+    assert_eq!(mine.mine().len(), 1);
+}
+
+#[test]
+fn typing_and_drafts_come_and_go() {
+    let mut inbox = inbox(Role::Supervisor);
+    inbox.apply(&opened());
+    let bob = Teammate { id: UserId(3), name: "Bob".into() };
+    inbox.apply(&ServerMsg::Typing { conversation_id: C, user: bob.clone(), typing: true });
+    inbox.apply(&ServerMsg::Draft { conversation_id: C, user: bob.clone(), body: "Hel".into() });
+    assert_eq!(inbox.conversations[&C].typing, std::slice::from_ref(&bob));
+    assert_eq!(inbox.conversations[&C].drafts.get(&UserId(3)).map(String::as_str), Some("Hel"));
+    inbox.apply(&ServerMsg::Typing { conversation_id: C, user: bob.clone(), typing: false });
+    assert!(inbox.conversations[&C].typing.is_empty());
+    assert!(inbox.conversations[&C].drafts.is_empty());
+    inbox.apply(&ServerMsg::Viewers { conversation_id: C, viewers: vec![bob.clone()] });
+    assert_eq!(inbox.conversations[&C].viewers, std::slice::from_ref(&bob));
+    inbox.apply(&ServerMsg::Mentioned { conversation_id: C, note_id: NoteId(1), by: bob.clone() });
+    assert_eq!(inbox.notices, [Notice::Mentioned { conversation: C, by: bob }]);
+}
