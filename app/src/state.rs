@@ -10,7 +10,7 @@
 use std::collections::{BTreeMap, HashMap};
 
 use baton_shared::api::{Me, Role};
-use baton_shared::model::{Change, Conversation, ConversationEvent, Message, Note};
+use baton_shared::model::{Change, Conversation, ConversationEvent, Message, Note, WINDOW_REOPEN_SLACK_MS};
 use baton_shared::protocol::{Presence, ServerMsg, Teammate};
 use baton_shared::{ConversationId, NoteId, UserId};
 
@@ -213,8 +213,15 @@ impl Inbox {
             Change::MessageAdded { message } => {
                 conversation.last_message_at = Some(message.created_at);
                 if message.direction == baton_shared::model::Direction::Inbound {
-                    conversation.contact.last_inbound_at =
-                        Some(conversation.contact.last_inbound_at.unwrap_or(0).max(message.created_at));
+                    let contact = &mut conversation.contact;
+                    contact.last_inbound_at = Some(contact.last_inbound_at.unwrap_or(0).max(message.created_at));
+                    // As on the server: the customer writing again reopens a window WhatsApp closed.
+                    if contact
+                        .window_closed_at
+                        .is_some_and(|closed| message.created_at >= closed - WINDOW_REOPEN_SLACK_MS)
+                    {
+                        contact.window_closed_at = None;
+                    }
                     if !is_open {
                         view.unread += 1;
                     }
@@ -246,7 +253,7 @@ impl Inbox {
             Change::NoteDeleted { note_id } => {
                 view.notes.remove(note_id);
             }
-            Change::WindowClosed => conversation.contact.window_closed_at = Some(event.at),
+            Change::WindowClosed { since } => conversation.contact.window_closed_at = Some(*since),
         }
         if gone {
             self.conversations.remove(&id);

@@ -433,8 +433,10 @@ impl Hub {
             .unwrap_or_default();
         let wanted = |connection: &Connection| !supervisors_only || connection.is_supervisor();
         for id in &followers {
+            // Access is checked again here: an open that raced an assignment away is filtered.
             if let Some(connection) = self.inner.connections.get(id).map(|entry| entry.clone())
                 && wanted(&connection)
+                && self.may_see(&connection, conversation)
             {
                 visit(&connection);
             }

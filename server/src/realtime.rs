@@ -267,7 +267,23 @@ async fn assign(
     assignee: Option<baton_shared::UserId>,
     note: Option<String>,
 ) -> Outcome {
-    visible(state, connection, id).await?;
+    let conversation = visible(state, connection, id).await?;
+    // Assigning releases another holder's claim: for agents that would be a take-over, which is
+    // a supervisor's decision.
+    let held_by_other = conversation
+        .claim
+        .as_ref()
+        .filter(|claim| claim.holder != connection.user.id && claim.lease_until > state.now());
+    if let (Some(claim), false) = (held_by_other, connection.is_supervisor()) {
+        return Err(Refusal {
+            code: ErrorCode::ClaimedByOther,
+            message: format!(
+                "{} is replying to this conversation; ask a supervisor to reassign it.",
+                claim.holder_name
+            ),
+            detail: Some(ErrorDetail::ClaimedBy { claim: claim.clone() }),
+        });
+    }
     if let Some(assignee) = assignee {
         let recipient = state.store.user(assignee).await?;
         if recipient.as_ref().is_none_or(|user| user.disabled) {
@@ -385,8 +401,11 @@ pub(crate) async fn send(state: &AppState, connection: &Connection, reply: NewRe
     }
     match state.store.send_reply(&reply, state.now()).await? {
         ReplyOutcome::Sent { message, event } => {
-            state.hub.stop_typing(message.conversation_id, &connection.user);
-            state.receipts.replied(message.conversation_id);
+            if message.kind != "reaction" {
+                // The reply left the composer: its author is no longer typing.
+                state.hub.stop_typing(message.conversation_id, &connection.user);
+                state.receipts.replied(message.conversation_id);
+            }
             publish(state, &[event]);
             state.sender.wake();
             Ok(Some(AckDetail::Message { message }))

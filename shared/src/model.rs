@@ -25,6 +25,10 @@ pub struct Contact {
 /// customer's last message; outside it only approved templates.
 pub const SERVICE_WINDOW_MS: i64 = 24 * 60 * 60 * 1000;
 
+/// A customer message reopens a window WhatsApp closed if it was written at most this long before
+/// the refused message: WhatsApp's times are whole seconds from another clock.
+pub const WINDOW_REOPEN_SLACK_MS: i64 = 5_000;
+
 impl Contact {
     /// Whether free-form messages may be sent to this customer at `now` (Unix ms).
     pub fn window_open(&self, now: i64) -> bool {
@@ -367,9 +371,12 @@ pub enum Change {
         note_id: NoteId,
     },
     /// WhatsApp refused a free-form message because the customer's 24-hour window had closed
-    /// (131047): until the customer writes again, only templates (sets the contact's
-    /// `window_closed_at` to the event's `at`).
-    WindowClosed,
+    /// (131047): until the customer writes again, only templates. `since` (the refused message's
+    /// time) becomes the contact's `window_closed_at`; a customer message from
+    /// [`WINDOW_REOPEN_SLACK_MS`] before it on reopens the window.
+    WindowClosed {
+        since: i64,
+    },
 }
 
 #[cfg(test)]

@@ -48,6 +48,12 @@ async fn assigning_away_revokes_every_other_agents_access(kind: Kind) -> anyhow:
     alice_socket.request(|req_id| ClientMsg::Open { req_id, conversation_id: vip, after_seq: 0 }).await?;
     alice_socket.request(|req_id| ClientMsg::Claim { req_id, conversation_id: vip }).await?;
 
+    // Bob cannot take Alice's claim by assigning the conversation to himself: that is a take-over.
+    let answer = bob_socket
+        .request(|req_id| ClientMsg::Assign { req_id, conversation_id: vip, assignee: Some(bob.id), note: None })
+        .await?;
+    assert!(refused_with(&answer, ErrorCode::ClaimedByOther), "{answer:?}");
+
     // Sam gives it to Bob, with a note: Alice hears of it once, loses her claim, and is gone.
     let answer = sam_socket
         .request(|req_id| ClientMsg::Assign {

@@ -82,7 +82,7 @@ fn change_name(change: &Change) -> &'static str {
         Change::NoteAdded { .. } => "note_added",
         Change::NoteEdited { .. } => "note_edited",
         Change::NoteDeleted { .. } => "note_deleted",
-        Change::WindowClosed => "window_closed",
+        Change::WindowClosed { .. } => "window_closed",
     }
 }
 

@@ -19,7 +19,7 @@ use reqwest::StatusCode;
 async fn window_closes(socket: &mut WsClient) -> anyhow::Result<()> {
     socket
         .expect(|message| match message {
-            ServerMsg::Event { event } if event.change == Change::WindowClosed => Some(()),
+            ServerMsg::Event { event } if matches!(event.change, Change::WindowClosed { .. }) => Some(()),
             _ => None,
         })
         .await
@@ -362,8 +362,13 @@ async fn customer_media_reaches_the_team_only(kind: Kind) -> anyhow::Result<()> 
 
     let stranger = server.client().get(&path).await?;
     assert_eq!(stranger.status(), StatusCode::UNAUTHORIZED);
-    let text = messages.iter().find(|message| message.kind == "text").map(|message| message.id.0);
-    let missing = agent.get(&format!("/api/messages/{}/media", text.unwrap_or(i64::MAX))).await?;
+    // A message without media has none to serve.
+    let text_wamid = simulator.send_text(&gus, "Did you see it?").await?;
+    wait_for_conversation(&server, &text_wamid).await?;
+    let messages = server.state.store.messages(conversation).await?;
+    let text = messages.iter().find(|message| message.wa_message_id.as_deref() == Some(text_wamid.as_str()));
+    let text = text.ok_or_else(|| anyhow::anyhow!("the text is not stored"))?;
+    let missing = agent.get(&format!("/api/messages/{}/media", text.id.0)).await?;
     assert_eq!(missing.status(), StatusCode::NOT_FOUND);
     Ok(())
 }

@@ -106,9 +106,11 @@ fn claims_statuses_and_ticks_follow_their_events() {
     let sent = &inbox.conversations[&C].messages[0];
     assert_eq!(sent.status, DeliveryStatus::Failed);
     assert_eq!(sent.error.as_ref().map(|error| error.code), Some(131047));
-    inbox.apply(&event(6, Change::WindowClosed));
-    assert_eq!(inbox.conversations[&C].conversation.contact.window_closed_at, Some(1_006));
-    inbox.apply(&event(7, Change::StatusChanged { status: ConversationStatus::Resolved }));
+    inbox.apply(&event(6, Change::WindowClosed { since: 2_004 }));
+    assert_eq!(inbox.conversations[&C].conversation.contact.window_closed_at, Some(2_004));
+    inbox.apply(&added(7, Direction::Inbound, "I am back"));
+    assert_eq!(inbox.conversations[&C].conversation.contact.window_closed_at, None, "the customer reopened it");
+    inbox.apply(&event(8, Change::StatusChanged { status: ConversationStatus::Resolved }));
     assert_eq!(inbox.conversations[&C].conversation.status, ConversationStatus::Resolved);
 }
 

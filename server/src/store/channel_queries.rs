@@ -47,8 +47,10 @@ macro_rules! channel_queries {
                 let change = Change::MessageStatus { message_id: message, status, error };
                 let mut events = vec![append_event(tx, conversation, None, change, now).await?];
                 if closes_window {
+                    // Closed as of the refused message's time (not when the refusal was
+                    // processed): a customer message written after it reopens the window.
                     let closed = sqlx::query(
-                        "UPDATE contacts SET window_closed_at = $3 \
+                        "UPDATE contacts SET window_closed_at = (SELECT created_at FROM messages WHERE id = $2) \
                          WHERE id = (SELECT contact_id FROM conversations WHERE id = $1) \
                          AND (last_inbound_at IS NULL \
                               OR last_inbound_at <= (SELECT created_at FROM messages WHERE id = $2)) \
@@ -57,11 +59,14 @@ macro_rules! channel_queries {
                     )
                     .bind(conversation.0)
                     .bind(message.0)
-                    .bind(now)
                     .execute(&mut **tx)
                     .await?;
                     if closed.rows_affected() > 0 {
-                        events.push(append_event(tx, conversation, None, Change::WindowClosed, now).await?);
+                        let since: i64 = sqlx::query_scalar("SELECT created_at FROM messages WHERE id = $1")
+                            .bind(message.0)
+                            .fetch_one(&mut **tx)
+                            .await?;
+                        events.push(append_event(tx, conversation, None, Change::WindowClosed { since }, now).await?);
                     }
                 }
                 Ok(events)
@@ -175,8 +180,16 @@ macro_rules! channel_queries {
                         for work in &delivery.work {
                             match work {
                                 Work::Inbound(inbound) => {
+                                    // A savepoint per message: a duplicate found late (another
+                                    // delivery of it committed meanwhile) undoes only its own
+                                    // writes, and PostgreSQL's transaction stays usable.
+                                    sqlx::query("SAVEPOINT inbound").execute(&mut *tx).await?;
                                     let outcome = record_inbound_in(&mut tx, inbound, now).await?;
                                     let recorded = matches!(outcome, InboundOutcome::Recorded { .. });
+                                    if !recorded {
+                                        sqlx::query("ROLLBACK TO SAVEPOINT inbound").execute(&mut *tx).await?;
+                                    }
+                                    sqlx::query("RELEASE SAVEPOINT inbound").execute(&mut *tx).await?;
                                     if let InboundOutcome::Recorded { events, .. } = outcome {
                                         applied.events.extend(events);
                                     }

@@ -182,7 +182,7 @@ macro_rules! conversation_queries {
                  last_inbound_at = CASE WHEN k.last_inbound_at IS NULL \
                                           OR excluded.last_inbound_at > k.last_inbound_at \
                                         THEN excluded.last_inbound_at ELSE k.last_inbound_at END, \
-                 window_closed_at = CASE WHEN excluded.last_inbound_at >= k.window_closed_at - 5000 \
+                 window_closed_at = CASE WHEN excluded.last_inbound_at >= k.window_closed_at - $5 \
                                          THEN NULL ELSE k.window_closed_at END \
                  RETURNING id AS contact_id, wa_id, profile_name, last_inbound_at, window_closed_at",
             )
@@ -190,6 +190,7 @@ macro_rules! conversation_queries {
             .bind(&inbound.profile_name)
             .bind(now)
             .bind(inbound.at)
+            .bind(model::WINDOW_REOPEN_SLACK_MS)
             .fetch_one(&mut **tx)
             .await?;
             let contact_id = contact.contact_id;
@@ -550,9 +551,12 @@ macro_rules! conversation_queries {
                     .execute(&mut *tx)
                     .await?;
                 // The draft became the reply: an empty draft stamped now, so a save of older
-                // keystrokes that is still on its way cannot bring it back.
-                upsert_draft(&mut tx, &DraftWrite { conversation: id, user: reply.author, body: String::new(), typed_at: now })
-                    .await?;
+                // keystrokes that is still on its way cannot bring it back. (A reaction is not the
+                // draft: it stays.)
+                if !is_reaction {
+                    let sent = DraftWrite { conversation: id, user: reply.author, body: String::new(), typed_at: now };
+                    upsert_draft(&mut tx, &sent).await?;
+                }
                 // Queued for WhatsApp in the same transaction: stored means it will be sent.
                 sqlx::query("INSERT INTO outbox (message_id, next_attempt_at) VALUES ($1, $2)")
                     .bind(message_id)
@@ -639,7 +643,7 @@ macro_rules! conversation_queries {
 
             async fn assignments(&self) -> StoreResult<Vec<(ConversationId, UserId)>> {
                 let rows: Vec<(i64, i64)> = sqlx::query_as(
-                    "SELECT id, assignee_id FROM conversations WHERE assignee_id IS NOT NULL AND status <> 'resolved'",
+                    "SELECT id, assignee_id FROM conversations WHERE assignee_id IS NOT NULL",
                 )
                 .fetch_all(&self.pool)
                 .await?;

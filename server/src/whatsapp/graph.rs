@@ -160,12 +160,17 @@ impl GraphClient {
             .get(reqwest::header::CONTENT_TYPE)
             .and_then(|value| value.to_str().ok())
             .map(str::to_owned);
-        let bytes = response.bytes().await.map_err(|error| GraphCallError::Transport(error.to_string()))?;
+        // Read in chunks, so a body without a length cannot grow past the limit either.
+        let mut response = response;
+        let mut bytes = Vec::new();
+        while let Some(chunk) = response.chunk().await.map_err(|error| GraphCallError::Transport(error.to_string()))? {
+            if u64::try_from(bytes.len() + chunk.len()).unwrap_or(u64::MAX) > MAX_MEDIA_BYTES {
+                return Err(GraphCallError::Transport("media too large".to_owned()));
+            }
+            bytes.extend_from_slice(&chunk);
+        }
         mime_type = mime_type.or(header_type);
-        Ok(MediaFile {
-            bytes: bytes.to_vec(),
-            mime_type: mime_type.unwrap_or_else(|| "application/octet-stream".into()),
-        })
+        Ok(MediaFile { bytes, mime_type: mime_type.unwrap_or_else(|| "application/octet-stream".into()) })
     }
 }
 

@@ -23,6 +23,9 @@ use crate::store::channel::{AppliedDeliveries, DeliveryWork, StatusWrite, Webhoo
 
 /// Deliveries read per query.
 const BATCH: i64 = 100;
+/// Attempts after which a delivery that keeps failing is set aside (its bytes and the reason
+/// stay stored), so it cannot hold its customer's later messages back for ever.
+const MAX_ATTEMPTS: i64 = 10;
 /// How often pending deliveries are looked at without a wake-up (after a failure, at start).
 pub const RETRY_INTERVAL: Duration = Duration::from_secs(5);
 
@@ -108,13 +111,15 @@ struct Parsed {
     items: Result<Vec<Item>, String>,
 }
 
-/// Which lane a delivery goes to: its first customer.
+/// Which lane a delivery goes to: its first customer — the sender of its first message, or the
+/// recipient of its first status (so a customer's messages and statuses never race each other).
 fn lane_of(items: &Result<Vec<Item>, String>) -> String {
     let items = items.as_deref().unwrap_or_default();
     items
         .iter()
         .find_map(|item| match item {
             Item::Message(message) => Some(message.from.clone()),
+            Item::Status(status) => status.recipient_id.clone(),
             _ => None,
         })
         .unwrap_or_default()
@@ -128,12 +133,14 @@ fn lane_of(items: &Result<Vec<Item>, String>) -> String {
 async fn apply_lane(state: &AppState, deliveries: Vec<Parsed>) -> (usize, bool) {
     let mut finished = 0;
     let mut works = Vec::with_capacity(deliveries.len());
+    let mut attempts = Vec::with_capacity(deliveries.len());
     let mut media = Vec::new();
     for Parsed { delivery, items } in deliveries {
         match items {
             Ok(items) => {
                 let (work, attachments) = prepare(state, items);
                 works.push(DeliveryWork { id: delivery.id, work });
+                attempts.push(delivery.attempts);
                 media.extend(attachments);
             }
             Err(unreadable) => {
@@ -162,12 +169,12 @@ async fn apply_lane(state: &AppState, deliveries: Vec<Parsed>) -> (usize, bool) 
         }
         Err(error) if works.len() > 1 => {
             tracing::warn!(%error, deliveries = works.len(), "a batch of webhook deliveries failed: applying them one by one");
-            one_by_one(state, works, media, finished).await
+            one_by_one(state, works, attempts, media, finished).await
         }
-        Err(error) => {
-            record_failure(state, works[0].id, &error).await;
-            (finished, true)
-        }
+        Err(error) => match record_failure(state, works[0].id, attempts[0], &error).await {
+            true => (finished + 1, false),
+            false => (finished, true),
+        },
     }
 }
 
@@ -175,11 +182,12 @@ async fn apply_lane(state: &AppState, deliveries: Vec<Parsed>) -> (usize, bool) 
 async fn one_by_one(
     state: &AppState,
     works: Vec<DeliveryWork>,
+    attempts: Vec<i64>,
     media: Vec<Option<Attachment>>,
     mut finished: usize,
 ) -> (usize, bool) {
     let mut media = media.into_iter();
-    for work in works {
+    for (work, attempts) in works.into_iter().zip(attempts) {
         let inbound = work.work.iter().filter(|item| matches!(item, Work::Inbound(_))).count();
         let attachments: Vec<_> = media.by_ref().take(inbound).collect();
         match state.store.apply_deliveries(std::slice::from_ref(&work), state.now()).await {
@@ -188,18 +196,35 @@ async fn one_by_one(
                 finished += 1;
             }
             Err(error) => {
-                record_failure(state, work.id, &error).await;
-                return (finished, true);
+                if !record_failure(state, work.id, attempts, &error).await {
+                    return (finished, true);
+                }
+                finished += 1;
             }
         }
     }
     (finished, false)
 }
 
-async fn record_failure(state: &AppState, delivery: i64, error: &StoreError) {
-    tracing::warn!(delivery, %error, "webhook delivery will be retried");
-    if let Err(error) = state.store.finish_webhook(delivery, Some(&error.to_string()), state.now()).await {
+/// Counts a failed attempt; after [`MAX_ATTEMPTS`] the delivery is set aside (marked processed
+/// with the reason kept beside its bytes). Returns whether it was set aside.
+async fn record_failure(state: &AppState, delivery: i64, attempts: i64, error: &StoreError) -> bool {
+    let reason = error.to_string();
+    if let Err(error) = state.store.finish_webhook(delivery, Some(&reason), state.now()).await {
         tracing::error!(%error, "cannot record a failed webhook attempt");
+        return false;
+    }
+    if attempts + 1 < MAX_ATTEMPTS {
+        tracing::warn!(delivery, %reason, "webhook delivery will be retried");
+        return false;
+    }
+    tracing::error!(delivery, %reason, "webhook delivery set aside after {MAX_ATTEMPTS} failed attempts (its bytes are kept)");
+    match state.store.finish_webhook(delivery, None, state.now()).await {
+        Ok(()) => true,
+        Err(error) => {
+            tracing::error!(%error, "cannot set a failing webhook delivery aside");
+            false
+        }
     }
 }
 

@@ -104,7 +104,12 @@ impl MediaStore {
 
     /// An uploaded file's description and path, if it exists.
     pub async fn upload(&self, upload_id: &str) -> Result<Option<(UploadMeta, PathBuf)>, MediaError> {
-        if !upload_id.starts_with("upload-") {
+        // Exactly what `save_upload` names (`upload-` and 32 hex digits): nothing else in the
+        // directory, such as the description beside it, can be named.
+        let well_formed = upload_id
+            .strip_prefix("upload-")
+            .is_some_and(|hex| hex.len() == 32 && hex.chars().all(|c| c.is_ascii_hexdigit()));
+        if !well_formed {
             return Ok(None);
         }
         let Some(path) = self.path_of(upload_id) else { return Ok(None) };
@@ -113,6 +118,9 @@ impl MediaStore {
             Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(None),
             Err(error) => return Err(error.into()),
         };
+        if !tokio::fs::try_exists(&path).await? {
+            return Ok(None);
+        }
         let meta = serde_json::from_slice(&json).map_err(|error| MediaError::Io(std::io::Error::other(error)))?;
         Ok(Some((meta, path)))
     }

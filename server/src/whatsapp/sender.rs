@@ -187,9 +187,16 @@ async fn uploaded_media(
     let Some(MessageContent::Media { upload: Some(upload), mime_type, filename, .. }) = item.content.as_ref() else {
         return Ok(None);
     };
-    let found = state.media.upload(upload).await.ok().flatten();
+    // Only a file that is gone fails the reply; any other trouble reading it is retried.
+    let transient =
+        |error: &dyn std::fmt::Display| Some(GraphCallError::Transport(format!("cannot read the file: {error}")));
+    let found = state.media.upload(upload).await.map_err(|error| transient(&error))?;
     let Some((_, path)) = found else { return Err(None) };
-    let bytes = tokio::fs::read(&path).await.map_err(|_| None)?;
+    let bytes = match tokio::fs::read(&path).await {
+        Ok(bytes) => bytes,
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Err(None),
+        Err(error) => return Err(transient(&error)),
+    };
     let mime_type = mime_type.as_deref().unwrap_or("application/octet-stream");
     let filename = filename.as_deref().unwrap_or(upload);
     graph.upload(bytes, mime_type, filename).await.map(Some).map_err(Some)

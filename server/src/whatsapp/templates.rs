@@ -13,11 +13,16 @@ use super::graph::{GraphCallError, GraphClient};
 
 /// How long a listing is reused.
 const KEEP_FOR: Duration = Duration::from_secs(300);
+/// How long a failure to list is answered from memory: while Graph is down, requests are refused
+/// at once instead of each waiting for its own timeout.
+const KEEP_FAILURE_FOR: Duration = Duration::from_secs(30);
 
-/// The last listing and when it was fetched.
+type Listing = Result<Arc<Vec<MessageTemplate>>, String>;
+
+/// The last listing (or why there was none) and when it was fetched.
 #[derive(Default)]
 pub struct TemplateCatalog {
-    cached: Mutex<Option<(Instant, Arc<Vec<MessageTemplate>>)>>,
+    cached: Mutex<Option<(Instant, Listing)>>,
 }
 
 impl TemplateCatalog {
@@ -25,13 +30,14 @@ impl TemplateCatalog {
     /// caller fetches at a time; the others wait for its answer.
     pub async fn list(&self, graph: &GraphClient) -> Result<Arc<Vec<MessageTemplate>>, GraphCallError> {
         let mut cached = self.cached.lock().await;
-        if let Some((fetched_at, templates)) = cached.as_ref()
-            && fetched_at.elapsed() < KEEP_FOR
-        {
-            return Ok(templates.clone());
+        if let Some((fetched_at, listing)) = cached.as_ref() {
+            let fresh_for = if listing.is_ok() { KEEP_FOR } else { KEEP_FAILURE_FOR };
+            if fetched_at.elapsed() < fresh_for {
+                return listing.clone().map_err(GraphCallError::Transport);
+            }
         }
-        let templates = Arc::new(graph.templates().await?);
-        *cached = Some((Instant::now(), templates.clone()));
-        Ok(templates)
+        let listing = graph.templates().await.map(Arc::new).map_err(|error| error.to_string());
+        *cached = Some((Instant::now(), listing.clone()));
+        listing.map_err(GraphCallError::Transport)
     }
 }
