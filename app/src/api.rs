@@ -1,9 +1,14 @@
 //! Calls to Baton's REST API. Every state-changing call sends the CSRF header; failures come back
 //! as a sentence fit to show the user.
 
-use baton_shared::api::{CSRF_HEADER, LoginRequest, Me};
+use baton_shared::api::{
+    CSRF_HEADER, ConversationDetail, ConversationSummary, CreateUserRequest, LoginRequest, Me, TeamMember,
+    UpdateUserRequest, Upload, User,
+};
 use baton_shared::{ApiError, ErrorCode};
+use baton_shared::{ConversationId, UserId};
 use gloo_net::http::{Request, Response};
+use serde::de::DeserializeOwned;
 
 /// A failed call, ready to show.
 #[derive(Clone, Debug, PartialEq)]
@@ -54,4 +59,75 @@ pub async fn login(email: String, password: String) -> Result<Me, Failure> {
 pub async fn logout() -> Result<(), Failure> {
     let response = Request::post("/api/auth/logout").header(CSRF_HEADER, "1").send().await.map_err(Failure::network)?;
     if response.ok() { Ok(()) } else { Err(failure_of(response).await) }
+}
+
+async fn get_json<T: DeserializeOwned>(path: &str) -> Result<T, Failure> {
+    let response = Request::get(path).send().await.map_err(Failure::network)?;
+    if !response.ok() {
+        return Err(failure_of(response).await);
+    }
+    response.json::<T>().await.map_err(Failure::network)
+}
+
+async fn answer_of<T: DeserializeOwned>(response: Response) -> Result<T, Failure> {
+    if !response.ok() {
+        return Err(failure_of(response).await);
+    }
+    response.json::<T>().await.map_err(Failure::network)
+}
+
+/// The inbox list: every conversation the user may see.
+pub async fn conversations() -> Result<Vec<ConversationSummary>, Failure> {
+    get_json("/api/conversations").await
+}
+
+/// One conversation with its history, notes and the user's saved draft.
+pub async fn conversation(id: ConversationId) -> Result<ConversationDetail, Failure> {
+    get_json(&format!("/api/conversations/{id}")).await
+}
+
+/// Everyone on the team (names for authors, mentions and the assign menu).
+pub async fn team() -> Result<Vec<TeamMember>, Failure> {
+    get_json("/api/team").await
+}
+
+/// Every account (admins).
+pub async fn users() -> Result<Vec<User>, Failure> {
+    get_json("/api/users").await
+}
+
+pub async fn create_user(request: &CreateUserRequest) -> Result<User, Failure> {
+    let response = Request::post("/api/users")
+        .header(CSRF_HEADER, "1")
+        .json(request)
+        .map_err(Failure::network)?
+        .send()
+        .await
+        .map_err(Failure::network)?;
+    answer_of(response).await
+}
+
+pub async fn update_user(id: UserId, request: &UpdateUserRequest) -> Result<User, Failure> {
+    let response = Request::patch(&format!("/api/users/{id}"))
+        .header(CSRF_HEADER, "1")
+        .json(request)
+        .map_err(Failure::network)?
+        .send()
+        .await
+        .map_err(Failure::network)?;
+    answer_of(response).await
+}
+
+/// Uploads a file the agent is about to send.
+pub async fn upload(file: web_sys::File) -> Result<Upload, Failure> {
+    let name = js_sys::encode_uri_component(&file.name());
+    let response = Request::post(&format!("/api/uploads?filename={name}"))
+        .header(CSRF_HEADER, "1")
+        .header("content-type", &file.type_())
+        .body(file)
+        .map_err(Failure::network)?
+        .send()
+        .await
+        .map_err(Failure::network)?;
+    answer_of(response).await
 }

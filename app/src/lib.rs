@@ -1,12 +1,16 @@
 //! Baton's web app: a Leptos client compiled to WASM and served by the Baton server. It speaks
-//! only the `baton-shared` types: REST now ([`api`]), the WebSocket protocol in later issues;
-//! [`state`] is the inbox model the socket's messages are applied to.
+//! only the `baton-shared` types: REST ([`api`]) for login, the inbox list and histories, and the
+//! WebSocket ([`ws`]) for everything live; [`state`] is the inbox model the socket's messages are
+//! applied to, [`format`] how things read, [`notify`] browser notifications and toasts.
 //!
 //! [`App`] decides between the login page and the inbox shell from `GET /api/me`.
 
 pub mod api;
+pub mod format;
+pub mod notify;
 pub mod pages;
 pub mod state;
+pub mod ws;
 
 use baton_shared::api::Me;
 use leptos::prelude::*;

@@ -9,7 +9,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use baton_shared::api::{Me, Role};
+use baton_shared::api::{ConversationDetail, ConversationSummary, Me, Role};
 use baton_shared::model::{Change, Conversation, ConversationEvent, Message, Note, WINDOW_REOPEN_SLACK_MS};
 use baton_shared::protocol::{Presence, ServerMsg, Teammate};
 use baton_shared::{ConversationId, NoteId, UserId};
@@ -30,6 +30,13 @@ pub struct ConversationView {
     pub drafts: HashMap<UserId, String>,
     /// Customer messages that arrived while it was not open.
     pub unread: u32,
+    /// The newest message, for the inbox list's preview line.
+    pub preview: Option<Message>,
+    /// Whether `messages` and `notes` hold the whole history (loaded with
+    /// [`Inbox::load_detail`]) rather than only what arrived since the app followed it.
+    pub history_loaded: bool,
+    /// The user's own unsent draft, as saved on the server when the history was loaded.
+    pub saved_draft: String,
 }
 
 impl ConversationView {
@@ -42,6 +49,9 @@ impl ConversationView {
             typing: Vec::new(),
             drafts: HashMap::new(),
             unread: 0,
+            preview: None,
+            history_loaded: false,
+            saved_draft: String::new(),
         }
     }
 }
@@ -85,6 +95,47 @@ impl Inbox {
     /// The newest `seq` held per conversation: what a resubscription sends as cursors.
     pub fn cursors(&self) -> Vec<(ConversationId, u64)> {
         self.conversations.iter().map(|(id, view)| (*id, view.conversation.last_seq)).collect()
+    }
+
+    /// Takes in the inbox list (`GET /api/conversations`): conversations not held yet are added
+    /// at the `seq` the list was read at; those held keep what the live stream already brought.
+    pub fn load_list(&mut self, list: Vec<ConversationSummary>) {
+        for summary in list {
+            let id = summary.conversation.id;
+            match self.conversations.get_mut(&id) {
+                Some(view) => {
+                    if summary.conversation.last_seq > view.conversation.last_seq && !view.history_loaded {
+                        // Newer than the stream got to (it was down): the list is the truth now.
+                        view.conversation = summary.conversation;
+                        view.preview = summary.last_message;
+                    }
+                }
+                None => {
+                    let mut view = ConversationView::new(summary.conversation);
+                    view.preview = summary.last_message;
+                    self.conversations.insert(id, view);
+                }
+            }
+        }
+    }
+
+    /// Takes in a conversation's history (`GET /api/conversations/{id}`). Accepted only if it is
+    /// at least as new as what is held (events up to its `last_seq` are then already in it, and
+    /// the stream's repeats of them are ignored); `false` means the stream moved on while it was
+    /// read: load it again.
+    pub fn load_detail(&mut self, detail: ConversationDetail) -> bool {
+        let id = detail.conversation.id;
+        let view = self.conversations.entry(id).or_insert_with(|| ConversationView::new(detail.conversation.clone()));
+        if detail.conversation.last_seq < view.conversation.last_seq {
+            return false;
+        }
+        view.preview = detail.messages.last().cloned().or(view.preview.take());
+        view.conversation = detail.conversation;
+        view.messages = detail.messages;
+        view.notes = detail.notes.into_iter().map(|note| (note.id, note)).collect();
+        view.saved_draft = detail.draft;
+        view.history_loaded = true;
+        true
     }
 
     /// Shows `conversation` (or nothing): its unread count goes to zero.
@@ -131,6 +182,7 @@ impl Inbox {
                 // What was held may have gaps now: the view reloads its history.
                 view.messages.clear();
                 view.notes.clear();
+                view.history_loaded = false;
                 Applied::Changed
             }
             ServerMsg::Presence { presence } => {
@@ -192,7 +244,10 @@ impl Inbox {
                 last_message_at: None,
                 created_at: event.at,
             };
-            self.conversations.insert(id, ConversationView::new(conversation));
+            let mut view = ConversationView::new(conversation);
+            // Followed from its first event: everything it holds is the whole history.
+            view.history_loaded = event.seq == 1;
+            self.conversations.insert(id, view);
             return Applied::Changed;
         };
         let held = view.conversation.last_seq;
@@ -229,10 +284,15 @@ impl Inbox {
                     // The reply was sent: its author's draft is gone.
                     view.drafts.remove(&author);
                 }
+                view.preview = Some(message.clone());
                 view.messages.push(message.clone());
             }
             Change::MessageStatus { message_id, status, error } => {
                 if let Some(message) = view.messages.iter_mut().find(|message| message.id == *message_id) {
+                    message.status = *status;
+                    message.error = error.clone();
+                }
+                if let Some(message) = view.preview.as_mut().filter(|message| message.id == *message_id) {
                     message.status = *status;
                     message.error = error.clone();
                 }

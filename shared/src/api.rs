@@ -216,3 +216,33 @@ pub struct Upload {
     /// Bytes.
     pub size: u64,
 }
+
+/// `GET /api/conversations`: one row of the inbox list — every conversation the user may see
+/// (supervisors: all; agents: the unassigned ones and their own), newest activity first.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConversationSummary {
+    pub conversation: crate::model::Conversation,
+    /// The newest message, for the preview line.
+    pub last_message: Option<crate::model::Message>,
+}
+
+/// `GET /api/conversations/{id}`: a conversation with its history, its notes and the user's own
+/// saved draft. The events after `conversation.last_seq` arrive over the WebSocket.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConversationDetail {
+    pub conversation: crate::model::Conversation,
+    /// Oldest first.
+    pub messages: Vec<crate::model::Message>,
+    pub notes: Vec<crate::model::Note>,
+    /// What the user had typed and not sent (empty for nothing).
+    pub draft: String,
+}
+
+/// `GET /api/team`: a teammate as every logged-in user may see them (names for authors,
+/// mentions and the assign menu). Disabled accounts are left out.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TeamMember {
+    pub id: UserId,
+    pub name: String,
+    pub role: Role,
+}

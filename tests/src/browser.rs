@@ -116,3 +116,127 @@ fn free_port() -> anyhow::Result<u16> {
     let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
     Ok(listener.local_addr()?.port())
 }
+
+/// Replaces the page's `WebSocket` constructor with one that remembers every socket in
+/// `window.__batonSockets` and refuses new ones while `window.__batonOffline` is true, so a test
+/// can cut the app's connection (`cut_socket`) and keep it down while things happen. Must run
+/// before the app opens its socket (before logging in).
+pub const SOCKET_HOOK: &str = r#"
+    const Native = window.WebSocket;
+    window.__batonSockets = [];
+    window.__batonOffline = false;
+    function Hooked(url, protocols) {
+        if (window.__batonOffline) { throw new Error('offline (test)'); }
+        const socket = protocols === undefined ? new Native(url) : new Native(url, protocols);
+        window.__batonSockets.push(socket);
+        return socket;
+    }
+    Hooked.prototype = Native.prototype;
+    for (const name of ['CONNECTING', 'OPEN', 'CLOSING', 'CLOSED']) { Hooked[name] = Native[name]; }
+    window.WebSocket = Hooked;
+"#;
+
+impl Browser {
+    /// Opens `url` and logs in; waits until the app shows the user's name.
+    pub async fn log_in(&self, url: &str, email: &str, password: &str, hook_socket: bool) -> anyhow::Result<()> {
+        self.client.goto(url).await?;
+        let field = self.wait_for("#login-email").await?;
+        if hook_socket {
+            self.client.execute(SOCKET_HOOK, vec![]).await?;
+        }
+        field.send_keys(email).await?;
+        self.client.find(Locator::Css("#login-password")).await?.send_keys(password).await?;
+        self.client.find(Locator::Css("#login-submit")).await?.click().await?;
+        self.wait_for("#me-name").await?;
+        self.wait_for("#link-live").await?;
+        Ok(())
+    }
+
+    /// Closes the app's socket(s) and, while `offline`, refuses new ones (see [`SOCKET_HOOK`]).
+    pub async fn cut_socket(&self, offline: bool) -> anyhow::Result<()> {
+        let script = format!(
+            "window.__batonOffline = {offline}; window.__batonSockets.forEach(socket => socket.close()); \
+             window.__batonSockets = [];"
+        );
+        self.client.execute(&script, vec![]).await?;
+        Ok(())
+    }
+
+    /// Lets the app connect again after [`Browser::cut_socket`].
+    pub async fn restore_socket(&self) -> anyhow::Result<()> {
+        self.client.execute("window.__batonOffline = false;", vec![]).await?;
+        Ok(())
+    }
+
+    /// The texts of every element matching `css`, in document order.
+    pub async fn texts(&self, css: &str) -> anyhow::Result<Vec<String>> {
+        let mut texts = Vec::new();
+        for element in self.client.find_all(Locator::Css(css)).await? {
+            // An element can vanish between finding and reading it: skip it.
+            if let Ok(text) = element.text().await {
+                texts.push(text);
+            }
+        }
+        Ok(texts)
+    }
+
+    /// Waits (up to [`PATIENCE`]) until `check` holds for the texts of the elements matching `css`;
+    /// returns those texts.
+    pub async fn wait_for_texts(
+        &self,
+        css: &str,
+        what: &str,
+        check: impl Fn(&[String]) -> bool,
+    ) -> anyhow::Result<Vec<String>> {
+        let deadline = tokio::time::Instant::now() + PATIENCE;
+        loop {
+            let texts = self.texts(css).await?;
+            if check(&texts) {
+                return Ok(texts);
+            }
+            anyhow::ensure!(
+                tokio::time::Instant::now() < deadline,
+                "waiting for {what} in {css}; last seen: {texts:?}"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// Waits until some element matching `css` has a text containing `needle`.
+    pub async fn wait_for_text(&self, css: &str, needle: &str) -> anyhow::Result<()> {
+        self.wait_for_texts(css, &format!("{needle:?}"), |texts| texts.iter().any(|text| text.contains(needle)))
+            .await?;
+        Ok(())
+    }
+
+    /// Waits until the attribute `name` of the first element matching `css` is `value`.
+    pub async fn wait_for_attr(&self, css: &str, name: &str, value: &str) -> anyhow::Result<()> {
+        let deadline = tokio::time::Instant::now() + PATIENCE;
+        loop {
+            let seen = match self.client.find(Locator::Css(css)).await {
+                Ok(element) => element.attr(name).await.ok().flatten(),
+                Err(_) => None,
+            };
+            if seen.as_deref() == Some(value) {
+                return Ok(());
+            }
+            anyhow::ensure!(
+                tokio::time::Instant::now() < deadline,
+                "waiting for {css}[{name}={value:?}]; last seen {seen:?}"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// Clicks the first element matching `css`.
+    pub async fn click(&self, css: &str) -> anyhow::Result<()> {
+        self.wait_for(css).await?.click().await?;
+        Ok(())
+    }
+
+    /// Types into the first element matching `css`.
+    pub async fn type_into(&self, css: &str, text: &str) -> anyhow::Result<()> {
+        self.wait_for(css).await?.send_keys(text).await?;
+        Ok(())
+    }
+}

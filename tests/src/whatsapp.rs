@@ -22,8 +22,17 @@ pub async fn start(kind: Kind) -> anyhow::Result<(TestServer, Simulator)> {
 
 /// [`start`], with more of Baton's configuration set by `configure`.
 pub async fn start_with(kind: Kind, configure: impl FnOnce(&mut Config)) -> anyhow::Result<(TestServer, Simulator)> {
+    start_with_simulator(kind, baton_simulator::Config::default(), configure).await
+}
+
+/// [`start_with`], with the simulator configured as `meta` says.
+pub async fn start_with_simulator(
+    kind: Kind,
+    meta: baton_simulator::Config,
+    configure: impl FnOnce(&mut Config),
+) -> anyhow::Result<(TestServer, Simulator)> {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-    let simulator = Simulator::start(baton_simulator::Config::default(), listener).await?;
+    let simulator = Simulator::start(meta, listener).await?;
     let meta = simulator.config().clone();
     let graph_url = simulator.graph_url();
     let secret =

@@ -1,20 +1,81 @@
-//! The inbox shell shown after login: who is logged in, their role, and a way out. The inbox
-//! itself fills the main area in a later issue.
+//! The frame shown after login: the top bar (brand, connection banner, own status, who is logged
+//! in, notifications, logout), the sections the role allows (inbox, supervisor wall, users), and
+//! the shared context every view reads: the live [`Link`], the team directory and a ticking clock.
 
-use baton_shared::api::Me;
+use baton_shared::UserId;
+use baton_shared::api::{Me, Role, TeamMember};
+use baton_shared::protocol::{ClientMsg, PresenceStatus};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
 use crate::api;
+use crate::format::{initials, now_ms};
+use crate::notify;
+use crate::pages::admin::Users;
+use crate::pages::inbox::InboxPage;
+use crate::pages::wall::Wall;
+use crate::state::Inbox;
+use crate::ws::{Link, LinkStatus};
 
-/// Up to two initials for the avatar.
-pub fn initials(name: &str) -> String {
-    name.split_whitespace().filter_map(|word| word.chars().next()).take(2).flat_map(char::to_uppercase).collect()
+/// What every view of the logged-in app shares.
+#[derive(Clone, Copy)]
+pub struct Ctx {
+    pub link: Link,
+    pub team: RwSignal<Vec<TeamMember>>,
+    /// Unix ms, ticking every 15 s (waiting times).
+    pub now: RwSignal<i64>,
+    pub me: StoredValue<Me>,
+}
+
+impl Ctx {
+    /// A teammate's name, or a placeholder while the directory loads.
+    pub fn name_of(&self, user: UserId) -> String {
+        self.team
+            .with(|team| team.iter().find(|member| member.id == user).map(|member| member.name.clone()))
+            .unwrap_or_else(|| format!("User {user}"))
+    }
+
+    pub fn me(&self) -> Me {
+        self.me.get_value()
+    }
+
+    pub fn is_supervisor(&self) -> bool {
+        self.me.with_value(|me| me.role.at_least(Role::Supervisor))
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Section {
+    Inbox,
+    Wall,
+    Users,
 }
 
 #[component]
 pub fn Shell(me: Me, on_logout: Callback<()>) -> impl IntoView {
     let error = RwSignal::new(None::<String>);
+    let link = Link::start(Inbox::new(me.clone()));
+    let ctx =
+        Ctx { link, team: RwSignal::new(Vec::new()), now: RwSignal::new(now_ms()), me: StoredValue::new(me.clone()) };
+    provide_context(ctx);
+    set_interval(move || ctx.now.set(now_ms()), std::time::Duration::from_secs(15));
+    spawn_local(async move {
+        match api::conversations().await {
+            Ok(list) => link.inbox.update(|inbox| inbox.load_list(list)),
+            Err(failure) => error.set(Some(failure.message)),
+        }
+        if let Ok(team) = api::team().await {
+            ctx.team.set(team);
+        }
+    });
+    notify::watch(ctx);
+    Effect::new(move |_| {
+        if link.status.get() == LinkStatus::SessionEnded {
+            on_logout.run(());
+        }
+    });
+
+    let section = RwSignal::new(Section::Inbox);
     let logout = move |_| {
         spawn_local(async move {
             match api::logout().await {
@@ -24,6 +85,32 @@ pub fn Shell(me: Me, on_logout: Callback<()>) -> impl IntoView {
         });
     };
     let role = me.role;
+    let my_id = me.id;
+    let my_status = move || {
+        link.inbox
+            .with(|inbox| inbox.presence.get(&my_id).map(|presence| presence.status))
+            .unwrap_or(PresenceStatus::Available)
+    };
+    let choose_status = move |event: leptos::ev::Event| {
+        let status = match event_target_value(&event).as_str() {
+            "busy" => PresenceStatus::Busy,
+            "away" => PresenceStatus::Away,
+            _ => PresenceStatus::Available,
+        };
+        link.send(|req_id| ClientMsg::SetPresence { req_id, status });
+    };
+    let tab = move |target: Section, label: &'static str, id: &'static str| {
+        view! {
+            <button
+                id=id
+                class="nav-tab"
+                class:active=move || section.get() == target
+                on:click=move |_| section.set(target)
+            >
+                {label}
+            </button>
+        }
+    };
     view! {
         <div class="shell">
             <header class="topbar">
@@ -31,7 +118,21 @@ pub fn Shell(me: Me, on_logout: Callback<()>) -> impl IntoView {
                     <span class="brand-mark" aria-hidden="true">"B"</span>
                     "Baton"
                 </div>
+                <nav class="nav">
+                    {tab(Section::Inbox, "Inbox", "nav-inbox")}
+                    {role.at_least(Role::Supervisor).then(|| tab(Section::Wall, "Live wall", "nav-wall"))}
+                    {role.at_least(Role::Admin).then(|| tab(Section::Users, "Users", "nav-users"))}
+                </nav>
+                <ConnectionBanner status=link.status />
                 <div class="who">
+                    <notify::Toggle />
+                    <select id="my-status" class="status-select" aria-label="Your status" on:change=choose_status>
+                        <option value="available" selected=move || my_status() == PresenceStatus::Available>
+                            "● Available"
+                        </option>
+                        <option value="busy" selected=move || my_status() == PresenceStatus::Busy>"● Busy"</option>
+                        <option value="away" selected=move || my_status() == PresenceStatus::Away>"● Away"</option>
+                    </select>
                     <span class="avatar" aria-hidden="true">{initials(&me.name)}</span>
                     <div>
                         <div class="who-name" id="me-name">{me.name.clone()}</div>
@@ -43,15 +144,25 @@ pub fn Shell(me: Me, on_logout: Callback<()>) -> impl IntoView {
             <Show when=move || error.get().is_some()>
                 <p class="alert" role="alert">{move || error.get()}</p>
             </Show>
-            <main class="inbox-placeholder">
-                <section class="empty">
-                    <h2>"Your inbox"</h2>
-                    <p>
-                        "Signed in as " <strong>{me.email.clone()}</strong> " ("{role.label()}"). "
-                        "Conversations assigned to you and your team will appear here."
-                    </p>
-                </section>
-            </main>
+            <notify::Toasts />
+            {move || match section.get() {
+                Section::Inbox => view! { <InboxPage /> }.into_any(),
+                Section::Wall => view! { <Wall /> }.into_any(),
+                Section::Users => view! { <Users /> }.into_any(),
+            }}
         </div>
+    }
+}
+
+#[component]
+fn ConnectionBanner(status: RwSignal<LinkStatus>) -> impl IntoView {
+    move || match status.get() {
+        LinkStatus::Live => view! { <span id="link-live" class="link-state live">"Live"</span> }.into_any(),
+        LinkStatus::Connecting => view! { <span class="link-state">"Connecting…"</span> }.into_any(),
+        LinkStatus::Reconnecting(_) => view! {
+            <span id="reconnecting" class="link-state down" role="status">"Reconnecting…"</span>
+        }
+        .into_any(),
+        LinkStatus::SessionEnded => view! { <span class="link-state down">"Signed out"</span> }.into_any(),
     }
 }

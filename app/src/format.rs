@@ -1,0 +1,151 @@
+//! How things read on screen: times in the viewer's time zone, waiting times, delivery ticks,
+//! and message text split into plain text and safe links. The pure parts are tested natively.
+
+use baton_shared::model::DeliveryStatus;
+
+/// A piece of message text: shown as text, or as a link when it is an `http(s)` URL. Anything
+/// else that looks like a link (`javascript:`, `data:`…) stays text, so it can never run.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Segment {
+    Text(String),
+    Link(String),
+}
+
+/// Splits `text` into text and `http(s)://` links (trailing punctuation stays outside the link).
+pub fn segments(text: &str) -> Vec<Segment> {
+    let mut out = Vec::new();
+    let mut plain = String::new();
+    let mut rest = text;
+    while !rest.is_empty() {
+        let next = ["https://", "http://"].iter().filter_map(|scheme| rest.find(scheme)).min();
+        let Some(start) = next else {
+            plain.push_str(rest);
+            break;
+        };
+        let before_is_boundary =
+            rest[..start].chars().next_back().is_none_or(|c| c.is_whitespace() || "([<\"'".contains(c));
+        let tail = &rest[start..];
+        let mut end = tail.find(|c: char| c.is_whitespace() || c == '<' || c == '>' || c == '"').unwrap_or(tail.len());
+        while end > 0 && tail[..end].ends_with(['.', ',', ';', ':', '!', '?', ')', '\'']) {
+            end -= 1;
+        }
+        let url = &tail[..end];
+        let scheme_only = url == "https://" || url == "http://";
+        if !before_is_boundary || scheme_only {
+            let step = start + tail.find("//").map_or(1, |i| i + 2);
+            plain.push_str(&rest[..step]);
+            rest = &rest[step..];
+            continue;
+        }
+        plain.push_str(&rest[..start]);
+        if !plain.is_empty() {
+            out.push(Segment::Text(std::mem::take(&mut plain)));
+        }
+        out.push(Segment::Link(url.to_owned()));
+        rest = &tail[end..];
+    }
+    if !plain.is_empty() {
+        out.push(Segment::Text(plain));
+    }
+    out
+}
+
+/// "just now", "4 min", "2 h 5 min", "3 d": how long since `since` (Unix ms).
+pub fn waited(since: i64, now: i64) -> String {
+    let minutes = (now - since).max(0) / 60_000;
+    match minutes {
+        0 => "just now".to_owned(),
+        1..=59 => format!("{minutes} min"),
+        60..=1439 if minutes % 60 == 0 => format!("{} h", minutes / 60),
+        60..=1439 => format!("{} h {} min", minutes / 60, minutes % 60),
+        _ => format!("{} d", minutes / 1440),
+    }
+}
+
+/// The tick marks of an outbound message and what they mean.
+pub fn ticks(status: DeliveryStatus) -> (&'static str, &'static str) {
+    match status {
+        DeliveryStatus::Received => ("", ""),
+        DeliveryStatus::Pending => ("🕓", "Sending…"),
+        DeliveryStatus::Sent => ("✓", "Sent"),
+        DeliveryStatus::Delivered => ("✓✓", "Delivered"),
+        DeliveryStatus::Read => ("✓✓", "Read"),
+        DeliveryStatus::Played => ("✓✓", "Played"),
+        DeliveryStatus::Failed => ("!", "Not delivered"),
+    }
+}
+
+/// Up to two initials for an avatar.
+pub fn initials(name: &str) -> String {
+    name.split_whitespace().filter_map(|word| word.chars().next()).take(2).flat_map(char::to_uppercase).collect()
+}
+
+/// `14:05` today, `Mon 14:05` this week, `3 Nov 14:05` before — in the viewer's time zone.
+pub fn clock_time(at: i64, now: i64) -> String {
+    const DAYS: [&str; 7] = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"];
+    const MONTHS: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+    let date = js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(at as f64));
+    let today = js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(now as f64));
+    let time = format!("{:02}:{:02}", date.get_hours(), date.get_minutes());
+    let same_day = date.get_full_year() == today.get_full_year()
+        && date.get_month() == today.get_month()
+        && date.get_date() == today.get_date();
+    if same_day {
+        time
+    } else if now - at < 6 * 86_400_000 {
+        format!("{} {time}", DAYS[date.get_day() as usize % 7])
+    } else {
+        format!("{} {} {time}", date.get_date(), MONTHS[date.get_month() as usize % 12])
+    }
+}
+
+/// Now, in Unix ms.
+pub fn now_ms() -> i64 {
+    js_sys::Date::now() as i64
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_http_links_become_links() {
+        assert_eq!(
+            segments("see https://example.com/a?b=1. or http://x.io"),
+            vec![
+                Segment::Text("see ".into()),
+                Segment::Link("https://example.com/a?b=1".into()),
+                Segment::Text(". or ".into()),
+                Segment::Link("http://x.io".into()),
+            ]
+        );
+        assert_eq!(segments("javascript:alert(1)"), vec![Segment::Text("javascript:alert(1)".into())]);
+        assert_eq!(
+            segments("<a href=\"javascript:x\">https://ok.example</a>"),
+            vec![
+                Segment::Text("<a href=\"javascript:x\">".into()),
+                Segment::Link("https://ok.example".into()),
+                Segment::Text("</a>".into()),
+            ]
+        );
+        assert_eq!(segments("xhttps://a.b"), vec![Segment::Text("xhttps://a.b".into())]);
+        assert_eq!(segments("https:// nothing"), vec![Segment::Text("https:// nothing".into())]);
+        assert_eq!(segments(""), vec![]);
+    }
+
+    #[test]
+    fn waiting_times_read_naturally() {
+        assert_eq!(waited(0, 30_000), "just now");
+        assert_eq!(waited(0, 4 * 60_000), "4 min");
+        assert_eq!(waited(0, 125 * 60_000), "2 h 5 min");
+        assert_eq!(waited(0, 120 * 60_000), "2 h");
+        assert_eq!(waited(0, 3 * 1440 * 60_000), "3 d");
+        assert_eq!(waited(10, 0), "just now");
+    }
+
+    #[test]
+    fn initials_take_two_words() {
+        assert_eq!(initials("ada lovelace byron"), "AL");
+        assert_eq!(initials(""), "");
+    }
+}

@@ -1,0 +1,149 @@
+//! Telling the user about things outside the conversation they look at: a browser notification
+//! and a short chime for a new customer message in a conversation assigned to them or in a new
+//! unassigned one (only after they turned it on — permission is asked when they click the bell,
+//! never on page load), and in-page toasts for @mentions and channel alerts.
+
+use std::collections::HashSet;
+
+use baton_shared::MessageId;
+use baton_shared::model::Direction;
+use leptos::prelude::*;
+
+use crate::pages::shell::Ctx;
+use crate::state::Notice;
+
+const SETTING: &str = "baton.notifications";
+
+fn storage() -> Option<web_sys::Storage> {
+    web_sys::window()?.local_storage().ok().flatten()
+}
+
+fn enabled() -> bool {
+    storage().and_then(|storage| storage.get_item(SETTING).ok().flatten()).as_deref() == Some("on")
+}
+
+fn remember(on: bool) {
+    if let Some(storage) = storage() {
+        let _ = storage.set_item(SETTING, if on { "on" } else { "off" });
+    }
+}
+
+/// Watches the inbox and notifies about new customer messages the user should see to.
+pub fn watch(ctx: Ctx) {
+    let me = ctx.me().id;
+    // Messages already known when the app loaded are not news.
+    let mut seen: Option<HashSet<MessageId>> = None;
+    Effect::new(move |_| {
+        let fresh: Vec<(MessageId, String, String)> = ctx.link.inbox.with(|inbox| {
+            inbox
+                .conversations
+                .values()
+                .filter(|view| view.conversation.assignee.is_none_or(|assignee| assignee == me))
+                .filter_map(|view| {
+                    let message = view.preview.as_ref()?;
+                    (message.direction == Direction::Inbound).then(|| {
+                        let contact = &view.conversation.contact;
+                        let who = if contact.profile_name.is_empty() {
+                            contact.wa_id.clone()
+                        } else {
+                            contact.profile_name.clone()
+                        };
+                        (message.id, who, message.body.clone())
+                    })
+                })
+                .collect()
+        });
+        let known = seen.get_or_insert_with(|| fresh.iter().map(|(id, ..)| *id).collect());
+        for (id, who, body) in fresh {
+            if known.insert(id) && enabled() {
+                show(&who, &body);
+            }
+        }
+    });
+}
+
+fn show(title: &str, body: &str) {
+    let options = web_sys::NotificationOptions::new();
+    options.set_body(body);
+    options.set_tag("baton-message");
+    let _ = web_sys::Notification::new_with_options(title, &options);
+    chime();
+}
+
+/// A short two-note chime, made on the spot (no sound file to fetch).
+fn chime() {
+    let Ok(audio) = web_sys::AudioContext::new() else { return };
+    for (index, frequency) in [880.0_f32, 1320.0].into_iter().enumerate() {
+        let (Ok(oscillator), Ok(gain)) = (audio.create_oscillator(), audio.create_gain()) else { return };
+        oscillator.frequency().set_value(frequency);
+        let start = audio.current_time() + index as f64 * 0.12;
+        let _ = gain.gain().set_value_at_time(0.15, start);
+        let _ = gain.gain().exponential_ramp_to_value_at_time(0.001, start + 0.25);
+        let _ = oscillator.connect_with_audio_node(&gain);
+        let _ = gain.connect_with_audio_node(&audio.destination());
+        let _ = oscillator.start_with_when(start);
+        let _ = oscillator.stop_with_when(start + 0.3);
+    }
+}
+
+/// The bell in the top bar: turns notifications on (asking the browser's permission then) or off.
+#[component]
+pub fn Toggle() -> impl IntoView {
+    let on = RwSignal::new(enabled());
+    let toggle = move |_| {
+        if on.get_untracked() {
+            remember(false);
+            on.set(false);
+            return;
+        }
+        remember(true);
+        on.set(true);
+        let _ = web_sys::Notification::request_permission();
+    };
+    view! {
+        <button
+            id="notifications"
+            class="icon-button"
+            title=move || if on.get() { "Notifications on: click to turn off" } else { "Turn on notifications" }
+            aria-pressed=move || on.get().to_string()
+            on:click=toggle
+        >
+            {move || if on.get() { "🔔" } else { "🔕" }}
+        </button>
+    }
+}
+
+/// Mentions and channel alerts, until dismissed.
+#[component]
+pub fn Toasts() -> impl IntoView {
+    let ctx = expect_context::<Ctx>();
+    let inbox = ctx.link.inbox;
+    view! {
+        <div class="toasts" aria-live="polite">
+            {move || {
+                inbox
+                    .with(|inbox| inbox.notices.clone())
+                    .into_iter()
+                    .enumerate()
+                    .map(|(index, notice)| {
+                        let text = match &notice {
+                            Notice::Mentioned { by, .. } => format!("{} mentioned you in a note.", by.name),
+                            Notice::ChannelAlert { message, .. } => message.clone(),
+                        };
+                        let dismiss = move |_| inbox.update(|inbox| {
+                            if index < inbox.notices.len() {
+                                inbox.notices.remove(index);
+                            }
+                        });
+                        view! {
+                            <div class="toast" role="status">
+                                <span>{text}</span>
+                                <button class="link-button" on:click=dismiss>"Dismiss"</button>
+                            </div>
+                        }
+                    })
+                    .collect_view()
+            }}
+        </div>
+    }
+}

@@ -1,0 +1,298 @@
+//! The composer and what surrounds it: who holds the claim, who is typing (and, for
+//! supervisors, the draft they are writing), the typing lock (the first keystroke claims; when a
+//! teammate holds the claim the composer is read-only, with take-over for supervisors), the
+//! traffic-cop refusal with the missed messages and a deliberate "send anyway", the template
+//! picker outside the 24-hour window, attachments, canned responses, and the draft that survives
+//! reloads (kept by the server). Enter sends, Shift+Enter starts a new line.
+
+use baton_shared::ConversationId;
+use baton_shared::ErrorCode;
+use baton_shared::model::{Message, MessageTemplate};
+use baton_shared::protocol::{AckDetail, ClientMsg, ErrorDetail};
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+
+use crate::api;
+use crate::pages::shell::Ctx;
+use crate::pages::templates::TemplatePicker;
+use crate::ws::Answer;
+
+/// Replies a team sends again and again; chosen from the composer's menu.
+const CANNED: [(&str, &str); 4] = [
+    ("Greeting", "Hi! Thanks for reaching out — how can I help you today?"),
+    ("One moment", "Thanks for your patience, I'm checking this for you now."),
+    ("Order status", "Could you send me your order number so I can look it up?"),
+    ("Closing", "Glad I could help! Is there anything else I can do for you?"),
+];
+
+#[component]
+pub fn Composer(id: ConversationId) -> impl IntoView {
+    let ctx = expect_context::<Ctx>();
+    let link = ctx.link;
+    let me = ctx.me().id;
+    let draft = RwSignal::new(String::new());
+    let notice = RwSignal::new(None::<String>);
+    let missed = RwSignal::new(None::<Vec<Message>>);
+    let templates = RwSignal::new(None::<Vec<MessageTemplate>>);
+    let sending = RwSignal::new(false);
+    // The key of the reply being sent: a resend after an error reuses it, so it is sent once.
+    let pending_key = StoredValue::new(None::<String>);
+
+    // The saved draft comes with the history.
+    let restored = StoredValue::new(false);
+    Effect::new(move |_| {
+        let saved = link.inbox.with(|inbox| {
+            inbox.conversations.get(&id).filter(|view| view.history_loaded).map(|view| view.saved_draft.clone())
+        });
+        if let Some(saved) = saved
+            && !restored.get_value()
+        {
+            restored.set_value(true);
+            if draft.get_untracked().is_empty() {
+                draft.set(saved);
+            }
+        }
+    });
+
+    let conversation =
+        move || link.inbox.with(|inbox| inbox.conversations.get(&id).map(|view| view.conversation.clone()));
+    let claim = move || conversation().and_then(|conversation| conversation.claim);
+    let mine = move || claim().is_some_and(|claim| claim.holder == me);
+    let holder_name = move || claim().filter(|claim| claim.holder != me).map(|claim| claim.holder_name);
+    let window_open = move || {
+        conversation()
+            .is_some_and(|conversation| conversation.contact.window_open(ctx.now.get().max(crate::format::now_ms())))
+    };
+    let typists = move || {
+        link.inbox.with(|inbox| {
+            inbox
+                .conversations
+                .get(&id)
+                .map(|view| {
+                    view.typing
+                        .iter()
+                        .filter(|typist| typist.id != me)
+                        .map(|typist| (typist.name.clone(), view.drafts.get(&typist.id).cloned()))
+                        .collect::<Vec<_>>()
+                })
+                .unwrap_or_default()
+        })
+    };
+
+    let on_input = move |event: leptos::ev::Event| {
+        let text = event_target_value(&event);
+        draft.set(text.clone());
+        link.request(
+            move |req_id| ClientMsg::Typing { req_id, conversation_id: id, draft: text },
+            move |answer: Answer| match answer {
+                Err(refused) if refused.code == ErrorCode::ClaimedByOther => notice.set(Some(refused.message)),
+                Err(refused) => notice.set(Some(refused.message)),
+                Ok(_) => notice.set(None),
+            },
+        );
+    };
+
+    let after_send = move |answer: Answer| {
+        sending.set(false);
+        match answer {
+            Ok(Some(AckDetail::Message { .. })) | Ok(_) => {
+                pending_key.set_value(None);
+                draft.set(String::new());
+                missed.set(None);
+                notice.set(None);
+            }
+            Err(refused) => match refused.detail {
+                Some(ErrorDetail::Missed { messages }) => {
+                    missed.set(Some(messages));
+                    notice.set(None);
+                }
+                Some(ErrorDetail::Templates { templates: offered }) => {
+                    templates.set(Some(offered));
+                    notice.set(Some(refused.message));
+                }
+                _ => notice.set(Some(refused.message)),
+            },
+        }
+    };
+    let send = move |force: bool| {
+        let body = draft.get_untracked();
+        if body.trim().is_empty() || sending.get_untracked() {
+            return;
+        }
+        let key = pending_key.get_value().unwrap_or_else(crate::ws::idempotency_key);
+        pending_key.set_value(Some(key.clone()));
+        let seen_seq = link
+            .inbox
+            .with_untracked(|inbox| inbox.conversations.get(&id).map_or(0, |view| view.conversation.last_seq));
+        sending.set(true);
+        link.request(
+            move |req_id| ClientMsg::Reply {
+                req_id,
+                conversation_id: id,
+                body,
+                idempotency_key: key,
+                seen_seq,
+                force,
+                reply_to: None,
+            },
+            after_send,
+        );
+    };
+    let on_keydown = move |event: leptos::ev::KeyboardEvent| {
+        if event.key() == "Enter" && !event.shift_key() && !event.is_composing() {
+            event.prevent_default();
+            send(false);
+        }
+    };
+    let take_over = move |_| {
+        link.request(
+            move |req_id| ClientMsg::TakeOver { req_id, conversation_id: id },
+            move |answer: Answer| {
+                if let Err(refused) = answer {
+                    notice.set(Some(refused.message));
+                }
+            },
+        );
+    };
+    let release = move |_| {
+        link.request(
+            move |req_id| ClientMsg::Release { req_id, conversation_id: id },
+            move |answer: Answer| {
+                if let Err(refused) = answer {
+                    notice.set(Some(refused.message));
+                }
+            },
+        );
+    };
+    let attach = move |event: leptos::ev::Event| {
+        let Some(input) =
+            event.target().and_then(|target| wasm_bindgen::JsCast::dyn_into::<web_sys::HtmlInputElement>(target).ok())
+        else {
+            return;
+        };
+        let Some(file) = input.files().and_then(|files| files.get(0)) else { return };
+        input.set_value("");
+        let caption = draft.get_untracked();
+        let seen_seq = link
+            .inbox
+            .with_untracked(|inbox| inbox.conversations.get(&id).map_or(0, |view| view.conversation.last_seq));
+        sending.set(true);
+        spawn_local(async move {
+            match api::upload(file).await {
+                Ok(upload) => link.request(
+                    move |req_id| ClientMsg::SendMedia {
+                        req_id,
+                        conversation_id: id,
+                        upload_id: upload.upload_id,
+                        caption,
+                        idempotency_key: crate::ws::idempotency_key(),
+                        seen_seq,
+                        force: true,
+                    },
+                    after_send,
+                ),
+                Err(failure) => {
+                    sending.set(false);
+                    notice.set(Some(failure.message));
+                }
+            }
+        });
+    };
+    let use_canned = move |event: leptos::ev::Event| {
+        let Ok(index) = event_target_value(&event).parse::<usize>() else { return };
+        if let Some((_, text)) = CANNED.get(index) {
+            draft.update(|draft| {
+                if !draft.is_empty() && !draft.ends_with(' ') {
+                    draft.push(' ');
+                }
+                draft.push_str(text);
+            });
+        }
+    };
+
+    view! {
+        <div class="composer-area">
+            <div class="typing-line" id="typing" aria-live="polite">
+                {move || {
+                    typists()
+                        .into_iter()
+                        .map(|(name, text)| match text.filter(|_| ctx.is_supervisor()) {
+                            Some(text) => view! {
+                                <div class="live-draft">
+                                    <span class="typist">{format!("{name} is typing:")}</span>
+                                    <span class="draft-text">{text}</span>
+                                </div>
+                            }
+                            .into_any(),
+                            None => view! { <div class="typist">{format!("{name} is typing…")}</div> }.into_any(),
+                        })
+                        .collect_view()
+                }}
+            </div>
+            {move || missed.get().map(|messages| view! {
+                <div class="missed" id="missed" role="alert">
+                    <p><strong>"New messages arrived while you were writing:"</strong></p>
+                    <ul>{messages.into_iter().map(|message| view! { <li>{message.body}</li> }).collect_view()}</ul>
+                    <button id="send-anyway" class="primary" on:click=move |_| send(true)>"Send anyway"</button>
+                    <button class="secondary" on:click=move |_| missed.set(None)>"Let me re-read"</button>
+                </div>
+            })}
+            <Show when=move || notice.get().is_some()>
+                <p class="alert" id="composer-notice" role="alert">{move || notice.get()}</p>
+            </Show>
+            <div class="claim-line" id="claim-line">
+                {move || match (claim(), mine()) {
+                    (Some(_), true) => view! {
+                        <span class="claim mine">"You are replying"</span>
+                        <button id="release" class="link-button" on:click=release>"Release"</button>
+                    }
+                    .into_any(),
+                    (Some(claim), false) => view! {
+                        <span class="claim other" id="holder">{format!("🔒 {} is replying…", claim.holder_name)}</span>
+                        {ctx.is_supervisor().then(|| view! {
+                            <button id="take-over" class="link-button" on:click=take_over>"Take over"</button>
+                        })}
+                    }
+                    .into_any(),
+                    (None, _) => view! { <span class="claim free">"Start typing to claim this conversation"</span> }.into_any(),
+                }}
+            </div>
+            {move || if window_open() {
+                view! {
+                    <div class="composer" class:locked=move || holder_name().is_some()>
+                        <textarea
+                            id="composer"
+                            rows="3"
+                            placeholder=move || holder_name().map(|name| format!("{name} is replying…")).unwrap_or_else(|| "Write a reply — Enter sends, Shift+Enter for a new line".to_owned())
+                            readonly=move || holder_name().is_some()
+                            prop:value=draft
+                            on:input=on_input
+                            on:keydown=on_keydown
+                        ></textarea>
+                        <div class="composer-tools">
+                            <label class="secondary attach" class:disabled=move || holder_name().is_some()>
+                                "📎 Attach"
+                                <input id="attach" type="file" hidden=true on:change=attach disabled=move || holder_name().is_some() />
+                            </label>
+                            <select id="canned" aria-label="Canned responses" on:change=use_canned disabled=move || holder_name().is_some()>
+                                <option value="">"Canned responses…"</option>
+                                {CANNED.iter().enumerate().map(|(index, (title, _))| view! { <option value=index.to_string()>{*title}</option> }).collect_view()}
+                            </select>
+                            <button
+                                id="send"
+                                class="primary"
+                                disabled=move || holder_name().is_some() || sending.get() || draft.with(|draft| draft.trim().is_empty())
+                                on:click=move |_| send(false)
+                            >
+                                "Send"
+                            </button>
+                        </div>
+                    </div>
+                }
+                .into_any()
+            } else {
+                view! { <TemplatePicker id=id offered=templates locked=Signal::derive(move || holder_name().is_some()) /> }.into_any()
+            }}
+        </div>
+    }
+}

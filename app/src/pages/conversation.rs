@@ -1,0 +1,186 @@
+//! One open conversation: its header (customer, status, who is viewing, who holds the claim,
+//! assignment actions), the timeline, the composer and the notes beside them. Opening it tells
+//! the server (viewers, read receipts) and loads its history; closing it says so too.
+
+use baton_shared::ConversationId;
+use baton_shared::UserId;
+use baton_shared::model::ConversationStatus;
+use baton_shared::protocol::ClientMsg;
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+
+use crate::api;
+use crate::format::initials;
+use crate::pages::composer::Composer;
+use crate::pages::notes::NotesPanel;
+use crate::pages::shell::Ctx;
+use crate::pages::timeline::Timeline;
+
+/// Loads the conversation's history into the inbox until it is at least as new as the stream.
+async fn load_history(ctx: Ctx, id: ConversationId, error: RwSignal<Option<String>>) {
+    for _ in 0..5 {
+        match api::conversation(id).await {
+            Ok(detail) => {
+                let mut accepted = false;
+                ctx.link.inbox.update(|inbox| accepted = inbox.load_detail(detail));
+                if accepted {
+                    return;
+                }
+            }
+            Err(failure) => {
+                error.set(Some(failure.message));
+                return;
+            }
+        }
+    }
+}
+
+#[component]
+pub fn ConversationPane(id: ConversationId) -> impl IntoView {
+    let ctx = expect_context::<Ctx>();
+    let link = ctx.link;
+    let error = RwSignal::new(None::<String>);
+    link.inbox.update(|inbox| inbox.set_open(Some(id)));
+    link.announce_open(id);
+    spawn_local(load_history(ctx, id, error));
+    // After a reconnect, or a resync that dropped the history, load it again.
+    Effect::new(move |previous: Option<(u32, bool)>| {
+        let resumed = link.resumed.get();
+        let loaded = link.inbox.with(|inbox| inbox.conversations.get(&id).is_some_and(|view| view.history_loaded));
+        if let Some((was_resumed, _)) = previous
+            && (was_resumed != resumed || !loaded)
+        {
+            spawn_local(load_history(ctx, id, error));
+        }
+        (resumed, loaded)
+    });
+    on_cleanup(move || {
+        link.inbox.update(|inbox| {
+            if inbox.open == Some(id) {
+                inbox.set_open(None);
+            }
+        });
+        link.send(|req_id| ClientMsg::Close { req_id, conversation_id: id });
+    });
+
+    let exists = move || link.inbox.with(|inbox| inbox.conversations.contains_key(&id));
+    view! {
+        <Show
+            when=exists
+            fallback=|| view! { <section class="no-conversation"><p>"This conversation is no longer in your inbox."</p></section> }
+        >
+            <section class="conversation" data-conversation=id.to_string()>
+                <Header id=id error=error />
+                <Show when=move || error.get().is_some()>
+                    <p class="alert" role="alert">{move || error.get()}</p>
+                </Show>
+                <Timeline id=id />
+                <Composer id=id />
+            </section>
+            <NotesPanel id=id />
+        </Show>
+    }
+}
+
+#[component]
+fn Header(id: ConversationId, error: RwSignal<Option<String>>) -> impl IntoView {
+    let ctx = expect_context::<Ctx>();
+    let link = ctx.link;
+    let me = ctx.me().id;
+    let conversation =
+        move || link.inbox.with(|inbox| inbox.conversations.get(&id).map(|view| view.conversation.clone()));
+    let viewers = move || {
+        link.inbox.with(|inbox| inbox.conversations.get(&id).map(|view| view.viewers.clone()).unwrap_or_default())
+    };
+    let report = move |answer: crate::ws::Answer| {
+        if let Err(refused) = answer {
+            error.set(Some(refused.message));
+        } else {
+            error.set(None);
+        }
+    };
+    let set_status = move |status: ConversationStatus| {
+        link.request(move |req_id| ClientMsg::SetStatus { req_id, conversation_id: id, status }, report);
+    };
+    let assign = move |assignee: Option<UserId>, note: Option<String>| {
+        link.request(move |req_id| ClientMsg::Assign { req_id, conversation_id: id, assignee, note }, report);
+    };
+    let transfer_to = RwSignal::new(String::new());
+    let transfer_note = RwSignal::new(String::new());
+    let do_transfer = move |_| {
+        let Ok(to) = transfer_to.get_untracked().parse::<i64>() else { return };
+        let note = Some(transfer_note.get_untracked()).filter(|note| !note.trim().is_empty());
+        assign(Some(UserId(to)), note);
+        transfer_note.set(String::new());
+    };
+    view! {
+        {move || {
+            conversation()
+                .map(|conversation| {
+                    let contact = conversation.contact.clone();
+                    let name = if contact.profile_name.trim().is_empty() {
+                        format!("+{}", contact.wa_id)
+                    } else {
+                        contact.profile_name.clone()
+                    };
+                    let assignee = conversation.assignee.map(|user| ctx.name_of(user));
+                    let status = conversation.status;
+                    view! {
+                        <header class="conversation-header">
+                            <span class="avatar" aria-hidden="true">{initials(&name)}</span>
+                            <div class="customer">
+                                <div class="customer-name" id="customer-name">{name.clone()}</div>
+                                <div class="customer-phone">{format!("+{}", contact.wa_id)}</div>
+                            </div>
+                            <span class="status-chip" data-status=status.as_str()>{status.as_str()}</span>
+                            <span class="assignee" id="assignee">
+                                {assignee.map(|name| format!("Assigned to {name}")).unwrap_or_else(|| "Unassigned".to_owned())}
+                            </span>
+                            <div class="actions">
+                                {(conversation.assignee != Some(me)).then(|| view! {
+                                    <button id="assign-me" class="secondary" on:click=move |_| assign(Some(me), None)>"Assign to me"</button>
+                                })}
+                                {if status == ConversationStatus::Resolved {
+                                    view! { <button id="reopen" class="secondary" on:click=move |_| set_status(ConversationStatus::Open)>"Reopen"</button> }.into_any()
+                                } else {
+                                    view! { <button id="resolve" class="secondary" on:click=move |_| set_status(ConversationStatus::Resolved)>"Resolve"</button> }.into_any()
+                                }}
+                            </div>
+                        </header>
+                    }
+                })
+        }}
+        <div class="subheader">
+            <div class="viewers" id="viewers" aria-label="Viewing now">
+                {move || {
+                    viewers()
+                        .into_iter()
+                        .filter(|viewer| viewer.id != me)
+                        .map(|viewer| view! {
+                            <span class="avatar tiny viewer" title=format!("{} is viewing", viewer.name) data-user=viewer.id.to_string()>
+                                {initials(&viewer.name)}
+                            </span>
+                        })
+                        .collect_view()
+                }}
+            </div>
+            <details class="transfer">
+                <summary>"Assign to…"</summary>
+                <select id="transfer-to" on:change=move |event| transfer_to.set(event_target_value(&event))>
+                    <option value="">"Choose a teammate"</option>
+                    {move || ctx.team.get().into_iter().map(|member| view! {
+                        <option value=member.id.to_string()>{member.name.clone()}</option>
+                    }).collect_view()}
+                </select>
+                <input
+                    id="transfer-note"
+                    placeholder="Note for them (optional)"
+                    prop:value=transfer_note
+                    on:input=move |event| transfer_note.set(event_target_value(&event))
+                />
+                <button id="transfer" class="secondary" on:click=do_transfer>"Assign"</button>
+                <button class="link-button" on:click=move |_| assign(None, None)>"Unassign"</button>
+            </details>
+        </div>
+    }
+}

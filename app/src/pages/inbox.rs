@@ -1,0 +1,285 @@
+//! The agent's inbox: the conversation list (Mine / Unassigned / All, status filter, search, live
+//! unread counts, previews and waiting times), the team's presence, and the open conversation
+//! beside it. Keyboard: `/` focuses search, Alt+↑ / Alt+↓ move between conversations.
+
+use baton_shared::ConversationId;
+use baton_shared::api::Role;
+use baton_shared::model::{ConversationStatus, Direction};
+use baton_shared::protocol::PresenceStatus;
+use leptos::html::Input;
+use leptos::prelude::*;
+
+use crate::format::{clock_time, initials, waited};
+use crate::pages::conversation::ConversationPane;
+use crate::pages::shell::Ctx;
+use crate::state::ConversationView;
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Folder {
+    Mine,
+    Unassigned,
+    All,
+}
+
+/// One row of the list, as rendered.
+#[derive(Clone, PartialEq)]
+struct Row {
+    id: ConversationId,
+    name: String,
+    preview: String,
+    at: Option<i64>,
+    waiting_since: Option<i64>,
+    unread: u32,
+    status: ConversationStatus,
+    holder: Option<String>,
+}
+
+fn contact_name(view: &ConversationView) -> String {
+    let contact = &view.conversation.contact;
+    if contact.profile_name.trim().is_empty() { format!("+{}", contact.wa_id) } else { contact.profile_name.clone() }
+}
+
+fn row(view: &ConversationView) -> Row {
+    let preview = view.preview.as_ref().map(|message| {
+        let text = if message.body.is_empty() { format!("[{}]", message.kind) } else { message.body.clone() };
+        if message.direction == Direction::Outbound { format!("You: {text}") } else { text }
+    });
+    // Waiting: the customer wrote last.
+    let waiting_since = view
+        .preview
+        .as_ref()
+        .filter(|message| message.direction == Direction::Inbound)
+        .map(|message| message.created_at);
+    Row {
+        id: view.conversation.id,
+        name: contact_name(view),
+        preview: preview.unwrap_or_default(),
+        at: view.conversation.last_message_at,
+        waiting_since,
+        unread: view.unread,
+        status: view.conversation.status,
+        holder: view.conversation.claim.as_ref().map(|claim| claim.holder_name.clone()),
+    }
+}
+
+#[component]
+pub fn InboxPage() -> impl IntoView {
+    let ctx = expect_context::<Ctx>();
+    let inbox = ctx.link.inbox;
+    let folder = RwSignal::new(Folder::Mine);
+    let status_filter = RwSignal::new(Some(ConversationStatus::Open));
+    let search = RwSignal::new(String::new());
+    let search_box = NodeRef::<Input>::new();
+    let selected = RwSignal::new(None::<ConversationId>);
+
+    let rows = Memo::new(move |_| {
+        let wanted = search.get().to_lowercase();
+        let status = status_filter.get();
+        inbox.with(|inbox| {
+            let listed = match folder.get() {
+                Folder::Mine => inbox.mine(),
+                Folder::Unassigned => inbox.unassigned(),
+                Folder::All => inbox.all(),
+            };
+            listed
+                .into_iter()
+                .filter(|view| status.is_none_or(|status| view.conversation.status == status))
+                .map(row)
+                .filter(|row| {
+                    wanted.is_empty()
+                        || row.name.to_lowercase().contains(&wanted)
+                        || row.preview.to_lowercase().contains(&wanted)
+                })
+                .collect::<Vec<_>>()
+        })
+    });
+    let count = move |which: Folder| {
+        inbox.with(|inbox| {
+            let listed = match which {
+                Folder::Mine => inbox.mine(),
+                Folder::Unassigned => inbox.unassigned(),
+                Folder::All => inbox.all(),
+            };
+            listed.iter().map(|view| view.unread).sum::<u32>()
+        })
+    };
+
+    // Keyboard: `/` to search, Alt+↑/↓ to move through the list.
+    let keys = window_event_listener(leptos::ev::keydown, move |event| {
+        let typing_somewhere = event
+            .target()
+            .and_then(|target| wasm_bindgen::JsCast::dyn_into::<web_sys::HtmlElement>(target).ok())
+            .is_some_and(|element| matches!(element.tag_name().as_str(), "INPUT" | "TEXTAREA" | "SELECT"));
+        if event.key() == "/" && !typing_somewhere {
+            event.prevent_default();
+            if let Some(input) = search_box.get() {
+                let _ = input.focus();
+            }
+        } else if event.alt_key() && (event.key() == "ArrowDown" || event.key() == "ArrowUp") {
+            event.prevent_default();
+            let ids: Vec<ConversationId> = rows.with_untracked(|rows| rows.iter().map(|row| row.id).collect());
+            let at = selected.get_untracked().and_then(|id| ids.iter().position(|other| *other == id));
+            let next = match (at, event.key() == "ArrowDown") {
+                (None, _) => ids.first(),
+                (Some(at), true) => ids.get(at + 1).or(ids.get(at)),
+                (Some(at), false) => ids.get(at.saturating_sub(1)),
+            };
+            if let Some(next) = next {
+                selected.set(Some(*next));
+            }
+        }
+    });
+    on_cleanup(move || keys.remove());
+
+    let folder_tab = move |which: Folder, label: &'static str, id: &'static str| {
+        view! {
+            <button
+                id=id
+                class="folder"
+                class:active=move || folder.get() == which
+                on:click=move |_| folder.set(which)
+            >
+                {label}
+                {move || {
+                    let unread = count(which);
+                    (unread > 0).then(|| view! { <span class="badge">{unread}</span> })
+                }}
+            </button>
+        }
+    };
+    let choose_status = move |event: leptos::ev::Event| {
+        status_filter.set(match event_target_value(&event).as_str() {
+            "open" => Some(ConversationStatus::Open),
+            "pending" => Some(ConversationStatus::Pending),
+            "resolved" => Some(ConversationStatus::Resolved),
+            _ => None,
+        });
+    };
+    let all_allowed = ctx.is_supervisor();
+
+    view! {
+        <div class="inbox">
+            <aside class="sidebar">
+                <div class="folders" role="tablist">
+                    {folder_tab(Folder::Mine, "Mine", "folder-mine")}
+                    {folder_tab(Folder::Unassigned, "Unassigned", "folder-unassigned")}
+                    {folder_tab(Folder::All, if all_allowed { "All" } else { "All I can see" }, "folder-all")}
+                </div>
+                <div class="list-tools">
+                    <input
+                        id="search"
+                        type="search"
+                        placeholder="Search  ( / )"
+                        node_ref=search_box
+                        prop:value=search
+                        on:input=move |event| search.set(event_target_value(&event))
+                    />
+                    <select id="status-filter" aria-label="Status" on:change=choose_status>
+                        <option value="open" selected=true>"Open"</option>
+                        <option value="pending">"Pending"</option>
+                        <option value="resolved">"Resolved"</option>
+                        <option value="any">"Any status"</option>
+                    </select>
+                </div>
+                <ul class="conversation-list" id="conversation-list">
+                    <For each=move || rows.get() key=|row| (row.id, row.unread, row.preview.clone(), row.status, row.holder.clone(), row.at) let:row>
+                        <ListRow row=row selected=selected />
+                    </For>
+                </ul>
+                <Show when=move || rows.with(Vec::is_empty)>
+                    <p class="list-empty">"Nothing here right now."</p>
+                </Show>
+                <TeamPresence />
+            </aside>
+            {move || match selected.get() {
+                Some(id) => view! { <ConversationPane id=id /> }.into_any(),
+                None => view! {
+                    <section class="no-conversation">
+                        <p>"Pick a conversation on the left."</p>
+                        <p class="hint">"Alt+↑ / Alt+↓ move through the list; / searches."</p>
+                    </section>
+                }
+                .into_any(),
+            }}
+        </div>
+    }
+}
+
+#[component]
+fn ListRow(row: Row, selected: RwSignal<Option<ConversationId>>) -> impl IntoView {
+    let ctx = expect_context::<Ctx>();
+    let id = row.id;
+    let waiting = row.waiting_since.map(|since| move || waited(since, ctx.now.get()));
+    let at = row.at.map(|at| move || clock_time(at, ctx.now.get()));
+    view! {
+        <li>
+            <button
+                class="conversation-row"
+                class:selected=move || selected.get() == Some(id)
+                data-conversation=id.to_string()
+                on:click=move |_| selected.set(Some(id))
+            >
+                <span class="avatar small" aria-hidden="true">{initials(&row.name)}</span>
+                <span class="row-main">
+                    <span class="row-top">
+                        <span class="row-name">{row.name.clone()}</span>
+                        <span class="row-time">{at}</span>
+                    </span>
+                    <span class="row-preview">{row.preview.clone()}</span>
+                    <span class="row-meta">
+                        <span class="status-chip" data-status=row.status.as_str()>{row.status.as_str()}</span>
+                        {row.holder.clone().map(|holder| view! { <span class="holder-chip">{format!("🔒 {holder}")}</span> })}
+                        {waiting.map(|waiting| view! { <span class="waiting">"waiting " {waiting}</span> })}
+                    </span>
+                </span>
+                {(row.unread > 0).then(|| view! { <span class="badge unread">{row.unread}</span> })}
+            </button>
+        </li>
+    }
+}
+
+/// Teammates with their presence dots.
+#[component]
+fn TeamPresence() -> impl IntoView {
+    let ctx = expect_context::<Ctx>();
+    let members = move || {
+        let presence = ctx.link.inbox.with(|inbox| inbox.presence.clone());
+        ctx.team
+            .get()
+            .into_iter()
+            .map(|member| {
+                let state = presence.get(&member.id);
+                let dot = match state {
+                    Some(presence) if presence.online => match presence.status {
+                        PresenceStatus::Available => "available",
+                        PresenceStatus::Busy => "busy",
+                        PresenceStatus::Away => "away",
+                    },
+                    _ => "offline",
+                };
+                (member, dot)
+            })
+            .collect::<Vec<_>>()
+    };
+    view! {
+        <section class="team" aria-label="Team">
+            <h3>"Team"</h3>
+            <ul>
+                {move || {
+                    members()
+                        .into_iter()
+                        .map(|(member, dot)| {
+                            view! {
+                                <li class="teammate" data-user=member.id.to_string() data-presence=dot>
+                                    <span class=format!("dot {dot}") title=dot></span>
+                                    <span>{member.name.clone()}</span>
+                                    {(member.role != Role::Agent).then(|| view! { <span class="role-mini">{member.role.label()}</span> })}
+                                </li>
+                            }
+                        })
+                        .collect_view()
+                }}
+            </ul>
+        </section>
+    }
+}

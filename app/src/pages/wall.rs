@@ -1,0 +1,194 @@
+//! The supervisor's live wall: every open conversation as a card — the customer, how long they
+//! have waited since their last message, who is viewing, who holds the claim and the draft being
+//! typed right now — with take-over and transfer; beside it each teammate's presence and load.
+
+use baton_shared::UserId;
+use baton_shared::model::{ConversationStatus, Direction};
+use baton_shared::protocol::{ClientMsg, PresenceStatus};
+use baton_shared::{ConversationId, api::Role};
+use leptos::prelude::*;
+
+use crate::format::{initials, waited};
+use crate::pages::shell::Ctx;
+use crate::ws::Answer;
+
+#[derive(Clone, PartialEq)]
+struct Card {
+    id: ConversationId,
+    name: String,
+    waiting_since: Option<i64>,
+    viewers: Vec<String>,
+    holder: Option<(UserId, String)>,
+    drafts: Vec<(String, String)>,
+    typing: Vec<String>,
+    last: String,
+}
+
+#[component]
+pub fn Wall() -> impl IntoView {
+    let ctx = expect_context::<Ctx>();
+    let inbox = ctx.link.inbox;
+    let error = RwSignal::new(None::<String>);
+    let cards = Memo::new(move |_| {
+        inbox.with(|inbox| {
+            let mut cards: Vec<Card> = inbox
+                .conversations
+                .values()
+                .filter(|view| view.conversation.status != ConversationStatus::Resolved)
+                .map(|view| {
+                    let contact = &view.conversation.contact;
+                    let name = if contact.profile_name.trim().is_empty() {
+                        format!("+{}", contact.wa_id)
+                    } else {
+                        contact.profile_name.clone()
+                    };
+                    let waiting_since =
+                        view.preview.as_ref().filter(|m| m.direction == Direction::Inbound).map(|m| m.created_at);
+                    Card {
+                        id: view.conversation.id,
+                        name,
+                        waiting_since,
+                        viewers: view.viewers.iter().map(|viewer| viewer.name.clone()).collect(),
+                        holder: view.conversation.claim.as_ref().map(|claim| (claim.holder, claim.holder_name.clone())),
+                        drafts: view
+                            .typing
+                            .iter()
+                            .filter_map(|typist| {
+                                view.drafts.get(&typist.id).map(|draft| (typist.name.clone(), draft.clone()))
+                            })
+                            .collect(),
+                        typing: view.typing.iter().map(|typist| typist.name.clone()).collect(),
+                        last: view.preview.as_ref().map(|m| m.body.clone()).unwrap_or_default(),
+                    }
+                })
+                .collect();
+            // Longest-waiting customers first.
+            cards.sort_by_key(|card| card.waiting_since.unwrap_or(i64::MAX));
+            cards
+        })
+    });
+    let load = move || {
+        let presence = inbox.with(|inbox| inbox.presence.clone());
+        let (assigned, claimed) = inbox.with(|inbox| {
+            let mut assigned = std::collections::HashMap::<UserId, u32>::new();
+            let mut claimed = std::collections::HashMap::<UserId, u32>::new();
+            for view in
+                inbox.conversations.values().filter(|view| view.conversation.status != ConversationStatus::Resolved)
+            {
+                if let Some(user) = view.conversation.assignee {
+                    *assigned.entry(user).or_default() += 1;
+                }
+                if let Some(claim) = &view.conversation.claim {
+                    *claimed.entry(claim.holder).or_default() += 1;
+                }
+            }
+            (assigned, claimed)
+        });
+        ctx.team
+            .get()
+            .into_iter()
+            .filter(|member| member.role != Role::Admin || presence.contains_key(&member.id))
+            .map(|member| {
+                let state = presence.get(&member.id).filter(|presence| presence.online).map(|presence| presence.status);
+                let label = match state {
+                    None => "offline",
+                    Some(PresenceStatus::Available) => "available",
+                    Some(PresenceStatus::Busy) => "busy",
+                    Some(PresenceStatus::Away) => "away",
+                };
+                (
+                    member.name,
+                    label,
+                    assigned.get(&member.id).copied().unwrap_or(0),
+                    claimed.get(&member.id).copied().unwrap_or(0),
+                )
+            })
+            .collect::<Vec<_>>()
+    };
+    view! {
+        <div class="wall-page">
+            <section class="wall" id="wall" aria-label="Open conversations">
+                <Show when=move || error.get().is_some()>
+                    <p class="alert" role="alert">{move || error.get()}</p>
+                </Show>
+                <For each=move || cards.get() key=|card| format!("{}:{:?}:{:?}:{:?}:{:?}:{}", card.id, card.holder, card.drafts, card.viewers, card.typing, card.last) let:card>
+                    <WallCard card=card error=error />
+                </For>
+                <Show when=move || cards.with(Vec::is_empty)>
+                    <p class="list-empty">"No open conversations."</p>
+                </Show>
+            </section>
+            <aside class="load" aria-label="Team load">
+                <h3>"Team"</h3>
+                <table>
+                    <thead><tr><th>"Agent"</th><th>"Status"</th><th>"Assigned"</th><th>"Replying"</th></tr></thead>
+                    <tbody>
+                        {move || load().into_iter().map(|(name, label, assigned, claimed)| view! {
+                            <tr>
+                                <td>{name}</td>
+                                <td><span class=format!("dot {label}")></span> {label}</td>
+                                <td>{assigned}</td>
+                                <td>{claimed}</td>
+                            </tr>
+                        }).collect_view()}
+                    </tbody>
+                </table>
+            </aside>
+        </div>
+    }
+}
+
+#[component]
+fn WallCard(card: Card, error: RwSignal<Option<String>>) -> impl IntoView {
+    let ctx = expect_context::<Ctx>();
+    let link = ctx.link;
+    let id = card.id;
+    let report = move |answer: Answer| {
+        if let Err(refused) = answer {
+            error.set(Some(refused.message));
+        }
+    };
+    let take_over = move |_| link.request(move |req_id| ClientMsg::TakeOver { req_id, conversation_id: id }, report);
+    let transfer = move |event: leptos::ev::Event| {
+        let Ok(to) = event_target_value(&event).parse::<i64>() else { return };
+        link.request(move |req_id| ClientMsg::Transfer { req_id, conversation_id: id, to: UserId(to) }, report);
+    };
+    let waiting = card.waiting_since.map(|since| move || waited(since, ctx.now.get()));
+    let held = card.holder.is_some();
+    view! {
+        <article class="wall-card" data-conversation=id.to_string()>
+            <header>
+                <span class="avatar small" aria-hidden="true">{initials(&card.name)}</span>
+                <strong>{card.name.clone()}</strong>
+                {waiting.map(|waiting| view! { <span class="waiting">"waiting " {waiting}</span> })}
+            </header>
+            <p class="wall-last">{card.last.clone()}</p>
+            <div class="wall-row">
+                <span class="label">"Viewing"</span>
+                <span class="wall-viewers">{if card.viewers.is_empty() { "nobody".to_owned() } else { card.viewers.join(", ") }}</span>
+            </div>
+            <div class="wall-row">
+                <span class="label">"Claim"</span>
+                <span class="wall-holder">{card.holder.clone().map(|(_, name)| name).unwrap_or_else(|| "free".to_owned())}</span>
+            </div>
+            {card.drafts.iter().map(|(name, draft)| view! {
+                <div class="live-draft wall-draft">
+                    <span class="typist">{format!("{name} is typing:")}</span>
+                    <span class="draft-text">{draft.clone()}</span>
+                </div>
+            }).collect_view()}
+            {(card.drafts.is_empty() && !card.typing.is_empty()).then(|| view! {
+                <div class="typist">{format!("{} typing…", card.typing.join(", "))}</div>
+            })}
+            <div class="wall-actions">
+                <button class="secondary take-over" on:click=take_over>"Take over"</button>
+                <select class="transfer-claim" aria-label="Transfer the claim" on:change=transfer disabled=!held>
+                    <option value="">"Transfer to…"</option>
+                    {ctx.team.get_untracked().into_iter().map(|member| view! {
+                        <option value=member.id.to_string()>{member.name}</option>
+                    }).collect_view()}
+                </select>
+            </div>
+        </article>
+    }
+}

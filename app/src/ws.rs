@@ -1,0 +1,247 @@
+//! The sole owner of the WebSocket. [`Link`] connects to `/ws`, applies every [`ServerMsg`] to
+//! the [`Inbox`], answers gaps by resubscribing from the last `seq` held, and reconnects with
+//! backoff when the socket drops — then reloads the inbox list and resumes every conversation
+//! from its cursor, so nothing is missed and nothing shown twice. Requests go out with a fresh
+//! `req_id`; their ack or error comes back to the callback given with them.
+//!
+//! The browser's `WebSocket` is not `Send`, so it lives in a thread-local (WASM has one thread);
+//! [`Link`] itself is a `Copy` bundle of signals, handed to views through Leptos' context.
+
+use std::cell::{Cell, RefCell};
+use std::collections::HashMap;
+use std::time::Duration;
+
+use baton_shared::ConversationId;
+use baton_shared::ErrorCode;
+use baton_shared::protocol::{AckDetail, CLOSE_SESSION_ENDED, ClientMsg, Cursor, ErrorDetail, ReqId, ServerMsg};
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use wasm_bindgen::JsCast;
+use wasm_bindgen::closure::Closure;
+use web_sys::{CloseEvent, MessageEvent, WebSocket};
+
+use crate::api;
+use crate::state::{Applied, Inbox};
+
+/// Where the socket stands, for the banner.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LinkStatus {
+    Connecting,
+    Live,
+    /// Dropped; trying again (attempt n).
+    Reconnecting(u32),
+    /// The session ended (logged out elsewhere, or the account was disabled).
+    SessionEnded,
+}
+
+/// A refused request, ready to show.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Refused {
+    pub code: ErrorCode,
+    pub message: String,
+    pub detail: Option<ErrorDetail>,
+}
+
+/// What a request came back with.
+pub type Answer = Result<Option<AckDetail>, Refused>;
+
+type Pending = HashMap<ReqId, Box<dyn FnOnce(Answer)>>;
+
+struct Socket {
+    socket: WebSocket,
+    // Kept alive as long as the socket: the browser calls them.
+    _on_open: Closure<dyn FnMut()>,
+    _on_message: Closure<dyn FnMut(MessageEvent)>,
+    _on_close: Closure<dyn FnMut(CloseEvent)>,
+}
+
+thread_local! {
+    static SOCKET: RefCell<Option<Socket>> = const { RefCell::new(None) };
+    static PENDING: RefCell<Pending> = RefCell::new(HashMap::new());
+    static NEXT_REQ: Cell<ReqId> = const { Cell::new(1) };
+}
+
+/// The live connection as views see it.
+#[derive(Clone, Copy)]
+pub struct Link {
+    pub inbox: RwSignal<Inbox>,
+    pub status: RwSignal<LinkStatus>,
+    /// Bumped whenever the stream resumed after a drop: open views reload what they show.
+    pub resumed: RwSignal<u32>,
+}
+
+impl Link {
+    /// Connects, and keeps connecting for as long as the page lives.
+    pub fn start(inbox: Inbox) -> Link {
+        let link = Link {
+            inbox: RwSignal::new(inbox),
+            status: RwSignal::new(LinkStatus::Connecting),
+            resumed: RwSignal::new(0),
+        };
+        link.connect(0);
+        link
+    }
+
+    /// Sends a request; `done` gets its ack or error (or a refusal if the socket is down).
+    pub fn request(self, make: impl FnOnce(ReqId) -> ClientMsg, done: impl FnOnce(Answer) + 'static) {
+        let req_id = NEXT_REQ.with(|next| {
+            let id = next.get();
+            next.set(id + 1);
+            id
+        });
+        let message = make(req_id);
+        let sent = serde_json::to_string(&message)
+            .ok()
+            .and_then(|text| {
+                SOCKET.with_borrow(|socket| socket.as_ref().map(|s| s.socket.send_with_str(&text).is_ok()))
+            })
+            .unwrap_or(false);
+        if sent && self.status.get_untracked() == LinkStatus::Live {
+            PENDING.with_borrow_mut(|pending| pending.insert(req_id, Box::new(done)));
+        } else {
+            done(Err(Refused {
+                code: ErrorCode::Unavailable,
+                message: "Not connected to Baton right now; try again in a moment.".to_owned(),
+                detail: None,
+            }));
+        }
+    }
+
+    /// Sends a request whose answer only matters if it failed (shown in the console).
+    pub fn send(self, make: impl FnOnce(ReqId) -> ClientMsg) {
+        self.request(make, |answer| {
+            if let Err(refused) = answer {
+                web_sys::console::warn_1(&refused.message.into());
+            }
+        });
+    }
+
+    fn connect(self, attempt: u32) {
+        let Some(url) = socket_url() else { return };
+        let Ok(socket) = WebSocket::new(&url) else {
+            self.retry(attempt + 1);
+            return;
+        };
+        let on_open = Closure::<dyn FnMut()>::new(move || self.opened());
+        let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
+            if let Some(text) = event.data().as_string() {
+                self.received(&text);
+            }
+        });
+        let on_close =
+            Closure::<dyn FnMut(CloseEvent)>::new(move |event: CloseEvent| self.closed(event.code(), attempt));
+        socket.set_onopen(Some(on_open.as_ref().unchecked_ref()));
+        socket.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+        socket.set_onclose(Some(on_close.as_ref().unchecked_ref()));
+        SOCKET.with_borrow_mut(|slot| {
+            *slot = Some(Socket { socket, _on_open: on_open, _on_message: on_message, _on_close: on_close });
+        });
+    }
+
+    fn opened(self) {
+        let first = self.status.get_untracked() == LinkStatus::Connecting;
+        self.status.set(LinkStatus::Live);
+        if first {
+            self.subscribe();
+            return;
+        }
+        // Back after a drop: conversations that appeared meanwhile come with the list, and the
+        // stream resumes every held conversation from its cursor.
+        spawn_local(async move {
+            if let Ok(list) = api::conversations().await {
+                self.inbox.update(|inbox| inbox.load_list(list));
+            }
+            self.subscribe();
+            self.resumed.update(|count| *count += 1);
+        });
+    }
+
+    fn subscribe(self) {
+        let cursors = self.inbox.with_untracked(|inbox| {
+            inbox
+                .cursors()
+                .into_iter()
+                .map(|(conversation_id, after_seq)| Cursor { conversation_id, after_seq })
+                .collect()
+        });
+        self.send(|req_id| ClientMsg::SubscribeInbox { req_id, cursors });
+        if let Some(open) = self.inbox.with_untracked(|inbox| inbox.open) {
+            self.announce_open(open);
+        }
+    }
+
+    /// Tells the server the user looks at `conversation` (viewers, read receipts).
+    pub fn announce_open(self, conversation: ConversationId) {
+        let after_seq = self.inbox.with_untracked(|inbox| {
+            inbox.conversations.get(&conversation).map(|view| view.conversation.last_seq).unwrap_or(0)
+        });
+        self.send(|req_id| ClientMsg::Open { req_id, conversation_id: conversation, after_seq });
+    }
+
+    fn received(self, text: &str) {
+        let message = match serde_json::from_str::<ServerMsg>(text) {
+            Ok(message) => message,
+            Err(error) => {
+                web_sys::console::warn_1(&format!("Baton sent a message this app does not understand: {error}").into());
+                return;
+            }
+        };
+        match &message {
+            ServerMsg::Ack { req_id, detail } => answer(*req_id, Ok(detail.clone())),
+            ServerMsg::Error { req_id: Some(req_id), code, message, detail } => {
+                answer(*req_id, Err(Refused { code: *code, message: message.clone(), detail: detail.clone() }))
+            }
+            _ => {}
+        }
+        let mut applied = Applied::Nothing;
+        self.inbox.update(|inbox| applied = inbox.apply(&message));
+        if let Applied::Gap { conversation, after_seq } = applied {
+            // Missed something: ask again from what is held; repeats are ignored by seq.
+            let cursors = vec![Cursor { conversation_id: conversation, after_seq }];
+            self.send(|req_id| ClientMsg::SubscribeInbox { req_id, cursors });
+        }
+    }
+
+    fn closed(self, code: u16, attempt: u32) {
+        SOCKET.with_borrow_mut(|slot| *slot = None);
+        let refused = PENDING.with_borrow_mut(std::mem::take);
+        for (_, done) in refused {
+            done(Err(Refused {
+                code: ErrorCode::Unavailable,
+                message: "The connection to Baton dropped before the answer came; try again.".to_owned(),
+                detail: None,
+            }));
+        }
+        if code == CLOSE_SESSION_ENDED {
+            self.status.set(LinkStatus::SessionEnded);
+            return;
+        }
+        let was_live = self.status.get_untracked() == LinkStatus::Live;
+        self.retry(if was_live { 1 } else { attempt + 1 });
+    }
+
+    fn retry(self, attempt: u32) {
+        self.status.set(LinkStatus::Reconnecting(attempt));
+        // 0.25 s, 0.5 s, 1 s … capped at 10 s.
+        let delay = 250u64.saturating_mul(1 << attempt.saturating_sub(1).min(6)).min(10_000);
+        set_timeout(move || self.connect(attempt), Duration::from_millis(delay));
+    }
+}
+
+fn answer(req_id: ReqId, answer: Answer) {
+    if let Some(done) = PENDING.with_borrow_mut(|pending| pending.remove(&req_id)) {
+        done(answer);
+    }
+}
+
+fn socket_url() -> Option<String> {
+    let location = web_sys::window()?.location();
+    let scheme = if location.protocol().ok()? == "https:" { "wss" } else { "ws" };
+    Some(format!("{scheme}://{}/ws", location.host().ok()?))
+}
+
+/// A fresh idempotency key for a send.
+pub fn idempotency_key() -> String {
+    let random = (js_sys::Math::random() * 1e15) as u64;
+    format!("web-{}-{random:x}", js_sys::Date::now() as u64)
+}

@@ -1,0 +1,172 @@
+//! The live inbox in real headless Chromium, against a real Baton wired to the WhatsApp
+//! simulator: two agents and a supervisor, each in their own browser. A customer writes and both
+//! agents see it; Ann types and Ben sees her typing while his composer locks, and the supervisor
+//! watches her draft; Ann sends, the simulator receives it, and the ticks move in both agents'
+//! views; after Ann releases, Ben replies; Ann's note edit reaches Ben; HTML from the customer
+//! renders as text; Ann's socket is cut while the customer writes, and on reconnect she shows
+//! those messages once, in order. Screenshots land in `target/test-output/browser/`.
+
+use baton_shared::api::Role;
+use baton_simulator::{Customer, DeliveryStatus, Endpoint, Inbound, StatusOrder, StatusProgression};
+use baton_tests::browser::Browser;
+use baton_tests::database::Kind;
+use baton_tests::server::built_web_dir;
+use baton_tests::whatsapp;
+
+const ENTER: &str = "\u{E007}";
+
+#[tokio::test]
+async fn two_agents_and_a_supervisor_work_one_conversation_live() -> anyhow::Result<()> {
+    let web = built_web_dir();
+    anyhow::ensure!(web.join("index.html").is_file(), "no built web app in {}: use `cargo xtask test`", web.display());
+    // Statuses are sent by the test, so each tick can be seen.
+    let meta = baton_simulator::Config { statuses: StatusProgression::manual(), ..baton_simulator::Config::default() };
+    let (server, simulator) = whatsapp::start_with_simulator(Kind::Sqlite, meta, |config| config.web_dir = web).await?;
+    let (ann, ann_password) = server.create_user("Ann Agent", Role::Agent).await?;
+    let (ben, ben_password) = server.create_user("Ben Agent", Role::Agent).await?;
+    let (sue, sue_password) = server.create_user("Sue Supervisor", Role::Supervisor).await?;
+
+    let (a, b, s) = (Browser::launch().await?, Browser::launch().await?, Browser::launch().await?);
+    let outcome = async {
+        a.log_in(&server.url("/"), &ann.email, &ann_password, true).await?;
+        b.log_in(&server.url("/"), &ben.email, &ben_password, false).await?;
+        s.log_in(&server.url("/"), &sue.email, &sue_password, false).await?;
+        s.click("#nav-wall").await?;
+
+        // The customer writes: both agents see the conversation appear, unassigned.
+        let customer = Customer::new("15551230001", "Carla Customer");
+        simulator.send_text(&customer, "Hello, my order 42 has not arrived").await?;
+        for agent in [&a, &b] {
+            agent.click("#folder-unassigned").await?;
+            agent.wait_for_text(".conversation-row .row-preview", "my order 42").await?;
+            agent.wait_for_text(".conversation-row .row-name", "Carla Customer").await?;
+        }
+        s.wait_for_text(".wall-card", "Carla Customer").await?;
+        b.screenshot("inbox").await?;
+        a.click(".conversation-row").await?;
+        b.click(".conversation-row").await?;
+        for agent in [&a, &b] {
+            agent.wait_for_text(".bubble.inbound .text", "my order 42").await?;
+        }
+        // Each sees the other viewing.
+        a.wait_for(&format!("#viewers .viewer[data-user='{}']", ben.id)).await?;
+        b.wait_for(&format!("#viewers .viewer[data-user='{}']", ann.id)).await?;
+
+        // Ann types: the typing lock is hers; Ben sees her typing and his composer locks; the
+        // supervisor watches the draft.
+        a.type_into("#composer", "Hi Carla, let me check order 42").await?;
+        a.wait_for_text("#claim-line", "You are replying").await?;
+        b.wait_for_text("#typing", "Ann Agent is typing").await?;
+        b.wait_for_text("#holder", "Ann Agent is replying").await?;
+        b.wait_for_attr("#composer", "readonly", "true").await?;
+        s.wait_for_text(".wall-draft .draft-text", "let me check order 42").await?;
+        b.screenshot("composer-locked").await?;
+        s.screenshot("supervisor-wall").await?;
+        // Ben's keystrokes are refused; his composer holds nothing of them.
+        b.type_into("#composer", "me too").await?;
+        anyhow::ensure!(b.texts("#composer").await?.iter().all(|text| !text.contains("me too")));
+
+        // Ann sends: the simulator receives exactly her text.
+        a.type_into("#composer", ENTER).await?;
+        let sent = simulator
+            .wait_for_request(|request| {
+                request.endpoint == Endpoint::Messages
+                    && request.json.as_ref().and_then(|json| json.pointer("/text/body")).and_then(|body| body.as_str())
+                        == Some("Hi Carla, let me check order 42")
+            })
+            .await?;
+        let wamid = sent.message_id().ok_or_else(|| anyhow::anyhow!("the send was not accepted"))?.to_owned();
+        for agent in [&a, &b] {
+            agent.wait_for_text(".bubble.outbound .text", "let me check order 42").await?;
+            agent.wait_for_attr(".bubble.outbound .ticks", "data-status", "sent").await?;
+        }
+        anyhow::ensure!(a.texts("#composer").await? == vec![String::new()], "the composer empties after sending");
+        simulator
+            .send_statuses(&wamid, &[DeliveryStatus::Sent, DeliveryStatus::Delivered], StatusOrder::AsGiven)
+            .await?;
+        for agent in [&a, &b] {
+            agent.wait_for_attr(".bubble.outbound .ticks", "data-status", "delivered").await?;
+        }
+        simulator.send_statuses(&wamid, &[DeliveryStatus::Read], StatusOrder::AsGiven).await?;
+        for agent in [&a, &b] {
+            agent.wait_for_attr(".bubble.outbound .ticks", "data-status", "read").await?;
+        }
+
+        // Ann releases; now Ben can reply.
+        a.click("#release").await?;
+        b.wait_for_text("#claim-line", "Start typing").await?;
+        b.type_into("#composer", "I can help too").await?;
+        b.wait_for_text("#claim-line", "You are replying").await?;
+        b.type_into("#composer", ENTER).await?;
+        simulator
+            .wait_for_request(|request| {
+                request.json.as_ref().and_then(|json| json.pointer("/text/body")).and_then(|body| body.as_str())
+                    == Some("I can help too")
+            })
+            .await?;
+        a.wait_for_text(".bubble.outbound .author", "Ben Agent").await?;
+
+        // A note by Ann, then her edit, reach Ben live.
+        a.type_into("#new-note", "Carla is a gold customer").await?;
+        a.click("#add-note").await?;
+        b.wait_for_text(".note .note-body", "Carla is a gold customer").await?;
+        a.click(".note .edit-note").await?;
+        a.type_into(".note .note-editor", " (since 2019)").await?;
+        a.click(".note .save-note").await?;
+        b.wait_for_text(".note .note-body", "Carla is a gold customer (since 2019)").await?;
+
+        // HTML from the customer is text, never markup.
+        let hostile = "<script>alert(1)</script><img src=x onerror=alert(2)> <a href=\"javascript:alert(3)\">x</a>";
+        simulator.send_text(&customer, hostile).await?;
+        b.wait_for_text(".bubble.inbound .text", "<script>alert(1)</script>").await?;
+        let rendered = b.texts(".bubble.inbound .text").await?;
+        anyhow::ensure!(rendered.iter().any(|text| text == hostile), "shown verbatim: {rendered:?}");
+        anyhow::ensure!(
+            b.client.find_all(fantoccini::Locator::Css("#timeline img[src='x'], #timeline script")).await?.is_empty()
+        );
+        anyhow::ensure!(
+            b.client.find_all(fantoccini::Locator::Css("#timeline a[href^='javascript']")).await?.is_empty(),
+            "no javascript: link"
+        );
+        anyhow::ensure!(b.client.get_alert_text().await.is_err(), "no alert ran");
+
+        // An image from the customer shows inline, for the conversation screenshot.
+        simulator.send(&customer, Inbound::image(Some("This is the parcel label"))).await?;
+        a.wait_for(".bubble.inbound img.media.image").await?;
+        a.wait_for_text(".bubble.inbound .text", "parcel label").await?;
+        a.screenshot("conversation-media-ticks").await?;
+
+        // Ann's connection drops; the customer writes three times meanwhile; when she is back,
+        // her timeline shows each once, in order.
+        a.cut_socket(true).await?;
+        a.wait_for("#reconnecting").await?;
+        for text in ["while away one", "while away two", "while away three"] {
+            simulator.send_text(&customer, text).await?;
+        }
+        b.wait_for_text(".bubble.inbound .text", "while away three").await?;
+        anyhow::ensure!(
+            !a.texts(".bubble.inbound .text").await?.iter().any(|text| text.contains("while away")),
+            "Ann's socket was down: nothing could reach her"
+        );
+        a.restore_socket().await?;
+        a.wait_for("#link-live").await?;
+        let shown = a
+            .wait_for_texts(".bubble.inbound .text", "the three messages", |texts| {
+                texts.iter().any(|text| text.contains("while away three"))
+            })
+            .await?;
+        let away: Vec<&String> = shown.iter().filter(|text| text.contains("while away")).collect();
+        anyhow::ensure!(
+            away == ["while away one", "while away two", "while away three"],
+            "once each, in order: {away:?}"
+        );
+        a.screenshot("after-reconnect").await?;
+        anyhow::Ok(())
+    }
+    .await;
+    for browser in [a, b, s] {
+        browser.close().await?;
+    }
+    server.stop().await?;
+    outcome
+}
