@@ -23,7 +23,7 @@ pub fn segments(text: &str) -> Vec<Segment> {
             break;
         };
         let before_is_boundary =
-            rest[..start].chars().next_back().is_none_or(|c| c.is_whitespace() || "([<\"'".contains(c));
+            rest[..start].chars().next_back().is_none_or(|c| c.is_whitespace() || "([<>\"'".contains(c));
         let tail = &rest[start..];
         let mut end = tail.find(|c: char| c.is_whitespace() || c == '<' || c == '>' || c == '"').unwrap_or(tail.len());
         while end > 0 && tail[..end].ends_with(['.', ',', ';', ':', '!', '?', ')', '\'']) {
@@ -66,7 +66,7 @@ pub fn waited(since: i64, now: i64) -> String {
 pub fn ticks(status: DeliveryStatus) -> (&'static str, &'static str) {
     match status {
         DeliveryStatus::Received => ("", ""),
-        DeliveryStatus::Pending => ("🕓", "Sending…"),
+        DeliveryStatus::Pending => ("…", "Sending…"),
         DeliveryStatus::Sent => ("✓", "Sent"),
         DeliveryStatus::Delivered => ("✓✓", "Delivered"),
         DeliveryStatus::Read => ("✓✓", "Read"),

@@ -7,6 +7,7 @@
 
 pub mod api;
 pub mod format;
+pub mod icons;
 pub mod notify;
 pub mod pages;
 pub mod state;

@@ -9,6 +9,7 @@ use baton_shared::MessageId;
 use baton_shared::model::Direction;
 use leptos::prelude::*;
 
+use crate::icons::{Icon, icon};
 use crate::pages::shell::Ctx;
 use crate::state::Notice;
 
@@ -108,7 +109,7 @@ pub fn Toggle() -> impl IntoView {
             aria-pressed=move || on.get().to_string()
             on:click=toggle
         >
-            {move || if on.get() { "🔔" } else { "🔕" }}
+            {move || if on.get() { icon(Icon::Bell) } else { icon(Icon::BellOff) }}
         </button>
     }
 }

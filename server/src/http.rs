@@ -3,10 +3,12 @@
 //! routes and wrong methods.
 
 pub mod auth;
+pub mod conversations;
 pub mod csrf;
 pub mod extract;
 pub mod health;
 pub mod media;
+pub mod team;
 pub mod uploads;
 pub mod users;
 pub mod web;
@@ -39,6 +41,8 @@ pub fn router(state: AppState) -> Router {
     let api = Router::new()
         .merge(auth::routes())
         .merge(users::routes())
+        .merge(team::routes())
+        .merge(conversations::routes())
         .merge(media::routes())
         .merge(uploads::routes())
         .fallback(unknown_api_route)

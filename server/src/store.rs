@@ -10,6 +10,7 @@
 pub mod channel;
 mod channel_queries;
 mod conversation_queries;
+mod conversation_reads;
 pub mod conversations;
 pub mod postgres;
 mod rows;
@@ -112,6 +113,7 @@ pub trait Store: ConversationStore + ChannelStore + Send + Sync + 'static {
     /// Creates a user and records `user.create` by `actor`, in one transaction.
     async fn create_user(&self, new: &NewUser, actor: Option<UserId>, now: i64) -> StoreResult<User>;
     async fn user(&self, id: UserId) -> StoreResult<Option<User>>;
+    /// Every account, disabled ones included, sorted by name (case-insensitively).
     async fn users(&self) -> StoreResult<Vec<User>>;
     async fn user_count(&self) -> StoreResult<i64>;
     /// The account with this (normalised) email, disabled or not, with its password hash.

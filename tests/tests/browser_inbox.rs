@@ -161,6 +161,11 @@ async fn two_agents_and_a_supervisor_work_one_conversation_live() -> anyhow::Res
             "once each, in order: {away:?}"
         );
         a.screenshot("after-reconnect").await?;
+
+        // On a narrow screen the conversation takes the whole width.
+        b.client.set_window_size(420, 860).await?;
+        b.wait_for(".back-button").await?;
+        b.screenshot("narrow-conversation").await?;
         anyhow::Ok(())
     }
     .await;

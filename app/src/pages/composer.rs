@@ -13,6 +13,7 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 
 use crate::api;
+use crate::icons::{Icon, icon};
 use crate::pages::shell::Ctx;
 use crate::pages::templates::TemplatePicker;
 use crate::ws::Answer;
@@ -248,7 +249,7 @@ pub fn Composer(id: ConversationId) -> impl IntoView {
                     }
                     .into_any(),
                     (Some(claim), false) => view! {
-                        <span class="claim other" id="holder">{format!("🔒 {} is replying…", claim.holder_name)}</span>
+                        <span class="claim other" id="holder">{icon(Icon::Lock)} {format!("{} is replying…", claim.holder_name)}</span>
                         {ctx.is_supervisor().then(|| view! {
                             <button id="take-over" class="link-button" on:click=take_over>"Take over"</button>
                         })}
@@ -271,7 +272,7 @@ pub fn Composer(id: ConversationId) -> impl IntoView {
                         ></textarea>
                         <div class="composer-tools">
                             <label class="secondary attach" class:disabled=move || holder_name().is_some()>
-                                "📎 Attach"
+                                {icon(Icon::Paperclip)} " Attach"
                                 <input id="attach" type="file" hidden=true on:change=attach disabled=move || holder_name().is_some() />
                             </label>
                             <select id="canned" aria-label="Canned responses" on:change=use_canned disabled=move || holder_name().is_some()>

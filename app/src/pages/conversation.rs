@@ -36,7 +36,7 @@ async fn load_history(ctx: Ctx, id: ConversationId, error: RwSignal<Option<Strin
 }
 
 #[component]
-pub fn ConversationPane(id: ConversationId) -> impl IntoView {
+pub fn ConversationPane(id: ConversationId, on_back: Callback<()>) -> impl IntoView {
     let ctx = expect_context::<Ctx>();
     let link = ctx.link;
     let error = RwSignal::new(None::<String>);
@@ -70,7 +70,7 @@ pub fn ConversationPane(id: ConversationId) -> impl IntoView {
             fallback=|| view! { <section class="no-conversation"><p>"This conversation is no longer in your inbox."</p></section> }
         >
             <section class="conversation" data-conversation=id.to_string()>
-                <Header id=id error=error />
+                <Header id=id error=error on_back=on_back />
                 <Show when=move || error.get().is_some()>
                     <p class="alert" role="alert">{move || error.get()}</p>
                 </Show>
@@ -83,7 +83,7 @@ pub fn ConversationPane(id: ConversationId) -> impl IntoView {
 }
 
 #[component]
-fn Header(id: ConversationId, error: RwSignal<Option<String>>) -> impl IntoView {
+fn Header(id: ConversationId, error: RwSignal<Option<String>>, on_back: Callback<()>) -> impl IntoView {
     let ctx = expect_context::<Ctx>();
     let link = ctx.link;
     let me = ctx.me().id;
@@ -127,6 +127,7 @@ fn Header(id: ConversationId, error: RwSignal<Option<String>>) -> impl IntoView 
                     let status = conversation.status;
                     view! {
                         <header class="conversation-header">
+                            <button class="back-button link-button" aria-label="Back to the list" on:click=move |_| on_back.run(())>"←"</button>
                             <span class="avatar" aria-hidden="true">{initials(&name)}</span>
                             <div class="customer">
                                 <div class="customer-name" id="customer-name">{name.clone()}</div>

@@ -10,6 +10,7 @@ use leptos::html::Input;
 use leptos::prelude::*;
 
 use crate::format::{clock_time, initials, waited};
+use crate::icons::{Icon, icon};
 use crate::pages::conversation::ConversationPane;
 use crate::pages::shell::Ctx;
 use crate::state::ConversationView;
@@ -155,7 +156,6 @@ pub fn InboxPage() -> impl IntoView {
             _ => None,
         });
     };
-    let all_allowed = ctx.is_supervisor();
 
     view! {
         <div class="inbox">
@@ -163,7 +163,7 @@ pub fn InboxPage() -> impl IntoView {
                 <div class="folders" role="tablist">
                     {folder_tab(Folder::Mine, "Mine", "folder-mine")}
                     {folder_tab(Folder::Unassigned, "Unassigned", "folder-unassigned")}
-                    {folder_tab(Folder::All, if all_allowed { "All" } else { "All I can see" }, "folder-all")}
+                    {folder_tab(Folder::All, "All", "folder-all")}
                 </div>
                 <div class="list-tools">
                     <input
@@ -192,7 +192,7 @@ pub fn InboxPage() -> impl IntoView {
                 <TeamPresence />
             </aside>
             {move || match selected.get() {
-                Some(id) => view! { <ConversationPane id=id /> }.into_any(),
+                Some(id) => view! { <ConversationPane id=id on_back=Callback::new(move |()| selected.set(None)) /> }.into_any(),
                 None => view! {
                     <section class="no-conversation">
                         <p>"Pick a conversation on the left."</p>
@@ -228,7 +228,7 @@ fn ListRow(row: Row, selected: RwSignal<Option<ConversationId>>) -> impl IntoVie
                     <span class="row-preview">{row.preview.clone()}</span>
                     <span class="row-meta">
                         <span class="status-chip" data-status=row.status.as_str()>{row.status.as_str()}</span>
-                        {row.holder.clone().map(|holder| view! { <span class="holder-chip">{format!("🔒 {holder}")}</span> })}
+                        {row.holder.clone().map(|holder| view! { <span class="holder-chip">{icon(Icon::Lock)} {holder}</span> })}
                         {waiting.map(|waiting| view! { <span class="waiting">"waiting " {waiting}</span> })}
                     </span>
                 </span>

@@ -15,6 +15,7 @@ use baton_shared::protocol::ClientMsg;
 use leptos::prelude::*;
 
 use crate::format::{Segment, clock_time, segments, ticks};
+use crate::icons::{Icon, icon};
 use crate::pages::shell::Ctx;
 
 const PAGE: usize = 100;
@@ -145,7 +146,7 @@ fn Content(message: Message) -> impl IntoView {
                 }
                 "audio" => view! {
                     <div class="audio">
-                        <span>{if voice { "🎤 Voice message" } else { "🎵 Audio" }}</span>
+                        <span>{if voice { icon(Icon::Mic) } else { icon(Icon::Music) }} {if voice { " Voice message" } else { " Audio" }}</span>
                         <audio controls=true preload="none" src=url></audio>
                     </div>
                 }
@@ -153,7 +154,7 @@ fn Content(message: Message) -> impl IntoView {
                 "video" => view! { <video class="media" controls=true preload="metadata" src=url></video> }.into_any(),
                 _ => {
                     let name = filename.unwrap_or_else(|| mime_type.unwrap_or_else(|| "Document".to_owned()));
-                    view! { <a class="document" href=url target="_blank" rel="noopener" download=name.clone()>"📄 " {name.clone()}</a> }.into_any()
+                    view! { <a class="document" href=url target="_blank" rel="noopener" download=name.clone()>{icon(Icon::Document)} " " {name.clone()}</a> }.into_any()
                 }
             })
         }
@@ -163,7 +164,7 @@ fn Content(message: Message) -> impl IntoView {
             );
             Some(view! {
                 <div class="location">
-                    <div>"📍 " {name.unwrap_or_else(|| "Location".to_owned())}</div>
+                    <div>{icon(Icon::Pin)} " " {name.unwrap_or_else(|| "Location".to_owned())}</div>
                     {address.map(|address| view! { <div class="address">{address}</div> })}
                     <a href=map target="_blank" rel="noopener noreferrer">{format!("{latitude}, {longitude} — open map")}</a>
                 </div>
@@ -174,7 +175,7 @@ fn Content(message: Message) -> impl IntoView {
             view! {
                 <div class="cards">
                     {cards.into_iter().map(|card| view! {
-                        <div class="card">"👤 " <strong>{card.name}</strong> " " {card.phones.join(", ")}</div>
+                        <div class="card">{icon(Icon::Person)} " " <strong>{card.name}</strong> " " {card.phones.join(", ")}</div>
                     }).collect_view()}
                 </div>
             }

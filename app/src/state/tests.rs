@@ -172,3 +172,67 @@ fn typing_and_drafts_come_and_go() {
     inbox.apply(&ServerMsg::Mentioned { conversation_id: C, note_id: NoteId(1), by: bob.clone() });
     assert_eq!(inbox.notices, [Notice::Mentioned { conversation: C, by: bob }]);
 }
+
+fn conversation_at(last_seq: u64) -> baton_shared::model::Conversation {
+    let mut inbox = inbox(Role::Agent);
+    inbox.apply(&opened());
+    let mut conversation = inbox.conversations[&C].conversation.clone();
+    conversation.last_seq = last_seq;
+    conversation
+}
+
+#[test]
+fn the_list_adds_conversations_and_the_stream_continues_from_its_seq() {
+    use baton_shared::api::ConversationSummary;
+    let mut inbox = inbox(Role::Agent);
+    let summary = ConversationSummary {
+        conversation: conversation_at(3),
+        last_message: Some(message(3, Direction::Inbound, "third")),
+    };
+    inbox.load_list(vec![summary.clone()]);
+    assert_eq!(inbox.conversations[&C].preview.as_ref().map(|m| m.body.as_str()), Some("third"));
+    assert_eq!(inbox.cursors(), vec![(C, 3)]);
+    // Events the list already covers are repeats; the next one applies and updates the preview.
+    assert_eq!(inbox.apply(&added(3, Direction::Inbound, "third")), Applied::Nothing);
+    assert_eq!(inbox.apply(&added(4, Direction::Inbound, "fourth")), Applied::Changed);
+    assert_eq!(inbox.conversations[&C].preview.as_ref().map(|m| m.body.as_str()), Some("fourth"));
+    // A list read before that event does not roll the conversation back.
+    inbox.load_list(vec![summary]);
+    assert_eq!(inbox.conversations[&C].conversation.last_seq, 4);
+    assert!(!inbox.conversations[&C].history_loaded, "only the live tail is held so far");
+}
+
+#[test]
+fn a_history_older_than_the_stream_is_refused_and_a_current_one_replaces_the_tail() {
+    use baton_shared::api::ConversationDetail;
+    let mut inbox = inbox(Role::Agent);
+    inbox.apply(&opened());
+    inbox.conversations.get_mut(&C).expect("held").history_loaded = false;
+    inbox.apply(&added(2, Direction::Inbound, "two"));
+    inbox.apply(&added(3, Direction::Inbound, "three"));
+    let stale = ConversationDetail {
+        conversation: conversation_at(2),
+        messages: vec![message(2, Direction::Inbound, "two")],
+        notes: Vec::new(),
+        draft: String::new(),
+    };
+    assert!(!inbox.load_detail(stale), "read before event 3: load it again");
+    let current = ConversationDetail {
+        conversation: conversation_at(4),
+        messages: vec![
+            message(2, Direction::Inbound, "two"),
+            message(3, Direction::Inbound, "three"),
+            message(4, Direction::Outbound, "four"),
+        ],
+        notes: Vec::new(),
+        draft: "half-written".into(),
+    };
+    assert!(inbox.load_detail(current));
+    let view = &inbox.conversations[&C];
+    assert!(view.history_loaded);
+    assert_eq!(view.saved_draft, "half-written");
+    assert_eq!(view.messages.iter().map(|m| m.body.as_str()).collect::<Vec<_>>(), ["two", "three", "four"]);
+    // Event 4 arriving late from the stream is not shown twice.
+    assert_eq!(inbox.apply(&added(4, Direction::Outbound, "four")), Applied::Nothing);
+    assert_eq!(inbox.conversations[&C].messages.len(), 3);
+}

@@ -1,7 +1,8 @@
 //! The one body of [`super::conversations::ConversationStore`], expanded once per backend by
 //! [`conversation_queries!`]. It needs from the backend module: a `pool` field, an inherent
-//! `write_transaction()` and the SQL that locks a conversation row until commit (`FOR UPDATE` on
-//! PostgreSQL; under SQLite's `BEGIN IMMEDIATE` a plain read suffices).
+//! `write_transaction()`, the SQL that locks a conversation row until commit (`FOR UPDATE` on
+//! PostgreSQL; under SQLite's `BEGIN IMMEDIATE` a plain read suffices) and the expanded
+//! [`super::conversation_reads`] queries.
 //!
 //! Why a macro: the two implementations differ only in their executor types; writing every query
 //! twice would let them drift apart, and sqlx's generic bounds would bury the SQL.
@@ -322,6 +323,10 @@ macro_rules! conversation_queries {
                 .fetch_all(&self.pool)
                 .await?;
                 rows.into_iter().map(Message::try_from).collect()
+            }
+
+            async fn last_messages(&self, ids: &[ConversationId]) -> StoreResult<Vec<Message>> {
+                super::conversation_reads_impl::last_messages(&self.pool, ids).await
             }
 
             async fn notes(&self, id: ConversationId) -> StoreResult<Vec<Note>> {

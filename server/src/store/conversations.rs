@@ -159,6 +159,9 @@ pub trait ConversationStore: Send + Sync {
     /// Events with `seq > after`, in order, at most `limit`.
     async fn events_after(&self, id: ConversationId, after: u64, limit: i64) -> StoreResult<Vec<ConversationEvent>>;
     async fn messages(&self, id: ConversationId) -> StoreResult<Vec<Message>>;
+    /// The newest message (highest `seq`) of each of these conversations that has any, in no
+    /// particular order: one query per few hundred ids, not one per conversation.
+    async fn last_messages(&self, ids: &[ConversationId]) -> StoreResult<Vec<Message>>;
     async fn notes(&self, id: ConversationId) -> StoreResult<Vec<Note>>;
 
     /// Compare-and-set: takes the claim when it is free or its lease ran out, renews it for its

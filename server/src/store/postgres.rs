@@ -29,6 +29,7 @@ super::conversation_queries::conversation_queries!(
     lock_conversation = "SELECT last_seq FROM conversations WHERE id = $1 FOR UPDATE"
 );
 super::channel_queries::channel_queries!(PostgresStore, sqlx::Postgres);
+super::conversation_reads::conversation_reads!(sqlx::Postgres);
 
 /// Advisory lock key serialising changes to who is an active admin ("baton:admins").
 const ADMIN_CHANGE_LOCK: i64 = 0x6261_746f_6e61_646d;

@@ -1,0 +1,80 @@
+//! The conversations a user may see, read over REST to fill the inbox and a conversation's page:
+//! `GET /api/conversations` and `GET /api/conversations/{id}`. What changes afterwards arrives over
+//! the WebSocket. An agent is shown the unassigned conversations and their own; a teammate's is
+//! answered like one that does not exist.
+
+use std::collections::HashMap;
+
+use axum::Router;
+use axum::extract::State;
+use axum::routing::get;
+use baton_shared::ConversationId;
+use baton_shared::api::{ConversationDetail, ConversationSummary};
+use baton_shared::model::{Conversation, Message};
+
+use super::extract::{ApiJson, ApiPath};
+use crate::error::AppError;
+use crate::realtime::may_access_as;
+use crate::sessions::CurrentUser;
+use crate::state::AppState;
+
+/// How many open and pending conversations the list holds at most (they are the work: all of them).
+pub const OPEN_LIMIT: i64 = 2000;
+/// How many recently active conversations, resolved ones included, are added to them (history).
+pub const RECENT_LIMIT: i64 = 200;
+
+pub fn routes() -> Router<AppState> {
+    Router::new().route("/conversations", get(list)).route("/conversations/{id}", get(show))
+}
+
+/// Newest activity first, each with its newest message.
+async fn list(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+) -> Result<ApiJson<Vec<ConversationSummary>>, AppError> {
+    // Every open conversation, however old its activity, plus the recently resolved ones: a pile
+    // of resolved conversations must never push a waiting customer off the list.
+    let (open, recent) =
+        tokio::try_join!(state.store.conversations(false, OPEN_LIMIT), state.store.conversations(true, RECENT_LIMIT))?;
+    let mut seen = std::collections::HashSet::new();
+    let mut conversations: Vec<Conversation> = open
+        .into_iter()
+        .chain(recent)
+        .filter(|conversation| seen.insert(conversation.id))
+        .filter(|conversation| may_access_as(user.id, user.role, conversation))
+        .collect();
+    conversations.sort_by_key(|conversation| {
+        std::cmp::Reverse((conversation.last_message_at.unwrap_or(conversation.created_at), conversation.id))
+    });
+    let ids: Vec<ConversationId> = conversations.iter().map(|conversation| conversation.id).collect();
+    let mut last: HashMap<ConversationId, Message> =
+        state.store.last_messages(&ids).await?.into_iter().map(|message| (message.conversation_id, message)).collect();
+    let summaries = conversations
+        .into_iter()
+        .map(|conversation| {
+            let last_message = last.remove(&conversation.id);
+            ConversationSummary { conversation, last_message }
+        })
+        .collect();
+    Ok(ApiJson(summaries))
+}
+
+/// The conversation as of its `last_seq`: its messages up to that seq (the later ones come as
+/// events after it), its notes and the user's own draft.
+async fn show(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    ApiPath(id): ApiPath<ConversationId>,
+) -> Result<ApiJson<ConversationDetail>, AppError> {
+    // The conversation is read first: what is read after it is at least as new, never older.
+    let conversation = state
+        .store
+        .conversation(id)
+        .await?
+        .filter(|conversation| may_access_as(user.id, user.role, conversation))
+        .ok_or_else(|| AppError::not_found("There is no such conversation."))?;
+    let (mut messages, notes, draft) =
+        tokio::try_join!(state.store.messages(id), state.store.notes(id), state.store.draft(id, user.id))?;
+    messages.retain(|message| message.seq <= conversation.last_seq);
+    Ok(ApiJson(ConversationDetail { conversation, messages, notes, draft: draft.unwrap_or_default() }))
+}
