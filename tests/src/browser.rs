@@ -228,6 +228,29 @@ impl Browser {
         }
     }
 
+    /// The `value` of the first form field matching `css` (a textarea's text is its value, not
+    /// its content).
+    pub async fn value(&self, css: &str) -> anyhow::Result<String> {
+        let element = self.client.find(Locator::Css(css)).await?;
+        Ok(element.prop("value").await?.unwrap_or_default())
+    }
+
+    /// Waits until the `value` of the first form field matching `css` is `expected`.
+    pub async fn wait_for_value(&self, css: &str, expected: &str) -> anyhow::Result<()> {
+        let deadline = tokio::time::Instant::now() + PATIENCE;
+        loop {
+            let seen = self.value(css).await.ok();
+            if seen.as_deref() == Some(expected) {
+                return Ok(());
+            }
+            anyhow::ensure!(
+                tokio::time::Instant::now() < deadline,
+                "waiting for {css} to hold {expected:?}; last seen {seen:?}"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
     /// Clicks the first element matching `css`.
     pub async fn click(&self, css: &str) -> anyhow::Result<()> {
         self.wait_for(css).await?.click().await?;

@@ -64,7 +64,7 @@ async fn two_agents_and_a_supervisor_work_one_conversation_live() -> anyhow::Res
         s.screenshot("supervisor-wall").await?;
         // Ben's keystrokes are refused; his composer holds nothing of them.
         b.type_into("#composer", "me too").await?;
-        anyhow::ensure!(b.texts("#composer").await?.iter().all(|text| !text.contains("me too")));
+        anyhow::ensure!(b.value("#composer").await?.is_empty(), "Ben's refused keystrokes left nothing");
 
         // Ann sends: the simulator receives exactly her text.
         a.type_into("#composer", ENTER).await?;
@@ -80,7 +80,7 @@ async fn two_agents_and_a_supervisor_work_one_conversation_live() -> anyhow::Res
             agent.wait_for_text(".bubble.outbound .text", "let me check order 42").await?;
             agent.wait_for_attr(".bubble.outbound .ticks", "data-status", "sent").await?;
         }
-        anyhow::ensure!(a.texts("#composer").await? == vec![String::new()], "the composer empties after sending");
+        a.wait_for_value("#composer", "").await?;
         simulator
             .send_statuses(&wamid, &[DeliveryStatus::Sent, DeliveryStatus::Delivered], StatusOrder::AsGiven)
             .await?;
@@ -105,6 +105,43 @@ async fn two_agents_and_a_supervisor_work_one_conversation_live() -> anyhow::Res
             })
             .await?;
         a.wait_for_text(".bubble.outbound .author", "Ben Agent").await?;
+
+        // Ben's unsent draft survives a reload: the server keeps it.
+        b.type_into("#composer", "Thanks for waiting").await?;
+        let conversation = server
+            .state
+            .store
+            .conversations(true, 10)
+            .await?
+            .first()
+            .map(|c| c.id)
+            .ok_or_else(|| anyhow::anyhow!("no conversation"))?;
+        let deadline = tokio::time::Instant::now() + baton_tests::browser::PATIENCE;
+        while server.state.store.draft(conversation, ben.id).await?.as_deref() != Some("Thanks for waiting") {
+            anyhow::ensure!(tokio::time::Instant::now() < deadline, "Ben's draft was never saved");
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        b.client.refresh().await?;
+        b.wait_for("#link-live").await?;
+        b.click("#folder-unassigned").await?;
+        b.click(".conversation-row").await?;
+        b.wait_for_value("#composer", "Thanks for waiting").await?;
+
+        // The traffic cop: the customer writes while Ben finishes his sentence; sending shows what
+        // he missed instead, and only "send anyway" sends it.
+        b.type_into("#composer", ", Carla").await?;
+        simulator.send_text(&customer, "wait, one more thing").await?;
+        b.wait_for_text(".bubble.inbound .text", "one more thing").await?;
+        b.type_into("#composer", ENTER).await?;
+        b.wait_for_text("#missed", "wait, one more thing").await?;
+        b.click("#send-anyway").await?;
+        simulator
+            .wait_for_request(|request| {
+                request.json.as_ref().and_then(|json| json.pointer("/text/body")).and_then(|body| body.as_str())
+                    == Some("Thanks for waiting, Carla")
+            })
+            .await?;
+        b.wait_for_value("#composer", "").await?;
 
         // A note by Ann, then her edit, reach Ben live.
         a.type_into("#new-note", "Carla is a gold customer").await?;

@@ -14,6 +14,7 @@ use leptos::task::spawn_local;
 
 use crate::api;
 use crate::icons::{Icon, icon};
+use crate::pages::conversation::QuoteTarget;
 use crate::pages::shell::Ctx;
 use crate::pages::templates::TemplatePicker;
 use crate::ws::Answer;
@@ -38,6 +39,13 @@ pub fn Composer(id: ConversationId) -> impl IntoView {
     let sending = RwSignal::new(false);
     // The key of the reply being sent: a resend after an error reuses it, so it is sent once.
     let pending_key = StoredValue::new(None::<String>);
+    // What the agent had seen when they started this draft: the traffic cop compares with it, so
+    // a customer message that arrived while they were writing is pointed out before sending.
+    let seen_at_start = StoredValue::new(None::<u64>);
+    let quote = expect_context::<QuoteTarget>().0;
+    let last_seq = move || {
+        link.inbox.with_untracked(|inbox| inbox.conversations.get(&id).map_or(0, |view| view.conversation.last_seq))
+    };
 
     // The saved draft comes with the history.
     let restored = StoredValue::new(false);
@@ -55,15 +63,21 @@ pub fn Composer(id: ConversationId) -> impl IntoView {
         }
     });
 
-    let conversation =
-        move || link.inbox.with(|inbox| inbox.conversations.get(&id).map(|view| view.conversation.clone()));
-    let claim = move || conversation().and_then(|conversation| conversation.claim);
+    // Memos, so the composer is rebuilt only when what it shows changes (not on every event:
+    // a rebuilt textarea would lose the agent's focus).
+    let claim = Memo::new(move |_| {
+        link.inbox.with(|inbox| inbox.conversations.get(&id).and_then(|view| view.conversation.claim.clone()))
+    });
+    let claim = move || claim.get();
     let mine = move || claim().is_some_and(|claim| claim.holder == me);
-    let holder_name = move || claim().filter(|claim| claim.holder != me).map(|claim| claim.holder_name);
-    let window_open = move || {
-        conversation()
-            .is_some_and(|conversation| conversation.contact.window_open(ctx.now.get().max(crate::format::now_ms())))
-    };
+    let holder_name = Memo::new(move |_| claim().filter(|claim| claim.holder != me).map(|claim| claim.holder_name));
+    let holder_name = move || holder_name.get();
+    let window_open = Memo::new(move |_| {
+        let now = ctx.now.get().max(crate::format::now_ms());
+        link.inbox
+            .with(|inbox| inbox.conversations.get(&id).is_some_and(|view| view.conversation.contact.window_open(now)))
+    });
+    let window_open = move || window_open.get();
     let typists = move || {
         link.inbox.with(|inbox| {
             inbox
@@ -82,6 +96,9 @@ pub fn Composer(id: ConversationId) -> impl IntoView {
 
     let on_input = move |event: leptos::ev::Event| {
         let text = event_target_value(&event);
+        if seen_at_start.get_value().is_none() || text.is_empty() {
+            seen_at_start.set_value((!text.is_empty()).then(last_seq));
+        }
         draft.set(text.clone());
         link.request(
             move |req_id| ClientMsg::Typing { req_id, conversation_id: id, draft: text },
@@ -98,6 +115,8 @@ pub fn Composer(id: ConversationId) -> impl IntoView {
         match answer {
             Ok(Some(AckDetail::Message { .. })) | Ok(_) => {
                 pending_key.set_value(None);
+                seen_at_start.set_value(None);
+                quote.set(None);
                 draft.set(String::new());
                 missed.set(None);
                 notice.set(None);
@@ -122,9 +141,8 @@ pub fn Composer(id: ConversationId) -> impl IntoView {
         }
         let key = pending_key.get_value().unwrap_or_else(crate::ws::idempotency_key);
         pending_key.set_value(Some(key.clone()));
-        let seen_seq = link
-            .inbox
-            .with_untracked(|inbox| inbox.conversations.get(&id).map_or(0, |view| view.conversation.last_seq));
+        let seen_seq = seen_at_start.get_value().unwrap_or_else(last_seq);
+        let reply_to = quote.get_untracked().map(|message| message.id);
         sending.set(true);
         link.request(
             move |req_id| ClientMsg::Reply {
@@ -134,7 +152,7 @@ pub fn Composer(id: ConversationId) -> impl IntoView {
                 idempotency_key: key,
                 seen_seq,
                 force,
-                reply_to: None,
+                reply_to,
             },
             after_send,
         );
@@ -235,7 +253,17 @@ pub fn Composer(id: ConversationId) -> impl IntoView {
                     <p><strong>"New messages arrived while you were writing:"</strong></p>
                     <ul>{messages.into_iter().map(|message| view! { <li>{message.body}</li> }).collect_view()}</ul>
                     <button id="send-anyway" class="primary" on:click=move |_| send(true)>"Send anyway"</button>
-                    <button class="secondary" on:click=move |_| missed.set(None)>"Let me re-read"</button>
+                    <button class="secondary" on:click=move |_| {
+                        // Now they have read them: the next send compares with what is there now.
+                        seen_at_start.set_value(Some(last_seq()));
+                        missed.set(None);
+                    }>"Let me re-read"</button>
+                </div>
+            })}
+            {move || quote.get().map(|message| view! {
+                <div class="quoting" id="quoting">
+                    <blockquote class="quote">{message.body}</blockquote>
+                    <button class="link-button" aria-label="Do not quote" on:click=move |_| quote.set(None)>"×"</button>
                 </div>
             })}
             <Show when=move || notice.get().is_some()>

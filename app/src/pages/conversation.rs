@@ -16,6 +16,10 @@ use crate::pages::notes::NotesPanel;
 use crate::pages::shell::Ctx;
 use crate::pages::timeline::Timeline;
 
+/// The message the reply being written quotes, chosen in the timeline, shown in the composer.
+#[derive(Clone, Copy)]
+pub struct QuoteTarget(pub RwSignal<Option<baton_shared::model::Message>>);
+
 /// Loads the conversation's history into the inbox until it is at least as new as the stream.
 async fn load_history(ctx: Ctx, id: ConversationId, error: RwSignal<Option<String>>) {
     for _ in 0..5 {
@@ -40,6 +44,7 @@ pub fn ConversationPane(id: ConversationId, on_back: Callback<()>) -> impl IntoV
     let ctx = expect_context::<Ctx>();
     let link = ctx.link;
     let error = RwSignal::new(None::<String>);
+    provide_context(QuoteTarget(RwSignal::new(None)));
     link.inbox.update(|inbox| inbox.set_open(Some(id)));
     link.announce_open(id);
     spawn_local(load_history(ctx, id, error));
@@ -87,8 +92,19 @@ fn Header(id: ConversationId, error: RwSignal<Option<String>>, on_back: Callback
     let ctx = expect_context::<Ctx>();
     let link = ctx.link;
     let me = ctx.me().id;
-    let conversation =
-        move || link.inbox.with(|inbox| inbox.conversations.get(&id).map(|view| view.conversation.clone()));
+    // What the header shows, without `last_seq`: it is rebuilt when that changes, not per event.
+    let conversation = Memo::new(move |_| {
+        link.inbox.with(|inbox| {
+            inbox.conversations.get(&id).map(|view| {
+                let mut conversation = view.conversation.clone();
+                conversation.last_seq = 0;
+                conversation.last_message_at = None;
+                conversation.claim = None;
+                conversation
+            })
+        })
+    });
+    let conversation = move || conversation.get();
     let viewers = move || {
         link.inbox.with(|inbox| inbox.conversations.get(&id).map(|view| view.viewers.clone()).unwrap_or_default())
     };

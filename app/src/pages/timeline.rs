@@ -100,6 +100,13 @@ fn Bubble(message: Message, quoted: Option<Message>, reactions: Vec<String>) -> 
     let id = message.id;
     let retry = move |_| ctx.link.send(move |req_id| ClientMsg::RetryMessage { req_id, message_id: id });
     let failure = message.error.clone();
+    let quote = use_context::<crate::pages::conversation::QuoteTarget>();
+    let quotable = message.wa_message_id.is_some().then(|| message.clone());
+    let quote_it = move |_| {
+        if let (Some(quote), Some(message)) = (quote, quotable.clone()) {
+            quote.0.set(Some(message));
+        }
+    };
     view! {
         <article
             class="bubble"
@@ -112,6 +119,7 @@ fn Bubble(message: Message, quoted: Option<Message>, reactions: Vec<String>) -> 
             {author.map(|author| view! { <div class="author">{author}</div> })}
             <Content message=message.clone() />
             <footer class="meta">
+                <button class="link-button quote-reply" title="Reply to this message" on:click=quote_it>"Reply"</button>
                 <time>{move || clock_time(at, ctx.now.get())}</time>
                 {outbound.then(|| view! {
                     <span class="ticks" data-status=status.as_str() title=meaning aria-label=meaning>{tick}</span>
