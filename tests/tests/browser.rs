@@ -60,3 +60,43 @@ async fn the_demo_agent_logs_in_and_sees_their_name_and_role() -> anyhow::Result
     browser.close().await?;
     outcome
 }
+
+#[tokio::test]
+async fn an_admin_manages_users_in_the_app() -> anyhow::Result<()> {
+    let web = built_web_dir();
+    anyhow::ensure!(web.join("index.html").is_file(), "no built web app in {}: use `cargo xtask test`", web.display());
+    let server = TestServer::start_with(Kind::Sqlite, |config| config.web_dir = web).await?;
+    demo::seed(server.state.store.as_ref(), &server.state.passwords).await?;
+    let admin = demo::ACCOUNTS.iter().find(|account| account.email.starts_with("admin")).expect("demo admin");
+
+    let browser = Browser::launch().await?;
+    let outcome = async {
+        browser.log_in(&server.url("/"), admin.email, admin.password, false).await?;
+        browser.click("#nav-users").await?;
+        browser.wait_for_text("#users td", "alice@demo.baton").await?;
+        browser.type_into("#new-user-name", "Dana <b>Dev</b>").await?;
+        browser.type_into("#new-user-email", "dana@demo.baton").await?;
+        browser.type_into("#new-user-password", "dana-password-1").await?;
+        browser.click(".create-user button[type=submit]").await?;
+        // The new account is listed, its name shown as text.
+        browser.wait_for_text("#users td", "dana@demo.baton").await?;
+        anyhow::ensure!(browser.texts("#users td").await?.iter().any(|text| text == "Dana <b>Dev</b>"));
+        let dana = server
+            .state
+            .store
+            .users()
+            .await?
+            .into_iter()
+            .find(|user| user.email == "dana@demo.baton")
+            .ok_or_else(|| anyhow::anyhow!("Dana was not created"))?;
+        // Disabling her from the list reaches the server.
+        browser.click(&format!("tr[data-user='{}'] button", dana.id)).await?;
+        browser.wait_for_text(&format!("tr[data-user='{}'] td", dana.id), "Disabled").await?;
+        anyhow::ensure!(server.state.store.user(dana.id).await?.is_some_and(|user| user.disabled));
+        browser.screenshot("admin-users").await?;
+        anyhow::Ok(())
+    }
+    .await;
+    browser.close().await?;
+    outcome
+}

@@ -143,6 +143,12 @@ async fn two_agents_and_a_supervisor_work_one_conversation_live() -> anyhow::Res
             .await?;
         b.wait_for_value("#composer", "").await?;
 
+        // The supervisor takes Ben's claim over from the wall; Ben's composer locks on her name.
+        s.wait_for_text(".wall-card .wall-holder", "Ben Agent").await?;
+        s.click(".wall-card .take-over").await?;
+        b.wait_for_text("#holder", "Sue Supervisor is replying").await?;
+        b.wait_for_attr("#composer", "readonly", "true").await?;
+
         // A note by Ann, then her edit, reach Ben live.
         a.type_into("#new-note", "Carla is a gold customer").await?;
         a.click("#add-note").await?;
