@@ -35,25 +35,29 @@ pub fn watch(ctx: Ctx) {
     // Messages already known when the app loaded are not news.
     let mut seen: Option<HashSet<MessageId>> = None;
     Effect::new(move |_| {
-        let fresh: Vec<(MessageId, String, String)> = ctx.link.inbox.with(|inbox| {
-            inbox
-                .conversations
-                .values()
-                .filter(|view| view.conversation.assignee.is_none_or(|assignee| assignee == me))
-                .filter_map(|view| {
-                    let message = view.preview.as_ref()?;
-                    (message.direction == Direction::Inbound).then(|| {
-                        let contact = &view.conversation.contact;
-                        let who = if contact.profile_name.is_empty() {
-                            contact.wa_id.clone()
-                        } else {
-                            contact.profile_name.clone()
-                        };
-                        (message.id, who, message.body.clone())
+        let fresh: Option<Vec<(MessageId, String, String)>> = ctx.link.inbox.with(|inbox| {
+            // Until the list is loaded, what arrives is what was already there, not news.
+            inbox.list_loaded.then(|| {
+                inbox
+                    .conversations
+                    .values()
+                    .filter(|view| view.conversation.assignee.is_none_or(|assignee| assignee == me))
+                    .filter_map(|view| {
+                        let message = view.preview.as_ref()?;
+                        (message.direction == Direction::Inbound).then(|| {
+                            let contact = &view.conversation.contact;
+                            let who = if contact.profile_name.is_empty() {
+                                contact.wa_id.clone()
+                            } else {
+                                contact.profile_name.clone()
+                            };
+                            (message.id, who, message.body.clone())
+                        })
                     })
-                })
-                .collect()
+                    .collect()
+            })
         });
+        let Some(fresh) = fresh else { return };
         let known = seen.get_or_insert_with(|| fresh.iter().map(|(id, ..)| *id).collect());
         for (id, who, body) in fresh {
             if known.insert(id) && enabled() {

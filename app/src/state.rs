@@ -10,7 +10,9 @@
 use std::collections::{BTreeMap, HashMap};
 
 use baton_shared::api::{ConversationDetail, ConversationSummary, Me, Role};
-use baton_shared::model::{Change, Conversation, ConversationEvent, Message, Note, WINDOW_REOPEN_SLACK_MS};
+use baton_shared::model::{
+    Change, Conversation, ConversationEvent, Message, MessageContent, Note, WINDOW_REOPEN_SLACK_MS,
+};
 use baton_shared::protocol::{Presence, ServerMsg, Teammate};
 use baton_shared::{ConversationId, NoteId, UserId};
 
@@ -85,11 +87,20 @@ pub struct Inbox {
     /// The conversation on screen, if any (its messages are read as they come).
     pub open: Option<ConversationId>,
     pub notices: Vec<Notice>,
+    /// Whether the inbox list was loaded at least once (before that, nothing is news).
+    pub list_loaded: bool,
 }
 
 impl Inbox {
     pub fn new(me: Me) -> Self {
-        Inbox { me, conversations: BTreeMap::new(), presence: BTreeMap::new(), open: None, notices: Vec::new() }
+        Inbox {
+            me,
+            conversations: BTreeMap::new(),
+            presence: BTreeMap::new(),
+            open: None,
+            notices: Vec::new(),
+            list_loaded: false,
+        }
     }
 
     /// The newest `seq` held per conversation: what a resubscription sends as cursors.
@@ -97,26 +108,27 @@ impl Inbox {
         self.conversations.iter().map(|(id, view)| (*id, view.conversation.last_seq)).collect()
     }
 
-    /// Takes in the inbox list (`GET /api/conversations`): conversations not held yet are added
-    /// at the `seq` the list was read at; those held keep what the live stream already brought.
+    /// Takes in the inbox list (`GET /api/conversations`), read before (re)subscribing:
+    /// conversations not held yet are added at the `seq` the list was read at; those held keep
+    /// their cursor, and the subscription replays what they missed (unread counts included);
+    /// those no longer listed (assigned away while the app was offline) are dropped — one that
+    /// appears after the list was read comes back through its next event.
     pub fn load_list(&mut self, list: Vec<ConversationSummary>) {
+        let listed: std::collections::HashSet<ConversationId> =
+            list.iter().map(|summary| summary.conversation.id).collect();
+        self.conversations.retain(|id, _| listed.contains(id));
+        if self.open.is_some_and(|open| !listed.contains(&open)) {
+            self.open = None;
+        }
         for summary in list {
             let id = summary.conversation.id;
-            match self.conversations.get_mut(&id) {
-                Some(view) => {
-                    if summary.conversation.last_seq > view.conversation.last_seq && !view.history_loaded {
-                        // Newer than the stream got to (it was down): the list is the truth now.
-                        view.conversation = summary.conversation;
-                        view.preview = summary.last_message;
-                    }
-                }
-                None => {
-                    let mut view = ConversationView::new(summary.conversation);
-                    view.preview = summary.last_message;
-                    self.conversations.insert(id, view);
-                }
-            }
+            self.conversations.entry(id).or_insert_with(|| {
+                let mut view = ConversationView::new(summary.conversation);
+                view.preview = summary.last_message;
+                view
+            });
         }
+        self.list_loaded = true;
     }
 
     /// Takes in a conversation's history (`GET /api/conversations/{id}`). Accepted only if it is
@@ -213,7 +225,18 @@ impl Inbox {
                 self.notices.push(Notice::ChannelAlert { message: message.clone(), paused: *paused });
                 Applied::Changed
             }
-            ServerMsg::Hello { .. } | ServerMsg::Ack { .. } | ServerMsg::Error { .. } => Applied::Nothing,
+            ServerMsg::Hello { .. } => {
+                // A new socket: presence, viewers and typing are sent afresh; what was held from
+                // before the drop may be stale (a teammate who left, a typing stop never heard).
+                self.presence.clear();
+                for view in self.conversations.values_mut() {
+                    view.viewers.clear();
+                    view.typing.clear();
+                    view.drafts.clear();
+                }
+                Applied::Changed
+            }
+            ServerMsg::Ack { .. } | ServerMsg::Error { .. } => Applied::Nothing,
         }
     }
 
@@ -267,7 +290,11 @@ impl Inbox {
             Change::Opened { contact } => conversation.contact = contact.clone(),
             Change::MessageAdded { message } => {
                 conversation.last_message_at = Some(message.created_at);
-                if message.direction == baton_shared::model::Direction::Inbound {
+                // A reaction decorates a message: it is no news, preview or reply of its own.
+                let reaction = matches!(message.content.as_deref(), Some(MessageContent::Reaction { .. }));
+                if reaction {
+                    view.messages.push(message.clone());
+                } else if message.direction == baton_shared::model::Direction::Inbound {
                     let contact = &mut conversation.contact;
                     contact.last_inbound_at = Some(contact.last_inbound_at.unwrap_or(0).max(message.created_at));
                     // As on the server: the customer writing again reopens a window WhatsApp closed.
@@ -284,8 +311,10 @@ impl Inbox {
                     // The reply was sent: its author's draft is gone.
                     view.drafts.remove(&author);
                 }
-                view.preview = Some(message.clone());
-                view.messages.push(message.clone());
+                if !reaction {
+                    view.preview = Some(message.clone());
+                    view.messages.push(message.clone());
+                }
             }
             Change::MessageStatus { message_id, status, error } => {
                 if let Some(message) = view.messages.iter_mut().find(|message| message.id == *message_id) {

@@ -58,7 +58,11 @@ struct Socket {
 thread_local! {
     static SOCKET: RefCell<Option<Socket>> = const { RefCell::new(None) };
     static PENDING: RefCell<Pending> = RefCell::new(HashMap::new());
+    /// Conversations being asked for again after a gap.
+    static GAPS: RefCell<std::collections::HashSet<ConversationId>> = RefCell::new(std::collections::HashSet::new());
     static NEXT_REQ: Cell<ReqId> = const { Cell::new(1) };
+    /// Set when the user logs out: no more reconnecting.
+    static STOPPED: Cell<bool> = const { Cell::new(false) };
 }
 
 /// The live connection as views see it.
@@ -68,6 +72,8 @@ pub struct Link {
     pub status: RwSignal<LinkStatus>,
     /// Bumped whenever the stream resumed after a drop: open views reload what they show.
     pub resumed: RwSignal<u32>,
+    /// Why the inbox list could not be loaded, if it could not.
+    pub list_error: RwSignal<Option<String>>,
 }
 
 impl Link {
@@ -77,9 +83,21 @@ impl Link {
             inbox: RwSignal::new(inbox),
             status: RwSignal::new(LinkStatus::Connecting),
             resumed: RwSignal::new(0),
+            list_error: RwSignal::new(None),
         };
+        STOPPED.with(|stopped| stopped.set(false));
         link.connect(0);
         link
+    }
+
+    /// Closes the socket for good (the user logged out).
+    pub fn stop(self) {
+        STOPPED.with(|stopped| stopped.set(true));
+        if let Some(socket) = SOCKET.with_borrow_mut(Option::take) {
+            socket.socket.set_onclose(None);
+            let _ = socket.socket.close();
+        }
+        PENDING.with_borrow_mut(HashMap::clear);
     }
 
     /// Sends a request; `done` gets its ack or error (or a refusal if the socket is down).
@@ -117,6 +135,9 @@ impl Link {
     }
 
     fn connect(self, attempt: u32) {
+        if STOPPED.with(Cell::get) {
+            return;
+        }
         let Some(url) = socket_url() else { return };
         let Ok(socket) = WebSocket::new(&url) else {
             self.retry(attempt + 1);
@@ -141,18 +162,21 @@ impl Link {
     fn opened(self) {
         let first = self.status.get_untracked() == LinkStatus::Connecting;
         self.status.set(LinkStatus::Live);
-        if first {
-            self.subscribe();
-            return;
-        }
-        // Back after a drop: conversations that appeared meanwhile come with the list, and the
-        // stream resumes every held conversation from its cursor.
+        // The list first (conversations that appeared, or went away, meanwhile), then the stream
+        // from every held conversation's cursor: nothing between the two is lost, because a
+        // conversation seen first through an event that does not start it is asked for again.
         spawn_local(async move {
-            if let Ok(list) = api::conversations().await {
-                self.inbox.update(|inbox| inbox.load_list(list));
+            match api::conversations().await {
+                Ok(list) => {
+                    self.list_error.set(None);
+                    self.inbox.update(|inbox| inbox.load_list(list));
+                }
+                Err(failure) => self.list_error.set(Some(failure.message)),
             }
             self.subscribe();
-            self.resumed.update(|count| *count += 1);
+            if !first {
+                self.resumed.update(|count| *count += 1);
+            }
         });
     }
 
@@ -196,9 +220,17 @@ impl Link {
         let mut applied = Applied::Nothing;
         self.inbox.update(|inbox| applied = inbox.apply(&message));
         if let Applied::Gap { conversation, after_seq } = applied {
-            // Missed something: ask again from what is held; repeats are ignored by seq.
-            let cursors = vec![Cursor { conversation_id: conversation, after_seq }];
-            self.send(|req_id| ClientMsg::SubscribeInbox { req_id, cursors });
+            // Missed something: ask again from what is held (once until the answer comes);
+            // repeats are ignored by seq.
+            if GAPS.with_borrow_mut(|gaps| gaps.insert(conversation)) {
+                let cursors = vec![Cursor { conversation_id: conversation, after_seq }];
+                self.request(
+                    |req_id| ClientMsg::SubscribeInbox { req_id, cursors },
+                    move |_| {
+                        GAPS.with_borrow_mut(|gaps| gaps.remove(&conversation));
+                    },
+                );
+            }
         }
     }
 
@@ -216,11 +248,25 @@ impl Link {
             self.status.set(LinkStatus::SessionEnded);
             return;
         }
+        GAPS.with_borrow_mut(std::collections::HashSet::clear);
         let was_live = self.status.get_untracked() == LinkStatus::Live;
+        if !was_live {
+            // Never opened: perhaps the session is gone (the handshake was refused with 401,
+            // which a browser reports only as a close). Ask, and stop if so.
+            spawn_local(async move {
+                if let Ok(None) = api::me().await {
+                    STOPPED.with(|stopped| stopped.set(true));
+                    self.status.set(LinkStatus::SessionEnded);
+                }
+            });
+        }
         self.retry(if was_live { 1 } else { attempt + 1 });
     }
 
     fn retry(self, attempt: u32) {
+        if STOPPED.with(Cell::get) {
+            return;
+        }
         self.status.set(LinkStatus::Reconnecting(attempt));
         // 0.25 s, 0.5 s, 1 s … capped at 10 s.
         let delay = 250u64.saturating_mul(1 << attempt.saturating_sub(1).min(6)).min(10_000);

@@ -227,16 +227,17 @@ async fn follow(
     let id = conversation.id;
     connection.outbox.hold(id);
     if conversation.last_seq.saturating_sub(after_seq) > RESYNC_AFTER {
-        connection.outbox.release(id, Vec::new());
+        // The resync goes first: the live events held meanwhile follow on from it.
         if let Some(resync) = frame(&ServerMsg::Resync { conversation: conversation.clone() }) {
             connection.outbox.push(resync);
         }
+        connection.outbox.release(id, conversation.last_seq, Vec::new());
         return Ok(());
     }
     let events = match state.store.events_after(id, after_seq, i64::try_from(RESYNC_AFTER).unwrap_or(i64::MAX)).await {
         Ok(events) => events,
         Err(error) => {
-            connection.outbox.release(id, Vec::new());
+            connection.outbox.release(id, after_seq, Vec::new());
             return Err(error.into());
         }
     };
@@ -244,7 +245,7 @@ async fn follow(
         .iter()
         .filter_map(|event| frame(&ServerMsg::Event { event: event.clone() }).map(|frame| (event.seq, frame)))
         .collect();
-    connection.outbox.release(id, backlog);
+    connection.outbox.release(id, after_seq, backlog);
     Ok(())
 }
 

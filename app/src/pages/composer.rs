@@ -110,28 +110,48 @@ pub fn Composer(id: ConversationId) -> impl IntoView {
         );
     };
 
-    let after_send = move |answer: Answer| {
+    // `sent` is the text that went out: what was typed after it, while the answer was on its
+    // way, stays in the composer.
+    // Sending needs the claim; typing takes it, but a restored draft, an attachment or a template
+    // may be sent without a keystroke. Requests on one socket are handled in order, so the claim
+    // is settled before the send (and if a teammate holds it, the send says so).
+    let claim_first = move || {
+        if !claim().is_some_and(|claim| claim.holder == me) {
+            link.send(move |req_id| ClientMsg::Claim { req_id, conversation_id: id });
+        }
+    };
+    let after_send = move |sent: String, answer: Answer| {
         sending.set(false);
         match answer {
             Ok(Some(AckDetail::Message { .. })) | Ok(_) => {
                 pending_key.set_value(None);
                 seen_at_start.set_value(None);
                 quote.set(None);
-                draft.set(String::new());
+                if draft.get_untracked() == sent {
+                    draft.set(String::new());
+                }
                 missed.set(None);
                 notice.set(None);
             }
-            Err(refused) => match refused.detail {
-                Some(ErrorDetail::Missed { messages }) => {
-                    missed.set(Some(messages));
-                    notice.set(None);
+            Err(refused) => {
+                // Refused for sure: the next send is a new message with a new key. (When the
+                // socket dropped before the answer, the outcome is unknown: the retry keeps the
+                // key, so the server sends it at most once.)
+                if refused.code != ErrorCode::Unavailable {
+                    pending_key.set_value(None);
                 }
-                Some(ErrorDetail::Templates { templates: offered }) => {
-                    templates.set(Some(offered));
-                    notice.set(Some(refused.message));
+                match refused.detail {
+                    Some(ErrorDetail::Missed { messages }) => {
+                        missed.set(Some(messages));
+                        notice.set(None);
+                    }
+                    Some(ErrorDetail::Templates { templates: offered }) => {
+                        templates.set(Some(offered));
+                        notice.set(Some(refused.message));
+                    }
+                    _ => notice.set(Some(refused.message)),
                 }
-                _ => notice.set(Some(refused.message)),
-            },
+            }
         }
     };
     let send = move |force: bool| {
@@ -144,6 +164,8 @@ pub fn Composer(id: ConversationId) -> impl IntoView {
         let seen_seq = seen_at_start.get_value().unwrap_or_else(last_seq);
         let reply_to = quote.get_untracked().map(|message| message.id);
         sending.set(true);
+        claim_first();
+        let sent = body.clone();
         link.request(
             move |req_id| ClientMsg::Reply {
                 req_id,
@@ -154,7 +176,7 @@ pub fn Composer(id: ConversationId) -> impl IntoView {
                 force,
                 reply_to,
             },
-            after_send,
+            move |answer| after_send(sent, answer),
         );
     };
     let on_keydown = move |event: leptos::ev::KeyboardEvent| {
@@ -192,6 +214,7 @@ pub fn Composer(id: ConversationId) -> impl IntoView {
         let Some(file) = input.files().and_then(|files| files.get(0)) else { return };
         input.set_value("");
         let caption = draft.get_untracked();
+        claim_first();
         let seen_seq = link
             .inbox
             .with_untracked(|inbox| inbox.conversations.get(&id).map_or(0, |view| view.conversation.last_seq));
@@ -208,7 +231,7 @@ pub fn Composer(id: ConversationId) -> impl IntoView {
                         seen_seq,
                         force: true,
                     },
-                    after_send,
+                    move |answer| after_send(String::new(), answer),
                 ),
                 Err(failure) => {
                     sending.set(false);
@@ -283,7 +306,11 @@ pub fn Composer(id: ConversationId) -> impl IntoView {
                         })}
                     }
                     .into_any(),
-                    (None, _) => view! { <span class="claim free">"Start typing to claim this conversation"</span> }.into_any(),
+                    (None, _) => view! {
+                        <span class="claim free">"Start typing to claim this conversation"</span>
+                        <button id="claim" class="link-button" on:click=move |_| claim_first()>"Claim"</button>
+                    }
+                    .into_any(),
                 }}
             </div>
             {move || if window_open() {

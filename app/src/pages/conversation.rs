@@ -20,23 +20,26 @@ use crate::pages::timeline::Timeline;
 #[derive(Clone, Copy)]
 pub struct QuoteTarget(pub RwSignal<Option<baton_shared::model::Message>>);
 
-/// Loads the conversation's history into the inbox until it is at least as new as the stream.
-async fn load_history(ctx: Ctx, id: ConversationId, error: RwSignal<Option<String>>) {
-    for _ in 0..5 {
+/// Loads the conversation's history into the inbox, again while the stream has moved past what
+/// was read (each answer is at least as new as the request, so this ends quickly).
+async fn load_history(ctx: Ctx, id: ConversationId, error: RwSignal<Option<String>>, loading: StoredValue<bool>) {
+    for _ in 0..20 {
         match api::conversation(id).await {
             Ok(detail) => {
                 let mut accepted = false;
                 ctx.link.inbox.update(|inbox| accepted = inbox.load_detail(detail));
                 if accepted {
-                    return;
+                    error.set(None);
+                    break;
                 }
             }
             Err(failure) => {
                 error.set(Some(failure.message));
-                return;
+                break;
             }
         }
     }
+    loading.set_value(false);
 }
 
 #[component]
@@ -47,17 +50,19 @@ pub fn ConversationPane(id: ConversationId, on_back: Callback<()>) -> impl IntoV
     provide_context(QuoteTarget(RwSignal::new(None)));
     link.inbox.update(|inbox| inbox.set_open(Some(id)));
     link.announce_open(id);
-    spawn_local(load_history(ctx, id, error));
-    // After a reconnect, or a resync that dropped the history, load it again.
-    Effect::new(move |previous: Option<(u32, bool)>| {
+    // Loaded now, again after a reconnect, and again when a resync dropped it — one load at a time.
+    let loading = StoredValue::new(false);
+    let loaded = Memo::new(move |_| {
+        link.inbox.with(|inbox| inbox.conversations.get(&id).is_some_and(|view| view.history_loaded))
+    });
+    Effect::new(move |previous: Option<u32>| {
         let resumed = link.resumed.get();
-        let loaded = link.inbox.with(|inbox| inbox.conversations.get(&id).is_some_and(|view| view.history_loaded));
-        if let Some((was_resumed, _)) = previous
-            && (was_resumed != resumed || !loaded)
-        {
-            spawn_local(load_history(ctx, id, error));
+        let reconnected = previous.is_some_and(|was| was != resumed);
+        if (reconnected || !loaded.get()) && !loading.get_value() {
+            loading.set_value(true);
+            spawn_local(load_history(ctx, id, error, loading));
         }
-        (resumed, loaded)
+        resumed
     });
     on_cleanup(move || {
         link.inbox.update(|inbox| {

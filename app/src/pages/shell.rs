@@ -58,16 +58,15 @@ pub fn Shell(me: Me, on_logout: Callback<()>) -> impl IntoView {
     let ctx =
         Ctx { link, team: RwSignal::new(Vec::new()), now: RwSignal::new(now_ms()), me: StoredValue::new(me.clone()) };
     provide_context(ctx);
-    set_interval(move || ctx.now.set(now_ms()), std::time::Duration::from_secs(15));
+    if let Ok(ticker) = set_interval_with_handle(move || ctx.now.set(now_ms()), std::time::Duration::from_secs(15)) {
+        on_cleanup(move || ticker.clear());
+    }
     spawn_local(async move {
-        match api::conversations().await {
-            Ok(list) => link.inbox.update(|inbox| inbox.load_list(list)),
-            Err(failure) => error.set(Some(failure.message)),
-        }
         if let Ok(team) = api::team().await {
             ctx.team.set(team);
         }
     });
+    on_cleanup(move || link.stop());
     notify::watch(ctx);
     Effect::new(move |_| {
         if link.status.get() == LinkStatus::SessionEnded {
@@ -141,8 +140,8 @@ pub fn Shell(me: Me, on_logout: Callback<()>) -> impl IntoView {
                     <button id="logout" class="secondary" on:click=logout>"Log out"</button>
                 </div>
             </header>
-            <Show when=move || error.get().is_some()>
-                <p class="alert" role="alert">{move || error.get()}</p>
+            <Show when=move || error.get().or(link.list_error.get()).is_some()>
+                <p class="alert" role="alert">{move || error.get().or(link.list_error.get())}</p>
             </Show>
             <notify::Toasts />
             {move || match section.get() {

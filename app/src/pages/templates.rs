@@ -22,6 +22,9 @@ pub fn TemplatePicker(
     let parameters = RwSignal::new(Vec::<String>::new());
     let error = RwSignal::new(None::<String>);
     let sent = RwSignal::new(false);
+    let sending = RwSignal::new(false);
+    // One key per filled-in form: a double click, or a retry after a dropped answer, sends once.
+    let key = StoredValue::new(crate::ws::idempotency_key());
     if offered.get_untracked().is_none() {
         link.request(
             |req_id| ClientMsg::ListTemplates { req_id },
@@ -36,17 +39,31 @@ pub fn TemplatePicker(
     let choose = move |event: leptos::ev::Event| {
         let index = event_target_value(&event).parse::<usize>().ok();
         chosen.set(index);
+        key.set_value(crate::ws::idempotency_key());
         let count = template().map_or(0, |template| template.parameters as usize);
         parameters.set(vec![String::new(); count]);
         sent.set(false);
     };
     let send = move |_| {
         let Some(template) = template() else { return };
+        if sending.get_untracked() {
+            return;
+        }
         let values = parameters.get_untracked();
         if values.iter().any(|value| value.trim().is_empty()) {
             error.set(Some("Fill in every parameter first.".to_owned()));
             return;
         }
+        sending.set(true);
+        let holding = link.inbox.with_untracked(|inbox| {
+            let claim = inbox.conversations.get(&id).and_then(|view| view.conversation.claim.as_ref());
+            claim.is_some_and(|claim| claim.holder == inbox.me.id)
+        });
+        if !holding {
+            // Sending needs the claim; requests on one socket are handled in order.
+            link.send(move |req_id| ClientMsg::Claim { req_id, conversation_id: id });
+        }
+        let idempotency_key = key.get_value();
         let seen_seq = link
             .inbox
             .with_untracked(|inbox| inbox.conversations.get(&id).map_or(0, |view| view.conversation.last_seq));
@@ -57,17 +74,21 @@ pub fn TemplatePicker(
                 name: template.name,
                 language: template.language,
                 parameters: values,
-                idempotency_key: crate::ws::idempotency_key(),
+                idempotency_key,
                 seen_seq,
                 force: true,
             },
-            move |answer: Answer| match answer {
-                Ok(_) => {
-                    sent.set(true);
-                    error.set(None);
-                    chosen.set(None);
+            move |answer: Answer| {
+                sending.set(false);
+                match answer {
+                    Ok(_) => {
+                        sent.set(true);
+                        error.set(None);
+                        chosen.set(None);
+                        key.set_value(crate::ws::idempotency_key());
+                    }
+                    Err(refused) => error.set(Some(refused.message)),
                 }
-                Err(refused) => error.set(Some(refused.message)),
             },
         );
     };
@@ -99,7 +120,7 @@ pub fn TemplatePicker(
                     <div class="template-form">
                         {inputs}
                         <p class="template-preview">{move || preview_template.render(&parameters.get())}</p>
-                        <button id="send-template" class="primary" on:click=send disabled=move || locked.get()>"Send template"</button>
+                        <button id="send-template" class="primary" on:click=send disabled=move || locked.get() || sending.get()>"Send template"</button>
                     </div>
                 }
             })}

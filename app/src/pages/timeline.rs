@@ -34,6 +34,42 @@ pub fn rich_text(text: &str) -> impl IntoView + use<> {
         .collect_view()
 }
 
+/// One bubble as rendered: the message, the one it quotes, and the reactions on it.
+#[derive(Clone, PartialEq)]
+struct Shown {
+    message: Message,
+    quoted: Option<Message>,
+    reactions: Vec<String>,
+}
+
+/// The visible messages (reactions become decorations of their target), newest `limit`.
+fn shown_messages(all: &[Message], limit: usize) -> Vec<Shown> {
+    let by_wamid: HashMap<&str, &Message> =
+        all.iter().filter_map(|message| message.wa_message_id.as_deref().map(|wamid| (wamid, message))).collect();
+    // The newest reaction from each side on each message counts; an empty one takes it back.
+    let mut latest: HashMap<(&str, Direction), Option<&str>> = HashMap::new();
+    for message in all {
+        if let Some(MessageContent::Reaction { target, emoji }) = message.content.as_deref() {
+            latest.insert((target.as_str(), message.direction), emoji.as_deref().filter(|emoji| !emoji.is_empty()));
+        }
+    }
+    let visible: Vec<&Message> = all.iter().filter(|message| !is_reaction(message)).collect();
+    let skip = visible.len().saturating_sub(limit);
+    visible
+        .into_iter()
+        .skip(skip)
+        .map(|message| {
+            let wamid = message.wa_message_id.as_deref().unwrap_or_default();
+            let reactions = [Direction::Inbound, Direction::Outbound]
+                .into_iter()
+                .filter_map(|side| latest.get(&(wamid, side)).copied().flatten().map(str::to_owned))
+                .collect();
+            let quoted = message.reply_to.as_deref().and_then(|quoted| by_wamid.get(quoted)).map(|m| (*m).clone());
+            Shown { message: message.clone(), quoted, reactions }
+        })
+        .collect()
+}
+
 #[component]
 pub fn Timeline(id: ConversationId) -> impl IntoView {
     let ctx = expect_context::<Ctx>();
@@ -42,45 +78,41 @@ pub fn Timeline(id: ConversationId) -> impl IntoView {
         ctx.link.inbox.with(|inbox| inbox.conversations.get(&id).map(|view| view.messages.clone()).unwrap_or_default())
     });
     let total = move || messages.with(|messages| messages.iter().filter(|m| !is_reaction(m)).count());
+    let bubbles = Memo::new(move |_| messages.with(|all| shown_messages(all, shown.get())));
     let scroller = NodeRef::<leptos::html::Div>::new();
-    // Keep the newest message in sight as messages arrive.
-    Effect::new(move |_| {
-        messages.track();
-        if let Some(element) = scroller.get() {
-            request_animation_frame(move || element.set_scroll_top(element.scroll_height()));
+    // Follow new messages only while the agent is at the bottom: someone reading older messages
+    // is not pulled away, by a new message or a tick changing.
+    let at_bottom = StoredValue::new(true);
+    let on_scroll = move |_| {
+        if let Some(element) = scroller.get_untracked() {
+            at_bottom.set_value(element.scroll_height() - element.scroll_top() - element.client_height() < 80);
         }
+    };
+    Effect::new(move |previous: Option<usize>| {
+        let count = messages.with(Vec::len);
+        if previous.is_none_or(|previous| count > previous) && at_bottom.get_value() {
+            if let Some(element) = scroller.get() {
+                request_animation_frame(move || element.set_scroll_top(element.scroll_height()));
+            }
+        }
+        count
     });
     view! {
-        <div class="timeline" id="timeline" node_ref=scroller>
+        <div class="timeline" id="timeline" node_ref=scroller on:scroll=on_scroll>
             <Show when=move || { total() > shown.get() }>
                 <button id="earlier" class="link-button earlier" on:click=move |_| shown.update(|n| *n += PAGE)>
                     "Show earlier messages"
                 </button>
             </Show>
-            {move || {
-                let all = messages.get();
-                let by_wamid: HashMap<String, Message> = all
-                    .iter()
-                    .filter_map(|message| message.wa_message_id.clone().map(|wamid| (wamid, message.clone())))
-                    .collect();
-                let mut reactions: HashMap<String, Vec<String>> = HashMap::new();
-                for message in &all {
-                    if let Some(MessageContent::Reaction { target, emoji: Some(emoji) }) = message.content.as_deref() {
-                        reactions.entry(target.clone()).or_default().push(emoji.clone());
-                    }
-                }
-                let visible: Vec<Message> = all.into_iter().filter(|message| !is_reaction(message)).collect();
-                let skip = visible.len().saturating_sub(shown.get());
-                visible
-                    .into_iter()
-                    .skip(skip)
-                    .map(|message| {
-                        let quoted = message.reply_to.as_ref().and_then(|wamid| by_wamid.get(wamid).cloned());
-                        let reacted = message.wa_message_id.as_ref().and_then(|wamid| reactions.get(wamid).cloned()).unwrap_or_default();
-                        view! { <Bubble message=message quoted=quoted reactions=reacted /> }
-                    })
-                    .collect_view()
-            }}
+            // Keyed by what a bubble shows: a new message or a tick adds or rebuilds one bubble,
+            // and a voice note playing in another keeps playing.
+            <For
+                each=move || bubbles.get()
+                key=|shown| (shown.message.id, shown.message.status, shown.reactions.clone(), shown.quoted.is_some())
+                let:shown
+            >
+                <Bubble message=shown.message quoted=shown.quoted reactions=shown.reactions />
+            </For>
         </div>
     }
 }
@@ -98,7 +130,15 @@ fn Bubble(message: Message, quoted: Option<Message>, reactions: Vec<String>) -> 
     let status = message.status;
     let (tick, meaning) = ticks(status);
     let id = message.id;
-    let retry = move |_| ctx.link.send(move |req_id| ClientMsg::RetryMessage { req_id, message_id: id });
+    let retry_error = RwSignal::new(None::<String>);
+    let retry = move |_| {
+        ctx.link.request(
+            move |req_id| ClientMsg::RetryMessage { req_id, message_id: id },
+            move |answer| {
+                retry_error.set(answer.err().map(|refused| refused.message));
+            },
+        );
+    };
     let failure = message.error.clone();
     let quote = use_context::<crate::pages::conversation::QuoteTarget>();
     let quotable = message.wa_message_id.is_some().then(|| message.clone());
@@ -130,6 +170,7 @@ fn Bubble(message: Message, quoted: Option<Message>, reactions: Vec<String>) -> 
                 <div class="failure" role="alert">
                     <span>{failure.map(|error| error.message).unwrap_or_else(|| "WhatsApp could not deliver this message.".to_owned())}</span>
                     <button class="link-button retry" on:click=retry>"Retry"</button>
+                    {move || retry_error.get().map(|message| view! { <span class="retry-error">{message}</span> })}
                 </div>
             })}
         </article>

@@ -111,8 +111,10 @@ pub fn Wall() -> impl IntoView {
                 <Show when=move || error.get().is_some()>
                     <p class="alert" role="alert">{move || error.get()}</p>
                 </Show>
-                <For each=move || cards.get() key=|card| format!("{}:{:?}:{:?}:{:?}:{:?}:{}", card.id, card.holder, card.drafts, card.viewers, card.typing, card.last) let:card>
-                    <WallCard card=card error=error />
+                // Keyed by conversation: a card stays (and a menu open on it stays open) while its
+                // draft, viewers and claim change inside it.
+                <For each=move || cards.with(|cards| cards.iter().map(|card| card.id).collect::<Vec<_>>()) key=|id| *id let:id>
+                    <WallCard id=id cards=cards error=error />
                 </For>
                 <Show when=move || cards.with(Vec::is_empty)>
                     <p class="list-empty">"No open conversations."</p>
@@ -139,10 +141,11 @@ pub fn Wall() -> impl IntoView {
 }
 
 #[component]
-fn WallCard(card: Card, error: RwSignal<Option<String>>) -> impl IntoView {
+fn WallCard(id: ConversationId, cards: Memo<Vec<Card>>, error: RwSignal<Option<String>>) -> impl IntoView {
     let ctx = expect_context::<Ctx>();
     let link = ctx.link;
-    let id = card.id;
+    let card = Memo::new(move |_| cards.with(|cards| cards.iter().find(|card| card.id == id).cloned()));
+    let field = move |read: fn(&Card) -> String| move || card.with(|card| card.as_ref().map(read).unwrap_or_default());
     let report = move |answer: Answer| {
         if let Err(refused) = answer {
             error.set(Some(refused.message));
@@ -153,38 +156,46 @@ fn WallCard(card: Card, error: RwSignal<Option<String>>) -> impl IntoView {
         let Ok(to) = event_target_value(&event).parse::<i64>() else { return };
         link.request(move |req_id| ClientMsg::Transfer { req_id, conversation_id: id, to: UserId(to) }, report);
     };
-    let waiting = card.waiting_since.map(|since| move || waited(since, ctx.now.get()));
-    let held = card.holder.is_some();
+    let waiting = move || {
+        card.with(|card| card.as_ref().and_then(|card| card.waiting_since)).map(|since| waited(since, ctx.now.get()))
+    };
+    let held = move || card.with(|card| card.as_ref().is_some_and(|card| card.holder.is_some()));
+    let drafts = move || card.with(|card| card.as_ref().map(|card| card.drafts.clone()).unwrap_or_default());
+    let typing_only = move || {
+        card.with(|card| {
+            card.as_ref()
+                .filter(|card| card.drafts.is_empty() && !card.typing.is_empty())
+                .map(|card| card.typing.join(", "))
+        })
+    };
     view! {
         <article class="wall-card" data-conversation=id.to_string()>
             <header>
-                <span class="avatar small" aria-hidden="true">{initials(&card.name)}</span>
-                <strong>{card.name.clone()}</strong>
-                {waiting.map(|waiting| view! { <span class="waiting">"waiting " {waiting}</span> })}
+                <span class="avatar small" aria-hidden="true">{move || initials(&field(|card| card.name.clone())())}</span>
+                <strong>{field(|card| card.name.clone())}</strong>
+                {move || waiting().map(|waiting| view! { <span class="waiting">"waiting " {waiting}</span> })}
             </header>
-            <p class="wall-last">{card.last.clone()}</p>
+            <p class="wall-last">{field(|card| card.last.clone())}</p>
             <div class="wall-row">
                 <span class="label">"Viewing"</span>
-                <span class="wall-viewers">{if card.viewers.is_empty() { "nobody".to_owned() } else { card.viewers.join(", ") }}</span>
+                <span class="wall-viewers">{field(|card| if card.viewers.is_empty() { "nobody".to_owned() } else { card.viewers.join(", ") })}</span>
             </div>
             <div class="wall-row">
                 <span class="label">"Claim"</span>
-                <span class="wall-holder">{card.holder.clone().map(|(_, name)| name).unwrap_or_else(|| "free".to_owned())}</span>
+                <span class="wall-holder">{field(|card| card.holder.clone().map(|(_, name)| name).unwrap_or_else(|| "free".to_owned()))}</span>
             </div>
-            {card.drafts.iter().map(|(name, draft)| view! {
+            {move || drafts().into_iter().map(|(name, draft)| view! {
                 <div class="live-draft wall-draft">
                     <span class="typist">{format!("{name} is typing:")}</span>
-                    <span class="draft-text">{draft.clone()}</span>
+                    <span class="draft-text">{draft}</span>
                 </div>
             }).collect_view()}
-            {(card.drafts.is_empty() && !card.typing.is_empty()).then(|| view! {
-                <div class="typist">{format!("{} typing…", card.typing.join(", "))}</div>
-            })}
+            {move || typing_only().map(|names| view! { <div class="typist">{format!("{names} typing…")}</div> })}
             <div class="wall-actions">
                 <button class="secondary take-over" on:click=take_over>"Take over"</button>
-                <select class="transfer-claim" aria-label="Transfer the claim" on:change=transfer disabled=!held>
+                <select class="transfer-claim" aria-label="Transfer the claim" on:change=transfer disabled=move || !held()>
                     <option value="">"Transfer to…"</option>
-                    {ctx.team.get_untracked().into_iter().map(|member| view! {
+                    {move || ctx.team.get().into_iter().map(|member| view! {
                         <option value=member.id.to_string()>{member.name}</option>
                     }).collect_view()}
                 </select>

@@ -236,3 +236,54 @@ fn a_history_older_than_the_stream_is_refused_and_a_current_one_replaces_the_tai
     assert_eq!(inbox.apply(&added(4, Direction::Outbound, "four")), Applied::Nothing);
     assert_eq!(inbox.conversations[&C].messages.len(), 3);
 }
+
+#[test]
+fn a_new_socket_forgets_presence_viewers_and_typing_and_the_list_drops_what_went_away() {
+    use baton_shared::api::ConversationSummary;
+    let mut inbox = inbox(Role::Supervisor);
+    inbox.apply(&opened());
+    let bob = Teammate { id: UserId(9), name: "Bob".into() };
+    inbox.apply(&ServerMsg::Typing { conversation_id: C, user: bob.clone(), typing: true });
+    inbox.apply(&ServerMsg::Draft { conversation_id: C, user: bob.clone(), body: "hel".into() });
+    inbox.apply(&ServerMsg::Viewers { conversation_id: C, viewers: vec![bob.clone()] });
+    inbox.apply(&ServerMsg::Presence {
+        presence: vec![baton_shared::protocol::Presence {
+            user: bob,
+            role: Role::Agent,
+            online: true,
+            status: baton_shared::protocol::PresenceStatus::Available,
+        }],
+    });
+    let me = inbox.me.clone();
+    inbox.apply(&ServerMsg::Hello { me, server_version: "test".into() });
+    let view = &inbox.conversations[&C];
+    assert!(view.typing.is_empty() && view.drafts.is_empty() && view.viewers.is_empty());
+    assert!(inbox.presence.is_empty(), "presence is sent afresh after hello");
+
+    // The list no longer has C (assigned away while offline): it goes, and another comes.
+    inbox.set_open(Some(C));
+    let mut other = conversation_at(2);
+    other.id = ConversationId(13);
+    assert!(!inbox.list_loaded);
+    inbox.load_list(vec![ConversationSummary { conversation: other, last_message: None }]);
+    assert!(inbox.list_loaded);
+    assert_eq!(inbox.conversations.keys().copied().collect::<Vec<_>>(), [ConversationId(13)]);
+    assert_eq!(inbox.open, None);
+}
+
+#[test]
+fn a_reaction_is_no_preview_and_no_unread() {
+    let mut inbox = inbox(Role::Agent);
+    inbox.apply(&opened());
+    inbox.apply(&added(2, Direction::Inbound, "hello"));
+    let mut reaction = message(3, Direction::Inbound, "");
+    reaction.content = Some(Box::new(baton_shared::model::MessageContent::Reaction {
+        target: "wamid.x".into(),
+        emoji: Some("👍".into()),
+    }));
+    inbox.apply(&event(3, Change::MessageAdded { message: reaction }));
+    let view = &inbox.conversations[&C];
+    assert_eq!(view.unread, 1);
+    assert_eq!(view.preview.as_ref().map(|m| m.body.as_str()), Some("hello"));
+    assert_eq!(view.messages.len(), 2, "kept, for the timeline to put on its message");
+}

@@ -117,13 +117,15 @@ impl Outbox {
         self.lock().held.entry(conversation).or_default();
     }
 
-    /// Queues the backlog (events after the client's cursor, in seq order), then the live events
-    /// held back meanwhile, skipping any seq already queued. A backlog may exceed the capacity:
-    /// its size is bounded by the resync limit.
-    pub fn release(&self, conversation: ConversationId, backlog: Vec<(u64, Frame)>) {
+    /// Queues the backlog (events after the client's cursor `after_seq`, in seq order), then the
+    /// live events held back meanwhile, each seq once. The client's cursor, not what was queued
+    /// before, is the baseline: a client that asks again from an earlier seq (it dropped events
+    /// it could not place) gets them again, and ignores any it already holds. A backlog may
+    /// exceed the capacity: its size is bounded by the resync limit.
+    pub fn release(&self, conversation: ConversationId, after_seq: u64, backlog: Vec<(u64, Frame)>) {
         let mut state = self.lock();
         let held = state.held.remove(&conversation).unwrap_or_default();
-        let mut newest = state.queued_seq.get(&conversation).copied().unwrap_or(0);
+        let mut newest = after_seq;
         for (seq, frame) in backlog.into_iter().chain(held) {
             if seq > newest {
                 newest = seq;
@@ -207,10 +209,25 @@ mod tests {
         outbox.push_event(conversation, 5, frame("5"));
         outbox.push_event(conversation, 6, frame("6"));
         assert!(outbox.drain().0.is_empty(), "held back");
-        outbox.release(conversation, vec![(3, frame("3")), (4, frame("4")), (5, frame("5"))]);
+        outbox.release(conversation, 2, vec![(3, frame("3")), (4, frame("4")), (5, frame("5"))]);
         outbox.push_event(conversation, 6, frame("6 again"));
         outbox.push_event(conversation, 7, frame("7"));
         let texts: Vec<String> = outbox.drain().0.iter().map(|f| f.as_str().to_owned()).collect();
         assert_eq!(texts, ["3", "4", "5", "6", "7"]);
+    }
+
+    #[test]
+    fn a_client_asking_again_from_an_earlier_seq_gets_the_events_again() {
+        let outbox = Outbox::new(100);
+        let conversation = ConversationId(1);
+        outbox.push_event(conversation, 4, frame("4"));
+        outbox.push_event(conversation, 5, frame("5"));
+        let _ = outbox.drain();
+        // The client could not place them (it did not hold the conversation): it asks from 0.
+        outbox.hold(conversation);
+        outbox.release(conversation, 0, vec![(1, frame("1")), (2, frame("2")), (4, frame("4")), (5, frame("5"))]);
+        outbox.push_event(conversation, 5, frame("5 live repeat"));
+        let texts: Vec<String> = outbox.drain().0.iter().map(|f| f.as_str().to_owned()).collect();
+        assert_eq!(texts, ["1", "2", "4", "5"]);
     }
 }
