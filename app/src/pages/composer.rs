@@ -116,7 +116,7 @@ pub fn Composer(id: ConversationId) -> impl IntoView {
     // may be sent without a keystroke. Requests on one socket are handled in order, so the claim
     // is settled before the send (and if a teammate holds it, the send says so).
     let claim_first = move || {
-        if !claim().is_some_and(|claim| claim.holder == me) {
+        if claim().is_none_or(|claim| claim.holder != me) {
             link.send(move |req_id| ClientMsg::Claim { req_id, conversation_id: id });
         }
     };

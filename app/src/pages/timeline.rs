@@ -90,10 +90,11 @@ pub fn Timeline(id: ConversationId) -> impl IntoView {
     };
     Effect::new(move |previous: Option<usize>| {
         let count = messages.with(Vec::len);
-        if previous.is_none_or(|previous| count > previous) && at_bottom.get_value() {
-            if let Some(element) = scroller.get() {
-                request_animation_frame(move || element.set_scroll_top(element.scroll_height()));
-            }
+        if previous.is_none_or(|previous| count > previous)
+            && at_bottom.get_value()
+            && let Some(element) = scroller.get()
+        {
+            request_animation_frame(move || element.set_scroll_top(element.scroll_height()));
         }
         count
     });
