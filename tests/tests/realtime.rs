@@ -496,3 +496,42 @@ async fn sockets_end_with_the_session() -> anyhow::Result<()> {
     assert!(matches!(again, Err(HandshakeError::Status(401))), "{again:?}");
     Ok(())
 }
+
+/// A client that could not place events it received (it did not hold their conversation yet:
+/// an agent who is assigned a conversation mid-stream) asks again from an earlier cursor, and
+/// gets those events again, in order, then the live ones — the app relies on this for gaps.
+#[tokio::test]
+async fn asking_again_from_an_earlier_cursor_replays_what_was_already_sent() -> anyhow::Result<()> {
+    let server = TestServer::start().await?;
+    let (_client, _agent, mut socket) = member(&server, "Gil", Role::Agent).await?;
+    socket.request(|req_id| ClientMsg::SubscribeInbox { req_id, cursors: vec![] }).await?;
+    let conversation = server.customer_writes("15550009", "first").await?;
+    server.customer_writes("15550009", "second").await?;
+    let first_time = event_seqs(&mut socket, conversation, 3).await?;
+    assert_eq!(first_time, [1, 2, 3], "opened, then two messages");
+    let cursors = vec![Cursor { conversation_id: conversation, after_seq: 0 }];
+    let answer = socket.request(|req_id| ClientMsg::SubscribeInbox { req_id, cursors }).await?;
+    assert!(matches!(answer, ServerMsg::Ack { .. }), "{answer:?}");
+    server.customer_writes("15550009", "third").await?;
+    assert_eq!(
+        event_seqs(&mut socket, conversation, 4).await?,
+        [1, 2, 3, 4],
+        "the backlog again, then the live event once"
+    );
+    server.stop().await
+}
+
+/// The seqs of the next `count` events of `conversation` on `socket`.
+async fn event_seqs(socket: &mut WsClient, conversation: ConversationId, count: usize) -> anyhow::Result<Vec<u64>> {
+    let mut seqs = Vec::new();
+    while seqs.len() < count {
+        let seq = socket
+            .expect(|message| match message {
+                ServerMsg::Event { event } if event.conversation_id == conversation => Some(event.seq),
+                _ => None,
+            })
+            .await?;
+        seqs.push(seq);
+    }
+    Ok(seqs)
+}
