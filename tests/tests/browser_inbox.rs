@@ -157,6 +157,10 @@ async fn two_agents_and_a_supervisor_work_one_conversation_live() -> anyhow::Res
         a.type_into(".note .note-editor", " (since 2019)").await?;
         a.click(".note .save-note").await?;
         b.wait_for_text(".note .note-body", "Carla is a gold customer (since 2019)").await?;
+        // An @mention notifies Ben.
+        a.type_into("#new-note", "@ben can you check the label?").await?;
+        a.click("#add-note").await?;
+        b.wait_for_text(".toast", "Ann Agent mentioned you").await?;
 
         // HTML from the customer is text, never markup.
         let hostile = "<script>alert(1)</script><img src=x onerror=alert(2)> <a href=\"javascript:alert(3)\">x</a>";
@@ -204,6 +208,40 @@ async fn two_agents_and_a_supervisor_work_one_conversation_live() -> anyhow::Res
             "once each, in order: {away:?}"
         );
         a.screenshot("after-reconnect").await?;
+
+        // Outside the 24-hour window: WhatsApp refuses Ann's free text (131047 in a failed
+        // status), the reason shows on the message, and the composer becomes a template picker.
+        let dan = Customer::new("15551230002", "Dan Doe");
+        simulator.send_text(&dan, "Hi, anyone there?").await?;
+        a.click("#folder-unassigned").await?;
+        let dan_row = "//button[contains(@class, 'conversation-row')][.//span[contains(., 'Dan Doe')]]";
+        a.client
+            .wait()
+            .at_most(baton_tests::browser::PATIENCE)
+            .for_element(fantoccini::Locator::XPath(dan_row))
+            .await?
+            .click()
+            .await?;
+        a.wait_for_text(".bubble.inbound .text", "anyone there").await?;
+        simulator.close_window(&dan.wa_id);
+        a.type_into("#composer", "Sorry for the wait!").await?;
+        a.type_into("#composer", ENTER).await?;
+        a.wait_for_attr(".bubble.outbound .ticks", "data-status", "failed").await?;
+        a.wait_for(".bubble.outbound .failure .retry").await?;
+        a.wait_for("#template-picker").await?;
+        a.wait_for_texts("#template option", "the approved templates", |texts| texts.len() > 1).await?;
+        a.wait_for("#template").await?.select_by_index(1).await?;
+        for parameter in a.client.find_all(fantoccini::Locator::Css(".template-parameter")).await? {
+            parameter.send_keys("Dan").await?;
+        }
+        a.screenshot("template-picker").await?;
+        a.click("#send-template").await?;
+        simulator
+            .wait_for_request(|request| {
+                request.json.as_ref().and_then(|json| json.pointer("/type")).and_then(|kind| kind.as_str())
+                    == Some("template")
+            })
+            .await?;
 
         // On a narrow screen the conversation takes the whole width.
         b.client.set_window_size(420, 860).await?;
