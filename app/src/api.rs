@@ -2,7 +2,7 @@
 //! as a sentence fit to show the user.
 
 use baton_shared::api::{
-    CSRF_HEADER, ConversationDetail, ConversationSummary, CreateUserRequest, LoginRequest, Me, TeamMember,
+    CSRF_HEADER, ConversationDetail, ConversationSummary, CreateUserRequest, LoginRequest, Me, MessagePage, TeamMember,
     UpdateUserRequest, Upload, User,
 };
 use baton_shared::{ApiError, ErrorCode};
@@ -84,6 +84,11 @@ pub async fn conversations() -> Result<Vec<ConversationSummary>, Failure> {
 /// One conversation with its history, notes and the user's saved draft.
 pub async fn conversation(id: ConversationId) -> Result<ConversationDetail, Failure> {
     get_json(&format!("/api/conversations/{id}")).await
+}
+
+/// A page of a conversation's older messages: those before `seq`.
+pub async fn messages_before(id: ConversationId, before_seq: u64) -> Result<MessagePage, Failure> {
+    get_json(&format!("/api/conversations/{id}/messages?before_seq={before_seq}")).await
 }
 
 /// Everyone on the team (names for authors, mentions and the assign menu).

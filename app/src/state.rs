@@ -9,7 +9,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use baton_shared::api::{ConversationDetail, ConversationSummary, Me, Role};
+use baton_shared::api::{ConversationDetail, ConversationSummary, Me, MessagePage, Role};
 use baton_shared::model::{
     Change, Conversation, ConversationEvent, Message, MessageContent, Note, WINDOW_REOPEN_SLACK_MS,
 };
@@ -39,6 +39,8 @@ pub struct ConversationView {
     pub history_loaded: bool,
     /// The user's own unsent draft, as saved on the server when the history was loaded.
     pub saved_draft: String,
+    /// Whether the server holds messages older than the first in `messages`.
+    pub has_earlier: bool,
 }
 
 impl ConversationView {
@@ -54,6 +56,7 @@ impl ConversationView {
             preview: None,
             history_loaded: false,
             saved_draft: String::new(),
+            has_earlier: false,
         }
     }
 }
@@ -146,8 +149,19 @@ impl Inbox {
         view.messages = detail.messages;
         view.notes = detail.notes.into_iter().map(|note| (note.id, note)).collect();
         view.saved_draft = detail.draft;
+        view.has_earlier = detail.has_earlier;
         view.history_loaded = true;
         true
+    }
+
+    /// Puts a page of older messages (`GET /api/conversations/{id}/messages`) before those held.
+    pub fn prepend_earlier(&mut self, conversation: ConversationId, page: MessagePage) {
+        let Some(view) = self.conversations.get_mut(&conversation) else { return };
+        let first = view.messages.first().map_or(u64::MAX, |message| message.seq);
+        let mut older: Vec<Message> = page.messages.into_iter().filter(|message| message.seq < first).collect();
+        older.append(&mut view.messages);
+        view.messages = older;
+        view.has_earlier = page.has_earlier;
     }
 
     /// Shows `conversation` (or nothing): its unread count goes to zero.

@@ -231,11 +231,26 @@ pub struct ConversationSummary {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ConversationDetail {
     pub conversation: crate::model::Conversation,
-    /// Oldest first.
+    /// The newest messages (up to [`HISTORY_PAGE`]), oldest first.
     pub messages: Vec<crate::model::Message>,
+    /// Whether older messages exist: `GET /api/conversations/{id}/messages?before_seq=…` pages them.
+    #[serde(default)]
+    pub has_earlier: bool,
     pub notes: Vec<crate::model::Note>,
     /// What the user had typed and not sent (empty for nothing).
     pub draft: String,
+}
+
+/// How many messages a conversation's history, or one page of it, holds at most.
+pub const HISTORY_PAGE: u32 = 100;
+
+/// `GET /api/conversations/{id}/messages?before_seq=N[&limit=M]`: the messages before `seq` N,
+/// newest [`HISTORY_PAGE`] (or `limit`) of them, oldest first.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MessagePage {
+    pub messages: Vec<crate::model::Message>,
+    /// Whether there are messages older than these.
+    pub has_earlier: bool,
 }
 
 /// `GET /api/team`: a teammate as every logged-in user may see them (names for authors,

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use baton_server::store::UserPatch;
 use baton_server::store::conversations::{InboundOutcome, NewInbound};
-use baton_shared::api::{ConversationDetail, ConversationSummary, Role, TeamMember};
+use baton_shared::api::{ConversationDetail, ConversationSummary, HISTORY_PAGE, MessagePage, Role, TeamMember};
 use baton_shared::model::{ConversationStatus, Direction};
 use baton_shared::protocol::{AckDetail, ClientMsg, ServerMsg};
 use baton_shared::{ConversationId, ErrorCode};
@@ -22,6 +22,7 @@ baton_tests::on_both_kinds!(
     the_inbox_lists_what_each_user_may_see,
     a_conversation_comes_with_its_history_notes_and_own_draft,
     the_team_lists_active_members_by_name,
+    a_long_history_comes_a_page_at_a_time,
 );
 
 /// A customer message written at `at` (so the order of activity does not depend on the clock's
@@ -225,4 +226,42 @@ async fn the_team_lists_active_members_by_name(kind: Kind) -> anyhow::Result<()>
     let error = expect_error(server.client().get("/api/team").await?, StatusCode::UNAUTHORIZED).await?;
     assert_eq!(error.code, ErrorCode::Unauthenticated);
     Ok(())
+}
+
+/// 130 messages: the history holds the newest 100 and says there are earlier ones; the page
+/// before them holds the other 30 and says there are none; bad paging parameters are refused.
+async fn a_long_history_comes_a_page_at_a_time(kind: Kind) -> anyhow::Result<()> {
+    let server = TestServer::start_with(kind, |_| {}).await?;
+    let (agent, _) = server.logged_in("Alice", Role::Agent).await?;
+    let mut conversation = None;
+    for n in 1..=130 {
+        conversation = Some(customer_writes_at(&server, "15550007", &format!("message {n}"), 1_000 + n).await?);
+    }
+    let conversation = conversation.ok_or_else(|| anyhow::anyhow!("no conversation"))?;
+    let history = detail(&agent, conversation).await?;
+    assert_eq!(history.messages.len(), HISTORY_PAGE as usize);
+    assert!(history.has_earlier);
+    assert_eq!(history.messages.first().map(|m| m.body.as_str()), Some("message 31"));
+    assert_eq!(history.messages.last().map(|m| m.body.as_str()), Some("message 130"));
+
+    let first_seq = history.messages.first().map(|m| m.seq).unwrap_or_default();
+    let response = agent.get(&format!("/api/conversations/{conversation}/messages?before_seq={first_seq}")).await?;
+    assert_eq!(response.status(), StatusCode::OK);
+    let page: MessagePage = json(response).await?;
+    let bodies: Vec<String> = page.messages.iter().map(|m| m.body.clone()).collect();
+    assert_eq!(bodies, (1..=30).map(|n| format!("message {n}")).collect::<Vec<_>>());
+    assert!(!page.has_earlier);
+
+    let response =
+        agent.get(&format!("/api/conversations/{conversation}/messages?before_seq={first_seq}&limit=10")).await?;
+    let page: MessagePage = json(response).await?;
+    assert_eq!(page.messages.first().map(|m| m.body.as_str()), Some("message 21"));
+    assert!(page.has_earlier);
+
+    for bad in ["before_seq=x", "before_seq=5&limit=0", "before_seq=5&limit=101", ""] {
+        let response = agent.get(&format!("/api/conversations/{conversation}/messages?{bad}")).await?;
+        let error = expect_error(response, StatusCode::UNPROCESSABLE_ENTITY).await?;
+        assert_eq!(error.code, ErrorCode::InvalidInput, "{bad}");
+    }
+    server.stop().await
 }

@@ -78,6 +78,33 @@ pub fn Timeline(id: ConversationId) -> impl IntoView {
         ctx.link.inbox.with(|inbox| inbox.conversations.get(&id).map(|view| view.messages.clone()).unwrap_or_default())
     });
     let total = move || messages.with(|messages| messages.iter().filter(|m| !is_reaction(m)).count());
+    let has_earlier = Memo::new(move |_| {
+        ctx.link.inbox.with(|inbox| inbox.conversations.get(&id).is_some_and(|view| view.has_earlier))
+    });
+    let fetching = RwSignal::new(false);
+    let earlier_error = RwSignal::new(None::<String>);
+    // Older messages: first those held but not shown, then a page from the server.
+    let show_earlier = move |_| {
+        let held_hidden = total() > shown.get_untracked();
+        shown.update(|n| *n += PAGE);
+        if held_hidden || fetching.get_untracked() {
+            return;
+        }
+        let Some(first) = messages.with_untracked(|messages| messages.first().map(|message| message.seq)) else {
+            return;
+        };
+        fetching.set(true);
+        leptos::task::spawn_local(async move {
+            match crate::api::messages_before(id, first).await {
+                Ok(page) => {
+                    earlier_error.set(None);
+                    ctx.link.inbox.update(|inbox| inbox.prepend_earlier(id, page));
+                }
+                Err(failure) => earlier_error.set(Some(failure.message)),
+            }
+            fetching.set(false);
+        });
+    };
     let bubbles = Memo::new(move |_| messages.with(|all| shown_messages(all, shown.get())));
     let scroller = NodeRef::<leptos::html::Div>::new();
     // Follow new messages only while the agent is at the bottom: someone reading older messages
@@ -100,11 +127,12 @@ pub fn Timeline(id: ConversationId) -> impl IntoView {
     });
     view! {
         <div class="timeline" id="timeline" node_ref=scroller on:scroll=on_scroll>
-            <Show when=move || { total() > shown.get() }>
-                <button id="earlier" class="link-button earlier" on:click=move |_| shown.update(|n| *n += PAGE)>
-                    "Show earlier messages"
+            <Show when=move || { total() > shown.get() || has_earlier.get() }>
+                <button id="earlier" class="link-button earlier" on:click=show_earlier disabled=move || fetching.get()>
+                    {move || if fetching.get() { "Loading earlier messages…" } else { "Show earlier messages" }}
                 </button>
             </Show>
+            {move || earlier_error.get().map(|message| view! { <p class="alert" role="alert">{message}</p> })}
             // Keyed by what a bubble shows: a new message or a tick adds or rebuilds one bubble,
             // and a voice note playing in another keeps playing.
             <For

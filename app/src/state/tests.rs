@@ -213,6 +213,7 @@ fn a_history_older_than_the_stream_is_refused_and_a_current_one_replaces_the_tai
     let stale = ConversationDetail {
         conversation: conversation_at(2),
         messages: vec![message(2, Direction::Inbound, "two")],
+        has_earlier: false,
         notes: Vec::new(),
         draft: String::new(),
     };
@@ -224,6 +225,7 @@ fn a_history_older_than_the_stream_is_refused_and_a_current_one_replaces_the_tai
             message(3, Direction::Inbound, "three"),
             message(4, Direction::Outbound, "four"),
         ],
+        has_earlier: false,
         notes: Vec::new(),
         draft: "half-written".into(),
     };
@@ -286,4 +288,33 @@ fn a_reaction_is_no_preview_and_no_unread() {
     assert_eq!(view.unread, 1);
     assert_eq!(view.preview.as_ref().map(|m| m.body.as_str()), Some("hello"));
     assert_eq!(view.messages.len(), 2, "kept, for the timeline to put on its message");
+}
+
+#[test]
+fn earlier_pages_go_before_what_is_held_once() {
+    use baton_shared::api::{ConversationDetail, MessagePage};
+    let mut inbox = inbox(Role::Agent);
+    inbox.apply(&opened());
+    let detail = ConversationDetail {
+        conversation: conversation_at(5),
+        messages: vec![message(4, Direction::Inbound, "four"), message(5, Direction::Inbound, "five")],
+        has_earlier: true,
+        notes: Vec::new(),
+        draft: String::new(),
+    };
+    assert!(inbox.load_detail(detail));
+    assert!(inbox.conversations[&C].has_earlier);
+    // The page overlaps what is held (a message arrived between the two reads): no repeats.
+    let page = MessagePage {
+        messages: vec![
+            message(2, Direction::Inbound, "two"),
+            message(3, Direction::Inbound, "three"),
+            message(4, Direction::Inbound, "four"),
+        ],
+        has_earlier: false,
+    };
+    inbox.prepend_earlier(C, page);
+    let view = &inbox.conversations[&C];
+    assert_eq!(view.messages.iter().map(|m| m.body.as_str()).collect::<Vec<_>>(), ["two", "three", "four", "five"]);
+    assert!(!view.has_earlier);
 }

@@ -6,10 +6,11 @@
 use std::collections::HashMap;
 
 use axum::Router;
-use axum::extract::State;
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Query, State};
 use axum::routing::get;
 use baton_shared::ConversationId;
-use baton_shared::api::{ConversationDetail, ConversationSummary};
+use baton_shared::api::{ConversationDetail, ConversationSummary, HISTORY_PAGE, MessagePage};
 use baton_shared::model::{Conversation, Message};
 
 use super::extract::{ApiJson, ApiPath};
@@ -24,7 +25,10 @@ pub const OPEN_LIMIT: i64 = 2000;
 pub const RECENT_LIMIT: i64 = 200;
 
 pub fn routes() -> Router<AppState> {
-    Router::new().route("/conversations", get(list)).route("/conversations/{id}", get(show))
+    Router::new()
+        .route("/conversations", get(list))
+        .route("/conversations/{id}", get(show))
+        .route("/conversations/{id}/messages", get(page))
 }
 
 /// Newest activity first, each with its newest message.
@@ -73,8 +77,47 @@ async fn show(
         .await?
         .filter(|conversation| may_access_as(user.id, user.role, conversation))
         .ok_or_else(|| AppError::not_found("There is no such conversation."))?;
-    let (mut messages, notes, draft) =
-        tokio::try_join!(state.store.messages(id), state.store.notes(id), state.store.draft(id, user.id))?;
-    messages.retain(|message| message.seq <= conversation.last_seq);
-    Ok(ApiJson(ConversationDetail { conversation, messages, notes, draft: draft.unwrap_or_default() }))
+    // One more than a page, to learn whether there are earlier ones.
+    let newest = state.store.messages_before(id, conversation.last_seq + 1, i64::from(HISTORY_PAGE) + 1);
+    let (mut messages, notes, draft) = tokio::try_join!(newest, state.store.notes(id), state.store.draft(id, user.id))?;
+    let has_earlier = trim_to_page(&mut messages, HISTORY_PAGE);
+    Ok(ApiJson(ConversationDetail { conversation, messages, has_earlier, notes, draft: draft.unwrap_or_default() }))
+}
+
+#[derive(serde::Deserialize)]
+struct PageQuery {
+    before_seq: u64,
+    limit: Option<u32>,
+}
+
+/// Messages before `before_seq`, for a history read backwards a page at a time.
+async fn page(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    ApiPath(id): ApiPath<ConversationId>,
+    query: Result<Query<PageQuery>, QueryRejection>,
+) -> Result<ApiJson<MessagePage>, AppError> {
+    let Query(query) =
+        query.map_err(|_| AppError::invalid("Give before_seq as a number (and limit, if any, from 1 to 100)."))?;
+    let limit = query.limit.unwrap_or(HISTORY_PAGE);
+    if !(1..=HISTORY_PAGE).contains(&limit) {
+        return Err(AppError::invalid("limit must be from 1 to 100."));
+    }
+    state
+        .store
+        .conversation(id)
+        .await?
+        .filter(|conversation| may_access_as(user.id, user.role, conversation))
+        .ok_or_else(|| AppError::not_found("There is no such conversation."))?;
+    let mut messages = state.store.messages_before(id, query.before_seq, i64::from(limit) + 1).await?;
+    let has_earlier = trim_to_page(&mut messages, limit);
+    Ok(ApiJson(MessagePage { messages, has_earlier }))
+}
+
+/// Keeps the newest `page` of `messages` (oldest first, read with one extra); says whether the
+/// extra one was there.
+fn trim_to_page(messages: &mut Vec<Message>, page: u32) -> bool {
+    let excess = messages.len().saturating_sub(page as usize);
+    messages.drain(..excess);
+    excess > 0
 }

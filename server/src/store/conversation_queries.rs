@@ -325,6 +325,10 @@ macro_rules! conversation_queries {
                 rows.into_iter().map(Message::try_from).collect()
             }
 
+            async fn messages_before(&self, id: ConversationId, before_seq: u64, limit: i64) -> StoreResult<Vec<Message>> {
+                super::conversation_reads_impl::messages_before(&self.pool, id, before_seq, limit).await
+            }
+
             async fn last_messages(&self, ids: &[ConversationId]) -> StoreResult<Vec<Message>> {
                 super::conversation_reads_impl::last_messages(&self.pool, ids).await
             }

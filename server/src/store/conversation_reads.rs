@@ -1,4 +1,4 @@
-//! Read-only queries over many conversations at once, for the REST views (the inbox list), expanded
+//! Read-only queries for the REST views (the inbox list, pages of a history), expanded
 //! once per backend by [`conversation_reads!`] like [`super::conversation_queries`] (see there for
 //! why a macro). `ConversationStore`'s methods in the backend's `conversation_impl` call these.
 
@@ -26,6 +26,25 @@ macro_rules! conversation_reads {
             use $crate::store::StoreResult;
             use $crate::store::conversation_reads::{IDS_PER_QUERY, last_messages_sql};
             use $crate::store::rows;
+
+            /// See `ConversationStore::messages_before`.
+            pub(in super::super) async fn messages_before(
+                pool: &sqlx::Pool<$db>,
+                id: ConversationId,
+                before_seq: u64,
+                limit: i64,
+            ) -> StoreResult<Vec<Message>> {
+                let sql = format!(
+                    "SELECT {} FROM messages WHERE conversation_id = $1 AND seq < $2 ORDER BY seq DESC LIMIT $3",
+                    rows::MESSAGE_COLUMNS
+                );
+                let before = i64::try_from(before_seq).unwrap_or(i64::MAX);
+                let rows: Vec<rows::MessageRow> =
+                    sqlx::query_as(&sql).bind(id.0).bind(before).bind(limit).fetch_all(pool).await?;
+                let mut messages = rows.into_iter().map(Message::try_from).collect::<Result<Vec<_>, _>>()?;
+                messages.reverse();
+                Ok(messages)
+            }
 
             /// See `ConversationStore::last_messages`.
             pub(in super::super) async fn last_messages(

@@ -162,6 +162,9 @@ pub trait ConversationStore: Send + Sync {
     /// The newest message (highest `seq`) of each of these conversations that has any, in no
     /// particular order: one query per few hundred ids, not one per conversation.
     async fn last_messages(&self, ids: &[ConversationId]) -> StoreResult<Vec<Message>>;
+    /// The newest `limit` messages of a conversation with a `seq` below `before_seq`, oldest
+    /// first: one page of its history.
+    async fn messages_before(&self, id: ConversationId, before_seq: u64, limit: i64) -> StoreResult<Vec<Message>>;
     async fn notes(&self, id: ConversationId) -> StoreResult<Vec<Note>>;
 
     /// Compare-and-set: takes the claim when it is free or its lease ran out, renews it for its
