@@ -100,3 +100,35 @@ async fn an_admin_manages_users_in_the_app() -> anyhow::Result<()> {
     browser.close().await?;
     outcome
 }
+
+#[tokio::test]
+async fn a_long_history_opens_with_its_newest_messages_and_loads_earlier_ones_on_request() -> anyhow::Result<()> {
+    let web = built_web_dir();
+    anyhow::ensure!(web.join("index.html").is_file(), "no built web app in {}: use `cargo xtask test`", web.display());
+    let server = TestServer::start_with(Kind::Sqlite, |config| config.web_dir = web).await?;
+    let (sam, password) = server.create_user("Sam Supervisor", baton_shared::api::Role::Supervisor).await?;
+    for n in 1..=130 {
+        server.customer_writes("15550001234", &format!("line {n}")).await?;
+    }
+    let browser = Browser::launch().await?;
+    let outcome = async {
+        browser.log_in(&server.url("/"), &sam.email, &password, false).await?;
+        browser.click("#folder-all").await?;
+        browser.click(".conversation-row").await?;
+        let count = |texts: &[String]| texts.len();
+        browser.wait_for_texts(".bubble .text", "the newest 100", |texts| count(texts) == 100).await?;
+        let shown = browser.texts(".bubble .text").await?;
+        assert_eq!(
+            (shown.first().map(String::as_str), shown.last().map(String::as_str)),
+            (Some("line 31"), Some("line 130"))
+        );
+        browser.click("#earlier").await?;
+        let all = browser.wait_for_texts(".bubble .text", "all 130", |texts| count(texts) == 130).await?;
+        assert_eq!(all, (1..=130).map(|n| format!("line {n}")).collect::<Vec<_>>(), "once each, in order");
+        anyhow::ensure!(browser.client.find_all(Locator::Css("#earlier")).await?.is_empty(), "nothing earlier left");
+        anyhow::Ok(())
+    }
+    .await;
+    browser.close().await?;
+    outcome
+}
