@@ -43,17 +43,7 @@ pub async fn me() -> Result<Option<Me>, Failure> {
 }
 
 pub async fn login(email: String, password: String) -> Result<Me, Failure> {
-    let response = Request::post("/api/auth/login")
-        .header(CSRF_HEADER, "1")
-        .json(&LoginRequest { email, password })
-        .map_err(Failure::network)?
-        .send()
-        .await
-        .map_err(Failure::network)?;
-    if !response.ok() {
-        return Err(failure_of(response).await);
-    }
-    response.json::<Me>().await.map_err(Failure::network)
+    send_json(Request::post("/api/auth/login"), &LoginRequest { email, password }).await
 }
 
 pub async fn logout() -> Result<(), Failure> {
@@ -102,20 +92,21 @@ pub async fn users() -> Result<Vec<User>, Failure> {
 }
 
 pub async fn create_user(request: &CreateUserRequest) -> Result<User, Failure> {
-    let response = Request::post("/api/users")
-        .header(CSRF_HEADER, "1")
-        .json(request)
-        .map_err(Failure::network)?
-        .send()
-        .await
-        .map_err(Failure::network)?;
-    answer_of(response).await
+    send_json(Request::post("/api/users"), request).await
 }
 
 pub async fn update_user(id: UserId, request: &UpdateUserRequest) -> Result<User, Failure> {
-    let response = Request::patch(&format!("/api/users/{id}"))
+    send_json(Request::patch(&format!("/api/users/{id}")), request).await
+}
+
+/// A state-changing call with a JSON body (and the CSRF header), answered with JSON.
+async fn send_json<T: DeserializeOwned>(
+    request: gloo_net::http::RequestBuilder,
+    body: &impl serde::Serialize,
+) -> Result<T, Failure> {
+    let response = request
         .header(CSRF_HEADER, "1")
-        .json(request)
+        .json(body)
         .map_err(Failure::network)?
         .send()
         .await
