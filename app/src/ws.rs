@@ -61,6 +61,8 @@ thread_local! {
     /// Conversations being asked for again after a gap.
     static GAPS: RefCell<std::collections::HashSet<ConversationId>> = RefCell::new(std::collections::HashSet::new());
     static NEXT_REQ: Cell<ReqId> = const { Cell::new(1) };
+    /// When the socket last opened (ms since the epoch), to tell a drop from a flapping server.
+    static OPENED_AT: Cell<f64> = const { Cell::new(0.0) };
     /// Set when the user logs out: no more reconnecting.
     static STOPPED: Cell<bool> = const { Cell::new(false) };
 }
@@ -161,6 +163,7 @@ impl Link {
 
     fn opened(self) {
         let first = self.status.get_untracked() == LinkStatus::Connecting;
+        OPENED_AT.with(|at| at.set(js_sys::Date::now()));
         self.status.set(LinkStatus::Live);
         // The list first (conversations that appeared, or went away, meanwhile), then the stream
         // from every held conversation's cursor: nothing between the two is lost, because a
@@ -260,7 +263,10 @@ impl Link {
                 }
             });
         }
-        self.retry(if was_live { 1 } else { attempt + 1 });
+        // A socket that was up for a while starts the backoff afresh; one closed right after it
+        // opened (a server refusing us again and again) keeps backing off.
+        let lasted = js_sys::Date::now() - OPENED_AT.with(Cell::get);
+        self.retry(if was_live && lasted > 10_000.0 { 1 } else { attempt + 1 });
     }
 
     fn retry(self, attempt: u32) {

@@ -60,7 +60,11 @@ pub fn Users() -> impl IntoView {
                     error.set(None);
                     reload();
                 }
-                Err(failure) => error.set(Some(failure.message)),
+                Err(failure) => {
+                    // Show what the server holds, not the choice it refused.
+                    error.set(Some(failure.message));
+                    reload();
+                }
             }
         });
     };

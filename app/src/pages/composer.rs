@@ -180,7 +180,8 @@ pub fn Composer(id: ConversationId) -> impl IntoView {
         );
     };
     let on_keydown = move |event: leptos::ev::KeyboardEvent| {
-        if event.key() == "Enter" && !event.shift_key() && !event.is_composing() {
+        // An Enter that confirms an input method's composition (keyCode 229 in Safari) is not a send.
+        if event.key() == "Enter" && !event.shift_key() && !event.is_composing() && event.key_code() != 229 {
             event.prevent_default();
             send(false);
         }

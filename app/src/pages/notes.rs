@@ -26,19 +26,25 @@ pub fn NotesPanel(id: ConversationId) -> impl IntoView {
                 .unwrap_or_default()
         })
     });
+    let adding = StoredValue::new(false);
     let add = move |_| {
         let body = new_note.get_untracked();
-        if body.trim().is_empty() {
+        // A double click adds the note once.
+        if body.trim().is_empty() || adding.get_value() {
             return;
         }
+        adding.set_value(true);
         link.request(
             move |req_id| ClientMsg::AddNote { req_id, conversation_id: id, body },
-            move |answer: Answer| match answer {
-                Ok(_) => {
-                    new_note.set(String::new());
-                    error.set(None);
+            move |answer: Answer| {
+                adding.set_value(false);
+                match answer {
+                    Ok(_) => {
+                        new_note.set(String::new());
+                        error.set(None);
+                    }
+                    Err(refused) => error.set(Some(refused.message)),
                 }
-                Err(refused) => error.set(Some(refused.message)),
             },
         );
     };
