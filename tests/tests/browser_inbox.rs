@@ -157,6 +157,23 @@ async fn two_agents_and_a_supervisor_work_one_conversation_live() -> anyhow::Res
         a.type_into(".note .note-editor", " (since 2019)").await?;
         a.click(".note .save-note").await?;
         b.wait_for_text(".note .note-body", "Carla is a gold customer (since 2019)").await?;
+        // Ben may not edit Ann's note; Sue (a supervisor) may. Sue and Ann edit it at once: Ann
+        // saves first; Sue's save is refused with Ann's text shown beside hers, and her words
+        // stay in her editor.
+        anyhow::ensure!(b.client.find_all(fantoccini::Locator::Css(".note .edit-note")).await?.is_empty());
+        s.click("#nav-inbox").await?;
+        s.click("#folder-all").await?;
+        s.click(".conversation-row").await?;
+        s.click(".note .edit-note").await?;
+        a.click(".note .edit-note").await?;
+        a.type_into(".note .note-editor", ", VIP").await?;
+        a.click(".note .save-note").await?;
+        a.wait_for_text(".note .note-body", "(since 2019), VIP").await?;
+        s.type_into(".note .note-editor", ", moved to Berlin").await?;
+        s.click(".note .save-note").await?;
+        s.wait_for_text(".note .conflict", "(since 2019), VIP").await?;
+        s.wait_for_value(".note .note-editor", "Carla is a gold customer (since 2019), moved to Berlin").await?;
+        s.screenshot("note-conflict").await?;
         // An @mention notifies Ben.
         a.type_into("#new-note", "@ben can you check the label?").await?;
         a.click("#add-note").await?;

@@ -126,6 +126,9 @@ fn NoteItem(id: ConversationId, note_id: NoteId) -> impl IntoView {
             },
         );
     };
+    let me = ctx.me().id;
+    let may_change =
+        move || ctx.is_supervisor() || current.with(|note| note.as_ref().is_some_and(|note| note.author == me));
     let author = move || current.with(|note| note.as_ref().map(|note| ctx.name_of(note.author))).unwrap_or_default();
     let updated = move || current.with(|note| note.as_ref().map(|note| note.updated_at)).unwrap_or_default();
     let edited = move || current.with(|note| note.as_ref().is_some_and(|note| note.version > 1));
@@ -142,10 +145,13 @@ fn NoteItem(id: ConversationId, note_id: NoteId) -> impl IntoView {
                 when=move || editing.get()
                 fallback=move || view! {
                     <p class="note-body">{body}</p>
-                    <div class="note-actions">
-                        <button class="link-button edit-note" on:click=start_editing>"Edit"</button>
-                        <button class="link-button delete-note" on:click=delete>"Delete"</button>
-                    </div>
+                    // Agents change their own notes; supervisors anyone's (as the server checks).
+                    <Show when=may_change>
+                        <div class="note-actions">
+                            <button class="link-button edit-note" on:click=start_editing>"Edit"</button>
+                            <button class="link-button delete-note" on:click=delete>"Delete"</button>
+                        </div>
+                    </Show>
                 }
             >
                 <textarea class="note-editor" rows="3" prop:value=text on:input=move |event| text.set(event_target_value(&event))></textarea>
