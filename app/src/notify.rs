@@ -45,12 +45,7 @@ pub fn watch(ctx: Ctx) {
                     .filter_map(|view| {
                         let message = view.preview.as_ref()?;
                         (message.direction == Direction::Inbound).then(|| {
-                            let contact = &view.conversation.contact;
-                            let who = if contact.profile_name.is_empty() {
-                                contact.wa_id.clone()
-                            } else {
-                                contact.profile_name.clone()
-                            };
+                            let who = view.customer_name();
                             (message.id, who, message.body.clone())
                         })
                     })

@@ -44,6 +44,11 @@ pub struct ConversationView {
 }
 
 impl ConversationView {
+    /// The customer as the team sees them ([`customer_name`]).
+    pub fn customer_name(&self) -> String {
+        customer_name(&self.conversation.contact)
+    }
+
     pub fn new(conversation: Conversation) -> Self {
         ConversationView {
             conversation,
@@ -59,6 +64,11 @@ impl ConversationView {
             has_earlier: false,
         }
     }
+}
+
+/// A customer as the team sees them: their WhatsApp name, or their number without one.
+pub fn customer_name(contact: &baton_shared::model::Contact) -> String {
+    if contact.profile_name.trim().is_empty() { format!("+{}", contact.wa_id) } else { contact.profile_name.clone() }
 }
 
 /// What applying a message did.
@@ -170,6 +180,14 @@ impl Inbox {
         if let Some(view) = conversation.and_then(|id| self.conversations.get_mut(&id)) {
             view.unread = 0;
         }
+    }
+
+    /// Whether I hold the claim on `conversation` now.
+    pub fn holds_claim(&self, conversation: ConversationId) -> bool {
+        self.conversations
+            .get(&conversation)
+            .and_then(|view| view.conversation.claim.as_ref())
+            .is_some_and(|claim| claim.holder == self.me.id)
     }
 
     /// Conversations assigned to me, newest activity first.

@@ -197,6 +197,16 @@ impl Link {
         }
     }
 
+    /// Claims `conversation` unless the user holds it already. Sending needs the claim; typing
+    /// takes it, but a restored draft, an attachment or a template may be sent without a
+    /// keystroke. Requests on one socket are handled in order, so the claim is settled before a
+    /// send that follows (and if a teammate holds it, that send says so).
+    pub fn claim_unless_held(self, conversation: ConversationId) {
+        if !self.inbox.with_untracked(|inbox| inbox.holds_claim(conversation)) {
+            self.send(move |req_id| ClientMsg::Claim { req_id, conversation_id: conversation });
+        }
+    }
+
     /// Tells the server the user looks at `conversation` (viewers, read receipts).
     pub fn announce_open(self, conversation: ConversationId) {
         let after_seq = self.inbox.with_untracked(|inbox| {

@@ -99,6 +99,17 @@ impl TestServer {
     /// A customer message, recorded and broadcast as the webhook will do it; returns its
     /// conversation.
     pub async fn customer_writes(&self, wa_id: &str, body: &str) -> anyhow::Result<baton_shared::ConversationId> {
+        self.customer_writes_at(wa_id, body, baton_server::clock::now_ms()).await
+    }
+
+    /// [`TestServer::customer_writes`], written at `at` (Unix ms), so a test can order activity
+    /// without depending on the clock's resolution.
+    pub async fn customer_writes_at(
+        &self,
+        wa_id: &str,
+        body: &str,
+        at: i64,
+    ) -> anyhow::Result<baton_shared::ConversationId> {
         use baton_server::store::conversations::{InboundOutcome, NewInbound};
         let now = baton_server::clock::now_ms();
         let message = NewInbound {
@@ -107,7 +118,7 @@ impl TestServer {
             wa_message_id: format!("wamid.test.{}", uuid::Uuid::new_v4()),
             kind: "text".into(),
             body: body.into(),
-            at: now,
+            at,
             ..Default::default()
         };
         match self.state.store.record_inbound(&message, now).await? {

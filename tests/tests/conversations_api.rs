@@ -7,7 +7,6 @@
 use std::time::Duration;
 
 use baton_server::store::UserPatch;
-use baton_server::store::conversations::{InboundOutcome, NewInbound};
 use baton_shared::api::{ConversationDetail, ConversationSummary, HISTORY_PAGE, MessagePage, Role, TeamMember};
 use baton_shared::model::{ConversationStatus, Direction};
 use baton_shared::protocol::{AckDetail, ClientMsg, ServerMsg};
@@ -24,27 +23,6 @@ baton_tests::on_both_kinds!(
     the_team_lists_active_members_by_name,
     a_long_history_comes_a_page_at_a_time,
 );
-
-/// A customer message written at `at` (so the order of activity does not depend on the clock's
-/// resolution), recorded and broadcast as the webhook does it; returns its conversation.
-async fn customer_writes_at(server: &TestServer, wa_id: &str, body: &str, at: i64) -> anyhow::Result<ConversationId> {
-    let message = NewInbound {
-        wa_id: wa_id.into(),
-        profile_name: format!("Customer {wa_id}"),
-        wa_message_id: format!("wamid.test.{}", uuid::Uuid::new_v4()),
-        kind: "text".into(),
-        body: body.into(),
-        at,
-        ..Default::default()
-    };
-    match server.state.store.record_inbound(&message, baton_server::clock::now_ms()).await? {
-        InboundOutcome::Recorded { conversation_id, events } => {
-            server.state.bus.publish(&events);
-            Ok(conversation_id)
-        }
-        InboundOutcome::Duplicate => anyhow::bail!("a fresh message id was a duplicate"),
-    }
-}
 
 /// A request on the socket that must be acknowledged.
 async fn acked(socket: &mut WsClient, build: impl FnOnce(u64) -> ClientMsg) -> anyhow::Result<Option<AckDetail>> {
@@ -82,10 +60,10 @@ async fn the_inbox_lists_what_each_user_may_see(kind: Kind) -> anyhow::Result<()
     assert!(inbox(&alice_client).await?.is_empty(), "no conversations yet");
 
     let start = baton_server::clock::now_ms() - 60_000;
-    let greeting = customer_writes_at(&server, "15550001", "Hello", start).await?;
-    let resolved = customer_writes_at(&server, "15550002", "Thanks, all good", start + 1_000).await?;
-    let bobs = customer_writes_at(&server, "15550003", "Where is order 42?", start + 2_000).await?;
-    customer_writes_at(&server, "15550001", "Anyone there?", start + 3_000).await?;
+    let greeting = server.customer_writes_at("15550001", "Hello", start).await?;
+    let resolved = server.customer_writes_at("15550002", "Thanks, all good", start + 1_000).await?;
+    let bobs = server.customer_writes_at("15550003", "Where is order 42?", start + 2_000).await?;
+    server.customer_writes_at("15550001", "Anyone there?", start + 3_000).await?;
     acked(&mut sam_socket, |req_id| ClientMsg::Assign {
         req_id,
         conversation_id: bobs,
@@ -135,9 +113,9 @@ async fn a_conversation_comes_with_its_history_notes_and_own_draft(kind: Kind) -
     let mut sam_socket = WsClient::connect(&sam_client).await?;
 
     let start = baton_server::clock::now_ms() - 60_000;
-    let id = customer_writes_at(&server, "15550001", "Hello", start).await?;
-    customer_writes_at(&server, "15550001", "My parcel never came", start + 1_000).await?;
-    let bobs = customer_writes_at(&server, "15550002", "Bob, it's me again", start + 2_000).await?;
+    let id = server.customer_writes_at("15550001", "Hello", start).await?;
+    server.customer_writes_at("15550001", "My parcel never came", start + 1_000).await?;
+    let bobs = server.customer_writes_at("15550002", "Bob, it's me again", start + 2_000).await?;
     acked(&mut sam_socket, |req_id| ClientMsg::Assign {
         req_id,
         conversation_id: bobs,
@@ -235,7 +213,7 @@ async fn a_long_history_comes_a_page_at_a_time(kind: Kind) -> anyhow::Result<()>
     let (agent, _) = server.logged_in("Alice", Role::Agent).await?;
     let mut conversation = None;
     for n in 1..=130 {
-        conversation = Some(customer_writes_at(&server, "15550007", &format!("message {n}"), 1_000 + n).await?);
+        conversation = Some(server.customer_writes_at("15550007", &format!("message {n}"), 1_000 + n).await?);
     }
     let conversation = conversation.ok_or_else(|| anyhow::anyhow!("no conversation"))?;
     let history = detail(&agent, conversation).await?;

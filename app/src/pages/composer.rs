@@ -110,16 +110,9 @@ pub fn Composer(id: ConversationId) -> impl IntoView {
         );
     };
 
+    let claim_first = move || link.claim_unless_held(id);
     // `sent` is the text that went out: what was typed after it, while the answer was on its
     // way, stays in the composer.
-    // Sending needs the claim; typing takes it, but a restored draft, an attachment or a template
-    // may be sent without a keystroke. Requests on one socket are handled in order, so the claim
-    // is settled before the send (and if a teammate holds it, the send says so).
-    let claim_first = move || {
-        if claim().is_none_or(|claim| claim.holder != me) {
-            link.send(move |req_id| ClientMsg::Claim { req_id, conversation_id: id });
-        }
-    };
     let after_send = move |sent: String, answer: Answer| {
         sending.set(false);
         match answer {

@@ -139,11 +139,7 @@ fn Header(id: ConversationId, error: RwSignal<Option<String>>, on_back: Callback
             conversation()
                 .map(|conversation| {
                     let contact = conversation.contact.clone();
-                    let name = if contact.profile_name.trim().is_empty() {
-                        format!("+{}", contact.wa_id)
-                    } else {
-                        contact.profile_name.clone()
-                    };
+                    let name = crate::state::customer_name(&contact);
                     let assignee = conversation.assignee.map(|user| ctx.name_of(user));
                     let status = conversation.status;
                     view! {

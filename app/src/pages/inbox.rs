@@ -35,11 +35,6 @@ struct Row {
     holder: Option<String>,
 }
 
-fn contact_name(view: &ConversationView) -> String {
-    let contact = &view.conversation.contact;
-    if contact.profile_name.trim().is_empty() { format!("+{}", contact.wa_id) } else { contact.profile_name.clone() }
-}
-
 fn row(view: &ConversationView) -> Row {
     let preview = view.preview.as_ref().map(|message| {
         let text = if message.body.is_empty() { format!("[{}]", message.kind) } else { message.body.clone() };
@@ -53,7 +48,7 @@ fn row(view: &ConversationView) -> Row {
         .map(|message| message.created_at);
     Row {
         id: view.conversation.id,
-        name: contact_name(view),
+        name: view.customer_name(),
         preview: preview.unwrap_or_default(),
         at: view.conversation.last_message_at,
         waiting_since,

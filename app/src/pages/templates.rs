@@ -55,14 +55,7 @@ pub fn TemplatePicker(
             return;
         }
         sending.set(true);
-        let holding = link.inbox.with_untracked(|inbox| {
-            let claim = inbox.conversations.get(&id).and_then(|view| view.conversation.claim.as_ref());
-            claim.is_some_and(|claim| claim.holder == inbox.me.id)
-        });
-        if !holding {
-            // Sending needs the claim; requests on one socket are handled in order.
-            link.send(move |req_id| ClientMsg::Claim { req_id, conversation_id: id });
-        }
+        link.claim_unless_held(id);
         let idempotency_key = key.get_value();
         let seen_seq = link
             .inbox

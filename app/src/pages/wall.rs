@@ -36,12 +36,7 @@ pub fn Wall() -> impl IntoView {
                 .values()
                 .filter(|view| view.conversation.status != ConversationStatus::Resolved)
                 .map(|view| {
-                    let contact = &view.conversation.contact;
-                    let name = if contact.profile_name.trim().is_empty() {
-                        format!("+{}", contact.wa_id)
-                    } else {
-                        contact.profile_name.clone()
-                    };
+                    let name = view.customer_name();
                     let waiting_since =
                         view.preview.as_ref().filter(|m| m.direction == Direction::Inbound).map(|m| m.created_at);
                     Card {
