@@ -6,6 +6,7 @@ pub mod admin;
 pub mod composer;
 pub mod conversation;
 pub mod inbox;
+pub mod labels;
 pub mod login;
 pub mod notes;
 pub mod shell;

@@ -298,6 +298,7 @@ impl Inbox {
                 last_seq: event.seq,
                 last_message_at: None,
                 created_at: event.at,
+                labels: Vec::new(),
             };
             let mut view = ConversationView::new(conversation);
             // Followed from its first event: everything it holds is the whole history.
@@ -363,6 +364,7 @@ impl Inbox {
             }
             Change::Released { .. } => conversation.claim = None,
             Change::StatusChanged { status } => conversation.status = *status,
+            Change::Labeled { labels } => conversation.labels = labels.clone(),
             Change::Assigned { assignee } => {
                 conversation.assignee = *assignee;
                 // An agent no longer sees a conversation assigned to a teammate.

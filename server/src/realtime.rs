@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use baton_shared::ErrorCode;
 use baton_shared::api::Role;
-use baton_shared::model::{Change, Conversation, ConversationEvent};
+use baton_shared::model::{Change, Conversation, ConversationEvent, normalize_labels};
 use baton_shared::protocol::{AckDetail, ClientMsg, Cursor, ErrorDetail, ServerMsg, Teammate};
 use baton_shared::{ConversationId, NoteId};
 
@@ -87,6 +87,17 @@ pub async fn handle(state: &AppState, connection: &Arc<Connection>, request: Cli
         ClientMsg::Transfer { conversation_id, to, .. } => transfer(state, connection, conversation_id, to).await,
         ClientMsg::Assign { conversation_id, assignee, note, .. } => {
             assign(state, connection, conversation_id, assignee, note).await
+        }
+        ClientMsg::SetLabels { conversation_id, labels, .. } => {
+            let labels = normalize_labels(&labels).map_err(|message| Refusal::new(ErrorCode::InvalidInput, message))?;
+            visible(state, connection, conversation_id).await?;
+            if let Some(event) =
+                state.store.set_labels(conversation_id, connection.user.id, &labels, state.now()).await?
+            {
+                publish(state, &[event]);
+            }
+            let conversation = visible(state, connection, conversation_id).await?;
+            Ok(Some(AckDetail::Conversation { conversation }))
         }
         ClientMsg::SetStatus { conversation_id, status, .. } => {
             visible(state, connection, conversation_id).await?;

@@ -92,6 +92,37 @@ pub struct Conversation {
     /// Unix ms of the newest message, in either direction.
     pub last_message_at: Option<i64>,
     pub created_at: i64,
+    /// The team's tags on it ("vip", "billing"): lowercase, at most [`MAX_LABELS`], each at most
+    /// [`MAX_LABEL_CHARS`] characters ([`normalize_labels`]).
+    #[serde(default)]
+    pub labels: Vec<String>,
+}
+
+/// At most this many labels on a conversation.
+pub const MAX_LABELS: usize = 10;
+/// At most this many characters in a label.
+pub const MAX_LABEL_CHARS: usize = 32;
+
+/// The labels as stored: trimmed, inner whitespace collapsed, lowercase, each once, in the order
+/// given. `Err` names what is wrong: an empty label, a label too long, too many labels.
+pub fn normalize_labels(labels: &[String]) -> Result<Vec<String>, String> {
+    let mut normalized: Vec<String> = Vec::new();
+    for label in labels {
+        let label = label.split_whitespace().collect::<Vec<_>>().join(" ").to_lowercase();
+        if label.is_empty() {
+            return Err("A label cannot be empty.".into());
+        }
+        if label.chars().count() > MAX_LABEL_CHARS {
+            return Err(format!("A label may have at most {MAX_LABEL_CHARS} characters."));
+        }
+        if !normalized.contains(&label) {
+            normalized.push(label);
+        }
+    }
+    if normalized.len() > MAX_LABELS {
+        return Err(format!("A conversation may have at most {MAX_LABELS} labels."));
+    }
+    Ok(normalized)
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -358,6 +389,10 @@ pub enum Change {
     StatusChanged {
         status: ConversationStatus,
     },
+    /// The conversation's labels are now these (all of them, not a difference).
+    Labeled {
+        labels: Vec<String>,
+    },
     Assigned {
         assignee: Option<UserId>,
     },
@@ -382,6 +417,18 @@ pub enum Change {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn labels_are_trimmed_lowercased_and_kept_once() {
+        let given = ["  VIP ", "billing   question", "vip", "Billing Question"].map(String::from);
+        assert_eq!(normalize_labels(&given), Ok(vec!["vip".to_owned(), "billing question".to_owned()]));
+        assert!(normalize_labels(&["  ".into()]).is_err(), "empty");
+        assert!(normalize_labels(&["x".repeat(MAX_LABEL_CHARS + 1)]).is_err(), "too long");
+        assert!(normalize_labels(&["é".repeat(MAX_LABEL_CHARS)]).is_ok(), "characters, not bytes");
+        let many: Vec<String> = (0..=MAX_LABELS).map(|n| format!("l{n}")).collect();
+        assert!(normalize_labels(&many).is_err(), "too many");
+        assert_eq!(normalize_labels(&many[..MAX_LABELS]).map(|labels| labels.len()), Ok(MAX_LABELS));
+    }
 
     fn contact(last_inbound_at: Option<i64>, window_closed_at: Option<i64>) -> Contact {
         Contact { id: ContactId(1), wa_id: "1".into(), profile_name: String::new(), last_inbound_at, window_closed_at }

@@ -109,6 +109,13 @@ pub enum ClientMsg {
         conversation_id: ConversationId,
         status: ConversationStatus,
     },
+    /// Replaces the conversation's labels (the whole list; normalized as
+    /// [`crate::model::normalize_labels`] says). Anyone who may see the conversation may label it.
+    SetLabels {
+        req_id: ReqId,
+        conversation_id: ConversationId,
+        labels: Vec<String>,
+    },
     /// A supervisor takes the claim for themselves.
     TakeOver {
         req_id: ReqId,
@@ -205,6 +212,7 @@ impl ClientMsg {
             | ClientMsg::TakeOver { req_id, .. }
             | ClientMsg::Assign { req_id, .. }
             | ClientMsg::SetStatus { req_id, .. }
+            | ClientMsg::SetLabels { req_id, .. }
             | ClientMsg::Reply { req_id, .. }
             | ClientMsg::SendTemplate { req_id, .. }
             | ClientMsg::React { req_id, .. }

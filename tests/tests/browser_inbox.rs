@@ -179,6 +179,23 @@ async fn two_agents_and_a_supervisor_work_one_conversation_live() -> anyhow::Res
         a.click("#add-note").await?;
         b.wait_for_text(".toast", "Ann Agent mentioned you").await?;
 
+        // Labels: Ann tags the conversation; Ben's list shows the label live and filters by it.
+        a.type_into("#add-label", "  VIP\u{E007}").await?;
+        a.wait_for_text("#labels .label-chip", "vip").await?;
+        b.wait_for_text(".conversation-row .label-chip", "vip").await?;
+        b.wait_for("#label-filter option[value='vip']").await?;
+        b.wait_for("#label-filter").await?.select_by_value("vip").await?;
+        b.wait_for_texts(".conversation-row .row-name", "the labelled conversation", |names| names.len() == 1).await?;
+        // Ann takes the label off: Ben's filtered list empties, and shows everything again
+        // without the filter.
+        a.click("#labels .remove-label").await?;
+        b.wait_for_text(".list-empty", "Nothing here").await?;
+        b.wait_for("#label-filter").await?.select_by_value("").await?;
+        b.wait_for_texts(".conversation-row", "the conversation back", |rows| rows.len() == 1).await?;
+        anyhow::ensure!(b.texts(".conversation-row .label-chip").await?.is_empty(), "the label is gone for Ben too");
+        a.type_into("#add-label", "billing\u{E007}").await?;
+        b.wait_for_text(".conversation-row .label-chip", "billing").await?;
+
         // HTML from the customer is text, never markup.
         let hostile = "<script>alert(1)</script><img src=x onerror=alert(2)> <a href=\"javascript:alert(3)\">x</a>";
         simulator.send_text(&customer, hostile).await?;

@@ -36,6 +36,7 @@ fn client_name(message: &ClientMsg) -> &'static str {
         ClientMsg::TakeOver { .. } => "take_over",
         ClientMsg::Assign { .. } => "assign",
         ClientMsg::SetStatus { .. } => "set_status",
+        ClientMsg::SetLabels { .. } => "set_labels",
         ClientMsg::Reply { .. } => "reply",
         ClientMsg::SendTemplate { .. } => "send_template",
         ClientMsg::React { .. } => "react",
@@ -48,7 +49,7 @@ fn client_name(message: &ClientMsg) -> &'static str {
     }
 }
 
-const CLIENT_MESSAGES: usize = 21;
+const CLIENT_MESSAGES: usize = 22;
 
 fn server_name(message: &ServerMsg) -> &'static str {
     match message {
@@ -78,6 +79,7 @@ fn change_name(change: &Change) -> &'static str {
         Change::Transferred { .. } => "transferred",
         Change::TakenOver { .. } => "taken_over",
         Change::StatusChanged { .. } => "status_changed",
+        Change::Labeled { .. } => "labeled",
         Change::Assigned { .. } => "assigned",
         Change::NoteAdded { .. } => "note_added",
         Change::NoteEdited { .. } => "note_edited",
@@ -86,7 +88,7 @@ fn change_name(change: &Change) -> &'static str {
     }
 }
 
-const CHANGES: usize = 13;
+const CHANGES: usize = 14;
 
 #[test]
 fn every_client_message_is_documented_and_parses() -> anyhow::Result<()> {

@@ -12,6 +12,7 @@ use leptos::task::spawn_local;
 use crate::api;
 use crate::format::initials;
 use crate::pages::composer::Composer;
+use crate::pages::labels::Labels;
 use crate::pages::notes::NotesPanel;
 use crate::pages::shell::Ctx;
 use crate::pages::timeline::Timeline;
@@ -182,6 +183,7 @@ fn Header(id: ConversationId, error: RwSignal<Option<String>>, on_back: Callback
                         .collect_view()
                 }}
             </div>
+            <Labels id=id error=error />
             <details class="transfer">
                 <summary>"Assign to…"</summary>
                 <select id="transfer-to" on:change=move |event| transfer_to.set(event_target_value(&event))>

@@ -1,5 +1,5 @@
-//! The agent's inbox: the conversation list (Mine / Unassigned / All, status filter, search, live
-//! unread counts, previews and waiting times), the team's presence, and the open conversation
+//! The agent's inbox: the conversation list (Mine / Unassigned / All, status and label filters,
+//! search, live unread counts, previews, labels and waiting times), the team's presence, and the open conversation
 //! beside it. Keyboard: `/` focuses search, Alt+↑ / Alt+↓ move between conversations.
 
 use baton_shared::ConversationId;
@@ -33,6 +33,7 @@ struct Row {
     unread: u32,
     status: ConversationStatus,
     holder: Option<String>,
+    labels: Vec<String>,
 }
 
 fn row(view: &ConversationView) -> Row {
@@ -55,6 +56,7 @@ fn row(view: &ConversationView) -> Row {
         unread: view.unread,
         status: view.conversation.status,
         holder: view.conversation.claim.as_ref().map(|claim| claim.holder_name.clone()),
+        labels: view.conversation.labels.clone(),
     }
 }
 
@@ -64,6 +66,8 @@ pub fn InboxPage() -> impl IntoView {
     let inbox = ctx.link.inbox;
     let folder = RwSignal::new(Folder::Mine);
     let status_filter = RwSignal::new(Some(ConversationStatus::Open));
+    // Empty: any label.
+    let label_filter = RwSignal::new(String::new());
     let search = RwSignal::new(String::new());
     let search_box = NodeRef::<Input>::new();
     let selected = RwSignal::new(None::<ConversationId>);
@@ -71,6 +75,7 @@ pub fn InboxPage() -> impl IntoView {
     let rows = Memo::new(move |_| {
         let wanted = search.get().to_lowercase();
         let status = status_filter.get();
+        let label = label_filter.get();
         inbox.with(|inbox| {
             let listed = match folder.get() {
                 Folder::Mine => inbox.mine(),
@@ -80,6 +85,7 @@ pub fn InboxPage() -> impl IntoView {
             listed
                 .into_iter()
                 .filter(|view| status.is_none_or(|status| view.conversation.status == status))
+                .filter(|view| label.is_empty() || view.conversation.labels.contains(&label))
                 .map(row)
                 .filter(|row| {
                     wanted.is_empty()
@@ -88,6 +94,18 @@ pub fn InboxPage() -> impl IntoView {
                 })
                 .collect::<Vec<_>>()
         })
+    });
+    // Every label in use, for the filter; a chosen label stays offered while no row carries it.
+    let labels_in_use = Memo::new(move |_| {
+        let mut labels: Vec<String> =
+            inbox.with(|inbox| inbox.all().iter().flat_map(|view| view.conversation.labels.iter().cloned()).collect());
+        let chosen = label_filter.get();
+        if !chosen.is_empty() {
+            labels.push(chosen);
+        }
+        labels.sort();
+        labels.dedup();
+        labels
     });
     let count = move |which: Folder| {
         inbox.with(|inbox| {
@@ -175,9 +193,16 @@ pub fn InboxPage() -> impl IntoView {
                         <option value="resolved">"Resolved"</option>
                         <option value="any">"Any status"</option>
                     </select>
+                    <select id="label-filter" aria-label="Label" on:change=move |event| label_filter.set(event_target_value(&event))>
+                        <option value="" selected=move || label_filter.with(String::is_empty)>"Any label"</option>
+                        {move || labels_in_use.get().into_iter().map(|label| {
+                            let selected = label_filter.with(|chosen| *chosen == label);
+                            view! { <option value=label.clone() selected=selected>{label.clone()}</option> }
+                        }).collect_view()}
+                    </select>
                 </div>
                 <ul class="conversation-list" id="conversation-list">
-                    <For each=move || rows.get() key=|row| (row.id, row.unread, row.preview.clone(), row.status, row.holder.clone(), row.at) let:row>
+                    <For each=move || rows.get() key=|row| (row.id, row.unread, row.preview.clone(), row.status, row.holder.clone(), row.at, row.labels.clone()) let:row>
                         <ListRow row=row selected=selected />
                     </For>
                 </ul>
@@ -224,6 +249,7 @@ fn ListRow(row: Row, selected: RwSignal<Option<ConversationId>>) -> impl IntoVie
                     <span class="row-meta">
                         <span class="status-chip" data-status=row.status.as_str()>{row.status.as_str()}</span>
                         {row.holder.clone().map(|holder| view! { <span class="holder-chip">{icon(Icon::Lock)} {holder}</span> })}
+                        {row.labels.iter().map(|label| view! { <span class="label-chip small">{label.clone()}</span> }).collect_view()}
                         {waiting.map(|waiting| view! { <span class="waiting">"waiting " {waiting}</span> })}
                     </span>
                 </span>

@@ -112,6 +112,10 @@ fn claims_statuses_and_ticks_follow_their_events() {
     assert_eq!(inbox.conversations[&C].conversation.contact.window_closed_at, None, "the customer reopened it");
     inbox.apply(&event(8, Change::StatusChanged { status: ConversationStatus::Resolved }));
     assert_eq!(inbox.conversations[&C].conversation.status, ConversationStatus::Resolved);
+    inbox.apply(&event(9, Change::Labeled { labels: vec!["vip".into(), "billing".into()] }));
+    assert_eq!(inbox.conversations[&C].conversation.labels, ["vip", "billing"]);
+    inbox.apply(&event(10, Change::Labeled { labels: vec![] }));
+    assert!(inbox.conversations[&C].conversation.labels.is_empty(), "the whole list, not a difference");
 }
 
 #[test]

@@ -45,7 +45,7 @@ impl From<ContactRow> for Contact {
 
 /// `SELECT` of a conversation with its contact and claim; append a `WHERE`/`ORDER BY`.
 pub(super) const CONVERSATION_SELECT: &str = "SELECT c.id, c.status, c.assignee_id, c.last_seq, \
-     c.last_message_at, c.created_at, k.id AS contact_id, k.wa_id, k.profile_name, k.last_inbound_at, \
+     c.last_message_at, c.created_at, c.labels, k.id AS contact_id, k.wa_id, k.profile_name, k.last_inbound_at, \
      k.window_closed_at, \
      cl.holder_id, u.name AS holder_name, cl.lease_until \
      FROM conversations c JOIN contacts k ON k.id = c.contact_id \
@@ -59,6 +59,8 @@ pub(super) struct ConversationRow {
     pub last_seq: i64,
     pub last_message_at: Option<i64>,
     pub created_at: i64,
+    /// A JSON array of strings.
+    pub labels: String,
     #[sqlx(flatten)]
     pub contact: ContactRow,
     pub holder_id: Option<i64>,
@@ -71,6 +73,7 @@ impl TryFrom<ConversationRow> for Conversation {
 
     fn try_from(row: ConversationRow) -> Result<Self, Self::Error> {
         let status = ConversationStatus::parse(&row.status).ok_or_else(|| corrupt(format!("status {}", row.status)))?;
+        let labels = serde_json::from_str(&row.labels).map_err(|_| corrupt(format!("labels {}", row.labels)))?;
         let claim = match (row.holder_id, row.holder_name, row.lease_until) {
             (Some(holder), Some(holder_name), Some(lease_until)) => {
                 Some(Claim { holder: UserId(holder), holder_name, lease_until })
@@ -86,6 +89,7 @@ impl TryFrom<ConversationRow> for Conversation {
             last_seq: seq_of(row.last_seq)?,
             last_message_at: row.last_message_at,
             created_at: row.created_at,
+            labels,
         })
     }
 }
