@@ -2,8 +2,8 @@
 //! as a sentence fit to show the user.
 
 use baton_shared::api::{
-    CSRF_HEADER, ConversationDetail, ConversationSummary, CreateUserRequest, LoginRequest, Me, MessagePage, TeamMember,
-    UpdateUserRequest, Upload, User,
+    CSRF_HEADER, CannedResponse, CannedResponseRequest, ConversationDetail, ConversationSummary, CreateUserRequest,
+    LoginRequest, Me, MessagePage, TeamMember, UpdateUserRequest, Upload, User,
 };
 use baton_shared::{ApiError, ErrorCode};
 use baton_shared::{ConversationId, UserId};
@@ -97,6 +97,31 @@ pub async fn create_user(request: &CreateUserRequest) -> Result<User, Failure> {
 
 pub async fn update_user(id: UserId, request: &UpdateUserRequest) -> Result<User, Failure> {
     send_json(Request::patch(&format!("/api/users/{id}")), request).await
+}
+
+/// The team's canned responses, by title.
+pub async fn canned_responses() -> Result<Vec<CannedResponse>, Failure> {
+    get_json("/api/canned-responses").await
+}
+
+/// Adds a canned response (supervisors and admins).
+pub async fn create_canned(request: &CannedResponseRequest) -> Result<CannedResponse, Failure> {
+    send_json(Request::post("/api/canned-responses"), request).await
+}
+
+/// Changes a canned response's title or text (supervisors and admins).
+pub async fn update_canned(id: i64, request: &CannedResponseRequest) -> Result<CannedResponse, Failure> {
+    send_json(Request::put(&format!("/api/canned-responses/{id}")), request).await
+}
+
+/// Deletes a canned response (supervisors and admins).
+pub async fn delete_canned(id: i64) -> Result<(), Failure> {
+    let response = Request::delete(&format!("/api/canned-responses/{id}"))
+        .header(CSRF_HEADER, "1")
+        .send()
+        .await
+        .map_err(Failure::network)?;
+    if response.ok() { Ok(()) } else { Err(failure_of(response).await) }
 }
 
 /// A state-changing call with a JSON body (and the CSRF header), answered with JSON.

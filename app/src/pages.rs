@@ -9,6 +9,7 @@ pub mod inbox;
 pub mod labels;
 pub mod login;
 pub mod notes;
+pub mod replies;
 pub mod shell;
 pub mod templates;
 pub mod timeline;

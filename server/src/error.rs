@@ -116,6 +116,9 @@ impl From<StoreError> for AppError {
             StoreError::EmailTaken => {
                 AppError::new(ErrorCode::EmailTaken, "Another account already uses this email address.")
             }
+            StoreError::TitleTaken => {
+                AppError::new(ErrorCode::Conflict, "A canned response with this title exists already.")
+            }
             StoreError::LastAdmin => AppError::new(
                 ErrorCode::LastAdmin,
                 "Baton needs at least one active admin: make someone else an admin first.",

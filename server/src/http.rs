@@ -3,6 +3,7 @@
 //! routes and wrong methods.
 
 pub mod auth;
+pub mod canned;
 pub mod conversations;
 pub mod csrf;
 pub mod extract;
@@ -42,6 +43,7 @@ pub fn router(state: AppState) -> Router {
         .merge(auth::routes())
         .merge(users::routes())
         .merge(team::routes())
+        .merge(canned::routes())
         .merge(conversations::routes())
         .merge(media::routes())
         .merge(uploads::routes())

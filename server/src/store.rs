@@ -7,6 +7,7 @@
 //! their sessions) are single trait methods, so each implementation can run them in one
 //! transaction.
 
+pub mod canned;
 pub mod channel;
 mod channel_queries;
 mod conversation_queries;
@@ -36,6 +37,8 @@ pub enum StoreError {
     EmailTaken,
     #[error("the change would leave no active admin")]
     LastAdmin,
+    #[error("title already in use")]
+    TitleTaken,
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),
     #[error("migration failed: {0}")]
@@ -104,7 +107,7 @@ pub struct AuditEntry {
 /// Every durable read and write: accounts here, conversations in [`ConversationStore`], the
 /// WhatsApp channel's own records in [`ChannelStore`].
 #[async_trait]
-pub trait Store: ConversationStore + ChannelStore + Send + Sync + 'static {
+pub trait Store: ConversationStore + ChannelStore + canned::CannedStore + Send + Sync + 'static {
     fn backend(&self) -> Backend;
 
     /// A cheap round trip, for `/healthz`.

@@ -261,3 +261,22 @@ pub struct TeamMember {
     pub name: String,
     pub role: Role,
 }
+
+/// A saved reply the team inserts into the composer (`GET /api/canned-responses`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CannedResponse {
+    pub id: i64,
+    /// What the picker shows, unique in the team.
+    pub title: String,
+    pub body: String,
+}
+
+/// `POST /api/canned-responses` and `PUT /api/canned-responses/{id}` (supervisors and admins).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CannedResponseRequest {
+    pub title: String,
+    pub body: String,
+}
+
+/// At most this many characters in a canned response's title.
+pub const MAX_CANNED_TITLE_CHARS: usize = 60;

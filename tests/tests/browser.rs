@@ -132,3 +132,64 @@ async fn a_long_history_opens_with_its_newest_messages_and_loads_earlier_ones_on
     browser.close().await?;
     outcome
 }
+
+#[tokio::test]
+async fn a_supervisor_keeps_canned_responses_and_an_agent_inserts_one() -> anyhow::Result<()> {
+    let web = built_web_dir();
+    anyhow::ensure!(web.join("index.html").is_file(), "no built web app in {}: use `cargo xtask test`", web.display());
+    let server = TestServer::start_with(Kind::Sqlite, |config| config.web_dir = web).await?;
+    demo::seed(server.state.store.as_ref(), &server.state.passwords).await?;
+    let account = |prefix: &str| demo::ACCOUNTS.iter().find(|account| account.email.starts_with(prefix));
+    let (alice, sam) = (account("alice").expect("demo agent"), account("sam").expect("demo supervisor"));
+    server.customer_writes("15550001", "When does my order ship?").await?;
+
+    let (agent, supervisor) = (Browser::launch().await?, Browser::launch().await?);
+    let outcome = async {
+        agent.log_in(&server.url("/"), alice.email, alice.password, false).await?;
+        agent.click("#folder-unassigned").await?;
+        agent.click(".conversation-row").await?;
+        agent.wait_for("#composer").await?;
+        anyhow::ensure!(
+            agent.client.find_all(Locator::Css("#nav-replies")).await?.is_empty(),
+            "agents do not keep the list"
+        );
+
+        // The supervisor adds two responses, then corrects one.
+        supervisor.log_in(&server.url("/"), sam.email, sam.password, false).await?;
+        supervisor.click("#nav-replies").await?;
+        supervisor.type_into("#canned-title", "Shipping").await?;
+        supervisor.type_into("#canned-body", "Orders ship within 2 days.").await?;
+        supervisor.click("#save-canned").await?;
+        supervisor.wait_for_text("#canned-list .canned-title", "Shipping").await?;
+        supervisor.type_into("#canned-title", "Greeting").await?;
+        supervisor.type_into("#canned-body", "Hello!").await?;
+        supervisor.click("#save-canned").await?;
+        supervisor
+            .wait_for_texts("#canned-list .canned-title", "two responses", |titles| titles == ["Greeting", "Shipping"])
+            .await?;
+        supervisor.click(".canned-item:nth-child(2) .edit-canned").await?;
+        supervisor.wait_for_value("#canned-title", "Shipping").await?;
+        supervisor.type_into("#canned-body", " Tracking follows by email.").await?;
+        supervisor.click("#save-canned").await?;
+        supervisor.wait_for_text("#canned-list .canned-body", "Tracking follows by email.").await?;
+        // A duplicate title is refused with a sentence.
+        supervisor.type_into("#canned-title", "Greeting").await?;
+        supervisor.type_into("#canned-body", "Hi again").await?;
+        supervisor.click("#save-canned").await?;
+        supervisor.wait_for_text(".alert", "exists already").await?;
+        supervisor.screenshot("canned-responses").await?;
+
+        // The agent's menu, already open before, offers them when opened; choosing one puts its
+        // text in the composer.
+        agent.click("#canned").await?;
+        agent.wait_for("#canned option[value]:not([value=''])").await?;
+        agent.wait_for_texts("#canned option", "the team's responses", |options| options.len() == 3).await?;
+        agent.wait_for("#canned").await?.select_by_label("Shipping").await?;
+        agent.wait_for_value("#composer", "Orders ship within 2 days. Tracking follows by email.").await?;
+        anyhow::Ok(())
+    }
+    .await;
+    agent.close().await?;
+    supervisor.close().await?;
+    outcome
+}

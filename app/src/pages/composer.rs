@@ -19,14 +19,6 @@ use crate::pages::shell::Ctx;
 use crate::pages::templates::TemplatePicker;
 use crate::ws::Answer;
 
-/// Replies a team sends again and again; chosen from the composer's menu.
-const CANNED: [(&str, &str); 4] = [
-    ("Greeting", "Hi! Thanks for reaching out — how can I help you today?"),
-    ("One moment", "Thanks for your patience, I'm checking this for you now."),
-    ("Order status", "Could you send me your order number so I can look it up?"),
-    ("Closing", "Glad I could help! Is there anything else I can do for you?"),
-];
-
 #[component]
 pub fn Composer(id: ConversationId) -> impl IntoView {
     let ctx = expect_context::<Ctx>();
@@ -235,14 +227,23 @@ pub fn Composer(id: ConversationId) -> impl IntoView {
         });
     };
     let use_canned = move |event: leptos::ev::Event| {
-        let Ok(index) = event_target_value(&event).parse::<usize>() else { return };
-        if let Some((_, text)) = CANNED.get(index) {
+        let Ok(chosen) = event_target_value(&event).parse::<i64>() else { return };
+        let text = ctx.canned.with_untracked(|canned| {
+            canned.iter().find(|canned| canned.id == chosen).map(|canned| canned.body.clone())
+        });
+        if let Some(text) = text {
             draft.update(|draft| {
                 if !draft.is_empty() && !draft.ends_with(' ') {
                     draft.push(' ');
                 }
-                draft.push_str(text);
+                draft.push_str(&text);
             });
+        }
+        // Back to the menu's title, so the same response can be chosen again.
+        if let Some(select) =
+            event.target().and_then(|target| wasm_bindgen::JsCast::dyn_into::<web_sys::HtmlSelectElement>(target).ok())
+        {
+            select.set_value("");
         }
     };
 
@@ -324,9 +325,9 @@ pub fn Composer(id: ConversationId) -> impl IntoView {
                                 {icon(Icon::Paperclip)} " Attach"
                                 <input id="attach" type="file" hidden=true on:change=attach disabled=move || holder_name().is_some() />
                             </label>
-                            <select id="canned" aria-label="Canned responses" on:change=use_canned disabled=move || holder_name().is_some()>
+                            <select id="canned" aria-label="Canned responses" on:change=use_canned on:focus=move |_| ctx.reload_canned() disabled=move || holder_name().is_some()>
                                 <option value="">"Canned responses…"</option>
-                                {CANNED.iter().enumerate().map(|(index, (title, _))| view! { <option value=index.to_string()>{*title}</option> }).collect_view()}
+                                {move || ctx.canned.get().into_iter().map(|canned| view! { <option value=canned.id.to_string()>{canned.title}</option> }).collect_view()}
                             </select>
                             <button
                                 id="send"

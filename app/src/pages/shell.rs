@@ -1,9 +1,10 @@
 //! The frame shown after login: the top bar (brand, connection banner, own status, who is logged
-//! in, notifications, logout), the sections the role allows (inbox, supervisor wall, users), and
-//! the shared context every view reads: the live [`Link`], the team directory and a ticking clock.
+//! in, notifications, logout), the sections the role allows (inbox, supervisor wall, canned
+//! responses, users), and the shared context every view reads: the live [`Link`], the team
+//! directory, the team's canned responses and a ticking clock.
 
 use baton_shared::UserId;
-use baton_shared::api::{Me, Role, TeamMember};
+use baton_shared::api::{CannedResponse, Me, Role, TeamMember};
 use baton_shared::protocol::{ClientMsg, PresenceStatus};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -13,6 +14,7 @@ use crate::format::{initials, now_ms};
 use crate::notify;
 use crate::pages::admin::Users;
 use crate::pages::inbox::InboxPage;
+use crate::pages::replies::Replies;
 use crate::pages::wall::Wall;
 use crate::state::Inbox;
 use crate::ws::{Link, LinkStatus};
@@ -22,12 +24,24 @@ use crate::ws::{Link, LinkStatus};
 pub struct Ctx {
     pub link: Link,
     pub team: RwSignal<Vec<TeamMember>>,
+    /// The team's canned responses: loaded at start, again when the composer's menu is opened,
+    /// and after a change on the Replies page.
+    pub canned: RwSignal<Vec<CannedResponse>>,
     /// Unix ms, ticking every 15 s (waiting times).
     pub now: RwSignal<i64>,
     pub me: StoredValue<Me>,
 }
 
 impl Ctx {
+    /// Loads the team's canned responses again (a failure keeps what was shown).
+    pub fn reload_canned(self) {
+        spawn_local(async move {
+            if let Ok(canned) = api::canned_responses().await {
+                self.canned.set(canned);
+            }
+        });
+    }
+
     /// A teammate's name, or a placeholder while the directory loads.
     pub fn name_of(&self, user: UserId) -> String {
         self.team
@@ -48,6 +62,7 @@ impl Ctx {
 enum Section {
     Inbox,
     Wall,
+    Replies,
     Users,
 }
 
@@ -55,8 +70,13 @@ enum Section {
 pub fn Shell(me: Me, on_logout: Callback<()>) -> impl IntoView {
     let error = RwSignal::new(None::<String>);
     let link = Link::start(Inbox::new(me.clone()));
-    let ctx =
-        Ctx { link, team: RwSignal::new(Vec::new()), now: RwSignal::new(now_ms()), me: StoredValue::new(me.clone()) };
+    let ctx = Ctx {
+        link,
+        team: RwSignal::new(Vec::new()),
+        canned: RwSignal::new(Vec::new()),
+        now: RwSignal::new(now_ms()),
+        me: StoredValue::new(me.clone()),
+    };
     provide_context(ctx);
     if let Ok(ticker) = set_interval_with_handle(move || ctx.now.set(now_ms()), std::time::Duration::from_secs(15)) {
         on_cleanup(move || ticker.clear());
@@ -66,6 +86,7 @@ pub fn Shell(me: Me, on_logout: Callback<()>) -> impl IntoView {
             ctx.team.set(team);
         }
     });
+    ctx.reload_canned();
     on_cleanup(move || link.stop());
     notify::watch(ctx);
     Effect::new(move |_| {
@@ -120,6 +141,7 @@ pub fn Shell(me: Me, on_logout: Callback<()>) -> impl IntoView {
                 <nav class="nav">
                     {tab(Section::Inbox, "Inbox", "nav-inbox")}
                     {role.at_least(Role::Supervisor).then(|| tab(Section::Wall, "Live wall", "nav-wall"))}
+                    {role.at_least(Role::Supervisor).then(|| tab(Section::Replies, "Canned responses", "nav-replies"))}
                     {role.at_least(Role::Admin).then(|| tab(Section::Users, "Users", "nav-users"))}
                 </nav>
                 <ConnectionBanner status=link.status />
@@ -147,6 +169,7 @@ pub fn Shell(me: Me, on_logout: Callback<()>) -> impl IntoView {
             {move || match section.get() {
                 Section::Inbox => view! { <InboxPage /> }.into_any(),
                 Section::Wall => view! { <Wall /> }.into_any(),
+                Section::Replies => view! { <Replies /> }.into_any(),
                 Section::Users => view! { <Users /> }.into_any(),
             }}
         </div>

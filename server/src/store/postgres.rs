@@ -29,6 +29,7 @@ super::conversation_queries::conversation_queries!(
     lock_conversation = "SELECT last_seq FROM conversations WHERE id = $1 FOR UPDATE"
 );
 super::channel_queries::channel_queries!(PostgresStore, sqlx::Postgres);
+super::canned::canned_queries!(PostgresStore);
 super::conversation_reads::conversation_reads!(sqlx::Postgres);
 
 /// Advisory lock key serialising changes to who is an active admin ("baton:admins").

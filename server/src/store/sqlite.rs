@@ -31,6 +31,7 @@ super::conversation_queries::conversation_queries!(
     lock_conversation = "SELECT last_seq FROM conversations WHERE id = $1"
 );
 super::channel_queries::channel_queries!(SqliteStore, sqlx::Sqlite);
+super::canned::canned_queries!(SqliteStore);
 super::conversation_reads::conversation_reads!(sqlx::Sqlite);
 
 pub struct SqliteStore {
