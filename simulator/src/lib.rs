@@ -67,6 +67,8 @@ pub use faults::ForcedFailure;
 pub use inbound::{Inbound, InboundReceipt};
 pub use journal::{DeliveryAttempt, DeliveryKind, Endpoint, ReadReceipt, RecordedRequest, WebhookDelivery};
 pub use media::{MediaItem, URL_LIFETIME};
+/// A small valid PNG of the given size, for tests that need an image file.
+pub use samples::png as sample_png;
 pub use simulator::Simulator;
 pub use statuses::StatusOrder;
 pub use templates::{TemplateDefinition, default_templates};

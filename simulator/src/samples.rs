@@ -4,7 +4,7 @@
 //! for its mime type; their sha256 is computed by [`crate::media`].
 
 /// A `width` × `height` RGB gradient PNG with uncompressed ("stored") deflate blocks.
-pub(crate) fn png(width: u32, height: u32) -> Vec<u8> {
+pub fn png(width: u32, height: u32) -> Vec<u8> {
     let mut pixels = Vec::new();
     for row in 0..height {
         pixels.push(0); // filter type: none

@@ -77,7 +77,13 @@ impl Browser {
         let mut capabilities = serde_json::Map::new();
         capabilities.insert(
             "goog:chromeOptions".into(),
-            serde_json::json!({ "binary": chromium.display().to_string(), "args": args }),
+            // Notifications allowed, as if the user had said yes: the app still asks (and only
+            // when the bell is clicked), but no permission prompt can block a headless run.
+            serde_json::json!({
+                "binary": chromium.display().to_string(),
+                "args": args,
+                "prefs": { "profile.default_content_setting_values.notifications": 1 },
+            }),
         );
         let client = ClientBuilder::new(HttpConnector::new())
             .capabilities(capabilities)
@@ -117,6 +123,20 @@ fn free_port() -> anyhow::Result<u16> {
     Ok(listener.local_addr()?.port())
 }
 
+/// Wraps `window.Notification` to note each notification the app shows, then shows it.
+pub const NOTIFICATION_HOOK: &str = r#"
+    const Native = window.Notification;
+    window.__batonNotifications = [];
+    function Recorded(title, options) {
+        window.__batonNotifications.push(title + ': ' + ((options && options.body) || ''));
+        return new Native(title, options);
+    }
+    Recorded.prototype = Native.prototype;
+    Object.defineProperty(Recorded, 'permission', { get: () => Native.permission });
+    Recorded.requestPermission = (...args) => Native.requestPermission(...args);
+    window.Notification = Recorded;
+"#;
+
 /// Replaces the page's `WebSocket` constructor with one that remembers every socket in
 /// `window.__batonSockets` and refuses new ones while `window.__batonOffline` is true, so a test
 /// can cut the app's connection (`cut_socket`) and keep it down while things happen. Must run
@@ -150,6 +170,19 @@ impl Browser {
         self.wait_for("#me-name").await?;
         self.wait_for("#link-live").await?;
         Ok(())
+    }
+
+    /// Starts recording the page's browser notifications (title and body) as they are shown; the
+    /// real `Notification` still shows each. Read them with [`Browser::notifications`].
+    pub async fn record_notifications(&self) -> anyhow::Result<()> {
+        self.client.execute(NOTIFICATION_HOOK, vec![]).await?;
+        Ok(())
+    }
+
+    /// The notifications shown since [`Browser::record_notifications`], as "title: body".
+    pub async fn notifications(&self) -> anyhow::Result<Vec<String>> {
+        let shown = self.client.execute("return window.__batonNotifications || [];", vec![]).await?;
+        Ok(serde_json::from_value(shown)?)
     }
 
     /// Closes the app's socket(s) and, while `offline`, refuses new ones (see [`SOCKET_HOOK`]).

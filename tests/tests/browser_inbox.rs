@@ -4,7 +4,8 @@
 //! watches her draft; Ann sends, the simulator receives it, and the ticks move in both agents'
 //! views; after Ann releases, Ben replies; Ann's note edit reaches Ben; HTML from the customer
 //! renders as text; Ann's socket is cut while the customer writes, and on reconnect she shows
-//! those messages once, in order. Screenshots land in `target/test-output/browser/`.
+//! those messages once, in order. A second test turns notifications on and off with the bell and
+//! sends an attachment. Screenshots land in `target/test-output/browser/`.
 
 use baton_shared::api::Role;
 use baton_simulator::{Customer, DeliveryStatus, Endpoint, Inbound, StatusOrder, StatusProgression};
@@ -288,5 +289,68 @@ async fn two_agents_and_a_supervisor_work_one_conversation_live() -> anyhow::Res
         browser.close().await?;
     }
     server.stop().await?;
+    outcome
+}
+
+/// The bell turns browser notifications on (the real `Notification`, permission granted) for new
+/// customer messages; off, nothing shows. An attached image goes to WhatsApp as a media upload and
+/// an image message, and shows in the timeline.
+#[tokio::test]
+async fn notifications_follow_the_bell_and_attachments_reach_whatsapp() -> anyhow::Result<()> {
+    let web = built_web_dir();
+    anyhow::ensure!(web.join("index.html").is_file(), "no built web app in {}: use `cargo xtask test`", web.display());
+    let (server, simulator) =
+        whatsapp::start_with_simulator(Kind::Sqlite, baton_simulator::Config::default(), |config| config.web_dir = web)
+            .await?;
+    let (ann, ann_password) = server.create_user("Ann Agent", Role::Agent).await?;
+    let files = tempfile::tempdir()?;
+    let picture = files.path().join("parcel.png");
+    std::fs::write(&picture, baton_simulator::sample_png(32, 24))?;
+
+    let a = Browser::launch().await?;
+    let outcome = async {
+        a.log_in(&server.url("/"), &ann.email, &ann_password, false).await?;
+        a.record_notifications().await?;
+        a.click("#notifications").await?;
+        a.wait_for_attr("#notifications", "aria-pressed", "true").await?;
+        let dora = Customer::new("15551230002", "Dora Customer");
+        simulator.send_text(&dora, "Is my parcel insured?").await?;
+        a.click("#folder-unassigned").await?;
+        a.wait_for_text(".conversation-row .row-preview", "parcel insured").await?;
+        let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
+        while a.notifications().await?.is_empty() && tokio::time::Instant::now() < deadline {
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        assert_eq!(a.notifications().await?, ["Dora Customer: Is my parcel insured?"]);
+        // Off: the next message shows in the list, and no notification.
+        a.click("#notifications").await?;
+        a.wait_for_attr("#notifications", "aria-pressed", "false").await?;
+        simulator.send_text(&dora, "Hello?").await?;
+        a.wait_for_text(".conversation-row .row-preview", "Hello?").await?;
+        assert_eq!(a.notifications().await?.len(), 1, "the bell is off");
+
+        // An attachment: uploaded, sent as an image, shown in the timeline.
+        a.click(".conversation-row").await?;
+        a.wait_for_text(".bubble.inbound .text", "Hello?").await?;
+        a.type_into("#composer", "Here is the label").await?;
+        a.wait_for_text("#claim-line", "You are replying").await?;
+        a.wait_for("#attach").await?.send_keys(&picture.display().to_string()).await?;
+        simulator.wait_for_request(|request| request.endpoint == Endpoint::MediaUpload).await?;
+        let sent = simulator
+            .wait_for_request(|request| {
+                request.endpoint == Endpoint::Messages
+                    && request.json.as_ref().and_then(|json| json.pointer("/type")).and_then(|kind| kind.as_str())
+                        == Some("image")
+            })
+            .await?;
+        let caption = sent.json.as_ref().and_then(|json| json.pointer("/image/caption")).and_then(|text| text.as_str());
+        assert_eq!(caption, Some("Here is the label"), "the draft goes as the caption");
+        a.wait_for(".bubble.outbound img.media.image").await?;
+        a.wait_for_value("#composer", "").await?;
+        a.screenshot("attachment-sent").await?;
+        anyhow::Ok(())
+    }
+    .await;
+    a.close().await?;
     outcome
 }

@@ -199,7 +199,9 @@ pub fn Composer(id: ConversationId) -> impl IntoView {
         };
         let Some(file) = input.files().and_then(|files| files.get(0)) else { return };
         input.set_value("");
+        // The draft goes as the caption, and is cleared once sent (unless edited meanwhile).
         let caption = draft.get_untracked();
+        let sent = caption.clone();
         claim_first();
         let seen_seq = link
             .inbox
@@ -217,7 +219,7 @@ pub fn Composer(id: ConversationId) -> impl IntoView {
                         seen_seq,
                         force: true,
                     },
-                    move |answer| after_send(String::new(), answer),
+                    move |answer| after_send(sent, answer),
                 ),
                 Err(failure) => {
                     sending.set(false);
