@@ -27,9 +27,9 @@ struct Args {
     /// Milliseconds between fan-outs (baton-load: 20 typists at 300 ms is one every 15 ms).
     #[arg(long, default_value_t = 15)]
     interval_ms: u64,
-    /// Bytes per message (a draft frame is about 150).
-    #[arg(long, default_value_t = 150)]
-    bytes: usize,
+    /// Bytes per message (a draft frame is about 150; at least 20, the send time's digits).
+    #[arg(long, default_value_t = 150, value_parser = clap::value_parser!(u16).range(20..))]
+    bytes: u16,
     /// Internal: run as the sending process.
     #[arg(long, hide = true)]
     sender: bool,
@@ -75,7 +75,7 @@ async fn send(args: &Args) -> anyhow::Result<()> {
     println!("ready");
     let mut byte = [0u8; 1];
     while trigger.read(&mut byte).await? == 1 {
-        let message = Arc::new(format!("{:0>width$}", now_ns(), width = args.bytes).into_bytes());
+        let message = Arc::new(format!("{:0>width$}", now_ns(), width = usize::from(args.bytes)).into_bytes());
         for slot in &slots {
             slot.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner).push(message.clone());
             slot.1.notify_one();
@@ -101,7 +101,7 @@ async fn receive(args: &Args) -> anyhow::Result<()> {
     let mut readers = Vec::new();
     for _ in 0..args.sockets {
         let mut socket = TcpStream::connect(&address).await?;
-        let (samples, bytes) = (samples.clone(), args.bytes);
+        let (samples, bytes) = (samples.clone(), usize::from(args.bytes));
         readers.push(tokio::spawn(async move {
             let mut message = vec![0u8; bytes];
             while socket.read_exact(&mut message).await.is_ok() {

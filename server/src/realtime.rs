@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use baton_shared::ErrorCode;
 use baton_shared::api::Role;
-use baton_shared::model::{Change, Conversation, ConversationEvent, normalize_labels};
+use baton_shared::model::{Change, Conversation, ConversationEvent, MAX_LABELS};
 use baton_shared::protocol::{AckDetail, ClientMsg, Cursor, ErrorDetail, ServerMsg, Teammate};
 use baton_shared::{ConversationId, NoteId};
 
@@ -17,6 +17,7 @@ use crate::store::StoreError;
 use crate::store::conversations::{
     ClaimOutcome, Handover, NewReply, NoteEditOutcome, ReplyContent, ReplyOutcome, TemplateChoice,
 };
+use crate::store::labels::LabelOutcome;
 
 mod channel;
 
@@ -88,16 +89,8 @@ pub async fn handle(state: &AppState, connection: &Arc<Connection>, request: Cli
         ClientMsg::Assign { conversation_id, assignee, note, .. } => {
             assign(state, connection, conversation_id, assignee, note).await
         }
-        ClientMsg::SetLabels { conversation_id, labels, .. } => {
-            let labels = normalize_labels(&labels).map_err(|message| Refusal::new(ErrorCode::InvalidInput, message))?;
-            visible(state, connection, conversation_id).await?;
-            if let Some(event) =
-                state.store.set_labels(conversation_id, connection.user.id, &labels, state.now()).await?
-            {
-                publish(state, &[event]);
-            }
-            let conversation = visible(state, connection, conversation_id).await?;
-            Ok(Some(AckDetail::Conversation { conversation }))
+        ClientMsg::EditLabels { conversation_id, add, remove, .. } => {
+            edit_labels(state, connection, conversation_id, &add, &remove).await
         }
         ClientMsg::SetStatus { conversation_id, status, .. } => {
             visible(state, connection, conversation_id).await?;
@@ -386,6 +379,29 @@ async fn typing(state: &AppState, connection: &Connection, id: ConversationId, d
     state.hub.remember_typing_lock(id, user, TypingLock { epoch, lease_until });
     state.receipts.typing(state, id);
     Ok(detail)
+}
+
+/// Labels edited under the conversation's lock; answered with the conversation as stored after.
+async fn edit_labels(
+    state: &AppState,
+    connection: &Connection,
+    id: ConversationId,
+    add: &[String],
+    remove: &[String],
+) -> Outcome {
+    // Bounded before any work: a valid edit never names more labels than a conversation holds.
+    if add.len() > MAX_LABELS || remove.len() > MAX_LABELS {
+        let message = format!("A conversation may have at most {MAX_LABELS} labels.");
+        return Err(Refusal::new(ErrorCode::InvalidInput, message));
+    }
+    visible(state, connection, id).await?;
+    match state.store.edit_labels(id, connection.user.id, add, remove, state.now()).await? {
+        LabelOutcome::Changed(event) => publish(state, std::slice::from_ref(&*event)),
+        LabelOutcome::Unchanged => {}
+        LabelOutcome::Refused(why) => return Err(Refusal::new(ErrorCode::InvalidInput, why)),
+    }
+    let conversation = state.store.conversation(id).await?.ok_or_else(|| Refusal::from(StoreError::NotFound))?;
+    Ok(Some(AckDetail::Conversation { conversation }))
 }
 
 async fn transfer(state: &AppState, connection: &Connection, id: ConversationId, to: baton_shared::UserId) -> Outcome {

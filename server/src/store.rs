@@ -13,6 +13,7 @@ mod channel_queries;
 mod conversation_queries;
 mod conversation_reads;
 pub mod conversations;
+pub mod labels;
 pub mod postgres;
 mod rows;
 pub mod sqlite;
@@ -107,7 +108,9 @@ pub struct AuditEntry {
 /// Every durable read and write: accounts here, conversations in [`ConversationStore`], the
 /// WhatsApp channel's own records in [`ChannelStore`].
 #[async_trait]
-pub trait Store: ConversationStore + ChannelStore + canned::CannedStore + Send + Sync + 'static {
+pub trait Store:
+    ConversationStore + ChannelStore + canned::CannedStore + labels::LabelStore + Send + Sync + 'static
+{
     fn backend(&self) -> Backend;
 
     /// A cheap round trip, for `/healthz`.

@@ -93,7 +93,7 @@ pub struct Conversation {
     pub last_message_at: Option<i64>,
     pub created_at: i64,
     /// The team's tags on it ("vip", "billing"): lowercase, at most [`MAX_LABELS`], each at most
-    /// [`MAX_LABEL_CHARS`] characters ([`normalize_labels`]).
+    /// [`MAX_LABEL_CHARS`] characters ([`normalize_label`]).
     #[serde(default)]
     pub labels: Vec<String>,
 }
@@ -103,26 +103,36 @@ pub const MAX_LABELS: usize = 10;
 /// At most this many characters in a label.
 pub const MAX_LABEL_CHARS: usize = 32;
 
-/// The labels as stored: trimmed, inner whitespace collapsed, lowercase, each once, in the order
-/// given. `Err` names what is wrong: an empty label, a label too long, too many labels.
-pub fn normalize_labels(labels: &[String]) -> Result<Vec<String>, String> {
-    let mut normalized: Vec<String> = Vec::new();
-    for label in labels {
-        let label = label.split_whitespace().collect::<Vec<_>>().join(" ").to_lowercase();
-        if label.is_empty() {
-            return Err("A label cannot be empty.".into());
+/// A label as stored: trimmed, inner whitespace collapsed, lowercase. `Err` says why it cannot be
+/// one (empty, too long).
+pub fn normalize_label(label: &str) -> Result<String, String> {
+    let label = label.split_whitespace().collect::<Vec<_>>().join(" ").to_lowercase();
+    if label.is_empty() {
+        return Err("A label cannot be empty.".into());
+    }
+    if label.chars().count() > MAX_LABEL_CHARS {
+        return Err(format!("A label may have at most {MAX_LABEL_CHARS} characters."));
+    }
+    Ok(label)
+}
+
+/// The labels after an edit: `remove` taken out, then `add` appended in order, each label once
+/// (both normalized first, so "VIP" removes "vip"). Applied to the labels as stored when the edit
+/// arrives, so two teammates adding labels at once both keep theirs. `Err` says what is wrong: a
+/// bad label, more than [`MAX_LABELS`] in the result.
+pub fn edit_labels(current: &[String], add: &[String], remove: &[String]) -> Result<Vec<String>, String> {
+    let remove = remove.iter().map(|label| normalize_label(label)).collect::<Result<Vec<_>, _>>()?;
+    let mut labels: Vec<String> = current.iter().filter(|label| !remove.contains(label)).cloned().collect();
+    for label in add {
+        let label = normalize_label(label)?;
+        if !labels.contains(&label) {
+            labels.push(label);
         }
-        if label.chars().count() > MAX_LABEL_CHARS {
-            return Err(format!("A label may have at most {MAX_LABEL_CHARS} characters."));
-        }
-        if !normalized.contains(&label) {
-            normalized.push(label);
+        if labels.len() > MAX_LABELS {
+            return Err(format!("A conversation may have at most {MAX_LABELS} labels."));
         }
     }
-    if normalized.len() > MAX_LABELS {
-        return Err(format!("A conversation may have at most {MAX_LABELS} labels."));
-    }
-    Ok(normalized)
+    Ok(labels)
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -419,15 +429,23 @@ mod tests {
     use super::*;
 
     #[test]
-    fn labels_are_trimmed_lowercased_and_kept_once() {
-        let given = ["  VIP ", "billing   question", "vip", "Billing Question"].map(String::from);
-        assert_eq!(normalize_labels(&given), Ok(vec!["vip".to_owned(), "billing question".to_owned()]));
-        assert!(normalize_labels(&["  ".into()]).is_err(), "empty");
-        assert!(normalize_labels(&["x".repeat(MAX_LABEL_CHARS + 1)]).is_err(), "too long");
-        assert!(normalize_labels(&["é".repeat(MAX_LABEL_CHARS)]).is_ok(), "characters, not bytes");
-        let many: Vec<String> = (0..=MAX_LABELS).map(|n| format!("l{n}")).collect();
-        assert!(normalize_labels(&many).is_err(), "too many");
-        assert_eq!(normalize_labels(&many[..MAX_LABELS]).map(|labels| labels.len()), Ok(MAX_LABELS));
+    fn label_edits_normalize_merge_and_cap() {
+        let strings = |labels: &[&str]| labels.iter().map(|label| (*label).to_owned()).collect::<Vec<_>>();
+        let added = edit_labels(&[], &strings(&["  VIP ", "billing   question", "vip", "Billing Question"]), &[]);
+        assert_eq!(added, Ok(strings(&["vip", "billing question"])), "trimmed, collapsed, lowercased, once");
+        let current = strings(&["vip", "billing"]);
+        assert_eq!(
+            edit_labels(&current, &strings(&["refund"]), &strings(&["VIP"])),
+            Ok(strings(&["billing", "refund"]))
+        );
+        assert_eq!(edit_labels(&current, &[], &strings(&["unknown"])), Ok(current.clone()), "removing a missing one");
+        assert!(edit_labels(&current, &strings(&["  "]), &[]).is_err(), "empty");
+        assert!(edit_labels(&current, &["x".repeat(MAX_LABEL_CHARS + 1)], &[]).is_err(), "too long");
+        assert!(edit_labels(&[], &["é".repeat(MAX_LABEL_CHARS)], &[]).is_ok(), "characters, not bytes");
+        let ten: Vec<String> = (0..MAX_LABELS).map(|n| format!("l{n}")).collect();
+        assert_eq!(edit_labels(&ten, &strings(&["l0"]), &[]).map(|labels| labels.len()), Ok(MAX_LABELS));
+        assert!(edit_labels(&ten, &strings(&["one more"]), &[]).is_err(), "too many");
+        assert!(edit_labels(&ten, &strings(&["one more"]), &strings(&["l3"])).is_ok(), "room made first");
     }
 
     fn contact(last_inbound_at: Option<i64>, window_closed_at: Option<i64>) -> Contact {

@@ -109,12 +109,16 @@ pub enum ClientMsg {
         conversation_id: ConversationId,
         status: ConversationStatus,
     },
-    /// Replaces the conversation's labels (the whole list; normalized as
-    /// [`crate::model::normalize_labels`] says). Anyone who may see the conversation may label it.
-    SetLabels {
+    /// Adds and removes labels (normalized as [`crate::model::edit_labels`] says), applied to the
+    /// labels as they are when it arrives: teammates labelling at once keep each other's. Anyone
+    /// who may see the conversation may label it.
+    EditLabels {
         req_id: ReqId,
         conversation_id: ConversationId,
-        labels: Vec<String>,
+        #[serde(default)]
+        add: Vec<String>,
+        #[serde(default)]
+        remove: Vec<String>,
     },
     /// A supervisor takes the claim for themselves.
     TakeOver {
@@ -212,7 +216,7 @@ impl ClientMsg {
             | ClientMsg::TakeOver { req_id, .. }
             | ClientMsg::Assign { req_id, .. }
             | ClientMsg::SetStatus { req_id, .. }
-            | ClientMsg::SetLabels { req_id, .. }
+            | ClientMsg::EditLabels { req_id, .. }
             | ClientMsg::Reply { req_id, .. }
             | ClientMsg::SendTemplate { req_id, .. }
             | ClientMsg::React { req_id, .. }

@@ -327,11 +327,23 @@ async fn notifications_follow_the_bell_and_attachments_reach_whatsapp() -> anyho
         a.wait_for_attr("#notifications", "aria-pressed", "false").await?;
         simulator.send_text(&dora, "Hello?").await?;
         a.wait_for_text(".conversation-row .row-preview", "Hello?").await?;
-        assert_eq!(a.notifications().await?.len(), 1, "the bell is off");
+        // On again: the next one shows, and the one sent while it was off never did.
+        a.click("#notifications").await?;
+        a.wait_for_attr("#notifications", "aria-pressed", "true").await?;
+        simulator.send_text(&dora, "Still there?").await?;
+        let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
+        while a.notifications().await?.len() < 2 && tokio::time::Instant::now() < deadline {
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        assert_eq!(
+            a.notifications().await?,
+            ["Dora Customer: Is my parcel insured?", "Dora Customer: Still there?"],
+            "nothing while the bell was off"
+        );
 
         // An attachment: uploaded, sent as an image, shown in the timeline.
         a.click(".conversation-row").await?;
-        a.wait_for_text(".bubble.inbound .text", "Hello?").await?;
+        a.wait_for_text(".bubble.inbound .text", "Still there?").await?;
         a.type_into("#composer", "Here is the label").await?;
         a.wait_for_text("#claim-line", "You are replying").await?;
         a.wait_for("#attach").await?.send_keys(&picture.display().to_string()).await?;

@@ -35,11 +35,19 @@ async fn supervisors_keep_the_list_and_everyone_reads_it(kind: Kind) -> anyhow::
     assert_eq!(greeting.title, "Greeting", "trimmed");
     let shipping = supervisor.post("/api/canned-responses", &request("Shipping", "Orders ship in 2 days.")).await?;
     let shipping: CannedResponse = json(shipping).await?;
+    let lowercase = supervisor.post("/api/canned-responses", &request("after hours", "We are back at 9.")).await?;
+    let lowercase: CannedResponse = json(lowercase).await?;
     assert_eq!(
         list(&agent).await?,
-        [("Greeting".into(), "Hello! How can I help?".into()), ("Shipping".into(), "Orders ship in 2 days.".into())],
-        "agents read the list, by title"
+        [
+            ("after hours".into(), "We are back at 9.".into()),
+            ("Greeting".into(), "Hello! How can I help?".into()),
+            ("Shipping".into(), "Orders ship in 2 days.".into())
+        ],
+        "agents read the list, by title whatever the case (on both databases)"
     );
+    let deleted = supervisor.request(Method::DELETE, &format!("/api/canned-responses/{}", lowercase.id)).send().await?;
+    assert_eq!(deleted.status(), StatusCode::NO_CONTENT);
 
     // Agents may not change it.
     let refused = agent.post("/api/canned-responses", &request("Mine", "text")).await?;

@@ -36,7 +36,7 @@ fn client_name(message: &ClientMsg) -> &'static str {
         ClientMsg::TakeOver { .. } => "take_over",
         ClientMsg::Assign { .. } => "assign",
         ClientMsg::SetStatus { .. } => "set_status",
-        ClientMsg::SetLabels { .. } => "set_labels",
+        ClientMsg::EditLabels { .. } => "edit_labels",
         ClientMsg::Reply { .. } => "reply",
         ClientMsg::SendTemplate { .. } => "send_template",
         ClientMsg::React { .. } => "react",

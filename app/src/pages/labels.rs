@@ -1,9 +1,10 @@
 //! A conversation's labels in its header: chips with a remove button, and a field that adds one
-//! (Enter). Every change sends the whole new list ([`ClientMsg::SetLabels`]); what is shown is
-//! what the server's `labeled` event said, so teammates' changes appear live and a refused label
-//! never looks saved.
+//! (Enter). Each change is an edit ([`ClientMsg::EditLabels`]: add this, remove that) applied to
+//! the labels as the server holds them, so teammates labelling at once keep each other's. What is
+//! shown is what the server's `labeled` event said; a refused label stays in the field.
 
 use baton_shared::ConversationId;
+use baton_shared::model::MAX_LABEL_CHARS;
 use baton_shared::protocol::ClientMsg;
 use leptos::prelude::*;
 
@@ -16,26 +17,28 @@ pub fn Labels(id: ConversationId, error: RwSignal<Option<String>>) -> impl IntoV
         link.inbox.with(|inbox| inbox.conversations.get(&id).map(|view| view.conversation.labels.clone()))
     });
     let adding = RwSignal::new(String::new());
-    let send = move |labels: Vec<String>| {
+    let edit = move |add: Vec<String>, remove: Vec<String>| {
+        let added = !add.is_empty();
         link.request(
-            move |req_id| ClientMsg::SetLabels { req_id, conversation_id: id, labels },
-            move |answer| error.set(answer.err().map(|refused| refused.message)),
+            move |req_id| ClientMsg::EditLabels { req_id, conversation_id: id, add, remove },
+            move |answer| match answer {
+                Ok(_) => {
+                    error.set(None);
+                    if added {
+                        adding.set(String::new());
+                    }
+                }
+                Err(refused) => error.set(Some(refused.message)),
+            },
         );
     };
     let add = move || {
         let label = adding.get_untracked();
-        if label.trim().is_empty() {
-            return;
+        if !label.trim().is_empty() {
+            edit(vec![label], Vec::new());
         }
-        let mut next = labels.get_untracked().unwrap_or_default();
-        next.push(label);
-        adding.set(String::new());
-        send(next);
     };
-    let remove = move |label: String| {
-        let next = labels.get_untracked().unwrap_or_default().into_iter().filter(|kept| *kept != label).collect();
-        send(next);
-    };
+    let remove = move |label: String| edit(Vec::new(), vec![label]);
     view! {
         <div class="labels" id="labels" aria-label="Labels">
             <For each=move || labels.get().unwrap_or_default() key=|label| label.clone() let:label>
@@ -57,11 +60,12 @@ pub fn Labels(id: ConversationId, error: RwSignal<Option<String>>) -> impl IntoV
                 id="add-label"
                 class="add-label"
                 placeholder="+ label"
-                maxlength="32"
+                maxlength=MAX_LABEL_CHARS.to_string()
                 prop:value=adding
                 on:input=move |event| adding.set(event_target_value(&event))
                 on:keydown=move |event: web_sys::KeyboardEvent| {
-                    if event.key() == "Enter" && !event.is_composing() {
+                    // An IME's confirming Enter (229 on Safari) finishes a word, not the label.
+                    if event.key() == "Enter" && !event.is_composing() && event.key_code() != 229 {
                         event.prevent_default();
                         add();
                     }

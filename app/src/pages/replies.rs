@@ -2,7 +2,7 @@
 //! per response Edit and Delete (the `/api/canned-responses` endpoints). Agents pick them from the
 //! composer's menu.
 
-use baton_shared::api::{CannedResponse, CannedResponseRequest};
+use baton_shared::api::{CannedResponse, CannedResponseRequest, MAX_CANNED_TITLE_CHARS};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
@@ -18,6 +18,9 @@ pub fn Replies() -> impl IntoView {
     let editing = RwSignal::new(None::<i64>);
     let title = RwSignal::new(String::new());
     let body = RwSignal::new(String::new());
+    // One save at a time: a double click would otherwise add the response twice (and show the
+    // second as a duplicate title).
+    let saving = RwSignal::new(false);
     let clear = move || {
         editing.set(None);
         title.set(String::new());
@@ -25,6 +28,10 @@ pub fn Replies() -> impl IntoView {
     };
     let save = move |event: leptos::ev::SubmitEvent| {
         event.prevent_default();
+        if saving.get_untracked() {
+            return;
+        }
+        saving.set(true);
         let request = CannedResponseRequest { title: title.get_untracked(), body: body.get_untracked() };
         let id = editing.get_untracked();
         spawn_local(async move {
@@ -39,6 +46,7 @@ pub fn Replies() -> impl IntoView {
                 }
                 Err(failure) => error.set(Some(failure.message)),
             }
+            saving.set(false);
             ctx.reload_canned();
         });
     };
@@ -70,7 +78,7 @@ pub fn Replies() -> impl IntoView {
                 <input
                     id="canned-title"
                     placeholder="Title (what the menu shows)"
-                    maxlength="60"
+                    maxlength=MAX_CANNED_TITLE_CHARS.to_string()
                     prop:value=title
                     on:input=move |event| title.set(event_target_value(&event))
                 />
@@ -82,7 +90,7 @@ pub fn Replies() -> impl IntoView {
                     on:input=move |event| body.set(event_target_value(&event))
                 ></textarea>
                 <div class="form-actions">
-                    <button id="save-canned" class="primary" type="submit">
+                    <button id="save-canned" class="primary" type="submit" disabled=move || saving.get()>
                         {move || if editing.get().is_some() { "Save changes" } else { "Add response" }}
                     </button>
                     <Show when=move || editing.get().is_some()>

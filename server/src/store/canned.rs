@@ -9,7 +9,7 @@ use super::StoreResult;
 
 #[async_trait]
 pub trait CannedStore {
-    /// Every canned response, by title.
+    /// Every canned response, by title (case aside).
     async fn canned_responses(&self) -> StoreResult<Vec<CannedResponse>>;
     /// [`super::StoreError::TitleTaken`] when the title is in use.
     async fn create_canned(&self, title: &str, body: &str, actor: UserId, now: i64) -> StoreResult<CannedResponse>;
@@ -56,10 +56,12 @@ macro_rules! canned_queries {
             #[async_trait::async_trait]
             impl CannedStore for $store {
                 async fn canned_responses(&self) -> StoreResult<Vec<CannedResponse>> {
-                    let rows: Vec<Row> = sqlx::query_as("SELECT id, title, body FROM canned_responses ORDER BY title")
-                        .fetch_all(&self.pool)
-                        .await?;
-                    Ok(rows.into_iter().map(canned).collect())
+                    let rows: Vec<Row> =
+                        sqlx::query_as("SELECT id, title, body FROM canned_responses").fetch_all(&self.pool).await?;
+                    let mut list: Vec<CannedResponse> = rows.into_iter().map(canned).collect();
+                    // Sorted here: the two databases collate text differently.
+                    list.sort_by_cached_key(|canned| (canned.title.to_lowercase(), canned.id));
+                    Ok(list)
                 }
 
                 async fn create_canned(

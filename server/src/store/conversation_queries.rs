@@ -579,30 +579,6 @@ macro_rules! conversation_queries {
                 Ok(ReplyOutcome::Sent { message, event })
             }
 
-            async fn set_labels(
-                &self,
-                id: ConversationId,
-                actor: UserId,
-                labels: &[String],
-                now: i64,
-            ) -> StoreResult<Option<ConversationEvent>> {
-                let stored = serde_json::to_string(labels).map_err(|error| rows::corrupt(error.to_string()))?;
-                let mut tx = self.write_transaction().await?;
-                lock_conversation(&mut tx, id).await?;
-                let changed = sqlx::query("UPDATE conversations SET labels = $2 WHERE id = $1 AND labels <> $2")
-                    .bind(id.0)
-                    .bind(&stored)
-                    .execute(&mut *tx)
-                    .await?;
-                if changed.rows_affected() == 0 {
-                    return Ok(None);
-                }
-                let change = Change::Labeled { labels: labels.to_vec() };
-                let event = append_event(&mut tx, id, Some(actor), change, now).await?;
-                tx.commit().await?;
-                Ok(Some(event))
-            }
-
             async fn set_status(
                 &self,
                 id: ConversationId,

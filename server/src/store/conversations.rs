@@ -207,15 +207,6 @@ pub trait ConversationStore: Send + Sync {
     /// feeds).
     async fn assignments(&self) -> StoreResult<Vec<(ConversationId, UserId)>>;
 
-    /// Replaces the conversation's labels (already normalized). `None` when they were these.
-    async fn set_labels(
-        &self,
-        id: ConversationId,
-        actor: UserId,
-        labels: &[String],
-        now: i64,
-    ) -> StoreResult<Option<ConversationEvent>>;
-
     async fn set_status(
         &self,
         id: ConversationId,

@@ -30,6 +30,7 @@ super::conversation_queries::conversation_queries!(
 );
 super::channel_queries::channel_queries!(PostgresStore, sqlx::Postgres);
 super::canned::canned_queries!(PostgresStore);
+super::labels::label_queries!(PostgresStore);
 super::conversation_reads::conversation_reads!(sqlx::Postgres);
 
 /// Advisory lock key serialising changes to who is an active admin ("baton:admins").

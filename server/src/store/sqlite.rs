@@ -32,6 +32,7 @@ super::conversation_queries::conversation_queries!(
 );
 super::channel_queries::channel_queries!(SqliteStore, sqlx::Sqlite);
 super::canned::canned_queries!(SqliteStore);
+super::labels::label_queries!(SqliteStore);
 super::conversation_reads::conversation_reads!(sqlx::Sqlite);
 
 pub struct SqliteStore {
