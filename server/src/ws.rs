@@ -14,13 +14,13 @@ use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use baton_shared::ErrorCode;
-use baton_shared::api::{Me, User};
+use baton_shared::api::Me;
 use baton_shared::protocol::{CLOSE_IDLE, CLOSE_SESSION_ENDED, CLOSE_SLOW_CONSUMER, ClientMsg, ServerMsg};
 use futures_util::SinkExt;
 use tokio::time::Instant;
 
 use crate::error::AppError;
-use crate::hub::{Closing, Connection, SessionKey, frame};
+use crate::hub::{Closing, Connection, frame};
 use crate::realtime;
 use crate::sessions::CurrentSession;
 use crate::state::AppState;
@@ -69,24 +69,30 @@ async fn upgrade(
         .max_write_buffer_size(MAX_MESSAGE_BYTES * 4)
         .max_message_size(MAX_MESSAGE_BYTES)
         .max_frame_size(MAX_MESSAGE_BYTES)
-        .on_upgrade(move |socket| serve(socket, state, user, session))
+        .on_upgrade(move |socket| {
+            // Registered and greeted here, outside the socket's task: the user's record (its
+            // strings) is let go before the socket idles, and the task keeps only what it uses.
+            let connection = state.hub.connect(&user, session);
+            tracing::debug!(conn = connection.id, user = %user.id, "socket opened");
+            let hello = ServerMsg::Hello { me: Me::from(&user), server_version: env!("CARGO_PKG_VERSION").into() };
+            // Who is around: small frames (a socket's write buffer keeps the capacity of the
+            // largest frame it ever wrote), serialized once for every socket that connects.
+            let greeting = frame(&hello).into_iter().chain(state.hub.online_frames().iter().cloned()).collect();
+            connection.outbox.push_all(greeting);
+            // Boxed: an async fn keeps its arguments in its own state even after moving them on,
+            // so a large one passed down would be held twice by every idle socket's task.
+            serve(Box::new(socket), state, connection)
+        })
 }
 
-async fn serve(socket: WebSocket, state: AppState, user: User, session: SessionKey) {
-    let connection = state.hub.connect(&user, session);
-    tracing::debug!(conn = connection.id, user = %user.id, "socket opened");
-    let hello = ServerMsg::Hello { me: Me::from(&user), server_version: env!("CARGO_PKG_VERSION").into() };
-    // Who is around: small frames (a socket's write buffer keeps the capacity of the largest frame
-    // it ever wrote), serialized once for every socket that connects.
-    let greeting = frame(&hello).into_iter().chain(state.hub.online_frames().iter().cloned()).collect();
-    connection.outbox.push_all(greeting);
+async fn serve(socket: Box<WebSocket>, state: AppState, connection: Arc<Connection>) {
     let reason = run(socket, &state, &connection).await;
     state.hub.disconnect(&connection);
-    tracing::debug!(conn = connection.id, user = %user.id, reason, "socket closed");
+    tracing::debug!(conn = connection.id, user = %connection.user.id, reason, "socket closed");
 }
 
 /// Runs the socket until it ends; returns why.
-async fn run(mut socket: WebSocket, state: &AppState, connection: &Arc<Connection>) -> &'static str {
+async fn run(mut socket: Box<WebSocket>, state: &AppState, connection: &Arc<Connection>) -> &'static str {
     let mut ping = tokio::time::interval(state.config.ws_ping_interval);
     ping.tick().await;
     let mut last_heard = Instant::now();
