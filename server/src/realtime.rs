@@ -99,7 +99,10 @@ pub async fn handle(state: &AppState, connection: &Arc<Connection>, request: Cli
             {
                 publish(state, &[event]);
             }
-            let conversation = visible(state, connection, conversation_id).await?;
+            // Answered with what was stored, even if the conversation was assigned away meanwhile:
+            // the change was made, and saying "forbidden" would be false.
+            let conversation =
+                state.store.conversation(conversation_id).await?.ok_or_else(|| Refusal::from(StoreError::NotFound))?;
             Ok(Some(AckDetail::Conversation { conversation }))
         }
         ClientMsg::TakeOver { conversation_id, .. } => {
