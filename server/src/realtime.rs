@@ -101,8 +101,7 @@ pub async fn handle(state: &AppState, connection: &Arc<Connection>, request: Cli
             }
             // Answered with what was stored, even if the conversation was assigned away meanwhile:
             // the change was made, and saying "forbidden" would be false.
-            let conversation =
-                state.store.conversation(conversation_id).await?.ok_or_else(|| Refusal::from(StoreError::NotFound))?;
+            let conversation = stored(state, conversation_id).await?;
             Ok(Some(AckDetail::Conversation { conversation }))
         }
         ClientMsg::TakeOver { conversation_id, .. } => {
@@ -200,12 +199,17 @@ pub fn may_access_as(user: baton_shared::UserId, role: Role, conversation: &Conv
     role.at_least(Role::Supervisor) || conversation.assignee.is_none_or(|assignee| assignee == user)
 }
 
+/// The conversation as stored now; `not_found` if there is none.
+async fn stored(state: &AppState, id: ConversationId) -> Result<Conversation, Refusal> {
+    state.store.conversation(id).await?.ok_or_else(|| Refusal::from(StoreError::NotFound))
+}
+
 pub(crate) async fn visible(
     state: &AppState,
     connection: &Connection,
     id: ConversationId,
 ) -> Result<Conversation, Refusal> {
-    let conversation = state.store.conversation(id).await?.ok_or_else(|| Refusal::from(StoreError::NotFound))?;
+    let conversation = stored(state, id).await?;
     if may_access(connection, &conversation) {
         Ok(conversation)
     } else {
@@ -304,7 +308,7 @@ async fn assign(
     }
     let events = state.store.assign(id, connection.user.id, assignee, note.as_deref(), state.now()).await?;
     publish(state, &events);
-    let conversation = state.store.conversation(id).await?.ok_or_else(|| Refusal::from(StoreError::NotFound))?;
+    let conversation = stored(state, id).await?;
     Ok(Some(AckDetail::Conversation { conversation }))
 }
 
@@ -403,7 +407,7 @@ async fn edit_labels(
         LabelOutcome::Unchanged => {}
         LabelOutcome::Refused(why) => return Err(Refusal::new(ErrorCode::InvalidInput, why)),
     }
-    let conversation = state.store.conversation(id).await?.ok_or_else(|| Refusal::from(StoreError::NotFound))?;
+    let conversation = stored(state, id).await?;
     Ok(Some(AckDetail::Conversation { conversation }))
 }
 

@@ -185,6 +185,18 @@ impl Browser {
         Ok(serde_json::from_value(shown)?)
     }
 
+    /// Waits (up to [`PATIENCE`]) until at least `count` notifications were shown; returns them all.
+    pub async fn wait_for_notifications(&self, count: usize) -> anyhow::Result<Vec<String>> {
+        let deadline = tokio::time::Instant::now() + PATIENCE;
+        loop {
+            let shown = self.notifications().await?;
+            if shown.len() >= count || tokio::time::Instant::now() >= deadline {
+                return Ok(shown);
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
     /// Closes the app's socket(s) and, while `offline`, refuses new ones (see [`SOCKET_HOOK`]).
     pub async fn cut_socket(&self, offline: bool) -> anyhow::Result<()> {
         let script = format!(

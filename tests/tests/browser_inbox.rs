@@ -317,11 +317,7 @@ async fn notifications_follow_the_bell_and_attachments_reach_whatsapp() -> anyho
         simulator.send_text(&dora, "Is my parcel insured?").await?;
         a.click("#folder-unassigned").await?;
         a.wait_for_text(".conversation-row .row-preview", "parcel insured").await?;
-        let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
-        while a.notifications().await?.is_empty() && tokio::time::Instant::now() < deadline {
-            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-        }
-        assert_eq!(a.notifications().await?, ["Dora Customer: Is my parcel insured?"]);
+        assert_eq!(a.wait_for_notifications(1).await?, ["Dora Customer: Is my parcel insured?"]);
         // Off: the next message shows in the list, and no notification.
         a.click("#notifications").await?;
         a.wait_for_attr("#notifications", "aria-pressed", "false").await?;
@@ -331,12 +327,8 @@ async fn notifications_follow_the_bell_and_attachments_reach_whatsapp() -> anyho
         a.click("#notifications").await?;
         a.wait_for_attr("#notifications", "aria-pressed", "true").await?;
         simulator.send_text(&dora, "Still there?").await?;
-        let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
-        while a.notifications().await?.len() < 2 && tokio::time::Instant::now() < deadline {
-            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-        }
         assert_eq!(
-            a.notifications().await?,
+            a.wait_for_notifications(2).await?,
             ["Dora Customer: Is my parcel insured?", "Dora Customer: Still there?"],
             "nothing while the bell was off"
         );
