@@ -7,6 +7,7 @@
 //! bus ([`crate::bus`]), and presence, viewers, typing and drafts live here only.
 
 pub mod outbox;
+pub mod sequencer;
 mod typing;
 
 use std::collections::{HashMap, HashSet};
@@ -37,6 +38,9 @@ pub struct HubConfig {
     pub typing_timeout: Duration,
     /// At most one draft update per user and conversation this often (to supervisors).
     pub draft_interval: Duration,
+    /// How long an event waits for the ones before it before they are read from the store
+    /// ([`sequencer`]).
+    pub gap_patience: Duration,
 }
 
 impl Default for HubConfig {
@@ -45,6 +49,7 @@ impl Default for HubConfig {
             outbox_capacity: 512,
             typing_timeout: Duration::from_secs(5),
             draft_interval: Duration::from_millis(250),
+            gap_patience: Duration::from_millis(500),
         }
     }
 }
@@ -93,6 +98,8 @@ struct Inner {
     /// Sockets following the whole inbox: supervisors get every conversation, agents those they
     /// may see ([`Hub::may_see`]).
     inbox: DashMap<ConnId, Arc<Connection>>,
+    /// Puts each conversation's events in seq order before they fan out.
+    sequencer: sequencer::Sequencer,
     /// Who each assigned conversation belongs to (absent: unassigned). Kept from the store at
     /// start and from `assigned` events since.
     assignees: DashMap<ConversationId, UserId>,
@@ -141,6 +148,7 @@ impl Hub {
                 connections: DashMap::new(),
                 followers: DashMap::new(),
                 inbox: DashMap::new(),
+                sequencer: sequencer::Sequencer::default(),
                 assignees: DashMap::new(),
                 viewers: DashMap::new(),
                 presence: DashMap::new(),
@@ -330,11 +338,37 @@ impl Hub {
         &self.inner.epochs[index]
     }
 
-    /// Fans a committed event out to the conversation's followers and the inbox followers.
+    /// Fans a committed event out to the conversation's followers and the inbox followers, after
+    /// every event before it and never twice ([`sequencer`]).
     pub fn publish(&self, event: &ConversationEvent) {
         // Before anyone hears of it: a typing lock checked from now on sees the new counter.
+        self.epoch_slot(event.conversation_id).fetch_add(1, Ordering::AcqRel);
+        self.inner.sequencer.accept(event, |ready| self.fan_out(ready));
+    }
+
+    /// Where each conversation stands in the store (at start): its next event goes out first.
+    pub fn load_sequences(&self, last_seqs: Vec<(ConversationId, u64)>) {
+        self.inner.sequencer.load(last_seqs);
+    }
+
+    /// Events that waited longer than [`HubConfig::gap_patience`] for the ones before them.
+    pub fn gaps(&self) -> Vec<sequencer::Gap> {
+        self.inner.sequencer.gaps(self.inner.config.gap_patience)
+    }
+
+    /// Lets the events held behind a gap that cannot be filled go out (they are in the store,
+    /// and clients that notice the gap ask for it again).
+    pub fn skip_gap(&self, gap: sequencer::Gap) {
+        self.inner.sequencer.skip(gap, |ready| self.fan_out(ready));
+    }
+
+    /// How many events wait for earlier ones.
+    pub fn held_events(&self) -> usize {
+        self.inner.sequencer.held()
+    }
+
+    fn fan_out(&self, event: &ConversationEvent) {
         let conversation = event.conversation_id;
-        self.epoch_slot(conversation).fetch_add(1, Ordering::AcqRel);
         let Some(frame) = frame(&ServerMsg::Event { event: event.clone() }) else { return };
         let push = |connection: &Connection| {
             self.deliver(connection, |outbox| outbox.push_event(conversation, event.seq, frame.clone()));

@@ -56,6 +56,9 @@ pub async fn run(
 ) -> anyhow::Result<()> {
     // Agents' inbox feeds are filtered by assignment: the hub starts from the store's.
     state.hub.load_assignments(state.store.assignments().await?);
+    // Live events go out in seq order: each conversation continues from the store's last seq.
+    state.hub.load_sequences(state.store.last_seqs().await?);
+    let gaps = tokio::spawn(bus::fill_gaps(state.hub.clone(), state.store.clone()));
     let housekeeping = tokio::spawn(sessions::housekeeping(state.clone()));
     let leases = tokio::spawn(leases::keep(state.clone()));
     let drafts = tokio::spawn(state.drafts.clone().keep(state.store.clone()));
@@ -80,6 +83,7 @@ pub async fn run(
     });
     let served = axum::serve(listener, app).with_graceful_shutdown(shutdown).await;
     housekeeping.abort();
+    gaps.abort();
     leases.abort();
     presence.abort();
     drafts.abort();

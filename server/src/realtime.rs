@@ -261,15 +261,40 @@ async fn follow(
 }
 
 async fn subscribe_inbox(state: &AppState, connection: &Arc<Connection>, cursors: Vec<Cursor>) -> Outcome {
-    // Register first: events committed from now on are held per conversation until its backlog is queued.
+    // Every cursor's conversation is held before the socket joins the inbox feed: a live event of
+    // one whose backlog is read later must wait behind that backlog, not run ahead of it.
+    for cursor in &cursors {
+        connection.outbox.hold(cursor.conversation_id);
+    }
     state.hub.follow_inbox(connection);
+    let mut cursors = cursors.into_iter();
+    let outcome = follow_cursors(state, connection, &mut cursors).await;
+    // After a failure, the conversations not reached yet are let go (their clients ask again).
     for cursor in cursors {
-        let conversation = state.store.conversation(cursor.conversation_id).await?;
-        if let Some(conversation) = conversation.filter(|conversation| may_access(connection, conversation)) {
-            follow(state, connection, &conversation, cursor.after_seq).await?;
+        connection.outbox.forget(cursor.conversation_id);
+    }
+    outcome.map(|()| None)
+}
+
+async fn follow_cursors(
+    state: &AppState,
+    connection: &Connection,
+    cursors: &mut impl Iterator<Item = Cursor>,
+) -> Result<(), Refusal> {
+    for cursor in cursors.by_ref() {
+        let conversation = match state.store.conversation(cursor.conversation_id).await {
+            Ok(conversation) => conversation,
+            Err(error) => {
+                connection.outbox.forget(cursor.conversation_id);
+                return Err(error.into());
+            }
+        };
+        match conversation.filter(|conversation| may_access(connection, conversation)) {
+            Some(conversation) => follow(state, connection, &conversation, cursor.after_seq).await?,
+            None => connection.outbox.forget(cursor.conversation_id),
         }
     }
-    Ok(None)
+    Ok(())
 }
 
 async fn assign(

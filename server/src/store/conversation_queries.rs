@@ -659,6 +659,13 @@ macro_rules! conversation_queries {
                 Ok(rows.into_iter().map(|(id, user)| (ConversationId(id), UserId(user))).collect())
             }
 
+            async fn last_seqs(&self) -> StoreResult<Vec<(ConversationId, u64)>> {
+                let rows: Vec<(i64, i64)> = sqlx::query_as("SELECT id, last_seq FROM conversations")
+                    .fetch_all(&self.pool)
+                    .await?;
+                rows.into_iter().map(|(id, seq)| Ok((ConversationId(id), rows::seq_of(seq)?))).collect()
+            }
+
             async fn add_note(
                 &self,
                 id: ConversationId,

@@ -206,6 +206,8 @@ pub trait ConversationStore: Send + Sync {
     /// Every open conversation that has an assignee (the hub keeps them to filter agents' inbox
     /// feeds).
     async fn assignments(&self) -> StoreResult<Vec<(ConversationId, UserId)>>;
+    /// Every conversation's newest seq (the hub continues each from there).
+    async fn last_seqs(&self) -> StoreResult<Vec<(ConversationId, u64)>>;
 
     async fn set_status(
         &self,
