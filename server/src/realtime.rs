@@ -68,11 +68,7 @@ pub async fn handle(state: &AppState, connection: &Arc<Connection>, request: Cli
         }
         ClientMsg::SubscribeInbox { cursors, .. } => subscribe_inbox(state, connection, cursors).await,
         ClientMsg::Open { conversation_id, after_seq, .. } => open(state, connection, conversation_id, after_seq).await,
-        ClientMsg::Close { conversation_id, .. } => {
-            state.hub.close(connection, conversation_id);
-            connection.outbox.forget(conversation_id);
-            Ok(None)
-        }
+        ClientMsg::Close { conversation_id, .. } => leave(state, connection, conversation_id).await,
         ClientMsg::Typing { conversation_id, draft, .. } => typing(state, connection, conversation_id, draft).await,
         ClientMsg::Claim { conversation_id, .. } => claim(state, connection, conversation_id).await,
         ClientMsg::Release { conversation_id, .. } => {
@@ -94,11 +90,8 @@ pub async fn handle(state: &AppState, connection: &Arc<Connection>, request: Cli
         }
         ClientMsg::SetStatus { conversation_id, status, .. } => {
             visible(state, connection, conversation_id).await?;
-            if let Some(event) =
-                state.store.set_status(conversation_id, connection.user.id, status, state.now()).await?
-            {
-                publish(state, &[event]);
-            }
+            let events = state.store.set_status(conversation_id, connection.user.id, status, state.now()).await?;
+            publish(state, &events);
             // Answered with what was stored, even if the conversation was assigned away meanwhile:
             // the change was made, and saying "forbidden" would be false.
             let conversation = stored(state, conversation_id).await?;
@@ -346,6 +339,39 @@ async fn open(state: &AppState, connection: &Arc<Connection>, id: ConversationId
     follow(state, connection, &conversation, after_seq).await?;
     state.receipts.opened(state, id);
     Ok(Some(AckDetail::Conversation { conversation }))
+}
+
+/// The socket stops following a conversation. A user who leaves it (no other tab of theirs still
+/// views it) with nothing typed lets go of its claim: a claim nobody uses must not lock teammates
+/// out. A draft keeps the claim: the user means to come back to it.
+async fn leave(state: &AppState, connection: &Connection, id: ConversationId) -> Outcome {
+    state.hub.close(connection, id);
+    connection.outbox.forget(id);
+    let user = connection.user.id;
+    if state.hub.viewers(id).iter().any(|viewer| viewer.id == user) {
+        return Ok(None);
+    }
+    let Some(conversation) = state.store.conversation(id).await? else { return Ok(None) };
+    let holds = conversation.claim.is_some_and(|claim| claim.holder == user && claim.lease_until > state.now());
+    if !holds {
+        return Ok(None);
+    }
+    // The last keystrokes may still wait in the hub's throttle or the draft writer: what was
+    // typed last counts.
+    let typed = match state.hub.waiting_draft(id, user) {
+        Some(draft) => !draft.trim().is_empty(),
+        None => {
+            state.drafts.flush(&*state.store).await;
+            state.store.draft(id, user).await?.is_some_and(|draft| !draft.trim().is_empty())
+        }
+    };
+    if !typed {
+        if let Some(event) = state.store.release(id, user, state.now()).await? {
+            state.hub.stop_typing(id, &connection.user);
+            publish(state, &[event]);
+        }
+    }
+    Ok(None)
 }
 
 fn claim_ack(state: &AppState, event: ConversationEvent) -> Option<AckDetail> {

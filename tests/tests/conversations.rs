@@ -335,8 +335,9 @@ async fn statuses_and_drafts(store: Arc<dyn Store>) -> anyhow::Result<()> {
     let id = customer_writes(&*store, "15550001", "wamid.A", "Hello").await?;
 
     let pending = store.set_status(id, alice.id, ConversationStatus::Pending, NOW).await?;
-    assert_eq!(pending.map(|event| event.change), Some(Change::StatusChanged { status: ConversationStatus::Pending }));
-    assert_eq!(store.set_status(id, alice.id, ConversationStatus::Pending, NOW).await?, None, "no change, no event");
+    let changes: Vec<Change> = pending.into_iter().map(|event| event.change).collect();
+    assert_eq!(changes, [Change::StatusChanged { status: ConversationStatus::Pending }]);
+    assert_eq!(store.set_status(id, alice.id, ConversationStatus::Pending, NOW).await?, [], "no change, no event");
     let reopened = store.record_inbound(&inbound("15550001", "wamid.B", "Hello?", NOW), NOW).await?;
     let InboundOutcome::Recorded { conversation_id, events } = reopened else { anyhow::bail!("not recorded") };
     assert_eq!(conversation_id, id);

@@ -135,6 +135,14 @@ impl Hub {
         self.send_to_watchers(conversation, &stopped, false);
     }
 
+    /// The draft `user` typed last in `conversation`, if it still waits for the draft throttle
+    /// (newer than what the draft saver was given).
+    pub fn waiting_draft(&self, conversation: ConversationId, user: UserId) -> Option<String> {
+        let session = self.inner.typing.get(&(conversation, user)).map(|session| session.clone())?;
+        let state = session.state();
+        state.pending_draft.clone()
+    }
+
     /// Whether `user` is typing in `conversation` now.
     pub fn is_typing(&self, conversation: ConversationId, user: baton_shared::UserId) -> bool {
         self.inner.typing.contains_key(&(conversation, user))

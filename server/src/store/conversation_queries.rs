@@ -585,7 +585,7 @@ macro_rules! conversation_queries {
                 actor: UserId,
                 status: ConversationStatus,
                 now: i64,
-            ) -> StoreResult<Option<ConversationEvent>> {
+            ) -> StoreResult<Vec<ConversationEvent>> {
                 let mut tx = self.write_transaction().await?;
                 lock_conversation(&mut tx, id).await?;
                 let changed = sqlx::query("UPDATE conversations SET status = $2 WHERE id = $1 AND status <> $2")
@@ -594,11 +594,23 @@ macro_rules! conversation_queries {
                     .execute(&mut *tx)
                     .await?;
                 if changed.rows_affected() == 0 {
-                    return Ok(None);
+                    return Ok(Vec::new());
                 }
-                let event = append_event(&mut tx, id, Some(actor), Change::StatusChanged { status }, now).await?;
+                let mut events = vec![append_event(&mut tx, id, Some(actor), Change::StatusChanged { status }, now).await?];
+                // A resolved conversation has nothing left to reply to: nobody keeps it locked.
+                if status == ConversationStatus::Resolved {
+                    let holder: Option<i64> =
+                        sqlx::query_scalar("DELETE FROM claims WHERE conversation_id = $1 RETURNING holder_id")
+                            .bind(id.0)
+                            .fetch_optional(&mut *tx)
+                            .await?;
+                    if let Some(holder) = holder {
+                        let change = Change::Released { holder: UserId(holder), expired: false };
+                        events.push(append_event(&mut tx, id, Some(actor), change, now).await?);
+                    }
+                }
                 tx.commit().await?;
-                Ok(Some(event))
+                Ok(events)
             }
 
             async fn assign(

@@ -209,13 +209,15 @@ pub trait ConversationStore: Send + Sync {
     /// Every conversation's newest seq (the hub continues each from there).
     async fn last_seqs(&self) -> StoreResult<Vec<(ConversationId, u64)>>;
 
+    /// Sets the status; resolving also releases the claim. Returns the events (none when the
+    /// status was already that).
     async fn set_status(
         &self,
         id: ConversationId,
         actor: UserId,
         status: ConversationStatus,
         now: i64,
-    ) -> StoreResult<Option<ConversationEvent>>;
+    ) -> StoreResult<Vec<ConversationEvent>>;
 
     async fn add_note(
         &self,
