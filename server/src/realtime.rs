@@ -365,11 +365,9 @@ async fn leave(state: &AppState, connection: &Connection, id: ConversationId) ->
             state.store.draft(id, user).await?.is_some_and(|draft| !draft.trim().is_empty())
         }
     };
-    if !typed {
-        if let Some(event) = state.store.release(id, user, state.now()).await? {
-            state.hub.stop_typing(id, &connection.user);
-            publish(state, &[event]);
-        }
+    if !typed && let Some(event) = state.store.release(id, user, state.now()).await? {
+        state.hub.stop_typing(id, &connection.user);
+        publish(state, &[event]);
     }
     Ok(None)
 }
