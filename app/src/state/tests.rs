@@ -45,6 +45,7 @@ fn message(seq: u64, direction: Direction, body: &str) -> Message {
         author: (direction == Direction::Outbound).then_some(UserId(2)),
         status: if direction == Direction::Inbound { DeliveryStatus::Received } else { DeliveryStatus::Pending },
         created_at: 2_000 + seq as i64,
+        sent_at: 2_000 + seq as i64,
         content: None,
         wa_message_id: None,
         reply_to: None,
