@@ -1,6 +1,7 @@
 //! Messages WhatsApp delivers late and out of order (after an outage its retries come in any
 //! order): the timeline, its pages and the inbox list's preview place a message where the
-//! customer wrote it (WhatsApp's timestamp, then seq), and `last_message_at` never moves back.
+//! customer wrote it (WhatsApp's timestamp, then seq), `last_message_at` never moves back, and
+//! the read receipt names the newest written.
 //! On SQLite and PostgreSQL; the redeliveries come from the WhatsApp simulator, on tokio's paused
 //! clock so the customer's messages carry distinct whole-second timestamps.
 
@@ -10,15 +11,21 @@ use baton_server::clock::Clock;
 use baton_server::store::conversations::{ClaimOutcome, NewReply, ReplyOutcome};
 use baton_shared::api::{ConversationDetail, ConversationSummary, MessagePage, Role};
 use baton_shared::model::{Conversation, Message};
-use baton_shared::{ConversationId, ErrorCode};
+use baton_shared::protocol::{ClientMsg, ServerMsg};
+use baton_shared::{ConversationId, ErrorCode, UserId};
 use baton_simulator::{Customer, Inbound};
 use baton_tests::client::{TestClient, expect_error, json};
 use baton_tests::database::Kind;
 use baton_tests::paused::{on_paused_clock, until_some};
 use baton_tests::server::TestServer;
+use baton_tests::socket::WsClient;
 use reqwest::StatusCode;
 
-baton_tests::on_both_kinds!(pages_are_cut_where_messages_belong, a_reply_is_never_placed_before_what_it_answers);
+baton_tests::on_both_kinds!(
+    pages_are_cut_where_messages_belong,
+    a_reply_is_never_placed_before_what_it_answers,
+    what_a_reply_missed_is_listed_in_the_customers_order,
+);
 
 async fn detail(client: &TestClient, id: ConversationId) -> anyhow::Result<ConversationDetail> {
     let response = client.get(&format!("/api/conversations/{id}")).await?;
@@ -31,6 +38,19 @@ async fn page(client: &TestClient, id: ConversationId, before_seq: u64, limit: u
         client.get(&format!("/api/conversations/{id}/messages?before_seq={before_seq}&limit={limit}")).await?;
     anyhow::ensure!(response.status() == StatusCode::OK, "page before {before_seq} answered {}", response.status());
     json(response).await
+}
+
+fn reply_in(conversation_id: ConversationId, author: UserId, body: &str, seen_seq: u64) -> NewReply {
+    NewReply {
+        conversation_id,
+        author,
+        body: body.into(),
+        idempotency_key: body.into(),
+        seen_seq,
+        force: false,
+        content: Default::default(),
+        reply_to: None,
+    }
 }
 
 fn bodies(messages: &[Message]) -> Vec<&str> {
@@ -63,10 +83,12 @@ async fn redeliveries_out_of_order_are_shown_in_the_customers_order(kind: Kind) 
     // writes a second apart.
     simulator.set_webhook_url(server.url("/api/not-the-webhook"));
     let mut missed = Vec::new();
+    let mut wamids = Vec::new();
     for body in ["one", "two", "three"] {
         let receipt = simulator.send(&customer, Inbound::text(body)).await?;
         assert!(!receipt.delivery.acknowledged(), "{body} was not to arrive yet");
         missed.push(receipt.delivery.delivery_id);
+        wamids.push(receipt.message_id().to_owned());
         tokio::time::advance(Duration::from_secs(1)).await;
     }
 
@@ -117,6 +139,15 @@ async fn redeliveries_out_of_order_are_shown_in_the_customers_order(kind: Kind) 
         .ok_or_else(|| anyhow::anyhow!("not listed"))?;
     assert_eq!(row.last_message.as_ref().map(|message| message.body.as_str()), Some("three"), "the preview");
     assert_eq!(row.conversation.last_message_at, Some(sent[2]));
+
+    // Opening it marks the newest written read (WhatsApp then marks the earlier ones too), not
+    // the one that happened to arrive last.
+    let mut socket = WsClient::connect(&agent).await?;
+    let opened =
+        socket.request(|req_id| ClientMsg::Open { req_id, conversation_id: conversation.id, after_seq: 0 }).await?;
+    assert!(matches!(opened, ServerMsg::Ack { .. }), "open: {opened:?}");
+    let read = until_some("a read receipt", || async { Ok(simulator.read_receipts().first().cloned()) }).await?;
+    assert_eq!(read.message_id, wamids[2], "three is marked read, not two");
     server.stop().await
 }
 
@@ -176,17 +207,8 @@ async fn a_reply_is_never_placed_before_what_it_answers(kind: Kind) -> anyhow::R
     let claimed = store.claim(id, agent.id, now + 60_000, now).await?;
     anyhow::ensure!(matches!(claimed, ClaimOutcome::Held { .. }), "claim: {claimed:?}");
     let seen = store.conversation(id).await?.map(|c| c.last_seq).unwrap_or_default();
-    let reply = NewReply {
-        conversation_id: id,
-        author: agent.id,
-        body: "Yes!".into(),
-        idempotency_key: "yes".into(),
-        seen_seq: seen,
-        force: false,
-        content: Default::default(),
-        reply_to: None,
-    };
-    let ReplyOutcome::Sent { message, .. } = store.send_reply(&reply, now).await? else {
+    let reply = |body: &str, seen_seq: u64| reply_in(id, agent.id, body, seen_seq);
+    let ReplyOutcome::Sent { message, .. } = store.send_reply(&reply("Yes!", seen), now).await? else {
         anyhow::bail!("reply not stored")
     };
     assert_eq!(message.created_at, now, "stored now");
@@ -197,5 +219,26 @@ async fn a_reply_is_never_placed_before_what_it_answers(kind: Kind) -> anyhow::R
     assert_eq!(history.conversation.last_message_at, Some(ahead));
     let list: Vec<ConversationSummary> = json(agent_client.get("/api/conversations").await?).await?;
     assert_eq!(list[0].last_message.as_ref().map(|message| message.body.as_str()), Some("Yes!"));
+    server.stop().await
+}
+
+/// The traffic cop lists what a reply missed where the customer wrote it, not as it arrived.
+async fn what_a_reply_missed_is_listed_in_the_customers_order(kind: Kind) -> anyhow::Result<()> {
+    let server = TestServer::start_with(kind, |_| {}).await?;
+    let (_, agent) = server.logged_in("Alice", Role::Agent).await?;
+    let now = server.state.now();
+    let wa_id = "15550009999";
+    let id = server.customer_writes_at(wa_id, "Hello", now - 10_000).await?;
+    let store = &server.state.store;
+    let claimed = store.claim(id, agent.id, now + 60_000, now).await?;
+    anyhow::ensure!(matches!(claimed, ClaimOutcome::Held { .. }), "claim: {claimed:?}");
+    let seen = store.conversation(id).await?.map(|c| c.last_seq).unwrap_or_default();
+    // While the agent writes, WhatsApp delivers the customer's second message before the first.
+    server.customer_writes_at(wa_id, "second", now - 2_000).await?;
+    server.customer_writes_at(wa_id, "first", now - 5_000).await?;
+    let ReplyOutcome::Changed { missed } = store.send_reply(&reply_in(id, agent.id, "Hi!", seen), now).await? else {
+        anyhow::bail!("the reply was not stopped")
+    };
+    assert_eq!(bodies(&missed), ["first", "second"]);
     server.stop().await
 }

@@ -515,7 +515,7 @@ macro_rules! conversation_queries {
                 if !reply.force && !is_reaction {
                     let missed: Vec<rows::MessageRow> = sqlx::query_as(&format!(
                         "SELECT {} FROM messages WHERE conversation_id = $1 AND seq > $2 \
-                         AND (author_id IS NULL OR author_id <> $3) ORDER BY seq",
+                         AND (author_id IS NULL OR author_id <> $3) ORDER BY sent_at, seq",
                         rows::MESSAGE_COLUMNS
                     ))
                     .bind(id.0)
