@@ -6,6 +6,10 @@
 //! Events are applied in `seq` order per conversation: one already held is ignored (a resumed
 //! stream may repeat), and one that skips ahead is not applied but reported as a [`Applied::Gap`],
 //! so the socket layer resubscribes from the last `seq` held and nothing is ever shown out of order.
+//!
+//! Messages are *shown* in timeline order ([`Message::placement`]: when they were sent, then
+//! `seq`), which differs from `seq` when WhatsApp redelivers late: a late message is inserted at
+//! its place ([`place`]), and neither the preview nor `last_message_at` move back for it.
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -21,7 +25,8 @@ use baton_shared::{ConversationId, NoteId, UserId};
 pub struct ConversationView {
     /// The conversation as of `conversation.last_seq`.
     pub conversation: Conversation,
-    /// Its messages in `seq` order (those received since the app followed it).
+    /// Its messages in timeline order, [`Message::placement`] (those received since the app
+    /// followed it, or a loaded history and its pages).
     pub messages: Vec<Message>,
     pub notes: BTreeMap<NoteId, Note>,
     /// Who has it open now.
@@ -32,7 +37,7 @@ pub struct ConversationView {
     pub drafts: HashMap<UserId, String>,
     /// Customer messages that arrived while it was not open.
     pub unread: u32,
-    /// The newest message, for the inbox list's preview line.
+    /// The newest message in timeline order, for the inbox list's preview line.
     pub preview: Option<Message>,
     /// Whether `messages` and `notes` hold the whole history (loaded with
     /// [`Inbox::load_detail`]) rather than only what arrived since the app followed it.
@@ -164,11 +169,12 @@ impl Inbox {
         true
     }
 
-    /// Puts a page of older messages (`GET /api/conversations/{id}/messages`) before those held.
+    /// Puts a page of older messages (`GET /api/conversations/{id}/messages`, those placed before
+    /// the first held) before those held.
     pub fn prepend_earlier(&mut self, conversation: ConversationId, page: MessagePage) {
         let Some(view) = self.conversations.get_mut(&conversation) else { return };
-        let first = view.messages.first().map_or(u64::MAX, |message| message.seq);
-        let mut older: Vec<Message> = page.messages.into_iter().filter(|message| message.seq < first).collect();
+        let first = view.messages.first().map_or((i64::MAX, u64::MAX), Message::placement);
+        let mut older: Vec<Message> = page.messages.into_iter().filter(|message| message.placement() < first).collect();
         older.append(&mut view.messages);
         view.messages = older;
         view.has_earlier = page.has_earlier;
@@ -322,12 +328,12 @@ impl Inbox {
         match &event.change {
             Change::Opened { contact } => conversation.contact = contact.clone(),
             Change::MessageAdded { message } => {
-                conversation.last_message_at = Some(message.created_at);
+                // Never back: a late message, written before the newest, leaves it.
+                conversation.last_message_at =
+                    Some(conversation.last_message_at.map_or(message.sent_at, |at| at.max(message.sent_at)));
                 // A reaction decorates a message: it is no news, preview or reply of its own.
                 let reaction = matches!(message.content.as_deref(), Some(MessageContent::Reaction { .. }));
-                if reaction {
-                    view.messages.push(message.clone());
-                } else if message.direction == baton_shared::model::Direction::Inbound {
+                if !reaction && message.direction == baton_shared::model::Direction::Inbound {
                     let contact = &mut conversation.contact;
                     contact.last_inbound_at = Some(contact.last_inbound_at.unwrap_or(0).max(message.created_at));
                     // As on the server: the customer writing again reopens a window WhatsApp closed.
@@ -337,17 +343,19 @@ impl Inbox {
                     {
                         contact.window_closed_at = None;
                     }
+                    // Late or not, it is news.
                     if !is_open {
                         view.unread += 1;
                     }
-                } else if let Some(author) = message.author {
+                } else if !reaction && let Some(author) = message.author {
                     // The reply was sent: its author's draft is gone.
                     view.drafts.remove(&author);
                 }
-                if !reaction {
+                let newest = view.preview.as_ref().is_none_or(|preview| preview.placement() < message.placement());
+                if !reaction && newest {
                     view.preview = Some(message.clone());
-                    view.messages.push(message.clone());
                 }
+                place(&mut view.messages, message, view.has_earlier);
             }
             Change::MessageStatus { message_id, status, error } => {
                 if let Some(message) = view.messages.iter_mut().find(|message| message.id == *message_id) {
@@ -386,6 +394,22 @@ impl Inbox {
         }
         Applied::Changed
     }
+}
+
+/// Inserts `message` into `messages` (held in timeline order) at its place: after every message
+/// placed before it, so one that WhatsApp delivered late goes where the customer wrote it, not at
+/// the end. One held already (same id) is not added twice. One placed before everything held
+/// while the server has earlier messages is left out: it belongs to an earlier page, which
+/// "Show earlier messages" fetches with it (pages are cut by place, so none is skipped).
+fn place(messages: &mut Vec<Message>, message: &Message, has_earlier: bool) {
+    if messages.iter().any(|held| held.id == message.id) {
+        return;
+    }
+    let at = messages.partition_point(|held| held.placement() < message.placement());
+    if at == 0 && has_earlier {
+        return;
+    }
+    messages.insert(at, message.clone());
 }
 
 #[cfg(test)]

@@ -222,7 +222,8 @@ pub struct Upload {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ConversationSummary {
     pub conversation: crate::model::Conversation,
-    /// The newest message, for the preview line.
+    /// The newest message (the last in timeline order, so a late one never displaces it), for
+    /// the preview line.
     pub last_message: Option<crate::model::Message>,
 }
 
@@ -231,7 +232,8 @@ pub struct ConversationSummary {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ConversationDetail {
     pub conversation: crate::model::Conversation,
-    /// The newest messages (up to [`HISTORY_PAGE`]), oldest first.
+    /// The newest messages (up to [`HISTORY_PAGE`]) in timeline order
+    /// ([`crate::model::Message::placement`]), oldest first.
     pub messages: Vec<crate::model::Message>,
     /// Whether older messages exist: `GET /api/conversations/{id}/messages?before_seq=…` pages them.
     #[serde(default)]
@@ -244,8 +246,9 @@ pub struct ConversationDetail {
 /// How many messages a conversation's history, or one page of it, holds at most.
 pub const HISTORY_PAGE: u32 = 100;
 
-/// `GET /api/conversations/{id}/messages?before_seq=N[&limit=M]`: the messages before `seq` N,
-/// newest [`HISTORY_PAGE`] (or `limit`) of them, oldest first.
+/// `GET /api/conversations/{id}/messages?before_seq=N[&limit=M]`: the [`HISTORY_PAGE`] (or
+/// `limit`) messages placed just before the message with `seq` N (the earliest one the client
+/// holds), in timeline order ([`crate::model::Message::placement`]), oldest first.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MessagePage {
     pub messages: Vec<crate::model::Message>,

@@ -89,7 +89,8 @@ pub struct Conversation {
     pub claim: Option<Claim>,
     /// The newest event's sequence number.
     pub last_seq: u64,
-    /// Unix ms of the newest message, in either direction.
+    /// Unix ms of the newest message, in either direction: the greatest `sent_at`. It never moves
+    /// back: a message that arrives late, written before the newest, leaves it.
     pub last_message_at: Option<i64>,
     pub created_at: i64,
     /// The team's tags on it ("vip", "billing"): lowercase, at most [`MAX_LABELS`], each at most
@@ -215,7 +216,14 @@ pub struct Message {
     /// The agent who wrote an outbound message.
     pub author: Option<UserId>,
     pub status: DeliveryStatus,
+    /// Unix ms: for a customer message, WhatsApp's timestamp (when it was written, in whole
+    /// seconds); for the team's, when Baton stored it.
     pub created_at: i64,
+    /// Unix ms of when the message was sent, which places it in the timeline
+    /// ([`Message::placement`]): WhatsApp's timestamp for a customer message, however late it
+    /// arrived; for the team's, when Baton stored it, but never before a message already in the
+    /// conversation (so a reply stays after what it answers even if WhatsApp's clock is ahead).
+    pub sent_at: i64,
     /// What the message carries beyond its text (media, a location, a tapped button…). Boxed: most
     /// messages are plain text.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -229,6 +237,16 @@ pub struct Message {
     /// Why it failed, when its status is `failed`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<DeliveryError>,
+}
+
+impl Message {
+    /// Where the message stands in its conversation's timeline: by `sent_at`, then by `seq`. A
+    /// total order (seq is unique per conversation), used by the server's history, its pages and
+    /// the list's preview, and by clients placing a message that arrives late. It differs from
+    /// `seq` (the order Baton received messages in) when WhatsApp redelivers out of order.
+    pub fn placement(&self) -> (i64, u64) {
+        (self.sent_at, self.seq)
+    }
 }
 
 /// Why WhatsApp did not deliver a message: its error code and a sentence for the agent.

@@ -278,7 +278,8 @@ pub enum AckDetail {
 pub enum ErrorDetail {
     /// `claimed_by_other` / `not_claim_holder`: who holds the claim.
     ClaimedBy { claim: Claim },
-    /// `conversation_changed`: what arrived after `seen_seq`; resend with `force` to send anyway.
+    /// `conversation_changed`: what arrived after `seen_seq` (in timeline order); resend with
+    /// `force` to send anyway.
     Missed { messages: Vec<Message> },
     /// `conflict`: the note as it is now.
     CurrentNote { note: Note },

@@ -90,6 +90,7 @@ pub fn Timeline(id: ConversationId) -> impl IntoView {
         if held_hidden || fetching.get_untracked() {
             return;
         }
+        // The earliest held in timeline order: the server's page is what is placed before it.
         let Some(first) = messages.with_untracked(|messages| messages.first().map(|message| message.seq)) else {
             return;
         };

@@ -1,5 +1,6 @@
 //! [`Inbox::apply`] on hand-made server messages: order and repeats by `seq`, gaps reported,
-//! unread counts, claims, statuses, notes, assignment away, typing and drafts.
+//! late messages placed by when they were sent, unread counts, claims, statuses, notes,
+//! assignment away, typing and drafts.
 
 use baton_shared::api::{Me, Role};
 use baton_shared::model::{
@@ -45,11 +46,25 @@ fn message(seq: u64, direction: Direction, body: &str) -> Message {
         author: (direction == Direction::Outbound).then_some(UserId(2)),
         status: if direction == Direction::Inbound { DeliveryStatus::Received } else { DeliveryStatus::Pending },
         created_at: 2_000 + seq as i64,
+        sent_at: 2_000 + seq as i64,
         content: None,
         wa_message_id: None,
         reply_to: None,
         error: None,
     }
+}
+
+/// A customer message of event `seq`, written at `sent_at` (ms): not in `seq` order.
+fn sent(seq: u64, sent_at: i64, body: &str) -> Message {
+    Message { sent_at, created_at: sent_at, ..message(seq, Direction::Inbound, body) }
+}
+
+fn bodies(inbox: &Inbox) -> Vec<&str> {
+    inbox.conversations[&C].messages.iter().map(|message| message.body.as_str()).collect()
+}
+
+fn preview(inbox: &Inbox) -> Option<&str> {
+    inbox.conversations[&C].preview.as_ref().map(|message| message.body.as_str())
 }
 
 fn added(seq: u64, direction: Direction, body: &str) -> ServerMsg {
@@ -321,4 +336,65 @@ fn earlier_pages_go_before_what_is_held_once() {
     let view = &inbox.conversations[&C];
     assert_eq!(view.messages.iter().map(|m| m.body.as_str()).collect::<Vec<_>>(), ["two", "three", "four", "five"]);
     assert!(!view.has_earlier);
+}
+
+#[test]
+fn a_late_message_is_inserted_at_its_place_and_moves_neither_the_preview_nor_the_time_back() {
+    // The customer wrote one, two, three at 10 s, 11 s, 12 s; WhatsApp delivered three, one, two.
+    let mut inbox = inbox(Role::Agent);
+    inbox.apply(&opened());
+    inbox.apply(&event(2, Change::MessageAdded { message: sent(2, 12_000, "three") }));
+    assert_eq!(inbox.apply(&event(3, Change::MessageAdded { message: sent(3, 10_000, "one") })), Applied::Changed);
+    assert_eq!(bodies(&inbox), ["one", "three"], "inserted at its place, not appended");
+    assert_eq!(preview(&inbox), Some("three"), "an older message is not the newest");
+    assert_eq!(inbox.conversations[&C].conversation.last_message_at, Some(12_000), "not moved back");
+    inbox.apply(&event(4, Change::MessageAdded { message: sent(4, 11_000, "two") }));
+    assert_eq!(bodies(&inbox), ["one", "two", "three"]);
+    assert_eq!(preview(&inbox), Some("three"));
+    assert_eq!(inbox.conversations[&C].conversation.last_message_at, Some(12_000));
+    assert_eq!(inbox.conversations[&C].unread, 3, "late messages are news all the same");
+    assert_eq!(inbox.cursors(), [(C, 4)], "events still apply by seq");
+
+    // A reply after them is the newest; a message written in the same millisecond as "three"
+    // goes after it (then by seq), before the reply.
+    let reply = Message { sent_at: 13_000, ..message(5, Direction::Outbound, "Got them") };
+    inbox.apply(&event(5, Change::MessageAdded { message: reply }));
+    inbox.apply(&event(6, Change::MessageAdded { message: sent(6, 12_000, "three, again") }));
+    assert_eq!(bodies(&inbox), ["one", "two", "three", "three, again", "Got them"]);
+    assert_eq!(preview(&inbox), Some("Got them"));
+    assert_eq!(inbox.conversations[&C].conversation.last_message_at, Some(13_000));
+}
+
+#[test]
+fn a_late_message_older_than_everything_held_waits_for_its_page_unless_all_is_held() {
+    use baton_shared::api::{ConversationDetail, MessagePage};
+    let mut inbox = inbox(Role::Agent);
+    inbox.apply(&opened());
+    let mut conversation = conversation_at(5);
+    conversation.last_message_at = Some(5_000);
+    let detail = ConversationDetail {
+        conversation,
+        messages: vec![sent(4, 4_000, "four"), sent(5, 5_000, "five")],
+        has_earlier: true,
+        notes: Vec::new(),
+        draft: String::new(),
+    };
+    assert!(inbox.load_detail(detail));
+    // Written before "four", where the server holds earlier messages: it belongs to the page
+    // before, and showing it first would make that page's cursor skip what lies between.
+    inbox.apply(&event(6, Change::MessageAdded { message: sent(6, 2_500, "late") }));
+    assert_eq!(bodies(&inbox), ["four", "five"]);
+    assert_eq!(preview(&inbox), Some("five"));
+    // The page before "four" (cut by place, so it has the late one) brings it, once.
+    let page = MessagePage {
+        messages: vec![sent(2, 2_000, "two"), sent(6, 2_500, "late"), sent(3, 3_000, "three")],
+        has_earlier: false,
+    };
+    inbox.prepend_earlier(C, page);
+    assert_eq!(bodies(&inbox), ["two", "late", "three", "four", "five"]);
+    // Now the whole history is held: an even older late message goes first.
+    inbox.apply(&event(7, Change::MessageAdded { message: sent(7, 1_000, "oldest") }));
+    assert_eq!(bodies(&inbox), ["oldest", "two", "late", "three", "four", "five"]);
+    assert_eq!(inbox.apply(&event(7, Change::MessageAdded { message: sent(7, 1_000, "oldest") })), Applied::Nothing);
+    assert_eq!(inbox.conversations[&C].conversation.last_message_at, Some(5_000));
 }

@@ -63,8 +63,8 @@ async fn list(
     Ok(ApiJson(summaries))
 }
 
-/// The conversation as of its `last_seq`: its messages up to that seq (the later ones come as
-/// events after it), its notes and the user's own draft.
+/// The conversation as of its `last_seq`: its newest messages in timeline order among those up to
+/// that seq (the later ones come as events after it), its notes and the user's own draft.
 async fn show(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
@@ -78,7 +78,7 @@ async fn show(
         .filter(|conversation| may_access_as(user.id, user.role, conversation))
         .ok_or_else(|| AppError::not_found("There is no such conversation."))?;
     // One more than a page, to learn whether there are earlier ones.
-    let newest = state.store.messages_before(id, conversation.last_seq + 1, i64::from(HISTORY_PAGE) + 1);
+    let newest = state.store.newest_messages(id, conversation.last_seq, i64::from(HISTORY_PAGE) + 1);
     let (mut messages, notes, draft) = tokio::try_join!(newest, state.store.notes(id), state.store.draft(id, user.id))?;
     let has_earlier = trim_to_page(&mut messages, HISTORY_PAGE);
     Ok(ApiJson(ConversationDetail { conversation, messages, has_earlier, notes, draft: draft.unwrap_or_default() }))
@@ -90,7 +90,9 @@ struct PageQuery {
     limit: Option<u32>,
 }
 
-/// Messages before `before_seq`, for a history read backwards a page at a time.
+/// The messages placed before the one with seq `before_seq` (the earliest a client holds), for a
+/// history read backwards a page at a time. Pages follow the timeline's order, not seq's: a
+/// message that arrived late is on the page where it belongs.
 async fn page(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
@@ -109,7 +111,11 @@ async fn page(
         .await?
         .filter(|conversation| may_access_as(user.id, user.role, conversation))
         .ok_or_else(|| AppError::not_found("There is no such conversation."))?;
-    let mut messages = state.store.messages_before(id, query.before_seq, i64::from(limit) + 1).await?;
+    let mut messages = state
+        .store
+        .messages_before(id, query.before_seq, i64::from(limit) + 1)
+        .await?
+        .ok_or_else(|| AppError::invalid("before_seq must be the seq of a message in this conversation."))?;
     let has_earlier = trim_to_page(&mut messages, limit);
     Ok(ApiJson(MessagePage { messages, has_earlier }))
 }

@@ -98,7 +98,9 @@ pub trait ChannelStore {
     async fn apply_status(&self, status: &StatusWrite, now: i64) -> StoreResult<Vec<ConversationEvent>>;
     /// One message, if it exists.
     async fn message(&self, id: MessageId) -> StoreResult<Option<Message>>;
-    /// The wamid of the customer's newest message in a conversation (what a read receipt names).
+    /// The wamid of the customer's newest message in a conversation, in timeline order (what a
+    /// read receipt names: WhatsApp marks it and every earlier one read, so not one that merely
+    /// arrived last).
     async fn last_inbound_wamid(&self, conversation: ConversationId) -> StoreResult<Option<String>>;
     /// Replies due at `now`, oldest first.
     async fn due_outbox(&self, now: i64, limit: i64) -> StoreResult<Vec<OutboxItem>>;

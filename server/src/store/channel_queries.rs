@@ -222,7 +222,7 @@ macro_rules! channel_queries {
                 async fn last_inbound_wamid(&self, conversation: ConversationId) -> StoreResult<Option<String>> {
                     Ok(sqlx::query_scalar(
                         "SELECT wa_message_id FROM messages WHERE conversation_id = $1 AND direction = 'inbound' \
-                         AND wa_message_id IS NOT NULL ORDER BY seq DESC LIMIT 1",
+                         AND wa_message_id IS NOT NULL ORDER BY sent_at DESC, seq DESC LIMIT 1",
                     )
                     .bind(conversation.0)
                     .fetch_optional(&self.pool)

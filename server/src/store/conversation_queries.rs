@@ -143,6 +143,20 @@ macro_rules! conversation_queries {
             Message::try_from(row)
         }
 
+        /// A message placed at `sent_at` was added: `last_message_at` moves to it, never back (a
+        /// late message older than the newest leaves it).
+        async fn message_added_at(tx: &mut Tx, id: ConversationId, sent_at: i64) -> StoreResult<()> {
+            sqlx::query(
+                "UPDATE conversations SET last_message_at = CASE WHEN last_message_at IS NULL \
+                 OR last_message_at < $2 THEN $2 ELSE last_message_at END WHERE id = $1",
+            )
+            .bind(id.0)
+            .bind(sent_at)
+            .execute(&mut **tx)
+            .await?;
+            Ok(())
+        }
+
         async fn note_in(tx: &mut Tx, id: NoteId) -> StoreResult<Option<Note>> {
             let row: Option<rows::NoteRow> = sqlx::query_as(&format!(
                 "SELECT {} FROM notes WHERE id = $1 AND deleted = FALSE",
@@ -235,8 +249,8 @@ macro_rules! conversation_queries {
             let seq = next_seq(tx, id, now).await?;
             let inserted: Result<i64, sqlx::Error> = sqlx::query_scalar(
                 "INSERT INTO messages (conversation_id, seq, direction, kind, body, wa_message_id, status, \
-                 created_at, content, reply_to) VALUES ($1, $2, 'inbound', $3, $4, $5, 'received', $6, $7, $8) \
-                 RETURNING id",
+                 created_at, sent_at, content, reply_to) \
+                 VALUES ($1, $2, 'inbound', $3, $4, $5, 'received', $6, $6, $7, $8) RETURNING id",
             )
             .bind(id.0)
             .bind(rows::seq_param(seq))
@@ -254,11 +268,8 @@ macro_rules! conversation_queries {
                 Err(error) if is_unique_violation(&error) => return Ok(InboundOutcome::Duplicate),
                 Err(error) => return Err(error.into()),
             };
-            sqlx::query("UPDATE conversations SET last_message_at = $2 WHERE id = $1")
-                .bind(id.0)
-                .bind(inbound.at)
-                .execute(&mut **tx)
-                .await?;
+            // Placed by WhatsApp's timestamp: a redelivery after an outage may bring it late.
+            message_added_at(tx, id, inbound.at).await?;
             let message = message_in(tx, message_id).await?;
             events.push(insert_event(tx, id, seq, None, Change::MessageAdded { message }, now).await?);
             Ok(InboundOutcome::Recorded { conversation_id: id, events })
@@ -316,7 +327,7 @@ macro_rules! conversation_queries {
 
             async fn messages(&self, id: ConversationId) -> StoreResult<Vec<Message>> {
                 let rows: Vec<rows::MessageRow> = sqlx::query_as(&format!(
-                    "SELECT {} FROM messages WHERE conversation_id = $1 ORDER BY seq",
+                    "SELECT {} FROM messages WHERE conversation_id = $1 ORDER BY sent_at, seq",
                     rows::MESSAGE_COLUMNS
                 ))
                 .bind(id.0)
@@ -325,7 +336,16 @@ macro_rules! conversation_queries {
                 rows.into_iter().map(Message::try_from).collect()
             }
 
-            async fn messages_before(&self, id: ConversationId, before_seq: u64, limit: i64) -> StoreResult<Vec<Message>> {
+            async fn newest_messages(&self, id: ConversationId, up_to_seq: u64, limit: i64) -> StoreResult<Vec<Message>> {
+                super::conversation_reads_impl::newest_messages(&self.pool, id, up_to_seq, limit).await
+            }
+
+            async fn messages_before(
+                &self,
+                id: ConversationId,
+                before_seq: u64,
+                limit: i64,
+            ) -> StoreResult<Option<Vec<Message>>> {
                 super::conversation_reads_impl::messages_before(&self.pool, id, before_seq, limit).await
             }
 
@@ -495,7 +515,7 @@ macro_rules! conversation_queries {
                 if !reply.force && !is_reaction {
                     let missed: Vec<rows::MessageRow> = sqlx::query_as(&format!(
                         "SELECT {} FROM messages WHERE conversation_id = $1 AND seq > $2 \
-                         AND (author_id IS NULL OR author_id <> $3) ORDER BY seq",
+                         AND (author_id IS NULL OR author_id <> $3) ORDER BY sent_at, seq",
                         rows::MESSAGE_COLUMNS
                     ))
                     .bind(id.0)
@@ -538,10 +558,14 @@ macro_rules! conversation_queries {
                         }),
                     ),
                 };
+                // Placed now, but never before a message already there: WhatsApp's clock may be
+                // ahead of ours, and a reply belongs after what it answers.
                 let message_id: i64 = sqlx::query_scalar(
                     "INSERT INTO messages (conversation_id, seq, direction, kind, body, author_id, idempotency_key, \
-                     status, created_at, content, reply_to) \
-                     VALUES ($1, $2, 'outbound', $3, $4, $5, $6, 'pending', $7, $8, $9) RETURNING id",
+                     status, created_at, sent_at, content, reply_to) \
+                     VALUES ($1, $2, 'outbound', $3, $4, $5, $6, 'pending', $7, \
+                     (SELECT CASE WHEN MAX(m.sent_at) > $7 THEN MAX(m.sent_at) ELSE $7 END \
+                      FROM messages m WHERE m.conversation_id = $1), $8, $9) RETURNING id",
                 )
                 .bind(id.0)
                 .bind(rows::seq_param(seq))
@@ -554,11 +578,6 @@ macro_rules! conversation_queries {
                 .bind(&reply.reply_to)
                 .fetch_one(&mut *tx)
                 .await?;
-                sqlx::query("UPDATE conversations SET last_message_at = $2 WHERE id = $1")
-                    .bind(id.0)
-                    .bind(now)
-                    .execute(&mut *tx)
-                    .await?;
                 // The draft became the reply: an empty draft stamped now, so a save of older
                 // keystrokes that is still on its way cannot bring it back. (A reaction is not the
                 // draft: it stays.)
@@ -573,6 +592,7 @@ macro_rules! conversation_queries {
                     .execute(&mut *tx)
                     .await?;
                 let message = message_in(&mut tx, message_id).await?;
+                message_added_at(&mut tx, id, message.sent_at).await?;
                 let change = Change::MessageAdded { message: message.clone() };
                 let event = insert_event(&mut tx, id, seq, Some(reply.author), change, now).await?;
                 tx.commit().await?;
@@ -663,19 +683,11 @@ macro_rules! conversation_queries {
             }
 
             async fn assignments(&self) -> StoreResult<Vec<(ConversationId, UserId)>> {
-                let rows: Vec<(i64, i64)> = sqlx::query_as(
-                    "SELECT id, assignee_id FROM conversations WHERE assignee_id IS NOT NULL",
-                )
-                .fetch_all(&self.pool)
-                .await?;
-                Ok(rows.into_iter().map(|(id, user)| (ConversationId(id), UserId(user))).collect())
+                super::conversation_reads_impl::assignments(&self.pool).await
             }
 
             async fn last_seqs(&self) -> StoreResult<Vec<(ConversationId, u64)>> {
-                let rows: Vec<(i64, i64)> = sqlx::query_as("SELECT id, last_seq FROM conversations")
-                    .fetch_all(&self.pool)
-                    .await?;
-                rows.into_iter().map(|(id, seq)| Ok((ConversationId(id), rows::seq_of(seq)?))).collect()
+                super::conversation_reads_impl::last_seqs(&self.pool).await
             }
 
             async fn add_note(
@@ -774,11 +786,7 @@ macro_rules! conversation_queries {
             }
 
             async fn draft(&self, id: ConversationId, user: UserId) -> StoreResult<Option<String>> {
-                Ok(sqlx::query_scalar("SELECT body FROM drafts WHERE conversation_id = $1 AND user_id = $2 AND body <> ''")
-                    .bind(id.0)
-                    .bind(user.0)
-                    .fetch_optional(&self.pool)
-                    .await?)
+                super::conversation_reads_impl::draft(&self.pool, id, user).await
             }
         }
     }

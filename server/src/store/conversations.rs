@@ -158,13 +158,25 @@ pub trait ConversationStore: Send + Sync {
     async fn conversations(&self, include_resolved: bool, limit: i64) -> StoreResult<Vec<Conversation>>;
     /// Events with `seq > after`, in order, at most `limit`.
     async fn events_after(&self, id: ConversationId, after: u64, limit: i64) -> StoreResult<Vec<ConversationEvent>>;
+    /// All of a conversation's messages in timeline order ([`Message::placement`]).
     async fn messages(&self, id: ConversationId) -> StoreResult<Vec<Message>>;
-    /// The newest message (highest `seq`) of each of these conversations that has any, in no
-    /// particular order: one query per few hundred ids, not one per conversation.
+    /// The newest message (the last placed, [`Message::placement`]) of each of these
+    /// conversations that has any, in no particular order: one query per few hundred ids, not
+    /// one per conversation.
     async fn last_messages(&self, ids: &[ConversationId]) -> StoreResult<Vec<Message>>;
-    /// The newest `limit` messages of a conversation with a `seq` below `before_seq`, oldest
-    /// first: one page of its history.
-    async fn messages_before(&self, id: ConversationId, before_seq: u64, limit: i64) -> StoreResult<Vec<Message>>;
+    /// The last `limit` messages in timeline order among those with `seq <= up_to_seq`, oldest
+    /// first: a history as of that seq (later ones arrive as events).
+    async fn newest_messages(&self, id: ConversationId, up_to_seq: u64, limit: i64) -> StoreResult<Vec<Message>>;
+    /// The `limit` messages placed just before the message with seq `before_seq` (a client's
+    /// earliest held), oldest first: one page further back. Not bounded by seq: a message that
+    /// arrived late and belongs there is on it. `None` if no message of the conversation has
+    /// that seq.
+    async fn messages_before(
+        &self,
+        id: ConversationId,
+        before_seq: u64,
+        limit: i64,
+    ) -> StoreResult<Option<Vec<Message>>>;
     async fn notes(&self, id: ConversationId) -> StoreResult<Vec<Note>>;
 
     /// Compare-and-set: takes the claim when it is free or its lease ran out, renews it for its

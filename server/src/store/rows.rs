@@ -94,7 +94,7 @@ impl TryFrom<ConversationRow> for Conversation {
     }
 }
 
-pub(super) const MESSAGE_COLUMNS: &str = "id, conversation_id, seq, direction, kind, body, author_id, status, created_at, content, wa_message_id, reply_to, error";
+pub(super) const MESSAGE_COLUMNS: &str = "id, conversation_id, seq, direction, kind, body, author_id, status, created_at, sent_at, content, wa_message_id, reply_to, error";
 
 #[derive(sqlx::FromRow)]
 pub(super) struct MessageRow {
@@ -107,6 +107,7 @@ pub(super) struct MessageRow {
     pub author_id: Option<i64>,
     pub status: String,
     pub created_at: i64,
+    pub sent_at: i64,
     pub content: Option<String>,
     pub wa_message_id: Option<String>,
     pub reply_to: Option<String>,
@@ -133,6 +134,7 @@ impl TryFrom<MessageRow> for Message {
             author: row.author_id.map(UserId),
             status,
             created_at: row.created_at,
+            sent_at: row.sent_at,
             content: json_column(row.content.as_deref(), "message content")?.map(Box::new),
             wa_message_id: row.wa_message_id,
             reply_to: row.reply_to,
