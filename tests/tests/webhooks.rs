@@ -213,7 +213,7 @@ async fn outbound_message(server: &TestServer, agent: UserId, key: &str) -> anyh
 
 fn status(wamid: &str, status: DeliveryStatus, error_code: Option<i64>) -> StatusWrite {
     let error = error_code.map(|code| baton_shared::model::DeliveryError { code, message: "failed".into() });
-    StatusWrite { wa_message_id: wamid.into(), status, error }
+    StatusWrite { wa_message_id: wamid.into(), status, error, callback_data: None }
 }
 
 async fn statuses_only_move_forward(kind: Kind) -> anyhow::Result<()> {
