@@ -14,6 +14,7 @@
 //! `whatsapp_crash.rs` kills the real binary with SIGKILL while agents send.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use baton_server::accounts::{self, NewAccount};
@@ -24,10 +25,11 @@ use baton_server::store::channel::{OutboxItem, StatusWrite};
 use baton_server::store::conversations::{ClaimOutcome, InboundOutcome, NewInbound, NewReply, ReplyOutcome};
 use baton_shared::api::Role;
 use baton_shared::model::{Change, DeliveryStatus, Message};
-use baton_simulator::Simulator;
+use baton_simulator::{Simulator, StatusProgression};
 use baton_tests::database::{Kind, TestDatabase};
 use baton_tests::paused::{on_paused_clock, until, until_some};
 use baton_tests::server::TestServer;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 const CUSTOMER: &str = "15550009999";
 
@@ -242,6 +244,170 @@ async fn a_status_carrying_the_tag_is_adopted_and_nothing_is_sent_again(kind: Ki
     })
     .await?;
     Ok(())
+}
+
+/// Stands between Baton and the simulator and forwards every request, but cuts the connection
+/// instead of passing the answer back for the first `drops` sends: WhatsApp accepted them and
+/// their answers were lost on the way. Returns its base URL.
+async fn answer_losing_proxy(target: String, drops: usize) -> anyhow::Result<String> {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let address = listener.local_addr()?;
+    let drops = Arc::new(AtomicUsize::new(drops));
+    let http = reqwest::Client::new();
+    tokio::spawn(async move {
+        while let Ok((stream, _)) = listener.accept().await {
+            let relayed = relay(stream, target.clone(), http.clone(), drops.clone());
+            tokio::spawn(async move {
+                if let Err(error) = relayed.await {
+                    eprintln!("proxy: {error:#}");
+                }
+            });
+        }
+    });
+    Ok(format!("http://{address}"))
+}
+
+/// One request of one connection (answers close it).
+async fn relay(
+    mut stream: tokio::net::TcpStream,
+    target: String,
+    http: reqwest::Client,
+    drops: Arc<AtomicUsize>,
+) -> anyhow::Result<()> {
+    let mut buffer = Vec::new();
+    let mut chunk = [0_u8; 8192];
+    let head_end = loop {
+        let read = stream.read(&mut chunk).await?;
+        anyhow::ensure!(read > 0, "the connection closed mid-request");
+        buffer.extend_from_slice(&chunk[..read]);
+        if let Some(end) = buffer.windows(4).position(|window| window == b"\r\n\r\n") {
+            break end + 4;
+        }
+    };
+    let head = String::from_utf8_lossy(&buffer[..head_end]).into_owned();
+    let mut lines = head.lines();
+    let mut request_line = lines.next().unwrap_or_default().split(' ');
+    let (method, path) = (request_line.next().unwrap_or_default(), request_line.next().unwrap_or_default());
+    let headers: Vec<(String, String)> = lines
+        .filter_map(|line| line.split_once(':'))
+        .map(|(name, value)| (name.trim().to_ascii_lowercase(), value.trim().to_owned()))
+        .collect();
+    let header = |wanted: &str| headers.iter().find(|(name, _)| name == wanted).map(|(_, value)| value.clone());
+    let length: usize = header("content-length").map(|length| length.parse()).transpose()?.unwrap_or(0);
+    while buffer.len() < head_end + length {
+        let read = stream.read(&mut chunk).await?;
+        anyhow::ensure!(read > 0, "the connection closed mid-body");
+        buffer.extend_from_slice(&chunk[..read]);
+    }
+    let mut forward = http.request(method.parse()?, format!("{target}{path}")).body(buffer[head_end..].to_vec());
+    for name in ["authorization", "content-type"] {
+        if let Some(value) = header(name) {
+            forward = forward.header(name, value);
+        }
+    }
+    let answer = forward.send().await?;
+    let status = answer.status();
+    let body = answer.bytes().await?;
+    let is_send = path.ends_with("/messages") && String::from_utf8_lossy(&buffer).contains("biz_opaque_callback_data");
+    if is_send && drops.fetch_update(Ordering::AcqRel, Ordering::Acquire, |left| left.checked_sub(1)).is_ok() {
+        return Ok(()); // Dropped: the connection closes without an answer.
+    }
+    let head = format!(
+        "HTTP/1.1 {status}\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
+        body.len()
+    );
+    stream.write_all(head.as_bytes()).await?;
+    stream.write_all(&body).await?;
+    stream.shutdown().await?;
+    Ok(())
+}
+
+/// A queued reply, and a server whose first send of it reaches the simulator but whose answer is
+/// lost (on the paused clock).
+async fn answer_lost(kind: Kind, progression: StatusProgression) -> anyhow::Result<(TestServer, Simulator, Message)> {
+    let database = TestDatabase::new(kind).await?;
+    let store = database.open().await?;
+    let (reply, _) = queued_reply(&store, CUSTOMER, "Packed and on its way", baton_server::clock::now_ms()).await?;
+    drop(store);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let simulator = Simulator::start(baton_simulator::Config::default(), listener).await?;
+    simulator.open_window(CUSTOMER);
+    simulator.set_status_progression(progression);
+    let proxy = answer_losing_proxy(simulator.graph_url(), 1).await?;
+    let server = baton_tests::whatsapp::serve_on(&simulator, database, |config| {
+        config.clock = Clock::following_tokio();
+        config.whatsapp.in_flight_wait = WAIT;
+        config.whatsapp.graph_url = proxy;
+    })
+    .await?;
+    until("the send", || simulator.message_requests().len() == 1).await?;
+    until_some("the lost answer recorded", || async {
+        Ok(queued(&server.state.store, &reply).await?.filter(|item| item.attempts == 1))
+    })
+    .await?;
+    settle(&server).await?;
+    Ok((server, simulator, reply))
+}
+
+/// The wamids the simulator gave the sends it accepted, in order.
+fn accepted_wamids(simulator: &Simulator) -> Vec<String> {
+    simulator.message_requests().iter().filter_map(|request| request.message_id().map(str::to_owned)).collect()
+}
+
+async fn a_lost_answer_is_made_good_by_the_sends_status(kind: Kind) -> anyhow::Result<()> {
+    let (server, simulator, reply) = answer_lost(kind, StatusProgression::default()).await?;
+    advance(&server, Duration::from_millis(500)).await?;
+    let adopted = until_some("the tagged status", || async {
+        let message = stored(&server.state.store, &reply).await?;
+        Ok(message.wa_message_id.clone().map(|wamid| (wamid, message.status)))
+    })
+    .await?;
+    assert_eq!(adopted, (accepted_wamids(&simulator)[0].clone(), DeliveryStatus::Sent));
+    for _ in 0..4 {
+        advance(&server, WAIT).await?;
+    }
+    assert_eq!(simulator.message_requests().len(), 1, "a reply WhatsApp had accepted was sent again");
+    Ok(())
+}
+
+async fn a_lost_answer_without_a_status_is_sent_again_after_the_wait(kind: Kind) -> anyhow::Result<()> {
+    let (server, simulator, reply) = answer_lost(kind, StatusProgression::manual()).await?;
+    advance(&server, WAIT - Duration::from_millis(1)).await?;
+    assert_eq!(simulator.message_requests().len(), 1, "sent again before the wait was over");
+    advance(&server, Duration::from_millis(1)).await?;
+    let wamids = accepted_wamids(&simulator);
+    assert_eq!(wamids.len(), 2, "sent again when the wait was over (the customer may get it twice)");
+    let sent = until_some("the second answer", || async {
+        let message = stored(&server.state.store, &reply).await?;
+        Ok(message.wa_message_id.filter(|wamid| *wamid == wamids[1]))
+    })
+    .await?;
+    assert_eq!(sent, wamids[1]);
+    Ok(())
+}
+
+#[test]
+fn a_lost_answer_is_made_good_by_the_sends_status_on_sqlite() -> anyhow::Result<()> {
+    on_paused_clock("lost answer on SQLite", || a_lost_answer_is_made_good_by_the_sends_status(Kind::Sqlite))
+}
+
+#[test]
+fn a_lost_answer_is_made_good_by_the_sends_status_on_postgres() -> anyhow::Result<()> {
+    on_paused_clock("lost answer on PostgreSQL", || a_lost_answer_is_made_good_by_the_sends_status(Kind::Postgres))
+}
+
+#[test]
+fn a_lost_answer_without_a_status_is_sent_again_after_the_wait_on_sqlite() -> anyhow::Result<()> {
+    on_paused_clock("lost answer, no status, on SQLite", || {
+        a_lost_answer_without_a_status_is_sent_again_after_the_wait(Kind::Sqlite)
+    })
+}
+
+#[test]
+fn a_lost_answer_without_a_status_is_sent_again_after_the_wait_on_postgres() -> anyhow::Result<()> {
+    on_paused_clock("lost answer, no status, on PostgreSQL", || {
+        a_lost_answer_without_a_status_is_sent_again_after_the_wait(Kind::Postgres)
+    })
 }
 
 #[test]

@@ -124,6 +124,9 @@ pub trait ChannelStore {
     /// At start: replies whose send was on its way when the process stopped wait until `until` at
     /// least for a status carrying their tag, before they are sent again. Returns how many wait.
     async fn hold_in_flight(&self, until: i64) -> StoreResult<u64>;
+    /// Counts an attempt that got no answer, keeping the reply in flight under its tag: it comes
+    /// due again at the deadline [`ChannelStore::begin_send`] set, unless a tagged status adopts it.
+    async fn await_status(&self, id: i64, error: &str) -> StoreResult<()>;
     /// Counts a failed attempt and when to try again.
     async fn retry_outbox(&self, id: i64, next_attempt_at: i64, error: &str) -> StoreResult<()>;
     /// Moves a reply's next attempt without counting a failure (pacing).

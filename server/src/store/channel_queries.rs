@@ -340,6 +340,17 @@ macro_rules! channel_queries {
                     Ok(held.rows_affected())
                 }
 
+                async fn await_status(&self, id: i64, error: &str) -> StoreResult<()> {
+                    sqlx::query(
+                        "UPDATE outbox SET attempts = attempts + 1, last_error = $2 WHERE id = $1 AND done_at IS NULL",
+                    )
+                    .bind(id)
+                    .bind(error.to_owned())
+                    .execute(&self.pool)
+                    .await?;
+                    Ok(())
+                }
+
                 async fn retry_outbox(&self, id: i64, next_attempt_at: i64, error: &str) -> StoreResult<()> {
                     sqlx::query(
                         "UPDATE outbox SET attempts = attempts + 1, next_attempt_at = $2, last_error = $3, \

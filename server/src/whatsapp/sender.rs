@@ -16,7 +16,7 @@
 //! [`super::WhatsAppConfig::in_flight_wait`]; a status carrying its tag meanwhile adopts the wamid
 //! (the ingest worker does that: `ChannelStore::apply_status`) and the reply is not sent again.
 //! Only without one is it re-sent — the remaining window for a duplicate (README: "Sends across a
-//! restart").
+//! restart"). A send that got no answer at all (a timeout, a cut connection) is treated the same.
 
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -153,6 +153,12 @@ async fn send_one(state: &AppState, graph: &GraphClient, item: OutboxItem) -> bo
             }
             Err(error) => Err(error),
         },
+        Err(GraphCallError::Unanswered(reason)) => {
+            // WhatsApp may have accepted it: like a send interrupted by a stop, it stays in flight
+            // (a status carrying its tag adopts it) and goes again only after the wait.
+            tracing::warn!(outbox = item.id, %reason, "no answer to a send: waiting for its status before sending it again");
+            state.store.await_status(item.id, &reason).await
+        }
         Err(GraphCallError::Transport(reason)) => {
             tracing::warn!(outbox = item.id, %reason, "Graph API unreachable: will retry");
             retry(state, &item, backoff(state, item.attempts), &reason).await
@@ -181,6 +187,10 @@ async fn send_one(state: &AppState, graph: &GraphClient, item: OutboxItem) -> bo
                         classification.sentence
                     );
                     tracing::error!(%reason, "WhatsApp sending paused");
+                    // Refused, so not in flight: after a restart it goes at once, not after the wait.
+                    if let Err(error) = retry(state, &item, Duration::ZERO, &error.error.message).await {
+                        tracing::error!(outbox = item.id, %error, "cannot record a refused send");
+                    }
                     state.sender.pause(reason.clone());
                     alert_admins(state, reason);
                     return false;
