@@ -9,7 +9,7 @@
 //!   database a stopped server left with a send in flight waits the configured time — not a
 //!   millisecond less — then sends the reply again under a new tag; when the simulator had in fact
 //!   accepted that send, its status webhook adopts the wamid and nothing is sent again, even long
-//!   after the wait.
+//!   after the wait. The same when a proxy loses WhatsApp's answer to a send (no crash at all).
 //!
 //! `whatsapp_crash.rs` kills the real binary with SIGKILL while agents send.
 
