@@ -125,6 +125,12 @@ struct WhatsAppArgs {
     /// Show customers "typing…" while the agent holding the conversation writes.
     #[arg(long, env = "BATON_WHATSAPP_TYPING_INDICATOR", default_value_t = true, action = clap::ArgAction::Set)]
     whatsapp_typing_indicator: bool,
+    /// After a restart, seconds a reply whose send was interrupted waits for a status webhook
+    /// proving WhatsApp accepted it, before it is sent again.
+    #[arg(long, env = "BATON_WHATSAPP_IN_FLIGHT_WAIT_SECS",
+          default_value_t = crate::whatsapp::DEFAULT_IN_FLIGHT_WAIT.as_secs(),
+          value_parser = clap::value_parser!(u64).range(1..=86_400))]
+    whatsapp_in_flight_wait_secs: u64,
 }
 
 impl WhatsAppArgs {
@@ -147,6 +153,7 @@ impl WhatsAppArgs {
             business_account_id: non_empty(&self.whatsapp_business_account_id),
             messages_per_second: self.whatsapp_messages_per_second,
             typing_indicator: self.whatsapp_typing_indicator,
+            in_flight_wait: Duration::from_secs(self.whatsapp_in_flight_wait_secs),
             ..crate::whatsapp::WhatsAppConfig::default()
         })
     }

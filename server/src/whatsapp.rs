@@ -9,7 +9,8 @@
 //!   and delivery statuses, idempotently, and broadcasts what changed;
 //! - [`inbound`]: what one inbound WhatsApp message becomes in Baton's model;
 //! - [`sender`]: the worker that posts queued replies to the Graph API, retrying or failing each
-//!   as the contract's code table says, paced by [`pacing`];
+//!   as the contract's code table says, paced by [`pacing`]; each send is tagged, so one that was
+//!   on its way when the process stopped is recognised by its status webhooks, not repeated;
 //! - [`graph`]: the Graph API client (sends, read receipts, templates, media downloads);
 //! - [`templates`]: the approved templates, listed from the Graph API and kept a few minutes;
 //! - [`media`]: customers' media files, downloaded once and kept under the data directory;
@@ -56,7 +57,15 @@ pub struct WhatsAppConfig {
     pub typing_indicator: bool,
     /// The first retry's delay after a transient send failure; each next one doubles.
     pub retry_base: std::time::Duration,
+    /// After a restart, how long a reply whose send was on its way when the process stopped waits
+    /// for a status webhook carrying its tag (proof that WhatsApp accepted it) before it is sent
+    /// again. Also the wait if the answer of a send is never recorded (a database failure).
+    pub in_flight_wait: std::time::Duration,
 }
+
+/// The default of [`WhatsAppConfig::in_flight_wait`]: Meta's first status of an accepted message
+/// usually comes within seconds, and its webhook retries within a few more.
+pub const DEFAULT_IN_FLIGHT_WAIT: std::time::Duration = std::time::Duration::from_secs(30);
 
 /// Meta's default throughput for a business number, in messages per second.
 pub const DEFAULT_MESSAGES_PER_SECOND: u32 = 80;
@@ -74,6 +83,7 @@ impl Default for WhatsAppConfig {
             messages_per_second: DEFAULT_MESSAGES_PER_SECOND,
             typing_indicator: true,
             retry_base: std::time::Duration::from_secs(1),
+            in_flight_wait: DEFAULT_IN_FLIGHT_WAIT,
         }
     }
 }
@@ -92,6 +102,7 @@ impl fmt::Debug for WhatsAppConfig {
             .field("messages_per_second", &self.messages_per_second)
             .field("typing_indicator", &self.typing_indicator)
             .field("retry_base", &self.retry_base)
+            .field("in_flight_wait", &self.in_flight_wait)
             .finish()
     }
 }

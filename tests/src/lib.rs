@@ -9,6 +9,7 @@
 //!   the CSRF header (or deliberately not).
 //! - [`socket`]: [`socket::WsClient`], a real WebSocket client with typed requests and waits.
 //! - [`paused`]: tests on tokio's paused clock with real I/O (time moves only when told).
+//! - [`process`]: the real `baton` binary as a child process, to kill with SIGKILL.
 //! - [`whatsapp`]: Baton wired to the WhatsApp simulator, with the channel tests' common steps.
 //! - [`browser`]: headless Chromium through ChromeDriver, for tests of the WASM app.
 
@@ -16,6 +17,7 @@ pub mod browser;
 pub mod client;
 pub mod database;
 pub mod paused;
+pub mod process;
 pub mod server;
 pub mod socket;
 pub mod whatsapp;

@@ -39,7 +39,11 @@ impl TestServer {
 
     /// A server on `kind`, after `configure` has adjusted the defaults.
     pub async fn start_with(kind: Kind, configure: impl FnOnce(&mut Config)) -> anyhow::Result<Self> {
-        let database = TestDatabase::new(kind).await?;
+        Self::start_on(TestDatabase::new(kind).await?, configure).await
+    }
+
+    /// A server on `database`, which the test may have prepared (as a stopped server left it).
+    pub async fn start_on(database: TestDatabase, configure: impl FnOnce(&mut Config)) -> anyhow::Result<Self> {
         let mut config = Config::new(database.dir.path());
         config.database = database.url.clone();
         config.web_dir = database.dir.path().join("no-web-app");

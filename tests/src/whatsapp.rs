@@ -10,7 +10,7 @@ use baton_shared::model::{Change, DeliveryStatus, Message};
 use baton_shared::protocol::{AckDetail, ClientMsg, ServerMsg};
 use baton_simulator::{Customer, Simulator};
 
-use crate::database::Kind;
+use crate::database::{Kind, TestDatabase};
 use crate::server::TestServer;
 use crate::socket::WsClient;
 
@@ -33,11 +33,21 @@ pub async fn start_with_simulator(
 ) -> anyhow::Result<(TestServer, Simulator)> {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let simulator = Simulator::start(meta, listener).await?;
+    let server = serve_on(&simulator, TestDatabase::new(kind).await?, configure).await?;
+    Ok((server, simulator))
+}
+
+/// Baton on `database` (which the test may have prepared), wired to a running `simulator`.
+pub async fn serve_on(
+    simulator: &Simulator,
+    database: TestDatabase,
+    configure: impl FnOnce(&mut Config),
+) -> anyhow::Result<TestServer> {
     let meta = simulator.config().clone();
     let graph_url = simulator.graph_url();
     let secret =
         baton_whatsapp::signature::AppSecret::new(&meta.app_secret).map_err(|error| anyhow::anyhow!("{error}"))?;
-    let server = TestServer::start_with(kind, move |config: &mut Config| {
+    let server = TestServer::start_on(database, move |config: &mut Config| {
         config.whatsapp.app_secret = Some(secret);
         config.whatsapp.access_token = Some(meta.access_token.clone());
         config.whatsapp.phone_number_id = Some(meta.phone_number_id.clone());
@@ -48,7 +58,7 @@ pub async fn start_with_simulator(
     })
     .await?;
     simulator.set_webhook_url(server.url("/webhooks/whatsapp"));
-    Ok((server, simulator))
+    Ok(server)
 }
 
 /// Waits on `socket` for a new message that `wanted`.

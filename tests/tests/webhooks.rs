@@ -213,7 +213,7 @@ async fn outbound_message(server: &TestServer, agent: UserId, key: &str) -> anyh
 
 fn status(wamid: &str, status: DeliveryStatus, error_code: Option<i64>) -> StatusWrite {
     let error = error_code.map(|code| baton_shared::model::DeliveryError { code, message: "failed".into() });
-    StatusWrite { wa_message_id: wamid.into(), status, error }
+    StatusWrite { wa_message_id: wamid.into(), status, error, callback_data: None }
 }
 
 async fn statuses_only_move_forward(kind: Kind) -> anyhow::Result<()> {
@@ -309,7 +309,10 @@ async fn messages_and_ticks_reach_a_watching_supervisor_live(kind: Kind) -> anyh
     let (agent, _) = server.create_user("Alice", baton_shared::api::Role::Agent).await?;
     let reply = outbound_message(&server, agent.id, "0004").await?;
     let accepted_as = status_wamid(fixtures::STATUS_READ)?;
-    server.state.store.message_accepted(reply.id, &accepted_as, baton_server::clock::now_ms()).await?;
+    // Published as the sender does: the hub sends a conversation's events in order, so one left
+    // unpublished would be read from the store and sent before the next.
+    let accepted = server.state.store.message_accepted(reply.id, &accepted_as, baton_server::clock::now_ms()).await?;
+    server.state.bus.publish(&accepted);
     let read = fixtures::STATUS_READ;
     assert_eq!(post(&server, read, Some(&signature_of(read)?)).await?.status(), 200);
     let tick = supervisor

@@ -24,6 +24,9 @@ pub struct StatusWrite {
     pub wa_message_id: String,
     pub status: DeliveryStatus,
     pub error: Option<DeliveryError>,
+    /// The send's tag, echoed by Meta (`biz_opaque_callback_data`): names the outbox row a
+    /// status belongs to before Baton has recorded the send's wamid (see [`send_tag`]).
+    pub callback_data: Option<String>,
 }
 
 /// What one stored delivery asks for, in its order.
@@ -63,6 +66,17 @@ pub struct OutboxItem {
     pub attempts: i64,
     /// What it carries beyond text (a template to send).
     pub content: Option<MessageContent>,
+    /// The tag of an earlier send whose answer was never recorded (the process stopped while it
+    /// was on its way): that send may have reached WhatsApp.
+    pub in_flight: Option<String>,
+}
+
+/// The tag of one send of outbox row `outbox_id`: sent as `biz_opaque_callback_data` and echoed by
+/// Meta in every status webhook of the message. `nonce` (random) tells the row's sends apart, so a
+/// late status of an earlier send (a failed one sent again with the retry button, say) never
+/// stands for a later one, nor for a row of another database that reused the id.
+pub fn send_tag(outbox_id: i64, nonce: &str) -> String {
+    format!("baton-outbox-{outbox_id}-{nonce}")
 }
 
 /// WhatsApp's code for "the customer's 24-hour window is closed" (re-engagement required).
@@ -93,8 +107,9 @@ pub trait ChannelStore {
     async fn finish_webhook(&self, id: i64, failure: Option<&str>, now: i64) -> StoreResult<()>;
     /// Applies a status to its message when it moves the message forward
     /// ([`DeliveryStatus::rank`]); returns the events to broadcast (a 131047 failure also closes
-    /// the customer's window: [`WINDOW_CLOSED_CODE`]). A status for a wamid no
-    /// message has yet is kept and applied when a message gets that wamid.
+    /// the customer's window: [`WINDOW_CLOSED_CODE`]). A status for a wamid no message has yet
+    /// adopts that wamid for the reply whose send its tag names, if that send's answer was never
+    /// recorded; otherwise it is kept and applied when a message gets that wamid.
     async fn apply_status(&self, status: &StatusWrite, now: i64) -> StoreResult<Vec<ConversationEvent>>;
     /// One message, if it exists.
     async fn message(&self, id: MessageId) -> StoreResult<Option<Message>>;
@@ -104,6 +119,16 @@ pub trait ChannelStore {
     async fn last_inbound_wamid(&self, conversation: ConversationId) -> StoreResult<Option<String>>;
     /// Replies due at `now`, oldest first.
     async fn due_outbox(&self, now: i64, limit: i64) -> StoreResult<Vec<OutboxItem>>;
+    /// Marks a reply as on its way to WhatsApp under `tag`, durably, just before the POST: if the
+    /// process stops before the answer is recorded, the row comes due again at `answer_by` (and a
+    /// status carrying `tag` adopts the send meanwhile). `false` if the reply is no longer pending.
+    async fn begin_send(&self, id: i64, tag: &str, answer_by: i64) -> StoreResult<bool>;
+    /// At start: replies whose send was on its way when the process stopped wait until `until` at
+    /// least for a status carrying their tag, before they are sent again. Returns how many wait.
+    async fn hold_in_flight(&self, until: i64) -> StoreResult<u64>;
+    /// Counts an attempt that got no answer, keeping the reply in flight under its tag: it comes
+    /// due again at the deadline [`ChannelStore::begin_send`] set, unless a tagged status adopts it.
+    async fn await_status(&self, id: i64, error: &str) -> StoreResult<()>;
     /// Counts a failed attempt and when to try again.
     async fn retry_outbox(&self, id: i64, next_attempt_at: i64, error: &str) -> StoreResult<()>;
     /// Moves a reply's next attempt without counting a failure (pacing).
@@ -115,7 +140,7 @@ pub trait ChannelStore {
     async fn requeue_failed(&self, message: MessageId, actor: UserId, now: i64) -> StoreResult<RequeueOutcome>;
     /// Records that Meta accepted an outbound message under `wa_message_id`: it becomes `sent`,
     /// then any statuses that arrived before this answer apply. Returns the events, if the
-    /// message moved forward.
+    /// message moved forward. The same wamid adopted already (by the send's tag) changes nothing.
     async fn message_accepted(
         &self,
         message: MessageId,

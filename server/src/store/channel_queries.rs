@@ -13,12 +13,12 @@ macro_rules! channel_queries {
             use baton_shared::model::MessageContent;
 
             use super::conversation_impl::{append_event, claim_in, lock_conversation, record_inbound_in, window_open};
-            use $crate::store::conversations::InboundOutcome;
             use super::$store;
             use $crate::store::channel::{
                 AppliedDeliveries, ChannelStore, DeliveryWork, OutboxItem, RequeueOutcome, StatusWrite,
                 WINDOW_CLOSED_CODE, WebhookDelivery, Work,
             };
+            use $crate::store::conversations::InboundOutcome;
             use $crate::store::rows;
             use $crate::store::{StoreError, StoreResult};
 
@@ -73,7 +73,11 @@ macro_rules! channel_queries {
             }
 
             /// Applies a status inside the caller's transaction (which commits it).
-            async fn apply_status_in(tx: &mut Tx, status: &StatusWrite, now: i64) -> StoreResult<Vec<ConversationEvent>> {
+            async fn apply_status_in(
+                tx: &mut Tx,
+                status: &StatusWrite,
+                now: i64,
+            ) -> StoreResult<Vec<ConversationEvent>> {
                 let message: Option<(i64, i64)> = sqlx::query_as(
                     "SELECT id, conversation_id FROM messages WHERE wa_message_id = $1 AND direction = 'outbound'",
                 )
@@ -91,7 +95,17 @@ macro_rules! channel_queries {
                     .bind(now)
                     .execute(&mut **tx)
                     .await?;
-                    return Ok(Vec::new());
+                    let Some(tag) = status.callback_data.as_deref() else { return Ok(Vec::new()) };
+                    // The tag names a send whose answer was never recorded (the process stopped
+                    // after WhatsApp accepted it, or the answer is still on its way): the reply
+                    // reached WhatsApp under this wamid. Adopt it rather than send the reply again.
+                    let sent: Option<i64> =
+                        sqlx::query_scalar("SELECT message_id FROM outbox WHERE in_flight = $1 AND done_at IS NULL")
+                            .bind(tag)
+                            .fetch_optional(&mut **tx)
+                            .await?;
+                    let Some(message) = sent else { return Ok(Vec::new()) };
+                    return accept_in(tx, MessageId(message), &status.wa_message_id, now).await;
                 };
                 let conversation = ConversationId(conversation_id);
                 // Every status change of the conversation's messages queues here.
@@ -105,16 +119,66 @@ macro_rules! channel_queries {
                 if status.status.rank() <= current.rank() {
                     return Ok(Vec::new());
                 }
-                let events = set_status(
-                    tx,
-                    conversation,
-                    MessageId(message_id),
-                    status.status,
-                    status.error.clone(),
-                    now,
-                )
-                .await?;
+                let events =
+                    set_status(tx, conversation, MessageId(message_id), status.status, status.error.clone(), now)
+                        .await?;
                 Ok(events)
+            }
+
+            /// Records, in the caller's transaction, that WhatsApp accepted `message` under
+            /// `wa_message_id` (the send's answer, or a status carrying the send's tag): the outbox
+            /// row is done, and the message becomes the best of `sent` and any statuses that came
+            /// before. Returns the events, if the message moved forward.
+            async fn accept_in(
+                tx: &mut Tx,
+                message: MessageId,
+                wa_message_id: &str,
+                now: i64,
+            ) -> StoreResult<Vec<ConversationEvent>> {
+                let found: Option<i64> = sqlx::query_scalar("SELECT conversation_id FROM messages WHERE id = $1")
+                    .bind(message.0)
+                    .fetch_optional(&mut **tx)
+                    .await?;
+                let Some(conversation_id) = found else { return Err(StoreError::NotFound) };
+                let conversation = ConversationId(conversation_id);
+                lock_conversation(tx, conversation).await?;
+                // Read under the lock: the send's answer and a tagged status may race.
+                let current: String = sqlx::query_scalar("SELECT status FROM messages WHERE id = $1")
+                    .bind(message.0)
+                    .fetch_one(&mut **tx)
+                    .await?;
+                let current = DeliveryStatus::parse(&current)
+                    .ok_or_else(|| rows::corrupt(format!("message status {current}")))?;
+                // The best of `sent` and whatever raced ahead of the send's answer.
+                let early: Vec<(String, Option<String>)> =
+                    sqlx::query_as("DELETE FROM early_statuses WHERE wa_message_id = $1 RETURNING status, error")
+                        .bind(wa_message_id)
+                        .fetch_all(&mut **tx)
+                        .await?;
+                let mut best = (DeliveryStatus::Sent, None);
+                for (status, error) in early {
+                    let Some(status) = DeliveryStatus::parse(&status) else { continue };
+                    if status.rank() > best.0.rank() {
+                        best = (status, rows::json_column(error.as_deref(), "status error")?);
+                    }
+                }
+                sqlx::query("UPDATE messages SET wa_message_id = $2 WHERE id = $1")
+                    .bind(message.0)
+                    .bind(wa_message_id)
+                    .execute(&mut **tx)
+                    .await?;
+                sqlx::query(
+                    "UPDATE outbox SET done_at = $2, in_flight = NULL WHERE message_id = $1 AND done_at IS NULL",
+                )
+                .bind(message.0)
+                .bind(now)
+                .execute(&mut **tx)
+                .await?;
+                let (status, error) = best;
+                if status.rank() <= current.rank() {
+                    return Ok(Vec::new());
+                }
+                set_status(tx, conversation, message, status, error, now).await
             }
 
             #[async_trait::async_trait]
@@ -230,8 +294,10 @@ macro_rules! channel_queries {
                 }
 
                 async fn due_outbox(&self, now: i64, limit: i64) -> StoreResult<Vec<OutboxItem>> {
-                    let rows: Vec<(i64, i64, String, String, Option<String>, i64, Option<String>)> = sqlx::query_as(
-                        "SELECT o.id, o.message_id, k.wa_id, m.body, m.reply_to, o.attempts, m.content FROM outbox o \
+                    type Row = (i64, i64, String, String, Option<String>, i64, Option<String>, Option<String>);
+                    let rows: Vec<Row> = sqlx::query_as(
+                        "SELECT o.id, o.message_id, k.wa_id, m.body, m.reply_to, o.attempts, m.content, o.in_flight \
+                         FROM outbox o \
                          JOIN messages m ON m.id = o.message_id \
                          JOIN conversations c ON c.id = m.conversation_id \
                          JOIN contacts k ON k.id = c.contact_id \
@@ -242,17 +308,53 @@ macro_rules! channel_queries {
                     .fetch_all(&self.pool)
                     .await?;
                     rows.into_iter()
-                        .map(|(id, message_id, to, body, reply_to, attempts, content)| {
+                        .map(|(id, message_id, to, body, reply_to, attempts, content, in_flight)| {
                             let content: Option<MessageContent> =
                                 rows::json_column(content.as_deref(), "message content")?;
-                            Ok(OutboxItem { id, message_id: MessageId(message_id), to, body, reply_to, attempts, content })
+                            let message_id = MessageId(message_id);
+                            Ok(OutboxItem { id, message_id, to, body, reply_to, attempts, content, in_flight })
                         })
                         .collect()
                 }
 
+                async fn begin_send(&self, id: i64, tag: &str, answer_by: i64) -> StoreResult<bool> {
+                    let marked = sqlx::query(
+                        "UPDATE outbox SET in_flight = $2, next_attempt_at = $3 WHERE id = $1 AND done_at IS NULL",
+                    )
+                    .bind(id)
+                    .bind(tag)
+                    .bind(answer_by)
+                    .execute(&self.pool)
+                    .await?;
+                    Ok(marked.rows_affected() > 0)
+                }
+
+                async fn hold_in_flight(&self, until: i64) -> StoreResult<u64> {
+                    let held = sqlx::query(
+                        "UPDATE outbox SET next_attempt_at = $1 \
+                         WHERE in_flight IS NOT NULL AND done_at IS NULL AND next_attempt_at < $1",
+                    )
+                    .bind(until)
+                    .execute(&self.pool)
+                    .await?;
+                    Ok(held.rows_affected())
+                }
+
+                async fn await_status(&self, id: i64, error: &str) -> StoreResult<()> {
+                    sqlx::query(
+                        "UPDATE outbox SET attempts = attempts + 1, last_error = $2 WHERE id = $1 AND done_at IS NULL",
+                    )
+                    .bind(id)
+                    .bind(error.to_owned())
+                    .execute(&self.pool)
+                    .await?;
+                    Ok(())
+                }
+
                 async fn retry_outbox(&self, id: i64, next_attempt_at: i64, error: &str) -> StoreResult<()> {
                     sqlx::query(
-                        "UPDATE outbox SET attempts = attempts + 1, next_attempt_at = $2, last_error = $3 WHERE id = $1",
+                        "UPDATE outbox SET attempts = attempts + 1, next_attempt_at = $2, last_error = $3, \
+                         in_flight = NULL WHERE id = $1",
                     )
                     .bind(id)
                     .bind(next_attempt_at)
@@ -271,7 +373,12 @@ macro_rules! channel_queries {
                     Ok(())
                 }
 
-                async fn requeue_failed(&self, message: MessageId, actor: UserId, now: i64) -> StoreResult<RequeueOutcome> {
+                async fn requeue_failed(
+                    &self,
+                    message: MessageId,
+                    actor: UserId,
+                    now: i64,
+                ) -> StoreResult<RequeueOutcome> {
                     let mut tx = self.write_transaction().await?;
                     let conversation_id: Option<i64> =
                         sqlx::query_scalar("SELECT conversation_id FROM messages WHERE id = $1")
@@ -299,8 +406,8 @@ macro_rules! channel_queries {
                     // The same outbox row goes again; its old wamid is forgotten so late statuses
                     // of the failed attempt cannot touch the new one.
                     sqlx::query(
-                        "UPDATE outbox SET done_at = NULL, next_attempt_at = $2, attempts = 0, last_error = NULL \
-                         WHERE message_id = $1",
+                        "UPDATE outbox SET done_at = NULL, next_attempt_at = $2, attempts = 0, last_error = NULL, \
+                         in_flight = NULL WHERE message_id = $1",
                     )
                     .bind(message.0)
                     .bind(now)
@@ -333,12 +440,15 @@ macro_rules! channel_queries {
                     let Some((message_id, conversation_id)) = found else { return Ok(Vec::new()) };
                     let conversation = ConversationId(conversation_id);
                     lock_conversation(&mut tx, conversation).await?;
-                    sqlx::query("UPDATE outbox SET attempts = attempts + 1, done_at = $2, last_error = $3 WHERE id = $1")
-                        .bind(id)
-                        .bind(now)
-                        .bind(error.message.clone())
-                        .execute(&mut *tx)
-                        .await?;
+                    sqlx::query(
+                        "UPDATE outbox SET attempts = attempts + 1, done_at = $2, last_error = $3, in_flight = NULL \
+                         WHERE id = $1",
+                    )
+                    .bind(id)
+                    .bind(now)
+                    .bind(error.message.clone())
+                    .execute(&mut *tx)
+                    .await?;
                     let failed = DeliveryStatus::Failed;
                     let events =
                         set_status(&mut tx, conversation, MessageId(message_id), failed, Some(error.clone()), now)
@@ -354,45 +464,7 @@ macro_rules! channel_queries {
                     now: i64,
                 ) -> StoreResult<Vec<ConversationEvent>> {
                     let mut tx = self.write_transaction().await?;
-                    let found: Option<(i64, String)> =
-                        sqlx::query_as("SELECT conversation_id, status FROM messages WHERE id = $1")
-                            .bind(message.0)
-                            .fetch_optional(&mut *tx)
-                            .await?;
-                    let Some((conversation_id, current)) = found else { return Err(StoreError::NotFound) };
-                    let conversation = ConversationId(conversation_id);
-                    lock_conversation(&mut tx, conversation).await?;
-                    let current = DeliveryStatus::parse(&current)
-                        .ok_or_else(|| rows::corrupt(format!("message status {current}")))?;
-                    // The best of `sent` and whatever raced ahead of the send's answer.
-                    let early: Vec<(String, Option<String>)> =
-                        sqlx::query_as("DELETE FROM early_statuses WHERE wa_message_id = $1 RETURNING status, error")
-                            .bind(wa_message_id)
-                            .fetch_all(&mut *tx)
-                            .await?;
-                    let mut best = (DeliveryStatus::Sent, None);
-                    for (status, error) in early {
-                        let Some(status) = DeliveryStatus::parse(&status) else { continue };
-                        if status.rank() > best.0.rank() {
-                            best = (status, rows::json_column(error.as_deref(), "status error")?);
-                        }
-                    }
-                    sqlx::query("UPDATE messages SET wa_message_id = $2 WHERE id = $1")
-                        .bind(message.0)
-                        .bind(wa_message_id)
-                        .execute(&mut *tx)
-                        .await?;
-                    sqlx::query("UPDATE outbox SET done_at = $2 WHERE message_id = $1 AND done_at IS NULL")
-                        .bind(message.0)
-                        .bind(now)
-                        .execute(&mut *tx)
-                        .await?;
-                    let (status, error) = best;
-                    if status.rank() <= current.rank() {
-                        tx.commit().await?;
-                        return Ok(Vec::new());
-                    }
-                    let events = set_status(&mut tx, conversation, message, status, error, now).await?;
+                    let events = accept_in(&mut tx, message, wa_message_id, now).await?;
                     tx.commit().await?;
                     Ok(events)
                 }

@@ -24,6 +24,9 @@ pub enum GraphCallError {
     Refused { status: u16, error: Box<ErrorResponse> },
     /// No usable answer: the network, a timeout, or a body that is not the contract's.
     Transport(String),
+    /// A send was written, but no usable answer came back (the connection was cut or timed out
+    /// after the request went out, or a success without a wamid): Meta may have accepted it.
+    Unanswered(String),
 }
 
 impl std::fmt::Display for GraphCallError {
@@ -32,7 +35,7 @@ impl std::fmt::Display for GraphCallError {
             GraphCallError::Refused { status, error } => {
                 write!(f, "HTTP {status}, code {}: {}", error.error.code, error.error.message)
             }
-            GraphCallError::Transport(reason) => f.write_str(reason),
+            GraphCallError::Transport(reason) | GraphCallError::Unanswered(reason) => f.write_str(reason),
         }
     }
 }
@@ -72,15 +75,21 @@ impl GraphClient {
         }))
     }
 
-    /// Posts a send; the wamid Meta gave it.
+    /// Posts a send; the wamid Meta gave it. Only a failure to connect means it never reached
+    /// Meta: any other trouble after the request went out is [`GraphCallError::Unanswered`].
     pub async fn send(&self, request: &SendMessage) -> Result<String, GraphCallError> {
-        let body = self.post_messages(request).await?;
-        let accepted: SendResponse = serde_json::from_slice(&body)
-            .map_err(|error| GraphCallError::Transport(format!("unexpected success body: {error}")))?;
-        accepted
-            .message_id()
-            .map(str::to_owned)
-            .ok_or_else(|| GraphCallError::Transport("success without a message id".to_owned()))
+        let unanswered = |reason: String| GraphCallError::Unanswered(reason);
+        let response = match self.http.post(&self.messages_url).bearer_auth(&self.token).json(request).send().await {
+            Ok(response) => response,
+            Err(error) if error.is_connect() => return Err(GraphCallError::Transport(error.to_string())),
+            Err(error) => return Err(unanswered(error.to_string())),
+        };
+        let status = response.status().as_u16();
+        let body = response.bytes().await.map_err(|error| unanswered(error.to_string()))?;
+        let body = judge(status, &body)?;
+        let accepted: SendResponse =
+            serde_json::from_slice(&body).map_err(|error| unanswered(format!("unexpected success body: {error}")))?;
+        accepted.message_id().map(str::to_owned).ok_or_else(|| unanswered("success without a message id".to_owned()))
     }
 
     /// Uploads a file for sending (contract §10); the media id WhatsApp gave it.
@@ -179,10 +188,15 @@ async fn answer(response: Result<reqwest::Response, reqwest::Error>) -> Result<V
     let response = response.map_err(|error| GraphCallError::Transport(error.to_string()))?;
     let status = response.status().as_u16();
     let body = response.bytes().await.map_err(|error| GraphCallError::Transport(error.to_string()))?;
+    judge(status, &body)
+}
+
+/// What an answer's status and body say: the body on success, Meta's error otherwise.
+fn judge(status: u16, body: &[u8]) -> Result<Vec<u8>, GraphCallError> {
     if (200..300).contains(&status) {
         return Ok(body.to_vec());
     }
-    match serde_json::from_slice::<ErrorResponse>(&body) {
+    match serde_json::from_slice::<ErrorResponse>(body) {
         Ok(error) => Err(GraphCallError::Refused { status, error: Box::new(error) }),
         Err(_) if status >= 500 || status == 429 => Err(GraphCallError::Transport(format!("HTTP {status}"))),
         Err(_) => Err(GraphCallError::Refused {

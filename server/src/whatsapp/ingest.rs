@@ -290,5 +290,5 @@ fn status_write(update: StatusUpdate) -> StatusWrite {
         code: error.code,
         message: baton_whatsapp::graph::classify(None, Some(error.code)).sentence.to_owned(),
     });
-    StatusWrite { wa_message_id: update.message_id, status, error }
+    StatusWrite { wa_message_id: update.message_id, status, error, callback_data: update.biz_opaque_callback_data }
 }

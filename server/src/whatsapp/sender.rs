@@ -8,6 +8,15 @@
 //!   message becomes `failed` with a sentence the agent can act on;
 //! - a refused access token (190) or a restricted account: sending pauses with the outbox intact
 //!   and every admin online is alerted; it resumes on restart (after the token is fixed).
+//!
+//! Meta has no idempotency key, so a process that stops between Meta's 200 and recording the wamid
+//! would send the reply again after a restart. Each send is therefore tagged
+//! (`biz_opaque_callback_data`, echoed in the message's status webhooks) and its row marked *in
+//! flight* with the tag, durably, before the POST. After a restart an in-flight row waits
+//! [`super::WhatsAppConfig::in_flight_wait`]; a status carrying its tag meanwhile adopts the wamid
+//! (the ingest worker does that: `ChannelStore::apply_status`) and the reply is not sent again.
+//! Only without one is it re-sent — the remaining window for a duplicate (README: "Sends across a
+//! restart"). A send that got no answer at all (a timeout, a cut connection) is treated the same.
 
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -22,7 +31,7 @@ use tokio::sync::Notify;
 use super::graph::{GraphCallError, GraphClient};
 use super::pacing::Pacing;
 use crate::state::AppState;
-use crate::store::channel::OutboxItem;
+use crate::store::channel::{OutboxItem, send_tag};
 
 /// How often due replies are looked for without a wake-up (retries come due this way).
 const POLL: Duration = Duration::from_millis(250);
@@ -69,6 +78,7 @@ pub async fn run(state: AppState) {
         tracing::info!("WhatsApp sending is off: set BATON_WHATSAPP_ACCESS_TOKEN and BATON_WHATSAPP_PHONE_NUMBER_ID");
         return;
     };
+    hold_in_flight(&state).await;
     let mut pacing = Pacing::new(state.config.whatsapp.messages_per_second);
     loop {
         let seen = state.sender.wakes.load(Ordering::Acquire);
@@ -80,6 +90,22 @@ pub async fn run(state: AppState) {
             () = state.sender.queued.notified() => {}
             () = tokio::time::sleep(POLL) => {}
         }
+    }
+}
+
+/// Replies whose send was on its way when the process stopped wait, from now, for a status
+/// webhook carrying their tag: Meta retries webhooks it could not deliver while Baton was down.
+async fn hold_in_flight(state: &AppState) {
+    let wait = i64::try_from(state.config.whatsapp.in_flight_wait.as_millis()).unwrap_or(i64::MAX);
+    match state.store.hold_in_flight(state.now().saturating_add(wait)).await {
+        Ok(0) => {}
+        Ok(held) => tracing::warn!(
+            replies = held,
+            wait = ?state.config.whatsapp.in_flight_wait,
+            "replies were on their way to WhatsApp when Baton stopped: waiting for their statuses before sending any again"
+        ),
+        // Their rows still come due only after the wait that began with the send.
+        Err(error) => tracing::error!(%error, "cannot hold the interrupted sends"),
     }
 }
 
@@ -110,7 +136,12 @@ async fn send_due(state: &AppState, graph: &GraphClient, pacing: &mut Pacing) {
 /// Sends one reply and records the outcome; `false` when sending just paused.
 async fn send_one(state: &AppState, graph: &GraphClient, item: OutboxItem) -> bool {
     let outcome = match uploaded_media(state, graph, &item).await {
-        Ok(media_id) => graph.send(&request_for(&item, media_id)).await,
+        Ok(media_id) => {
+            let Some(tag) = begin_send(state, &item).await else { return true };
+            let mut request = request_for(&item, media_id);
+            request.biz_opaque_callback_data = Some(tag);
+            graph.send(&request).await
+        }
         Err(None) => return record(state, &item, missing_file_failure(state, &item).await),
         Err(Some(error)) => Err(error),
     };
@@ -122,6 +153,12 @@ async fn send_one(state: &AppState, graph: &GraphClient, item: OutboxItem) -> bo
             }
             Err(error) => Err(error),
         },
+        Err(GraphCallError::Unanswered(reason)) => {
+            // WhatsApp may have accepted it: like a send interrupted by a stop, it stays in flight
+            // (a status carrying its tag adopts it) and goes again only after the wait.
+            tracing::warn!(outbox = item.id, %reason, "no answer to a send: waiting for its status before sending it again");
+            state.store.await_status(item.id, &reason).await
+        }
         Err(GraphCallError::Transport(reason)) => {
             tracing::warn!(outbox = item.id, %reason, "Graph API unreachable: will retry");
             retry(state, &item, backoff(state, item.attempts), &reason).await
@@ -150,6 +187,10 @@ async fn send_one(state: &AppState, graph: &GraphClient, item: OutboxItem) -> bo
                         classification.sentence
                     );
                     tracing::error!(%reason, "WhatsApp sending paused");
+                    // Refused, so not in flight: after a restart it goes at once, not after the wait.
+                    if let Err(error) = retry(state, &item, Duration::ZERO, &error.error.message).await {
+                        tracing::error!(outbox = item.id, %error, "cannot record a refused send");
+                    }
                     state.sender.pause(reason.clone());
                     alert_admins(state, reason);
                     return false;
@@ -168,6 +209,29 @@ async fn send_one(state: &AppState, graph: &GraphClient, item: OutboxItem) -> bo
         }
     };
     record(state, &item, recorded)
+}
+
+/// Marks the reply in flight under a new tag, durably, before it is posted; the tag, or `None` when
+/// it must not be posted now (no longer pending, or the mark could not be written: the reply
+/// stays due and is tried on a later pass).
+async fn begin_send(state: &AppState, item: &OutboxItem) -> Option<String> {
+    if let Some(earlier) = &item.in_flight {
+        tracing::warn!(
+            outbox = item.id,
+            tag = %earlier,
+            "no status came for a send interrupted by a stop: sending the reply again (the customer may get it twice)"
+        );
+    }
+    let tag = send_tag(item.id, &uuid::Uuid::new_v4().simple().to_string()[..16]);
+    let wait = i64::try_from(state.config.whatsapp.in_flight_wait.as_millis()).unwrap_or(i64::MAX);
+    match state.store.begin_send(item.id, &tag, state.now().saturating_add(wait)).await {
+        Ok(true) => Some(tag),
+        Ok(false) => None,
+        Err(error) => {
+            tracing::error!(outbox = item.id, %error, "cannot mark a reply in flight: not sending it yet");
+            None
+        }
+    }
 }
 
 fn record(_state: &AppState, item: &OutboxItem, recorded: Result<(), crate::store::StoreError>) -> bool {

@@ -1,0 +1,84 @@
+//! The real `baton` binary as a child process, for tests that must stop it the hard way
+//! (`SIGKILL`): [`baton_binary`] builds it (or takes `BATON_BINARY`), [`BatonProcess`] starts
+//! `baton serve` on a free port and kills it.
+
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+
+use anyhow::Context;
+use tokio::io::{AsyncBufReadExt, BufReader};
+
+/// The `baton` binary of this checkout, copied to `into`: `BATON_BINARY` if set, otherwise built
+/// with cargo into the target directory this test runs from (a no-op when it is up to date), as
+/// the load generators' `baton_binary` finds it beside themselves. The copy keeps the test on
+/// this build even if someone else's build replaces `target/debug/baton` meanwhile.
+pub fn baton_binary(into: &Path) -> anyhow::Result<PathBuf> {
+    let built = match std::env::var_os("BATON_BINARY") {
+        Some(path) => PathBuf::from(path),
+        None => build()?,
+    };
+    anyhow::ensure!(built.is_file(), "no baton binary at {}", built.display());
+    let copy = into.join("baton");
+    std::fs::copy(&built, &copy).with_context(|| format!("cannot copy {}", built.display()))?;
+    Ok(copy)
+}
+
+fn build() -> anyhow::Result<PathBuf> {
+    // This test runs from `<target>/<profile>/deps/`.
+    let exe = std::env::current_exe()?;
+    let profile_dir = exe.parent().and_then(Path::parent).context("the test's directory")?;
+    let target = profile_dir.parent().context("the target directory")?;
+    let release = profile_dir.file_name().is_some_and(|name| name == "release");
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let mut command = std::process::Command::new(cargo);
+    command
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .args(["build", "--quiet", "--package", "baton-server", "--bin", "baton", "--target-dir"])
+        .arg(target);
+    if release {
+        command.arg("--release");
+    }
+    let status = command.status().context("cannot run cargo to build baton")?;
+    anyhow::ensure!(status.success(), "building baton failed ({status})");
+    Ok(profile_dir.join("baton"))
+}
+
+/// A running `baton serve`.
+pub struct BatonProcess {
+    child: tokio::process::Child,
+    /// `http://127.0.0.1:PORT`
+    pub base: String,
+}
+
+impl BatonProcess {
+    /// Starts `baton serve` on a free port with more `args` and `env` (its log appended to
+    /// `log`); returns once it listens.
+    pub async fn start(binary: &Path, args: &[String], env: &[(String, String)], log: &Path) -> anyhow::Result<Self> {
+        let log = std::fs::OpenOptions::new().create(true).append(true).open(log)?;
+        let mut child = tokio::process::Command::new(binary)
+            .args(["serve", "--listen", "127.0.0.1:0"])
+            .args(args)
+            .envs(env.iter().map(|(name, value)| (name.as_str(), value.as_str())))
+            .stdout(Stdio::piped())
+            .stderr(Stdio::from(log))
+            .kill_on_drop(true)
+            .spawn()?;
+        let mut lines = BufReader::new(child.stdout.take().context("baton's stdout")?).lines();
+        let address = loop {
+            let line = lines.next_line().await?.context("baton exited before listening")?;
+            if let Some(rest) = line.strip_prefix("Baton is listening on ") {
+                break rest.split(". ").next().unwrap_or_default().to_owned();
+            }
+        };
+        // Keep reading, so the process never blocks on a full pipe.
+        tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+        Ok(BatonProcess { child, base: format!("http://{address}") })
+    }
+
+    /// `SIGKILL`: no shutdown, no flush, whatever it was doing.
+    pub async fn kill(mut self) -> anyhow::Result<()> {
+        self.child.start_kill()?;
+        self.child.wait().await?;
+        Ok(())
+    }
+}
