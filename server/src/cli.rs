@@ -87,6 +87,10 @@ struct ServerArgs {
     /// How long a conversation's claim outlives its holder's last connection, in seconds.
     #[arg(long, env = "BATON_CLAIM_LEASE_SECS", default_value_t = 30)]
     claim_lease_secs: u64,
+    /// A claim whose holder has done nothing with it (no keystroke, no reply) for this many seconds,
+    /// with no draft waiting, lapses.
+    #[arg(long, env = "BATON_CLAIM_IDLE_SECS", default_value_t = 60)]
+    claim_idle_secs: u64,
     /// Demo only: the customer-phone page of a WhatsApp simulator to point people at.
     #[arg(long, env = "BATON_DEMO_PHONE_URL", hide = true)]
     demo_phone_url: Option<String>,
@@ -175,6 +179,10 @@ impl ServerArgs {
             bail!("--claim-lease-secs must be at least 1");
         }
         config.claim_lease = Duration::from_secs(self.claim_lease_secs);
+        if self.claim_idle_secs == 0 {
+            bail!("--claim-idle-secs must be at least 1");
+        }
+        config.claim_idle = Duration::from_secs(self.claim_idle_secs);
         config.whatsapp = self.whatsapp.config()?;
         Ok(config)
     }

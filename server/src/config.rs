@@ -152,6 +152,8 @@ pub struct Config {
     pub session_ttl: Duration,
     /// How long a claim outlives its holder's last socket.
     pub claim_lease: Duration,
+    /// A claim unused this long (no keystroke, no reply) with no draft waiting lapses.
+    pub claim_idle: Duration,
     /// How often the server pings an idle socket.
     pub ws_ping_interval: Duration,
     /// A socket that sends nothing (not even a pong) this long is closed.
@@ -176,6 +178,7 @@ impl Config {
             web_dir: default_web_dir(),
             session_ttl: Duration::from_secs(14 * 24 * 3600),
             claim_lease: Duration::from_secs(30),
+            claim_idle: Duration::from_secs(60),
             ws_ping_interval: Duration::from_secs(20),
             ws_idle_timeout: Duration::from_secs(60),
             hub: crate::hub::HubConfig::default(),

@@ -11,7 +11,7 @@ use std::time::Duration;
 use baton_shared::protocol::Teammate;
 use baton_shared::{ConversationId, UserId};
 
-use crate::clock::now_ms;
+use crate::clock::Clock;
 use crate::hub::DraftSaver;
 use crate::store::Store;
 use crate::store::conversations::DraftWrite;
@@ -23,16 +23,22 @@ pub const SAVE_INTERVAL: Duration = Duration::from_millis(500);
 #[derive(Default)]
 pub struct DraftWriter {
     waiting: Mutex<HashMap<(ConversationId, UserId), DraftWrite>>,
+    /// The server's clock: a draft's time is compared with claims' and sends' times.
+    clock: Clock,
 }
 
 impl DraftSaver for DraftWriter {
     fn save(&self, conversation: ConversationId, user: &Teammate, body: String) {
-        let draft = DraftWrite { conversation, user: user.id, body, typed_at: now_ms() };
+        let draft = DraftWrite { conversation, user: user.id, body, typed_at: self.clock.now_ms() };
         self.waiting().insert((conversation, user.id), draft);
     }
 }
 
 impl DraftWriter {
+    pub fn new(clock: Clock) -> Self {
+        DraftWriter { waiting: Mutex::default(), clock }
+    }
+
     fn waiting(&self) -> std::sync::MutexGuard<'_, HashMap<(ConversationId, UserId), DraftWrite>> {
         self.waiting.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
     }

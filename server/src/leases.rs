@@ -1,6 +1,8 @@
 //! Claim leases over time: while a holder has a socket open their leases are renewed; a lease
-//! whose holder has been gone for [`crate::config::Config::claim_lease`] expires, and everyone
-//! watching sees the conversation released.
+//! whose holder has been gone for [`crate::config::Config::claim_lease`] expires, and so does a
+//! claim nobody used for [`crate::config::Config::claim_idle`] with no draft waiting (a keystroke
+//! in an unassigned conversation must not hold it for as long as its typist stays online).
+//! Everyone watching sees the conversation released.
 
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::Duration;
@@ -25,6 +27,7 @@ impl LeaseKeeper {
 pub async fn keep(state: AppState) {
     let lease = state.config.claim_lease;
     let lease_ms = i64::try_from(lease.as_millis()).unwrap_or(i64::MAX);
+    let idle_ms = i64::try_from(state.config.claim_idle.as_millis()).unwrap_or(i64::MAX);
     let mut tick = tokio::time::interval((lease / 4).max(Duration::from_millis(50)));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
@@ -43,7 +46,8 @@ pub async fn keep(state: AppState) {
                 tracing::warn!(%error, %user, "could not renew leases");
             }
         }
-        match state.store.expire_claims(now).await {
+        let idle_before = now.saturating_sub(idle_ms);
+        match state.store.expire_claims(now, idle_before).await {
             Ok(events) if !events.is_empty() => {
                 tracing::info!(count = events.len(), "claims expired");
                 state.bus.publish(&events);

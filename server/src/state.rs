@@ -61,7 +61,7 @@ impl AppState {
             config.public_origins.clone().into()
         };
         let web = Arc::new(WebApp::load(&config.web_dir));
-        let drafts = Arc::new(DraftWriter::default());
+        let drafts = Arc::new(DraftWriter::new(config.clock));
         let hub = Hub::new(config.hub, drafts.clone());
         let bus = Arc::new(LocalBus::new(hub.clone()));
         let graph = GraphClient::from_config(&config.whatsapp)?.map(Arc::new);

@@ -10,6 +10,7 @@
 pub mod canned;
 pub mod channel;
 mod channel_queries;
+mod claim_queries;
 mod conversation_queries;
 mod conversation_reads;
 pub mod conversations;

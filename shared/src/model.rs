@@ -78,6 +78,10 @@ pub struct Claim {
     pub holder_name: String,
     /// Unix ms. Renewed while the holder is connected; past it, anyone may claim.
     pub lease_until: i64,
+    /// Unix ms: when the holder last did something with it (took it, typed, replied). Unused for
+    /// the server's claim-idle time with no draft waiting, it lapses; the wall shows how long.
+    #[serde(default)]
+    pub active_at: i64,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

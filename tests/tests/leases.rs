@@ -1,6 +1,8 @@
-//! Claim leases on tokio's paused clock, with the production lease (30 s): a connected holder's
-//! lease is renewed for as long as they stay (a minute and more), and once they disconnect it
-//! runs out — not before its time — and everyone watching sees the conversation released.
+//! Claim leases on tokio's paused clock, with the production lease (30 s) and claim-idle time
+//! (60 s): a connected holder with a draft keeps the claim for as long as they stay (a minute and
+//! more), and once they disconnect it runs out — not before its time — and everyone watching sees
+//! the conversation released; a claim its online holder does not use lapses 60 s after the last
+//! keystroke, not before.
 
 use std::time::Duration;
 
@@ -47,7 +49,10 @@ async fn a_lease_lives_while_its_holder_is_connected_and_expires_after(kind: Kin
     let mut bob_socket = WsClient::connect(&bob_client).await?;
     let conversation = server.customer_writes("15550001", "Hello").await?;
     bob_socket.request(|req_id| ClientMsg::Open { req_id, conversation_id: conversation, after_seq: 0 }).await?;
-    let claimed = alice_socket.request(|req_id| ClientMsg::Claim { req_id, conversation_id: conversation }).await?;
+    // Alice starts a reply: her draft keeps the claim however long she takes.
+    let claimed = alice_socket
+        .request(|req_id| ClientMsg::Typing { req_id, conversation_id: conversation, draft: "Let me".into() })
+        .await?;
     anyhow::ensure!(matches!(claimed, ServerMsg::Ack { .. }), "{claimed:?}");
 
     // Two lease periods with Alice connected: renewed at every look, never lost.
@@ -82,6 +87,68 @@ async fn a_lease_lives_while_its_holder_is_connected_and_expires_after(kind: Kin
     let claimed = bob_socket.request(|req_id| ClientMsg::Claim { req_id, conversation_id: conversation }).await?;
     assert!(matches!(claimed, ServerMsg::Ack { .. }), "Bob may claim it now: {claimed:?}");
     Ok(())
+}
+
+/// A claim nobody uses lapses after the claim-idle time (60 s) while its holder stays online,
+/// unless a draft waits; every keystroke counts as use.
+async fn an_unused_claim_lapses_while_its_holder_stays_online(kind: Kind) -> anyhow::Result<()> {
+    let server = start(kind).await?;
+    let (alice_client, alice) = server.logged_in("Alice", Role::Agent).await?;
+    let (bob_client, _) = server.logged_in("Bob", Role::Agent).await?;
+    let mut alice_socket = WsClient::connect(&alice_client).await?;
+    let mut bob_socket = WsClient::connect(&bob_client).await?;
+    let conversation = server.customer_writes("15550002", "Hello").await?;
+    bob_socket.request(|req_id| ClientMsg::Open { req_id, conversation_id: conversation, after_seq: 0 }).await?;
+    let claimed = alice_socket.request(|req_id| ClientMsg::Claim { req_id, conversation_id: conversation }).await?;
+    anyhow::ensure!(matches!(claimed, ServerMsg::Ack { .. }), "{claimed:?}");
+
+    // 30 s on she starts a reply: the draft keeps the claim. 7.5 s later (her typing has timed
+    // out, so this keystroke goes out at once) she deletes it: that is her last use.
+    for _ in 0..4 {
+        assert!(advance(&server, conversation, TICK).await?.is_some(), "used within the idle time");
+    }
+    type_draft(&mut alice_socket, conversation, "Hi").await?;
+    assert!(advance(&server, conversation, TICK).await?.is_some());
+    type_draft(&mut alice_socket, conversation, "").await?;
+    // Until 60 s after that keystroke the claim is hers; then it lapses, though she is online.
+    for _ in 0..7 {
+        assert!(advance(&server, conversation, TICK).await?.is_some(), "the keystroke counted as use");
+    }
+    assert!(server.state.hub.is_online(alice.id));
+    assert_eq!(advance(&server, conversation, TICK).await?, None, "idle for 60 s with no draft: lapsed");
+    let released = bob_socket
+        .expect(|message| match message {
+            ServerMsg::Event { event } if event.conversation_id == conversation => match &event.change {
+                Change::Released { holder, expired } => Some((*holder, *expired)),
+                _ => None,
+            },
+            _ => None,
+        })
+        .await?;
+    assert_eq!(released, (alice.id, true));
+    let claimed = bob_socket.request(|req_id| ClientMsg::Claim { req_id, conversation_id: conversation }).await?;
+    assert!(matches!(claimed, ServerMsg::Ack { .. }), "Bob may claim it now: {claimed:?}");
+    Ok(())
+}
+
+/// One keystroke leaving `draft` in the composer.
+async fn type_draft(socket: &mut WsClient, conversation: ConversationId, draft: &str) -> anyhow::Result<()> {
+    let draft = draft.to_owned();
+    let answer = socket.request(|req_id| ClientMsg::Typing { req_id, conversation_id: conversation, draft }).await?;
+    anyhow::ensure!(matches!(answer, ServerMsg::Ack { .. }), "keystroke refused: {answer:?}");
+    Ok(())
+}
+
+#[test]
+fn idle_claims_on_sqlite() -> anyhow::Result<()> {
+    on_paused_clock("idle claims on SQLite", || an_unused_claim_lapses_while_its_holder_stays_online(Kind::Sqlite))
+}
+
+#[test]
+fn idle_claims_on_postgres() -> anyhow::Result<()> {
+    on_paused_clock("idle claims on PostgreSQL", || {
+        an_unused_claim_lapses_while_its_holder_stays_online(Kind::Postgres)
+    })
 }
 
 #[test]

@@ -108,7 +108,7 @@ fn unread_counts_customer_messages_while_the_conversation_is_not_open() {
 fn claims_statuses_and_ticks_follow_their_events() {
     let mut inbox = inbox(Role::Agent);
     inbox.apply(&opened());
-    let claim = Claim { holder: UserId(3), holder_name: "Bob".into(), lease_until: 9_000 };
+    let claim = Claim { holder: UserId(3), holder_name: "Bob".into(), lease_until: 9_000, active_at: 1_000 };
     inbox.apply(&event(2, Change::Claimed { claim: claim.clone() }));
     assert_eq!(inbox.conversations[&C].conversation.claim, Some(claim));
     inbox.apply(&event(3, Change::Released { holder: UserId(3), expired: true }));

@@ -102,9 +102,9 @@ macro_rules! conversation_queries {
             now: i64,
         ) -> StoreResult<Claim> {
             sqlx::query(
-                "INSERT INTO claims (conversation_id, holder_id, lease_until, acquired_at) VALUES ($1, $2, $3, $4) \
-                 ON CONFLICT (conversation_id) DO UPDATE SET holder_id = excluded.holder_id, \
-                 lease_until = excluded.lease_until, acquired_at = excluded.acquired_at",
+                "INSERT INTO claims (conversation_id, holder_id, lease_until, acquired_at, active_at) \
+                 VALUES ($1, $2, $3, $4, $4) ON CONFLICT (conversation_id) DO UPDATE SET holder_id = excluded.holder_id, \
+                 lease_until = excluded.lease_until, acquired_at = excluded.acquired_at, active_at = excluded.active_at",
             )
             .bind(id.0)
             .bind(holder.0)
@@ -131,7 +131,8 @@ macro_rules! conversation_queries {
             .bind(draft.typed_at)
             .execute(&mut **tx)
             .await?;
-            Ok(())
+            // A keystroke (or the send that empties the draft) is activity on the writer's claim.
+            super::claim_queries_impl::touch(tx, draft.conversation, draft.user, draft.typed_at).await
         }
 
         pub(in super::super) async fn message_in(tx: &mut Tx, id: i64) -> StoreResult<Message> {
@@ -443,46 +444,21 @@ macro_rules! conversation_queries {
             }
 
             async fn claim_holders(&self, now: i64) -> StoreResult<Vec<UserId>> {
-                let holders: Vec<i64> =
-                    sqlx::query_scalar("SELECT DISTINCT holder_id FROM claims WHERE lease_until > $1")
-                        .bind(now)
-                        .fetch_all(&self.pool)
-                        .await?;
-                Ok(holders.into_iter().map(UserId).collect())
+                super::claim_queries_impl::holders(&self.pool, now).await
             }
 
             async fn renew_claims(&self, agent: UserId, lease_until: i64, now: i64) -> StoreResult<u64> {
-                let renewed = sqlx::query(
-                    "UPDATE claims SET lease_until = $1 WHERE holder_id = $2 AND lease_until > $3 AND lease_until < $1",
-                )
-                .bind(lease_until)
-                .bind(agent.0)
-                .bind(now)
-                .execute(&self.pool)
-                .await?;
-                Ok(renewed.rows_affected())
+                super::claim_queries_impl::renew(&self.pool, agent, lease_until, now).await
             }
 
-            async fn expire_claims(&self, now: i64) -> StoreResult<Vec<ConversationEvent>> {
-                let due: Vec<i64> = sqlx::query_scalar("SELECT conversation_id FROM claims WHERE lease_until <= $1")
-                    .bind(now)
-                    .fetch_all(&self.pool)
-                    .await?;
+            async fn expire_claims(&self, now: i64, idle_before: i64) -> StoreResult<Vec<ConversationEvent>> {
                 let mut events = Vec::new();
-                for conversation in due {
-                    let id = ConversationId(conversation);
+                for id in super::claim_queries_impl::due(&self.pool, now, idle_before).await? {
                     let mut tx = self.write_transaction().await?;
                     lock_conversation(&mut tx, id).await?;
-                    // Renewed or re-taken since the scan? Then it stays.
-                    let holder: Option<i64> = sqlx::query_scalar(
-                        "DELETE FROM claims WHERE conversation_id = $1 AND lease_until <= $2 RETURNING holder_id",
-                    )
-                    .bind(id.0)
-                    .bind(now)
-                    .fetch_optional(&mut *tx)
-                    .await?;
-                    if let Some(holder) = holder {
-                        let change = Change::Released { holder: UserId(holder), expired: true };
+                    // Renewed, re-taken or used since the scan? Then it stays.
+                    if let Some(holder) = super::claim_queries_impl::end_if_due(&mut tx, id, now, idle_before).await? {
+                        let change = Change::Released { holder, expired: true };
                         events.push(append_event(&mut tx, id, None, change, now).await?);
                     }
                     tx.commit().await?;

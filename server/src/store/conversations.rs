@@ -197,8 +197,9 @@ pub trait ConversationStore: Send + Sync {
     async fn claim_holders(&self, now: i64) -> StoreResult<Vec<UserId>>;
     /// Extends every live lease `agent` holds; returns how many.
     async fn renew_claims(&self, agent: UserId, lease_until: i64, now: i64) -> StoreResult<u64>;
-    /// Ends every lease that ran out by `now`; returns the `released (expired)` events.
-    async fn expire_claims(&self, now: i64) -> StoreResult<Vec<ConversationEvent>>;
+    /// Ends every lease that ran out by `now`, and every claim idle since `idle_before` with no
+    /// draft waiting; returns the `released (expired)` events.
+    async fn expire_claims(&self, now: i64, idle_before: i64) -> StoreResult<Vec<ConversationEvent>>;
 
     /// Stores a reply if the author holds the claim and has seen everything (or forces).
     async fn send_reply(&self, reply: &NewReply, now: i64) -> StoreResult<ReplyOutcome>;

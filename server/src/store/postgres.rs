@@ -32,6 +32,7 @@ super::channel_queries::channel_queries!(PostgresStore, sqlx::Postgres);
 super::canned::canned_queries!(PostgresStore);
 super::labels::label_queries!(PostgresStore);
 super::conversation_reads::conversation_reads!(sqlx::Postgres);
+super::claim_queries::claim_queries!(sqlx::Postgres);
 
 /// Advisory lock key serialising changes to who is an active admin ("baton:admins").
 const ADMIN_CHANGE_LOCK: i64 = 0x6261_746f_6e61_646d;

@@ -47,7 +47,7 @@ impl From<ContactRow> for Contact {
 pub(super) const CONVERSATION_SELECT: &str = "SELECT c.id, c.status, c.assignee_id, c.last_seq, \
      c.last_message_at, c.created_at, c.labels, k.id AS contact_id, k.wa_id, k.profile_name, k.last_inbound_at, \
      k.window_closed_at, \
-     cl.holder_id, u.name AS holder_name, cl.lease_until \
+     cl.holder_id, u.name AS holder_name, cl.lease_until, cl.active_at \
      FROM conversations c JOIN contacts k ON k.id = c.contact_id \
      LEFT JOIN claims cl ON cl.conversation_id = c.id LEFT JOIN users u ON u.id = cl.holder_id";
 
@@ -66,6 +66,7 @@ pub(super) struct ConversationRow {
     pub holder_id: Option<i64>,
     pub holder_name: Option<String>,
     pub lease_until: Option<i64>,
+    pub active_at: Option<i64>,
 }
 
 impl TryFrom<ConversationRow> for Conversation {
@@ -76,7 +77,7 @@ impl TryFrom<ConversationRow> for Conversation {
         let labels = serde_json::from_str(&row.labels).map_err(|_| corrupt(format!("labels {}", row.labels)))?;
         let claim = match (row.holder_id, row.holder_name, row.lease_until) {
             (Some(holder), Some(holder_name), Some(lease_until)) => {
-                Some(Claim { holder: UserId(holder), holder_name, lease_until })
+                Some(Claim { holder: UserId(holder), holder_name, lease_until, active_at: row.active_at.unwrap_or(0) })
             }
             _ => None,
         };
@@ -203,15 +204,17 @@ pub(super) struct ClaimRow {
     pub holder_id: i64,
     pub holder_name: String,
     pub lease_until: i64,
+    pub active_at: i64,
 }
 
 impl From<ClaimRow> for Claim {
     fn from(row: ClaimRow) -> Self {
-        Claim { holder: UserId(row.holder_id), holder_name: row.holder_name, lease_until: row.lease_until }
+        let ClaimRow { holder_id, holder_name, lease_until, active_at } = row;
+        Claim { holder: UserId(holder_id), holder_name, lease_until, active_at }
     }
 }
 
-pub(super) const CLAIM_SELECT: &str = "SELECT cl.holder_id, u.name AS holder_name, cl.lease_until \
+pub(super) const CLAIM_SELECT: &str = "SELECT cl.holder_id, u.name AS holder_name, cl.lease_until, cl.active_at \
      FROM claims cl JOIN users u ON u.id = cl.holder_id WHERE cl.conversation_id = $1";
 
 /// A nullable JSON column, read into its type.

@@ -34,6 +34,7 @@ super::channel_queries::channel_queries!(SqliteStore, sqlx::Sqlite);
 super::canned::canned_queries!(SqliteStore);
 super::labels::label_queries!(SqliteStore);
 super::conversation_reads::conversation_reads!(sqlx::Sqlite);
+super::claim_queries::claim_queries!(sqlx::Sqlite);
 
 pub struct SqliteStore {
     pool: SqlitePool,

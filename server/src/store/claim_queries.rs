@@ -1,0 +1,122 @@
+//! Claim upkeep queries, expanded once per backend by [`claim_queries!`] like
+//! [`super::conversation_queries`] (see there for why a macro): who holds leases, renewals, when a
+//! holder was last active, and which claims are due to end.
+//!
+//! A claim ends by itself in two ways: its lease runs out (the holder has been gone that long), or
+//! it lapses — no activity (claim, keystroke, reply) since `idle_before` and no draft waiting.
+//! A draft keeps a claim however long it waits: its holder means to come back to it.
+
+/// Which claims are due, among those named by `$1` (`lease_until` is read from the row):
+/// `lease_until <= $now` or idle since `$idle_before` with no draft. Shared by the scan and the
+/// delete, so both judge alike.
+macro_rules! due_condition {
+    ($now:literal, $idle_before:literal) => {
+        concat!(
+            "(lease_until <= ",
+            $now,
+            " OR (active_at <= ",
+            $idle_before,
+            " AND NOT EXISTS (SELECT 1 FROM drafts d WHERE d.conversation_id = claims.conversation_id \
+             AND d.user_id = claims.holder_id AND d.body <> '')))"
+        )
+    };
+}
+pub(super) use due_condition;
+
+/// Expands `mod claim_queries_impl` for a backend whose pool is `sqlx::Pool<$db>`.
+macro_rules! claim_queries {
+    ($db:ty) => {
+        mod claim_queries_impl {
+            use baton_shared::{ConversationId, UserId};
+
+            use $crate::store::StoreResult;
+            use $crate::store::claim_queries::due_condition;
+
+            /// See `ConversationStore::claim_holders`.
+            pub(in super::super) async fn holders(pool: &sqlx::Pool<$db>, now: i64) -> StoreResult<Vec<UserId>> {
+                let holders: Vec<i64> =
+                    sqlx::query_scalar("SELECT DISTINCT holder_id FROM claims WHERE lease_until > $1")
+                        .bind(now)
+                        .fetch_all(pool)
+                        .await?;
+                Ok(holders.into_iter().map(UserId).collect())
+            }
+
+            /// See `ConversationStore::renew_claims`.
+            pub(in super::super) async fn renew(
+                pool: &sqlx::Pool<$db>,
+                agent: UserId,
+                lease_until: i64,
+                now: i64,
+            ) -> StoreResult<u64> {
+                let renewed = sqlx::query(
+                    "UPDATE claims SET lease_until = $1 WHERE holder_id = $2 AND lease_until > $3 AND lease_until < $1",
+                )
+                .bind(lease_until)
+                .bind(agent.0)
+                .bind(now)
+                .execute(pool)
+                .await?;
+                Ok(renewed.rows_affected())
+            }
+
+            /// The conversations whose claims are due to end (checked again under each one's lock).
+            pub(in super::super) async fn due(
+                pool: &sqlx::Pool<$db>,
+                now: i64,
+                idle_before: i64,
+            ) -> StoreResult<Vec<ConversationId>> {
+                let due: Vec<i64> = sqlx::query_scalar(concat!(
+                    "SELECT conversation_id FROM claims WHERE ",
+                    due_condition!("$1", "$2")
+                ))
+                .bind(now)
+                .bind(idle_before)
+                .fetch_all(pool)
+                .await?;
+                Ok(due.into_iter().map(ConversationId).collect())
+            }
+
+            /// Ends the claim on `id` if it is still due; its holder, if it ended.
+            pub(in super::super) async fn end_if_due(
+                tx: &mut sqlx::Transaction<'static, $db>,
+                id: ConversationId,
+                now: i64,
+                idle_before: i64,
+            ) -> StoreResult<Option<UserId>> {
+                let holder: Option<i64> = sqlx::query_scalar(concat!(
+                    "DELETE FROM claims WHERE conversation_id = $1 AND ",
+                    due_condition!("$2", "$3"),
+                    " RETURNING holder_id"
+                ))
+                .bind(id.0)
+                .bind(now)
+                .bind(idle_before)
+                .fetch_optional(&mut **tx)
+                .await?;
+                Ok(holder.map(UserId))
+            }
+
+            /// `holder` did something in `id` at `at` (a keystroke's draft, a reply): their claim,
+            /// if they hold it, was active then.
+            pub(in super::super) async fn touch(
+                tx: &mut sqlx::Transaction<'static, $db>,
+                id: ConversationId,
+                holder: UserId,
+                at: i64,
+            ) -> StoreResult<()> {
+                sqlx::query(
+                    "UPDATE claims SET active_at = $3 WHERE conversation_id = $1 AND holder_id = $2 AND active_at < $3",
+                )
+                .bind(id.0)
+                .bind(holder.0)
+                .bind(at)
+                .execute(&mut **tx)
+                .await?;
+                Ok(())
+            }
+        }
+    };
+}
+
+pub(crate) use claim_queries;
