@@ -62,6 +62,13 @@ pub fn waited(since: i64, now: i64) -> String {
     }
 }
 
+/// "12 s", "4 min", "2 h 5 min": how long a claim has gone unused (seconds matter: an unused
+/// claim lapses after a minute).
+pub fn idle_for(since: i64, now: i64) -> String {
+    let seconds = (now - since).max(0) / 1000;
+    if seconds < 60 { format!("{seconds} s") } else { waited(since, now) }
+}
+
 /// The tick marks of an outbound message and what they mean.
 pub fn ticks(status: DeliveryStatus) -> (&'static str, &'static str) {
     match status {
@@ -131,6 +138,14 @@ mod tests {
         assert_eq!(segments("xhttps://a.b"), vec![Segment::Text("xhttps://a.b".into())]);
         assert_eq!(segments("https:// nothing"), vec![Segment::Text("https:// nothing".into())]);
         assert_eq!(segments(""), vec![]);
+    }
+
+    #[test]
+    fn idle_times_count_seconds_for_the_first_minute() {
+        assert_eq!(idle_for(1_000, 1_500), "0 s");
+        assert_eq!(idle_for(0, 59_999), "59 s");
+        assert_eq!(idle_for(0, 60_000), "1 min");
+        assert_eq!(idle_for(5_000, 0), "0 s", "a clock behind the server's reads as now");
     }
 
     #[test]

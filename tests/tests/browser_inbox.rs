@@ -145,7 +145,8 @@ async fn two_agents_and_a_supervisor_work_one_conversation_live() -> anyhow::Res
         b.wait_for_value("#composer", "").await?;
 
         // The supervisor takes Ben's claim over from the wall; Ben's composer locks on her name.
-        s.wait_for_text(".wall-card .wall-holder", "Ben Agent").await?;
+        // Ben sent and stopped typing: the wall counts how long his claim has gone unused.
+        s.wait_for_text(".wall-card .wall-holder", "Ben Agent · idle").await?;
         s.click(".wall-card .take-over").await?;
         b.wait_for_text("#holder", "Sue Supervisor is replying").await?;
         b.wait_for_attr("#composer", "readonly", "true").await?;

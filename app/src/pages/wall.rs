@@ -1,6 +1,7 @@
 //! The supervisor's live wall: every open conversation as a card — the customer, how long they
 //! have waited since their last message, who is viewing, who holds the claim and the draft being
-//! typed right now — with take-over and transfer; beside it each teammate's presence and load.
+//! typed right now, or how long the claim has gone unused — with take-over and transfer; beside it
+//! each teammate's presence and load.
 
 use baton_shared::UserId;
 use baton_shared::model::{ConversationStatus, Direction};
@@ -8,7 +9,7 @@ use baton_shared::protocol::{ClientMsg, PresenceStatus};
 use baton_shared::{ConversationId, api::Role};
 use leptos::prelude::*;
 
-use crate::format::{initials, waited};
+use crate::format::{idle_for, initials, now_ms, waited};
 use crate::pages::shell::Ctx;
 use crate::ws::Answer;
 
@@ -18,7 +19,8 @@ struct Card {
     name: String,
     waiting_since: Option<i64>,
     viewers: Vec<String>,
-    holder: Option<(UserId, String)>,
+    /// Who holds the claim, and when the server last saw them use it.
+    holder: Option<(UserId, String, i64)>,
     drafts: Vec<(String, String)>,
     typing: Vec<String>,
     last: String,
@@ -29,6 +31,12 @@ pub fn Wall() -> impl IntoView {
     let ctx = expect_context::<Ctx>();
     let inbox = ctx.link.inbox;
     let error = RwSignal::new(None::<String>);
+    // Claims' idle times count seconds (an unused claim lapses after a minute): a clock of the
+    // wall's own, ticking every second while it is shown.
+    let now = RwSignal::new(now_ms());
+    if let Ok(ticker) = set_interval_with_handle(move || now.set(now_ms()), std::time::Duration::from_secs(1)) {
+        on_cleanup(move || ticker.clear());
+    }
     let cards = Memo::new(move |_| {
         inbox.with(|inbox| {
             let mut cards: Vec<Card> = inbox
@@ -44,7 +52,11 @@ pub fn Wall() -> impl IntoView {
                         name,
                         waiting_since,
                         viewers: view.viewers.iter().map(|viewer| viewer.name.clone()).collect(),
-                        holder: view.conversation.claim.as_ref().map(|claim| (claim.holder, claim.holder_name.clone())),
+                        holder: view
+                            .conversation
+                            .claim
+                            .as_ref()
+                            .map(|claim| (claim.holder, claim.holder_name.clone(), claim.active_at)),
                         drafts: view
                             .typing
                             .iter()
@@ -109,7 +121,7 @@ pub fn Wall() -> impl IntoView {
                 // Keyed by conversation: a card stays (and a menu open on it stays open) while its
                 // draft, viewers and claim change inside it.
                 <For each=move || cards.with(|cards| cards.iter().map(|card| card.id).collect::<Vec<_>>()) key=|id| *id let:id>
-                    <WallCard id=id cards=cards error=error />
+                    <WallCard id=id cards=cards error=error now=now />
                 </For>
                 <Show when=move || cards.with(Vec::is_empty)>
                     <p class="list-empty">"No open conversations."</p>
@@ -136,7 +148,12 @@ pub fn Wall() -> impl IntoView {
 }
 
 #[component]
-fn WallCard(id: ConversationId, cards: Memo<Vec<Card>>, error: RwSignal<Option<String>>) -> impl IntoView {
+fn WallCard(
+    id: ConversationId,
+    cards: Memo<Vec<Card>>,
+    error: RwSignal<Option<String>>,
+    now: RwSignal<i64>,
+) -> impl IntoView {
     let ctx = expect_context::<Ctx>();
     let link = ctx.link;
     let card = Memo::new(move |_| cards.with(|cards| cards.iter().find(|card| card.id == id).cloned()));
@@ -155,6 +172,31 @@ fn WallCard(id: ConversationId, cards: Memo<Vec<Card>>, error: RwSignal<Option<S
         card.with(|card| card.as_ref().and_then(|card| card.waiting_since)).map(|since| waited(since, ctx.now.get()))
     };
     let held = move || card.with(|card| card.as_ref().is_some_and(|card| card.holder.is_some()));
+    // The holder's keystrokes reach the wall as drafts, not as claim events: the last one seen
+    // here counts as use too (the server counts it the same way).
+    let holder_typed_at = RwSignal::new(0_i64);
+    Effect::new(move |_| {
+        let holder_typing = card.with(|card| {
+            card.as_ref().and_then(|card| {
+                let (_, holder, _) = card.holder.as_ref()?;
+                Some(card.typing.contains(holder) || card.drafts.iter().any(|(typist, _)| typist == holder))
+            })
+        });
+        if holder_typing == Some(true) {
+            holder_typed_at.set(now_ms());
+        }
+    });
+    let claim_state = move || {
+        card.with(|card| {
+            let card = card.as_ref()?;
+            let (_, holder, active_at) = card.holder.as_ref()?;
+            if card.typing.contains(holder) {
+                return Some(format!("{holder} · typing"));
+            }
+            let used = (*active_at).max(holder_typed_at.get());
+            Some(format!("{holder} · idle {}", idle_for(used, now.get())))
+        })
+    };
     let drafts = move || card.with(|card| card.as_ref().map(|card| card.drafts.clone()).unwrap_or_default());
     let typing_only = move || {
         card.with(|card| {
@@ -177,7 +219,7 @@ fn WallCard(id: ConversationId, cards: Memo<Vec<Card>>, error: RwSignal<Option<S
             </div>
             <div class="wall-row">
                 <span class="label">"Claim"</span>
-                <span class="wall-holder">{field(|card| card.holder.clone().map(|(_, name)| name).unwrap_or_else(|| "free".to_owned()))}</span>
+                <span class="wall-holder">{move || claim_state().unwrap_or_else(|| "free".to_owned())}</span>
             </div>
             {move || drafts().into_iter().map(|(name, draft)| view! {
                 <div class="live-draft wall-draft">
