@@ -186,10 +186,11 @@ fn refuse(connection: &Connection, req_id: Option<u64>, code: ErrorCode, message
 /// Parses one request, runs it, queues the answer. Never fails the socket: a bad frame gets a
 /// typed error and the socket stays up.
 async fn answer(state: &AppState, connection: &Arc<Connection>, text: &str) {
-    let request = match serde_json::from_str::<ClientMsg>(text) {
+    let text = crate::input::json_without_nul(text.as_bytes());
+    let request = match serde_json::from_slice::<ClientMsg>(&text) {
         Ok(request) => request,
         Err(error) => {
-            let value = serde_json::from_str::<serde_json::Value>(text);
+            let value = serde_json::from_slice::<serde_json::Value>(&text);
             let req_id = value.as_ref().ok().and_then(|value| value.get("req_id")).and_then(|id| id.as_u64());
             let (code, message) = match value {
                 Err(_) => (ErrorCode::MalformedJson, format!("The frame is not valid JSON: {error}")),

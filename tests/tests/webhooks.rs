@@ -331,4 +331,31 @@ baton_tests::on_both_kinds!(
     the_verification_handshake_echoes_the_challenge,
     statuses_only_move_forward,
     messages_and_ticks_reach_a_watching_supervisor_live,
+    nul_characters_are_replaced_and_no_message_is_lost,
 );
+
+/// PostgreSQL cannot store U+0000 in text: on both databases it becomes U+FFFD — in the text, the
+/// customer's name and a caption — and the customer's next message is not held back behind it.
+async fn nul_characters_are_replaced_and_no_message_is_lost(kind: Kind) -> anyhow::Result<()> {
+    let server = start(kind).await?;
+    let text = String::from_utf8(fixtures::TEXT.to_vec())?
+        .replace("Hi, is my order", r"Hi\u0000, is my order")
+        .replace("Alice Example", r"Alice\u0000Example");
+    let image = String::from_utf8(fixtures::IMAGE_WITH_CAPTION.to_vec())?
+        .replace("Photo of the damaged box", r"Photo\u0000of the box")
+        .replace("Alice Example", r"Alice\u0000Example");
+    for body in [text.as_bytes(), image.as_bytes()] {
+        let response = post(&server, body, Some(&signature_of(body)?)).await?;
+        assert_eq!(response.status(), 200);
+    }
+    ingest::drain(&server.state).await;
+    assert!(server.state.store.pending_webhooks(10).await?.is_empty(), "both deliveries processed at once");
+
+    let messages = messages(&server).await?;
+    assert_eq!(messages[&wamid_of(fixtures::TEXT)?].body, "Hi\u{fffd}, is my order #4521 shipped yet?");
+    assert_eq!(messages[&wamid_of(fixtures::IMAGE_WITH_CAPTION)?].body, "Photo\u{fffd}of the box");
+    let conversations = server.state.store.conversations(true, 10).await?;
+    let names: Vec<&str> = conversations.iter().map(|c| c.contact.profile_name.as_str()).collect();
+    assert_eq!(names, ["Alice\u{fffd}Example"]);
+    Ok(())
+}

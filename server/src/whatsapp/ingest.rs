@@ -77,8 +77,9 @@ pub async fn drain(state: &AppState) -> usize {
         // it; statuses and unreadable deliveries share a lane).
         let mut lanes: Vec<(String, Vec<Parsed>)> = Vec::new();
         for delivery in batch {
-            let items =
-                webhook::parse(&delivery.body).map(|payload| payload.into_items()).map_err(|error| error.to_string());
+            // NUL replaced first (crate::input): PostgreSQL could not store the message otherwise.
+            let body = crate::input::json_without_nul(&delivery.body);
+            let items = webhook::parse(&body).map(|payload| payload.into_items()).map_err(|error| error.to_string());
             let lane = lane_of(&items);
             let parsed = Parsed { delivery, items };
             match lanes.iter_mut().find(|(key, _)| *key == lane) {

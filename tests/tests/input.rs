@@ -1,0 +1,71 @@
+//! Hostile input over real HTTP and WebSockets, on SQLite and PostgreSQL: NUL characters are kept
+//! as U+FFFD (never a 500), requests must be JSON objects, names and labels lose the characters
+//! that could disguise them.
+
+use baton_shared::api::{CannedResponse, CannedResponseRequest, Role};
+use baton_shared::model::Change;
+use baton_shared::protocol::{AckDetail, ClientMsg, ServerMsg};
+use baton_tests::client::json;
+use baton_tests::database::Kind;
+use baton_tests::server::TestServer;
+use baton_tests::socket::WsClient;
+use reqwest::StatusCode;
+
+baton_tests::on_both_kinds!(nul_is_replaced_in_notes_replies_and_canned_responses);
+
+async fn nul_is_replaced_in_notes_replies_and_canned_responses(kind: Kind) -> anyhow::Result<()> {
+    let server = TestServer::start_with(kind, |_| {}).await?;
+    let (supervisor, _) = server.logged_in("Sam", Role::Supervisor).await?;
+
+    let request = CannedResponseRequest { title: "Nul\0title".into(), body: "Hello\0there".into() };
+    let created = supervisor.post("/api/canned-responses", &request).await?;
+    assert_eq!(created.status(), StatusCode::CREATED);
+    let canned: CannedResponse = json(created).await?;
+    assert_eq!((canned.title.as_str(), canned.body.as_str()), ("Nul\u{fffd}title", "Hello\u{fffd}there"));
+
+    let conversation = server.customer_writes("15550009999", "Hello").await?;
+    let mut socket = WsClient::connect(&supervisor).await?;
+    let opened =
+        socket.request(|req_id| ClientMsg::Open { req_id, conversation_id: conversation, after_seq: 0 }).await?;
+    let ServerMsg::Ack { detail: Some(AckDetail::Conversation { conversation: seen }), .. } = opened else {
+        anyhow::bail!("open: {opened:?}")
+    };
+    let note = socket
+        .request(|req_id| ClientMsg::AddNote { req_id, conversation_id: conversation, body: "a\0note".into() })
+        .await?;
+    let ServerMsg::Ack { detail: Some(AckDetail::Note { note }), .. } = note else { anyhow::bail!("note: {note:?}") };
+    assert_eq!(note.body, "a\u{fffd}note");
+
+    let claimed = socket.request(|req_id| ClientMsg::Claim { req_id, conversation_id: conversation }).await?;
+    anyhow::ensure!(matches!(claimed, ServerMsg::Ack { .. }), "claim: {claimed:?}");
+    let replied = socket
+        .request(|req_id| ClientMsg::Reply {
+            req_id,
+            conversation_id: conversation,
+            body: "a\0reply".into(),
+            idempotency_key: "nul-1".into(),
+            seen_seq: seen.last_seq + 1,
+            force: true,
+            reply_to: None,
+        })
+        .await?;
+    let ServerMsg::Ack { detail: Some(AckDetail::Message { message }), .. } = replied else {
+        anyhow::bail!("reply: {replied:?}")
+    };
+    assert_eq!(message.body, "a\u{fffd}reply");
+
+    // As stored, not only as answered.
+    let events = server.state.store.events_after(conversation, 0, 100).await?;
+    let stored: Vec<&str> = events
+        .iter()
+        .filter_map(|event| match &event.change {
+            Change::NoteAdded { note } => Some(note.body.as_str()),
+            Change::MessageAdded { message } => Some(message.body.as_str()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(stored, ["Hello", "a\u{fffd}note", "a\u{fffd}reply"]);
+    let listed: Vec<CannedResponse> = json(supervisor.get("/api/canned-responses").await?).await?;
+    assert_eq!(listed, [canned]);
+    Ok(())
+}
