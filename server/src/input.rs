@@ -38,6 +38,12 @@ pub fn json_without_nul(json: &[u8]) -> Cow<'_, [u8]> {
     Cow::Owned(cleaned)
 }
 
+/// Whether `json` is an object (its first non-blank character is `{`). Requests are objects:
+/// serde would otherwise read a struct from an array (`["supervisor"]` as a user patch).
+pub fn is_json_object(json: &[u8]) -> bool {
+    json.iter().find(|byte| !matches!(byte, b' ' | b'\t' | b'\n' | b'\r')) == Some(&b'{')
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -61,5 +67,13 @@ mod tests {
         assert_eq!(cleaned(r#"{"a":"\\u0000"}"#), r#"{"a":"\\u0000"}"#);
         assert_eq!(cleaned(r#"{"a":"\\\u0000"}"#), r#"{"a":"\\\ufffd"}"#);
         assert_eq!(cleaned(r#"{"a":"\"\u0000"}"#), r#"{"a":"\"\ufffd"}"#);
+    }
+
+    #[test]
+    fn only_objects_are_objects() {
+        assert!(is_json_object(b" \n{\"a\":1}"));
+        for not_an_object in [&b"[\"t\",\"b\"]"[..], b"\"text\"", b"1", b"null", b"", b"  "] {
+            assert!(!is_json_object(not_an_object), "{:?}", String::from_utf8_lossy(not_an_object));
+        }
     }
 }

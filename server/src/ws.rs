@@ -187,7 +187,13 @@ fn refuse(connection: &Connection, req_id: Option<u64>, code: ErrorCode, message
 /// typed error and the socket stays up.
 async fn answer(state: &AppState, connection: &Arc<Connection>, text: &str) {
     let text = crate::input::json_without_nul(text.as_bytes());
-    let request = match serde_json::from_slice::<ClientMsg>(&text) {
+    // Only objects: serde would read a tagged request from an array too.
+    let parsed = match crate::input::is_json_object(&text) {
+        true => serde_json::from_slice::<ClientMsg>(&text),
+        false => serde_json::from_slice::<serde::de::IgnoredAny>(&text)
+            .and_then(|_| Err(serde::de::Error::custom("a request is a JSON object"))),
+    };
+    let request = match parsed {
         Ok(request) => request,
         Err(error) => {
             let value = serde_json::from_slice::<serde_json::Value>(&text);

@@ -2,16 +2,19 @@
 //! as U+FFFD (never a 500), requests must be JSON objects, names and labels lose the characters
 //! that could disguise them.
 
+use baton_shared::ErrorCode;
 use baton_shared::api::{CannedResponse, CannedResponseRequest, Role};
 use baton_shared::model::Change;
 use baton_shared::protocol::{AckDetail, ClientMsg, ServerMsg};
-use baton_tests::client::json;
+use baton_tests::client::{TestClient, expect_error, json};
 use baton_tests::database::Kind;
 use baton_tests::server::TestServer;
 use baton_tests::socket::WsClient;
 use reqwest::StatusCode;
+use serde_json::json as value;
+use tokio_tungstenite::tungstenite::Message;
 
-baton_tests::on_both_kinds!(nul_is_replaced_in_notes_replies_and_canned_responses);
+baton_tests::on_both_kinds!(nul_is_replaced_in_notes_replies_and_canned_responses, requests_must_be_json_objects,);
 
 async fn nul_is_replaced_in_notes_replies_and_canned_responses(kind: Kind) -> anyhow::Result<()> {
     let server = TestServer::start_with(kind, |_| {}).await?;
@@ -67,5 +70,42 @@ async fn nul_is_replaced_in_notes_replies_and_canned_responses(kind: Kind) -> an
     assert_eq!(stored, ["Hello", "a\u{fffd}note", "a\u{fffd}reply"]);
     let listed: Vec<CannedResponse> = json(supervisor.get("/api/canned-responses").await?).await?;
     assert_eq!(listed, [canned]);
+    Ok(())
+}
+
+/// serde reads a struct from a JSON array (its fields in order): every request must be an object.
+async fn requests_must_be_json_objects(kind: Kind) -> anyhow::Result<()> {
+    let server = TestServer::start_with(kind, |_| {}).await?;
+    let (admin, _) = server.logged_in("Ada", Role::Admin).await?;
+    let (agent, agent_password) = server.create_user("Alice", Role::Agent).await?;
+
+    let path = format!("/api/users/{}", agent.id);
+    for body in [value!(["supervisor"]), value!(["supervisor", true]), value!("supervisor"), value!(null)] {
+        let refused = expect_error(admin.patch(&path, &body).await?, StatusCode::UNPROCESSABLE_ENTITY).await?;
+        assert_eq!(refused.code, ErrorCode::InvalidInput, "{body}");
+    }
+    assert_eq!(server.state.store.user(agent.id).await?.map(|user| user.role), Some(Role::Agent), "unchanged");
+
+    let refused = admin.post("/api/canned-responses", &value!(["t", "b"])).await?;
+    assert_eq!(expect_error(refused, StatusCode::UNPROCESSABLE_ENTITY).await?.code, ErrorCode::InvalidInput);
+    assert!(server.state.store.canned_responses().await?.is_empty(), "nothing created");
+
+    let login = TestClient::new(&server.url(""));
+    let refused = login.post("/api/auth/login", &value!([agent.email, agent_password])).await?;
+    assert_eq!(expect_error(refused, StatusCode::UNPROCESSABLE_ENTITY).await?.code, ErrorCode::InvalidInput);
+    // Not JSON at all is still malformed, and an object still works.
+    let garbage = login.request(reqwest::Method::POST, "/api/auth/login").header("content-type", "application/json");
+    let refused = garbage.body("[oops").send().await?;
+    assert_eq!(expect_error(refused, StatusCode::BAD_REQUEST).await?.code, ErrorCode::MalformedJson);
+    let accepted = login.post("/api/auth/login", &value!({"email": agent.email, "password": agent_password})).await?;
+    assert_eq!(accepted.status(), StatusCode::OK);
+
+    // The socket too: a request read from an array is refused, and the socket stays up.
+    let mut socket = WsClient::connect(&admin).await?;
+    socket.send_raw(Message::Text(r#"["ping", 77]"#.into())).await?;
+    let refused = socket.next().await?;
+    assert!(matches!(refused, ServerMsg::Error { req_id: None, code: ErrorCode::InvalidInput, .. }), "{refused:?}");
+    let answered = socket.request(|req_id| ClientMsg::Ping { req_id }).await?;
+    assert!(matches!(answered, ServerMsg::Ack { .. }), "{answered:?}");
     Ok(())
 }

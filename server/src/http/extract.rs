@@ -36,6 +36,13 @@ where
             .await
             .map_err(|rejection| body_rejection(&rejection, super::API_BODY_LIMIT))?;
         let body = crate::input::json_without_nul(&body);
+        if !crate::input::is_json_object(&body) {
+            // Not JSON at all is malformed; JSON but not an object is the wrong shape.
+            return Err(match Json::<serde::de::IgnoredAny>::from_bytes(&body) {
+                Err(rejection) => json_rejection(rejection),
+                Ok(_) => AppError::invalid("The body must be a JSON object."),
+            });
+        }
         match Json::<T>::from_bytes(&body) {
             Ok(Json(value)) => Ok(ApiJson(value)),
             Err(rejection) => Err(json_rejection(rejection)),
