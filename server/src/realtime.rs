@@ -418,8 +418,15 @@ async fn transfer(state: &AppState, connection: &Connection, id: ConversationId,
         return Err(Refusal::forbidden("hand over a conversation you do not hold"));
     }
     let recipient = state.store.user(to).await?;
-    if recipient.as_ref().is_none_or(|user| user.disabled) {
+    let Some(recipient) = recipient.filter(|user| !user.disabled) else {
         return Err(Refusal::new(ErrorCode::InvalidInput, "The claim can only go to an active teammate."));
+    };
+    // A holder who may not see the conversation could neither reply nor release it.
+    if !may_access_as(recipient.id, recipient.role, &conversation) {
+        return Err(Refusal::new(
+            ErrorCode::InvalidInput,
+            format!("{} may not see this conversation: assign it to them instead.", recipient.name),
+        ));
     }
     let event = state
         .store

@@ -172,4 +172,39 @@ fn with_req_id(message: ClientMsg, id: u64) -> ClientMsg {
     }
 }
 
-baton_tests::on_both_kinds!(assigning_away_revokes_every_other_agents_access);
+/// A claim handed to someone who may not see the conversation could be neither used nor given
+/// back: the transfer is refused, whoever asks, and the claim stays where it was.
+async fn a_claim_goes_only_to_someone_who_may_see_the_conversation(kind: Kind) -> anyhow::Result<()> {
+    let server = TestServer::start_with(kind, |_| {}).await?;
+    let (alice_client, alice) = server.logged_in("Alice", Role::Agent).await?;
+    let (_, bob) = server.logged_in("Bob", Role::Agent).await?;
+    let (sam_client, sam) = server.logged_in("Sam", Role::Supervisor).await?;
+    let mut alice_socket = WsClient::connect(&alice_client).await?;
+    let mut sam_socket = WsClient::connect(&sam_client).await?;
+    let vip = server.customer_writes("15550003", "Alice knows me").await?;
+    let answer = sam_socket
+        .request(|req_id| ClientMsg::Assign { req_id, conversation_id: vip, assignee: Some(alice.id), note: None })
+        .await?;
+    assert!(matches!(answer, ServerMsg::Ack { .. }), "{answer:?}");
+    let answer = alice_socket.request(|req_id| ClientMsg::Claim { req_id, conversation_id: vip }).await?;
+    assert!(matches!(answer, ServerMsg::Ack { .. }), "{answer:?}");
+
+    for socket in [&mut alice_socket, &mut sam_socket] {
+        let answer = socket.request(|req_id| ClientMsg::Transfer { req_id, conversation_id: vip, to: bob.id }).await?;
+        assert!(refused_with(&answer, ErrorCode::InvalidInput), "{answer:?}");
+    }
+    let claim = server.state.store.conversation(vip).await?.and_then(|conversation| conversation.claim);
+    assert_eq!(claim.map(|claim| claim.holder), Some(alice.id), "the claim stayed with Alice");
+
+    // A supervisor sees every conversation: the claim may go to one.
+    let answer =
+        alice_socket.request(|req_id| ClientMsg::Transfer { req_id, conversation_id: vip, to: sam.id }).await?;
+    let ServerMsg::Ack { detail: Some(AckDetail::Claim { claim }), .. } = answer else { anyhow::bail!("{answer:?}") };
+    assert_eq!(claim.holder, sam.id);
+    Ok(())
+}
+
+baton_tests::on_both_kinds!(
+    assigning_away_revokes_every_other_agents_access,
+    a_claim_goes_only_to_someone_who_may_see_the_conversation,
+);
