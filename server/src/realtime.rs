@@ -119,7 +119,12 @@ pub async fn handle(state: &AppState, connection: &Arc<Connection>, request: Cli
         ClientMsg::Reply { conversation_id, body, idempotency_key, seen_seq, force, reply_to: quoted, .. } => {
             check_text(&body, "reply")?;
             let reply_to = match quoted {
-                Some(quoted) => Some(channel::wamid_in(state, quoted, conversation_id).await?),
+                Some(quoted) => {
+                    // Before the quoted message is looked at: its answer must not tell about a
+                    // conversation this user may not see.
+                    visible(state, connection, conversation_id).await?;
+                    Some(channel::wamid_in(state, quoted, conversation_id).await?)
+                }
                 None => None,
             };
             let author = connection.user.id;
@@ -204,17 +209,16 @@ async fn stored(state: &AppState, id: ConversationId) -> Result<Conversation, Re
     state.store.conversation(id).await?.ok_or_else(|| Refusal::from(StoreError::NotFound))
 }
 
+/// The conversation, if this socket's user may see it. One they may not is answered exactly as
+/// one that does not exist: the answer must not tell which conversations (or notes, or messages
+/// in them) exist.
 pub(crate) async fn visible(
     state: &AppState,
     connection: &Connection,
     id: ConversationId,
 ) -> Result<Conversation, Refusal> {
     let conversation = stored(state, id).await?;
-    if may_access(connection, &conversation) {
-        Ok(conversation)
-    } else {
-        Err(Refusal::forbidden("open this conversation"))
-    }
+    if may_access(connection, &conversation) { Ok(conversation) } else { Err(Refusal::from(StoreError::NotFound)) }
 }
 
 fn check_text(body: &str, what: &str) -> Result<(), Refusal> {

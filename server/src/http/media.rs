@@ -32,8 +32,9 @@ async fn media(
     let not_found = || AppError::not_found("There is no such media file.");
     let message = state.store.message(MessageId(id)).await?.ok_or_else(not_found)?;
     let conversation = state.store.conversation(message.conversation_id).await?.ok_or_else(not_found)?;
+    // A file of a conversation this user may not see is answered like one that does not exist.
     if !may_access_as(user.id, user.role, &conversation) {
-        return Err(AppError::forbidden());
+        return Err(not_found());
     }
     let Some(MessageContent::Media { media_id, mime_type, filename, upload, .. }) = message.content.as_deref() else {
         return Err(not_found());
