@@ -3,7 +3,7 @@
 //! that could disguise them.
 
 use baton_shared::ErrorCode;
-use baton_shared::api::{CannedResponse, CannedResponseRequest, Role};
+use baton_shared::api::{CannedResponse, CannedResponseRequest, CreateUserRequest, Role, Upload, User};
 use baton_shared::model::Change;
 use baton_shared::protocol::{AckDetail, ClientMsg, ServerMsg};
 use baton_tests::client::{TestClient, expect_error, json};
@@ -14,7 +14,11 @@ use reqwest::StatusCode;
 use serde_json::json as value;
 use tokio_tungstenite::tungstenite::Message;
 
-baton_tests::on_both_kinds!(nul_is_replaced_in_notes_replies_and_canned_responses, requests_must_be_json_objects,);
+baton_tests::on_both_kinds!(
+    nul_is_replaced_in_notes_replies_and_canned_responses,
+    requests_must_be_json_objects,
+    names_labels_and_titles_lose_disguising_characters,
+);
 
 async fn nul_is_replaced_in_notes_replies_and_canned_responses(kind: Kind) -> anyhow::Result<()> {
     let server = TestServer::start_with(kind, |_| {}).await?;
@@ -107,5 +111,54 @@ async fn requests_must_be_json_objects(kind: Kind) -> anyhow::Result<()> {
     assert!(matches!(refused, ServerMsg::Error { req_id: None, code: ErrorCode::InvalidInput, .. }), "{refused:?}");
     let answered = socket.request(|req_id| ClientMsg::Ping { req_id }).await?;
     assert!(matches!(answered, ServerMsg::Ack { .. }), "{answered:?}");
+    Ok(())
+}
+
+/// An RTL override, zero-width characters or control characters in a name, label, title or file
+/// name could make it pass for another: they are dropped on the way in. Message text is kept.
+async fn names_labels_and_titles_lose_disguising_characters(kind: Kind) -> anyhow::Result<()> {
+    let server = TestServer::start_with(kind, |_| {}).await?;
+    let (admin, _) = server.logged_in("Ada", Role::Admin).await?;
+    let (supervisor, _) = server.logged_in("Sam", Role::Supervisor).await?;
+
+    let new = CreateUserRequest {
+        email: "mallory@test.baton".into(),
+        name: "\u{202E}Ali\u{200B}ce\u{7}\u{FEFF}".into(),
+        role: Role::Agent,
+        password: "a long enough password".into(),
+    };
+    let created: User = json(admin.post("/api/users", &new).await?).await?;
+    assert_eq!(created.name, "Alice");
+    assert_eq!(server.state.store.user(created.id).await?.map(|user| user.name).as_deref(), Some("Alice"));
+
+    let request = CannedResponseRequest { title: "\u{2066}Refund\u{200D}\u{2069}".into(), body: "\u{202E}kept".into() };
+    let canned: CannedResponse = json(supervisor.post("/api/canned-responses", &request).await?).await?;
+    assert_eq!((canned.title.as_str(), canned.body.as_str()), ("Refund", "\u{202E}kept"), "the text is a message");
+
+    let upload = supervisor
+        .request(reqwest::Method::POST, "/api/uploads?filename=%E2%80%AEfdp.exe")
+        .header("content-type", "application/pdf")
+        .body(b"%PDF-1.4".to_vec())
+        .send()
+        .await?;
+    let upload: Upload = json(upload).await?;
+    assert_eq!(upload.filename.as_deref(), Some("fdp.exe"));
+
+    let conversation = server.customer_writes("15550007777", "Hello \u{202E}there").await?;
+    let mut socket = WsClient::connect(&supervisor).await?;
+    let labelled = socket
+        .request(|req_id| ClientMsg::EditLabels {
+            req_id,
+            conversation_id: conversation,
+            add: vec!["\u{202E}VIP\u{200B}".into(), "bill\u{1B}ing".into()],
+            remove: vec![],
+        })
+        .await?;
+    let ServerMsg::Ack { detail: Some(AckDetail::Conversation { conversation: labelled }), .. } = labelled else {
+        anyhow::bail!("labels: {labelled:?}")
+    };
+    assert_eq!(labelled.labels, ["vip", "billing"]);
+    let stored = server.state.store.messages(conversation).await?;
+    assert_eq!(stored[0].body, "Hello \u{202E}there", "a customer's text is kept as written");
     Ok(())
 }
