@@ -18,6 +18,7 @@ baton_tests::on_both_kinds!(
     nul_is_replaced_in_notes_replies_and_canned_responses,
     requests_must_be_json_objects,
     names_labels_and_titles_lose_disguising_characters,
+    only_raster_audio_and_video_are_shown_inline,
 );
 
 async fn nul_is_replaced_in_notes_replies_and_canned_responses(kind: Kind) -> anyhow::Result<()> {
@@ -160,5 +161,52 @@ async fn names_labels_and_titles_lose_disguising_characters(kind: Kind) -> anyho
     assert_eq!(labelled.labels, ["vip", "billing"]);
     let stored = server.state.store.messages(conversation).await?;
     assert_eq!(stored[0].body, "Hello \u{202E}there", "a customer's text is kept as written");
+    Ok(())
+}
+
+/// An SVG can carry script: served inline from Baton's origin it would run as Baton's page. Only
+/// raster images, audio and video are shown inline; the rest is a download, never sniffed.
+async fn only_raster_audio_and_video_are_shown_inline(kind: Kind) -> anyhow::Result<()> {
+    let server = TestServer::start_with(kind, |_| {}).await?;
+    let (agent, _) = server.logged_in("Alice", Role::Agent).await?;
+    let conversation = server.customer_writes("15550006666", "Send me your logo").await?;
+    let mut socket = WsClient::connect(&agent).await?;
+    let opened =
+        socket.request(|req_id| ClientMsg::Open { req_id, conversation_id: conversation, after_seq: 0 }).await?;
+    let ServerMsg::Ack { detail: Some(AckDetail::Conversation { conversation: seen }), .. } = opened else {
+        anyhow::bail!("open: {opened:?}")
+    };
+    let claimed = socket.request(|req_id| ClientMsg::Claim { req_id, conversation_id: conversation }).await?;
+    anyhow::ensure!(matches!(claimed, ServerMsg::Ack { .. }), "claim: {claimed:?}");
+
+    let svg = br#"<svg xmlns="http://www.w3.org/2000/svg"><script>alert(document.cookie)</script></svg>"#;
+    let png = b"\x89PNG\r\n\x1a\n0000".as_slice();
+    for (name, mime, bytes, disposition) in
+        [("logo.svg", "image/svg+xml", svg.as_slice(), "attachment"), ("logo.png", "image/png", png, "inline")]
+    {
+        let path = format!("/api/uploads?filename={name}");
+        let request = agent.request(reqwest::Method::POST, &path).header("content-type", mime).body(bytes.to_vec());
+        let upload: Upload = json(request.send().await?).await?;
+        let sent = socket
+            .request(|req_id| ClientMsg::SendMedia {
+                req_id,
+                conversation_id: conversation,
+                upload_id: upload.upload_id,
+                caption: String::new(),
+                idempotency_key: format!("media-{name}"),
+                seen_seq: seen.last_seq,
+                force: true,
+            })
+            .await?;
+        let ServerMsg::Ack { detail: Some(AckDetail::Message { message }), .. } = sent else {
+            anyhow::bail!("{name}: {sent:?}")
+        };
+        let response = agent.get(&format!("/api/messages/{}/media", message.id.0)).await?;
+        assert_eq!(response.status(), StatusCode::OK, "{name}");
+        let header = |name: &str| response.headers().get(name).and_then(|value| value.to_str().ok()).map(str::to_owned);
+        assert!(header("content-disposition").is_some_and(|value| value.starts_with(disposition)), "{name}");
+        assert_eq!(header("x-content-type-options").as_deref(), Some("nosniff"), "{name}");
+        assert_eq!(response.bytes().await?.as_ref(), bytes, "{name}");
+    }
     Ok(())
 }
