@@ -220,7 +220,7 @@ fn refuse(connection: &Connection, req_id: Option<u64>, code: ErrorCode, message
 /// Parses one request, runs it, queues the answer. Never fails the socket: a bad frame gets a
 /// typed error and the socket stays up.
 async fn answer(state: &AppState, connection: &Arc<Connection>, text: &str) {
-    let text = crate::input::json_without_nul(text.as_bytes());
+    let text = crate::input::clean_json(text.as_bytes());
     // Only objects: serde would read a tagged request from an array too.
     let parsed = match crate::input::is_json_object(&text) {
         true => serde_json::from_slice::<ClientMsg>(&text),

@@ -1,6 +1,7 @@
 //! Extractors that answer in Baton's error shape: [`ApiJson`] and [`ApiPath`] wrap axum's `Json` and
 //! `Path`, turning their rejections into `{code, message}` with a fitting status instead of axum's
-//! plain-text bodies. A JSON body passes [`crate::input`]'s rule on the way in (NUL replaced).
+//! plain-text bodies. A JSON body passes [`crate::input`]'s rule on the way in (NUL and lone
+//! surrogates replaced).
 
 use axum::Json;
 use axum::body::Bytes;
@@ -35,7 +36,7 @@ where
         let body = Bytes::from_request(request, state)
             .await
             .map_err(|rejection| body_rejection(&rejection, super::API_BODY_LIMIT))?;
-        let body = crate::input::json_without_nul(&body);
+        let body = crate::input::clean_json(&body);
         if !crate::input::is_json_object(&body) {
             // Not JSON at all is malformed; JSON but not an object is the wrong shape.
             return Err(match Json::<serde::de::IgnoredAny>::from_bytes(&body) {
