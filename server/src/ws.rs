@@ -222,10 +222,12 @@ fn refuse(connection: &Connection, req_id: Option<u64>, code: ErrorCode, message
 async fn answer(state: &AppState, connection: &Arc<Connection>, text: &str) {
     let text = crate::input::clean_json(text.as_bytes());
     // Only objects: serde would read a tagged request from an array too.
-    let parsed = match crate::input::is_json_object(&text) {
-        true => serde_json::from_slice::<ClientMsg>(&text),
-        false => serde_json::from_slice::<serde::de::IgnoredAny>(&text)
-            .and_then(|_| Err(serde::de::Error::custom("a request is a JSON object"))),
+    let parsed = if crate::input::is_json_object(&text) {
+        serde_json::from_slice::<ClientMsg>(&text)
+    } else {
+        // Not JSON at all stays malformed (below); JSON of another shape is not a request.
+        serde_json::from_slice::<serde::de::IgnoredAny>(&text)
+            .and_then(|_| Err(serde::de::Error::custom("a request is a JSON object")))
     };
     let request = match parsed {
         Ok(request) => request,
