@@ -48,6 +48,9 @@ impl From<StoreError> for Refusal {
     fn from(error: StoreError) -> Self {
         match error {
             StoreError::NotFound => Refusal::new(ErrorCode::NotFound, "No such conversation or note."),
+            StoreError::Changed => {
+                Refusal::new(ErrorCode::Conflict, "The conversation changed meanwhile; look again and retry.")
+            }
             other => {
                 tracing::error!(error = %other, "store failure during a socket request");
                 Refusal::new(ErrorCode::Internal, "Something went wrong on the server; it has been logged.")
@@ -434,7 +437,14 @@ async fn transfer(state: &AppState, connection: &Connection, id: ConversationId,
     }
     let event = state
         .store
-        .hand_over(id, connection.user.id, Handover::Transfer { to }, lease_until(state), state.now())
+        .hand_over(
+            id,
+            connection.user.id,
+            // Only if still assigned as when the recipient's access was checked.
+            Handover::Transfer { to, assignee: conversation.assignee },
+            lease_until(state),
+            state.now(),
+        )
         .await?;
     Ok(claim_ack(state, event))
 }
