@@ -5,6 +5,7 @@ use std::net::IpAddr;
 use std::time::Instant;
 
 use baton_shared::api::{Role, User};
+use baton_shared::model::display_text;
 use baton_shared::{ErrorCode, UserId};
 
 use crate::clock::now_ms;
@@ -63,7 +64,8 @@ pub async fn create(
     actor: Option<UserId>,
 ) -> Result<User, AppError> {
     let email = normalize_email(&account.email);
-    let name = account.name.trim().to_owned();
+    // Characters that could make the name pass for a teammate's are dropped, not refused.
+    let name = display_text(&account.name).trim().to_owned();
     check_email(&email).map_err(AppError::invalid)?;
     check_name(&name).map_err(AppError::invalid)?;
     check_new_password(&account.password).map_err(AppError::invalid)?;

@@ -123,6 +123,7 @@ impl From<StoreError> for AppError {
                 ErrorCode::LastAdmin,
                 "Baton needs at least one active admin: make someone else an admin first.",
             ),
+            StoreError::Changed => AppError::new(ErrorCode::Conflict, "It changed meanwhile; look again and retry."),
             StoreError::Database(error) => AppError::Internal(anyhow::Error::new(error)),
             StoreError::Migrate(error) => AppError::Internal(anyhow::Error::new(error)),
         }

@@ -28,6 +28,7 @@ pub mod drafts;
 pub mod error;
 pub mod http;
 pub mod hub;
+pub mod input;
 pub mod leases;
 pub mod passwords;
 pub mod realtime;

@@ -48,6 +48,9 @@ impl From<StoreError> for Refusal {
     fn from(error: StoreError) -> Self {
         match error {
             StoreError::NotFound => Refusal::new(ErrorCode::NotFound, "No such conversation or note."),
+            StoreError::Changed => {
+                Refusal::new(ErrorCode::Conflict, "The conversation changed meanwhile; look again and retry.")
+            }
             other => {
                 tracing::error!(error = %other, "store failure during a socket request");
                 Refusal::new(ErrorCode::Internal, "Something went wrong on the server; it has been logged.")
@@ -112,7 +115,12 @@ pub async fn handle(state: &AppState, connection: &Arc<Connection>, request: Cli
         ClientMsg::Reply { conversation_id, body, idempotency_key, seen_seq, force, reply_to: quoted, .. } => {
             check_text(&body, "reply")?;
             let reply_to = match quoted {
-                Some(quoted) => Some(channel::wamid_in(state, quoted, conversation_id).await?),
+                Some(quoted) => {
+                    // Before the quoted message is looked at: its answer must not tell about a
+                    // conversation this user may not see.
+                    visible(state, connection, conversation_id).await?;
+                    Some(channel::wamid_in(state, quoted, conversation_id).await?)
+                }
                 None => None,
             };
             let author = connection.user.id;
@@ -197,17 +205,16 @@ async fn stored(state: &AppState, id: ConversationId) -> Result<Conversation, Re
     state.store.conversation(id).await?.ok_or_else(|| Refusal::from(StoreError::NotFound))
 }
 
+/// The conversation, if this socket's user may see it. One they may not is answered exactly as
+/// one that does not exist: the answer must not tell which conversations (or notes, or messages
+/// in them) exist.
 pub(crate) async fn visible(
     state: &AppState,
     connection: &Connection,
     id: ConversationId,
 ) -> Result<Conversation, Refusal> {
     let conversation = stored(state, id).await?;
-    if may_access(connection, &conversation) {
-        Ok(conversation)
-    } else {
-        Err(Refusal::forbidden("open this conversation"))
-    }
+    if may_access(connection, &conversation) { Ok(conversation) } else { Err(Refusal::from(StoreError::NotFound)) }
 }
 
 fn check_text(body: &str, what: &str) -> Result<(), Refusal> {
@@ -467,12 +474,26 @@ async fn transfer(state: &AppState, connection: &Connection, id: ConversationId,
         return Err(Refusal::forbidden("hand over a conversation you do not hold"));
     }
     let recipient = state.store.user(to).await?;
-    if recipient.as_ref().is_none_or(|user| user.disabled) {
+    let Some(recipient) = recipient.filter(|user| !user.disabled) else {
         return Err(Refusal::new(ErrorCode::InvalidInput, "The claim can only go to an active teammate."));
+    };
+    // A holder who may not see the conversation could neither reply nor release it.
+    if !may_access_as(recipient.id, recipient.role, &conversation) {
+        return Err(Refusal::new(
+            ErrorCode::InvalidInput,
+            format!("{} may not see this conversation: assign it to them instead.", recipient.name),
+        ));
     }
     let event = state
         .store
-        .hand_over(id, connection.user.id, Handover::Transfer { to }, lease_until(state), state.now())
+        .hand_over(
+            id,
+            connection.user.id,
+            // Only if still assigned as when the recipient's access was checked.
+            Handover::Transfer { to, assignee: conversation.assignee },
+            lease_until(state),
+            state.now(),
+        )
         .await?;
     Ok(claim_ack(state, event))
 }

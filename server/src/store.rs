@@ -41,6 +41,9 @@ pub enum StoreError {
     LastAdmin,
     #[error("title already in use")]
     TitleTaken,
+    /// A compare-and-set found the record changed since it was read.
+    #[error("the record changed meanwhile")]
+    Changed,
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),
     #[error("migration failed: {0}")]

@@ -2,8 +2,8 @@
 //! throttle reveals nothing) and per client network. An attempt is counted *before* its password
 //! is checked — [`Throttle::attempt`] checks and counts in one step under the key's lock — so
 //! parallel guesses cannot slip through while the slow hash runs; a successful login clears its
-//! email's count. After a few free failures each key is locked out for a delay that doubles with
-//! every further failure, up to a cap. Counts are forgotten after a quiet period, and the map is
+//! email's count. The failure that reaches the policy's count (the 5th for an email) locks the key
+//! out, for a delay that doubles with every further failure, up to a cap. Counts are forgotten after a quiet period, and the map is
 //! capped so a flood of fresh keys cannot grow it without bound.
 //!
 //! Time is passed in, so the policy is tested without waiting.
@@ -15,9 +15,9 @@ use dashmap::DashMap;
 /// The throttle policy.
 #[derive(Clone, Copy, Debug)]
 pub struct Policy {
-    /// Failures allowed before lockouts start.
-    pub free_failures: u32,
-    /// Lockout after the first failure past the free ones; doubles with each further failure.
+    /// The failure that locks the key out: this many failures in a row, and the next attempt waits.
+    pub lockout_after: u32,
+    /// The first lockout; doubles with each further failure.
     pub base_lockout: Duration,
     pub max_lockout: Duration,
     /// A key with no failure for this long starts afresh.
@@ -25,16 +25,16 @@ pub struct Policy {
 }
 
 impl Policy {
-    /// Per email: 5 free failures, then 30 s, 60 s, … up to 15 minutes.
+    /// Per email: the 5th failure locks for 30 s, the 6th for 60 s, … up to 15 minutes.
     pub const PER_ACCOUNT: Policy = Policy {
-        free_failures: 5,
+        lockout_after: 5,
         base_lockout: Duration::from_secs(30),
         max_lockout: Duration::from_secs(15 * 60),
         forget_after: Duration::from_secs(60 * 60),
     };
     /// Per client address: generous (teams share offices and proxies), still stops a sweep.
     pub const PER_ADDRESS: Policy = Policy {
-        free_failures: 50,
+        lockout_after: 50,
         base_lockout: Duration::from_secs(30),
         max_lockout: Duration::from_secs(15 * 60),
         forget_after: Duration::from_secs(60 * 60),
@@ -88,8 +88,8 @@ impl Throttle {
         }
         entry.failures += 1;
         entry.last_failure = now;
-        if entry.failures > policy.free_failures {
-            let doublings = (entry.failures - policy.free_failures - 1).min(16);
+        if entry.failures >= policy.lockout_after {
+            let doublings = (entry.failures - policy.lockout_after).min(16);
             let lockout = policy.base_lockout.saturating_mul(1 << doublings).min(policy.max_lockout);
             entry.locked_until = Some(now + lockout);
         }
@@ -102,12 +102,12 @@ impl Throttle {
     }
 
     /// Takes back one counted attempt (a success from a shared network must not count against it),
-    /// lifting the lockout if the count falls back within the free failures.
+    /// lifting the lockout if the count falls back below the one that locks.
     pub fn forgive_one(&self, key: &str) {
-        let free = self.policy.free_failures;
+        let lockout_after = self.policy.lockout_after;
         if let Some(mut record) = self.records.get_mut(key) {
             record.failures = record.failures.saturating_sub(1);
-            if record.failures <= free {
+            if record.failures < lockout_after {
                 record.locked_until = None;
             }
         }
@@ -149,16 +149,15 @@ mod tests {
     }
 
     #[test]
-    fn free_failures_then_doubling_lockouts() {
+    fn the_fifth_failure_locks_then_lockouts_double() {
         let throttle = Throttle::new(Policy::PER_ACCOUNT);
         let start = Instant::now();
-        for _ in 0..5 {
-            assert!(throttle.check("a@x", start).is_ok());
+        for _ in 0..4 {
             throttle.record_failure("a@x", start);
+            assert!(throttle.check("a@x", start).is_ok());
         }
-        assert!(throttle.check("a@x", start).is_ok(), "five failures are free");
         throttle.record_failure("a@x", start);
-        assert_eq!(throttle.check("a@x", start), Err(Duration::from_secs(30)));
+        assert_eq!(throttle.check("a@x", start), Err(Duration::from_secs(30)), "the 5th failure locks");
         let later = start + Duration::from_secs(31);
         assert!(throttle.check("a@x", later).is_ok(), "the lockout ends");
         throttle.record_failure("a@x", later);
@@ -171,11 +170,11 @@ mod tests {
         let throttle = Throttle::new(Policy::PER_ACCOUNT);
         let now = Instant::now();
         let allowed = (0..20).filter(|_| throttle.attempt("a@x", now).is_ok()).count();
-        assert_eq!(allowed, 6, "five free attempts and the one that locks");
+        assert_eq!(allowed, 5, "four free attempts and the fifth, which locks");
         throttle.record_success("a@x");
         assert!(throttle.attempt("a@x", now).is_ok(), "a success clears the count");
 
-        let network = Throttle::new(Policy { free_failures: 2, ..Policy::PER_ADDRESS });
+        let network = Throttle::new(Policy { lockout_after: 3, ..Policy::PER_ADDRESS });
         for _ in 0..3 {
             assert!(network.attempt("net", now).is_ok());
         }
@@ -203,13 +202,13 @@ mod tests {
     fn success_and_quiet_periods_reset() {
         let throttle = Throttle::new(Policy::PER_ACCOUNT);
         let now = Instant::now();
-        for _ in 0..6 {
+        for _ in 0..5 {
             throttle.record_failure("a@x", now);
         }
         throttle.record_success("a@x");
         assert!(throttle.check("a@x", now).is_ok());
 
-        for _ in 0..5 {
+        for _ in 0..4 {
             throttle.record_failure("b@x", now);
         }
         let much_later = now + Duration::from_secs(2 * 3600);

@@ -15,7 +15,10 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use baton_shared::ErrorCode;
 use baton_shared::api::Me;
-use baton_shared::protocol::{CLOSE_IDLE, CLOSE_SESSION_ENDED, CLOSE_SLOW_CONSUMER, ClientMsg, ServerMsg};
+use baton_shared::protocol::{
+    CLOSE_IDLE, CLOSE_INVALID_DATA, CLOSE_PROTOCOL_ERROR, CLOSE_SESSION_ENDED, CLOSE_SLOW_CONSUMER, CLOSE_TOO_BIG,
+    ClientMsg, ServerMsg,
+};
 use futures_util::SinkExt;
 use tokio::time::Instant;
 
@@ -120,7 +123,12 @@ async fn run(mut socket: Box<WebSocket>, state: &AppState, connection: &Arc<Conn
         }
         tokio::select! {
             received = socket.recv() => match received {
-                None | Some(Err(_)) => return "peer gone",
+                None => return "peer gone",
+                Some(Err(error)) => {
+                    let Some((code, reason)) = violation(error) else { return "peer gone" };
+                    Box::pin(close(&mut socket, code, reason)).await;
+                    return reason;
+                }
                 Some(Ok(message)) => {
                     last_heard = Instant::now();
                     match message {
@@ -130,7 +138,10 @@ async fn run(mut socket: Box<WebSocket>, state: &AppState, connection: &Arc<Conn
                         Message::Binary(_) => refuse(connection, None, ErrorCode::UnsupportedFrame,
                             "Baton speaks JSON text frames; binary frames are not understood."),
                         Message::Ping(_) | Message::Pong(_) => {}
-                        Message::Close(_) => return "closed by peer",
+                        Message::Close(_) => {
+                            Box::pin(echo_close(&mut socket)).await;
+                            return "closed by peer";
+                        }
                     }
                 }
             },
@@ -176,6 +187,29 @@ async fn close(socket: &mut WebSocket, code: u16, reason: &'static str) {
     }
 }
 
+/// Answers the peer's close frame (RFC 6455 §5.5.1: the endpoint MUST send one back). tungstenite
+/// queued the echo when it read the peer's frame; a flush sends it.
+async fn echo_close(socket: &mut WebSocket) {
+    match tokio::time::timeout(CLOSE_PATIENCE, socket.flush()).await {
+        Ok(Ok(())) => {}
+        Ok(Err(error)) => tracing::debug!(%error, "close frame not echoed"),
+        Err(_) => tracing::debug!("close frame not echoed in time: dropping the connection"),
+    }
+}
+
+/// The close code and reason for a socket that failed because the peer broke the rules (RFC 6455
+/// §7.4.1); `None` when the connection itself is gone and nothing can be sent.
+fn violation(error: axum::Error) -> Option<(u16, &'static str)> {
+    use tungstenite::error::{Error, ProtocolError};
+    match *error.into_inner().downcast::<Error>().ok()? {
+        Error::Utf8(_) => Some((CLOSE_INVALID_DATA, "text frame not valid UTF-8")),
+        Error::Capacity(_) => Some((CLOSE_TOO_BIG, "message too big")),
+        Error::Protocol(ProtocolError::ResetWithoutClosingHandshake) => None,
+        Error::Protocol(_) => Some((CLOSE_PROTOCOL_ERROR, "protocol error")),
+        _ => None,
+    }
+}
+
 fn refuse(connection: &Connection, req_id: Option<u64>, code: ErrorCode, message: &str) {
     let error = ServerMsg::Error { req_id, code, message: message.to_owned(), detail: None };
     if let Some(frame) = frame(&error) {
@@ -186,10 +220,19 @@ fn refuse(connection: &Connection, req_id: Option<u64>, code: ErrorCode, message
 /// Parses one request, runs it, queues the answer. Never fails the socket: a bad frame gets a
 /// typed error and the socket stays up.
 async fn answer(state: &AppState, connection: &Arc<Connection>, text: &str) {
-    let request = match serde_json::from_str::<ClientMsg>(text) {
+    let text = crate::input::clean_json(text.as_bytes());
+    // Only objects: serde would read a tagged request from an array too.
+    let parsed = if crate::input::is_json_object(&text) {
+        serde_json::from_slice::<ClientMsg>(&text)
+    } else {
+        // Not JSON at all stays malformed (below); JSON of another shape is not a request.
+        serde_json::from_slice::<serde::de::IgnoredAny>(&text)
+            .and_then(|_| Err(serde::de::Error::custom("a request is a JSON object")))
+    };
+    let request = match parsed {
         Ok(request) => request,
         Err(error) => {
-            let value = serde_json::from_str::<serde_json::Value>(text);
+            let value = serde_json::from_slice::<serde_json::Value>(&text);
             let req_id = value.as_ref().ok().and_then(|value| value.get("req_id")).and_then(|id| id.as_u64());
             let (code, message) = match value {
                 Err(_) => (ErrorCode::MalformedJson, format!("The frame is not valid JSON: {error}")),

@@ -108,10 +108,37 @@ pub const MAX_LABELS: usize = 10;
 /// At most this many characters in a label.
 pub const MAX_LABEL_CHARS: usize = 32;
 
-/// A label as stored: trimmed, inner whitespace collapsed, lowercase. `Err` says why it cannot be
-/// one (empty, too long).
+/// A name, label or title as stored: without the characters that can make one text pass for
+/// another — bidirectional controls (U+202A–U+202E, U+2066–U+2069, U+200E, U+200F, U+061C: an RTL
+/// override shows "fdp.exe" as "exe.pdf"), zero-width characters (U+200B–U+200D, U+2060, U+FEFF:
+/// "Alice" and "Ali\u{200B}ce" look alike) and C0 controls (and DEL) other than newline and tab.
+/// Message bodies are not passed through it: customers' text is kept as written.
+pub fn display_text(text: &str) -> String {
+    text.chars().filter(|character| !disguises(*character)).collect()
+}
+
+/// Whether a character is one [`display_text`] strips.
+fn disguises(character: char) -> bool {
+    matches!(
+        character,
+        '\u{202A}'..='\u{202E}'
+            | '\u{2066}'..='\u{2069}'
+            | '\u{200E}'
+            | '\u{200F}'
+            | '\u{061C}'
+            | '\u{200B}'..='\u{200D}'
+            | '\u{2060}'
+            | '\u{FEFF}'
+            | '\u{0}'..='\u{8}'
+            | '\u{B}'..='\u{1F}'
+            | '\u{7F}'
+    )
+}
+
+/// A label as stored: disguising characters dropped ([`display_text`]), trimmed, inner whitespace
+/// collapsed, lowercase. `Err` says why it cannot be one (empty, too long).
 pub fn normalize_label(label: &str) -> Result<String, String> {
-    let label = label.split_whitespace().collect::<Vec<_>>().join(" ").to_lowercase();
+    let label = display_text(label).split_whitespace().collect::<Vec<_>>().join(" ").to_lowercase();
     if label.is_empty() {
         return Err("A label cannot be empty.".into());
     }
@@ -468,6 +495,23 @@ mod tests {
         assert_eq!(edit_labels(&ten, &strings(&["l0"]), &[]).map(|labels| labels.len()), Ok(MAX_LABELS));
         assert!(edit_labels(&ten, &strings(&["one more"]), &[]).is_err(), "too many");
         assert!(edit_labels(&ten, &strings(&["one more"]), &strings(&["l3"])).is_ok(), "room made first");
+    }
+
+    #[test]
+    fn display_text_drops_what_disguises_a_name() {
+        assert_eq!(display_text("Alice"), "Alice");
+        assert_eq!(display_text("\u{202E}fdp.exe\u{202C}"), "fdp.exe", "RTL override and pop");
+        assert_eq!(
+            display_text("\u{2066}a\u{2067}b\u{2068}c\u{2069}\u{200E}\u{200F}\u{061C}"),
+            "abc",
+            "isolates, marks"
+        );
+        assert_eq!(display_text("Ali\u{200B}c\u{200C}e\u{200D}\u{2060}\u{FEFF}"), "Alice", "zero-width");
+        assert_eq!(display_text("a\u{0}b\u{7}c\u{1B}[31md\re\u{7F}"), "abc[31mde", "C0 controls and DEL");
+        assert_eq!(display_text("line\nnext\tcolumn"), "line\nnext\tcolumn", "newline and tab stay");
+        assert_eq!(display_text("José 👋 محمد \u{FFFD}"), "José 👋 محمد \u{FFFD}", "letters of any script stay");
+        assert_eq!(normalize_label("\u{202E}VIP\u{200B}"), Ok("vip".to_owned()));
+        assert!(normalize_label("\u{200B}\u{200B}").is_err(), "nothing left: empty");
     }
 
     fn contact(last_inbound_at: Option<i64>, window_closed_at: Option<i64>) -> Contact {

@@ -23,6 +23,12 @@ pub const CLOSE_SLOW_CONSUMER: u16 = 4008;
 pub const CLOSE_SESSION_ENDED: u16 = 4001;
 /// WebSocket close code: no frame (not even a pong) within the idle timeout.
 pub const CLOSE_IDLE: u16 = 4002;
+/// WebSocket close code (RFC 6455): the client broke the WebSocket protocol.
+pub const CLOSE_PROTOCOL_ERROR: u16 = 1002;
+/// WebSocket close code (RFC 6455): a text frame that is not valid UTF-8.
+pub const CLOSE_INVALID_DATA: u16 = 1007;
+/// WebSocket close code (RFC 6455): a frame or message larger than the server accepts.
+pub const CLOSE_TOO_BIG: u16 = 1009;
 
 /// The status a user chooses; online/offline comes from their sockets.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use baton_server::store::conversations::{
     ClaimOutcome, DraftWrite, Handover, InboundOutcome, NewInbound, NewReply, NoteEditOutcome, ReplyOutcome,
 };
-use baton_server::store::{NewUser, Store};
+use baton_server::store::{NewUser, Store, StoreError};
 use baton_shared::api::{Role, User};
 use baton_shared::model::{Change, ConversationStatus, Direction};
 use baton_shared::{ConversationId, UserId};
@@ -217,7 +217,17 @@ async fn handovers_are_recorded(store: Arc<dyn Store>) -> anyhow::Result<()> {
     let id = customer_writes(&*store, "15550001", "wamid.A", "Hello").await?;
     store.claim(id, alice.id, NOW + LEASE, NOW).await?;
 
-    let transfer = store.hand_over(id, sam.id, Handover::Transfer { to: bob.id }, NOW + LEASE, NOW + 1).await?;
+    // A transfer checked against an assignment that has changed since is refused: Bob may not see
+    // the conversation now that it is Alice's.
+    store.assign(id, sam.id, Some(alice.id), None, NOW).await?;
+    let stale = Handover::Transfer { to: bob.id, assignee: None };
+    let refused = store.hand_over(id, sam.id, stale, NOW + LEASE, NOW + 1).await;
+    assert!(matches!(refused, Err(StoreError::Changed)), "{refused:?}");
+    assert_eq!(store.conversation(id).await?.and_then(|c| c.claim).map(|c| c.holder), Some(alice.id), "unchanged");
+    store.assign(id, sam.id, None, None, NOW).await?;
+
+    let transfer = Handover::Transfer { to: bob.id, assignee: None };
+    let transfer = store.hand_over(id, sam.id, transfer, NOW + LEASE, NOW + 1).await?;
     let Change::Transferred { from, claim } = &transfer.change else { anyhow::bail!("{transfer:?}") };
     assert_eq!((*from, claim.holder, transfer.actor), (Some(alice.id), bob.id, Some(sam.id)));
 

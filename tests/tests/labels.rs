@@ -153,7 +153,7 @@ async fn bad_labels_and_foreign_conversations_are_refused(kind: Kind) -> anyhow:
     let ServerMsg::Ack { .. } = sam.request(assign).await? else { anyhow::bail!("the supervisor could not assign") };
     let answer = alice.request(add(id, &["vip"])).await?;
     let ServerMsg::Error { code, .. } = answer else { anyhow::bail!("Alice labelled Bob's conversation: {answer:?}") };
-    assert_eq!(code, ErrorCode::Forbidden);
+    assert_eq!(code, ErrorCode::NotFound, "answered as if it did not exist");
     // Alice follows the inbox; Bob's label on his conversation does not reach her. A new
     // conversation she may see proves her feed moved on past it.
     let follow = alice.request(|req_id| ClientMsg::SubscribeInbox { req_id, cursors: vec![] }).await?;

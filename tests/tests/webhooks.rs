@@ -334,4 +334,64 @@ baton_tests::on_both_kinds!(
     the_verification_handshake_echoes_the_challenge,
     statuses_only_move_forward,
     messages_and_ticks_reach_a_watching_supervisor_live,
+    nul_characters_are_replaced_and_no_message_is_lost,
+    names_from_webhooks_lose_disguising_characters,
 );
+
+/// PostgreSQL cannot store U+0000 in text, and a lone surrogate (a message cut in the middle of an
+/// emoji) cannot be decoded: on both databases each becomes U+FFFD — in the text, the customer's
+/// name and a caption — and the customer's next message is not held back behind it.
+async fn nul_characters_are_replaced_and_no_message_is_lost(kind: Kind) -> anyhow::Result<()> {
+    let server = start(kind).await?;
+    let text = String::from_utf8(fixtures::TEXT.to_vec())?
+        .replace("Hi, is my order", r"Hi\u0000, is my order")
+        .replace("Alice Example", r"Alice\u0000Example");
+    let image = String::from_utf8(fixtures::IMAGE_WITH_CAPTION.to_vec())?
+        .replace("Photo of the damaged box", r"Photo\u0000of the box \ud83d")
+        .replace("Alice Example", r"Alice\u0000Example");
+    for body in [text.as_bytes(), image.as_bytes()] {
+        let response = post(&server, body, Some(&signature_of(body)?)).await?;
+        assert_eq!(response.status(), 200);
+    }
+    ingest::drain(&server.state).await;
+    assert!(server.state.store.pending_webhooks(10).await?.is_empty(), "both deliveries processed at once");
+
+    let messages = messages(&server).await?;
+    assert_eq!(messages[&wamid_of(fixtures::TEXT)?].body, "Hi\u{fffd}, is my order #4521 shipped yet?");
+    assert_eq!(messages[&wamid_of(fixtures::IMAGE_WITH_CAPTION)?].body, "Photo\u{fffd}of the box \u{fffd}");
+    let conversations = server.state.store.conversations(true, 10).await?;
+    let names: Vec<&str> = conversations.iter().map(|c| c.contact.profile_name.as_str()).collect();
+    assert_eq!(names, ["Alice\u{fffd}Example"]);
+    Ok(())
+}
+
+/// A customer's profile name (and a document's file name) lose the characters that could disguise
+/// them — an RTL override, zero-width and control characters; the text of the message is kept.
+async fn names_from_webhooks_lose_disguising_characters(kind: Kind) -> anyhow::Result<()> {
+    let server = start(kind).await?;
+    let document = String::from_utf8(fixtures::DOCUMENT.to_vec())?;
+    let filename = serde_json::from_str::<serde_json::Value>(&document)?["entry"][0]["changes"][0]["value"]["messages"]
+        [0]["document"]["filename"]
+        .as_str()
+        .map(str::to_owned)
+        .ok_or_else(|| anyhow::anyhow!("the fixture has a file name"))?;
+    let body = document
+        .replace("Bob Sample", r"\u202eBob\u200b Sample\u0007")
+        .replace(&filename, &format!(r"\u202e{filename}"))
+        .replace("Invoice for March", r"Invoice\u202e for March");
+    let response = post(&server, body.as_bytes(), Some(&signature_of(body.as_bytes())?)).await?;
+    assert_eq!(response.status(), 200);
+    ingest::drain(&server.state).await;
+
+    let conversations = server.state.store.conversations(true, 10).await?;
+    let names: Vec<&str> = conversations.iter().map(|c| c.contact.profile_name.as_str()).collect();
+    assert_eq!(names, ["Bob Sample"]);
+    let message = &messages(&server).await?[&wamid_of(fixtures::DOCUMENT)?];
+    assert!(
+        matches!(message.content.as_deref(), Some(MessageContent::Media { filename: Some(name), .. }) if *name == filename),
+        "{:?}",
+        message.content
+    );
+    assert_eq!(message.body, "Invoice\u{202E} for March", "the caption is the customer's text, kept");
+    Ok(())
+}

@@ -7,6 +7,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::{get, put};
 use baton_shared::api::{CannedResponse, CannedResponseRequest, MAX_CANNED_TITLE_CHARS, Role, User};
+use baton_shared::model::display_text;
 
 use super::extract::{ApiJson, ApiPath};
 use crate::error::AppError;
@@ -31,7 +32,7 @@ async fn create(
 ) -> Result<(StatusCode, ApiJson<CannedResponse>), AppError> {
     keeper(&user)?;
     let (title, body) = checked(&request)?;
-    let created = state.store.create_canned(title, body, user.id, state.now()).await?;
+    let created = state.store.create_canned(&title, body, user.id, state.now()).await?;
     tracing::info!(canned = created.id, by = %user.id, "canned response created");
     Ok((StatusCode::CREATED, ApiJson(created)))
 }
@@ -44,7 +45,7 @@ async fn update(
 ) -> Result<ApiJson<CannedResponse>, AppError> {
     keeper(&user)?;
     let (title, body) = checked(&request)?;
-    let updated = state.store.update_canned(id, title, body, user.id, state.now()).await?;
+    let updated = state.store.update_canned(id, &title, body, user.id, state.now()).await?;
     tracing::info!(canned = id, by = %user.id, "canned response updated");
     Ok(ApiJson(updated))
 }
@@ -65,9 +66,11 @@ fn keeper(user: &User) -> Result<(), AppError> {
     if user.role.at_least(Role::Supervisor) { Ok(()) } else { Err(AppError::forbidden()) }
 }
 
-/// The trimmed title and body, or why they cannot be saved.
-fn checked(request: &CannedResponseRequest) -> Result<(&str, &str), AppError> {
-    let (title, body) = (request.title.trim(), request.body.trim());
+/// The title (without disguising characters: [`display_text`]) and the body, trimmed, or why they
+/// cannot be saved.
+fn checked(request: &CannedResponseRequest) -> Result<(String, &str), AppError> {
+    let title = display_text(&request.title).trim().to_owned();
+    let body = request.body.trim();
     if title.is_empty() || body.is_empty() {
         return Err(AppError::invalid("A canned response needs a title and a text."));
     }

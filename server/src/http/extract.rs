@@ -1,8 +1,10 @@
 //! Extractors that answer in Baton's error shape: [`ApiJson`] and [`ApiPath`] wrap axum's `Json` and
 //! `Path`, turning their rejections into `{code, message}` with a fitting status instead of axum's
-//! plain-text bodies.
+//! plain-text bodies. A JSON body passes [`crate::input`]'s rule on the way in (NUL and lone
+//! surrogates replaced).
 
 use axum::Json;
+use axum::body::Bytes;
 use axum::extract::rejection::{JsonRejection, PathRejection};
 use axum::extract::{FromRequest, FromRequestParts, Path, Request};
 use axum::http::StatusCode;
@@ -25,11 +27,37 @@ where
     type Rejection = AppError;
 
     async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
-        match Json::<T>::from_request(request, state).await {
+        if !json_content_type(request.headers()) {
+            return Err(AppError::new(
+                ErrorCode::UnsupportedMediaType,
+                "Send the body as JSON, with the header Content-Type: application/json.",
+            ));
+        }
+        let body = Bytes::from_request(request, state)
+            .await
+            .map_err(|rejection| body_rejection(&rejection, super::API_BODY_LIMIT))?;
+        let body = crate::input::clean_json(&body);
+        if !crate::input::is_json_object(&body) {
+            // Not JSON at all is malformed; JSON but not an object is the wrong shape.
+            return Err(match Json::<serde::de::IgnoredAny>::from_bytes(&body) {
+                Err(rejection) => json_rejection(rejection),
+                Ok(_) => AppError::invalid("The body must be a JSON object."),
+            });
+        }
+        match Json::<T>::from_bytes(&body) {
             Ok(Json(value)) => Ok(ApiJson(value)),
             Err(rejection) => Err(json_rejection(rejection)),
         }
     }
+}
+
+/// `application/json`, or a `+json` type (`application/merge-patch+json`), as axum's `Json` has it.
+fn json_content_type(headers: &axum::http::HeaderMap) -> bool {
+    let Some(content_type) = headers.get(axum::http::header::CONTENT_TYPE).and_then(|value| value.to_str().ok()) else {
+        return false;
+    };
+    let essence = content_type.split(';').next().unwrap_or_default().trim().to_ascii_lowercase();
+    essence.strip_prefix("application/").is_some_and(|subtype| subtype == "json" || subtype.ends_with("+json"))
 }
 
 impl<T: Serialize> IntoResponse for ApiJson<T> {
@@ -40,10 +68,6 @@ impl<T: Serialize> IntoResponse for ApiJson<T> {
 
 fn json_rejection(rejection: JsonRejection) -> AppError {
     match rejection {
-        JsonRejection::MissingJsonContentType(_) => AppError::new(
-            ErrorCode::UnsupportedMediaType,
-            "Send the body as JSON, with the header Content-Type: application/json.",
-        ),
         JsonRejection::JsonSyntaxError(error) => {
             AppError::new(ErrorCode::MalformedJson, format!("The body is not valid JSON: {}", error.body_text()))
         }
@@ -51,10 +75,6 @@ fn json_rejection(rejection: JsonRejection) -> AppError {
             "The JSON body does not have the expected fields: {}",
             error.body_text().trim_start_matches("Failed to deserialize the JSON body into the target type: ")
         )),
-        JsonRejection::BytesRejection(error) if error.status() == StatusCode::PAYLOAD_TOO_LARGE => AppError::new(
-            ErrorCode::PayloadTooLarge,
-            format!("The body is larger than the {} KiB this endpoint accepts.", super::API_BODY_LIMIT / 1024),
-        ),
         other => AppError::new(ErrorCode::MalformedJson, format!("The body could not be read: {}", other.body_text())),
     }
 }

@@ -21,8 +21,32 @@ pub fn routes() -> Router<AppState> {
     Router::new().route("/messages/{id}/media", get(media))
 }
 
-/// Types a browser may show inline; anything else is offered as a download.
-const INLINE_TYPES: [&str; 4] = ["image/", "audio/", "video/", "application/pdf"];
+/// Types a browser may show inline: raster images, audio and video (WhatsApp's, and the common web
+/// ones), which cannot carry script. Anything else — an SVG (which can), HTML, a PDF, whatever a
+/// customer or an upload declares — is offered as a download.
+const INLINE_TYPES: [&str; 15] = [
+    "image/jpeg",
+    "image/png",
+    "image/gif",
+    "image/webp",
+    "audio/aac",
+    "audio/amr",
+    "audio/mp4",
+    "audio/mpeg",
+    "audio/ogg",
+    "audio/opus",
+    "audio/wav",
+    "audio/webm",
+    "video/3gpp",
+    "video/mp4",
+    "video/webm",
+];
+
+/// Whether a declared type is one of [`INLINE_TYPES`] (parameters such as `codecs=opus` aside).
+fn shown_inline(content_type: &str) -> bool {
+    let essence = content_type.split(';').next().unwrap_or_default().trim().to_ascii_lowercase();
+    INLINE_TYPES.contains(&essence.as_str())
+}
 
 async fn media(
     State(state): State<AppState>,
@@ -32,8 +56,9 @@ async fn media(
     let not_found = || AppError::not_found("There is no such media file.");
     let message = state.store.message(MessageId(id)).await?.ok_or_else(not_found)?;
     let conversation = state.store.conversation(message.conversation_id).await?.ok_or_else(not_found)?;
+    // A file of a conversation this user may not see is answered like one that does not exist.
     if !may_access_as(user.id, user.role, &conversation) {
-        return Err(AppError::forbidden());
+        return Err(not_found());
     }
     let Some(MessageContent::Media { media_id, mime_type, filename, upload, .. }) = message.content.as_deref() else {
         return Err(not_found());
@@ -67,7 +92,7 @@ async fn media(
     };
     let bytes = tokio::fs::read(&path).await.map_err(|error| AppError::Internal(error.into()))?;
     let content_type = mime_type.as_deref().unwrap_or("application/octet-stream");
-    let inline = INLINE_TYPES.iter().any(|prefix| content_type.starts_with(prefix));
+    let inline = shown_inline(content_type);
     let disposition = match (inline, filename) {
         (true, _) => "inline".to_owned(),
         (false, Some(name)) => format!("attachment; filename=\"{}\"", safe_filename(name)),
@@ -84,6 +109,8 @@ async fn media(
         HeaderValue::from_str(&disposition).unwrap_or(HeaderValue::from_static("attachment")),
     );
     headers.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static("sandbox; default-src 'none'"));
+    // Also set by the router for every answer; here too, so this answer never depends on it.
+    headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
     Ok(response)
 }
 
@@ -93,4 +120,19 @@ fn safe_filename(name: &str) -> String {
         .map(|c| if c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_' | ' ') { c } else { '_' })
         .take(120)
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_raster_audio_and_video_are_shown_inline() {
+        for inline in ["image/jpeg", "image/png", "image/webp", "audio/ogg; codecs=opus", "Video/MP4"] {
+            assert!(shown_inline(inline), "{inline}");
+        }
+        for download in ["image/svg+xml", "text/html", "application/pdf", "image/svg", "application/octet-stream", ""] {
+            assert!(!shown_inline(download), "{download}");
+        }
+    }
 }

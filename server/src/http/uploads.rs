@@ -10,6 +10,7 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::routing::post;
 use baton_shared::ErrorCode;
 use baton_shared::api::Upload;
+use baton_shared::model::display_text;
 use serde::Deserialize;
 
 use super::extract::ApiJson;
@@ -62,7 +63,8 @@ async fn upload(
     if media_kind(&mime_type) == "image" && body.len() > 5 * 1024 * 1024 {
         return Err(AppError::new(ErrorCode::PayloadTooLarge, "WhatsApp accepts images of at most 5 MB."));
     }
-    let filename = query.filename.map(|name| name.trim().to_owned()).filter(|name| !name.is_empty());
+    // A file name is shown to the team: nothing in it may disguise it ("fdp.exe" shown as "exe.pdf").
+    let filename = query.filename.map(|name| display_text(&name).trim().to_owned()).filter(|name| !name.is_empty());
     if filename.as_ref().is_some_and(|name| name.chars().count() > 240) {
         return Err(AppError::invalid("The file name may have at most 240 characters."));
     }

@@ -425,9 +425,19 @@ macro_rules! conversation_queries {
             ) -> StoreResult<ConversationEvent> {
                 let mut tx = self.write_transaction().await?;
                 lock_conversation(&mut tx, id).await?;
+                if let Handover::Transfer { assignee, .. } = handover {
+                    let current: Option<i64> =
+                        sqlx::query_scalar("SELECT assignee_id FROM conversations WHERE id = $1")
+                            .bind(id.0)
+                            .fetch_one(&mut *tx)
+                            .await?;
+                    if current != assignee.map(|user| user.0) {
+                        return Err(StoreError::Changed);
+                    }
+                }
                 let previous = claim_in(&mut tx, id).await?.filter(|claim| claim.lease_until > now);
                 let to = match handover {
-                    Handover::Transfer { to } => to,
+                    Handover::Transfer { to, .. } => to,
                     Handover::TakeOver => actor,
                 };
                 let claim = upsert_claim(&mut tx, id, to, lease_until, now).await?;

@@ -53,8 +53,10 @@ pub enum ClaimOutcome {
 /// How a claim changes hands by someone else's decision.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Handover {
-    /// To `to`, decided by the holder or a supervisor.
-    Transfer { to: UserId },
+    /// To `to`, decided by the holder or a supervisor, who checked that `to` may see the
+    /// conversation as assigned to `assignee`. If it was reassigned meanwhile, nothing is done
+    /// ([`crate::store::StoreError::Changed`]): a compare-and-set, like claiming.
+    Transfer { to: UserId, assignee: Option<UserId> },
     /// To the acting supervisor.
     TakeOver,
 }

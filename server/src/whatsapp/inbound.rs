@@ -3,7 +3,7 @@
 //! [`MessageContent`]. Nothing is dropped: a type Baton cannot show becomes `unsupported` with a
 //! sentence the agent can act on, and the raw webhook stays in `webhook_deliveries`.
 
-use baton_shared::model::{ContactCard, MessageContent};
+use baton_shared::model::{ContactCard, MessageContent, display_text};
 use baton_whatsapp::webhook::{InboundMessage, MessageKind, UnsupportedReason};
 
 use crate::store::conversations::NewInbound;
@@ -14,7 +14,8 @@ pub fn new_inbound(message: InboundMessage) -> NewInbound {
     let (kind, body, content) = content_of(message.kind);
     NewInbound {
         wa_id: message.from,
-        profile_name: message.profile_name.unwrap_or_default(),
+        // The customer chose it: nothing in it may disguise it (an RTL override, zero-width…).
+        profile_name: display_text(&message.profile_name.unwrap_or_default()),
         wa_message_id: message.id,
         kind: kind.to_owned(),
         body,
@@ -33,7 +34,7 @@ fn content_of(kind: MessageKind) -> (&'static str, String, Option<MessageContent
                 media_kind: media.kind.as_str().to_owned(),
                 media_id: media.id,
                 mime_type: media.mime_type,
-                filename: media.filename,
+                filename: media.filename.as_deref().map(display_text),
                 voice: media.voice,
                 upload: None,
             };

@@ -77,8 +77,10 @@ pub async fn drain(state: &AppState) -> usize {
         // it; statuses and unreadable deliveries share a lane).
         let mut lanes: Vec<(String, Vec<Parsed>)> = Vec::new();
         for delivery in batch {
-            let items =
-                webhook::parse(&delivery.body).map(|payload| payload.into_items()).map_err(|error| error.to_string());
+            // NUL and lone surrogates replaced first (crate::input): the message could not be
+            // decoded or stored otherwise.
+            let body = crate::input::clean_json(&delivery.body);
+            let items = webhook::parse(&body).map(|payload| payload.into_items()).map_err(|error| error.to_string());
             let lane = lane_of(&items);
             let parsed = Parsed { delivery, items };
             match lanes.iter_mut().find(|(key, _)| *key == lane) {
