@@ -53,7 +53,7 @@ fn json_rejection(rejection: JsonRejection) -> AppError {
         )),
         JsonRejection::BytesRejection(error) if error.status() == StatusCode::PAYLOAD_TOO_LARGE => AppError::new(
             ErrorCode::PayloadTooLarge,
-            format!("The body is larger than the {} KiB this endpoint accepts.", super::API_BODY_LIMIT / 1024),
+            format!("The body is larger than the {} this endpoint accepts.", size_in_words(super::API_BODY_LIMIT)),
         ),
         other => AppError::new(ErrorCode::MalformedJson, format!("The body could not be read: {}", other.body_text())),
     }
@@ -86,12 +86,23 @@ fn path_rejection(rejection: PathRejection) -> AppError {
     }
 }
 
+/// A limit as people say it: whole megabytes as "16 MB" (binary, as WhatsApp counts them), smaller
+/// ones in KiB.
+pub fn size_in_words(bytes: usize) -> String {
+    const MEGABYTE: usize = 1024 * 1024;
+    if bytes >= MEGABYTE && bytes % MEGABYTE == 0 {
+        format!("{} MB", bytes / MEGABYTE)
+    } else {
+        format!("{} KiB", bytes / 1024)
+    }
+}
+
 /// A raw body that could not be read: too large for the endpoint's `limit`, or cut short.
 pub fn body_rejection(rejection: &axum::extract::rejection::BytesRejection, limit: usize) -> AppError {
     if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
         AppError::new(
             ErrorCode::PayloadTooLarge,
-            format!("The body is larger than the {} KiB this endpoint accepts.", limit / 1024),
+            format!("The body is larger than the {} this endpoint accepts.", size_in_words(limit)),
         )
     } else {
         AppError::new(ErrorCode::InvalidInput, format!("The body could not be read: {}", rejection.body_text()))
