@@ -90,7 +90,7 @@ fn path_rejection(rejection: PathRejection) -> AppError {
 /// ones in KiB.
 pub fn size_in_words(bytes: usize) -> String {
     const MEGABYTE: usize = 1024 * 1024;
-    if bytes >= MEGABYTE && bytes % MEGABYTE == 0 {
+    if bytes >= MEGABYTE && bytes.is_multiple_of(MEGABYTE) {
         format!("{} MB", bytes / MEGABYTE)
     } else {
         format!("{} KiB", bytes / 1024)
