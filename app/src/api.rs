@@ -3,12 +3,14 @@
 
 use baton_shared::api::{
     CSRF_HEADER, CannedResponse, CannedResponseRequest, ConversationDetail, ConversationSummary, CreateUserRequest,
-    LoginRequest, Me, MessagePage, TeamMember, UpdateUserRequest, Upload, User,
+    LoginRequest, MAX_UPLOAD_BYTES, Me, MessagePage, TeamMember, UpdateUserRequest, Upload, User,
 };
 use baton_shared::{ApiError, ErrorCode};
 use baton_shared::{ConversationId, UserId};
 use gloo_net::http::{Request, Response};
 use serde::de::DeserializeOwned;
+use wasm_bindgen::JsCast;
+use wasm_bindgen::closure::Closure;
 
 /// A failed call, ready to show.
 #[derive(Clone, Debug, PartialEq)]
@@ -139,16 +141,97 @@ async fn send_json<T: DeserializeOwned>(
     answer_of(response).await
 }
 
-/// Uploads a file the agent is about to send.
-pub async fn upload(file: web_sys::File) -> Result<Upload, Failure> {
+/// How far an upload is, for the composer: bytes sent of the file's size.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Progress {
+    pub sent: f64,
+    pub total: f64,
+}
+
+/// Uploads a file the agent is about to send, reporting progress as it goes (an
+/// `XMLHttpRequest`: `fetch` cannot report upload progress); `done` gets the upload or why it
+/// failed. A file over [`MAX_UPLOAD_BYTES`] is refused before anything is sent.
+pub fn upload(
+    file: web_sys::File,
+    on_progress: impl Fn(Progress) + 'static,
+    done: impl FnOnce(Result<Upload, Failure>) + 'static,
+) {
+    if file.size() > MAX_UPLOAD_BYTES as f64 {
+        done(Err(Failure { code: Some(ErrorCode::PayloadTooLarge), message: too_large() }));
+        return;
+    }
+    let failed = |what: &str| Failure {
+        code: None,
+        message: format!("Cannot reach Baton. Check your connection and try again. ({what})"),
+    };
+    let request = match web_sys::XmlHttpRequest::new() {
+        Ok(request) => request,
+        Err(_) => return done(Err(failed("this browser cannot upload"))),
+    };
     let name = js_sys::encode_uri_component(&file.name());
-    let response = Request::post(&format!("/api/uploads?filename={name}"))
-        .header(CSRF_HEADER, "1")
-        .header("content-type", &file.type_())
-        .body(file)
-        .map_err(Failure::network)?
-        .send()
-        .await
-        .map_err(Failure::network)?;
-    answer_of(response).await
+    let opened = request
+        .open("POST", &format!("/api/uploads?filename={name}"))
+        .and_then(|()| request.set_request_header(CSRF_HEADER, "1"))
+        .and_then(|()| request.set_request_header("content-type", &file.type_()));
+    if opened.is_err() {
+        return done(Err(failed("the upload could not start")));
+    }
+    // Called once: by `load` (an answer, good or bad) or `error`/`abort` (none).
+    let done =
+        std::rc::Rc::new(std::cell::RefCell::new(Some(Box::new(done) as Box<dyn FnOnce(Result<Upload, Failure>)>)));
+    let finish = {
+        let done = done.clone();
+        move |result: Result<Upload, Failure>| {
+            if let Some(done) = done.borrow_mut().take() {
+                done(result);
+            }
+        }
+    };
+    let on_load = {
+        let request = request.clone();
+        let finish = finish.clone();
+        Closure::<dyn FnMut()>::new(move || {
+            let status = request.status().unwrap_or(0);
+            let text = request.response_text().ok().flatten().unwrap_or_default();
+            finish(upload_answer(status, &text));
+        })
+        .into_js_value()
+    };
+    let on_error = Closure::<dyn FnMut()>::new(move || finish(Err(failed("the upload was cut off")))).into_js_value();
+    let on_progress = Closure::<dyn FnMut(web_sys::ProgressEvent)>::new(move |event: web_sys::ProgressEvent| {
+        if event.length_computable() {
+            on_progress(Progress { sent: event.loaded(), total: event.total() });
+        }
+    })
+    .into_js_value();
+    // The handlers were handed to JavaScript's garbage collector (`into_js_value`): they live
+    // exactly as long as the request refers to them.
+    request.set_onload(Some(on_load.unchecked_ref()));
+    request.set_onerror(Some(on_error.unchecked_ref()));
+    request.set_onabort(Some(on_error.unchecked_ref()));
+    if let Ok(upload) = request.upload() {
+        upload.set_onprogress(Some(on_progress.unchecked_ref()));
+    }
+    if request.send_with_opt_blob(Some(&file)).is_err()
+        && let Some(done) = done.borrow_mut().take()
+    {
+        done(Err(Failure { code: None, message: "The file could not be read for uploading.".to_owned() }));
+    }
+}
+
+/// The sentence for a file over the limit, in megabytes as people say them.
+pub fn too_large() -> String {
+    format!("The file is larger than {} MB, the most WhatsApp accepts.", MAX_UPLOAD_BYTES / (1024 * 1024))
+}
+
+/// What `POST /api/uploads` answered: the upload, or its error sentence.
+fn upload_answer(status: u16, text: &str) -> Result<Upload, Failure> {
+    if (200..300).contains(&status) {
+        return serde_json::from_str::<Upload>(text)
+            .map_err(|error| Failure { code: None, message: format!("Baton's answer could not be read: {error}") });
+    }
+    match serde_json::from_str::<ApiError>(text) {
+        Ok(error) => Err(Failure { code: Some(error.code), message: error.message }),
+        Err(_) => Err(Failure { code: None, message: format!("Baton answered with an error ({status}).") }),
+    }
 }

@@ -113,37 +113,63 @@ pub fn Toggle() -> impl IntoView {
     }
 }
 
-/// Mentions and channel alerts, until dismissed.
+/// How long a mention's notice stays: long enough to read, not so long that notices pile up.
+const MENTION_SHOWN_FOR: std::time::Duration = std::time::Duration::from_secs(8);
+
+/// Mentions (each names its conversation, opens it when clicked, and goes away by itself) and
+/// channel alerts (until dismissed), clear of the composer and the conversation header (`style.css`).
 #[component]
 pub fn Toasts() -> impl IntoView {
     let ctx = expect_context::<Ctx>();
     let inbox = ctx.link.inbox;
+    // Each mention's notice expires once: its timer is set when it first shows.
+    let timed = StoredValue::new(HashSet::<u64>::new());
+    Effect::new(move |_| {
+        let mentions: Vec<u64> = inbox.with(|inbox| {
+            inbox
+                .notices
+                .iter()
+                .filter(|posted| matches!(posted.notice, Notice::Mentioned { .. }))
+                .map(|posted| posted.id)
+                .collect()
+        });
+        for id in mentions {
+            if timed.try_update_value(|timed| timed.insert(id)).unwrap_or(false) {
+                set_timeout(move || inbox.update(|inbox| inbox.dismiss(id)), MENTION_SHOWN_FOR);
+            }
+        }
+    });
     view! {
         <div class="toasts" aria-live="polite">
-            {move || {
-                inbox
-                    .with(|inbox| inbox.notices.clone())
-                    .into_iter()
-                    .enumerate()
-                    .map(|(index, notice)| {
-                        let text = match &notice {
-                            Notice::Mentioned { by, .. } => format!("{} mentioned you in a note.", by.name),
-                            Notice::ChannelAlert { message, .. } => message.clone(),
-                        };
-                        let dismiss = move |_| inbox.update(|inbox| {
-                            if index < inbox.notices.len() {
-                                inbox.notices.remove(index);
+            <For each=move || inbox.with(|inbox| inbox.notices.clone()) key=|posted| posted.id let:posted>
+                {
+                    let id = posted.id;
+                    let dismiss = move |_| inbox.update(|inbox| inbox.dismiss(id));
+                    let text = match &posted.notice {
+                        Notice::Mentioned { conversation, customer, by } => {
+                            let conversation = *conversation;
+                            let place = customer.clone().unwrap_or_else(|| "a conversation".to_owned());
+                            let open = move |_| {
+                                ctx.open_conversation(conversation);
+                                inbox.update(|inbox| inbox.dismiss(id));
+                            };
+                            view! {
+                                <button class="link-button toast-open" data-conversation=conversation.to_string() on:click=open>
+                                    {format!("{} mentioned you in a note on {place}.", by.name)}
+                                </button>
                             }
-                        });
-                        view! {
-                            <div class="toast" role="status">
-                                <span>{text}</span>
-                                <button class="link-button" on:click=dismiss>"Dismiss"</button>
-                            </div>
+                            .into_any()
                         }
-                    })
-                    .collect_view()
-            }}
+                        Notice::ChannelAlert { message, .. } => view! { <span>{message.clone()}</span> }.into_any(),
+                    };
+                    view! {
+                        <div class="toast" role="status" data-notice=id.to_string()>
+                            {text}
+                            <button class="link-button dismiss" aria-label="Dismiss this notice" on:click=dismiss>"×"</button>
+                        </div>
+                    }
+                }
+            </For>
         </div>
     }
 }

@@ -92,8 +92,25 @@ pub enum Applied {
 /// Something to tell the user about, outside any conversation.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Notice {
-    Mentioned { conversation: ConversationId, by: Teammate },
-    ChannelAlert { message: String, paused: bool },
+    /// A teammate wrote `@me` in a note of `conversation`, whose customer is `customer` (`None`
+    /// while the conversation is not held yet).
+    Mentioned {
+        conversation: ConversationId,
+        customer: Option<String>,
+        by: Teammate,
+    },
+    ChannelAlert {
+        message: String,
+        paused: bool,
+    },
+}
+
+/// A [`Notice`] on screen, with the number it is dismissed by (never reused, so dismissing one
+/// that already went away by itself does not remove another).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Posted {
+    pub id: u64,
+    pub notice: Notice,
 }
 
 /// Everything the app knows.
@@ -104,7 +121,9 @@ pub struct Inbox {
     pub presence: BTreeMap<UserId, Presence>,
     /// The conversation on screen, if any (its messages are read as they come).
     pub open: Option<ConversationId>,
-    pub notices: Vec<Notice>,
+    pub notices: Vec<Posted>,
+    /// The id the next notice gets.
+    next_notice: u64,
     /// Whether the inbox list was loaded at least once (before that, nothing is news).
     pub list_loaded: bool,
 }
@@ -117,6 +136,7 @@ impl Inbox {
             presence: BTreeMap::new(),
             open: None,
             notices: Vec::new(),
+            next_notice: 1,
             list_loaded: false,
         }
     }
@@ -188,6 +208,19 @@ impl Inbox {
         }
     }
 
+    /// Shows a notice; returns its id.
+    pub fn post(&mut self, notice: Notice) -> u64 {
+        let id = self.next_notice;
+        self.next_notice += 1;
+        self.notices.push(Posted { id, notice });
+        id
+    }
+
+    /// Takes notice `id` away (dismissed, or expired); one already gone is no matter.
+    pub fn dismiss(&mut self, id: u64) {
+        self.notices.retain(|posted| posted.id != id);
+    }
+
     /// Whether I hold the claim on `conversation` now.
     pub fn holds_claim(&self, conversation: ConversationId) -> bool {
         self.conversations
@@ -256,11 +289,12 @@ impl Inbox {
                 view.drafts.insert(user.id, body.clone());
             }),
             ServerMsg::Mentioned { conversation_id, by, .. } => {
-                self.notices.push(Notice::Mentioned { conversation: *conversation_id, by: by.clone() });
+                let customer = self.conversations.get(conversation_id).map(ConversationView::customer_name);
+                self.post(Notice::Mentioned { conversation: *conversation_id, customer, by: by.clone() });
                 Applied::Changed
             }
             ServerMsg::ChannelAlert { message, paused } => {
-                self.notices.push(Notice::ChannelAlert { message: message.clone(), paused: *paused });
+                self.post(Notice::ChannelAlert { message: message.clone(), paused: *paused });
                 Applied::Changed
             }
             ServerMsg::Hello { .. } => {

@@ -42,6 +42,11 @@ pub struct Refused {
     pub detail: Option<ErrorDetail>,
 }
 
+/// Why a request sent while the socket was down was refused.
+pub const NOT_CONNECTED: &str = "Not connected to Baton right now; try again in a moment.";
+/// Why a request whose answer never came (the socket dropped) was refused.
+pub const DROPPED: &str = "The connection to Baton dropped before the answer came; try again.";
+
 /// What a request came back with.
 pub type Answer = Result<Option<AckDetail>, Refused>;
 
@@ -119,12 +124,20 @@ impl Link {
         if sent && self.status.get_untracked() == LinkStatus::Live {
             PENDING.with_borrow_mut(|pending| pending.insert(req_id, Box::new(done)));
         } else {
-            done(Err(Refused {
-                code: ErrorCode::Unavailable,
-                message: "Not connected to Baton right now; try again in a moment.".to_owned(),
-                detail: None,
-            }));
+            done(Err(Refused { code: ErrorCode::Unavailable, message: NOT_CONNECTED.to_owned(), detail: None }));
         }
+    }
+
+    /// Clears `shown` when the connection is back, if all it says is that the connection was
+    /// down ([`NOT_CONNECTED`], [`DROPPED`]): that is no longer true, and other sentences stay.
+    pub fn forget_when_live(self, shown: RwSignal<Option<String>>) {
+        Effect::new(move |_| {
+            let stale = shown
+                .with_untracked(|text| text.as_deref().is_some_and(|text| [NOT_CONNECTED, DROPPED].contains(&text)));
+            if self.status.get() == LinkStatus::Live && stale {
+                shown.set(None);
+            }
+        });
     }
 
     /// Sends a request whose answer only matters if it failed (shown in the console).
@@ -251,11 +264,7 @@ impl Link {
         SOCKET.with_borrow_mut(|slot| *slot = None);
         let refused = PENDING.with_borrow_mut(std::mem::take);
         for (_, done) in refused {
-            done(Err(Refused {
-                code: ErrorCode::Unavailable,
-                message: "The connection to Baton dropped before the answer came; try again.".to_owned(),
-                detail: None,
-            }));
+            done(Err(Refused { code: ErrorCode::Unavailable, message: DROPPED.to_owned(), detail: None }));
         }
         if code == CLOSE_SESSION_ENDED {
             self.status.set(LinkStatus::SessionEnded);

@@ -573,13 +573,24 @@ async fn edit_note(state: &AppState, connection: &Connection, id: NoteId, body: 
     }
 }
 
-/// `@alice` in a note notifies every active user whose first name or email name is `alice`.
+/// `@alice` in a note notifies every active user whose first name or email name is `alice`, if
+/// they may see the conversation ([`may_access_as`]).
 async fn notify_mentions(state: &AppState, connection: &Connection, event: &ConversationEvent) {
     let (Change::NoteAdded { note } | Change::NoteEdited { note }) = &event.change else { return };
     let handles = mentions(&note.body);
     if handles.is_empty() {
         return;
     }
+    // Only teammates who may see the conversation (as stored now: it may have been assigned
+    // since) hear of it: a mention must not reveal a conversation to someone who cannot open it.
+    let conversation = match state.store.conversation(note.conversation_id).await {
+        Ok(Some(conversation)) => conversation,
+        Ok(None) => return,
+        Err(error) => {
+            tracing::warn!(%error, "cannot read the conversation of an @mention");
+            return;
+        }
+    };
     let users = match state.store.users().await {
         Ok(users) => users,
         Err(error) => {
@@ -587,7 +598,10 @@ async fn notify_mentions(state: &AppState, connection: &Connection, event: &Conv
             return;
         }
     };
-    for user in users.iter().filter(|user| !user.disabled && user.id != connection.user.id) {
+    let notified = users.iter().filter(|user| {
+        !user.disabled && user.id != connection.user.id && may_access_as(user.id, user.role, &conversation)
+    });
+    for user in notified {
         let first_name = user.name.split_whitespace().next().unwrap_or_default().to_lowercase();
         let email_name = user.email.split('@').next().unwrap_or_default().to_lowercase();
         if handles.iter().any(|handle| *handle == first_name || *handle == email_name) {

@@ -283,3 +283,7 @@ pub struct CannedResponseRequest {
 
 /// At most this many characters in a canned response's title.
 pub const MAX_CANNED_TITLE_CHARS: usize = 60;
+
+/// The largest file `POST /api/uploads` accepts: WhatsApp's limit for video and audio (images:
+/// 5 MB). 16 MB (binary megabytes, as WhatsApp counts them).
+pub const MAX_UPLOAD_BYTES: usize = 16 * 1024 * 1024;

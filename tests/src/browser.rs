@@ -308,3 +308,91 @@ impl Browser {
         Ok(())
     }
 }
+
+/// Lists the page's controls (input, select, textarea, button) that have no accessible name:
+/// none of `aria-label`, `aria-labelledby`, a `<label>`, a button's text or value, or a `title`.
+/// A placeholder is not a name: it goes away as soon as something is typed.
+const UNNAMED_CONTROLS: &str = r#"
+    const text = (element) => (element ? element.textContent : '').trim();
+    const unnamed = [];
+    for (const control of document.querySelectorAll('input, select, textarea, button')) {
+        if (control.type === 'hidden') { continue; }
+        const names = [
+            control.getAttribute('aria-label') || '',
+            (control.getAttribute('aria-labelledby') || '').split(/\s+/).filter(Boolean)
+                .map((id) => text(document.getElementById(id))).join(' '),
+            Array.from(control.labels || []).map(text).join(' '),
+            control.tagName === 'BUTTON' ? text(control) : '',
+            ['submit', 'button', 'reset'].includes(control.type) && control.tagName === 'INPUT' ? control.value : '',
+            control.getAttribute('title') || '',
+        ];
+        if (!names.some((name) => name.trim() !== '')) {
+            unnamed.push(control.outerHTML.slice(0, 200));
+        }
+    }
+    return unnamed;
+"#;
+
+/// Returns `window.__batonUploads` callbacks instead of sending: a test holds the app's uploads
+/// (`XMLHttpRequest.send`) to see them in progress, then lets them go with
+/// [`Browser::release_uploads`].
+const HOLD_UPLOADS: &str = r#"
+    const send = XMLHttpRequest.prototype.send;
+    window.__batonUploads = [];
+    XMLHttpRequest.prototype.send = function (body) {
+        window.__batonUploads.push(() => send.call(this, body));
+    };
+"#;
+
+impl Browser {
+    /// Fails, naming them, if any control on the page has no accessible name (see
+    /// [`UNNAMED_CONTROLS`]); `page` says where the test was.
+    pub async fn expect_every_control_named(&self, page: &str) -> anyhow::Result<()> {
+        let unnamed = self.client.execute(UNNAMED_CONTROLS, vec![]).await?;
+        let unnamed: Vec<String> = serde_json::from_value(unnamed)?;
+        anyhow::ensure!(unnamed.is_empty(), "controls without an accessible name on the {page}: {unnamed:#?}");
+        Ok(())
+    }
+
+    /// Whether the boxes of the first elements matching `first` and `second` overlap on screen.
+    pub async fn overlap(&self, first: &str, second: &str) -> anyhow::Result<bool> {
+        let script = r#"
+            const [a, b] = Array.from(arguments).map((css) => document.querySelector(css));
+            if (!a || !b) { throw new Error('missing: ' + (a ? arguments[1] : arguments[0])); }
+            const [r, s] = [a.getBoundingClientRect(), b.getBoundingClientRect()];
+            return r.left < s.right && s.left < r.right && r.top < s.bottom && s.top < r.bottom;
+        "#;
+        let overlapping = self.client.execute(script, vec![first.into(), second.into()]).await?;
+        Ok(overlapping.as_bool().unwrap_or(false))
+    }
+
+    /// The `id` of the element that has the keyboard focus.
+    pub async fn focused_id(&self) -> anyhow::Result<String> {
+        let id = self.client.execute("return document.activeElement ? document.activeElement.id : '';", vec![]).await?;
+        Ok(id.as_str().unwrap_or_default().to_owned())
+    }
+
+    /// Waits (up to [`PATIENCE`]) until no element matches `css`.
+    pub async fn wait_for_gone(&self, css: &str) -> anyhow::Result<()> {
+        let deadline = tokio::time::Instant::now() + PATIENCE;
+        while !self.client.find_all(Locator::Css(css)).await?.is_empty() {
+            anyhow::ensure!(tokio::time::Instant::now() < deadline, "{css} is still there");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        Ok(())
+    }
+
+    /// Holds the page's uploads until [`Browser::release_uploads`] (see [`HOLD_UPLOADS`]).
+    pub async fn hold_uploads(&self) -> anyhow::Result<()> {
+        self.client.execute(HOLD_UPLOADS, vec![]).await?;
+        Ok(())
+    }
+
+    /// Sends the uploads held since [`Browser::hold_uploads`]; returns how many there were.
+    pub async fn release_uploads(&self) -> anyhow::Result<u64> {
+        let script = "const held = window.__batonUploads; window.__batonUploads = []; held.forEach((go) => go()); \
+                      return held.length;";
+        let released = self.client.execute(script, vec![]).await?;
+        Ok(released.as_u64().unwrap_or(0))
+    }
+}

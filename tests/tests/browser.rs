@@ -74,6 +74,7 @@ async fn an_admin_manages_users_in_the_app() -> anyhow::Result<()> {
         browser.log_in(&server.url("/"), admin.email, admin.password, false).await?;
         browser.click("#nav-users").await?;
         browser.wait_for_text("#users td", "alice@demo.baton").await?;
+        browser.expect_every_control_named("users page").await?;
         browser.type_into("#new-user-name", "Dana <b>Dev</b>").await?;
         browser.type_into("#new-user-email", "dana@demo.baton").await?;
         browser.type_into("#new-user-password", "dana-password-1").await?;
@@ -178,6 +179,7 @@ async fn a_supervisor_keeps_canned_responses_and_an_agent_inserts_one() -> anyho
         supervisor.click("#save-canned").await?;
         supervisor.wait_for_text(".alert", "exists already").await?;
         supervisor.screenshot("canned-responses").await?;
+        supervisor.expect_every_control_named("canned responses page").await?;
 
         // The agent's menu, already open before, offers them when opened; choosing one puts its
         // text in the composer.
@@ -186,6 +188,8 @@ async fn a_supervisor_keeps_canned_responses_and_an_agent_inserts_one() -> anyho
         agent.wait_for_texts("#canned option", "the team's responses", |options| options.len() == 3).await?;
         agent.wait_for("#canned").await?.select_by_label("Shipping").await?;
         agent.wait_for_value("#composer", "Orders ship within 2 days. Tracking follows by email.").await?;
+        // Inserting it is typing: the conversation is claimed.
+        agent.wait_for_text("#claim-line", "You are replying").await?;
         anyhow::Ok(())
     }
     .await;

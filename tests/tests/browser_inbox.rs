@@ -43,6 +43,7 @@ async fn two_agents_and_a_supervisor_work_one_conversation_live() -> anyhow::Res
             agent.wait_for_text(".conversation-row .row-name", "Carla Customer").await?;
         }
         s.wait_for_text(".wall-card", "Carla Customer").await?;
+        s.expect_every_control_named("wall").await?;
         b.screenshot("inbox").await?;
         a.click(".conversation-row").await?;
         b.click(".conversation-row").await?;
@@ -63,6 +64,8 @@ async fn two_agents_and_a_supervisor_work_one_conversation_live() -> anyhow::Res
         s.wait_for_text(".wall-draft .draft-text", "let me check order 42").await?;
         b.screenshot("composer-locked").await?;
         s.screenshot("supervisor-wall").await?;
+        s.expect_every_control_named("wall, a claim held").await?;
+        b.expect_every_control_named("conversation, composer locked").await?;
         // Ben's keystrokes are refused; his composer holds nothing of them.
         b.type_into("#composer", "me too").await?;
         anyhow::ensure!(b.value("#composer").await?.is_empty(), "Ben's refused keystrokes left nothing");
@@ -263,14 +266,23 @@ async fn two_agents_and_a_supervisor_work_one_conversation_live() -> anyhow::Res
         a.type_into("#composer", "Sorry for the wait!").await?;
         a.type_into("#composer", ENTER).await?;
         a.wait_for_attr(".bubble.outbound .ticks", "data-status", "failed").await?;
-        a.wait_for(".bubble.outbound .failure .retry").await?;
+        // A retry of free text cannot succeed outside the window: the bubble offers the
+        // template picker instead.
+        a.wait_for(".bubble.outbound .failure .use-template").await?;
+        anyhow::ensure!(
+            a.client.find_all(fantoccini::Locator::Css(".bubble.outbound .failure .retry")).await?.is_empty(),
+            "no Retry that cannot succeed"
+        );
         a.wait_for("#template-picker").await?;
+        a.click(".bubble.outbound .failure .use-template").await?;
+        assert_eq!(a.focused_id().await?, "template", "the template picker has the focus");
         a.wait_for_texts("#template option", "the approved templates", |texts| texts.len() > 1).await?;
         a.wait_for("#template").await?.select_by_index(1).await?;
         for parameter in a.client.find_all(fantoccini::Locator::Css(".template-parameter")).await? {
             parameter.send_keys("Dan").await?;
         }
         a.screenshot("template-picker").await?;
+        a.expect_every_control_named("template picker").await?;
         a.click("#send-template").await?;
         simulator
             .wait_for_request(|request| {

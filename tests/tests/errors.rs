@@ -153,3 +153,21 @@ async fn api_answers_are_never_cached_and_carry_security_headers() -> anyhow::Re
     assert_eq!(header("x-frame-options"), "DENY");
     Ok(())
 }
+
+/// A file over the upload limit is refused with the limit as people say it ("16 MB"), not in KiB.
+#[tokio::test]
+async fn an_oversized_upload_names_the_limit_in_megabytes() -> anyhow::Result<()> {
+    let server = TestServer::start().await?;
+    let (agent, _) = server.logged_in("Agent", Role::Agent).await?;
+    let body = vec![0_u8; baton_shared::api::MAX_UPLOAD_BYTES + 1];
+    let response = agent
+        .request(Method::POST, "/api/uploads?filename=huge.mp4")
+        .header("content-type", "video/mp4")
+        .body(body)
+        .send()
+        .await?;
+    let error = expect_error(response, StatusCode::PAYLOAD_TOO_LARGE).await?;
+    assert_eq!(error.code, ErrorCode::PayloadTooLarge);
+    assert_eq!(error.message, "The file is larger than 16 MB, the most WhatsApp accepts.");
+    Ok(())
+}

@@ -32,6 +32,27 @@ async fn start(kind: Kind) -> anyhow::Result<TestServer> {
     .await
 }
 
+/// `watcher` sees `holder`'s claim end by itself (`released`, expired), then may claim it.
+async fn watcher_sees_it_end_and_claims(
+    watcher: &mut WsClient,
+    conversation: ConversationId,
+    holder: baton_shared::UserId,
+) -> anyhow::Result<()> {
+    let released = watcher
+        .expect(|message| match message {
+            ServerMsg::Event { event } if event.conversation_id == conversation => match &event.change {
+                Change::Released { holder, expired } => Some((*holder, *expired)),
+                _ => None,
+            },
+            _ => None,
+        })
+        .await?;
+    assert_eq!(released, (holder, true));
+    let claimed = watcher.request(|req_id| ClientMsg::Claim { req_id, conversation_id: conversation }).await?;
+    assert!(matches!(claimed, ServerMsg::Ack { .. }), "the watcher may claim it now: {claimed:?}");
+    Ok(())
+}
+
 /// Moves the paused clock on and waits (in real time) for the lease keeper's pass at the new
 /// time; the claim's `lease_until` then, if there is still a claim.
 async fn advance(server: &TestServer, conversation: ConversationId, by: Duration) -> anyhow::Result<Option<i64>> {
@@ -74,19 +95,7 @@ async fn a_lease_lives_while_its_holder_is_connected_and_expires_after(kind: Kin
     }
     // 30 s later the lease has run out (a lease is valid strictly before `lease_until`).
     assert_eq!(advance(&server, conversation, TICK).await?, None, "expired once its time came");
-    let released = bob_socket
-        .expect(|message| match message {
-            ServerMsg::Event { event } if event.conversation_id == conversation => match &event.change {
-                Change::Released { holder, expired } => Some((*holder, *expired)),
-                _ => None,
-            },
-            _ => None,
-        })
-        .await?;
-    assert_eq!(released, (alice.id, true));
-    let claimed = bob_socket.request(|req_id| ClientMsg::Claim { req_id, conversation_id: conversation }).await?;
-    assert!(matches!(claimed, ServerMsg::Ack { .. }), "Bob may claim it now: {claimed:?}");
-    Ok(())
+    watcher_sees_it_end_and_claims(&mut bob_socket, conversation, alice.id).await
 }
 
 /// A claim nobody uses lapses after the claim-idle time (60 s) while its holder stays online,
@@ -116,19 +125,7 @@ async fn an_unused_claim_lapses_while_its_holder_stays_online(kind: Kind) -> any
     }
     assert!(server.state.hub.is_online(alice.id));
     assert_eq!(advance(&server, conversation, TICK).await?, None, "idle for 60 s with no draft: lapsed");
-    let released = bob_socket
-        .expect(|message| match message {
-            ServerMsg::Event { event } if event.conversation_id == conversation => match &event.change {
-                Change::Released { holder, expired } => Some((*holder, *expired)),
-                _ => None,
-            },
-            _ => None,
-        })
-        .await?;
-    assert_eq!(released, (alice.id, true));
-    let claimed = bob_socket.request(|req_id| ClientMsg::Claim { req_id, conversation_id: conversation }).await?;
-    assert!(matches!(claimed, ServerMsg::Ack { .. }), "Bob may claim it now: {claimed:?}");
-    Ok(())
+    watcher_sees_it_end_and_claims(&mut bob_socket, conversation, alice.id).await
 }
 
 /// One keystroke leaving `draft` in the composer.

@@ -85,7 +85,7 @@ pub fn Users() -> impl IntoView {
                                 <td>{user.name.clone()}</td>
                                 <td>{user.email.clone()}</td>
                                 <td>
-                                    <select class="user-role" on:change=move |event| {
+                                    <select class="user-role" aria-label=format!("Role of {}", user.name) on:change=move |event| {
                                         let request = UpdateUserRequest { role: Some(role_of(&event_target_value(&event))), disabled: None };
                                         update(for_role.clone(), request);
                                     }>
@@ -110,10 +110,10 @@ pub fn Users() -> impl IntoView {
             </table>
             <form class="create-user" on:submit=create>
                 <h3>"Add a teammate"</h3>
-                <input id="new-user-name" placeholder="Name" required=true prop:value=name on:input=move |event| name.set(event_target_value(&event)) />
-                <input id="new-user-email" type="email" placeholder="Email" required=true prop:value=email on:input=move |event| email.set(event_target_value(&event)) />
-                <input id="new-user-password" type="password" placeholder="Initial password" required=true prop:value=password on:input=move |event| password.set(event_target_value(&event)) />
-                <select id="new-user-role" on:change=move |event| role.set(role_of(&event_target_value(&event)))>
+                <input id="new-user-name" aria-label="Name" placeholder="Name" required=true prop:value=name on:input=move |event| name.set(event_target_value(&event)) />
+                <input id="new-user-email" type="email" aria-label="Email" placeholder="Email" required=true prop:value=email on:input=move |event| email.set(event_target_value(&event)) />
+                <input id="new-user-password" type="password" aria-label="Initial password" placeholder="Initial password" required=true prop:value=password on:input=move |event| password.set(event_target_value(&event)) />
+                <select id="new-user-role" aria-label="Role" on:change=move |event| role.set(role_of(&event_target_value(&event)))>
                     {ROLES.into_iter().map(|option| view! { <option value=option.as_str()>{option.label()}</option> }).collect_view()}
                 </select>
                 <button class="primary" type="submit">"Create"</button>

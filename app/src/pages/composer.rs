@@ -10,7 +10,6 @@ use baton_shared::ErrorCode;
 use baton_shared::model::{Message, MessageTemplate};
 use baton_shared::protocol::{AckDetail, ClientMsg, ErrorDetail};
 use leptos::prelude::*;
-use leptos::task::spawn_local;
 
 use crate::api;
 use crate::icons::{Icon, icon};
@@ -18,6 +17,13 @@ use crate::pages::conversation::QuoteTarget;
 use crate::pages::shell::Ctx;
 use crate::pages::templates::TemplatePicker;
 use crate::ws::Answer;
+
+/// A file on its way to Baton.
+#[derive(Clone, Debug, PartialEq)]
+struct Uploading {
+    name: String,
+    percent: u8,
+}
 
 #[component]
 pub fn Composer(id: ConversationId) -> impl IntoView {
@@ -29,6 +35,8 @@ pub fn Composer(id: ConversationId) -> impl IntoView {
     let missed = RwSignal::new(None::<Vec<Message>>);
     let templates = RwSignal::new(None::<Vec<MessageTemplate>>);
     let sending = RwSignal::new(false);
+    let uploading = RwSignal::new(None::<Uploading>);
+    link.forget_when_live(notice);
     // The key of the reply being sent: a resend after an error reuses it, so it is sent once.
     let pending_key = StoredValue::new(None::<String>);
     // What the agent had seen when they started this draft: the traffic cop compares with it, so
@@ -86,8 +94,9 @@ pub fn Composer(id: ConversationId) -> impl IntoView {
         })
     };
 
-    let on_input = move |event: leptos::ev::Event| {
-        let text = event_target_value(&event);
+    // A change to the draft, typed or inserted: it claims the conversation if nobody holds it,
+    // tells the team, and saves the draft on the server.
+    let typed = move |text: String| {
         if seen_at_start.get_value().is_none() || text.is_empty() {
             seen_at_start.set_value((!text.is_empty()).then(last_seq));
         }
@@ -101,6 +110,7 @@ pub fn Composer(id: ConversationId) -> impl IntoView {
             },
         );
     };
+    let on_input = move |event: leptos::ev::Event| typed(event_target_value(&event));
 
     let claim_first = move || link.claim_unless_held(id);
     // `sent` is the text that went out: what was typed after it, while the answer was on its
@@ -207,8 +217,19 @@ pub fn Composer(id: ConversationId) -> impl IntoView {
             .inbox
             .with_untracked(|inbox| inbox.conversations.get(&id).map_or(0, |view| view.conversation.last_seq));
         sending.set(true);
-        spawn_local(async move {
-            match api::upload(file).await {
+        notice.set(None);
+        uploading.set(Some(Uploading { name: file.name(), percent: 0 }));
+        let on_progress = move |progress: api::Progress| {
+            let percent = (progress.sent / progress.total.max(1.0) * 100.0).clamp(0.0, 100.0) as u8;
+            uploading.update(|uploading| {
+                if let Some(uploading) = uploading {
+                    uploading.percent = percent;
+                }
+            });
+        };
+        api::upload(file, on_progress, move |uploaded| {
+            uploading.set(None);
+            match uploaded {
                 Ok(upload) => link.request(
                     move |req_id| ClientMsg::SendMedia {
                         req_id,
@@ -234,12 +255,13 @@ pub fn Composer(id: ConversationId) -> impl IntoView {
             canned.iter().find(|canned| canned.id == chosen).map(|canned| canned.body.clone())
         });
         if let Some(text) = text {
-            draft.update(|draft| {
-                if !draft.is_empty() && !draft.ends_with(' ') {
-                    draft.push(' ');
-                }
-                draft.push_str(&text);
-            });
+            let mut with_canned = draft.get_untracked();
+            if !with_canned.is_empty() && !with_canned.ends_with(' ') {
+                with_canned.push(' ');
+            }
+            with_canned.push_str(&text);
+            // Exactly as if typed: claims, and saves the draft.
+            typed(with_canned);
         }
         // Back to the menu's title, so the same response can be chosen again.
         if let Some(select) =
@@ -289,6 +311,12 @@ pub fn Composer(id: ConversationId) -> impl IntoView {
             <Show when=move || notice.get().is_some()>
                 <p class="alert" id="composer-notice" role="alert">{move || notice.get()}</p>
             </Show>
+            {move || uploading.get().map(|Uploading { name, percent }| view! {
+                <div class="uploading" id="uploading" role="status">
+                    <span>{format!("Uploading {name}… {percent}%")}</span>
+                    <progress max="100" value=percent.to_string() aria-label=format!("Uploading {name}")></progress>
+                </div>
+            })}
             <div class="claim-line" id="claim-line">
                 {move || match (claim(), mine()) {
                     (Some(_), true) => view! {
@@ -316,6 +344,7 @@ pub fn Composer(id: ConversationId) -> impl IntoView {
                         <textarea
                             id="composer"
                             rows="3"
+                            aria-label="Reply to the customer"
                             placeholder=move || holder_name().map(|name| format!("{name} is replying…")).unwrap_or_else(|| "Write a reply — Enter sends, Shift+Enter for a new line".to_owned())
                             readonly=move || holder_name().is_some()
                             prop:value=draft

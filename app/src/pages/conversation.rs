@@ -48,6 +48,7 @@ pub fn ConversationPane(id: ConversationId, on_back: Callback<()>) -> impl IntoV
     let ctx = expect_context::<Ctx>();
     let link = ctx.link;
     let error = RwSignal::new(None::<String>);
+    link.forget_when_live(error);
     provide_context(QuoteTarget(RwSignal::new(None)));
     link.inbox.update(|inbox| inbox.set_open(Some(id)));
     link.announce_open(id);
@@ -159,11 +160,16 @@ fn Header(id: ConversationId, error: RwSignal<Option<String>>, on_back: Callback
                                 {(conversation.assignee != Some(me)).then(|| view! {
                                     <button id="assign-me" class="secondary" on:click=move |_| assign(Some(me), None)>"Assign to me"</button>
                                 })}
-                                {if status == ConversationStatus::Resolved {
-                                    view! { <button id="reopen" class="secondary" on:click=move |_| set_status(ConversationStatus::Open)>"Reopen"</button> }.into_any()
-                                } else {
-                                    view! { <button id="resolve" class="secondary" on:click=move |_| set_status(ConversationStatus::Resolved)>"Resolve"</button> }.into_any()
-                                }}
+                                // Open → pending (waiting on someone) or resolved; both reopen.
+                                {(status == ConversationStatus::Open).then(|| view! {
+                                    <button id="set-pending" class="secondary" title="Waiting on the customer or someone else" on:click=move |_| set_status(ConversationStatus::Pending)>"Set pending"</button>
+                                })}
+                                {(status != ConversationStatus::Open).then(|| view! {
+                                    <button id="reopen" class="secondary" on:click=move |_| set_status(ConversationStatus::Open)>"Reopen"</button>
+                                })}
+                                {(status != ConversationStatus::Resolved).then(|| view! {
+                                    <button id="resolve" class="secondary" on:click=move |_| set_status(ConversationStatus::Resolved)>"Resolve"</button>
+                                })}
                             </div>
                         </header>
                     }
@@ -186,7 +192,7 @@ fn Header(id: ConversationId, error: RwSignal<Option<String>>, on_back: Callback
             <Labels id=id error=error />
             <details class="transfer">
                 <summary>"Assign to…"</summary>
-                <select id="transfer-to" on:change=move |event| transfer_to.set(event_target_value(&event))>
+                <select id="transfer-to" aria-label="Teammate to assign it to" on:change=move |event| transfer_to.set(event_target_value(&event))>
                     <option value="">"Choose a teammate"</option>
                     {move || ctx.team.get().into_iter().map(|member| view! {
                         <option value=member.id.to_string()>{member.name.clone()}</option>
@@ -194,6 +200,7 @@ fn Header(id: ConversationId, error: RwSignal<Option<String>>, on_back: Callback
                 </select>
                 <input
                     id="transfer-note"
+                    aria-label="Note for them (optional)"
                     placeholder="Note for them (optional)"
                     prop:value=transfer_note
                     on:input=move |event| transfer_note.set(event_target_value(&event))

@@ -70,7 +70,7 @@ pub fn InboxPage() -> impl IntoView {
     let label_filter = RwSignal::new(String::new());
     let search = RwSignal::new(String::new());
     let search_box = NodeRef::<Input>::new();
-    let selected = RwSignal::new(None::<ConversationId>);
+    let selected = ctx.selected;
 
     let rows = Memo::new(move |_| {
         let wanted = search.get().to_lowercase();
@@ -182,6 +182,7 @@ pub fn InboxPage() -> impl IntoView {
                     <input
                         id="search"
                         type="search"
+                        aria-label="Search conversations"
                         placeholder="Search  ( / )"
                         node_ref=search_box
                         prop:value=search
@@ -215,8 +216,8 @@ pub fn InboxPage() -> impl IntoView {
                 Some(id) => view! { <ConversationPane id=id on_back=Callback::new(move |()| selected.set(None)) /> }.into_any(),
                 None => view! {
                     <section class="no-conversation">
-                        <p>"Pick a conversation on the left."</p>
-                        <p class="hint">"Alt+↑ / Alt+↓ move through the list; / searches."</p>
+                        <p>"Pick a conversation from the list."</p>
+                        <p class="hint keyboard-hint">"Alt+↑ / Alt+↓ move through the list; / searches."</p>
                     </section>
                 }
                 .into_any(),

@@ -1,10 +1,10 @@
 //! A conversation's labels in its header: chips with a remove button, and a field that adds one
 //! (Enter). Each change is an edit ([`ClientMsg::EditLabels`]: add this, remove that) applied to
 //! the labels as the server holds them, so teammates labelling at once keep each other's. What is
-//! shown is what the server's `labeled` event said; a refused label stays in the field.
+//! shown is what the server's `labeled` event said; a refused label (too long, too many) stays in the
+//! field, whole, with the server's sentence saying why.
 
 use baton_shared::ConversationId;
-use baton_shared::model::MAX_LABEL_CHARS;
 use baton_shared::protocol::ClientMsg;
 use leptos::prelude::*;
 
@@ -60,7 +60,7 @@ pub fn Labels(id: ConversationId, error: RwSignal<Option<String>>) -> impl IntoV
                 id="add-label"
                 class="add-label"
                 placeholder="+ label"
-                maxlength=MAX_LABEL_CHARS.to_string()
+                aria-label="Add a label (Enter)"
                 prop:value=adding
                 on:input=move |event| adding.set(event_target_value(&event))
                 on:keydown=move |event: web_sys::KeyboardEvent| {

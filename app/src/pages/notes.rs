@@ -17,6 +17,7 @@ pub fn NotesPanel(id: ConversationId) -> impl IntoView {
     let link = ctx.link;
     let new_note = RwSignal::new(String::new());
     let error = RwSignal::new(None::<String>);
+    link.forget_when_live(error);
     let notes = Memo::new(move |_| {
         link.inbox.with(|inbox| {
             inbox
@@ -62,6 +63,7 @@ pub fn NotesPanel(id: ConversationId) -> impl IntoView {
             <textarea
                 id="new-note"
                 rows="3"
+                aria-label="New note"
                 placeholder="Add a note…"
                 prop:value=new_note
                 on:input=move |event| new_note.set(event_target_value(&event))
@@ -154,7 +156,7 @@ fn NoteItem(id: ConversationId, note_id: NoteId) -> impl IntoView {
                     </Show>
                 }
             >
-                <textarea class="note-editor" rows="3" prop:value=text on:input=move |event| text.set(event_target_value(&event))></textarea>
+                <textarea class="note-editor" rows="3" aria-label="Edit the note" prop:value=text on:input=move |event| text.set(event_target_value(&event))></textarea>
                 {move || theirs.get().map(|theirs| view! {
                     <div class="conflict" role="alert">
                         <p>"A teammate changed this note while you were editing. Their version:"</p>

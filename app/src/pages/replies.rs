@@ -77,6 +77,7 @@ pub fn Replies() -> impl IntoView {
             <form class="card canned-form" on:submit=save>
                 <input
                     id="canned-title"
+                    aria-label="Title"
                     placeholder="Title (what the menu shows)"
                     maxlength=MAX_CANNED_TITLE_CHARS.to_string()
                     prop:value=title
@@ -84,6 +85,7 @@ pub fn Replies() -> impl IntoView {
                 />
                 <textarea
                     id="canned-body"
+                    aria-label="The reply"
                     placeholder="The reply"
                     rows="3"
                     prop:value=body

@@ -3,9 +3,9 @@
 //! responses, users), and the shared context every view reads: the live [`Link`], the team
 //! directory, the team's canned responses and a ticking clock.
 
-use baton_shared::UserId;
 use baton_shared::api::{CannedResponse, Me, Role, TeamMember};
 use baton_shared::protocol::{ClientMsg, PresenceStatus};
+use baton_shared::{ConversationId, UserId};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
@@ -30,6 +30,10 @@ pub struct Ctx {
     /// Unix ms, ticking every 15 s (waiting times).
     pub now: RwSignal<i64>,
     pub me: StoredValue<Me>,
+    /// The section on screen.
+    pub section: RwSignal<Section>,
+    /// The conversation open in the inbox, if any (kept while another section is shown).
+    pub selected: RwSignal<Option<ConversationId>>,
 }
 
 impl Ctx {
@@ -56,10 +60,17 @@ impl Ctx {
     pub fn is_supervisor(&self) -> bool {
         self.me.with_value(|me| me.role.at_least(Role::Supervisor))
     }
+
+    /// Shows `conversation` in the inbox, from wherever the user is (a mention's notice).
+    pub fn open_conversation(self, conversation: ConversationId) {
+        self.section.set(Section::Inbox);
+        self.selected.set(Some(conversation));
+    }
 }
 
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Section {
+/// The sections of the app, one on screen at a time.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Section {
     Inbox,
     Wall,
     Replies,
@@ -76,6 +87,8 @@ pub fn Shell(me: Me, on_logout: Callback<()>) -> impl IntoView {
         canned: RwSignal::new(Vec::new()),
         now: RwSignal::new(now_ms()),
         me: StoredValue::new(me.clone()),
+        section: RwSignal::new(Section::Inbox),
+        selected: RwSignal::new(None),
     };
     provide_context(ctx);
     if let Ok(ticker) = set_interval_with_handle(move || ctx.now.set(now_ms()), std::time::Duration::from_secs(15)) {
@@ -95,7 +108,7 @@ pub fn Shell(me: Me, on_logout: Callback<()>) -> impl IntoView {
         }
     });
 
-    let section = RwSignal::new(Section::Inbox);
+    let section = ctx.section;
     let logout = move |_| {
         spawn_local(async move {
             match api::logout().await {

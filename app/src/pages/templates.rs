@@ -23,6 +23,7 @@ pub fn TemplatePicker(
     let error = RwSignal::new(None::<String>);
     let sent = RwSignal::new(false);
     let sending = RwSignal::new(false);
+    link.forget_when_live(error);
     // One key per filled-in form: a double click, or a retry after a dropped answer, sends once.
     let key = StoredValue::new(crate::ws::idempotency_key());
     if offered.get_untracked().is_none() {
@@ -90,7 +91,7 @@ pub fn TemplatePicker(
             <p class="window-closed">
                 "The customer's 24-hour window is closed: WhatsApp only allows an approved template until they write again."
             </p>
-            <select id="template" on:change=choose disabled=move || locked.get()>
+            <select id="template" aria-label="Template" on:change=choose disabled=move || locked.get()>
                 <option value="">"Choose a template…"</option>
                 {move || offered.get().unwrap_or_default().into_iter().enumerate().map(|(index, template)| view! {
                     <option value=index.to_string()>{format!("{} ({})", template.name, template.language)}</option>
@@ -100,6 +101,7 @@ pub fn TemplatePicker(
                 let inputs = (0..template.parameters as usize).map(|index| view! {
                     <input
                         class="template-parameter"
+                        aria-label=format!("Parameter {{{{{}}}}}", index + 1)
                         placeholder=format!("{{{{{}}}}}", index + 1)
                         prop:value=move || parameters.with(|values| values.get(index).cloned().unwrap_or_default())
                         on:input=move |event| {

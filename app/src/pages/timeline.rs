@@ -170,6 +170,21 @@ fn Bubble(message: Message, quoted: Option<Message>, reactions: Vec<String>) -> 
         );
     };
     let failure = message.error.clone();
+    let conversation = message.conversation_id;
+    ctx.link.forget_when_live(retry_error);
+    let choose_template = move |_| {
+        let picker = web_sys::window()
+            .and_then(|window| window.document())
+            .and_then(|document| document.get_element_by_id("template"));
+        if let Some(picker) =
+            picker.and_then(|element| wasm_bindgen::JsCast::dyn_into::<web_sys::HtmlElement>(element).ok())
+        {
+            picker.scroll_into_view();
+            if let Err(error) = picker.focus() {
+                web_sys::console::warn_1(&error);
+            }
+        }
+    };
     let quote = use_context::<crate::pages::conversation::QuoteTarget>();
     let quotable = message.wa_message_id.is_some().then(|| message.clone());
     let quote_it = move |_| {
@@ -196,12 +211,26 @@ fn Bubble(message: Message, quoted: Option<Message>, reactions: Vec<String>) -> 
                 })}
             </footer>
             {(!reactions.is_empty()).then(|| view! { <div class="reactions">{reactions.join(" ")}</div> })}
-            {(status == DeliveryStatus::Failed).then(|| view! {
-                <div class="failure" role="alert">
-                    <span>{failure.map(|error| error.message).unwrap_or_else(|| "WhatsApp could not deliver this message.".to_owned())}</span>
-                    <button class="link-button retry" on:click=retry>"Retry"</button>
-                    {move || retry_error.get().map(|message| view! { <span class="retry-error">{message}</span> })}
-                </div>
+            {(status == DeliveryStatus::Failed).then(|| {
+                // Outside the customer's 24-hour window a retry of free text cannot succeed:
+                // the composer has become the template picker, so the bubble points there.
+                let window_open = Memo::new(move |_| {
+                    let now = ctx.now.get().max(crate::format::now_ms());
+                    ctx.link.inbox.with(|inbox| {
+                        inbox.conversations.get(&conversation).is_some_and(|view| view.conversation.contact.window_open(now))
+                    })
+                });
+                view! {
+                    <div class="failure" role="alert">
+                        <span>{failure.map(|error| error.message).unwrap_or_else(|| "WhatsApp could not deliver this message.".to_owned())}</span>
+                        {move || if window_open.get() {
+                            view! { <button class="link-button retry" on:click=retry>"Retry"</button> }.into_any()
+                        } else {
+                            view! { <button class="link-button use-template" on:click=choose_template>"Send a template instead"</button> }.into_any()
+                        }}
+                        {move || retry_error.get().map(|message| view! { <span class="retry-error">{message}</span> })}
+                    </div>
+                }
             })}
         </article>
     }
@@ -214,7 +243,14 @@ fn media_url(message: &Message) -> String {
 #[component]
 fn Content(message: Message) -> impl IntoView {
     let body = message.body.clone();
-    let text = (!body.is_empty()).then(|| view! { <div class="text">{rich_text(&body)}</div> });
+    // For a location, contact cards or a tapped choice the body only repeats what the content
+    // shows (WhatsApp gives no text of its own): shown once, by the content.
+    let body_repeats_content = matches!(
+        message.content.as_deref(),
+        Some(MessageContent::Location { .. } | MessageContent::Contacts { .. } | MessageContent::Choice { .. })
+    );
+    let text =
+        (!body.is_empty() && !body_repeats_content).then(|| view! { <div class="text">{rich_text(&body)}</div> });
     let extra = match message.content.as_deref().cloned() {
         None => None,
         Some(MessageContent::Media { media_kind, filename, voice, mime_type, .. }) => {
@@ -266,8 +302,8 @@ fn Content(message: Message) -> impl IntoView {
         Some(MessageContent::Unsupported { what, reason }) => Some(
             view! {
                 <div class="unsupported">
-                    <strong>"Unsupported message"</strong>
-                    {format!(" ({what}): {reason}. Ask the customer to send it another way.")}
+                    <strong>{unsupported_title(&what)}</strong>
+                    <div class="reason">{reason}</div>
                 </div>
             }
             .into_any(),
@@ -278,4 +314,28 @@ fn Content(message: Message) -> impl IntoView {
         Some(MessageContent::Reaction { .. }) => None,
     };
     view! { {extra} {text} }
+}
+
+/// An unsupported message's title, naming its kind in words: the server names it by WhatsApp's
+/// type and subtype (`unsupported (poll_creation)`, `order`), shown as "(poll creation)", "(order)".
+fn unsupported_title(what: &str) -> String {
+    let kind = what.strip_prefix("unsupported (").and_then(|rest| rest.strip_suffix(')')).unwrap_or(what);
+    if kind.is_empty() || kind == "unsupported" {
+        "Unsupported message".to_owned()
+    } else {
+        format!("Unsupported message ({})", kind.replace('_', " "))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::unsupported_title;
+
+    #[test]
+    fn an_unsupported_message_is_named_once_in_words() {
+        assert_eq!(unsupported_title("unsupported (poll_creation)"), "Unsupported message (poll creation)");
+        assert_eq!(unsupported_title("order"), "Unsupported message (order)");
+        assert_eq!(unsupported_title("unsupported"), "Unsupported message");
+        assert_eq!(unsupported_title("revoke"), "Unsupported message (revoke)");
+    }
 }

@@ -10,7 +10,7 @@ use baton_shared::model::{
 use baton_shared::protocol::{ServerMsg, Teammate};
 use baton_shared::{ContactId, ConversationId, MessageId, NoteId, UserId};
 
-use super::{Applied, Inbox, Notice};
+use super::{Applied, Inbox, Notice, Posted};
 
 const C: ConversationId = ConversationId(12);
 
@@ -189,7 +189,28 @@ fn typing_and_drafts_come_and_go() {
     inbox.apply(&ServerMsg::Viewers { conversation_id: C, viewers: vec![bob.clone()] });
     assert_eq!(inbox.conversations[&C].viewers, std::slice::from_ref(&bob));
     inbox.apply(&ServerMsg::Mentioned { conversation_id: C, note_id: NoteId(1), by: bob.clone() });
-    assert_eq!(inbox.notices, [Notice::Mentioned { conversation: C, by: bob }]);
+    let named = Notice::Mentioned { conversation: C, customer: Some("Ana".into()), by: bob.clone() };
+    assert_eq!(inbox.notices, [Posted { id: 1, notice: named }], "the notice names the customer");
+}
+
+#[test]
+fn notices_are_dismissed_by_their_own_id() {
+    let mut inbox = inbox(Role::Agent);
+    let bob = Teammate { id: UserId(3), name: "Bob".into() };
+    // A conversation the app does not hold yet: the notice says so rather than naming nobody.
+    inbox.apply(&ServerMsg::Mentioned { conversation_id: C, note_id: NoteId(1), by: bob.clone() });
+    inbox.apply(&ServerMsg::ChannelAlert { message: "Paused".into(), paused: true });
+    inbox.apply(&ServerMsg::Mentioned { conversation_id: C, note_id: NoteId(2), by: bob.clone() });
+    let ids: Vec<u64> = inbox.notices.iter().map(|posted| posted.id).collect();
+    assert_eq!(ids, [1, 2, 3]);
+    assert!(matches!(&inbox.notices[0].notice, Notice::Mentioned { customer: None, .. }));
+    // The first expires, then the user dismisses it too (its timer and click race): only it goes.
+    inbox.dismiss(1);
+    inbox.dismiss(1);
+    let ids: Vec<u64> = inbox.notices.iter().map(|posted| posted.id).collect();
+    assert_eq!(ids, [2, 3]);
+    inbox.apply(&ServerMsg::Mentioned { conversation_id: C, note_id: NoteId(3), by: bob });
+    assert_eq!(inbox.notices.last().map(|posted| posted.id), Some(4), "ids are never reused");
 }
 
 fn conversation_at(last_seq: u64) -> baton_shared::model::Conversation {

@@ -106,12 +106,23 @@ fn path_rejection(rejection: PathRejection) -> AppError {
     }
 }
 
+/// A limit as people say it: whole megabytes as "16 MB" (binary, as WhatsApp counts them), smaller
+/// ones in KiB.
+pub fn size_in_words(bytes: usize) -> String {
+    const MEGABYTE: usize = 1024 * 1024;
+    if bytes >= MEGABYTE && bytes.is_multiple_of(MEGABYTE) {
+        format!("{} MB", bytes / MEGABYTE)
+    } else {
+        format!("{} KiB", bytes / 1024)
+    }
+}
+
 /// A raw body that could not be read: too large for the endpoint's `limit`, or cut short.
 pub fn body_rejection(rejection: &axum::extract::rejection::BytesRejection, limit: usize) -> AppError {
     if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
         AppError::new(
             ErrorCode::PayloadTooLarge,
-            format!("The body is larger than the {} KiB this endpoint accepts.", limit / 1024),
+            format!("The body is larger than the {} this endpoint accepts.", size_in_words(limit)),
         )
     } else {
         AppError::new(ErrorCode::InvalidInput, format!("The body could not be read: {}", rejection.body_text()))

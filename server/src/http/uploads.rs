@@ -19,8 +19,8 @@ use crate::sessions::CurrentUser;
 use crate::state::AppState;
 use crate::whatsapp::media::UploadMeta;
 
-/// The largest file accepted: WhatsApp's limit for video and audio (images: 5 MB).
-pub const MAX_UPLOAD_BYTES: usize = 16 * 1024 * 1024;
+/// The largest file accepted (shared with the app, which checks before uploading).
+pub use baton_shared::api::MAX_UPLOAD_BYTES;
 
 pub fn routes() -> Router<AppState> {
     Router::new().route("/uploads", post(upload).layer(DefaultBodyLimit::max(MAX_UPLOAD_BYTES)))
@@ -48,7 +48,19 @@ async fn upload(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<(StatusCode, ApiJson<Upload>), AppError> {
-    let body = body.map_err(|rejection| super::extract::body_rejection(&rejection, MAX_UPLOAD_BYTES))?;
+    let body = body.map_err(|rejection| {
+        if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            AppError::new(
+                ErrorCode::PayloadTooLarge,
+                format!(
+                    "The file is larger than {}, the most WhatsApp accepts.",
+                    super::extract::size_in_words(MAX_UPLOAD_BYTES)
+                ),
+            )
+        } else {
+            super::extract::body_rejection(&rejection, MAX_UPLOAD_BYTES)
+        }
+    })?;
     let mime_type = headers
         .get(header::CONTENT_TYPE)
         .and_then(|value| value.to_str().ok())
