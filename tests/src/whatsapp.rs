@@ -171,3 +171,47 @@ pub async fn wait_for_conversation(server: &TestServer, wamid: &str) -> anyhow::
     }
     anyhow::bail!("the customer's message {wamid} never arrived")
 }
+
+/// A customer's text that WhatsApp delivers late: written at `written_at` (Unix seconds), shaped
+/// as Meta sends it (contract §2.3), signed with the simulator's app secret and posted to Baton's
+/// webhook now — as a redelivery after an outage arrives, whatever order it comes in.
+pub async fn deliver_late_text(
+    server: &TestServer,
+    simulator: &Simulator,
+    customer: &Customer,
+    body: &str,
+    written_at: u64,
+) -> anyhow::Result<String> {
+    let meta = simulator.config();
+    let wamid = format!("wamid.late.{}", uuid::Uuid::new_v4().simple());
+    let payload = serde_json::json!({
+        "object": "whatsapp_business_account",
+        "entry": [{
+            "id": meta.waba_id,
+            "changes": [{
+                "field": "messages",
+                "value": {
+                    "messaging_product": "whatsapp",
+                    "metadata": {"display_phone_number": meta.display_phone_number, "phone_number_id": meta.phone_number_id},
+                    "contacts": [{"profile": {"name": customer.name}, "wa_id": customer.wa_id}],
+                    "messages": [{
+                        "from": customer.wa_id, "id": wamid, "timestamp": written_at.to_string(),
+                        "type": "text", "text": {"body": body}
+                    }]
+                }
+            }]
+        }]
+    });
+    let body = serde_json::to_vec(&payload)?;
+    let secret =
+        baton_whatsapp::signature::AppSecret::new(&meta.app_secret).map_err(|error| anyhow::anyhow!("{error}"))?;
+    let response = reqwest::Client::new()
+        .post(server.url("/webhooks/whatsapp"))
+        .header("content-type", "application/json")
+        .header(baton_whatsapp::signature::SIGNATURE_HEADER, baton_whatsapp::signature::sign(&secret, &body))
+        .body(body)
+        .send()
+        .await?;
+    anyhow::ensure!(response.status().is_success(), "the late webhook answered {}", response.status());
+    Ok(wamid)
+}

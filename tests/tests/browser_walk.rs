@@ -1,5 +1,5 @@
 //! What a walk through the web app in five browsers found, each in real headless Chromium against
-//! a real Baton: mention notices that name and open their conversation, stay clear of the Send
+//! a real Baton: messages redelivered late placed where the customer wrote them; mention notices that name and open their conversation, stay clear of the Send
 //! button and go away; claims let go when their holder leaves or resolves; a conversation can be
 //! set pending; each message's text shown once; a connection error that clears itself once the
 //! connection is back; canned responses that claim and save the draft like typing; labels too long
@@ -211,6 +211,31 @@ impl Walk {
         self.browser.close().await?;
         self.server.stop().await
     }
+}
+
+/// WhatsApp redelivers after an outage, late and in any order: the open timeline places each
+/// message where the customer wrote it (not where it arrived), and the list's preview stays the
+/// newest written.
+#[tokio::test]
+async fn late_messages_take_their_place_in_the_open_timeline() -> anyhow::Result<()> {
+    let walk = Walk::start("late-messages").await?;
+    let (server, simulator, lena, a) = (&walk.server, &walk.simulator, &walk.lena, &walk.browser);
+    let outcome = async {
+        let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH)?.as_secs();
+        // Written three, two and one minutes before "Hi, a few things", during an outage; they
+        // arrive now as three, one, two.
+        for (body, minutes_before) in [("late three", 1), ("late one", 3), ("late two", 2)] {
+            whatsapp::deliver_late_text(server, simulator, lena, body, now - minutes_before * 60).await?;
+        }
+        let late = |texts: &[String]| texts.iter().filter(|text| text.starts_with("late ")).count() == 3;
+        let shown = a.wait_for_texts(".bubble.inbound .text", "the three late messages", late).await?;
+        assert_eq!(shown, ["late one", "late two", "late three", "Hi, a few things"], "in the order written");
+        a.wait_for_text(".conversation-row .row-preview", "Hi, a few things").await?;
+        a.screenshot("late-messages").await?;
+        anyhow::Ok(())
+    }
+    .await;
+    walk.finish("late-messages", outcome).await
 }
 
 #[tokio::test]
