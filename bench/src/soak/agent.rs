@@ -1,4 +1,5 @@
-//! An agent's socket: it keeps a few conversations open, and at random moments (at the rate the
+//! An agent's socket: it keeps a few conversations open (every other agent also follows the
+//! inbox, as the web app does; the others receive only what they open), and at random moments (at the rate the
 //! run asks for) types a reply keystroke by keystroke (the first claims the conversation), sends
 //! it (again with `force` when the customer wrote meanwhile), lets the claim go, or adds a note;
 //! now and then it closes one conversation and opens another from the seq it holds there. Its
@@ -13,7 +14,7 @@ use baton_shared::error::ErrorCode;
 use baton_shared::protocol::ClientMsg;
 use tokio::time::Instant;
 
-use crate::link::{Answer, Link, Peer};
+use crate::link::{Answer, Link, Peer, open, subscribe};
 use crate::random::Random;
 use crate::session::{Session, reconnect};
 
@@ -51,7 +52,8 @@ pub async fn run(session: Session, peer: Arc<Peer>, work: Arc<Work>) -> anyhow::
             state.open.insert(work.conversations[random.below(work.conversations.len())]);
         }
     }
-    let resume = |link: Link| reopen(link, peer.clone());
+    let conversations = work.conversations.clone();
+    let resume = |link: Link| reopen(link, peer.clone(), conversations.clone());
     let mut link = reconnect(&session, &peer, &resume, false).await?;
     let now = Instant::now();
     let cut_at = now + random.wait(session.reconnect_every);
@@ -89,14 +91,22 @@ pub async fn run(session: Session, peer: Arc<Peer>, work: Arc<Work>) -> anyhow::
     Ok(())
 }
 
-/// Opens every conversation the agent had open, each from the seq it holds; the link, or `None`
-/// when the connection was lost meanwhile (the caller connects again).
-async fn reopen(mut link: Link, peer: Arc<Peer>) -> anyhow::Result<Option<Link>> {
-    let mut open: Vec<ConversationId> = peer.lock().open.iter().copied().collect();
-    open.sort_unstable();
-    for conversation_id in open {
-        let after_seq = peer.lock().positions.held(conversation_id);
-        match link.request(|req_id| ClientMsg::Open { req_id, conversation_id, after_seq }).await? {
+/// Follows the inbox if the agent does, then opens every conversation it had open, each from the
+/// seq it holds; the link, or `None` when the connection was lost meanwhile (the caller connects
+/// again).
+async fn reopen(
+    mut link: Link,
+    peer: Arc<Peer>,
+    conversations: Arc<Vec<ConversationId>>,
+) -> anyhow::Result<Option<Link>> {
+    if peer.follows_inbox && !matches!(subscribe(&mut link, &peer, &conversations).await?, Answer::Done) {
+        link.cut();
+        return Ok(None);
+    }
+    let mut open_now: Vec<ConversationId> = peer.lock().open.iter().copied().collect();
+    open_now.sort_unstable();
+    for conversation_id in open_now {
+        match open(&mut link, &peer, conversation_id).await? {
             Answer::Done => {}
             Answer::Refused(_) => {
                 peer.lock().open.remove(&conversation_id);
@@ -198,8 +208,8 @@ impl Agent {
 
     /// Closes one open conversation and opens another from the seq held there.
     async fn switch(&mut self, link: &mut Link) -> anyhow::Result<()> {
-        let open: Vec<ConversationId> = self.peer.lock().open.iter().copied().collect();
-        if let Some(&leaving) = open.get(self.random.below(open.len())) {
+        let open_now: Vec<ConversationId> = self.peer.lock().open.iter().copied().collect();
+        if let Some(&leaving) = open_now.get(self.random.below(open_now.len())) {
             match link.request(|req_id| ClientMsg::Close { req_id, conversation_id: leaving }).await? {
                 Answer::Done => {
                     self.peer.lock().open.remove(&leaving);
@@ -214,13 +224,9 @@ impl Agent {
             self.work.conversations.iter().copied().filter(|conversation| !state.open.contains(conversation)).collect()
         };
         let Some(&conversation_id) = closed.get(self.random.below(closed.len())) else { return Ok(()) };
-        let after_seq = {
-            let mut state = self.peer.lock();
-            // Open before asking: its events may arrive before the answer.
-            state.open.insert(conversation_id);
-            state.positions.held(conversation_id)
-        };
-        match link.request(|req_id| ClientMsg::Open { req_id, conversation_id, after_seq }).await? {
+        // Open before asking: its events may arrive before the answer.
+        self.peer.lock().open.insert(conversation_id);
+        match open(link, &self.peer, conversation_id).await? {
             Answer::Done => self.tally().opens += 1,
             Answer::Refused(_) => {
                 self.peer.lock().open.remove(&conversation_id);

@@ -12,7 +12,7 @@ use std::time::Duration;
 use baton_bench::Socket;
 use baton_shared::ConversationId;
 use baton_shared::error::ErrorCode;
-use baton_shared::protocol::{ClientMsg, ReqId, ServerMsg};
+use baton_shared::protocol::{ClientMsg, Cursor, ReqId, ServerMsg};
 use futures_util::stream::{SplitSink, SplitStream};
 use futures_util::{SinkExt, StreamExt};
 use tokio::sync::oneshot;
@@ -29,6 +29,9 @@ const ANSWER_WAIT: Duration = Duration::from_secs(10);
 pub struct Peer {
     pub name: String,
     pub role: Role,
+    /// Follows the whole inbox (supervisors, and agents driven as the web app does), besides the
+    /// conversations it opens.
+    pub follows_inbox: bool,
     pub cookie: String,
     pub tally: Arc<Tally>,
     pub state: Mutex<PeerState>,
@@ -37,15 +40,30 @@ pub struct Peer {
 #[derive(Default)]
 pub struct PeerState {
     pub positions: Positions,
-    /// The conversations an agent has open (supervisors follow the whole inbox instead).
+    /// The conversations it has open.
     pub open: HashSet<ConversationId>,
     /// Events received on the current connection.
     pub since_connect: u64,
+    /// `open` requests waiting for their answer on a conversation the socket already follows
+    /// (through the inbox), with the cursor each sent. Until the answer, the server may send
+    /// again events after that cursor that the socket already holds: the protocol lets a client
+    /// that asks again receive repeats, and ignore them. They are counted apart, not as
+    /// duplicates; after the answer, a repeat is a duplicate again.
+    pub reasking: HashMap<ReqId, (ConversationId, u64)>,
+}
+
+impl PeerState {
+    /// Whether `seq` repeats an event held, inside the window an `open` on a followed
+    /// conversation allows.
+    fn allowed_repeat(&self, conversation: ConversationId, seq: u64) -> bool {
+        seq <= self.positions.held(conversation)
+            && self.reasking.values().any(|&(asked, cursor)| asked == conversation && seq > cursor)
+    }
 }
 
 impl Peer {
-    pub fn new(name: String, role: Role, cookie: String, tally: Arc<Tally>) -> Arc<Peer> {
-        Arc::new(Peer { name, role, cookie, tally, state: Mutex::new(PeerState::default()) })
+    pub fn new(name: String, role: Role, follows_inbox: bool, cookie: String, tally: Arc<Tally>) -> Arc<Peer> {
+        Arc::new(Peer { name, role, follows_inbox, cookie, tally, state: Mutex::new(PeerState::default()) })
     }
 
     /// Its state (never held across an await).
@@ -58,11 +76,16 @@ impl Peer {
         match message {
             ServerMsg::Event { event } => {
                 let mut state = self.lock();
+                if state.allowed_repeat(event.conversation_id, event.seq) {
+                    drop(state);
+                    self.tally.lock().repeats += 1;
+                    return;
+                }
                 let held = state.positions.held(event.conversation_id);
                 let defect = state.positions.place(event.conversation_id, event.seq);
                 let since_connect = state.since_connect;
                 state.since_connect += 1;
-                let stray = self.role == Role::Agent && !state.open.contains(&event.conversation_id);
+                let stray = !self.follows_inbox && !state.open.contains(&event.conversation_id);
                 drop(state);
                 self.tally.event(&self.name, self.role, &event, held, defect, since_connect);
                 if stray {
@@ -73,8 +96,14 @@ impl Peer {
                 self.lock().positions.resync(conversation.id, conversation.last_seq);
                 self.tally.lock().resyncs += 1;
             }
-            ServerMsg::Ack { req_id, .. } => answer(pending, req_id, Answer::Done),
+            ServerMsg::Ack { req_id, .. } => {
+                self.lock().reasking.remove(&req_id);
+                answer(pending, req_id, Answer::Done);
+            }
             ServerMsg::Error { req_id, code, .. } => {
+                if let Some(req_id) = req_id {
+                    self.lock().reasking.remove(&req_id);
+                }
                 *self.tally.lock().refusals.entry(code.as_str().to_owned()).or_default() += 1;
                 match req_id {
                     Some(req_id) => answer(pending, req_id, Answer::Refused(code)),
@@ -122,7 +151,11 @@ impl Link {
             tcp.set_zero_linger()?;
         }
         let (sink, stream) = socket.split();
-        peer.lock().since_connect = 0;
+        {
+            let mut state = peer.lock();
+            state.since_connect = 0;
+            state.reasking.clear();
+        }
         let pending = Pending::default();
         let reader = tokio::spawn(read(stream, peer.clone(), pending.clone()));
         Ok(Link { sink, reader, ended: None, pending, next_req_id: 0 })
@@ -202,4 +235,29 @@ fn signal_name(message: &ServerMsg) -> &'static str {
         ServerMsg::Event { .. } => "event",
         ServerMsg::Resync { .. } => "resync",
     }
+}
+
+/// Follows the inbox from the seq `peer` holds in each of `conversations`.
+pub async fn subscribe(link: &mut Link, peer: &Peer, conversations: &[ConversationId]) -> anyhow::Result<Answer> {
+    let cursors: Vec<Cursor> = {
+        let state = peer.lock();
+        conversations
+            .iter()
+            .map(|&conversation_id| Cursor { conversation_id, after_seq: state.positions.held(conversation_id) })
+            .collect()
+    };
+    link.request(|req_id| ClientMsg::SubscribeInbox { req_id, cursors }).await
+}
+
+/// Opens a conversation from the seq `peer` holds there. For a socket that follows the inbox
+/// (so already receives the conversation), repeats of what it holds are allowed until the answer.
+pub async fn open(link: &mut Link, peer: &Peer, conversation_id: ConversationId) -> anyhow::Result<Answer> {
+    let after_seq = peer.lock().positions.held(conversation_id);
+    link.request(|req_id| {
+        if peer.follows_inbox {
+            peer.lock().reasking.insert(req_id, (conversation_id, after_seq));
+        }
+        ClientMsg::Open { req_id, conversation_id, after_seq }
+    })
+    .await
 }

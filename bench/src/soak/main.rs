@@ -5,10 +5,12 @@
 //! All at once, for `--minutes`:
 //! - customers write through signed webhooks, open loop, at `--webhook-rate`, with a burst of
 //!   `--burst` at once every `--burst-secs`;
-//! - agents keep conversations open, type replies (the typing lock claims), send them (statuses
+//! - agents (every other one also following the inbox, as the web app does) keep conversations
+//!   open, type replies (the typing lock claims), send them (statuses
 //!   then flow back from the simulator), let the claim go, add notes, and switch conversations
 //!   (close one, open another from the seq they hold there);
-//! - supervisors follow the whole inbox (with drafts);
+//! - supervisors follow the whole inbox (with drafts) and, as the web app does, open the
+//!   conversation they look at (from the seq they hold) and close it when they move on;
 //! - every socket's TCP connection is cut at random moments (a reset, no close frame), in the
 //!   middle of the bursts, and resumed from the seq it holds per conversation.
 //!
@@ -98,6 +100,10 @@ struct Args {
     /// Mean seconds between two conversation switches (close one, open another) of one agent.
     #[arg(long, default_value_t = 15.0)]
     switch_secs: f64,
+    /// Mean seconds between two conversations a supervisor looks at (opens, while following the
+    /// inbox, and closes when it moves on), as the web app does; 0: supervisors only follow.
+    #[arg(long, default_value_t = 15.0)]
+    supervisor_look_secs: f64,
     /// Seed for every random choice: a run can be repeated.
     #[arg(long, default_value_t = 1)]
     seed: u64,
@@ -206,13 +212,15 @@ async fn run(
     let mut peers = Vec::new();
     let mut tasks = Vec::new();
     for (index, (name, cookie)) in supervisors.into_iter().enumerate() {
-        let peer = Peer::new(name, Role::Supervisor, cookie, tally.clone());
-        let task = supervisor::run(session.for_task(index as u64 + 1), peer.clone(), conversations.clone());
+        let peer = Peer::new(name, Role::Supervisor, true, cookie, tally.clone());
+        let look_every = (args.supervisor_look_secs > 0.0).then(|| Duration::from_secs_f64(args.supervisor_look_secs));
+        let task = supervisor::run(session.for_task(index as u64 + 1), peer.clone(), conversations.clone(), look_every);
         tasks.push((peer.name.clone(), tokio::spawn(task)));
         peers.push(peer);
     }
     for (index, (name, cookie)) in agents.into_iter().enumerate() {
-        let peer = Peer::new(name, Role::Agent, cookie, tally.clone());
+        // Every other agent follows the inbox too, as the web app does.
+        let peer = Peer::new(name, Role::Agent, index % 2 == 1, cookie, tally.clone());
         let task = agent::run(session.for_task(1000 + index as u64), peer.clone(), work.clone());
         tasks.push((peer.name.clone(), tokio::spawn(task)));
         peers.push(peer);

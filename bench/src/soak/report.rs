@@ -17,15 +17,15 @@ pub struct Ending {
     pub stored: u64,
 }
 
-/// Every (socket, conversation) whose last seq held differs from the store's: supervisors in
-/// every conversation, agents in those they have open.
+/// Every (socket, conversation) whose last seq held differs from the store's: sockets that
+/// follow the inbox in every conversation, the others in those they have open.
 pub fn endings(peers: &[Arc<Peer>], store: &HashMap<ConversationId, u64>) -> Vec<Ending> {
     let mut endings = Vec::new();
     for peer in peers {
         let state = peer.lock();
-        let followed: Vec<ConversationId> = match peer.role {
-            Role::Supervisor => store.keys().copied().collect(),
-            Role::Agent => state.open.iter().copied().collect(),
+        let followed: Vec<ConversationId> = match peer.follows_inbox {
+            true => store.keys().copied().collect(),
+            false => state.open.iter().copied().collect(),
         };
         for conversation in followed {
             let held = state.positions.held(conversation);
@@ -100,6 +100,10 @@ pub fn print(figures: &Figures, run: &Run) -> u64 {
     let refusals: Vec<String> = figures.refusals.iter().map(|(code, count)| format!("{code} {count}")).collect();
     println!("refusals by code: {}", if refusals.is_empty() { "none".to_owned() } else { refusals.join(", ") });
     println!("events for a conversation an agent had closed (strays after close): {}", figures.after_close);
+    println!(
+        "supervisors looked at {} conversations; events repeated after an open of a conversation followed through the inbox (allowed until its answer): {}",
+        figures.supervisor_opens, figures.repeats
+    );
 
     let count = |wanted: Defect| -> u64 {
         figures.defects.iter().filter(|((_, defect, _), _)| *defect == wanted).map(|(_, count)| count).sum()

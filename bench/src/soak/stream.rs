@@ -119,6 +119,11 @@ pub struct Figures {
     /// Other frames (hello, presence, typing, drafts…), by type.
     pub signals: BTreeMap<&'static str, u64>,
     pub resyncs: u64,
+    /// Events repeated after an `open` on a conversation the socket followed already (allowed:
+    /// see [`crate::link::PeerState::reasking`]).
+    pub repeats: u64,
+    /// `open`s a supervisor sent on a conversation it followed through the inbox.
+    pub supervisor_opens: u64,
     /// Requests refused, by error code.
     pub refusals: BTreeMap<String, u64>,
     /// Connections the server closed, by close code (`none`: no close frame).
