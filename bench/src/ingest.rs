@@ -15,7 +15,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
-use baton_bench::{APP_SECRET, PASSWORD, connect, login, percentile_ms, start_server, text_webhook};
+use baton_bench::{APP_SECRET, connect, login, percentile_ms, psql, start_server, text_webhook};
 use baton_shared::protocol::ClientMsg;
 use baton_whatsapp::signature::{AppSecret, sign};
 use clap::Parser;
@@ -77,17 +77,7 @@ async fn run(
     data: &std::path::Path,
     env: &[(&str, String)],
 ) -> anyhow::Result<()> {
-    let mut add_admin = tokio::process::Command::new(baton)
-        .args(["user", "add", "--email", ADMIN_EMAIL, "--name", "Ingest Admin", "--role", "admin"])
-        .envs(env.iter().map(|(name, value)| (*name, value.as_str())))
-        .env("BATON_DATA_DIR", data)
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::null())
-        .spawn()?;
-    if let Some(mut stdin) = add_admin.stdin.take() {
-        tokio::io::AsyncWriteExt::write_all(&mut stdin, PASSWORD.as_bytes()).await?;
-    }
-    anyhow::ensure!(add_admin.wait().await?.success(), "baton user add failed");
+    baton_bench::add_admin(baton, data, env, ADMIN_EMAIL).await?;
     let (mut server, _pid, base) = start_server(baton, data, env).await?;
     let http = reqwest::Client::builder().pool_max_idle_per_host(args.in_flight).build()?;
     let cookie = login(&http, &base, ADMIN_EMAIL).await?;
@@ -204,14 +194,4 @@ fn webhook(customer: u64, sequence: u64, posted_nanos: u128) -> String {
     let name = format!("Customer {customer}");
     let body = format!("t:{posted_nanos}");
     text_webhook(&wa_id, &name, &format!("wamid.bench.{sequence}"), 1_767_258_000 + sequence, &body)
-}
-
-async fn psql(server: &str, sql: &str) -> anyhow::Result<()> {
-    let status = tokio::process::Command::new("psql")
-        .args(["-d", &format!("{}/postgres", server.trim_end_matches('/')), "-q", "-c", sql])
-        .status()
-        .await
-        .context("running psql")?;
-    anyhow::ensure!(status.success(), "psql failed: {sql}");
-    Ok(())
 }

@@ -1,6 +1,7 @@
 //! What Baton's load generators share: starting a real `baton serve` process with a WhatsApp
-//! channel, writing to it as customers do (signed webhooks), logging in, opening sockets, and
-//! reading a process's CPU time and memory from `/proc`.
+//! channel (and its admin, and a fresh PostgreSQL database when asked), writing to it as customers
+//! do (signed webhooks), creating users and logging in, opening sockets, and reading a process's
+//! CPU time and memory from `/proc`.
 
 use std::process::Stdio;
 
@@ -68,6 +69,65 @@ pub async fn post_webhook(http: &reqwest::Client, base: &str, body: String) -> a
 
 /// Every benchmark user's password.
 pub const PASSWORD: &str = "bench-password";
+
+/// Adds an admin with [`PASSWORD`] through `baton user add`, before the server starts.
+pub async fn add_admin(
+    baton: &std::path::Path,
+    data: &std::path::Path,
+    env: &[(&str, String)],
+    email: &str,
+) -> anyhow::Result<()> {
+    let mut add_admin = tokio::process::Command::new(baton)
+        .args(["user", "add", "--email", email, "--name", "Bench Admin", "--role", "admin"])
+        .envs(env.iter().map(|(name, value)| (*name, value.as_str())))
+        .env("BATON_DATA_DIR", data)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()?;
+    if let Some(mut stdin) = add_admin.stdin.take() {
+        tokio::io::AsyncWriteExt::write_all(&mut stdin, PASSWORD.as_bytes()).await?;
+    }
+    anyhow::ensure!(add_admin.wait().await?.success(), "baton user add failed");
+    Ok(())
+}
+
+/// Creates a user with [`PASSWORD`] as the admin whose session cookie is `admin`.
+pub async fn create_user(
+    http: &reqwest::Client,
+    base: &str,
+    admin: &str,
+    email: &str,
+    name: &str,
+    role: baton_shared::api::Role,
+) -> anyhow::Result<()> {
+    let user = baton_shared::api::CreateUserRequest {
+        email: email.to_owned(),
+        name: name.to_owned(),
+        role,
+        password: PASSWORD.into(),
+    };
+    let created = http
+        .post(format!("{base}/api/users"))
+        .header("cookie", admin)
+        .header(CSRF_HEADER, "1")
+        .json(&user)
+        .send()
+        .await?;
+    anyhow::ensure!(created.status().is_success(), "creating {email}: {}", created.status());
+    Ok(())
+}
+
+/// Runs one SQL statement with `psql` on the `postgres` database of `server`
+/// (e.g. `postgres://127.0.0.1:5432`): creating and dropping a benchmark's database.
+pub async fn psql(server: &str, sql: &str) -> anyhow::Result<()> {
+    let status = tokio::process::Command::new("psql")
+        .args(["-d", &format!("{}/postgres", server.trim_end_matches('/')), "-q", "-c", sql])
+        .status()
+        .await
+        .context("running psql")?;
+    anyhow::ensure!(status.success(), "psql failed: {sql}");
+    Ok(())
+}
 
 /// Starts `baton serve` on a free port, with extra environment `env`; returns the process, its pid and its base URL.
 pub async fn start_server(

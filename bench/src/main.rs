@@ -11,12 +11,11 @@
 //! target/release/baton-load --agents 2000 --supervisors 200`.
 
 use std::path::PathBuf;
-use std::process::Stdio;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
-use baton_shared::api::{CSRF_HEADER, CreateUserRequest, Role};
+use baton_shared::api::Role;
 use baton_shared::model::Change;
 use baton_shared::protocol::{ClientMsg, ServerMsg};
 use clap::Parser;
@@ -26,7 +25,7 @@ use std::sync::Mutex;
 use tokio::sync::Semaphore;
 use tokio_tungstenite::tungstenite::Message;
 
-use baton_bench::{PASSWORD, Socket, connect, cpu_ticks, login, rss_kib, start_server};
+use baton_bench::{Socket, connect, cpu_ticks, login, rss_kib, start_server};
 
 #[derive(Parser)]
 #[command(about = "Typing fan-out latency and memory per socket against a real Baton server")]
@@ -263,16 +262,7 @@ async fn set_up(
     args: &Args,
     conversations: usize,
 ) -> anyhow::Result<(tokio::process::Child, Setup)> {
-    let mut add_admin = tokio::process::Command::new(baton)
-        .args(["user", "add", "--email", ADMIN_EMAIL, "--name", "Load Admin", "--role", "admin"])
-        .env("BATON_DATA_DIR", data)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::null())
-        .spawn()?;
-    if let Some(mut stdin) = add_admin.stdin.take() {
-        tokio::io::AsyncWriteExt::write_all(&mut stdin, PASSWORD.as_bytes()).await?;
-    }
-    anyhow::ensure!(add_admin.wait().await?.success(), "baton user add failed");
+    baton_bench::add_admin(baton, data, &[], ADMIN_EMAIL).await?;
 
     let (server, _, base) = start_server(baton, data, &baton_bench::whatsapp_env()).await?;
     let http = reqwest::Client::new();
@@ -350,15 +340,7 @@ async fn create_users(
         let name = format!("{prefix} {index}");
         tasks.push(tokio::spawn(async move {
             let _permit = gate.acquire_owned().await?;
-            let user = CreateUserRequest { email: email.clone(), name, role, password: PASSWORD.into() };
-            let created = http
-                .post(format!("{base}/api/users"))
-                .header("cookie", &admin)
-                .header(CSRF_HEADER, "1")
-                .json(&user)
-                .send()
-                .await?;
-            anyhow::ensure!(created.status().is_success(), "creating {email}: {}", created.status());
+            baton_bench::create_user(&http, &base, &admin, &email, &name, role).await?;
             login(&http, &base, &email).await
         }));
     }
