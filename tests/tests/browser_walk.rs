@@ -1,11 +1,12 @@
 //! What a walk through the web app in five browsers found, each in real headless Chromium against
-//! a real Baton: messages redelivered late placed where the customer wrote them; mention notices that name and open their conversation, stay clear of the Send
-//! button and go away; claims let go when their holder leaves or resolves; a conversation can be
-//! set pending; each message's text shown once; a connection error that clears itself once the
-//! connection is back; canned responses that claim and save the draft like typing; labels too long
-//! refused with a sentence, and the assign panel clear of them; uploads that show they are under
-//! way and name their limit in MB; every control named for assistive technology; and a narrow
-//! screen's words. Screenshots land in `target/test-output/browser/`.
+//! a real Baton: messages redelivered late placed where the customer wrote them; mention notices
+//! that name and open their conversation, stay clear of the Send button and go away; claims let go
+//! when their holder leaves, resolves or leaves them unused; a conversation can be set pending;
+//! each message's text shown once; a connection error that clears itself once the connection is
+//! back; canned responses that claim and save the draft like typing; labels too long refused with
+//! a sentence, and the assign panel clear of them; uploads that show they are under way and name
+//! their limit in MB; every control named for assistive technology; and a narrow screen's words.
+//! Screenshots land in `target/test-output/browser/`.
 
 use baton_shared::ConversationId;
 use baton_shared::api::{CannedResponseRequest, Role, User};
@@ -156,6 +157,49 @@ async fn a_claim_lets_go_when_its_holder_leaves_or_resolves_and_pending_can_be_s
         anyhow::Ok(())
     }
     .await;
+    for browser in [a, b] {
+        browser.close().await?;
+    }
+    server.stop().await?;
+    outcome
+}
+
+/// A claim its holder leaves unused, while still looking at the conversation, lapses after the
+/// claim-idle time (shortened here to 2 s; 60 s by default): both browsers see it free again.
+#[tokio::test]
+async fn an_unused_claim_lapses_while_its_holder_looks_on() -> anyhow::Result<()> {
+    let web = web_dir()?;
+    let server = TestServer::start_with(Kind::Sqlite, |config| {
+        config.web_dir = web;
+        config.claim_idle = std::time::Duration::from_secs(2);
+        // The lease keeper looks every quarter lease: every second here.
+        config.claim_lease = std::time::Duration::from_secs(4);
+    })
+    .await?;
+    let (ann, ann_password) = server.create_user("Ann Agent", Role::Agent).await?;
+    let (ben, ben_password) = server.create_user("Ben Agent", Role::Agent).await?;
+    server.customer_writes("15550003", "Are you there?").await?;
+
+    let (a, b) = (Browser::launch().await?, Browser::launch().await?);
+    let outcome = async {
+        a.log_in(&server.url("/"), &ann.email, &ann_password, false).await?;
+        b.log_in(&server.url("/"), &ben.email, &ben_password, false).await?;
+        open_row(&a, "Customer 15550003").await?;
+        open_row(&b, "Customer 15550003").await?;
+        a.click("#claim").await?;
+        a.wait_for_text("#claim-line", "You are replying").await?;
+        b.wait_for_text("#holder", "Ann Agent is replying").await?;
+        // Ann types nothing: the claim lapses though she stays online and on the conversation.
+        b.wait_for_text("#claim-line", "Start typing").await?;
+        a.wait_for_text("#claim-line", "Start typing").await?;
+        b.type_into("#composer", "Hello, yes!").await?;
+        b.wait_for_text("#claim-line", "You are replying").await?;
+        anyhow::Ok(())
+    }
+    .await;
+    if outcome.is_err() {
+        b.screenshot("claim-idle-failed").await?;
+    }
     for browser in [a, b] {
         browser.close().await?;
     }
