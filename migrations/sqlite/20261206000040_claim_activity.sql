@@ -1,4 +1,4 @@
--- When a claim's holder last did something with it (took it, typed, replied): a claim idle for
--- BATON_CLAIM_IDLE_SECS with no draft waiting lapses, so nobody holds a conversation they left.
+-- When a claim was taken. Its last use is the later of this and its holder's draft saved (every
+-- keystroke, and the send that empties it): unused for BATON_CLAIM_IDLE_SECS with no draft waiting, it lapses.
 ALTER TABLE claims ADD COLUMN active_at INTEGER NOT NULL DEFAULT 0;
 UPDATE claims SET active_at = acquired_at;

@@ -1,14 +1,18 @@
 //! Claim upkeep queries, expanded once per backend by [`claim_queries!`] like
-//! [`super::conversation_queries`] (see there for why a macro): who holds leases, renewals, when a
-//! holder was last active, and which claims are due to end.
+//! [`super::conversation_queries`] (see there for why a macro): who holds leases, renewals, and
+//! which claims are due to end.
 //!
 //! A claim ends by itself in two ways: its lease runs out (the holder has been gone that long), or
-//! it lapses — no activity (claim, keystroke, reply) since `idle_before` and no draft waiting.
-//! A draft keeps a claim however long it waits: its holder means to come back to it.
+//! it lapses — no activity since `idle_before` and no draft waiting. Activity is the claim taken
+//! (`claims.active_at`) or the holder's draft saved (`drafts.updated_at`: every keystroke, and the
+//! send that empties it). Reading the draft's time, rather than copying it onto the claim, keeps
+//! draft saves off the claims rows (the lease keeper updates those several at a time; two
+//! multi-row writers in different orders deadlock on PostgreSQL). A draft keeps a claim however
+//! long it waits: its holder means to come back to it.
 
-/// Which claims are due, among those named by `$1` (`lease_until` is read from the row):
-/// `lease_until <= $now` or idle since `$idle_before` with no draft. Shared by the scan and the
-/// delete, so both judge alike.
+/// The `WHERE` condition of a claims row that is due to end: its lease ran out by `$now`, or it has
+/// not been used since `$idle_before` and no draft waits. Shared by the scan and the delete, so
+/// both judge alike.
 macro_rules! due_condition {
     ($now:literal, $idle_before:literal) => {
         concat!(
@@ -17,7 +21,7 @@ macro_rules! due_condition {
             " OR (active_at <= ",
             $idle_before,
             " AND NOT EXISTS (SELECT 1 FROM drafts d WHERE d.conversation_id = claims.conversation_id \
-             AND d.user_id = claims.holder_id AND d.body <> '')))"
+             AND d.user_id = claims.holder_id AND (d.body <> '' OR d.updated_at > ", $idle_before, "))))"
         )
     };
 }
@@ -95,25 +99,6 @@ macro_rules! claim_queries {
                 .fetch_optional(&mut **tx)
                 .await?;
                 Ok(holder.map(UserId))
-            }
-
-            /// `holder` did something in `id` at `at` (a keystroke's draft, a reply): their claim,
-            /// if they hold it, was active then.
-            pub(in super::super) async fn touch(
-                tx: &mut sqlx::Transaction<'static, $db>,
-                id: ConversationId,
-                holder: UserId,
-                at: i64,
-            ) -> StoreResult<()> {
-                sqlx::query(
-                    "UPDATE claims SET active_at = $3 WHERE conversation_id = $1 AND holder_id = $2 AND active_at < $3",
-                )
-                .bind(id.0)
-                .bind(holder.0)
-                .bind(at)
-                .execute(&mut **tx)
-                .await?;
-                Ok(())
             }
         }
     };

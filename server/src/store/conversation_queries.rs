@@ -131,8 +131,7 @@ macro_rules! conversation_queries {
             .bind(draft.typed_at)
             .execute(&mut **tx)
             .await?;
-            // A keystroke (or the send that empties the draft) is activity on the writer's claim.
-            super::claim_queries_impl::touch(tx, draft.conversation, draft.user, draft.typed_at).await
+            Ok(())
         }
 
         pub(in super::super) async fn message_in(tx: &mut Tx, id: i64) -> StoreResult<Message> {

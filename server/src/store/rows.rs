@@ -47,9 +47,11 @@ impl From<ContactRow> for Contact {
 pub(super) const CONVERSATION_SELECT: &str = "SELECT c.id, c.status, c.assignee_id, c.last_seq, \
      c.last_message_at, c.created_at, c.labels, k.id AS contact_id, k.wa_id, k.profile_name, k.last_inbound_at, \
      k.window_closed_at, \
-     cl.holder_id, u.name AS holder_name, cl.lease_until, cl.active_at \
+     cl.holder_id, u.name AS holder_name, cl.lease_until, \
+     CASE WHEN d.updated_at > cl.active_at THEN d.updated_at ELSE cl.active_at END AS active_at \
      FROM conversations c JOIN contacts k ON k.id = c.contact_id \
-     LEFT JOIN claims cl ON cl.conversation_id = c.id LEFT JOIN users u ON u.id = cl.holder_id";
+     LEFT JOIN claims cl ON cl.conversation_id = c.id LEFT JOIN users u ON u.id = cl.holder_id \
+     LEFT JOIN drafts d ON d.conversation_id = cl.conversation_id AND d.user_id = cl.holder_id";
 
 #[derive(sqlx::FromRow)]
 pub(super) struct ConversationRow {
@@ -214,8 +216,12 @@ impl From<ClaimRow> for Claim {
     }
 }
 
-pub(super) const CLAIM_SELECT: &str = "SELECT cl.holder_id, u.name AS holder_name, cl.lease_until, cl.active_at \
-     FROM claims cl JOIN users u ON u.id = cl.holder_id WHERE cl.conversation_id = $1";
+/// A claim with its last use: taken, or its holder's draft saved (see `claim_queries`).
+pub(super) const CLAIM_SELECT: &str = "SELECT cl.holder_id, u.name AS holder_name, cl.lease_until, \
+     CASE WHEN d.updated_at > cl.active_at THEN d.updated_at ELSE cl.active_at END AS active_at \
+     FROM claims cl JOIN users u ON u.id = cl.holder_id \
+     LEFT JOIN drafts d ON d.conversation_id = cl.conversation_id AND d.user_id = cl.holder_id \
+     WHERE cl.conversation_id = $1";
 
 /// A nullable JSON column, read into its type.
 pub(super) fn json_column<T: serde::de::DeserializeOwned>(
