@@ -21,7 +21,9 @@ macro_rules! due_condition {
             " OR (active_at <= ",
             $idle_before,
             " AND NOT EXISTS (SELECT 1 FROM drafts d WHERE d.conversation_id = claims.conversation_id \
-             AND d.user_id = claims.holder_id AND (d.body <> '' OR d.updated_at > ", $idle_before, "))))"
+             AND d.user_id = claims.holder_id AND (d.body <> '' OR d.updated_at > ",
+            $idle_before,
+            "))))"
         )
     };
 }
