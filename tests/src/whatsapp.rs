@@ -215,3 +215,16 @@ pub async fn deliver_late_text(
     anyhow::ensure!(response.status().is_success(), "the late webhook answered {}", response.status());
     Ok(wamid)
 }
+
+/// The JSON body of a send as WhatsApp received it, without its tag: asserts the send carries one
+/// (`biz_opaque_callback_data`, random per send and echoed in its statuses) and takes it out, so
+/// the rest can be compared exactly.
+pub fn untagged(json: Option<&serde_json::Value>) -> serde_json::Value {
+    let mut body = json.cloned().unwrap_or_default();
+    let tag = body.as_object_mut().and_then(|fields| fields.remove("biz_opaque_callback_data"));
+    assert!(
+        tag.as_ref().and_then(|tag| tag.as_str()).is_some_and(|tag| tag.starts_with("baton-outbox-")),
+        "untagged send: {tag:?}"
+    );
+    body
+}

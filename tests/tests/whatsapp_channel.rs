@@ -105,13 +105,7 @@ async fn a_closed_window_takes_templates_only_until_the_customer_writes(kind: Ki
         }
     });
     // Every send carries its tag (random per send), echoed in its statuses.
-    let mut body = request.json.clone().unwrap_or_default();
-    let tag = body.as_object_mut().and_then(|fields| fields.remove("biz_opaque_callback_data"));
-    assert!(
-        tag.as_ref().and_then(|tag| tag.as_str()).is_some_and(|tag| tag.starts_with("baton-outbox-")),
-        "untagged send: {tag:?}"
-    );
-    assert_eq!(body, expected);
+    assert_eq!(baton_tests::whatsapp::untagged(request.json.as_ref()), expected);
     assert_eq!(reaches(&mut agent, &sent, DeliveryStatus::Delivered).await?, None);
 
     // 131047 as a synchronous refusal closes the window the same way; the customer writing
