@@ -4,6 +4,7 @@
 
 pub mod auth;
 pub mod canned;
+pub mod conversation_actions;
 pub mod conversations;
 pub mod csrf;
 pub mod extract;
@@ -45,6 +46,7 @@ pub fn router(state: AppState) -> Router {
         .merge(team::routes())
         .merge(canned::routes())
         .merge(conversations::routes())
+        .merge(conversation_actions::routes())
         .merge(media::routes())
         .merge(uploads::routes())
         .fallback(unknown_api_route)

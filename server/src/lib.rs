@@ -11,8 +11,10 @@
 //!   call a domain operation ([`accounts`]) which validates and goes to the [`store::Store`].
 //! - [`store`] is the only place that speaks SQL: one trait, one SQLite and one PostgreSQL
 //!   implementation, each with its own migrations under `migrations/`.
+//! - [`conversations`] is the conversation domain: every rule on a conversation (who may see it,
+//!   claim, send, assign) as one operation taking an actor. Socket and REST handlers only call it.
 //! - [`ws`] upgrades `/ws` (session cookie, Origin allowlist, size limits) and runs one task per
-//!   socket; [`realtime`] handles each request, [`hub`] fans frames out, [`bus`] carries committed
+//!   socket; [`realtime`] dispatches each request to the domain, [`hub`] fans frames out, [`bus`] carries committed
 //!   events to the hub, [`leases`] renews and expires claims, and [`drafts`] keeps drafts in batches.
 //! - [`whatsapp`] is the channel: signed webhooks stored, then ingested by a worker.
 //! - [`state::AppState`] is what every handler can reach: config, store, password hasher, login
@@ -23,6 +25,7 @@ pub mod bus;
 pub mod cli;
 pub mod clock;
 pub mod config;
+pub mod conversations;
 pub mod demo;
 pub mod drafts;
 pub mod error;

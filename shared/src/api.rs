@@ -287,3 +287,60 @@ pub const MAX_CANNED_TITLE_CHARS: usize = 60;
 /// The largest file `POST /api/uploads` accepts: WhatsApp's limit for video and audio (images:
 /// 5 MB). 16 MB (binary megabytes, as WhatsApp counts them).
 pub const MAX_UPLOAD_BYTES: usize = 16 * 1024 * 1024;
+
+// The conversation operations over REST: the same operations the WebSocket requests run, for
+// tools and integrations (each answers what the socket's ack carries, or `{code, message}`).
+
+/// `POST /api/conversations/{id}/transfer`: hand the claim to a teammate.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TransferRequest {
+    pub to: UserId,
+}
+
+/// `PUT /api/conversations/{id}/assignee`: assign to a teammate, or to nobody (`null`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AssignRequest {
+    pub assignee: Option<UserId>,
+    /// A handover note, added to the conversation's notes.
+    #[serde(default)]
+    pub note: Option<String>,
+}
+
+/// `PUT /api/conversations/{id}/status`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StatusRequest {
+    pub status: crate::model::ConversationStatus,
+}
+
+/// `PATCH /api/conversations/{id}/labels`.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LabelsRequest {
+    #[serde(default)]
+    pub add: Vec<String>,
+    #[serde(default)]
+    pub remove: Vec<String>,
+}
+
+/// `POST /api/conversations/{id}/notes` and `PUT /api/notes/{id}` (with `base_version`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NoteRequest {
+    pub body: String,
+    /// For an edit: the version it was based on.
+    #[serde(default)]
+    pub base_version: u32,
+}
+
+/// `POST /api/conversations/{id}/replies`: a text reply, sent only by the claim's holder.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReplyRequest {
+    pub body: String,
+    /// 1 to 100 bytes; the same key again answers with the reply stored the first time.
+    pub idempotency_key: String,
+    /// The newest seq the author had seen; later customer messages stop the reply unless `force`.
+    #[serde(default)]
+    pub seen_seq: u64,
+    #[serde(default)]
+    pub force: bool,
+    #[serde(default)]
+    pub reply_to: Option<crate::ids::MessageId>,
+}

@@ -2,14 +2,17 @@
 //!
 //! Everything that crosses the network lives here and nowhere else: id newtypes ([`ids`]), the
 //! WebSocket protocol ([`protocol`]), REST request/response bodies ([`api`]) and the error codes
-//! both of them carry ([`error`]). The crate depends on serde only, so it builds for
-//! `wasm32-unknown-unknown` as well as natively.
+//! both of them carry ([`error`]). Beside them, [`rules`]: the pure predicates every part of Baton
+//! decides by (a claim is live, held, a conversation visible, a reply allowed), so the server's
+//! transactions, the hub's feeds and the app cannot disagree. The crate depends on serde only, so
+//! it builds for `wasm32-unknown-unknown` as well as natively.
 
 pub mod api;
 pub mod error;
 pub mod ids;
 pub mod model;
 pub mod protocol;
+pub mod rules;
 
 pub use error::{ApiError, ErrorCode};
 pub use ids::{ContactId, ConversationId, MessageId, NoteId, UserId};

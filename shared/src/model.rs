@@ -29,19 +29,9 @@ pub const SERVICE_WINDOW_MS: i64 = 24 * 60 * 60 * 1000;
 /// the refused message: WhatsApp's times are whole seconds from another clock.
 pub const WINDOW_REOPEN_SLACK_MS: i64 = 5_000;
 
-impl Contact {
-    /// Whether free-form messages may be sent to this customer at `now` (Unix ms).
-    pub fn window_open(&self, now: i64) -> bool {
-        window_open(self.last_inbound_at, self.window_closed_at, now)
-    }
-}
-
-/// [`Contact::window_open`] from the two timestamps it depends on.
-pub fn window_open(last_inbound_at: Option<i64>, window_closed_at: Option<i64>, now: i64) -> bool {
-    last_inbound_at.is_some_and(|last| {
-        now < last.saturating_add(SERVICE_WINDOW_MS) && window_closed_at.is_none_or(|closed| closed < last)
-    })
-}
+// The rules on these entities (the service window, a claim's life, who sees a conversation, who
+// may send) live in [`crate::rules`].
+pub use crate::rules::window_open;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -512,20 +502,6 @@ mod tests {
         assert_eq!(display_text("José 👋 محمد \u{FFFD}"), "José 👋 محمد \u{FFFD}", "letters of any script stay");
         assert_eq!(normalize_label("\u{202E}VIP\u{200B}"), Ok("vip".to_owned()));
         assert!(normalize_label("\u{200B}\u{200B}").is_err(), "nothing left: empty");
-    }
-
-    fn contact(last_inbound_at: Option<i64>, window_closed_at: Option<i64>) -> Contact {
-        Contact { id: ContactId(1), wa_id: "1".into(), profile_name: String::new(), last_inbound_at, window_closed_at }
-    }
-
-    #[test]
-    fn the_window_is_open_for_a_day_after_the_customer_writes_unless_whatsapp_closed_it() {
-        let now = 10 * SERVICE_WINDOW_MS;
-        assert!(!contact(None, None).window_open(now), "never wrote");
-        assert!(contact(Some(now - 1000), None).window_open(now));
-        assert!(!contact(Some(now - SERVICE_WINDOW_MS), None).window_open(now), "a day ago");
-        assert!(!contact(Some(now - 1000), Some(now - 500)).window_open(now), "closed by 131047");
-        assert!(contact(Some(now - 100), Some(now - 500)).window_open(now), "the customer wrote again");
     }
 
     #[test]

@@ -10,8 +10,8 @@ use baton_shared::api::{CannedResponse, CannedResponseRequest, MAX_CANNED_TITLE_
 use baton_shared::model::display_text;
 
 use super::extract::{ApiJson, ApiPath};
+use crate::conversations::MAX_TEXT_CHARS;
 use crate::error::AppError;
-use crate::realtime::MAX_TEXT_CHARS;
 use crate::sessions::CurrentUser;
 use crate::state::AppState;
 

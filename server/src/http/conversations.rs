@@ -10,12 +10,12 @@ use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
 use axum::routing::get;
 use baton_shared::ConversationId;
-use baton_shared::api::{ConversationDetail, ConversationSummary, HISTORY_PAGE, MessagePage};
+use baton_shared::api::{ConversationDetail, ConversationSummary, HISTORY_PAGE, MessagePage, User};
 use baton_shared::model::{Conversation, Message};
 
 use super::extract::{ApiJson, ApiPath};
+use crate::conversations::{Actor, access};
 use crate::error::AppError;
-use crate::realtime::may_access_as;
 use crate::sessions::CurrentUser;
 use crate::state::AppState;
 
@@ -41,12 +41,8 @@ async fn list(
     let (open, recent) =
         tokio::try_join!(state.store.conversations(false, OPEN_LIMIT), state.store.conversations(true, RECENT_LIMIT))?;
     let mut seen = std::collections::HashSet::new();
-    let mut conversations: Vec<Conversation> = open
-        .into_iter()
-        .chain(recent)
-        .filter(|conversation| seen.insert(conversation.id))
-        .filter(|conversation| may_access_as(user.id, user.role, conversation))
-        .collect();
+    let unique = open.into_iter().chain(recent).filter(|conversation| seen.insert(conversation.id));
+    let mut conversations: Vec<Conversation> = access::filter_visible(&Actor::from(&user), unique);
     conversations.sort_by_key(|conversation| {
         std::cmp::Reverse((conversation.last_message_at.unwrap_or(conversation.created_at), conversation.id))
     });
@@ -71,12 +67,7 @@ async fn show(
     ApiPath(id): ApiPath<ConversationId>,
 ) -> Result<ApiJson<ConversationDetail>, AppError> {
     // The conversation is read first: what is read after it is at least as new, never older.
-    let conversation = state
-        .store
-        .conversation(id)
-        .await?
-        .filter(|conversation| may_access_as(user.id, user.role, conversation))
-        .ok_or_else(|| AppError::not_found("There is no such conversation."))?;
+    let conversation = visible(&state, &user, id).await?;
     // One more than a page, to learn whether there are earlier ones.
     let newest = state.store.newest_messages(id, conversation.last_seq, i64::from(HISTORY_PAGE) + 1);
     let (mut messages, notes, draft) = tokio::try_join!(newest, state.store.notes(id), state.store.draft(id, user.id))?;
@@ -105,12 +96,7 @@ async fn page(
     if !(1..=HISTORY_PAGE).contains(&limit) {
         return Err(AppError::invalid("limit must be from 1 to 100."));
     }
-    state
-        .store
-        .conversation(id)
-        .await?
-        .filter(|conversation| may_access_as(user.id, user.role, conversation))
-        .ok_or_else(|| AppError::not_found("There is no such conversation."))?;
+    visible(&state, &user, id).await?;
     let mut messages = state
         .store
         .messages_before(id, query.before_seq, i64::from(limit) + 1)
@@ -118,6 +104,15 @@ async fn page(
         .ok_or_else(|| AppError::invalid("before_seq must be the seq of a message in this conversation."))?;
     let has_earlier = trim_to_page(&mut messages, limit);
     Ok(ApiJson(MessagePage { messages, has_earlier }))
+}
+
+/// The conversation if the user may see it ([`access::visible`]); one they may not is answered
+/// like one that does not exist.
+async fn visible(state: &AppState, user: &User, id: ConversationId) -> Result<Conversation, AppError> {
+    access::visible(state, &Actor::from(user), id).await.map_err(|refusal| match refusal.code {
+        baton_shared::ErrorCode::NotFound => AppError::not_found("There is no such conversation."),
+        _ => AppError::from(refusal),
+    })
 }
 
 /// Keeps the newest `page` of `messages` (oldest first, read with one extra); says whether the

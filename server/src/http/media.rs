@@ -11,8 +11,8 @@ use baton_shared::model::MessageContent;
 use baton_shared::{ErrorCode, MessageId};
 
 use super::extract::ApiPath;
+use crate::conversations::Actor;
 use crate::error::AppError;
-use crate::realtime::may_access_as;
 use crate::sessions::CurrentUser;
 use crate::state::AppState;
 use crate::whatsapp::media::MediaError;
@@ -57,7 +57,7 @@ async fn media(
     let message = state.store.message(MessageId(id)).await?.ok_or_else(not_found)?;
     let conversation = state.store.conversation(message.conversation_id).await?.ok_or_else(not_found)?;
     // A file of a conversation this user may not see is answered like one that does not exist.
-    if !may_access_as(user.id, user.role, &conversation) {
+    if !Actor::from(&user).may_see(&conversation) {
         return Err(not_found());
     }
     let Some(MessageContent::Media { media_id, mime_type, filename, upload, .. }) = message.content.as_deref() else {

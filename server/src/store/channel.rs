@@ -95,6 +95,15 @@ pub enum RequeueOutcome {
     WindowClosed,
 }
 
+impl From<baton_shared::rules::SendRefusal> for RequeueOutcome {
+    fn from(refusal: baton_shared::rules::SendRefusal) -> Self {
+        match refusal {
+            baton_shared::rules::SendRefusal::NotHolder { claim } => RequeueOutcome::NotHolder { claim },
+            baton_shared::rules::SendRefusal::WindowClosed => RequeueOutcome::WindowClosed,
+        }
+    }
+}
+
 #[async_trait]
 pub trait ChannelStore {
     /// Keeps webhook deliveries' bytes durably, in one transaction; returns their ids in order.

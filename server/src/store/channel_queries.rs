@@ -7,6 +7,7 @@ macro_rules! channel_queries {
     ($store:ident, $db:ty) => {
         mod channel_impl {
             use baton_shared::model::{Change, ConversationEvent, DeliveryError, DeliveryStatus, Message};
+            use baton_shared::rules::{self, ReplyKind};
             use baton_shared::{ConversationId, MessageId};
 
             use baton_shared::UserId;
@@ -396,12 +397,12 @@ macro_rules! channel_queries {
                     if direction != "outbound" || status != DeliveryStatus::Failed.as_str() {
                         return Ok(RequeueOutcome::NotFailed);
                     }
-                    let claim = claim_in(&mut tx, conversation).await?.filter(|claim| claim.lease_until > now);
-                    if claim.as_ref().is_none_or(|claim| claim.holder != actor) {
-                        return Ok(RequeueOutcome::NotHolder { claim });
-                    }
-                    if kind != "template" && !window_open(&mut tx, conversation, now).await? {
-                        return Ok(RequeueOutcome::WindowClosed);
+                    // The send rule, as for a new reply.
+                    let claim = claim_in(&mut tx, conversation).await?;
+                    let reply_kind = if kind == "template" { ReplyKind::Template } else { ReplyKind::FreeForm };
+                    let window = window_open(&mut tx, conversation, now).await?;
+                    if let Err(refusal) = rules::may_send(claim.as_ref(), actor, reply_kind, window, now) {
+                        return Ok(refusal.into());
                     }
                     // The same outbox row goes again; its old wamid is forgotten so late statuses
                     // of the failed attempt cannot touch the new one.

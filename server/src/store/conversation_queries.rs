@@ -14,6 +14,7 @@ macro_rules! conversation_queries {
         use baton_shared::model::{
             self, Change, Claim, Conversation, ConversationEvent, ConversationStatus, Message, MessageContent, Note,
         };
+        use baton_shared::rules::{self, ReplyKind};
         use baton_shared::{ConversationId, NoteId, UserId};
 
         use super::$store;
@@ -375,10 +376,10 @@ macro_rules! conversation_queries {
                 lock_conversation(&mut tx, id).await?;
                 let current = claim_in(&mut tx, id).await?;
                 let outcome = match current {
-                    Some(claim) if claim.holder != agent && claim.lease_until > now => {
+                    Some(claim) if claim.is_live(now) && claim.holder != agent => {
                         ClaimOutcome::ClaimedByOther { claim }
                     }
-                    Some(claim) if claim.holder == agent && claim.lease_until > now => {
+                    Some(claim) if claim.is_held_by(agent, now) => {
                         let claim = upsert_claim(&mut tx, id, agent, lease_until.max(claim.lease_until), now).await?;
                         ClaimOutcome::Held { claim, event: None }
                     }
@@ -434,7 +435,7 @@ macro_rules! conversation_queries {
                         return Err(StoreError::Changed);
                     }
                 }
-                let previous = claim_in(&mut tx, id).await?.filter(|claim| claim.lease_until > now);
+                let previous = claim_in(&mut tx, id).await?.filter(|claim| claim.is_live(now));
                 let to = match handover {
                     Handover::Transfer { to, .. } => to,
                     Handover::TakeOver => actor,
@@ -488,13 +489,15 @@ macro_rules! conversation_queries {
                 if let Some(earlier) = earlier {
                     return Ok(ReplyOutcome::Duplicate { message: message_in(&mut tx, earlier).await? });
                 }
-                let claim = claim_in(&mut tx, id).await?.filter(|claim| claim.lease_until > now);
-                if claim.as_ref().is_none_or(|claim| claim.holder != reply.author) {
-                    return Ok(ReplyOutcome::NotHolder { claim });
-                }
-                let is_template = matches!(reply.content, ReplyContent::Template(_));
-                if !is_template && !window_open(&mut tx, id, now).await? {
-                    return Ok(ReplyOutcome::WindowClosed);
+                // The send rule, decided on what this transaction holds locked.
+                let claim = claim_in(&mut tx, id).await?;
+                let reply_kind = match reply.content {
+                    ReplyContent::Template(_) => ReplyKind::Template,
+                    _ => ReplyKind::FreeForm,
+                };
+                let window = window_open(&mut tx, id, now).await?;
+                if let Err(refusal) = rules::may_send(claim.as_ref(), reply.author, reply_kind, window, now) {
+                    return Ok(refusal.into());
                 }
                 let is_reaction = matches!(reply.content, ReplyContent::Reaction { .. });
                 if !reply.force && !is_reaction {

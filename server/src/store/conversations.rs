@@ -128,6 +128,15 @@ pub enum ReplyOutcome {
     WindowClosed,
 }
 
+impl From<baton_shared::rules::SendRefusal> for ReplyOutcome {
+    fn from(refusal: baton_shared::rules::SendRefusal) -> Self {
+        match refusal {
+            baton_shared::rules::SendRefusal::NotHolder { claim } => ReplyOutcome::NotHolder { claim },
+            baton_shared::rules::SendRefusal::WindowClosed => ReplyOutcome::WindowClosed,
+        }
+    }
+}
+
 /// A draft to keep: what `user` had typed in a conversation at `typed_at` (empty: nothing any
 /// more). An older draft never replaces a newer one.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -1,0 +1,81 @@
+//! Who a conversation belongs to and where it stands: assigning it (with an optional handover
+//! note), its status (resolving releases the claim) and its labels. Each answers with the
+//! conversation as stored after the change.
+
+use baton_shared::model::{Conversation, ConversationStatus, MAX_LABELS};
+use baton_shared::protocol::ErrorDetail;
+use baton_shared::{ConversationId, ErrorCode, UserId};
+
+use super::access::{stored, visible};
+use super::{Actor, Refusal, check_text, publish};
+use crate::state::AppState;
+use crate::store::labels::LabelOutcome;
+
+/// Assigns the conversation to an active teammate, or to nobody. Assigning releases another
+/// holder's claim: for agents that would be a take-over, which is a supervisor's decision.
+pub async fn assign(
+    state: &AppState,
+    actor: &Actor,
+    id: ConversationId,
+    assignee: Option<UserId>,
+    note: Option<String>,
+) -> Result<Conversation, Refusal> {
+    let conversation = visible(state, actor, id).await?;
+    let held_by_other = conversation.live_claim(state.now()).filter(|claim| claim.holder != actor.id());
+    if let (Some(claim), false) = (held_by_other, actor.is_supervisor()) {
+        return Err(Refusal::new(
+            ErrorCode::ClaimedByOther,
+            format!("{} is replying to this conversation; ask a supervisor to reassign it.", claim.holder_name),
+        )
+        .with_detail(ErrorDetail::ClaimedBy { claim: claim.clone() }));
+    }
+    if let Some(assignee) = assignee {
+        let recipient = state.store.user(assignee).await?;
+        if recipient.as_ref().is_none_or(|user| user.disabled) {
+            return Err(Refusal::invalid("A conversation can only go to an active teammate."));
+        }
+    }
+    let note = note.filter(|note| !note.trim().is_empty());
+    if let Some(note) = &note {
+        check_text(note, "note")?;
+    }
+    let events = state.store.assign(id, actor.id(), assignee, note.as_deref(), state.now()).await?;
+    publish(state, &events);
+    stored(state, id).await
+}
+
+/// Sets the status; resolving also releases the claim.
+pub async fn set_status(
+    state: &AppState,
+    actor: &Actor,
+    id: ConversationId,
+    status: ConversationStatus,
+) -> Result<Conversation, Refusal> {
+    visible(state, actor, id).await?;
+    let events = state.store.set_status(id, actor.id(), status, state.now()).await?;
+    publish(state, &events);
+    // Answered with what was stored, even if the conversation was assigned away meanwhile: the
+    // change was made, and saying "not found" would be false.
+    stored(state, id).await
+}
+
+/// Adds and removes labels under the conversation's lock.
+pub async fn edit_labels(
+    state: &AppState,
+    actor: &Actor,
+    id: ConversationId,
+    add: &[String],
+    remove: &[String],
+) -> Result<Conversation, Refusal> {
+    // Bounded before any work: a valid edit never names more labels than a conversation holds.
+    if add.len() > MAX_LABELS || remove.len() > MAX_LABELS {
+        return Err(Refusal::invalid(format!("A conversation may have at most {MAX_LABELS} labels.")));
+    }
+    visible(state, actor, id).await?;
+    match state.store.edit_labels(id, actor.id(), add, remove, state.now()).await? {
+        LabelOutcome::Changed(event) => publish(state, std::slice::from_ref(&*event)),
+        LabelOutcome::Unchanged => {}
+        LabelOutcome::Refused(why) => return Err(Refusal::invalid(why)),
+    }
+    stored(state, id).await
+}

@@ -1,0 +1,138 @@
+//! The conversation operations over REST — claim, release, take over, transfer, assign, status,
+//! labels, notes and replies — for tools and integrations. Each handler only parses, calls the
+//! same domain operation the WebSocket request calls ([`crate::conversations`]), and answers with
+//! what it returned, or its refusal as `{code, message}` with the code's status.
+
+use axum::Router;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::routing::{delete, patch, post, put};
+use baton_shared::api::{AssignRequest, LabelsRequest, NoteRequest, ReplyRequest, StatusRequest, TransferRequest};
+use baton_shared::model::{Claim, Conversation, Message, Note};
+use baton_shared::{ConversationId, NoteId};
+
+use super::extract::{ApiJson, ApiPath};
+use crate::conversations::replies::{self, Sending};
+use crate::conversations::{Actor, assignment, claims, notes};
+use crate::error::AppError;
+use crate::sessions::CurrentUser;
+use crate::state::AppState;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/conversations/{id}/claim", post(claim).delete(release))
+        .route("/conversations/{id}/take-over", post(take_over))
+        .route("/conversations/{id}/transfer", post(transfer))
+        .route("/conversations/{id}/assignee", put(assign))
+        .route("/conversations/{id}/status", put(set_status))
+        .route("/conversations/{id}/labels", patch(edit_labels))
+        .route("/conversations/{id}/notes", post(add_note))
+        .route("/conversations/{id}/replies", post(reply))
+        .route("/notes/{id}", put(edit_note))
+        .route("/notes/{id}", delete(delete_note))
+}
+
+type Answer<T> = Result<ApiJson<T>, AppError>;
+
+async fn claim(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    ApiPath(id): ApiPath<ConversationId>,
+) -> Answer<Claim> {
+    Ok(ApiJson(claims::claim(&state, &Actor::from(&user), id).await?))
+}
+
+async fn release(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    ApiPath(id): ApiPath<ConversationId>,
+) -> Result<StatusCode, AppError> {
+    claims::release(&state, &Actor::from(&user), id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn take_over(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    ApiPath(id): ApiPath<ConversationId>,
+) -> Answer<Claim> {
+    Ok(ApiJson(claims::take_over(&state, &Actor::from(&user), id).await?))
+}
+
+async fn transfer(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    ApiPath(id): ApiPath<ConversationId>,
+    ApiJson(request): ApiJson<TransferRequest>,
+) -> Answer<Claim> {
+    Ok(ApiJson(claims::transfer(&state, &Actor::from(&user), id, request.to).await?))
+}
+
+async fn assign(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    ApiPath(id): ApiPath<ConversationId>,
+    ApiJson(request): ApiJson<AssignRequest>,
+) -> Answer<Conversation> {
+    let actor = Actor::from(&user);
+    Ok(ApiJson(assignment::assign(&state, &actor, id, request.assignee, request.note).await?))
+}
+
+async fn set_status(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    ApiPath(id): ApiPath<ConversationId>,
+    ApiJson(request): ApiJson<StatusRequest>,
+) -> Answer<Conversation> {
+    Ok(ApiJson(assignment::set_status(&state, &Actor::from(&user), id, request.status).await?))
+}
+
+async fn edit_labels(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    ApiPath(id): ApiPath<ConversationId>,
+    ApiJson(request): ApiJson<LabelsRequest>,
+) -> Answer<Conversation> {
+    let actor = Actor::from(&user);
+    Ok(ApiJson(assignment::edit_labels(&state, &actor, id, &request.add, &request.remove).await?))
+}
+
+async fn add_note(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    ApiPath(id): ApiPath<ConversationId>,
+    ApiJson(request): ApiJson<NoteRequest>,
+) -> Result<(StatusCode, ApiJson<Note>), AppError> {
+    let note = notes::add(&state, &Actor::from(&user), id, &request.body).await?;
+    Ok((StatusCode::CREATED, ApiJson(note)))
+}
+
+async fn edit_note(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    ApiPath(id): ApiPath<NoteId>,
+    ApiJson(request): ApiJson<NoteRequest>,
+) -> Answer<Note> {
+    Ok(ApiJson(notes::edit(&state, &Actor::from(&user), id, &request.body, request.base_version).await?))
+}
+
+async fn delete_note(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    ApiPath(id): ApiPath<NoteId>,
+) -> Result<StatusCode, AppError> {
+    notes::delete(&state, &Actor::from(&user), id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn reply(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    ApiPath(id): ApiPath<ConversationId>,
+    ApiJson(request): ApiJson<ReplyRequest>,
+) -> Result<(StatusCode, ApiJson<Message>), AppError> {
+    let ReplyRequest { body, idempotency_key, seen_seq, force, reply_to } = request;
+    let sending = Sending { idempotency_key, seen_seq, force };
+    let message = replies::text(&state, &Actor::from(&user), id, body, reply_to, sending).await?;
+    Ok((StatusCode::CREATED, ApiJson(message)))
+}
