@@ -49,7 +49,7 @@ pub async fn handle(state: &AppState, connection: &Arc<Connection>, request: Cli
         }
         ClientMsg::Close { conversation_id, .. } => {
             state.hub.close(connection, conversation_id);
-            connection.outbox.forget(conversation_id);
+            connection.queue.forget(conversation_id);
             claims::let_go_if_unused(state, actor, conversation_id).await.map(|()| None)
         }
         ClientMsg::Typing { conversation_id, draft, .. } => {
@@ -125,19 +125,19 @@ async fn follow(
     after_seq: u64,
 ) -> Result<(), Refusal> {
     let id = conversation.id;
-    connection.outbox.hold(id);
+    connection.queue.hold(id);
     if conversation.last_seq.saturating_sub(after_seq) > RESYNC_AFTER {
         // The resync goes first: the live events held meanwhile follow on from it.
         if let Some(resync) = frame(&ServerMsg::Resync { conversation: conversation.clone() }) {
-            connection.outbox.push(resync);
+            connection.queue.push(resync);
         }
-        connection.outbox.release(id, conversation.last_seq, Vec::new());
+        connection.queue.release(id, conversation.last_seq, Vec::new());
         return Ok(());
     }
     let events = match state.store.events_after(id, after_seq, i64::try_from(RESYNC_AFTER).unwrap_or(i64::MAX)).await {
         Ok(events) => events,
         Err(error) => {
-            connection.outbox.release(id, after_seq, Vec::new());
+            connection.queue.release(id, after_seq, Vec::new());
             return Err(error.into());
         }
     };
@@ -145,7 +145,7 @@ async fn follow(
         .iter()
         .filter_map(|event| frame(&ServerMsg::Event { event: event.clone() }).map(|frame| (event.seq, frame)))
         .collect();
-    connection.outbox.release(id, after_seq, backlog);
+    connection.queue.release(id, after_seq, backlog);
     Ok(())
 }
 
@@ -158,14 +158,14 @@ async fn subscribe_inbox(
     // Every cursor's conversation is held before the socket joins the inbox feed: a live event of
     // one whose backlog is read later must wait behind that backlog, not run ahead of it.
     for cursor in &cursors {
-        connection.outbox.hold(cursor.conversation_id);
+        connection.queue.hold(cursor.conversation_id);
     }
     state.hub.follow_inbox(connection);
     let mut cursors = cursors.into_iter();
     let outcome = follow_cursors(state, connection, actor, &mut cursors).await;
     // After a failure, the conversations not reached yet are let go (their clients ask again).
     for cursor in cursors {
-        connection.outbox.forget(cursor.conversation_id);
+        connection.queue.forget(cursor.conversation_id);
     }
     outcome.map(|()| None)
 }
@@ -180,13 +180,13 @@ async fn follow_cursors(
         let conversation = match state.store.conversation(cursor.conversation_id).await {
             Ok(conversation) => conversation,
             Err(error) => {
-                connection.outbox.forget(cursor.conversation_id);
+                connection.queue.forget(cursor.conversation_id);
                 return Err(error.into());
             }
         };
         match conversation.filter(|conversation| actor.may_see(conversation)) {
             Some(conversation) => follow(state, connection, &conversation, cursor.after_seq).await?,
-            None => connection.outbox.forget(cursor.conversation_id),
+            None => connection.queue.forget(cursor.conversation_id),
         }
     }
     Ok(())
@@ -200,7 +200,7 @@ async fn open(
     after_seq: u64,
 ) -> Outcome {
     let conversation = access::visible(state, actor, id).await?;
-    connection.outbox.hold(id);
+    connection.queue.hold(id);
     state.hub.open(connection, id);
     // Read again after following, so the snapshot is at least as new as the stream.
     let conversation = state.store.conversation(id).await?.unwrap_or(conversation);

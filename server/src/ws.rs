@@ -1,6 +1,6 @@
 //! `GET /ws`: the WebSocket. The upgrade checks the Origin against the allowlist (a foreign page
 //! cannot ride the user's cookie: 403) and the session cookie (401), and sets small buffers and
-//! size limits. Each socket is then one task: it drains the socket's outbox into the socket
+//! size limits. Each socket is then one task: it drains the socket's queue into the socket
 //! (several frames per flush when behind), reads requests and answers them, pings when idle, and
 //! closes with a code that says why ([`baton_shared::protocol`]'s `CLOSE_*`).
 
@@ -81,7 +81,7 @@ async fn upgrade(
             // Who is around: small frames (a socket's write buffer keeps the capacity of the
             // largest frame it ever wrote), serialized once for every socket that connects.
             let greeting = frame(&hello).into_iter().chain(state.hub.online_frames().iter().cloned()).collect();
-            connection.outbox.push_all(greeting);
+            connection.queue.push_all(greeting);
             // Boxed: an async fn keeps its arguments in its own state even after moving them on,
             // so a large one passed down would be held twice by every idle socket's task.
             serve(Box::new(socket), state, connection)
@@ -100,7 +100,7 @@ async fn run(mut socket: Box<WebSocket>, state: &AppState, connection: &Arc<Conn
     ping.tick().await;
     let mut last_heard = Instant::now();
     loop {
-        let (frames, closing) = connection.outbox.drain();
+        let (frames, closing) = connection.queue.drain();
         if let Some(closing) = closing {
             let (code, reason, why) = match closing {
                 Closing::Slow => (CLOSE_SLOW_CONSUMER, "slow consumer: reconnect and resume", "slow consumer"),
@@ -145,7 +145,7 @@ async fn run(mut socket: Box<WebSocket>, state: &AppState, connection: &Arc<Conn
                     }
                 }
             },
-            () = connection.outbox.wait() => {}
+            () = connection.queue.wait() => {}
             _ = ping.tick() => {
                 if last_heard.elapsed() > state.config.ws_idle_timeout {
                     Box::pin(close(&mut socket, CLOSE_IDLE, "idle timeout")).await;
@@ -168,8 +168,8 @@ async fn write(socket: &mut WebSocket, frames: Vec<crate::hub::Frame>) -> Result
 }
 
 async fn closing_requested(connection: &Connection) {
-    while !connection.outbox.is_closing() {
-        connection.outbox.wait().await;
+    while !connection.queue.is_closing() {
+        connection.queue.wait().await;
     }
 }
 
@@ -213,7 +213,7 @@ fn violation(error: axum::Error) -> Option<(u16, &'static str)> {
 fn refuse(connection: &Connection, req_id: Option<u64>, code: ErrorCode, message: &str) {
     let error = ServerMsg::Error { req_id, code, message: message.to_owned(), detail: None };
     if let Some(frame) = frame(&error) {
-        connection.outbox.push(frame);
+        connection.queue.push(frame);
     }
 }
 
@@ -253,6 +253,6 @@ async fn answer(state: &AppState, connection: &Arc<Connection>, text: &str) {
         },
     };
     if let Some(frame) = frame(&answer) {
-        connection.outbox.push(frame);
+        connection.queue.push(frame);
     }
 }

@@ -298,7 +298,7 @@ pub enum ErrorDetail {
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum ServerMsg {
     /// First message on a new socket: who the server thinks you are. `presence` messages listing
-    /// every teammate online follow (at most 25 per frame, so no frame grows with the team).
+    /// every teammate online follow (at most 6 per frame, so no frame grows with the team).
     Hello { me: Me, server_version: String },
     /// A request succeeded.
     Ack {
@@ -322,7 +322,7 @@ pub enum ServerMsg {
     Resync { conversation: Conversation },
     /// Teammates who came online, went offline or changed status. Changes are gathered and sent
     /// together (every 100 ms at most), so a hundred teammates logging in make a few frames, not a
-    /// hundred; at most 25 entries per frame.
+    /// hundred; at most 6 entries per frame.
     Presence { presence: Vec<Presence> },
     /// Who is looking at a conversation now.
     Viewers { conversation_id: ConversationId, viewers: Vec<Teammate> },

@@ -134,8 +134,9 @@ impl TestServer {
         }
     }
 
-    /// Stops the server and waits for it to finish.
+    /// Stops the server and waits for it to finish; fails if the hub's maps disagree.
     pub async fn stop(mut self) -> anyhow::Result<()> {
+        self.state.hub.check_invariants().map_err(|broken| anyhow::anyhow!("hub invariants broken: {broken}"))?;
         if let Some(shutdown) = self.shutdown.take() {
             let _already_stopped = shutdown.send(());
         }
@@ -143,5 +144,17 @@ impl TestServer {
             task.await??;
         }
         Ok(())
+    }
+}
+
+/// A test that ends without [`TestServer::stop`] still has its hub checked.
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            return;
+        }
+        if let Err(broken) = self.state.hub.check_invariants() {
+            panic!("hub invariants broken: {broken}");
+        }
     }
 }

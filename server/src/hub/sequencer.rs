@@ -114,6 +114,39 @@ impl Sequencer {
     pub fn held(&self) -> usize {
         self.lanes.iter().map(|entry| lock(entry.value()).pending.len()).sum()
     }
+
+    /// What must hold in every lane ([`super::Hub::check_invariants`]): it holds only events of
+    /// its own conversation, each under its own seq and ahead of the next seq due, and it waits
+    /// exactly while it holds something.
+    pub(super) fn check(&self) -> Result<(), String> {
+        // Cloned out first: a lane's lock is not taken under the map's shard.
+        let lanes: Vec<(ConversationId, Arc<Mutex<Lane>>)> =
+            self.lanes.iter().map(|entry| (*entry.key(), entry.value().clone())).collect();
+        for (conversation, lane) in lanes {
+            let lane = lock(&lane);
+            let c = conversation.0;
+            if let Some((&first, _)) = lane.pending.first_key_value()
+                && first <= lane.next
+            {
+                return Err(format!(
+                    "conversation {c}'s lane holds seq {first}, at or behind its next seq {}",
+                    lane.next
+                ));
+            }
+            if let Some((seq, event)) =
+                lane.pending.iter().find(|(seq, event)| event.seq != **seq || event.conversation_id != conversation)
+            {
+                return Err(format!(
+                    "conversation {c}'s lane holds event {} of conversation {} under seq {seq}",
+                    event.seq, event.conversation_id.0
+                ));
+            }
+            if lane.waiting_since.is_some() == lane.pending.is_empty() {
+                return Err(format!("conversation {c}'s lane waits with {} events held", lane.pending.len()));
+            }
+        }
+        Ok(())
+    }
 }
 
 fn lock(lane: &Mutex<Lane>) -> MutexGuard<'_, Lane> {
@@ -168,6 +201,21 @@ mod tests {
         assert_eq!(accept(&sequencer, 1, 2), [2, 3, 4]);
         assert_eq!(accept(&sequencer, 1, 3), Vec::<u64>::new(), "a duplicate goes nowhere");
         assert_eq!(sequencer.held(), 0);
+        assert_eq!(sequencer.check(), Ok(()));
+    }
+
+    #[test]
+    fn the_check_finds_a_lane_holding_what_went_out() {
+        let sequencer = Sequencer::default();
+        accept(&sequencer, 1, 1);
+        accept(&sequencer, 1, 3);
+        assert_eq!(sequencer.check(), Ok(()));
+        let lane = sequencer.lane(ConversationId(1));
+        lock(&lane).next = 3;
+        assert_eq!(sequencer.check(), Err("conversation 1's lane holds seq 3, at or behind its next seq 3".into()));
+        lock(&lane).next = 2;
+        lock(&lane).waiting_since = None;
+        assert_eq!(sequencer.check(), Err("conversation 1's lane waits with 1 events held".into()));
     }
 
     #[test]
@@ -200,5 +248,6 @@ mod tests {
         assert_eq!(out, [4, 5]);
         assert!(sequencer.gaps(patience).is_empty());
         assert_eq!(accept(&sequencer, 1, 3), Vec::<u64>::new(), "too late: skipped");
+        assert_eq!(sequencer.check(), Ok(()));
     }
 }

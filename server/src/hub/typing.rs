@@ -11,9 +11,11 @@
 //! Timers use tokio's clock, so tests drive them with a paused clock.
 
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use baton_shared::protocol::{ServerMsg, Teammate};
 use baton_shared::{ConversationId, UserId};
+use dashmap::DashMap;
 use tokio::sync::Notify;
 use tokio::time::Instant;
 
@@ -31,6 +33,53 @@ pub struct TypingLock {
     pub epoch: u64,
     /// Milliseconds since the epoch.
     pub lease_until: i64,
+}
+
+/// Who is typing where, and where their drafts go.
+pub(super) struct Typing {
+    /// The live typing sessions. A session outlives its user's last socket until its deadline:
+    /// typing ends by its timer, or by a reply.
+    sessions: DashMap<(ConversationId, UserId), Arc<Session>>,
+    drafts: Arc<dyn DraftSaver>,
+}
+
+impl Typing {
+    pub(super) fn new(drafts: Arc<dyn DraftSaver>) -> Self {
+        Typing { sessions: DashMap::new(), drafts }
+    }
+
+    /// The session of `user` in `conversation`, cloned out: no shard stays locked while its
+    /// state is (the session's timer locks them the other way round).
+    fn session(&self, conversation: ConversationId, user: UserId) -> Option<Arc<Session>> {
+        self.sessions.get(&(conversation, user)).map(|session| session.clone())
+    }
+
+    /// What must hold for every typing session ([`Hub::check_invariants`]): it is filed under its
+    /// own conversation and user, a live one ends within `timeout` from `now`, and an ended one
+    /// keeps no draft to send.
+    pub(super) fn check(&self, now: Instant, timeout: Duration) -> Result<(), String> {
+        let sessions: Vec<((ConversationId, UserId), Arc<Session>)> =
+            self.sessions.iter().map(|entry| (*entry.key(), entry.value().clone())).collect();
+        for ((conversation, user), session) in sessions {
+            if (session.conversation, session.user.id) != (conversation, user) {
+                return Err(format!(
+                    "typing session of user {} in conversation {} filed under user {user} in conversation {}",
+                    session.user.id, session.conversation.0, conversation.0
+                ));
+            }
+            let state = session.state();
+            if !state.ended && state.deadline > now + timeout {
+                return Err(format!(
+                    "user {user} typing in conversation {} ends later than the timeout",
+                    conversation.0
+                ));
+            }
+            if state.ended && state.pending_draft.is_some() {
+                return Err(format!("user {user}'s ended typing in conversation {} keeps a draft", conversation.0));
+            }
+        }
+        Ok(())
+    }
 }
 
 /// One user typing in one conversation.
@@ -63,8 +112,7 @@ impl Hub {
         let config = self.inner.config;
         let now = Instant::now();
         let key = (conversation, user.id);
-        let existing = self.inner.typing.get(&key).map(|session| session.clone());
-        if let Some(session) = existing {
+        if let Some(session) = self.inner.typing.session(conversation, user.id) {
             let mut state = session.state();
             if !state.ended {
                 state.deadline = now + config.typing_timeout;
@@ -93,7 +141,7 @@ impl Hub {
             }),
             wake: Notify::new(),
         });
-        self.inner.typing.insert(key, session.clone());
+        self.inner.typing.sessions.insert(key, session.clone());
         let started = ServerMsg::Typing { conversation_id: conversation, user: user.clone(), typing: true };
         self.send_to_watchers(conversation, &started, false);
         self.send_draft(&session, draft);
@@ -102,7 +150,8 @@ impl Hub {
 
     /// Remembers that `user`, typing in `conversation`, was checked to hold its claim.
     pub fn remember_typing_lock(&self, conversation: ConversationId, user: UserId, lock: TypingLock) {
-        if let Some(session) = self.inner.typing.get(&(conversation, user)) {
+        // Not under the map's shard: the session's timer locks its state, then the shard.
+        if let Some(session) = self.inner.typing.session(conversation, user) {
             session.state().lock = Some(lock);
         }
     }
@@ -111,9 +160,7 @@ impl Hub {
     /// without asking the store: nothing happened in the conversation since and the lease then
     /// seen has not run out (renewals only extend it).
     pub fn typing_lock_held(&self, conversation: ConversationId, user: UserId, now_ms: i64) -> bool {
-        let Some(session) = self.inner.typing.get(&(conversation, user)).map(|session| session.clone()) else {
-            return false;
-        };
+        let Some(session) = self.inner.typing.session(conversation, user) else { return false };
         let state = session.state();
         !state.ended
             && state
@@ -124,7 +171,7 @@ impl Hub {
     /// Ends `user`'s typing in `conversation` at once (they sent their reply): a draft still
     /// waiting for the throttle is dropped, and watchers see the typing stop.
     pub fn stop_typing(&self, conversation: ConversationId, user: &Teammate) {
-        let Some((_, session)) = self.inner.typing.remove(&(conversation, user.id)) else { return };
+        let Some((_, session)) = self.inner.typing.sessions.remove(&(conversation, user.id)) else { return };
         {
             let mut state = session.state();
             state.ended = true;
@@ -138,21 +185,21 @@ impl Hub {
     /// The draft `user` typed last in `conversation`, if it still waits for the draft throttle
     /// (newer than what the draft saver was given).
     pub fn waiting_draft(&self, conversation: ConversationId, user: UserId) -> Option<String> {
-        let session = self.inner.typing.get(&(conversation, user)).map(|session| session.clone())?;
+        let session = self.inner.typing.session(conversation, user)?;
         let state = session.state();
         state.pending_draft.clone()
     }
 
     /// Whether `user` is typing in `conversation` now.
-    pub fn is_typing(&self, conversation: ConversationId, user: baton_shared::UserId) -> bool {
-        self.inner.typing.contains_key(&(conversation, user))
+    pub fn is_typing(&self, conversation: ConversationId, user: UserId) -> bool {
+        self.inner.typing.sessions.contains_key(&(conversation, user))
     }
 
     fn send_draft(&self, session: &Session, body: String) {
         let message =
             ServerMsg::Draft { conversation_id: session.conversation, user: session.user.clone(), body: body.clone() };
         self.send_to_watchers(session.conversation, &message, true);
-        self.inner.drafts.save(session.conversation, &session.user, body);
+        self.inner.typing.drafts.save(session.conversation, &session.user, body);
     }
 
     /// Sends throttled drafts when due and ends typing at its deadline.
@@ -185,6 +232,7 @@ impl Hub {
                 state.ended = true;
                 self.inner
                     .typing
+                    .sessions
                     .remove_if(&(session.conversation, session.user.id), |_, current| Arc::ptr_eq(current, &session));
             }
             drop(state);

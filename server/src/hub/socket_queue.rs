@@ -1,11 +1,13 @@
-//! [`Outbox`]: one socket's outgoing queue, shared by the hub (which pushes live frames) and the
+//! [`SocketQueue`]: one socket's outgoing queue, shared by the hub (which pushes live frames) and the
 //! socket's task (which pushes answers and backlogs, and drains everything into the socket).
 //!
 //! It is bounded: a client that stops reading fills it, and the next live push marks it slow; the
 //! socket task then closes it with [`baton_shared::protocol::CLOSE_SLOW_CONSUMER`] and the client
-//! resumes from its cursors. While a conversation's backlog is being read ([`Outbox::hold`]), live
+//! resumes from its cursors. While a conversation's backlog is being read ([`SocketQueue::hold`]), live
 //! events of that conversation are set aside and released after the backlog, in order, without
 //! duplicates — so subscribing never races the live stream.
+//!
+//! (Not to be confused with the WhatsApp outbox, the table of replies waiting to be sent.)
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::Mutex;
@@ -39,15 +41,16 @@ struct State {
     closing: Option<Closing>,
 }
 
-pub struct Outbox {
+/// One socket's bounded queue of frames to write.
+pub struct SocketQueue {
     capacity: usize,
     state: Mutex<State>,
     wake: Notify,
 }
 
-impl Outbox {
+impl SocketQueue {
     pub fn new(capacity: usize) -> Self {
-        Outbox { capacity, state: Mutex::new(State::default()), wake: Notify::new() }
+        SocketQueue { capacity, state: Mutex::new(State::default()), wake: Notify::new() }
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, State> {
@@ -55,7 +58,7 @@ impl Outbox {
         self.state.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
-    /// Queues an ephemeral or answer frame; `false` (and the outbox closes as slow) when full.
+    /// Queues an ephemeral or answer frame; `false` (and the queue closes as slow) when full.
     pub fn push(&self, frame: Frame) -> bool {
         let mut state = self.lock();
         if state.closing.is_some() {
@@ -112,7 +115,7 @@ impl Outbox {
         true
     }
 
-    /// Sets live events of `conversation` aside until [`Outbox::release`].
+    /// Sets live events of `conversation` aside until [`SocketQueue::release`].
     pub fn hold(&self, conversation: ConversationId) {
         self.lock().held.entry(conversation).or_default();
     }
@@ -169,6 +172,19 @@ impl Outbox {
     pub async fn wait(&self) {
         self.wake.notified().await;
     }
+
+    /// What must hold between this queue's counters ([`super::Hub::check_invariants`]).
+    pub(super) fn check(&self) -> Result<(), String> {
+        let state = self.lock();
+        if state.requested > state.frames.len() {
+            return Err(format!("{} frames counted as requested, {} queued", state.requested, state.frames.len()));
+        }
+        let unrequested = state.frames.len() - state.requested;
+        if unrequested > self.capacity {
+            return Err(format!("{unrequested} unrequested frames queued, over the capacity of {}", self.capacity));
+        }
+        Ok(())
+    }
 }
 
 #[cfg(test)]
@@ -181,53 +197,59 @@ mod tests {
 
     #[test]
     fn overflow_marks_the_socket_slow() {
-        let outbox = Outbox::new(2);
-        assert!(outbox.push(frame("a")));
-        assert!(outbox.push(frame("b")));
-        assert!(!outbox.push(frame("c")));
-        let (frames, closing) = outbox.drain();
+        let queue = SocketQueue::new(2);
+        assert!(queue.push(frame("a")));
+        assert!(queue.push(frame("b")));
+        assert!(!queue.push(frame("c")));
+        let (frames, closing) = queue.drain();
         assert_eq!(frames.len(), 2);
         assert_eq!(closing, Some(Closing::Slow));
-        assert!(!outbox.push(frame("d")), "a closing outbox takes nothing more");
+        assert!(!queue.push(frame("d")), "a closing queue takes nothing more");
+        assert_eq!(queue.check(), Ok(()));
     }
 
     #[test]
     fn requested_frames_do_not_count_against_the_capacity() {
-        let outbox = Outbox::new(2);
-        outbox.push_all(vec![frame("hello"), frame("p1"), frame("p2"), frame("p3")]);
-        assert!(outbox.push(frame("live 1")));
-        assert!(outbox.push(frame("live 2")));
-        assert!(!outbox.push(frame("live 3")), "two unrequested frames fill it");
+        let queue = SocketQueue::new(2);
+        queue.push_all(vec![frame("hello"), frame("p1"), frame("p2"), frame("p3")]);
+        assert!(queue.push(frame("live 1")));
+        assert!(queue.push(frame("live 2")));
+        assert!(!queue.push(frame("live 3")), "two unrequested frames fill it");
+        assert_eq!(queue.check(), Ok(()));
+        queue.lock().frames.push_back(frame("past the capacity"));
+        assert_eq!(queue.check(), Err("3 unrequested frames queued, over the capacity of 2".into()));
+        queue.lock().requested = 10;
+        assert_eq!(queue.check(), Err("10 frames counted as requested, 7 queued".into()));
     }
 
     #[test]
     fn backlog_and_held_live_events_merge_in_order_without_duplicates() {
-        let outbox = Outbox::new(100);
+        let queue = SocketQueue::new(100);
         let conversation = ConversationId(1);
-        outbox.hold(conversation);
+        queue.hold(conversation);
         // Live events arrive while the backlog (3..=5) is read; 5 is in both.
-        outbox.push_event(conversation, 5, frame("5"));
-        outbox.push_event(conversation, 6, frame("6"));
-        assert!(outbox.drain().0.is_empty(), "held back");
-        outbox.release(conversation, 2, vec![(3, frame("3")), (4, frame("4")), (5, frame("5"))]);
-        outbox.push_event(conversation, 6, frame("6 again"));
-        outbox.push_event(conversation, 7, frame("7"));
-        let texts: Vec<String> = outbox.drain().0.iter().map(|f| f.as_str().to_owned()).collect();
+        queue.push_event(conversation, 5, frame("5"));
+        queue.push_event(conversation, 6, frame("6"));
+        assert!(queue.drain().0.is_empty(), "held back");
+        queue.release(conversation, 2, vec![(3, frame("3")), (4, frame("4")), (5, frame("5"))]);
+        queue.push_event(conversation, 6, frame("6 again"));
+        queue.push_event(conversation, 7, frame("7"));
+        let texts: Vec<String> = queue.drain().0.iter().map(|f| f.as_str().to_owned()).collect();
         assert_eq!(texts, ["3", "4", "5", "6", "7"]);
     }
 
     #[test]
     fn a_client_asking_again_from_an_earlier_seq_gets_the_events_again() {
-        let outbox = Outbox::new(100);
+        let queue = SocketQueue::new(100);
         let conversation = ConversationId(1);
-        outbox.push_event(conversation, 4, frame("4"));
-        outbox.push_event(conversation, 5, frame("5"));
-        let _ = outbox.drain();
+        queue.push_event(conversation, 4, frame("4"));
+        queue.push_event(conversation, 5, frame("5"));
+        let _ = queue.drain();
         // The client could not place them (it did not hold the conversation): it asks from 0.
-        outbox.hold(conversation);
-        outbox.release(conversation, 0, vec![(1, frame("1")), (2, frame("2")), (4, frame("4")), (5, frame("5"))]);
-        outbox.push_event(conversation, 5, frame("5 live repeat"));
-        let texts: Vec<String> = outbox.drain().0.iter().map(|f| f.as_str().to_owned()).collect();
+        queue.hold(conversation);
+        queue.release(conversation, 0, vec![(1, frame("1")), (2, frame("2")), (4, frame("4")), (5, frame("5"))]);
+        queue.push_event(conversation, 5, frame("5 live repeat"));
+        let texts: Vec<String> = queue.drain().0.iter().map(|f| f.as_str().to_owned()).collect();
         assert_eq!(texts, ["1", "2", "4", "5"]);
     }
 }

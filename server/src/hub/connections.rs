@@ -1,0 +1,240 @@
+//! Who is connected: the open sockets ([`Connection`]), each user's presence (online while any of
+//! their sockets is open, with the status they chose), and the ending of sockets whose login
+//! session ended. Presence changes are gathered and sent every [`PRESENCE_INTERVAL`], a few small
+//! frames for any number of changes.
+
+use std::collections::HashSet;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::Duration;
+
+use baton_shared::api::{Role, User};
+use baton_shared::protocol::{Presence, PresenceStatus, ServerMsg, Teammate};
+use baton_shared::{ConversationId, UserId};
+use dashmap::DashMap;
+
+use super::fanout::frame;
+use super::socket_queue::{Closing, Frame, SocketQueue};
+use super::{Hub, SessionKey};
+
+/// A socket's id, unique for the life of the process.
+pub type ConnId = u64;
+
+/// One open socket.
+pub struct Connection {
+    pub id: ConnId,
+    /// The login session the socket was opened with: it ends with that session.
+    pub session: SessionKey,
+    pub user: Teammate,
+    pub role: Role,
+    /// Frames waiting to be written to the socket.
+    pub queue: SocketQueue,
+    /// Conversations this socket opened (follows and views): the socket's side of
+    /// [`super::subscriptions`].
+    opened: Mutex<HashSet<ConversationId>>,
+}
+
+impl Connection {
+    pub fn is_supervisor(&self) -> bool {
+        self.role.at_least(Role::Supervisor)
+    }
+
+    pub(super) fn opened(&self) -> MutexGuard<'_, HashSet<ConversationId>> {
+        self.opened.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+pub(super) struct PresenceEntry {
+    user: Teammate,
+    role: Role,
+    /// How many sockets the user has open.
+    pub(super) sockets: usize,
+    status: PresenceStatus,
+}
+
+impl PresenceEntry {
+    fn presence(&self) -> Presence {
+        Presence { user: self.user.clone(), role: self.role, online: self.sockets > 0, status: self.status }
+    }
+}
+
+/// The open sockets and everyone's presence.
+pub(super) struct Connections {
+    next_id: AtomicU64,
+    pub(super) sockets: DashMap<ConnId, Arc<Connection>>,
+    pub(super) presence: DashMap<UserId, PresenceEntry>,
+    /// Users whose presence changed since the last [`Hub::flush_presence`].
+    changes: Mutex<HashSet<UserId>>,
+    /// Who is online, as frames shared by every new socket's greeting; rebuilt after a change.
+    online_frames: Mutex<Option<Arc<[Frame]>>>,
+}
+
+impl Default for Connections {
+    fn default() -> Self {
+        Connections {
+            next_id: AtomicU64::new(1),
+            sockets: DashMap::new(),
+            presence: DashMap::new(),
+            changes: Mutex::new(HashSet::new()),
+            online_frames: Mutex::new(None),
+        }
+    }
+}
+
+impl Connections {
+    /// The socket `id`, if it is open (cloned out: no shard stays locked).
+    pub(super) fn get(&self, id: ConnId) -> Option<Arc<Connection>> {
+        self.sockets.get(&id).map(|entry| entry.clone())
+    }
+
+    /// The next id a socket would get: every open socket's is below it.
+    pub(super) fn next_id(&self) -> ConnId {
+        self.next_id.load(Ordering::Relaxed)
+    }
+}
+
+impl Hub {
+    /// Registers a new socket of `user`, opened with login `session`; the first one brings them
+    /// online for everyone.
+    pub fn connect(&self, user: &User, session: SessionKey) -> Arc<Connection> {
+        let _changing = self.changing();
+        let connections = &self.inner.connections;
+        let id = connections.next_id.fetch_add(1, Ordering::Relaxed);
+        let teammate = Teammate { id: user.id, name: user.name.clone() };
+        let connection = Arc::new(Connection {
+            id,
+            session,
+            user: teammate.clone(),
+            role: user.role,
+            queue: SocketQueue::new(self.inner.config.outbox_capacity),
+            opened: Mutex::new(HashSet::new()),
+        });
+        connections.sockets.insert(id, connection.clone());
+        let came_online = {
+            let mut entry = connections.presence.entry(user.id).or_insert_with(|| PresenceEntry {
+                user: teammate,
+                role: user.role,
+                sockets: 0,
+                status: PresenceStatus::Available,
+            });
+            entry.sockets += 1;
+            entry.role = user.role;
+            entry.sockets == 1
+        };
+        if came_online {
+            self.presence_changed(user.id);
+        }
+        connection
+    }
+
+    /// Forgets a socket: it stops following and viewing, and its user goes offline with their
+    /// last socket.
+    pub fn disconnect(&self, connection: &Connection) {
+        let _changing = self.changing();
+        self.inner.connections.sockets.remove(&connection.id);
+        self.unfollow_all(connection);
+        let went_offline = self.inner.connections.presence.get_mut(&connection.user.id).is_some_and(|mut entry| {
+            entry.sockets = entry.sockets.saturating_sub(1);
+            entry.sockets == 0
+        });
+        if went_offline {
+            self.presence_changed(connection.user.id);
+        }
+    }
+
+    /// Whether `user` has at least one socket open.
+    pub fn is_online(&self, user: UserId) -> bool {
+        self.inner.connections.presence.get(&user).is_some_and(|entry| entry.sockets > 0)
+    }
+
+    /// Everyone's presence.
+    pub fn presence(&self) -> Vec<Presence> {
+        self.inner.connections.presence.iter().map(|entry| entry.presence()).collect()
+    }
+
+    /// Who is online, for a new socket's greeting: frames serialized once and shared by every
+    /// socket that connects until presence changes. A socket registered before it reads these
+    /// also gets the next [`Hub::flush_presence`], so together they miss nothing.
+    pub fn online_frames(&self) -> Arc<[Frame]> {
+        let connections = &self.inner.connections;
+        // Built under the lock, so a flush cannot slip between reading the map and storing.
+        let mut cached = connections.online_frames.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(frames) = cached.as_ref() {
+            return frames.clone();
+        }
+        let online: Vec<Presence> =
+            connections.presence.iter().filter(|entry| entry.sockets > 0).map(|entry| entry.presence()).collect();
+        let frames: Arc<[Frame]> = presence_messages(online).iter().filter_map(frame).collect();
+        *cached = Some(frames.clone());
+        frames
+    }
+
+    pub fn set_status(&self, user: UserId, status: PresenceStatus) {
+        let changed = self.inner.connections.presence.get_mut(&user).is_some_and(|mut entry| {
+            let changed = entry.status != status;
+            entry.status = status;
+            changed
+        });
+        if changed {
+            self.presence_changed(user);
+        }
+    }
+
+    fn presence_changed(&self, user: UserId) {
+        self.inner.connections.changes.lock().unwrap_or_else(PoisonError::into_inner).insert(user);
+    }
+
+    /// Sends the presence changes gathered since the last call to every socket, a few frames in
+    /// all; [`crate::run`] calls it every [`PRESENCE_INTERVAL`].
+    pub fn flush_presence(&self) {
+        let connections = &self.inner.connections;
+        let changed: Vec<UserId> = {
+            let mut changes = connections.changes.lock().unwrap_or_else(PoisonError::into_inner);
+            changes.drain().collect()
+        };
+        if changed.is_empty() {
+            return;
+        }
+        // Before the changes go out: a socket that reads the old greeting frames is registered
+        // already and receives them.
+        *connections.online_frames.lock().unwrap_or_else(PoisonError::into_inner) = None;
+        let presence: Vec<Presence> =
+            changed.iter().filter_map(|user| connections.presence.get(user).map(|entry| entry.presence())).collect();
+        for message in presence_messages(presence) {
+            self.broadcast(&message);
+        }
+    }
+
+    /// Closes the sockets opened with one login session (its logout).
+    pub fn end_session(&self, session: SessionKey) {
+        self.close_where(|connection| connection.session == session);
+    }
+
+    /// Closes every socket of `user` (a disabled account).
+    pub fn end_sessions(&self, user: UserId) {
+        self.close_where(|connection| connection.user.id == user);
+    }
+
+    fn close_where(&self, wanted: impl Fn(&Connection) -> bool) {
+        for connection in self.inner.connections.sockets.iter().filter(|connection| wanted(connection)) {
+            connection.queue.close(Closing::SessionEnded);
+        }
+    }
+
+    /// How many sockets are open.
+    pub fn connection_count(&self) -> usize {
+        self.inner.connections.sockets.len()
+    }
+}
+
+/// How often gathered presence changes are sent.
+pub const PRESENCE_INTERVAL: Duration = Duration::from_millis(100);
+
+/// Most presence entries in one frame (about 500 bytes): a socket's write buffer keeps the capacity
+/// of the largest frame it wrote, so frames stay small.
+pub const PRESENCE_PER_FRAME: usize = 6;
+
+/// `presence` messages for a list, [`PRESENCE_PER_FRAME`] entries each.
+pub fn presence_messages(presence: Vec<Presence>) -> Vec<ServerMsg> {
+    presence.chunks(PRESENCE_PER_FRAME).map(|chunk| ServerMsg::Presence { presence: chunk.to_vec() }).collect()
+}
