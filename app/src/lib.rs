@@ -6,6 +6,8 @@
 //! [`App`] decides between the login page and the inbox shell from `GET /api/me`.
 
 pub mod api;
+pub mod components;
+pub mod context;
 pub mod format;
 pub mod icons;
 pub mod notify;

@@ -9,8 +9,8 @@ use baton_shared::MessageId;
 use baton_shared::model::Direction;
 use leptos::prelude::*;
 
+use crate::context::Ctx;
 use crate::icons::{Icon, icon};
-use crate::pages::shell::Ctx;
 use crate::state::Notice;
 
 const SETTING: &str = "baton.notifications";

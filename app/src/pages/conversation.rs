@@ -10,16 +10,13 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 
 use crate::api;
+use crate::components::composer::Composer;
+use crate::components::labels::Labels;
+use crate::components::notes::NotesPanel;
+use crate::components::quote::QuoteTarget;
+use crate::components::timeline::Timeline;
+use crate::context::Ctx;
 use crate::format::initials;
-use crate::pages::composer::Composer;
-use crate::pages::labels::Labels;
-use crate::pages::notes::NotesPanel;
-use crate::pages::shell::Ctx;
-use crate::pages::timeline::Timeline;
-
-/// The message the reply being written quotes, chosen in the timeline, shown in the composer.
-#[derive(Clone, Copy)]
-pub struct QuoteTarget(pub RwSignal<Option<baton_shared::model::Message>>);
 
 /// Loads the conversation's history into the inbox, again while the stream has moved past what
 /// was read (each answer is at least as new as the request, so this ends quickly).

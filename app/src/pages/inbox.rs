@@ -9,10 +9,10 @@ use baton_shared::protocol::PresenceStatus;
 use leptos::html::Input;
 use leptos::prelude::*;
 
+use crate::context::Ctx;
 use crate::format::{clock_time, initials, waited};
 use crate::icons::{Icon, icon};
 use crate::pages::conversation::ConversationPane;
-use crate::pages::shell::Ctx;
 use crate::state::ConversationView;
 
 #[derive(Clone, Copy, PartialEq, Eq)]

@@ -9,8 +9,8 @@ use baton_shared::protocol::{ClientMsg, PresenceStatus};
 use baton_shared::{ConversationId, api::Role};
 use leptos::prelude::*;
 
+use crate::context::Ctx;
 use crate::format::{idle_for, initials, now_ms, waited};
-use crate::pages::shell::Ctx;
 use crate::ws::Answer;
 
 #[derive(Clone, PartialEq)]

@@ -12,10 +12,10 @@ use baton_shared::protocol::{AckDetail, ClientMsg, ErrorDetail};
 use leptos::prelude::*;
 
 use crate::api;
+use crate::components::quote::QuoteTarget;
+use crate::components::templates::TemplatePicker;
+use crate::context::Ctx;
 use crate::icons::{Icon, icon};
-use crate::pages::conversation::QuoteTarget;
-use crate::pages::shell::Ctx;
-use crate::pages::templates::TemplatePicker;
 use crate::ws::Answer;
 
 /// A file on its way to Baton.

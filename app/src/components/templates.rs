@@ -7,7 +7,7 @@ use baton_shared::model::MessageTemplate;
 use baton_shared::protocol::{AckDetail, ClientMsg};
 use leptos::prelude::*;
 
-use crate::pages::shell::Ctx;
+use crate::context::Ctx;
 use crate::ws::Answer;
 
 #[component]

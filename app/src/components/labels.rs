@@ -8,7 +8,7 @@ use baton_shared::ConversationId;
 use baton_shared::protocol::ClientMsg;
 use leptos::prelude::*;
 
-use crate::pages::shell::Ctx;
+use crate::context::Ctx;
 
 #[component]
 pub fn Labels(id: ConversationId, error: RwSignal<Option<String>>) -> impl IntoView {

@@ -7,8 +7,8 @@ use baton_shared::protocol::{ClientMsg, ErrorDetail};
 use baton_shared::{ConversationId, NoteId};
 use leptos::prelude::*;
 
+use crate::context::Ctx;
 use crate::format::clock_time;
-use crate::pages::shell::Ctx;
 use crate::ws::Answer;
 
 #[component]

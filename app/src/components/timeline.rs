@@ -14,9 +14,9 @@ use baton_shared::model::{DeliveryStatus, Direction, Message, MessageContent};
 use baton_shared::protocol::ClientMsg;
 use leptos::prelude::*;
 
+use crate::context::Ctx;
 use crate::format::{Segment, clock_time, segments, ticks};
 use crate::icons::{Icon, icon};
-use crate::pages::shell::Ctx;
 
 const PAGE: usize = 100;
 
@@ -185,7 +185,7 @@ fn Bubble(message: Message, quoted: Option<Message>, reactions: Vec<String>) -> 
             }
         }
     };
-    let quote = use_context::<crate::pages::conversation::QuoteTarget>();
+    let quote = use_context::<crate::components::quote::QuoteTarget>();
     let quotable = message.wa_message_id.is_some().then(|| message.clone());
     let quote_it = move |_| {
         if let (Some(quote), Some(message)) = (quote, quotable.clone()) {
