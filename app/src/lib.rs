@@ -12,12 +12,14 @@ pub mod format;
 pub mod icons;
 pub mod notify;
 pub mod pages;
+pub mod route;
 pub mod state;
 pub mod ws;
 
 use baton_shared::api::Me;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
+use leptos_router::components::Router;
 use wasm_bindgen::prelude::wasm_bindgen;
 
 use crate::pages::login::Login;
@@ -44,10 +46,16 @@ pub fn App() -> impl IntoView {
     });
     let on_login = Callback::new(move |me: Me| session.set(Session::LoggedIn(me)));
     let on_logout = Callback::new(move |()| session.set(Session::LoggedOut));
-    move || match session.get() {
-        Session::Checking => view! { <div class="splash">"Loading Baton…"</div> }.into_any(),
-        Session::LoggedOut => view! { <Login on_login=on_login /> }.into_any(),
-        Session::LoggedIn(me) => view! { <Shell me=me on_logout=on_logout /> }.into_any(),
+    // The router wraps login too: a shared link (`/c/{id}`) opened logged out shows the
+    // conversation once logged in.
+    view! {
+        <Router>
+            {move || match session.get() {
+                Session::Checking => view! { <div class="splash">"Loading Baton…"</div> }.into_any(),
+                Session::LoggedOut => view! { <Login on_login=on_login /> }.into_any(),
+                Session::LoggedIn(me) => view! { <Shell me=me on_logout=on_logout /> }.into_any(),
+            }}
+        </Router>
     }
 }
 

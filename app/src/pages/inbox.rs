@@ -139,7 +139,7 @@ pub fn InboxPage() -> impl IntoView {
                 (Some(at), false) => ids.get(at.saturating_sub(1)),
             };
             if let Some(next) = next {
-                selected.set(Some(*next));
+                ctx.select(Some(*next));
             }
         }
     });
@@ -213,7 +213,7 @@ pub fn InboxPage() -> impl IntoView {
                 <TeamPresence />
             </aside>
             {move || match selected.get() {
-                Some(id) => view! { <ConversationPane id=id on_back=Callback::new(move |()| selected.set(None)) /> }.into_any(),
+                Some(id) => view! { <ConversationPane id=id on_back=Callback::new(move |()| ctx.select(None)) /> }.into_any(),
                 None => view! {
                     <section class="no-conversation">
                         <p>"Pick a conversation from the list."</p>
@@ -227,7 +227,7 @@ pub fn InboxPage() -> impl IntoView {
 }
 
 #[component]
-fn ListRow(row: Row, selected: RwSignal<Option<ConversationId>>) -> impl IntoView {
+fn ListRow(row: Row, selected: Memo<Option<ConversationId>>) -> impl IntoView {
     let ctx = expect_context::<Ctx>();
     let id = row.id;
     let waiting = row.waiting_since.map(|since| move || waited(since, ctx.now.get()));
@@ -238,7 +238,7 @@ fn ListRow(row: Row, selected: RwSignal<Option<ConversationId>>) -> impl IntoVie
                 class="conversation-row"
                 class:selected=move || selected.get() == Some(id)
                 data-conversation=id.to_string()
-                on:click=move |_| selected.set(Some(id))
+                on:click=move |_| ctx.select(Some(id))
             >
                 <span class="avatar small" aria-hidden="true">{initials(&row.name)}</span>
                 <span class="row-main">

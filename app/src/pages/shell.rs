@@ -8,7 +8,8 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 
 use crate::api;
-use crate::context::{Ctx, Section};
+use crate::context::Ctx;
+use crate::route::Section;
 use crate::format::{initials, now_ms};
 use crate::notify;
 use crate::pages::admin::Users;
@@ -22,15 +23,7 @@ use crate::ws::{Link, LinkStatus};
 pub fn Shell(me: Me, on_logout: Callback<()>) -> impl IntoView {
     let error = RwSignal::new(None::<String>);
     let link = Link::start(Inbox::new(me.clone()));
-    let ctx = Ctx {
-        link,
-        team: RwSignal::new(Vec::new()),
-        canned: RwSignal::new(Vec::new()),
-        now: RwSignal::new(now_ms()),
-        me: StoredValue::new(me.clone()),
-        section: RwSignal::new(Section::Inbox),
-        selected: RwSignal::new(None),
-    };
+    let ctx = Ctx::new(me.clone(), link, now_ms());
     provide_context(ctx);
     if let Ok(ticker) = set_interval_with_handle(move || ctx.now.set(now_ms()), std::time::Duration::from_secs(15)) {
         on_cleanup(move || ticker.clear());
@@ -49,7 +42,8 @@ pub fn Shell(me: Me, on_logout: Callback<()>) -> impl IntoView {
         }
     });
 
-    let section = ctx.section;
+    // A memo: moving from one conversation to another is no change of section (the inbox stays).
+    let section = Memo::new(move |_| ctx.section());
     let logout = move |_| {
         spawn_local(async move {
             match api::logout().await {
@@ -79,7 +73,7 @@ pub fn Shell(me: Me, on_logout: Callback<()>) -> impl IntoView {
                 id=id
                 class="nav-tab"
                 class:active=move || section.get() == target
-                on:click=move |_| section.set(target)
+                on:click=move |_| ctx.go_to_section(target)
             >
                 {label}
             </button>
@@ -120,11 +114,12 @@ pub fn Shell(me: Me, on_logout: Callback<()>) -> impl IntoView {
                 <p class="alert" role="alert">{move || error.get().or(link.list_error.get())}</p>
             </Show>
             <notify::Toasts />
+            // A section the role does not allow (a link shared by a supervisor) shows the inbox.
             {move || match section.get() {
-                Section::Inbox => view! { <InboxPage /> }.into_any(),
-                Section::Wall => view! { <Wall /> }.into_any(),
-                Section::Replies => view! { <Replies /> }.into_any(),
-                Section::Users => view! { <Users /> }.into_any(),
+                Section::Wall if role.at_least(Role::Supervisor) => view! { <Wall /> }.into_any(),
+                Section::Replies if role.at_least(Role::Supervisor) => view! { <Replies /> }.into_any(),
+                Section::Users if role.at_least(Role::Admin) => view! { <Users /> }.into_any(),
+                _ => view! { <InboxPage /> }.into_any(),
             }}
         </div>
     }
