@@ -14,6 +14,7 @@ pub mod notify;
 pub mod pages;
 pub mod route;
 pub mod state;
+pub mod theme;
 pub mod ws;
 
 use baton_shared::api::Me;

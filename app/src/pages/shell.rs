@@ -95,6 +95,7 @@ pub fn Shell(me: Me, on_logout: Callback<()>) -> impl IntoView {
                 <ConnectionBanner status=link.status />
                 <div class="who">
                     <notify::Toggle />
+                    <crate::theme::ThemeMenu />
                     <select id="my-status" class="status-select" aria-label="Your status" on:change=choose_status>
                         <option value="available" selected=move || my_status() == PresenceStatus::Available>
                             "● Available"
