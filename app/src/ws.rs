@@ -21,7 +21,7 @@ use wasm_bindgen::closure::Closure;
 use web_sys::{CloseEvent, MessageEvent, WebSocket};
 
 use crate::api;
-use crate::state::{Applied, Inbox};
+use crate::state::{Applied, Inbox, Reach};
 
 /// Where the socket stands, for the banner.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -81,6 +81,9 @@ pub struct Link {
     pub resumed: RwSignal<u32>,
     /// Why the inbox list could not be loaded, if it could not.
     pub list_error: RwSignal<Option<String>>,
+    /// One trigger per conversation followed by a view, fired when its live state (viewers,
+    /// typing, drafts) changes: such changes do not wake `inbox` ([`Reach`]).
+    live: StoredValue<HashMap<ConversationId, ArcTrigger>>,
 }
 
 impl Link {
@@ -91,10 +94,22 @@ impl Link {
             status: RwSignal::new(LinkStatus::Connecting),
             resumed: RwSignal::new(0),
             list_error: RwSignal::new(None),
+            live: StoredValue::new(HashMap::new()),
         };
         STOPPED.with(|stopped| stopped.set(false));
         link.connect(0);
         link
+    }
+
+    /// Makes the calling view (or memo) follow the live state — viewers, typing, drafts — of
+    /// `conversation`, which changes without waking the rest of the inbox. Read it with
+    /// `inbox.with`, as everything else.
+    pub fn track_live(self, conversation: ConversationId) {
+        let mut trigger = None;
+        self.live.update_value(|live| trigger = Some(live.entry(conversation).or_insert_with(ArcTrigger::new).clone()));
+        if let Some(trigger) = trigger {
+            trigger.track();
+        }
     }
 
     /// Closes the socket for good (the user logged out).
@@ -244,7 +259,21 @@ impl Link {
             _ => {}
         }
         let mut applied = Applied::Nothing;
-        self.inbox.update(|inbox| applied = inbox.apply(&message));
+        match Reach::of(&message) {
+            Reach::Inbox => self.inbox.update(|inbox| applied = inbox.apply(&message)),
+            // A draft frame (or typing, or viewers) re-renders that conversation's card and
+            // composer, not every list and memo reading the inbox.
+            Reach::Live(conversation) => {
+                self.inbox.update_untracked(|inbox| applied = inbox.apply(&message));
+                if applied == Applied::Changed {
+                    self.live.with_value(|live| {
+                        if let Some(trigger) = live.get(&conversation) {
+                            trigger.notify();
+                        }
+                    });
+                }
+            }
+        }
         if let Applied::Gap { conversation, after_seq } = applied {
             // Missed something: ask again from what is held (once until the answer comes);
             // repeats are ignored by seq.

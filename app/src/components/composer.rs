@@ -79,6 +79,7 @@ pub fn Composer(id: ConversationId) -> impl IntoView {
     });
     let window_open = move || window_open.get();
     let typists = move || {
+        link.track_live(id);
         link.inbox.with(|inbox| {
             inbox
                 .conversations

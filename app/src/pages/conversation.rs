@@ -110,6 +110,7 @@ fn Header(id: ConversationId, error: RwSignal<Option<String>>, on_back: Callback
     });
     let conversation = move || conversation.get();
     let viewers = move || {
+        link.track_live(id);
         link.inbox.with(|inbox| inbox.conversations.get(&id).map(|view| view.viewers.clone()).unwrap_or_default())
     };
     let report = move |answer: crate::ws::Answer| {

@@ -18,12 +18,18 @@ struct Card {
     id: ConversationId,
     name: String,
     waiting_since: Option<i64>,
-    viewers: Vec<String>,
     /// Who holds the claim, and when the server last saw them use it.
     holder: Option<(UserId, String, i64)>,
+    last: String,
+}
+
+/// A card's live part: who views it, who types and what. It follows the conversation's own
+/// trigger ([`crate::ws::Link::track_live`]), so a draft frame re-renders this card only.
+#[derive(Clone, Default, PartialEq)]
+struct Live {
+    viewers: Vec<String>,
     drafts: Vec<(String, String)>,
     typing: Vec<String>,
-    last: String,
 }
 
 #[component]
@@ -51,20 +57,11 @@ pub fn Wall() -> impl IntoView {
                         id: view.conversation.id,
                         name,
                         waiting_since,
-                        viewers: view.viewers.iter().map(|viewer| viewer.name.clone()).collect(),
                         holder: view
                             .conversation
                             .claim
                             .as_ref()
                             .map(|claim| (claim.holder, claim.holder_name.clone(), claim.active_at)),
-                        drafts: view
-                            .typing
-                            .iter()
-                            .filter_map(|typist| {
-                                view.drafts.get(&typist.id).map(|draft| (typist.name.clone(), draft.clone()))
-                            })
-                            .collect(),
-                        typing: view.typing.iter().map(|typist| typist.name.clone()).collect(),
                         last: view.preview.as_ref().map(|m| m.body.clone()).unwrap_or_default(),
                     }
                 })
@@ -157,6 +154,26 @@ fn WallCard(
     let ctx = expect_context::<Ctx>();
     let link = ctx.link;
     let card = Memo::new(move |_| cards.with(|cards| cards.iter().find(|card| card.id == id).cloned()));
+    let live = Memo::new(move |_| {
+        link.track_live(id);
+        link.inbox.with(|inbox| {
+            inbox
+                .conversations
+                .get(&id)
+                .map(|view| Live {
+                    viewers: view.viewers.iter().map(|viewer| viewer.name.clone()).collect(),
+                    drafts: view
+                        .typing
+                        .iter()
+                        .filter_map(|typist| {
+                            view.drafts.get(&typist.id).map(|draft| (typist.name.clone(), draft.clone()))
+                        })
+                        .collect(),
+                    typing: view.typing.iter().map(|typist| typist.name.clone()).collect(),
+                })
+                .unwrap_or_default()
+        })
+    });
     let field = move |read: fn(&Card) -> String| move || card.with(|card| card.as_ref().map(read).unwrap_or_default());
     let report = move |answer: Answer| {
         if let Err(refused) = answer {
@@ -179,7 +196,9 @@ fn WallCard(
         let holder_typing = card.with(|card| {
             card.as_ref().and_then(|card| {
                 let (_, holder, _) = card.holder.as_ref()?;
-                Some(card.typing.contains(holder) || card.drafts.iter().any(|(typist, _)| typist == holder))
+                Some(live.with(|live| {
+                    live.typing.contains(holder) || live.drafts.iter().any(|(typist, _)| typist == holder)
+                }))
             })
         });
         if holder_typing == Some(true) {
@@ -190,20 +209,19 @@ fn WallCard(
         card.with(|card| {
             let card = card.as_ref()?;
             let (_, holder, active_at) = card.holder.as_ref()?;
-            if card.typing.contains(holder) {
+            if live.with(|live| live.typing.contains(holder)) {
                 return Some(format!("{holder} · typing"));
             }
             let used = (*active_at).max(holder_typed_at.get());
             Some(format!("{holder} · idle {}", idle_for(used, now.get())))
         })
     };
-    let drafts = move || card.with(|card| card.as_ref().map(|card| card.drafts.clone()).unwrap_or_default());
+    let drafts = move || live.with(|live| live.drafts.clone());
     let typing_only = move || {
-        card.with(|card| {
-            card.as_ref()
-                .filter(|card| card.drafts.is_empty() && !card.typing.is_empty())
-                .map(|card| card.typing.join(", "))
-        })
+        live.with(|live| (live.drafts.is_empty() && !live.typing.is_empty()).then(|| live.typing.join(", ")))
+    };
+    let viewers = move || {
+        live.with(|live| if live.viewers.is_empty() { "nobody".to_owned() } else { live.viewers.join(", ") })
     };
     view! {
         <article class="wall-card" data-conversation=id.to_string()>
@@ -215,7 +233,7 @@ fn WallCard(
             <p class="wall-last">{field(|card| card.last.clone())}</p>
             <div class="wall-row">
                 <span class="label">"Viewing"</span>
-                <span class="wall-viewers">{field(|card| if card.viewers.is_empty() { "nobody".to_owned() } else { card.viewers.join(", ") })}</span>
+                <span class="wall-viewers">{viewers}</span>
             </div>
             <div class="wall-row">
                 <span class="label">"Claim"</span>
