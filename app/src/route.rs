@@ -79,13 +79,9 @@ mod tests {
 
     #[test]
     fn every_place_reads_back_from_its_path() {
-        for place in [
-            Place::Inbox(None),
-            Place::Inbox(Some(ConversationId(123))),
-            Place::Wall,
-            Place::Replies,
-            Place::Users,
-        ] {
+        for place in
+            [Place::Inbox(None), Place::Inbox(Some(ConversationId(123))), Place::Wall, Place::Replies, Place::Users]
+        {
             assert_eq!(Place::parse(&place.path()), place, "{}", place.path());
         }
     }
