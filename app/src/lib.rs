@@ -5,10 +5,18 @@
 //!
 //! [`App`] decides between the login page and the inbox shell from `GET /api/me`.
 
+// `t!` in every module.
+#[macro_use]
+extern crate rust_i18n;
+
+// The catalogue (`app/locales/*.yml`), compiled in; English fills any gap.
+rust_i18n::i18n!("locales", fallback = "en");
+
 pub mod api;
 pub mod components;
 pub mod context;
 pub mod format;
+pub mod i18n;
 pub mod icons;
 pub mod notify;
 pub mod pages;
@@ -52,7 +60,7 @@ pub fn App() -> impl IntoView {
     view! {
         <Router>
             {move || match session.get() {
-                Session::Checking => view! { <div class="splash">"Loading Baton…"</div> }.into_any(),
+                Session::Checking => view! { <div class="splash">{t!("app.loading").to_string()}</div> }.into_any(),
                 Session::LoggedOut => view! { <Login on_login=on_login /> }.into_any(),
                 Session::LoggedIn(me) => view! { <Shell me=me on_logout=on_logout /> }.into_any(),
             }}
@@ -64,5 +72,6 @@ pub fn App() -> impl IntoView {
 #[wasm_bindgen(start)]
 pub fn start() {
     console_error_panic_hook::set_once();
+    i18n::init();
     leptos::mount::mount_to_body(App);
 }

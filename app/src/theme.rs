@@ -41,7 +41,9 @@ fn storage() -> Option<web_sys::Storage> {
 
 /// The theme chosen before, or [`Theme::System`].
 pub fn chosen() -> Theme {
-    storage().and_then(|storage| storage.get_item(SETTING).ok().flatten()).map_or(Theme::System, |value| Theme::parse(&value))
+    storage()
+        .and_then(|storage| storage.get_item(SETTING).ok().flatten())
+        .map_or(Theme::System, |value| Theme::parse(&value))
 }
 
 /// Shows `theme` and remembers it.
@@ -52,7 +54,8 @@ pub fn choose(theme: Theme) {
             _ => storage.set_item(SETTING, theme.as_str()),
         };
     }
-    let Some(root) = web_sys::window().and_then(|window| window.document()).and_then(|document| document.document_element())
+    let Some(root) =
+        web_sys::window().and_then(|window| window.document()).and_then(|document| document.document_element())
     else {
         return;
     };
@@ -71,14 +74,14 @@ pub fn ThemeMenu() -> impl IntoView {
         choose(picked);
         theme.set(picked);
     };
-    let option = move |value: Theme, label: &'static str| {
+    let option = move |value: Theme, label: String| {
         view! { <option value=value.as_str() selected=move || theme.get() == value>{label}</option> }
     };
     view! {
-        <select id="theme" class="theme-select" aria-label="Theme" on:change=pick>
-            {option(Theme::System, "◐ System")}
-            {option(Theme::Light, "☀ Light")}
-            {option(Theme::Dark, "☾ Dark")}
+        <select id="theme" class="theme-select" aria-label=t!("theme.label").to_string() on:change=pick>
+            {option(Theme::System, t!("theme.system").to_string())}
+            {option(Theme::Light, t!("theme.light").to_string())}
+            {option(Theme::Dark, t!("theme.dark").to_string())}
         </select>
     }
 }

@@ -9,13 +9,13 @@ use leptos::task::spawn_local;
 
 use crate::api;
 use crate::context::Ctx;
-use crate::route::Section;
 use crate::format::{initials, now_ms};
 use crate::notify;
 use crate::pages::admin::Users;
 use crate::pages::inbox::InboxPage;
 use crate::pages::replies::Replies;
 use crate::pages::wall::Wall;
+use crate::route::Section;
 use crate::state::Inbox;
 use crate::ws::{Link, LinkStatus};
 
@@ -67,7 +67,7 @@ pub fn Shell(me: Me, on_logout: Callback<()>) -> impl IntoView {
         };
         link.send(|req_id| ClientMsg::SetPresence { req_id, status });
     };
-    let tab = move |target: Section, label: &'static str, id: &'static str| {
+    let tab = move |target: Section, label: String, id: &'static str| {
         view! {
             <button
                 id=id
@@ -87,28 +87,29 @@ pub fn Shell(me: Me, on_logout: Callback<()>) -> impl IntoView {
                     "Baton"
                 </div>
                 <nav class="nav">
-                    {tab(Section::Inbox, "Inbox", "nav-inbox")}
-                    {role.at_least(Role::Supervisor).then(|| tab(Section::Wall, "Live wall", "nav-wall"))}
-                    {role.at_least(Role::Supervisor).then(|| tab(Section::Replies, "Canned responses", "nav-replies"))}
-                    {role.at_least(Role::Admin).then(|| tab(Section::Users, "Users", "nav-users"))}
+                    {tab(Section::Inbox, t!("nav.inbox").to_string(), "nav-inbox")}
+                    {role.at_least(Role::Supervisor).then(|| tab(Section::Wall, t!("nav.wall").to_string(), "nav-wall"))}
+                    {role.at_least(Role::Supervisor).then(|| tab(Section::Replies, t!("nav.replies").to_string(), "nav-replies"))}
+                    {role.at_least(Role::Admin).then(|| tab(Section::Users, t!("nav.users").to_string(), "nav-users"))}
                 </nav>
                 <ConnectionBanner status=link.status />
                 <div class="who">
                     <notify::Toggle />
                     <crate::theme::ThemeMenu />
-                    <select id="my-status" class="status-select" aria-label="Your status" on:change=choose_status>
+                    <crate::i18n::LanguageMenu />
+                    <select id="my-status" class="status-select" aria-label=t!("me.status").to_string() on:change=choose_status>
                         <option value="available" selected=move || my_status() == PresenceStatus::Available>
-                            "● Available"
+                            {t!("me.available").to_string()}
                         </option>
-                        <option value="busy" selected=move || my_status() == PresenceStatus::Busy>"● Busy"</option>
-                        <option value="away" selected=move || my_status() == PresenceStatus::Away>"● Away"</option>
+                        <option value="busy" selected=move || my_status() == PresenceStatus::Busy>{t!("me.busy").to_string()}</option>
+                        <option value="away" selected=move || my_status() == PresenceStatus::Away>{t!("me.away").to_string()}</option>
                     </select>
                     <span class="avatar" aria-hidden="true">{initials(&me.name)}</span>
                     <div>
                         <div class="who-name" id="me-name">{me.name.clone()}</div>
-                        <span class="role-badge" id="me-role" data-role=role.as_str()>{role.label()}</span>
+                        <span class="role-badge" id="me-role" data-role=role.as_str()>{t!(format!("role.{}", role.as_str())).to_string()}</span>
                     </div>
-                    <button id="logout" class="secondary" on:click=logout>"Log out"</button>
+                    <button id="logout" class="secondary" on:click=logout>{t!("me.logout").to_string()}</button>
                 </div>
             </header>
             <Show when=move || error.get().or(link.list_error.get()).is_some()>
@@ -129,12 +130,18 @@ pub fn Shell(me: Me, on_logout: Callback<()>) -> impl IntoView {
 #[component]
 fn ConnectionBanner(status: RwSignal<LinkStatus>) -> impl IntoView {
     move || match status.get() {
-        LinkStatus::Live => view! { <span id="link-live" class="link-state live">"Live"</span> }.into_any(),
-        LinkStatus::Connecting => view! { <span class="link-state">"Connecting…"</span> }.into_any(),
+        LinkStatus::Live => {
+            view! { <span id="link-live" class="link-state live">{t!("link.live").to_string()}</span> }.into_any()
+        }
+        LinkStatus::Connecting => {
+            view! { <span class="link-state">{t!("link.connecting").to_string()}</span> }.into_any()
+        }
         LinkStatus::Reconnecting(_) => view! {
-            <span id="reconnecting" class="link-state down" role="status">"Reconnecting…"</span>
+            <span id="reconnecting" class="link-state down" role="status">{t!("link.reconnecting").to_string()}</span>
         }
         .into_any(),
-        LinkStatus::SessionEnded => view! { <span class="link-state down">"Signed out"</span> }.into_any(),
+        LinkStatus::SessionEnded => {
+            view! { <span class="link-state down">{t!("link.signed_out").to_string()}</span> }.into_any()
+        }
     }
 }
