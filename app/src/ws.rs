@@ -43,9 +43,14 @@ pub struct Refused {
 }
 
 /// Why a request sent while the socket was down was refused.
-pub const NOT_CONNECTED: &str = "Not connected to Baton right now; try again in a moment.";
+pub fn not_connected() -> String {
+    t!("link.not_connected").to_string()
+}
+
 /// Why a request whose answer never came (the socket dropped) was refused.
-pub const DROPPED: &str = "The connection to Baton dropped before the answer came; try again.";
+pub fn dropped() -> String {
+    t!("link.dropped").to_string()
+}
 
 /// What a request came back with.
 pub type Answer = Result<Option<AckDetail>, Refused>;
@@ -139,16 +144,17 @@ impl Link {
         if sent && self.status.get_untracked() == LinkStatus::Live {
             PENDING.with_borrow_mut(|pending| pending.insert(req_id, Box::new(done)));
         } else {
-            done(Err(Refused { code: ErrorCode::Unavailable, message: NOT_CONNECTED.to_owned(), detail: None }));
+            done(Err(Refused { code: ErrorCode::Unavailable, message: not_connected(), detail: None }));
         }
     }
 
     /// Clears `shown` when the connection is back, if all it says is that the connection was
-    /// down ([`NOT_CONNECTED`], [`DROPPED`]): that is no longer true, and other sentences stay.
+    /// down ([`not_connected`], [`dropped`]): that is no longer true, and other sentences stay.
     pub fn forget_when_live(self, shown: RwSignal<Option<String>>) {
         Effect::new(move |_| {
-            let stale = shown
-                .with_untracked(|text| text.as_deref().is_some_and(|text| [NOT_CONNECTED, DROPPED].contains(&text)));
+            let stale = shown.with_untracked(|text| {
+                text.as_ref().is_some_and(|text| *text == not_connected() || *text == dropped())
+            });
             if self.status.get() == LinkStatus::Live && stale {
                 shown.set(None);
             }
@@ -293,7 +299,7 @@ impl Link {
         SOCKET.with_borrow_mut(|slot| *slot = None);
         let refused = PENDING.with_borrow_mut(std::mem::take);
         for (_, done) in refused {
-            done(Err(Refused { code: ErrorCode::Unavailable, message: DROPPED.to_owned(), detail: None }));
+            done(Err(Refused { code: ErrorCode::Unavailable, message: dropped(), detail: None }));
         }
         if code == CLOSE_SESSION_ENDED {
             self.status.set(LinkStatus::SessionEnded);

@@ -96,7 +96,7 @@ pub fn Replies() -> impl IntoView {
                         {move || if editing.get().is_some() { t!("replies.save") } else { t!("replies.add") }.to_string()}
                     </button>
                     <Show when=move || editing.get().is_some()>
-                        <button type="button" class="secondary" on:click=move |_| clear()>"Cancel"</button>
+                        <button type="button" class="secondary" on:click=move |_| clear()>{t!("replies.cancel").to_string()}</button>
                     </Show>
                 </div>
             </form>
