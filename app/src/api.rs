@@ -21,14 +21,14 @@ pub struct Failure {
 
 impl Failure {
     fn network(error: gloo_net::Error) -> Self {
-        Failure { code: None, message: format!("Cannot reach Baton. Check your connection and try again. ({error})") }
+        Failure { code: None, message: t!("api.unreachable", detail = error).to_string() }
     }
 }
 
 async fn failure_of(response: Response) -> Failure {
     match response.json::<ApiError>().await {
         Ok(error) => Failure { code: Some(error.code), message: error.message },
-        Err(_) => Failure { code: None, message: format!("Baton answered with an error ({}).", response.status()) },
+        Err(_) => Failure { code: None, message: t!("api.error", status = response.status()).to_string() },
     }
 }
 
@@ -160,10 +160,7 @@ pub fn upload(
         done(Err(Failure { code: Some(ErrorCode::PayloadTooLarge), message: too_large() }));
         return;
     }
-    let failed = |what: &str| Failure {
-        code: None,
-        message: format!("Cannot reach Baton. Check your connection and try again. ({what})"),
-    };
+    let failed = |what: &str| Failure { code: None, message: t!("api.unreachable", detail = what).to_string() };
     let request = match web_sys::XmlHttpRequest::new() {
         Ok(request) => request,
         Err(_) => return done(Err(failed("this browser cannot upload"))),
@@ -215,23 +212,23 @@ pub fn upload(
     if request.send_with_opt_blob(Some(&file)).is_err()
         && let Some(done) = done.borrow_mut().take()
     {
-        done(Err(Failure { code: None, message: "The file could not be read for uploading.".to_owned() }));
+        done(Err(Failure { code: None, message: t!("api.unreadable_file").to_string() }));
     }
 }
 
 /// The sentence for a file over the limit, in megabytes as people say them.
 pub fn too_large() -> String {
-    format!("The file is larger than {} MB, the most WhatsApp accepts.", MAX_UPLOAD_BYTES / (1024 * 1024))
+    t!("api.too_large", mb = MAX_UPLOAD_BYTES / (1024 * 1024)).to_string()
 }
 
 /// What `POST /api/uploads` answered: the upload, or its error sentence.
 fn upload_answer(status: u16, text: &str) -> Result<Upload, Failure> {
     if (200..300).contains(&status) {
         return serde_json::from_str::<Upload>(text)
-            .map_err(|error| Failure { code: None, message: format!("Baton's answer could not be read: {error}") });
+            .map_err(|error| Failure { code: None, message: t!("api.unreadable_answer", detail = error).to_string() });
     }
     match serde_json::from_str::<ApiError>(text) {
         Ok(error) => Err(Failure { code: Some(error.code), message: error.message }),
-        Err(_) => Err(Failure { code: None, message: format!("Baton answered with an error ({status}).") }),
+        Err(_) => Err(Failure { code: None, message: t!("api.error", status = status).to_string() }),
     }
 }

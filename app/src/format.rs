@@ -54,11 +54,11 @@ pub fn segments(text: &str) -> Vec<Segment> {
 pub fn waited(since: i64, now: i64) -> String {
     let minutes = (now - since).max(0) / 60_000;
     match minutes {
-        0 => "just now".to_owned(),
-        1..=59 => format!("{minutes} min"),
-        60..=1439 if minutes % 60 == 0 => format!("{} h", minutes / 60),
-        60..=1439 => format!("{} h {} min", minutes / 60, minutes % 60),
-        _ => format!("{} d", minutes / 1440),
+        0 => t!("time.just_now").to_string(),
+        1..=59 => t!("time.minutes", n = minutes).to_string(),
+        60..=1439 if minutes % 60 == 0 => t!("time.hours", h = minutes / 60).to_string(),
+        60..=1439 => t!("time.hours_minutes", h = minutes / 60, m = minutes % 60).to_string(),
+        _ => t!("time.days", n = minutes / 1440).to_string(),
     }
 }
 
@@ -66,19 +66,19 @@ pub fn waited(since: i64, now: i64) -> String {
 /// claim lapses after a minute).
 pub fn idle_for(since: i64, now: i64) -> String {
     let seconds = (now - since).max(0) / 1000;
-    if seconds < 60 { format!("{seconds} s") } else { waited(since, now) }
+    if seconds < 60 { t!("time.seconds", n = seconds).to_string() } else { waited(since, now) }
 }
 
 /// The tick marks of an outbound message and what they mean.
-pub fn ticks(status: DeliveryStatus) -> (&'static str, &'static str) {
+pub fn ticks(status: DeliveryStatus) -> (&'static str, String) {
     match status {
-        DeliveryStatus::Received => ("", ""),
-        DeliveryStatus::Pending => ("…", "Sending…"),
-        DeliveryStatus::Sent => ("✓", "Sent"),
-        DeliveryStatus::Delivered => ("✓✓", "Delivered"),
-        DeliveryStatus::Read => ("✓✓", "Read"),
-        DeliveryStatus::Played => ("✓✓", "Played"),
-        DeliveryStatus::Failed => ("!", "Not delivered"),
+        DeliveryStatus::Received => ("", String::new()),
+        DeliveryStatus::Pending => ("…", t!("ticks.pending").to_string()),
+        DeliveryStatus::Sent => ("✓", t!("ticks.sent").to_string()),
+        DeliveryStatus::Delivered => ("✓✓", t!("ticks.delivered").to_string()),
+        DeliveryStatus::Read => ("✓✓", t!("ticks.read").to_string()),
+        DeliveryStatus::Played => ("✓✓", t!("ticks.played").to_string()),
+        DeliveryStatus::Failed => ("!", t!("ticks.failed").to_string()),
     }
 }
 
@@ -87,23 +87,27 @@ pub fn initials(name: &str) -> String {
     name.split_whitespace().filter_map(|word| word.chars().next()).take(2).flat_map(char::to_uppercase).collect()
 }
 
-/// `14:05` today, `Mon 14:05` this week, `3 Nov 14:05` before — in the viewer's time zone.
+/// The time today (`14:05`, or `2:05 PM` where the locale says so), weekday and time this week,
+/// day, month and time before — written by the browser's `Intl` in the user's locale
+/// ([`crate::i18n::date_locale`]) and time zone.
 pub fn clock_time(at: i64, now: i64) -> String {
-    const DAYS: [&str; 7] = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"];
-    const MONTHS: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
     let date = js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(at as f64));
     let today = js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(now as f64));
-    let time = format!("{:02}:{:02}", date.get_hours(), date.get_minutes());
     let same_day = date.get_full_year() == today.get_full_year()
         && date.get_month() == today.get_month()
         && date.get_date() == today.get_date();
-    if same_day {
-        time
+    let parts: &[(&str, &str)] = if same_day {
+        &[("hour", "2-digit"), ("minute", "2-digit")]
     } else if now - at < 6 * 86_400_000 {
-        format!("{} {time}", DAYS[date.get_day() as usize % 7])
+        &[("weekday", "short"), ("hour", "2-digit"), ("minute", "2-digit")]
     } else {
-        format!("{} {} {time}", date.get_date(), MONTHS[date.get_month() as usize % 12])
+        &[("day", "numeric"), ("month", "short"), ("hour", "2-digit"), ("minute", "2-digit")]
+    };
+    let options = js_sys::Object::new();
+    for (key, value) in parts {
+        let _ = js_sys::Reflect::set(&options, &(*key).into(), &(*value).into());
     }
+    date.to_locale_string(&crate::i18n::date_locale(), &options).into()
 }
 
 /// Now, in Unix ms.

@@ -5,17 +5,30 @@
 //!
 //! [`App`] decides between the login page and the inbox shell from `GET /api/me`.
 
+// `t!` in every module.
+#[macro_use]
+extern crate rust_i18n;
+
+// The catalogue (`app/locales/*.yml`), compiled in; English fills any gap.
+rust_i18n::i18n!("locales", fallback = "en");
+
 pub mod api;
+pub mod components;
+pub mod context;
 pub mod format;
+pub mod i18n;
 pub mod icons;
 pub mod notify;
 pub mod pages;
+pub mod route;
 pub mod state;
+pub mod theme;
 pub mod ws;
 
 use baton_shared::api::Me;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
+use leptos_router::components::Router;
 use wasm_bindgen::prelude::wasm_bindgen;
 
 use crate::pages::login::Login;
@@ -42,10 +55,16 @@ pub fn App() -> impl IntoView {
     });
     let on_login = Callback::new(move |me: Me| session.set(Session::LoggedIn(me)));
     let on_logout = Callback::new(move |()| session.set(Session::LoggedOut));
-    move || match session.get() {
-        Session::Checking => view! { <div class="splash">"Loading Baton…"</div> }.into_any(),
-        Session::LoggedOut => view! { <Login on_login=on_login /> }.into_any(),
-        Session::LoggedIn(me) => view! { <Shell me=me on_logout=on_logout /> }.into_any(),
+    // The router wraps login too: a shared link (`/c/{id}`) opened logged out shows the
+    // conversation once logged in.
+    view! {
+        <Router>
+            {move || match session.get() {
+                Session::Checking => view! { <div class="splash">{t!("app.loading").to_string()}</div> }.into_any(),
+                Session::LoggedOut => view! { <Login on_login=on_login /> }.into_any(),
+                Session::LoggedIn(me) => view! { <Shell me=me on_logout=on_logout /> }.into_any(),
+            }}
+        </Router>
     }
 }
 
@@ -53,5 +72,6 @@ pub fn App() -> impl IntoView {
 #[wasm_bindgen(start)]
 pub fn start() {
     console_error_panic_hook::set_once();
+    i18n::init();
     leptos::mount::mount_to_body(App);
 }

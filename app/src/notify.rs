@@ -9,8 +9,8 @@ use baton_shared::MessageId;
 use baton_shared::model::Direction;
 use leptos::prelude::*;
 
+use crate::context::Ctx;
 use crate::icons::{Icon, icon};
-use crate::pages::shell::Ctx;
 use crate::state::Notice;
 
 const SETTING: &str = "baton.notifications";
@@ -104,7 +104,7 @@ pub fn Toggle() -> impl IntoView {
         <button
             id="notifications"
             class="icon-button"
-            title=move || if on.get() { "Notifications on: click to turn off" } else { "Turn on notifications" }
+            title=move || if on.get() { t!("notify.on") } else { t!("notify.off") }.to_string()
             aria-pressed=move || on.get().to_string()
             on:click=toggle
         >
@@ -148,14 +148,14 @@ pub fn Toasts() -> impl IntoView {
                     let text = match &posted.notice {
                         Notice::Mentioned { conversation, customer, by } => {
                             let conversation = *conversation;
-                            let place = customer.clone().unwrap_or_else(|| "a conversation".to_owned());
+                            let place = customer.clone().unwrap_or_else(|| t!("notify.a_conversation").to_string());
                             let open = move |_| {
                                 ctx.open_conversation(conversation);
                                 inbox.update(|inbox| inbox.dismiss(id));
                             };
                             view! {
                                 <button class="link-button toast-open" data-conversation=conversation.to_string() on:click=open>
-                                    {format!("{} mentioned you in a note on {place}.", by.name)}
+                                    {t!("notify.mentioned", name = by.name, place = place).to_string()}
                                 </button>
                             }
                             .into_any()
@@ -165,7 +165,7 @@ pub fn Toasts() -> impl IntoView {
                     view! {
                         <div class="toast" role="status" data-notice=id.to_string()>
                             {text}
-                            <button class="link-button dismiss" aria-label="Dismiss this notice" on:click=dismiss>"×"</button>
+                            <button class="link-button dismiss" aria-label=t!("notify.dismiss").to_string() on:click=dismiss>"×"</button>
                         </div>
                     }
                 }

@@ -89,6 +89,29 @@ pub enum Applied {
     },
 }
 
+/// How far a message from the server reaches, so the views re-render no more than it changed.
+/// Most change what lists, cards and headers show; the live ones — who views, who types and what
+/// (a supervisor gets a draft frame per keystroke) — change one conversation's live state only:
+/// its `viewers`, `typing` and `drafts`, which the views of that one conversation follow.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Reach {
+    /// The inbox as a whole.
+    Inbox,
+    /// Only the live state (`viewers`, `typing`, `drafts`) of one conversation.
+    Live(ConversationId),
+}
+
+impl Reach {
+    pub fn of(message: &ServerMsg) -> Reach {
+        match message {
+            ServerMsg::Viewers { conversation_id, .. }
+            | ServerMsg::Typing { conversation_id, .. }
+            | ServerMsg::Draft { conversation_id, .. } => Reach::Live(*conversation_id),
+            _ => Reach::Inbox,
+        }
+    }
+}
+
 /// Something to tell the user about, outside any conversation.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Notice {

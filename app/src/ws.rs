@@ -21,7 +21,7 @@ use wasm_bindgen::closure::Closure;
 use web_sys::{CloseEvent, MessageEvent, WebSocket};
 
 use crate::api;
-use crate::state::{Applied, Inbox};
+use crate::state::{Applied, Inbox, Reach};
 
 /// Where the socket stands, for the banner.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -43,9 +43,14 @@ pub struct Refused {
 }
 
 /// Why a request sent while the socket was down was refused.
-pub const NOT_CONNECTED: &str = "Not connected to Baton right now; try again in a moment.";
+pub fn not_connected() -> String {
+    t!("link.not_connected").to_string()
+}
+
 /// Why a request whose answer never came (the socket dropped) was refused.
-pub const DROPPED: &str = "The connection to Baton dropped before the answer came; try again.";
+pub fn dropped() -> String {
+    t!("link.dropped").to_string()
+}
 
 /// What a request came back with.
 pub type Answer = Result<Option<AckDetail>, Refused>;
@@ -81,6 +86,9 @@ pub struct Link {
     pub resumed: RwSignal<u32>,
     /// Why the inbox list could not be loaded, if it could not.
     pub list_error: RwSignal<Option<String>>,
+    /// One trigger per conversation followed by a view, fired when its live state (viewers,
+    /// typing, drafts) changes: such changes do not wake `inbox` ([`Reach`]).
+    live: StoredValue<HashMap<ConversationId, ArcTrigger>>,
 }
 
 impl Link {
@@ -91,10 +99,22 @@ impl Link {
             status: RwSignal::new(LinkStatus::Connecting),
             resumed: RwSignal::new(0),
             list_error: RwSignal::new(None),
+            live: StoredValue::new(HashMap::new()),
         };
         STOPPED.with(|stopped| stopped.set(false));
         link.connect(0);
         link
+    }
+
+    /// Makes the calling view (or memo) follow the live state — viewers, typing, drafts — of
+    /// `conversation`, which changes without waking the rest of the inbox. Read it with
+    /// `inbox.with`, as everything else.
+    pub fn track_live(self, conversation: ConversationId) {
+        let mut trigger = None;
+        self.live.update_value(|live| trigger = Some(live.entry(conversation).or_insert_with(ArcTrigger::new).clone()));
+        if let Some(trigger) = trigger {
+            trigger.track();
+        }
     }
 
     /// Closes the socket for good (the user logged out).
@@ -124,16 +144,17 @@ impl Link {
         if sent && self.status.get_untracked() == LinkStatus::Live {
             PENDING.with_borrow_mut(|pending| pending.insert(req_id, Box::new(done)));
         } else {
-            done(Err(Refused { code: ErrorCode::Unavailable, message: NOT_CONNECTED.to_owned(), detail: None }));
+            done(Err(Refused { code: ErrorCode::Unavailable, message: not_connected(), detail: None }));
         }
     }
 
     /// Clears `shown` when the connection is back, if all it says is that the connection was
-    /// down ([`NOT_CONNECTED`], [`DROPPED`]): that is no longer true, and other sentences stay.
+    /// down ([`not_connected`], [`dropped`]): that is no longer true, and other sentences stay.
     pub fn forget_when_live(self, shown: RwSignal<Option<String>>) {
         Effect::new(move |_| {
-            let stale = shown
-                .with_untracked(|text| text.as_deref().is_some_and(|text| [NOT_CONNECTED, DROPPED].contains(&text)));
+            let stale = shown.with_untracked(|text| {
+                text.as_ref().is_some_and(|text| *text == not_connected() || *text == dropped())
+            });
             if self.status.get() == LinkStatus::Live && stale {
                 shown.set(None);
             }
@@ -244,7 +265,21 @@ impl Link {
             _ => {}
         }
         let mut applied = Applied::Nothing;
-        self.inbox.update(|inbox| applied = inbox.apply(&message));
+        match Reach::of(&message) {
+            Reach::Inbox => self.inbox.update(|inbox| applied = inbox.apply(&message)),
+            // A draft frame (or typing, or viewers) re-renders that conversation's card and
+            // composer, not every list and memo reading the inbox.
+            Reach::Live(conversation) => {
+                self.inbox.update_untracked(|inbox| applied = inbox.apply(&message));
+                if applied == Applied::Changed {
+                    self.live.with_value(|live| {
+                        if let Some(trigger) = live.get(&conversation) {
+                            trigger.notify();
+                        }
+                    });
+                }
+            }
+        }
         if let Applied::Gap { conversation, after_seq } = applied {
             // Missed something: ask again from what is held (once until the answer comes);
             // repeats are ignored by seq.
@@ -264,7 +299,7 @@ impl Link {
         SOCKET.with_borrow_mut(|slot| *slot = None);
         let refused = PENDING.with_borrow_mut(std::mem::take);
         for (_, done) in refused {
-            done(Err(Refused { code: ErrorCode::Unavailable, message: DROPPED.to_owned(), detail: None }));
+            done(Err(Refused { code: ErrorCode::Unavailable, message: dropped(), detail: None }));
         }
         if code == CLOSE_SESSION_ENDED {
             self.status.set(LinkStatus::SessionEnded);

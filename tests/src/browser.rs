@@ -27,6 +27,11 @@ pub struct Browser {
 
 impl Browser {
     pub async fn launch() -> anyhow::Result<Self> {
+        Self::launch_with(&[]).await
+    }
+
+    /// [`Browser::launch`] with more Chromium switches (e.g. to emulate the system's dark mode).
+    pub async fn launch_with(extra_args: &[&str]) -> anyhow::Result<Self> {
         let chromium = binary("BATON_CHROMIUM", "/usr/bin/chromium");
         let chromedriver = binary("BATON_CHROMEDRIVER", "/usr/bin/chromedriver");
         anyhow::ensure!(
@@ -72,7 +77,7 @@ impl Browser {
             "--disable-sync",
             "--window-size=1280,800",
         ];
-        let mut args: Vec<String> = args.iter().map(|arg| (*arg).to_owned()).collect();
+        let mut args: Vec<String> = args.iter().chain(extra_args).map(|arg| (*arg).to_owned()).collect();
         args.push(format!("--user-data-dir={}", profile.path().display()));
         let mut capabilities = serde_json::Map::new();
         capabilities.insert(
@@ -294,6 +299,14 @@ impl Browser {
             );
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
+    }
+
+    /// The computed value of the CSS property `property` of the first element matching `css`.
+    pub async fn computed_style(&self, css: &str, property: &str) -> anyhow::Result<String> {
+        let script = "const element = document.querySelector(arguments[0]); \
+                      return element ? getComputedStyle(element).getPropertyValue(arguments[1]) : null;";
+        let value = self.client.execute(script, vec![css.into(), property.into()]).await?;
+        value.as_str().map(str::to_owned).with_context(|| format!("no element {css}"))
     }
 
     /// Clicks the first element matching `css`.

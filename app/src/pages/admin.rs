@@ -70,12 +70,12 @@ pub fn Users() -> impl IntoView {
     };
     view! {
         <main class="admin">
-            <h2>"Users"</h2>
+            <h2>{t!("users.title").to_string()}</h2>
             <Show when=move || error.get().is_some()>
                 <p class="alert" role="alert">{move || error.get()}</p>
             </Show>
             <table class="users" id="users">
-                <thead><tr><th>"Name"</th><th>"Email"</th><th>"Role"</th><th>"Status"</th><th></th></tr></thead>
+                <thead><tr><th>{t!("users.name").to_string()}</th><th>{t!("users.email").to_string()}</th><th>{t!("users.role").to_string()}</th><th>{t!("users.status").to_string()}</th><th></th></tr></thead>
                 <tbody>
                     {move || users.get().into_iter().map(|user| {
                         let for_role = user.clone();
@@ -90,17 +90,17 @@ pub fn Users() -> impl IntoView {
                                         update(for_role.clone(), request);
                                     }>
                                         {ROLES.into_iter().map(|option| view! {
-                                            <option value=option.as_str() selected=option == user.role>{option.label()}</option>
+                                            <option value=option.as_str() selected=option == user.role>{t!(format!("role.{}", option.as_str())).to_string()}</option>
                                         }).collect_view()}
                                     </select>
                                 </td>
-                                <td>{if user.disabled { "Disabled" } else { "Active" }}</td>
+                                <td>{if user.disabled { t!("users.disabled") } else { t!("users.active") }.to_string()}</td>
                                 <td>
                                     <button class="secondary" on:click=move |_| {
                                         let request = UpdateUserRequest { role: None, disabled: Some(!for_toggle.disabled) };
                                         update(for_toggle.clone(), request);
                                     }>
-                                        {if user.disabled { "Enable" } else { "Disable" }}
+                                        {if user.disabled { t!("users.enable") } else { t!("users.disable") }.to_string()}
                                     </button>
                                 </td>
                             </tr>
@@ -109,14 +109,14 @@ pub fn Users() -> impl IntoView {
                 </tbody>
             </table>
             <form class="create-user" on:submit=create>
-                <h3>"Add a teammate"</h3>
-                <input id="new-user-name" aria-label="Name" placeholder="Name" required=true prop:value=name on:input=move |event| name.set(event_target_value(&event)) />
-                <input id="new-user-email" type="email" aria-label="Email" placeholder="Email" required=true prop:value=email on:input=move |event| email.set(event_target_value(&event)) />
-                <input id="new-user-password" type="password" aria-label="Initial password" placeholder="Initial password" required=true prop:value=password on:input=move |event| password.set(event_target_value(&event)) />
-                <select id="new-user-role" aria-label="Role" on:change=move |event| role.set(role_of(&event_target_value(&event)))>
-                    {ROLES.into_iter().map(|option| view! { <option value=option.as_str()>{option.label()}</option> }).collect_view()}
+                <h3>{t!("users.add").to_string()}</h3>
+                <input id="new-user-name" aria-label=t!("users.name").to_string() placeholder=t!("users.name").to_string() required=true prop:value=name on:input=move |event| name.set(event_target_value(&event)) />
+                <input id="new-user-email" type="email" aria-label=t!("users.email").to_string() placeholder=t!("users.email").to_string() required=true prop:value=email on:input=move |event| email.set(event_target_value(&event)) />
+                <input id="new-user-password" type="password" aria-label=t!("users.password").to_string() placeholder=t!("users.password").to_string() required=true prop:value=password on:input=move |event| password.set(event_target_value(&event)) />
+                <select id="new-user-role" aria-label=t!("users.role").to_string() on:change=move |event| role.set(role_of(&event_target_value(&event)))>
+                    {ROLES.into_iter().map(|option| view! { <option value=option.as_str()>{t!(format!("role.{}", option.as_str())).to_string()}</option> }).collect_view()}
                 </select>
-                <button class="primary" type="submit">"Create"</button>
+                <button class="primary" type="submit">{t!("users.create").to_string()}</button>
             </form>
         </main>
     }

@@ -10,16 +10,13 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 
 use crate::api;
+use crate::components::composer::Composer;
+use crate::components::labels::Labels;
+use crate::components::notes::NotesPanel;
+use crate::components::quote::QuoteTarget;
+use crate::components::timeline::Timeline;
+use crate::context::Ctx;
 use crate::format::initials;
-use crate::pages::composer::Composer;
-use crate::pages::labels::Labels;
-use crate::pages::notes::NotesPanel;
-use crate::pages::shell::Ctx;
-use crate::pages::timeline::Timeline;
-
-/// The message the reply being written quotes, chosen in the timeline, shown in the composer.
-#[derive(Clone, Copy)]
-pub struct QuoteTarget(pub RwSignal<Option<baton_shared::model::Message>>);
 
 /// Loads the conversation's history into the inbox, again while the stream has moved past what
 /// was read (each answer is at least as new as the request, so this ends quickly).
@@ -79,7 +76,7 @@ pub fn ConversationPane(id: ConversationId, on_back: Callback<()>) -> impl IntoV
     view! {
         <Show
             when=exists
-            fallback=|| view! { <section class="no-conversation"><p>"This conversation is no longer in your inbox."</p></section> }
+            fallback=|| view! { <section class="no-conversation"><p>{t!("conversation.gone").to_string()}</p></section> }
         >
             <section class="conversation" data-conversation=id.to_string()>
                 <Header id=id error=error on_back=on_back />
@@ -113,6 +110,7 @@ fn Header(id: ConversationId, error: RwSignal<Option<String>>, on_back: Callback
     });
     let conversation = move || conversation.get();
     let viewers = move || {
+        link.track_live(id);
         link.inbox.with(|inbox| inbox.conversations.get(&id).map(|view| view.viewers.clone()).unwrap_or_default())
     };
     let report = move |answer: crate::ws::Answer| {
@@ -146,29 +144,29 @@ fn Header(id: ConversationId, error: RwSignal<Option<String>>, on_back: Callback
                     let status = conversation.status;
                     view! {
                         <header class="conversation-header">
-                            <button class="back-button link-button" aria-label="Back to the list" on:click=move |_| on_back.run(())>"←"</button>
+                            <button class="back-button link-button" aria-label=t!("conversation.back").to_string() on:click=move |_| on_back.run(())>"←"</button>
                             <span class="avatar" aria-hidden="true">{initials(&name)}</span>
                             <div class="customer">
                                 <div class="customer-name" id="customer-name">{name.clone()}</div>
                                 <div class="customer-phone">{format!("+{}", contact.wa_id)}</div>
                             </div>
-                            <span class="status-chip" data-status=status.as_str()>{status.as_str()}</span>
+                            <span class="status-chip" data-status=status.as_str()>{t!(format!("status.{}", status.as_str())).to_string()}</span>
                             <span class="assignee" id="assignee">
-                                {assignee.map(|name| format!("Assigned to {name}")).unwrap_or_else(|| "Unassigned".to_owned())}
+                                {assignee.map(|name| t!("conversation.assigned_to", name = name).to_string()).unwrap_or_else(|| t!("conversation.unassigned").to_string())}
                             </span>
                             <div class="actions">
                                 {(conversation.assignee != Some(me)).then(|| view! {
-                                    <button id="assign-me" class="secondary" on:click=move |_| assign(Some(me), None)>"Assign to me"</button>
+                                    <button id="assign-me" class="secondary" on:click=move |_| assign(Some(me), None)>{t!("conversation.assign_me").to_string()}</button>
                                 })}
                                 // Open → pending (waiting on someone) or resolved; both reopen.
                                 {(status == ConversationStatus::Open).then(|| view! {
-                                    <button id="set-pending" class="secondary" title="Waiting on the customer or someone else" on:click=move |_| set_status(ConversationStatus::Pending)>"Set pending"</button>
+                                    <button id="set-pending" class="secondary" title=t!("conversation.pending_hint").to_string() on:click=move |_| set_status(ConversationStatus::Pending)>{t!("conversation.set_pending").to_string()}</button>
                                 })}
                                 {(status != ConversationStatus::Open).then(|| view! {
-                                    <button id="reopen" class="secondary" on:click=move |_| set_status(ConversationStatus::Open)>"Reopen"</button>
+                                    <button id="reopen" class="secondary" on:click=move |_| set_status(ConversationStatus::Open)>{t!("conversation.reopen").to_string()}</button>
                                 })}
                                 {(status != ConversationStatus::Resolved).then(|| view! {
-                                    <button id="resolve" class="secondary" on:click=move |_| set_status(ConversationStatus::Resolved)>"Resolve"</button>
+                                    <button id="resolve" class="secondary" on:click=move |_| set_status(ConversationStatus::Resolved)>{t!("conversation.resolve").to_string()}</button>
                                 })}
                             </div>
                         </header>
@@ -176,13 +174,13 @@ fn Header(id: ConversationId, error: RwSignal<Option<String>>, on_back: Callback
                 })
         }}
         <div class="subheader">
-            <div class="viewers" id="viewers" aria-label="Viewing now">
+            <div class="viewers" id="viewers" aria-label=t!("conversation.viewing").to_string()>
                 {move || {
                     viewers()
                         .into_iter()
                         .filter(|viewer| viewer.id != me)
                         .map(|viewer| view! {
-                            <span class="avatar tiny viewer" title=format!("{} is viewing", viewer.name) data-user=viewer.id.to_string()>
+                            <span class="avatar tiny viewer" title=t!("conversation.is_viewing", name = viewer.name).to_string() data-user=viewer.id.to_string()>
                                 {initials(&viewer.name)}
                             </span>
                         })
@@ -191,22 +189,22 @@ fn Header(id: ConversationId, error: RwSignal<Option<String>>, on_back: Callback
             </div>
             <Labels id=id error=error />
             <details class="transfer">
-                <summary>"Assign to…"</summary>
-                <select id="transfer-to" aria-label="Teammate to assign it to" on:change=move |event| transfer_to.set(event_target_value(&event))>
-                    <option value="">"Choose a teammate"</option>
+                <summary>{t!("conversation.assign_to").to_string()}</summary>
+                <select id="transfer-to" aria-label=t!("conversation.teammate").to_string() on:change=move |event| transfer_to.set(event_target_value(&event))>
+                    <option value="">{t!("conversation.choose").to_string()}</option>
                     {move || ctx.team.get().into_iter().map(|member| view! {
                         <option value=member.id.to_string()>{member.name.clone()}</option>
                     }).collect_view()}
                 </select>
                 <input
                     id="transfer-note"
-                    aria-label="Note for them (optional)"
-                    placeholder="Note for them (optional)"
+                    aria-label=t!("conversation.note_for_them").to_string()
+                    placeholder=t!("conversation.note_for_them").to_string()
                     prop:value=transfer_note
                     on:input=move |event| transfer_note.set(event_target_value(&event))
                 />
-                <button id="transfer" class="secondary" on:click=do_transfer>"Assign"</button>
-                <button class="link-button" on:click=move |_| assign(None, None)>"Unassign"</button>
+                <button id="transfer" class="secondary" on:click=do_transfer>{t!("conversation.assign").to_string()}</button>
+                <button class="link-button" on:click=move |_| assign(None, None)>{t!("conversation.unassign").to_string()}</button>
             </details>
         </div>
     }

@@ -9,10 +9,10 @@ use baton_shared::protocol::PresenceStatus;
 use leptos::html::Input;
 use leptos::prelude::*;
 
+use crate::context::Ctx;
 use crate::format::{clock_time, initials, waited};
 use crate::icons::{Icon, icon};
 use crate::pages::conversation::ConversationPane;
-use crate::pages::shell::Ctx;
 use crate::state::ConversationView;
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -39,7 +39,7 @@ struct Row {
 fn row(view: &ConversationView) -> Row {
     let preview = view.preview.as_ref().map(|message| {
         let text = if message.body.is_empty() { format!("[{}]", message.kind) } else { message.body.clone() };
-        if message.direction == Direction::Outbound { format!("You: {text}") } else { text }
+        if message.direction == Direction::Outbound { t!("inbox.you", text = text).to_string() } else { text }
     });
     // Waiting: the customer wrote last.
     let waiting_since = view
@@ -139,13 +139,13 @@ pub fn InboxPage() -> impl IntoView {
                 (Some(at), false) => ids.get(at.saturating_sub(1)),
             };
             if let Some(next) = next {
-                selected.set(Some(*next));
+                ctx.select(Some(*next));
             }
         }
     });
     on_cleanup(move || keys.remove());
 
-    let folder_tab = move |which: Folder, label: &'static str, id: &'static str| {
+    let folder_tab = move |which: Folder, label: String, id: &'static str| {
         view! {
             <button
                 id=id
@@ -174,28 +174,28 @@ pub fn InboxPage() -> impl IntoView {
         <div class="inbox">
             <aside class="sidebar">
                 <div class="folders" role="tablist">
-                    {folder_tab(Folder::Mine, "Mine", "folder-mine")}
-                    {folder_tab(Folder::Unassigned, "Unassigned", "folder-unassigned")}
-                    {folder_tab(Folder::All, "All", "folder-all")}
+                    {folder_tab(Folder::Mine, t!("inbox.mine").to_string(), "folder-mine")}
+                    {folder_tab(Folder::Unassigned, t!("inbox.unassigned").to_string(), "folder-unassigned")}
+                    {folder_tab(Folder::All, t!("inbox.all").to_string(), "folder-all")}
                 </div>
                 <div class="list-tools">
                     <input
                         id="search"
                         type="search"
-                        aria-label="Search conversations"
-                        placeholder="Search  ( / )"
+                        aria-label=t!("inbox.search").to_string()
+                        placeholder=t!("inbox.search_placeholder").to_string()
                         node_ref=search_box
                         prop:value=search
                         on:input=move |event| search.set(event_target_value(&event))
                     />
-                    <select id="status-filter" aria-label="Status" on:change=choose_status>
-                        <option value="open" selected=true>"Open"</option>
-                        <option value="pending">"Pending"</option>
-                        <option value="resolved">"Resolved"</option>
-                        <option value="any">"Any status"</option>
+                    <select id="status-filter" aria-label=t!("inbox.status").to_string() on:change=choose_status>
+                        <option value="open" selected=true>{t!("inbox.status_open").to_string()}</option>
+                        <option value="pending">{t!("inbox.status_pending").to_string()}</option>
+                        <option value="resolved">{t!("inbox.status_resolved").to_string()}</option>
+                        <option value="any">{t!("inbox.status_any").to_string()}</option>
                     </select>
-                    <select id="label-filter" aria-label="Label" on:change=move |event| label_filter.set(event_target_value(&event))>
-                        <option value="" selected=move || label_filter.with(String::is_empty)>"Any label"</option>
+                    <select id="label-filter" aria-label=t!("inbox.label").to_string() on:change=move |event| label_filter.set(event_target_value(&event))>
+                        <option value="" selected=move || label_filter.with(String::is_empty)>{t!("inbox.any_label").to_string()}</option>
                         {move || labels_in_use.get().into_iter().map(|label| {
                             let selected = label_filter.with(|chosen| *chosen == label);
                             view! { <option value=label.clone() selected=selected>{label.clone()}</option> }
@@ -208,16 +208,16 @@ pub fn InboxPage() -> impl IntoView {
                     </For>
                 </ul>
                 <Show when=move || rows.with(Vec::is_empty)>
-                    <p class="list-empty">"Nothing here right now."</p>
+                    <p class="list-empty">{t!("inbox.empty").to_string()}</p>
                 </Show>
                 <TeamPresence />
             </aside>
             {move || match selected.get() {
-                Some(id) => view! { <ConversationPane id=id on_back=Callback::new(move |()| selected.set(None)) /> }.into_any(),
+                Some(id) => view! { <ConversationPane id=id on_back=Callback::new(move |()| ctx.select(None)) /> }.into_any(),
                 None => view! {
                     <section class="no-conversation">
-                        <p>"Pick a conversation from the list."</p>
-                        <p class="hint keyboard-hint">"Alt+↑ / Alt+↓ move through the list; / searches."</p>
+                        <p>{t!("inbox.pick").to_string()}</p>
+                        <p class="hint keyboard-hint">{t!("inbox.keys").to_string()}</p>
                     </section>
                 }
                 .into_any(),
@@ -227,7 +227,7 @@ pub fn InboxPage() -> impl IntoView {
 }
 
 #[component]
-fn ListRow(row: Row, selected: RwSignal<Option<ConversationId>>) -> impl IntoView {
+fn ListRow(row: Row, selected: Memo<Option<ConversationId>>) -> impl IntoView {
     let ctx = expect_context::<Ctx>();
     let id = row.id;
     let waiting = row.waiting_since.map(|since| move || waited(since, ctx.now.get()));
@@ -238,7 +238,7 @@ fn ListRow(row: Row, selected: RwSignal<Option<ConversationId>>) -> impl IntoVie
                 class="conversation-row"
                 class:selected=move || selected.get() == Some(id)
                 data-conversation=id.to_string()
-                on:click=move |_| selected.set(Some(id))
+                on:click=move |_| ctx.select(Some(id))
             >
                 <span class="avatar small" aria-hidden="true">{initials(&row.name)}</span>
                 <span class="row-main">
@@ -248,10 +248,10 @@ fn ListRow(row: Row, selected: RwSignal<Option<ConversationId>>) -> impl IntoVie
                     </span>
                     <span class="row-preview">{row.preview.clone()}</span>
                     <span class="row-meta">
-                        <span class="status-chip" data-status=row.status.as_str()>{row.status.as_str()}</span>
+                        <span class="status-chip" data-status=row.status.as_str()>{t!(format!("status.{}", row.status.as_str())).to_string()}</span>
                         {row.holder.clone().map(|holder| view! { <span class="holder-chip">{icon(Icon::Lock)} {holder}</span> })}
                         {row.labels.iter().map(|label| view! { <span class="label-chip small">{label.clone()}</span> }).collect_view()}
-                        {waiting.map(|waiting| view! { <span class="waiting">"waiting " {waiting}</span> })}
+                        {waiting.map(|waiting| view! { <span class="waiting">{move || t!("inbox.waiting", time = waiting()).to_string()}</span> })}
                     </span>
                 </span>
                 {(row.unread > 0).then(|| view! { <span class="badge unread">{row.unread}</span> })}
@@ -284,8 +284,8 @@ fn TeamPresence() -> impl IntoView {
             .collect::<Vec<_>>()
     };
     view! {
-        <section class="team" aria-label="Team">
-            <h3>"Team"</h3>
+        <section class="team" aria-label=t!("inbox.team").to_string()>
+            <h3>{t!("inbox.team").to_string()}</h3>
             <ul>
                 {move || {
                     members()
@@ -295,7 +295,7 @@ fn TeamPresence() -> impl IntoView {
                                 <li class="teammate" data-user=member.id.to_string() data-presence=dot>
                                     <span class=format!("dot {dot}") title=dot></span>
                                     <span>{member.name.clone()}</span>
-                                    {(member.role != Role::Agent).then(|| view! { <span class="role-mini">{member.role.label()}</span> })}
+                                    {(member.role != Role::Agent).then(|| view! { <span class="role-mini">{t!(format!("role.{}", member.role.as_str())).to_string()}</span> })}
                                 </li>
                             }
                         })

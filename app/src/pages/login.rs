@@ -42,9 +42,9 @@ pub fn Login(on_login: Callback<Me>) -> impl IntoView {
                     <span class="brand-mark" aria-hidden="true">"B"</span>
                     <span id="login-title">"Baton"</span>
                 </div>
-                <p class="lead">"Log in to your team inbox."</p>
+                <p class="lead">{t!("login.lead").to_string()}</p>
                 <label class="field">
-                    "Email"
+                    {t!("login.email").to_string()}
                     <input
                         id="login-email"
                         type="email"
@@ -55,7 +55,7 @@ pub fn Login(on_login: Callback<Me>) -> impl IntoView {
                     />
                 </label>
                 <label class="field">
-                    "Password"
+                    {t!("login.password").to_string()}
                     <input
                         id="login-password"
                         type="password"
@@ -69,7 +69,7 @@ pub fn Login(on_login: Callback<Me>) -> impl IntoView {
                     <p class="alert" role="alert" id="login-error">{move || error.get()}</p>
                 </Show>
                 <button id="login-submit" class="primary" type="submit" disabled=move || busy.get()>
-                    {move || if busy.get() { "Logging in…" } else { "Log in" }}
+                    {move || if busy.get() { t!("login.busy") } else { t!("login.submit") }.to_string()}
                 </button>
             </form>
         </main>

@@ -7,7 +7,7 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 
 use crate::api;
-use crate::pages::shell::Ctx;
+use crate::context::Ctx;
 
 #[component]
 pub fn Replies() -> impl IntoView {
@@ -69,34 +69,34 @@ pub fn Replies() -> impl IntoView {
     };
     view! {
         <main class="admin replies">
-            <h2>"Canned responses"</h2>
-            <p class="hint">"Saved replies every agent can insert from the composer's menu."</p>
+            <h2>{t!("replies.title").to_string()}</h2>
+            <p class="hint">{t!("replies.hint").to_string()}</p>
             <Show when=move || error.get().is_some()>
                 <p class="alert" role="alert">{move || error.get()}</p>
             </Show>
             <form class="card canned-form" on:submit=save>
                 <input
                     id="canned-title"
-                    aria-label="Title"
-                    placeholder="Title (what the menu shows)"
+                    aria-label=t!("replies.name").to_string()
+                    placeholder=t!("replies.name_placeholder").to_string()
                     maxlength=MAX_CANNED_TITLE_CHARS.to_string()
                     prop:value=title
                     on:input=move |event| title.set(event_target_value(&event))
                 />
                 <textarea
                     id="canned-body"
-                    aria-label="The reply"
-                    placeholder="The reply"
+                    aria-label=t!("replies.body").to_string()
+                    placeholder=t!("replies.body").to_string()
                     rows="3"
                     prop:value=body
                     on:input=move |event| body.set(event_target_value(&event))
                 ></textarea>
                 <div class="form-actions">
                     <button id="save-canned" class="primary" type="submit" disabled=move || saving.get()>
-                        {move || if editing.get().is_some() { "Save changes" } else { "Add response" }}
+                        {move || if editing.get().is_some() { t!("replies.save") } else { t!("replies.add") }.to_string()}
                     </button>
                     <Show when=move || editing.get().is_some()>
-                        <button type="button" class="secondary" on:click=move |_| clear()>"Cancel"</button>
+                        <button type="button" class="secondary" on:click=move |_| clear()>{t!("replies.cancel").to_string()}</button>
                     </Show>
                 </div>
             </form>
@@ -109,14 +109,14 @@ pub fn Replies() -> impl IntoView {
                             <button class="link-button edit-canned" on:click={
                                 let canned = canned.clone();
                                 move |_| edit(canned.clone())
-                            }>"Edit"</button>
-                            <button class="link-button delete-canned" on:click=move |_| delete(canned.id)>"Delete"</button>
+                            }>{t!("replies.edit").to_string()}</button>
+                            <button class="link-button delete-canned" on:click=move |_| delete(canned.id)>{t!("replies.delete").to_string()}</button>
                         </div>
                     </li>
                 </For>
             </ul>
             <Show when=move || ctx.canned.with(Vec::is_empty)>
-                <p class="list-empty">"No canned responses yet."</p>
+                <p class="list-empty">{t!("replies.empty").to_string()}</p>
             </Show>
         </main>
     }

@@ -1,95 +1,29 @@
 //! The frame shown after login: the top bar (brand, connection banner, own status, who is logged
-//! in, notifications, logout), the sections the role allows (inbox, supervisor wall, canned
-//! responses, users), and the shared context every view reads: the live [`Link`], the team
-//! directory, the team's canned responses and a ticking clock.
+//! in, notifications, logout) and the sections the role allows (inbox, supervisor wall, canned
+//! responses, users). It builds the shared [`Ctx`] every view reads.
 
-use baton_shared::api::{CannedResponse, Me, Role, TeamMember};
+use baton_shared::api::{Me, Role};
 use baton_shared::protocol::{ClientMsg, PresenceStatus};
-use baton_shared::{ConversationId, UserId};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
 use crate::api;
+use crate::context::Ctx;
 use crate::format::{initials, now_ms};
 use crate::notify;
 use crate::pages::admin::Users;
 use crate::pages::inbox::InboxPage;
 use crate::pages::replies::Replies;
 use crate::pages::wall::Wall;
+use crate::route::Section;
 use crate::state::Inbox;
 use crate::ws::{Link, LinkStatus};
-
-/// What every view of the logged-in app shares.
-#[derive(Clone, Copy)]
-pub struct Ctx {
-    pub link: Link,
-    pub team: RwSignal<Vec<TeamMember>>,
-    /// The team's canned responses: loaded at start, again when the composer's menu is opened,
-    /// and after a change on the Replies page.
-    pub canned: RwSignal<Vec<CannedResponse>>,
-    /// Unix ms, ticking every 15 s (waiting times).
-    pub now: RwSignal<i64>,
-    pub me: StoredValue<Me>,
-    /// The section on screen.
-    pub section: RwSignal<Section>,
-    /// The conversation open in the inbox, if any (kept while another section is shown).
-    pub selected: RwSignal<Option<ConversationId>>,
-}
-
-impl Ctx {
-    /// Loads the team's canned responses again (a failure keeps what was shown).
-    pub fn reload_canned(self) {
-        spawn_local(async move {
-            if let Ok(canned) = api::canned_responses().await {
-                self.canned.set(canned);
-            }
-        });
-    }
-
-    /// A teammate's name, or a placeholder while the directory loads.
-    pub fn name_of(&self, user: UserId) -> String {
-        self.team
-            .with(|team| team.iter().find(|member| member.id == user).map(|member| member.name.clone()))
-            .unwrap_or_else(|| format!("User {user}"))
-    }
-
-    pub fn me(&self) -> Me {
-        self.me.get_value()
-    }
-
-    pub fn is_supervisor(&self) -> bool {
-        self.me.with_value(|me| me.role.at_least(Role::Supervisor))
-    }
-
-    /// Shows `conversation` in the inbox, from wherever the user is (a mention's notice).
-    pub fn open_conversation(self, conversation: ConversationId) {
-        self.section.set(Section::Inbox);
-        self.selected.set(Some(conversation));
-    }
-}
-
-/// The sections of the app, one on screen at a time.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Section {
-    Inbox,
-    Wall,
-    Replies,
-    Users,
-}
 
 #[component]
 pub fn Shell(me: Me, on_logout: Callback<()>) -> impl IntoView {
     let error = RwSignal::new(None::<String>);
     let link = Link::start(Inbox::new(me.clone()));
-    let ctx = Ctx {
-        link,
-        team: RwSignal::new(Vec::new()),
-        canned: RwSignal::new(Vec::new()),
-        now: RwSignal::new(now_ms()),
-        me: StoredValue::new(me.clone()),
-        section: RwSignal::new(Section::Inbox),
-        selected: RwSignal::new(None),
-    };
+    let ctx = Ctx::new(me.clone(), link, now_ms());
     provide_context(ctx);
     if let Ok(ticker) = set_interval_with_handle(move || ctx.now.set(now_ms()), std::time::Duration::from_secs(15)) {
         on_cleanup(move || ticker.clear());
@@ -108,7 +42,8 @@ pub fn Shell(me: Me, on_logout: Callback<()>) -> impl IntoView {
         }
     });
 
-    let section = ctx.section;
+    // A memo: moving from one conversation to another is no change of section (the inbox stays).
+    let section = Memo::new(move |_| ctx.section());
     let logout = move |_| {
         spawn_local(async move {
             match api::logout().await {
@@ -132,13 +67,13 @@ pub fn Shell(me: Me, on_logout: Callback<()>) -> impl IntoView {
         };
         link.send(|req_id| ClientMsg::SetPresence { req_id, status });
     };
-    let tab = move |target: Section, label: &'static str, id: &'static str| {
+    let tab = move |target: Section, label: String, id: &'static str| {
         view! {
             <button
                 id=id
                 class="nav-tab"
                 class:active=move || section.get() == target
-                on:click=move |_| section.set(target)
+                on:click=move |_| ctx.go_to_section(target)
             >
                 {label}
             </button>
@@ -152,38 +87,41 @@ pub fn Shell(me: Me, on_logout: Callback<()>) -> impl IntoView {
                     "Baton"
                 </div>
                 <nav class="nav">
-                    {tab(Section::Inbox, "Inbox", "nav-inbox")}
-                    {role.at_least(Role::Supervisor).then(|| tab(Section::Wall, "Live wall", "nav-wall"))}
-                    {role.at_least(Role::Supervisor).then(|| tab(Section::Replies, "Canned responses", "nav-replies"))}
-                    {role.at_least(Role::Admin).then(|| tab(Section::Users, "Users", "nav-users"))}
+                    {tab(Section::Inbox, t!("nav.inbox").to_string(), "nav-inbox")}
+                    {role.at_least(Role::Supervisor).then(|| tab(Section::Wall, t!("nav.wall").to_string(), "nav-wall"))}
+                    {role.at_least(Role::Supervisor).then(|| tab(Section::Replies, t!("nav.replies").to_string(), "nav-replies"))}
+                    {role.at_least(Role::Admin).then(|| tab(Section::Users, t!("nav.users").to_string(), "nav-users"))}
                 </nav>
                 <ConnectionBanner status=link.status />
                 <div class="who">
                     <notify::Toggle />
-                    <select id="my-status" class="status-select" aria-label="Your status" on:change=choose_status>
+                    <crate::theme::ThemeMenu />
+                    <crate::i18n::LanguageMenu />
+                    <select id="my-status" class="status-select" aria-label=t!("me.status").to_string() on:change=choose_status>
                         <option value="available" selected=move || my_status() == PresenceStatus::Available>
-                            "● Available"
+                            {t!("me.available").to_string()}
                         </option>
-                        <option value="busy" selected=move || my_status() == PresenceStatus::Busy>"● Busy"</option>
-                        <option value="away" selected=move || my_status() == PresenceStatus::Away>"● Away"</option>
+                        <option value="busy" selected=move || my_status() == PresenceStatus::Busy>{t!("me.busy").to_string()}</option>
+                        <option value="away" selected=move || my_status() == PresenceStatus::Away>{t!("me.away").to_string()}</option>
                     </select>
                     <span class="avatar" aria-hidden="true">{initials(&me.name)}</span>
                     <div>
                         <div class="who-name" id="me-name">{me.name.clone()}</div>
-                        <span class="role-badge" id="me-role" data-role=role.as_str()>{role.label()}</span>
+                        <span class="role-badge" id="me-role" data-role=role.as_str()>{t!(format!("role.{}", role.as_str())).to_string()}</span>
                     </div>
-                    <button id="logout" class="secondary" on:click=logout>"Log out"</button>
+                    <button id="logout" class="secondary" on:click=logout>{t!("me.logout").to_string()}</button>
                 </div>
             </header>
             <Show when=move || error.get().or(link.list_error.get()).is_some()>
                 <p class="alert" role="alert">{move || error.get().or(link.list_error.get())}</p>
             </Show>
             <notify::Toasts />
+            // A section the role does not allow (a link shared by a supervisor) shows the inbox.
             {move || match section.get() {
-                Section::Inbox => view! { <InboxPage /> }.into_any(),
-                Section::Wall => view! { <Wall /> }.into_any(),
-                Section::Replies => view! { <Replies /> }.into_any(),
-                Section::Users => view! { <Users /> }.into_any(),
+                Section::Wall if role.at_least(Role::Supervisor) => view! { <Wall /> }.into_any(),
+                Section::Replies if role.at_least(Role::Supervisor) => view! { <Replies /> }.into_any(),
+                Section::Users if role.at_least(Role::Admin) => view! { <Users /> }.into_any(),
+                _ => view! { <InboxPage /> }.into_any(),
             }}
         </div>
     }
@@ -192,12 +130,18 @@ pub fn Shell(me: Me, on_logout: Callback<()>) -> impl IntoView {
 #[component]
 fn ConnectionBanner(status: RwSignal<LinkStatus>) -> impl IntoView {
     move || match status.get() {
-        LinkStatus::Live => view! { <span id="link-live" class="link-state live">"Live"</span> }.into_any(),
-        LinkStatus::Connecting => view! { <span class="link-state">"Connecting…"</span> }.into_any(),
+        LinkStatus::Live => {
+            view! { <span id="link-live" class="link-state live">{t!("link.live").to_string()}</span> }.into_any()
+        }
+        LinkStatus::Connecting => {
+            view! { <span class="link-state">{t!("link.connecting").to_string()}</span> }.into_any()
+        }
         LinkStatus::Reconnecting(_) => view! {
-            <span id="reconnecting" class="link-state down" role="status">"Reconnecting…"</span>
+            <span id="reconnecting" class="link-state down" role="status">{t!("link.reconnecting").to_string()}</span>
         }
         .into_any(),
-        LinkStatus::SessionEnded => view! { <span class="link-state down">"Signed out"</span> }.into_any(),
+        LinkStatus::SessionEnded => {
+            view! { <span class="link-state down">{t!("link.signed_out").to_string()}</span> }.into_any()
+        }
     }
 }

@@ -9,8 +9,8 @@ use baton_shared::protocol::{ClientMsg, PresenceStatus};
 use baton_shared::{ConversationId, api::Role};
 use leptos::prelude::*;
 
+use crate::context::Ctx;
 use crate::format::{idle_for, initials, now_ms, waited};
-use crate::pages::shell::Ctx;
 use crate::ws::Answer;
 
 #[derive(Clone, PartialEq)]
@@ -18,12 +18,18 @@ struct Card {
     id: ConversationId,
     name: String,
     waiting_since: Option<i64>,
-    viewers: Vec<String>,
     /// Who holds the claim, and when the server last saw them use it.
     holder: Option<(UserId, String, i64)>,
+    last: String,
+}
+
+/// A card's live part: who views it, who types and what. It follows the conversation's own
+/// trigger ([`crate::ws::Link::track_live`]), so a draft frame re-renders this card only.
+#[derive(Clone, Default, PartialEq)]
+struct Live {
+    viewers: Vec<String>,
     drafts: Vec<(String, String)>,
     typing: Vec<String>,
-    last: String,
 }
 
 #[component]
@@ -51,20 +57,11 @@ pub fn Wall() -> impl IntoView {
                         id: view.conversation.id,
                         name,
                         waiting_since,
-                        viewers: view.viewers.iter().map(|viewer| viewer.name.clone()).collect(),
                         holder: view
                             .conversation
                             .claim
                             .as_ref()
                             .map(|claim| (claim.holder, claim.holder_name.clone(), claim.active_at)),
-                        drafts: view
-                            .typing
-                            .iter()
-                            .filter_map(|typist| {
-                                view.drafts.get(&typist.id).map(|draft| (typist.name.clone(), draft.clone()))
-                            })
-                            .collect(),
-                        typing: view.typing.iter().map(|typist| typist.name.clone()).collect(),
                         last: view.preview.as_ref().map(|m| m.body.clone()).unwrap_or_default(),
                     }
                 })
@@ -114,7 +111,7 @@ pub fn Wall() -> impl IntoView {
     };
     view! {
         <div class="wall-page">
-            <section class="wall" id="wall" aria-label="Open conversations">
+            <section class="wall" id="wall" aria-label=t!("wall.cards").to_string()>
                 <Show when=move || error.get().is_some()>
                     <p class="alert" role="alert">{move || error.get()}</p>
                 </Show>
@@ -124,18 +121,18 @@ pub fn Wall() -> impl IntoView {
                     <WallCard id=id cards=cards error=error now=now />
                 </For>
                 <Show when=move || cards.with(Vec::is_empty)>
-                    <p class="list-empty">"No open conversations."</p>
+                    <p class="list-empty">{t!("wall.empty").to_string()}</p>
                 </Show>
             </section>
-            <aside class="load" aria-label="Team load">
-                <h3>"Team"</h3>
+            <aside class="load" aria-label=t!("wall.load").to_string()>
+                <h3>{t!("wall.team").to_string()}</h3>
                 <table>
-                    <thead><tr><th>"Agent"</th><th>"Status"</th><th>"Assigned"</th><th>"Replying"</th></tr></thead>
+                    <thead><tr><th>{t!("wall.agent").to_string()}</th><th>{t!("wall.status").to_string()}</th><th>{t!("wall.assigned").to_string()}</th><th>{t!("wall.replying").to_string()}</th></tr></thead>
                     <tbody>
                         {move || load().into_iter().map(|(name, label, assigned, claimed)| view! {
                             <tr>
                                 <td>{name}</td>
-                                <td><span class=format!("dot {label}")></span> {label}</td>
+                                <td><span class=format!("dot {label}")></span> {t!(format!("presence.{label}")).to_string()}</td>
                                 <td>{assigned}</td>
                                 <td>{claimed}</td>
                             </tr>
@@ -157,6 +154,26 @@ fn WallCard(
     let ctx = expect_context::<Ctx>();
     let link = ctx.link;
     let card = Memo::new(move |_| cards.with(|cards| cards.iter().find(|card| card.id == id).cloned()));
+    let live = Memo::new(move |_| {
+        link.track_live(id);
+        link.inbox.with(|inbox| {
+            inbox
+                .conversations
+                .get(&id)
+                .map(|view| Live {
+                    viewers: view.viewers.iter().map(|viewer| viewer.name.clone()).collect(),
+                    drafts: view
+                        .typing
+                        .iter()
+                        .filter_map(|typist| {
+                            view.drafts.get(&typist.id).map(|draft| (typist.name.clone(), draft.clone()))
+                        })
+                        .collect(),
+                    typing: view.typing.iter().map(|typist| typist.name.clone()).collect(),
+                })
+                .unwrap_or_default()
+        })
+    });
     let field = move |read: fn(&Card) -> String| move || card.with(|card| card.as_ref().map(read).unwrap_or_default());
     let report = move |answer: Answer| {
         if let Err(refused) = answer {
@@ -179,7 +196,9 @@ fn WallCard(
         let holder_typing = card.with(|card| {
             card.as_ref().and_then(|card| {
                 let (_, holder, _) = card.holder.as_ref()?;
-                Some(card.typing.contains(holder) || card.drafts.iter().any(|(typist, _)| typist == holder))
+                Some(live.with(|live| {
+                    live.typing.contains(holder) || live.drafts.iter().any(|(typist, _)| typist == holder)
+                }))
             })
         });
         if holder_typing == Some(true) {
@@ -190,48 +209,46 @@ fn WallCard(
         card.with(|card| {
             let card = card.as_ref()?;
             let (_, holder, active_at) = card.holder.as_ref()?;
-            if card.typing.contains(holder) {
-                return Some(format!("{holder} · typing"));
+            if live.with(|live| live.typing.contains(holder)) {
+                return Some(t!("wall.holder_typing", name = holder).to_string());
             }
             let used = (*active_at).max(holder_typed_at.get());
-            Some(format!("{holder} · idle {}", idle_for(used, now.get())))
+            Some(t!("wall.holder_idle", name = holder, time = idle_for(used, now.get())).to_string())
         })
     };
-    let drafts = move || card.with(|card| card.as_ref().map(|card| card.drafts.clone()).unwrap_or_default());
-    let typing_only = move || {
-        card.with(|card| {
-            card.as_ref()
-                .filter(|card| card.drafts.is_empty() && !card.typing.is_empty())
-                .map(|card| card.typing.join(", "))
-        })
+    let drafts = move || live.with(|live| live.drafts.clone());
+    let typing_only =
+        move || live.with(|live| (live.drafts.is_empty() && !live.typing.is_empty()).then(|| live.typing.join(", ")));
+    let viewers = move || {
+        live.with(|live| if live.viewers.is_empty() { t!("wall.nobody").to_string() } else { live.viewers.join(", ") })
     };
     view! {
         <article class="wall-card" data-conversation=id.to_string()>
             <header>
                 <span class="avatar small" aria-hidden="true">{move || initials(&field(|card| card.name.clone())())}</span>
                 <strong>{field(|card| card.name.clone())}</strong>
-                {move || waiting().map(|waiting| view! { <span class="waiting">"waiting " {waiting}</span> })}
+                {move || waiting().map(|waiting| view! { <span class="waiting">{t!("inbox.waiting", time = waiting).to_string()}</span> })}
             </header>
             <p class="wall-last">{field(|card| card.last.clone())}</p>
             <div class="wall-row">
-                <span class="label">"Viewing"</span>
-                <span class="wall-viewers">{field(|card| if card.viewers.is_empty() { "nobody".to_owned() } else { card.viewers.join(", ") })}</span>
+                <span class="label">{t!("wall.viewing").to_string()}</span>
+                <span class="wall-viewers">{viewers}</span>
             </div>
             <div class="wall-row">
-                <span class="label">"Claim"</span>
-                <span class="wall-holder">{move || claim_state().unwrap_or_else(|| "free".to_owned())}</span>
+                <span class="label">{t!("wall.claim").to_string()}</span>
+                <span class="wall-holder">{move || claim_state().unwrap_or_else(|| t!("wall.free").to_string())}</span>
             </div>
             {move || drafts().into_iter().map(|(name, draft)| view! {
                 <div class="live-draft wall-draft">
-                    <span class="typist">{format!("{name} is typing:")}</span>
+                    <span class="typist">{t!("wall.is_typing", name = name).to_string()}</span>
                     <span class="draft-text">{draft}</span>
                 </div>
             }).collect_view()}
-            {move || typing_only().map(|names| view! { <div class="typist">{format!("{names} typing…")}</div> })}
+            {move || typing_only().map(|names| view! { <div class="typist">{t!("wall.typing", names = names).to_string()}</div> })}
             <div class="wall-actions">
-                <button class="secondary take-over" on:click=take_over>"Take over"</button>
-                <select class="transfer-claim" aria-label="Transfer the claim" on:change=transfer disabled=move || !held()>
-                    <option value="">"Transfer to…"</option>
+                <button class="secondary take-over" on:click=take_over>{t!("wall.take_over").to_string()}</button>
+                <select class="transfer-claim" aria-label=t!("wall.transfer").to_string() on:change=transfer disabled=move || !held()>
+                    <option value="">{t!("wall.transfer_to").to_string()}</option>
                     {move || ctx.team.get().into_iter().map(|member| view! {
                         <option value=member.id.to_string()>{member.name}</option>
                     }).collect_view()}

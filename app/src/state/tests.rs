@@ -1,6 +1,6 @@
 //! [`Inbox::apply`] on hand-made server messages: order and repeats by `seq`, gaps reported,
 //! late messages placed by when they were sent, unread counts, claims, statuses, notes,
-//! assignment away, typing and drafts.
+//! assignment away, typing and drafts; and how far each message reaches ([`Reach`]).
 
 use baton_shared::api::{Me, Role};
 use baton_shared::model::{
@@ -10,7 +10,7 @@ use baton_shared::model::{
 use baton_shared::protocol::{ServerMsg, Teammate};
 use baton_shared::{ContactId, ConversationId, MessageId, NoteId, UserId};
 
-use super::{Applied, Inbox, Notice, Posted};
+use super::{Applied, Inbox, Notice, Posted, Reach};
 
 const C: ConversationId = ConversationId(12);
 
@@ -418,4 +418,55 @@ fn a_late_message_older_than_everything_held_waits_for_its_page_unless_all_is_he
     assert_eq!(bodies(&inbox), ["oldest", "two", "late", "three", "four", "five"]);
     assert_eq!(inbox.apply(&event(7, Change::MessageAdded { message: sent(7, 1_000, "oldest") })), Applied::Nothing);
     assert_eq!(inbox.conversations[&C].conversation.last_message_at, Some(5_000));
+}
+
+/// The live messages change one conversation's viewers, typing and drafts and nothing else: the
+/// socket layer applies them without waking the whole inbox, so this must hold for every one.
+#[test]
+fn live_messages_reach_one_conversations_live_state_only() {
+    let bob = Teammate { id: UserId(3), name: "Bob".into() };
+    let other = ConversationId(13);
+    let mut inbox = inbox(Role::Supervisor);
+    inbox.apply(&opened());
+    inbox.apply(&added(2, Direction::Inbound, "Hello"));
+    inbox.apply(&ServerMsg::Event {
+        event: ConversationEvent {
+            conversation_id: other,
+            seq: 1,
+            at: 1_000,
+            actor: None,
+            change: Change::Opened {
+                contact: Contact {
+                    id: ContactId(6),
+                    wa_id: "15550003333".into(),
+                    profile_name: "Bea".into(),
+                    last_inbound_at: None,
+                    window_closed_at: None,
+                },
+            },
+        },
+    });
+    let live = [
+        ServerMsg::Typing { conversation_id: C, user: bob.clone(), typing: true },
+        ServerMsg::Draft { conversation_id: C, user: bob.clone(), body: "Hel".into() },
+        ServerMsg::Draft { conversation_id: C, user: bob.clone(), body: "Hello".into() },
+        ServerMsg::Viewers { conversation_id: C, viewers: vec![bob.clone()] },
+        ServerMsg::Typing { conversation_id: C, user: bob.clone(), typing: false },
+    ];
+    for message in &live {
+        assert_eq!(Reach::of(message), Reach::Live(C), "{message:?}");
+        let before = inbox.clone();
+        assert_eq!(inbox.apply(message), Applied::Changed);
+        // Everything but C's live state is as it was.
+        let mut without_live = inbox.clone();
+        let view = without_live.conversations.get_mut(&C).expect("held");
+        let held = &before.conversations[&C];
+        view.viewers = held.viewers.clone();
+        view.typing = held.typing.clone();
+        view.drafts = held.drafts.clone();
+        assert_eq!(without_live, before, "{message:?} changed more than C's live state");
+    }
+    // Everything else reaches the inbox as a whole.
+    assert_eq!(Reach::of(&added(3, Direction::Inbound, "again")), Reach::Inbox);
+    assert_eq!(Reach::of(&ServerMsg::Hello { me: inbox.me.clone(), server_version: "1".into() }), Reach::Inbox);
 }

@@ -7,7 +7,7 @@ use baton_shared::model::MessageTemplate;
 use baton_shared::protocol::{AckDetail, ClientMsg};
 use leptos::prelude::*;
 
-use crate::pages::shell::Ctx;
+use crate::context::Ctx;
 use crate::ws::Answer;
 
 #[component]
@@ -52,7 +52,7 @@ pub fn TemplatePicker(
         }
         let values = parameters.get_untracked();
         if values.iter().any(|value| value.trim().is_empty()) {
-            error.set(Some("Fill in every parameter first.".to_owned()));
+            error.set(Some(t!("templates.fill").to_string()));
             return;
         }
         sending.set(true);
@@ -89,10 +89,10 @@ pub fn TemplatePicker(
     view! {
         <div class="template-picker" id="template-picker">
             <p class="window-closed">
-                "The customer's 24-hour window is closed: WhatsApp only allows an approved template until they write again."
+                {t!("templates.window_closed").to_string()}
             </p>
-            <select id="template" aria-label="Template" on:change=choose disabled=move || locked.get()>
-                <option value="">"Choose a template…"</option>
+            <select id="template" aria-label=t!("templates.label").to_string() on:change=choose disabled=move || locked.get()>
+                <option value="">{t!("templates.choose").to_string()}</option>
                 {move || offered.get().unwrap_or_default().into_iter().enumerate().map(|(index, template)| view! {
                     <option value=index.to_string()>{format!("{} ({})", template.name, template.language)}</option>
                 }).collect_view()}
@@ -115,11 +115,11 @@ pub fn TemplatePicker(
                     <div class="template-form">
                         {inputs}
                         <p class="template-preview">{move || preview_template.render(&parameters.get())}</p>
-                        <button id="send-template" class="primary" on:click=send disabled=move || locked.get() || sending.get()>"Send template"</button>
+                        <button id="send-template" class="primary" on:click=send disabled=move || locked.get() || sending.get()>{t!("templates.send").to_string()}</button>
                     </div>
                 }
             })}
-            <Show when=move || sent.get()><p class="hint">"Template sent."</p></Show>
+            <Show when=move || sent.get()><p class="hint">{t!("templates.sent").to_string()}</p></Show>
             <Show when=move || error.get().is_some()><p class="alert" role="alert">{move || error.get()}</p></Show>
         </div>
     }

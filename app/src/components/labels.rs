@@ -8,7 +8,7 @@ use baton_shared::ConversationId;
 use baton_shared::protocol::ClientMsg;
 use leptos::prelude::*;
 
-use crate::pages::shell::Ctx;
+use crate::context::Ctx;
 
 #[component]
 pub fn Labels(id: ConversationId, error: RwSignal<Option<String>>) -> impl IntoView {
@@ -40,7 +40,7 @@ pub fn Labels(id: ConversationId, error: RwSignal<Option<String>>) -> impl IntoV
     };
     let remove = move |label: String| edit(Vec::new(), vec![label]);
     view! {
-        <div class="labels" id="labels" aria-label="Labels">
+        <div class="labels" id="labels" aria-label=t!("labels.title").to_string()>
             <For each=move || labels.get().unwrap_or_default() key=|label| label.clone() let:label>
                 <span class="label-chip" data-label=label.clone()>
                     {label.clone()}
@@ -59,8 +59,8 @@ pub fn Labels(id: ConversationId, error: RwSignal<Option<String>>) -> impl IntoV
             <input
                 id="add-label"
                 class="add-label"
-                placeholder="+ label"
-                aria-label="Add a label (Enter)"
+                placeholder=t!("labels.placeholder").to_string()
+                aria-label=t!("labels.add").to_string()
                 prop:value=adding
                 on:input=move |event| adding.set(event_target_value(&event))
                 on:keydown=move |event: web_sys::KeyboardEvent| {

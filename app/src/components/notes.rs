@@ -7,8 +7,8 @@ use baton_shared::protocol::{ClientMsg, ErrorDetail};
 use baton_shared::{ConversationId, NoteId};
 use leptos::prelude::*;
 
+use crate::context::Ctx;
 use crate::format::clock_time;
-use crate::pages::shell::Ctx;
 use crate::ws::Answer;
 
 #[component]
@@ -50,9 +50,9 @@ pub fn NotesPanel(id: ConversationId) -> impl IntoView {
         );
     };
     view! {
-        <aside class="notes" id="notes" aria-label="Internal notes">
-            <h3>"Notes"</h3>
-            <p class="hint">"Only your team sees these. Type @name to notify a teammate."</p>
+        <aside class="notes" id="notes" aria-label=t!("notes.panel").to_string()>
+            <h3>{t!("notes.title").to_string()}</h3>
+            <p class="hint">{t!("notes.hint").to_string()}</p>
             <ul class="note-list">
                 // Keyed by id only: a teammate's edit updates the item in place, so an editor that
                 // is open keeps what its user typed.
@@ -63,12 +63,12 @@ pub fn NotesPanel(id: ConversationId) -> impl IntoView {
             <textarea
                 id="new-note"
                 rows="3"
-                aria-label="New note"
-                placeholder="Add a note…"
+                aria-label=t!("notes.new").to_string()
+                placeholder=t!("notes.placeholder").to_string()
                 prop:value=new_note
                 on:input=move |event| new_note.set(event_target_value(&event))
             ></textarea>
-            <button id="add-note" class="secondary" on:click=add>"Add note"</button>
+            <button id="add-note" class="secondary" on:click=add>{t!("notes.add").to_string()}</button>
             <Show when=move || error.get().is_some()>
                 <p class="alert" role="alert">{move || error.get()}</p>
             </Show>
@@ -150,23 +150,23 @@ fn NoteItem(id: ConversationId, note_id: NoteId) -> impl IntoView {
                     // Agents change their own notes; supervisors anyone's (as the server checks).
                     <Show when=may_change>
                         <div class="note-actions">
-                            <button class="link-button edit-note" on:click=start_editing>"Edit"</button>
-                            <button class="link-button delete-note" on:click=delete>"Delete"</button>
+                            <button class="link-button edit-note" on:click=start_editing>{t!("notes.edit").to_string()}</button>
+                            <button class="link-button delete-note" on:click=delete>{t!("notes.delete").to_string()}</button>
                         </div>
                     </Show>
                 }
             >
-                <textarea class="note-editor" rows="3" aria-label="Edit the note" prop:value=text on:input=move |event| text.set(event_target_value(&event))></textarea>
+                <textarea class="note-editor" rows="3" aria-label=t!("notes.editor").to_string() prop:value=text on:input=move |event| text.set(event_target_value(&event))></textarea>
                 {move || theirs.get().map(|theirs| view! {
                     <div class="conflict" role="alert">
-                        <p>"A teammate changed this note while you were editing. Their version:"</p>
+                        <p>{t!("notes.conflict").to_string()}</p>
                         <blockquote>{theirs}</blockquote>
-                        <p>"Your text is still in the editor: combine them and save again."</p>
+                        <p>{t!("notes.conflict_keep").to_string()}</p>
                     </div>
                 })}
                 <div class="note-actions">
-                    <button class="secondary save-note" on:click=save>"Save"</button>
-                    <button class="link-button" on:click=move |_| editing.set(false)>"Cancel"</button>
+                    <button class="secondary save-note" on:click=save>{t!("notes.save").to_string()}</button>
+                    <button class="link-button" on:click=move |_| editing.set(false)>{t!("notes.cancel").to_string()}</button>
                 </div>
             </Show>
             <Show when=move || error.get().is_some()>

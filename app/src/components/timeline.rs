@@ -14,9 +14,9 @@ use baton_shared::model::{DeliveryStatus, Direction, Message, MessageContent};
 use baton_shared::protocol::ClientMsg;
 use leptos::prelude::*;
 
+use crate::context::Ctx;
 use crate::format::{Segment, clock_time, segments, ticks};
 use crate::icons::{Icon, icon};
-use crate::pages::shell::Ctx;
 
 const PAGE: usize = 100;
 
@@ -130,7 +130,7 @@ pub fn Timeline(id: ConversationId) -> impl IntoView {
         <div class="timeline" id="timeline" node_ref=scroller on:scroll=on_scroll>
             <Show when=move || { total() > shown.get() || has_earlier.get() }>
                 <button id="earlier" class="link-button earlier" on:click=show_earlier disabled=move || fetching.get()>
-                    {move || if fetching.get() { "Loading earlier messages…" } else { "Show earlier messages" }}
+                    {move || if fetching.get() { t!("timeline.loading_earlier") } else { t!("timeline.earlier") }.to_string()}
                 </button>
             </Show>
             {move || earlier_error.get().map(|message| view! { <p class="alert" role="alert">{message}</p> })}
@@ -185,7 +185,7 @@ fn Bubble(message: Message, quoted: Option<Message>, reactions: Vec<String>) -> 
             }
         }
     };
-    let quote = use_context::<crate::pages::conversation::QuoteTarget>();
+    let quote = use_context::<crate::components::quote::QuoteTarget>();
     let quotable = message.wa_message_id.is_some().then(|| message.clone());
     let quote_it = move |_| {
         if let (Some(quote), Some(message)) = (quote, quotable.clone()) {
@@ -204,10 +204,10 @@ fn Bubble(message: Message, quoted: Option<Message>, reactions: Vec<String>) -> 
             {author.map(|author| view! { <div class="author">{author}</div> })}
             <Content message=message.clone() />
             <footer class="meta">
-                <button class="link-button quote-reply" title="Reply to this message" on:click=quote_it>"Reply"</button>
+                <button class="link-button quote-reply" title=t!("timeline.reply_hint").to_string() on:click=quote_it>{t!("timeline.reply").to_string()}</button>
                 <time>{move || clock_time(at, ctx.now.get())}</time>
                 {outbound.then(|| view! {
-                    <span class="ticks" data-status=status.as_str() title=meaning aria-label=meaning>{tick}</span>
+                    <span class="ticks" data-status=status.as_str() title=meaning.clone() aria-label=meaning>{tick}</span>
                 })}
             </footer>
             {(!reactions.is_empty()).then(|| view! { <div class="reactions">{reactions.join(" ")}</div> })}
@@ -222,11 +222,11 @@ fn Bubble(message: Message, quoted: Option<Message>, reactions: Vec<String>) -> 
                 });
                 view! {
                     <div class="failure" role="alert">
-                        <span>{failure.map(|error| error.message).unwrap_or_else(|| "WhatsApp could not deliver this message.".to_owned())}</span>
+                        <span>{failure.map(|error| error.message).unwrap_or_else(|| t!("timeline.undelivered").to_string())}</span>
                         {move || if window_open.get() {
-                            view! { <button class="link-button retry" on:click=retry>"Retry"</button> }.into_any()
+                            view! { <button class="link-button retry" on:click=retry>{t!("timeline.retry").to_string()}</button> }.into_any()
                         } else {
-                            view! { <button class="link-button use-template" on:click=choose_template>"Send a template instead"</button> }.into_any()
+                            view! { <button class="link-button use-template" on:click=choose_template>{t!("timeline.use_template").to_string()}</button> }.into_any()
                         }}
                         {move || retry_error.get().map(|message| view! { <span class="retry-error">{message}</span> })}
                     </div>
@@ -261,14 +261,14 @@ fn Content(message: Message) -> impl IntoView {
                 }
                 "audio" => view! {
                     <div class="audio">
-                        <span>{if voice { icon(Icon::Mic) } else { icon(Icon::Music) }} {if voice { " Voice message" } else { " Audio" }}</span>
+                        <span>{if voice { icon(Icon::Mic) } else { icon(Icon::Music) }} " " {if voice { t!("timeline.voice") } else { t!("timeline.audio") }.to_string()}</span>
                         <audio controls=true preload="none" src=url></audio>
                     </div>
                 }
                 .into_any(),
                 "video" => view! { <video class="media" controls=true preload="metadata" src=url></video> }.into_any(),
                 _ => {
-                    let name = filename.unwrap_or_else(|| mime_type.unwrap_or_else(|| "Document".to_owned()));
+                    let name = filename.unwrap_or_else(|| mime_type.unwrap_or_else(|| t!("timeline.document").to_string()));
                     view! { <a class="document" href=url target="_blank" rel="noopener" download=name.clone()>{icon(Icon::Document)} " " {name.clone()}</a> }.into_any()
                 }
             })
@@ -279,7 +279,7 @@ fn Content(message: Message) -> impl IntoView {
             );
             Some(view! {
                 <div class="location">
-                    <div>{icon(Icon::Pin)} " " {name.unwrap_or_else(|| "Location".to_owned())}</div>
+                    <div>{icon(Icon::Pin)} " " {name.unwrap_or_else(|| t!("timeline.location").to_string())}</div>
                     {address.map(|address| view! { <div class="address">{address}</div> })}
                     <a href=map target="_blank" rel="noopener noreferrer">{format!("{latitude}, {longitude} — open map")}</a>
                 </div>
@@ -297,7 +297,7 @@ fn Content(message: Message) -> impl IntoView {
             .into_any(),
         ),
         Some(MessageContent::Choice { title, source, .. }) => {
-            Some(view! { <div class="choice" title=source>"Tapped: " <strong>{title}</strong></div> }.into_any())
+            Some(view! { <div class="choice" title=source>{t!("timeline.tapped").to_string()} " " <strong>{title}</strong></div> }.into_any())
         }
         Some(MessageContent::Unsupported { what, reason }) => Some(
             view! {
@@ -309,7 +309,7 @@ fn Content(message: Message) -> impl IntoView {
             .into_any(),
         ),
         Some(MessageContent::Template { name, .. }) => {
-            Some(view! { <div class="template-tag">"Template: " {name}</div> }.into_any())
+            Some(view! { <div class="template-tag">{t!("timeline.template", name = name).to_string()}</div> }.into_any())
         }
         Some(MessageContent::Reaction { .. }) => None,
     };
@@ -321,9 +321,9 @@ fn Content(message: Message) -> impl IntoView {
 fn unsupported_title(what: &str) -> String {
     let kind = what.strip_prefix("unsupported (").and_then(|rest| rest.strip_suffix(')')).unwrap_or(what);
     if kind.is_empty() || kind == "unsupported" {
-        "Unsupported message".to_owned()
+        t!("timeline.unsupported").to_string()
     } else {
-        format!("Unsupported message ({})", kind.replace('_', " "))
+        t!("timeline.unsupported_kind", kind = kind.replace('_', " ")).to_string()
     }
 }
 

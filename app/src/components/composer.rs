@@ -12,10 +12,10 @@ use baton_shared::protocol::{AckDetail, ClientMsg, ErrorDetail};
 use leptos::prelude::*;
 
 use crate::api;
+use crate::components::quote::QuoteTarget;
+use crate::components::templates::TemplatePicker;
+use crate::context::Ctx;
 use crate::icons::{Icon, icon};
-use crate::pages::conversation::QuoteTarget;
-use crate::pages::shell::Ctx;
-use crate::pages::templates::TemplatePicker;
 use crate::ws::Answer;
 
 /// A file on its way to Baton.
@@ -79,6 +79,7 @@ pub fn Composer(id: ConversationId) -> impl IntoView {
     });
     let window_open = move || window_open.get();
     let typists = move || {
+        link.track_live(id);
         link.inbox.with(|inbox| {
             inbox
                 .conversations
@@ -280,32 +281,32 @@ pub fn Composer(id: ConversationId) -> impl IntoView {
                         .map(|(name, text)| match text.filter(|_| ctx.is_supervisor()) {
                             Some(text) => view! {
                                 <div class="live-draft">
-                                    <span class="typist">{format!("{name} is typing:")}</span>
+                                    <span class="typist">{t!("composer.is_typing", name = name).to_string()}</span>
                                     <span class="draft-text">{text}</span>
                                 </div>
                             }
                             .into_any(),
-                            None => view! { <div class="typist">{format!("{name} is typing…")}</div> }.into_any(),
+                            None => view! { <div class="typist">{t!("composer.typing", name = name).to_string()}</div> }.into_any(),
                         })
                         .collect_view()
                 }}
             </div>
             {move || missed.get().map(|messages| view! {
                 <div class="missed" id="missed" role="alert">
-                    <p><strong>"New messages arrived while you were writing:"</strong></p>
+                    <p><strong>{t!("composer.missed").to_string()}</strong></p>
                     <ul>{messages.into_iter().map(|message| view! { <li>{message.body}</li> }).collect_view()}</ul>
-                    <button id="send-anyway" class="primary" on:click=move |_| send(true)>"Send anyway"</button>
+                    <button id="send-anyway" class="primary" on:click=move |_| send(true)>{t!("composer.send_anyway").to_string()}</button>
                     <button class="secondary" on:click=move |_| {
                         // Now they have read them: the next send compares with what is there now.
                         seen_at_start.set_value(Some(last_seq()));
                         missed.set(None);
-                    }>"Let me re-read"</button>
+                    }>{t!("composer.reread").to_string()}</button>
                 </div>
             })}
             {move || quote.get().map(|message| view! {
                 <div class="quoting" id="quoting">
                     <blockquote class="quote">{message.body}</blockquote>
-                    <button class="link-button" aria-label="Do not quote" on:click=move |_| quote.set(None)>"×"</button>
+                    <button class="link-button" aria-label=t!("composer.unquote").to_string() on:click=move |_| quote.set(None)>"×"</button>
                 </div>
             })}
             <Show when=move || notice.get().is_some()>
@@ -313,27 +314,27 @@ pub fn Composer(id: ConversationId) -> impl IntoView {
             </Show>
             {move || uploading.get().map(|Uploading { name, percent }| view! {
                 <div class="uploading" id="uploading" role="status">
-                    <span>{format!("Uploading {name}… {percent}%")}</span>
-                    <progress max="100" value=percent.to_string() aria-label=format!("Uploading {name}")></progress>
+                    <span>{t!("composer.uploading", name = name, percent = percent).to_string()}</span>
+                    <progress max="100" value=percent.to_string() aria-label=t!("composer.uploading_file", name = name).to_string()></progress>
                 </div>
             })}
             <div class="claim-line" id="claim-line">
                 {move || match (claim(), mine()) {
                     (Some(_), true) => view! {
-                        <span class="claim mine">"You are replying"</span>
-                        <button id="release" class="link-button" on:click=release>"Release"</button>
+                        <span class="claim mine">{t!("composer.mine").to_string()}</span>
+                        <button id="release" class="link-button" on:click=release>{t!("composer.release").to_string()}</button>
                     }
                     .into_any(),
                     (Some(claim), false) => view! {
-                        <span class="claim other" id="holder">{icon(Icon::Lock)} {format!("{} is replying…", claim.holder_name)}</span>
+                        <span class="claim other" id="holder">{icon(Icon::Lock)} {t!("composer.replying", name = claim.holder_name).to_string()}</span>
                         {ctx.is_supervisor().then(|| view! {
-                            <button id="take-over" class="link-button" on:click=take_over>"Take over"</button>
+                            <button id="take-over" class="link-button" on:click=take_over>{t!("composer.take_over").to_string()}</button>
                         })}
                     }
                     .into_any(),
                     (None, _) => view! {
-                        <span class="claim free">"Start typing to claim this conversation"</span>
-                        <button id="claim" class="link-button" on:click=move |_| claim_first()>"Claim"</button>
+                        <span class="claim free">{t!("composer.free").to_string()}</span>
+                        <button id="claim" class="link-button" on:click=move |_| claim_first()>{t!("composer.claim").to_string()}</button>
                     }
                     .into_any(),
                 }}
@@ -344,8 +345,8 @@ pub fn Composer(id: ConversationId) -> impl IntoView {
                         <textarea
                             id="composer"
                             rows="3"
-                            aria-label="Reply to the customer"
-                            placeholder=move || holder_name().map(|name| format!("{name} is replying…")).unwrap_or_else(|| "Write a reply — Enter sends, Shift+Enter for a new line".to_owned())
+                            aria-label=t!("composer.reply").to_string()
+                            placeholder=move || holder_name().map(|name| t!("composer.replying", name = name)).unwrap_or_else(|| t!("composer.placeholder")).to_string()
                             readonly=move || holder_name().is_some()
                             prop:value=draft
                             on:input=on_input
@@ -353,11 +354,11 @@ pub fn Composer(id: ConversationId) -> impl IntoView {
                         ></textarea>
                         <div class="composer-tools">
                             <label class="secondary attach" class:disabled=move || holder_name().is_some()>
-                                {icon(Icon::Paperclip)} " Attach"
+                                {icon(Icon::Paperclip)} " " {t!("composer.attach").to_string()}
                                 <input id="attach" type="file" hidden=true on:change=attach disabled=move || holder_name().is_some() />
                             </label>
-                            <select id="canned" aria-label="Canned responses" on:change=use_canned on:focus=move |_| ctx.reload_canned() disabled=move || holder_name().is_some()>
-                                <option value="">"Canned responses…"</option>
+                            <select id="canned" aria-label=t!("composer.canned").to_string() on:change=use_canned on:focus=move |_| ctx.reload_canned() disabled=move || holder_name().is_some()>
+                                <option value="">{t!("composer.canned_menu").to_string()}</option>
                                 {move || ctx.canned.get().into_iter().map(|canned| view! { <option value=canned.id.to_string()>{canned.title}</option> }).collect_view()}
                             </select>
                             <button
@@ -366,7 +367,7 @@ pub fn Composer(id: ConversationId) -> impl IntoView {
                                 disabled=move || holder_name().is_some() || sending.get() || draft.with(|draft| draft.trim().is_empty())
                                 on:click=move |_| send(false)
                             >
-                                "Send"
+                                {t!("composer.send").to_string()}
                             </button>
                         </div>
                     </div>
