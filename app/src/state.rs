@@ -13,7 +13,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use baton_shared::api::{ConversationDetail, ConversationSummary, Me, MessagePage, Role};
+use baton_shared::api::{ConversationDetail, ConversationSummary, Me, MessagePage};
 use baton_shared::model::{
     Change, Conversation, ConversationEvent, Message, MessageContent, Note, WINDOW_REOPEN_SLACK_MS,
 };
@@ -378,8 +378,7 @@ impl Inbox {
         }
         view.conversation.last_seq = event.seq;
         let is_open = self.open == Some(id);
-        let sees_all = self.me.role.at_least(Role::Supervisor);
-        let me = self.me.id;
+        let (me, role) = (self.me.id, self.me.role);
         let mut gone = false;
         let conversation = &mut view.conversation;
         match &event.change {
@@ -432,8 +431,8 @@ impl Inbox {
             Change::Labeled { labels } => conversation.labels = labels.clone(),
             Change::Assigned { assignee } => {
                 conversation.assignee = *assignee;
-                // An agent no longer sees a conversation assigned to a teammate.
-                gone = !sees_all && assignee.is_some_and(|user| user != me);
+                // An agent no longer sees a conversation assigned to a teammate: the one rule.
+                gone = !baton_shared::rules::visible_to(*assignee, me, role);
             }
             Change::NoteAdded { note } | Change::NoteEdited { note } => {
                 view.notes.insert(note.id, note.clone());
