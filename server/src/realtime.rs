@@ -344,7 +344,7 @@ async fn open(state: &AppState, connection: &Arc<Connection>, id: ConversationId
     // Read again after following, so the snapshot is at least as new as the stream.
     let conversation = state.store.conversation(id).await?.unwrap_or(conversation);
     follow(state, connection, &conversation, after_seq).await?;
-    state.receipts.opened(state, id);
+    state.whatsapp.receipts.opened(id);
     Ok(Some(AckDetail::Conversation { conversation }))
 }
 
@@ -420,7 +420,7 @@ async fn typing(state: &AppState, connection: &Connection, id: ConversationId, d
     let user = connection.user.id;
     if state.hub.typing_lock_held(id, user, state.now()) {
         state.hub.typing(id, &connection.user, draft);
-        state.receipts.typing(state, id);
+        state.whatsapp.receipts.typing(id);
         return Ok(None);
     }
     // Read before the store: an event committed after the check moves it.
@@ -440,7 +440,7 @@ async fn typing(state: &AppState, connection: &Connection, id: ConversationId, d
     };
     state.hub.typing(id, &connection.user, draft);
     state.hub.remember_typing_lock(id, user, TypingLock { epoch, lease_until });
-    state.receipts.typing(state, id);
+    state.whatsapp.receipts.typing(id);
     Ok(detail)
 }
 
@@ -509,10 +509,10 @@ pub(crate) async fn send(state: &AppState, connection: &Connection, reply: NewRe
             if message.kind != "reaction" {
                 // The reply left the composer: its author is no longer typing.
                 state.hub.stop_typing(message.conversation_id, &connection.user);
-                state.receipts.replied(message.conversation_id);
+                state.whatsapp.receipts.replied(message.conversation_id);
             }
             publish(state, &[event]);
-            state.sender.wake();
+            state.whatsapp.sender.wake();
             Ok(Some(AckDetail::Message { message }))
         }
         ReplyOutcome::Duplicate { message } => Ok(Some(AckDetail::Message { message })),

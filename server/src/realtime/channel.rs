@@ -17,10 +17,10 @@ use crate::store::conversations::{NewReply, ReplyContent, TemplateChoice};
 
 /// The approved templates, or why they cannot be listed.
 pub(super) async fn templates(state: &AppState) -> Result<Arc<Vec<MessageTemplate>>, Refusal> {
-    let Some(graph) = state.graph.as_deref() else {
+    let Some(graph) = state.whatsapp.graph.as_deref() else {
         return Err(Refusal::new(ErrorCode::Unavailable, "The WhatsApp channel is not configured."));
     };
-    state.templates.list(graph).await.map_err(|error| {
+    state.whatsapp.templates.list(graph).await.map_err(|error| {
         tracing::warn!(%error, "cannot list the message templates");
         Refusal::new(ErrorCode::Unavailable, "WhatsApp's template list cannot be read right now; try again shortly.")
     })
@@ -75,7 +75,7 @@ pub(super) async fn retry(state: &AppState, connection: &Connection, message_id:
     match state.store.requeue_failed(message_id, connection.user.id, state.now()).await? {
         RequeueOutcome::Requeued { event } => {
             publish(state, &[event]);
-            state.sender.wake();
+            state.whatsapp.sender.wake();
             let message = state.store.message(message_id).await?.ok_or_else(|| Refusal::from(StoreError::NotFound))?;
             Ok(Some(AckDetail::Message { message }))
         }
@@ -144,7 +144,7 @@ pub(super) async fn media_upload(
     if caption.chars().count() > 1024 {
         return Err(Refusal::new(ErrorCode::InvalidInput, "A caption may have at most 1024 characters."));
     }
-    let found = state.media.upload(upload_id).await.map_err(|error| {
+    let found = state.whatsapp.media.upload(upload_id).await.map_err(|error| {
         tracing::error!(%error, "cannot read an upload");
         Refusal::new(ErrorCode::Internal, "Something went wrong on the server; it has been logged.")
     })?;
