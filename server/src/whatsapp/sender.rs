@@ -172,7 +172,11 @@ impl Worker {
                 }
                 continue;
             }
-            pacing.number_slot().await;
+            // Waiting for the number's next slot is no send under way: stopping does not wait for it.
+            tokio::select! {
+                () = pacing.number_slot() => {}
+                () = stop.cancelled() => return,
+            }
             if !self.send_one(item).await {
                 return;
             }
