@@ -2,7 +2,9 @@
 //! deliveries from many customers at once; right after one is answered 200 it gets `SIGTERM`. It
 //! must let the requests in flight finish — their deliveries are queued for the intake writer, or
 //! in the batch it is committing — and exit 0. Started again on the same data, every delivery that
-//! was answered 200, before or after the signal, becomes a message in its conversation.
+//! was answered 200, before or after the signal, becomes a message in its conversation; and no
+//! delivery the server had read before the signal was refused (a writer stopped before the
+//! requests drained would answer those 503).
 
 use std::collections::HashSet;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -34,6 +36,9 @@ struct Answers {
     total: AtomicUsize,
     after_signal: AtomicUsize,
     refused_after_signal: AtomicUsize,
+    /// Requests sent before the signal that the server read and then refused (a 503: its intake
+    /// writer was gone). Each was in flight at SIGTERM and should have been stored and answered.
+    refused_in_flight: Mutex<Vec<String>>,
     signalled: AtomicBool,
     signalled_at: Mutex<Option<Instant>>,
 }
@@ -80,6 +85,10 @@ async fn every_delivery_answered_200_is_applied_after_a_graceful_stop(kind: Kind
     anyhow::ensure!(stored.len() >= ANSWERED_BEFORE_SIGNAL, "the signal was never sent");
     // The point of the test: requests were in flight at the signal, and they were answered.
     anyhow::ensure!(after > 0, "no delivery in flight at SIGTERM was answered 200\n{}", log_tail());
+    let refused = answers.refused_in_flight.lock().map_err(|_| anyhow::anyhow!("poisoned"))?.clone();
+    anyhow::ensure!(refused.is_empty(), "deliveries in flight at SIGTERM were refused: {refused:?}\n{}", log_tail());
+    // Every worker stops at its next safe point: none is waited out (the server gives up at 20 s).
+    anyhow::ensure!(stopping < Duration::from_secs(10), "stopping took {stopping:?}\n{}", log_tail());
 
     // Started again on the same data, the stored deliveries are applied.
     let baton = BatonProcess::start(&binary, &[], &env, &log).await?;
@@ -122,6 +131,7 @@ async fn write_until_stopped(
         let wamid = format!("wamid.shutdown.{customer}.{number}");
         let body = delivery(&wa_id, &wamid)?;
         let signature = sign(&secret, &body);
+        let sent_before_signal = !answers.signalled.load(Ordering::Acquire);
         let answer = http
             .post(format!("{base}/webhooks/whatsapp"))
             .header("content-type", "application/json")
@@ -138,13 +148,25 @@ async fn write_until_stopped(
                 }
                 let total = answers.total.fetch_add(1, Ordering::AcqRel) + 1;
                 if total == ANSWERED_BEFORE_SIGNAL {
-                    answers.signalled.store(true, Ordering::Release);
                     *answers.signalled_at.lock().map_err(|_| anyhow::anyhow!("poisoned"))? = Some(Instant::now());
                     terminate(pid)?;
+                    // Set once the signal is delivered: the requests the other customers sent
+                    // meanwhile were in flight at SIGTERM.
+                    answers.signalled.store(true, Ordering::Release);
                 }
             }
-            // Refused (503 while stopping) or cut off: Meta would deliver it again later.
-            Ok(_) | Err(_) if signalled => {
+            // Refused (503 while stopping) or cut off: Meta would deliver it again later. But one
+            // the server had read before the signal must have been answered 200.
+            Ok(response) if signalled => {
+                if sent_before_signal {
+                    let refusal = format!("{wamid}: {}", response.status());
+                    answers.refused_in_flight.lock().map_err(|_| anyhow::anyhow!("poisoned"))?.push(refusal);
+                }
+                answers.refused_after_signal.fetch_add(1, Ordering::AcqRel);
+                return Ok(());
+            }
+            // Cut off (the connection closed before the request was read, or after the stop).
+            Err(_) if signalled => {
                 answers.refused_after_signal.fetch_add(1, Ordering::AcqRel);
                 return Ok(());
             }
