@@ -8,7 +8,7 @@ use baton_shared::api::{Role, User};
 use baton_shared::model::display_text;
 use baton_shared::{ErrorCode, UserId};
 
-use crate::clock::now_ms;
+use crate::clock::Clock;
 use crate::error::AppError;
 use crate::passwords::{Passwords, check_new_password};
 use crate::state::AppState;
@@ -57,11 +57,13 @@ pub struct NewAccount {
 }
 
 /// Validates and creates an account; `actor` is the admin who asked, `None` from the command line.
+/// Its creation time comes from `clock` (the server's, or the wall clock's outside a server).
 pub async fn create(
     store: &dyn Store,
     passwords: &Passwords,
     account: NewAccount,
     actor: Option<UserId>,
+    clock: Clock,
 ) -> Result<User, AppError> {
     let email = normalize_email(&account.email);
     // Characters that could make the name pass for a teammate's are dropped, not refused.
@@ -71,12 +73,18 @@ pub async fn create(
     check_new_password(&account.password).map_err(AppError::invalid)?;
     let password_hash = passwords.hash(account.password).await?;
     let new = NewUser { email, name, role: account.role, password_hash };
-    Ok(store.create_user(&new, actor, now_ms()).await?)
+    Ok(store.create_user(&new, actor, clock.now_ms()).await?)
 }
 
 /// Changes a user's role and/or disabled flag. Disabling ends the user's sessions at once.
-pub async fn update(store: &dyn Store, id: UserId, patch: UserPatch, actor: UserId) -> Result<User, AppError> {
-    Ok(store.update_user(id, patch, Some(actor), now_ms()).await?)
+pub async fn update(
+    store: &dyn Store,
+    id: UserId,
+    patch: UserPatch,
+    actor: UserId,
+    clock: Clock,
+) -> Result<User, AppError> {
+    Ok(store.update_user(id, patch, Some(actor), clock.now_ms()).await?)
 }
 
 /// The one answer for every wrong email/password combination.

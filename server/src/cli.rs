@@ -13,6 +13,7 @@ use clap::{Args, Parser, Subcommand};
 use tokio::net::TcpListener;
 
 use crate::accounts::{self, NewAccount};
+use crate::clock::Clock;
 use crate::config::{Config, DatabaseUrl, LogFormat, default_web_dir, parse_origins};
 use crate::passwords::{Passwords, check_new_password};
 use crate::state::AppState;
@@ -299,7 +300,7 @@ async fn add_user(email: String, name: String, role: Role, storage: StorageArgs)
     let store = storage.open().await?;
     let passwords = Passwords::new()?;
     let account = NewAccount { email, name, role, password };
-    let user = accounts::create(store.as_ref(), &passwords, account, None)
+    let user = accounts::create(store.as_ref(), &passwords, account, None, Clock::Wall)
         .await
         .map_err(|error| anyhow::anyhow!("{error}"))?;
     println!("Created {} <{}> as {} (id {}).", user.name, user.email, user.role, user.id);

@@ -5,6 +5,7 @@
 use baton_shared::api::Role;
 
 use crate::accounts::{self, NewAccount};
+use crate::clock::Clock;
 use crate::passwords::Passwords;
 use crate::store::Store;
 
@@ -35,7 +36,8 @@ pub async fn seed(store: &dyn Store, passwords: &Passwords) -> anyhow::Result<bo
             role: account.role,
             password: account.password.into(),
         };
-        accounts::create(store, passwords, new, None).await.map_err(|error| anyhow::anyhow!("{error}"))?;
+        // Before any server runs: the wall clock's time.
+        accounts::create(store, passwords, new, None, Clock::Wall).await.map_err(|error| anyhow::anyhow!("{error}"))?;
     }
     Ok(true)
 }

@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use baton_shared::protocol::Teammate;
 use baton_shared::{ConversationId, UserId};
+use tokio_util::sync::CancellationToken;
 
 use crate::clock::Clock;
 use crate::hub::DraftSaver;
@@ -20,7 +21,6 @@ use crate::store::conversations::DraftWrite;
 pub const SAVE_INTERVAL: Duration = Duration::from_millis(500);
 
 /// Drafts waiting to be written, newest per user and conversation.
-#[derive(Default)]
 pub struct DraftWriter {
     waiting: Mutex<HashMap<(ConversationId, UserId), DraftWrite>>,
     /// The server's clock: a draft's time is compared with claims' and sends' times.
@@ -43,16 +43,6 @@ impl DraftWriter {
         self.waiting.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
-    /// Writes waiting drafts every [`SAVE_INTERVAL`], for as long as the server runs.
-    pub async fn keep(self: Arc<Self>, store: Arc<dyn Store>) {
-        let mut tick = tokio::time::interval(SAVE_INTERVAL);
-        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        loop {
-            tick.tick().await;
-            self.flush(&*store).await;
-        }
-    }
-
     /// Writes the drafts waiting now. On failure they wait for the next try, unless newer ones
     /// replaced them meanwhile.
     pub async fn flush(&self, store: &dyn Store) {
@@ -70,5 +60,27 @@ impl DraftWriter {
                 waiting.entry((draft.conversation, draft.user)).or_insert(draft);
             }
         }
+    }
+}
+
+/// The draft writer's task: writes waiting drafts every [`SAVE_INTERVAL`].
+pub struct Worker {
+    pub writer: Arc<DraftWriter>,
+    pub store: Arc<dyn Store>,
+}
+
+impl Worker {
+    /// Writes every [`SAVE_INTERVAL`] until `stop`, then once more: what was typed in the last
+    /// moments is kept too.
+    pub async fn run(self, stop: CancellationToken) {
+        let mut tick = tokio::time::interval(SAVE_INTERVAL);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tokio::select! {
+                _ = tick.tick() => self.writer.flush(&*self.store).await,
+                () = stop.cancelled() => break,
+            }
+        }
+        self.writer.flush(&*self.store).await;
     }
 }

@@ -4,12 +4,18 @@
 //! in an unassigned conversation must not hold it for as long as its typist stays online).
 //! Everyone watching sees the conversation released.
 
+use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::Duration;
 
-use crate::state::AppState;
+use tokio_util::sync::CancellationToken;
 
-/// When the keeper last looked at the leases.
+use crate::bus::Bus;
+use crate::clock::Clock;
+use crate::hub::Hub;
+use crate::store::Store;
+
+/// The keeper's handle: when it last looked at the leases.
 #[derive(Default)]
 pub struct LeaseKeeper {
     last_pass: AtomicI64,
@@ -23,38 +29,62 @@ impl LeaseKeeper {
     }
 }
 
-/// Renews and expires leases, several times per lease period, for as long as the server runs.
-pub async fn keep(state: AppState) {
-    let lease = state.config.claim_lease;
-    let lease_ms = i64::try_from(lease.as_millis()).unwrap_or(i64::MAX);
-    let idle_ms = i64::try_from(state.config.claim_idle.as_millis()).unwrap_or(i64::MAX);
-    let mut tick = tokio::time::interval((lease / 4).max(Duration::from_millis(50)));
-    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    loop {
-        tick.tick().await;
-        let now = state.now();
+/// The lease keeper: what it reads, writes and asks — not the whole server.
+pub struct Worker {
+    pub store: Arc<dyn Store>,
+    pub bus: Arc<dyn Bus>,
+    /// Who is online (only their leases are renewed).
+    pub hub: Hub,
+    pub clock: Clock,
+    /// [`crate::config::Config::claim_lease`].
+    pub lease: Duration,
+    /// [`crate::config::Config::claim_idle`].
+    pub idle: Duration,
+    /// Its handle, where each finished pass is noted.
+    pub progress: Arc<LeaseKeeper>,
+}
+
+impl Worker {
+    /// Renews and expires leases, several times per lease period, until `stop` (a pass under way
+    /// finishes first).
+    pub async fn run(self, stop: CancellationToken) {
+        let mut tick = tokio::time::interval((self.lease / 4).max(Duration::from_millis(50)));
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tokio::select! {
+                _ = tick.tick() => {}
+                () = stop.cancelled() => return,
+            }
+            self.pass().await;
+        }
+    }
+
+    async fn pass(&self) {
+        let lease_ms = i64::try_from(self.lease.as_millis()).unwrap_or(i64::MAX);
+        let idle_ms = i64::try_from(self.idle.as_millis()).unwrap_or(i64::MAX);
+        let now = self.clock.now_ms();
         // One query finds who holds leases; only those who are also connected are renewed.
-        let holders = match state.store.claim_holders(now).await {
+        let holders = match self.store.claim_holders(now).await {
             Ok(holders) => holders,
             Err(error) => {
                 tracing::warn!(%error, "could not list lease holders");
                 Vec::new()
             }
         };
-        for user in holders.into_iter().filter(|user| state.hub.is_online(*user)) {
-            if let Err(error) = state.store.renew_claims(user, now.saturating_add(lease_ms), now).await {
+        for user in holders.into_iter().filter(|user| self.hub.is_online(*user)) {
+            if let Err(error) = self.store.renew_claims(user, now.saturating_add(lease_ms), now).await {
                 tracing::warn!(%error, %user, "could not renew leases");
             }
         }
         let idle_before = now.saturating_sub(idle_ms);
-        match state.store.expire_claims(now, idle_before).await {
+        match self.store.expire_claims(now, idle_before).await {
             Ok(events) if !events.is_empty() => {
                 tracing::info!(count = events.len(), "claims expired");
-                state.bus.publish(&events);
+                self.bus.publish(&events);
             }
             Ok(_) => {}
             Err(error) => tracing::warn!(%error, "could not expire leases"),
         }
-        state.leases.last_pass.store(now, Ordering::Release);
+        self.progress.last_pass.store(now, Ordering::Release);
     }
 }

@@ -16,11 +16,18 @@
 //! - [`ws`] upgrades `/ws` (session cookie, Origin allowlist, size limits) and runs one task per
 //!   socket; [`realtime`] dispatches each request to the domain, [`hub`] fans frames out, [`bus`] carries committed
 //!   events to the hub, [`leases`] renews and expires claims, and [`drafts`] keeps drafts in batches.
-//! - [`whatsapp`] is the channel: signed webhooks stored, then ingested by a worker.
-//! - [`state::AppState`] is what every handler can reach: config, store, password hasher, login
-//!   throttle, hub and bus.
+//! - [`whatsapp`] is the channel: signed webhooks stored by a writer, then ingested by a worker;
+//!   replies posted by the sender; receipts and media downloads off the request path.
+//! - [`state::AppState`] is what every handler can reach: config, the one [`clock::Clock`], store,
+//!   password hasher, login throttle, hub, bus, and handles to the workers (the WhatsApp ones
+//!   grouped under `state.whatsapp`).
+//! - [`background`] builds each worker from those handles — only the pieces it uses, never the
+//!   state — and runs them in one set with one stop signal: on SIGTERM or Ctrl+C ([`cli`]) Baton
+//!   stops accepting, lets in-flight requests, transactions and queued webhook writes finish,
+//!   flushes drafts, and exits 0.
 
 pub mod accounts;
+pub mod background;
 pub mod bus;
 pub mod cli;
 pub mod clock;
@@ -51,8 +58,13 @@ use tokio::net::TcpListener;
 pub use config::Config;
 pub use state::AppState;
 
-/// Serves Baton on an already-bound listener until `shutdown` resolves, then drains in-flight
-/// requests. Background housekeeping (expired sessions) runs for as long as the server does.
+/// Serves Baton on an already-bound listener until `shutdown` resolves, with the background
+/// workers ([`background`]) running beside it.
+///
+/// Stopping, in order: no new connection is accepted and the requests in flight finish (a
+/// webhook waiting on the intake writer gets its answer: the writer still runs); then every
+/// background task is told to stop and waited for — the intake writer stores and answers what is
+/// queued, the workers finish the transaction they are in, the draft writer flushes.
 pub async fn run(
     listener: TcpListener,
     state: AppState,
@@ -62,22 +74,8 @@ pub async fn run(
     state.hub.load_assignments(state.store.assignments().await?);
     // Live events go out in seq order: each conversation continues from the store's last seq.
     state.hub.load_sequences(state.store.last_seqs().await?);
-    let gaps = tokio::spawn(bus::fill_gaps(state.hub.clone(), state.store.clone()));
-    let housekeeping = tokio::spawn(sessions::housekeeping(state.clone()));
-    let leases = tokio::spawn(leases::keep(state.clone()));
-    let drafts = tokio::spawn(state.drafts.clone().keep(state.store.clone()));
-    let intake = tokio::spawn(whatsapp::intake::run(state.clone()));
-    let ingest = tokio::spawn(whatsapp::ingest::run(state.clone()));
-    let sender = tokio::spawn(whatsapp::sender::run(state.clone()));
-    let hub = state.hub.clone();
-    let presence = tokio::spawn(async move {
-        let mut tick = tokio::time::interval(hub::PRESENCE_INTERVAL);
-        loop {
-            tick.tick().await;
-            hub.flush_presence();
-        }
-    });
-    let (draft_writer, store) = (state.drafts.clone(), state.store.clone());
+    let mut tasks = background::Background::default();
+    background::start(&state, &mut tasks);
     let app = http::router(state).into_make_service_with_connect_info::<SocketAddr>();
     // Live frames are small and must leave at once: no Nagle delay behind an unacknowledged one.
     let listener = listener.tap_io(|stream| {
@@ -86,15 +84,8 @@ pub async fn run(
         }
     });
     let served = axum::serve(listener, app).with_graceful_shutdown(shutdown).await;
-    housekeeping.abort();
-    gaps.abort();
-    leases.abort();
-    presence.abort();
-    drafts.abort();
-    intake.abort();
-    ingest.abort();
-    sender.abort();
-    // What was typed in the last moments is kept too.
-    draft_writer.flush(&*store).await;
+    tracing::info!("requests drained: stopping the background workers");
+    tasks.stop(background::STOP_PATIENCE).await;
+    tracing::info!("stopped");
     served.map_err(anyhow::Error::from)
 }

@@ -205,6 +205,6 @@ async fn open(
     // Read again after following, so the snapshot is at least as new as the stream.
     let conversation = state.store.conversation(id).await?.unwrap_or(conversation);
     follow(state, connection, &conversation, after_seq).await?;
-    state.receipts.opened(state, id);
+    state.whatsapp.receipts.opened(id);
     Ok(conversation_ack(conversation))
 }

@@ -138,11 +138,11 @@ impl FromRequestParts<AppState> for CurrentUser {
 }
 
 /// Deletes expired sessions every hour, for as long as the server runs.
-pub async fn housekeeping(state: AppState) {
+pub async fn housekeeping(store: std::sync::Arc<dyn crate::store::Store>, clock: crate::clock::Clock) {
     let mut every_hour = tokio::time::interval(Duration::from_secs(3600));
     loop {
         every_hour.tick().await;
-        match state.store.delete_expired_sessions(state.now()).await {
+        match store.delete_expired_sessions(clock.now_ms()).await {
             Ok(0) => {}
             Ok(removed) => tracing::info!(removed, "expired sessions removed"),
             Err(error) => tracing::warn!(%error, "could not remove expired sessions"),

@@ -1,14 +1,17 @@
-//! [`AppState`]: what every handler can reach. Cheap to clone (Arcs inside). The WhatsApp client
-//! joins it with the channel.
+//! [`AppState`]: what every handler can reach — handles, grouped, and one clock. Cheap to clone
+//! (Arcs inside). Background workers never hold it: each gets only its pieces
+//! ([`crate::background`]).
 
 use std::net::SocketAddr;
 use std::sync::Arc;
 
 use crate::bus::{Bus, LocalBus};
+use crate::clock::Clock;
 use crate::config::{Config, Origin};
 use crate::drafts::DraftWriter;
 use crate::http::web::WebApp;
 use crate::hub::Hub;
+use crate::leases::LeaseKeeper;
 use crate::passwords::Passwords;
 use crate::store::Store;
 use crate::throttle::LoginThrottle;
@@ -23,6 +26,8 @@ use crate::whatsapp::templates::TemplateCatalog;
 #[derive(Clone)]
 pub struct AppState {
     pub config: Arc<Config>,
+    /// The server's one clock (`config.clock`): every time stored or compared comes from it.
+    pub clock: Clock,
     pub store: Arc<dyn Store>,
     pub passwords: Passwords,
     pub login_throttle: Arc<LoginThrottle>,
@@ -34,21 +39,29 @@ pub struct AppState {
     /// Drafts waiting to be written (see [`crate::drafts`]).
     pub drafts: Arc<DraftWriter>,
     /// The lease keeper's progress.
-    pub leases: Arc<crate::leases::LeaseKeeper>,
-    /// Wakes the WhatsApp ingest worker.
-    pub ingest: Arc<Ingest>,
-    /// Stores webhook deliveries, batching those that arrive together.
-    pub intake: Arc<Intake>,
-    /// Wakes the WhatsApp sender; knows whether sending is paused.
-    pub sender: Arc<Sender>,
+    pub leases: Arc<LeaseKeeper>,
+    /// The WhatsApp channel's handles.
+    pub whatsapp: WhatsApp,
+}
+
+/// What handlers reach of the WhatsApp channel. The workers behind these handles are built from
+/// the same pieces in [`crate::background::start`]; none of them holds the [`AppState`].
+#[derive(Clone)]
+pub struct WhatsApp {
     /// The Graph API, when the channel has a token and a number id.
     pub graph: Option<Arc<GraphClient>>,
     /// The approved templates, kept a few minutes.
     pub templates: Arc<TemplateCatalog>,
-    /// Customers' media files under the data directory.
+    /// Customers' media files under the data directory; queues their downloads.
     pub media: Arc<MediaStore>,
-    /// Read receipts and "typing…" for customers.
+    /// Wakes the sender; knows whether sending is paused.
+    pub sender: Arc<Sender>,
+    /// Queues read receipts and "typing…" for customers.
     pub receipts: Arc<Receipts>,
+    /// Stores webhook deliveries, batching those that arrive together.
+    pub intake: Arc<Intake>,
+    /// Wakes the webhook worker.
+    pub ingest: Arc<Ingest>,
 }
 
 impl AppState {
@@ -61,22 +74,28 @@ impl AppState {
             config.public_origins.clone().into()
         };
         let web = Arc::new(WebApp::load(&config.web_dir));
-        let drafts = Arc::new(DraftWriter::new(config.clock));
+        let clock = config.clock;
+        let drafts = Arc::new(DraftWriter::new(clock));
         let hub = Hub::new(config.hub, drafts.clone());
         let bus = Arc::new(LocalBus::new(hub.clone()));
         let graph = GraphClient::from_config(&config.whatsapp)?.map(Arc::new);
-        Ok(AppState {
-            graph,
+        let typing_indicator = config.whatsapp.typing_indicator && graph.is_some();
+        let whatsapp = WhatsApp {
             templates: Arc::new(TemplateCatalog::default()),
             media: Arc::new(MediaStore::new(&config.data_dir)),
-            receipts: Arc::new(Receipts::default()),
+            receipts: Arc::new(Receipts::new(graph.is_some(), typing_indicator)),
+            sender: Arc::new(Sender::default()),
+            intake: Arc::new(Intake::default()),
+            ingest: Arc::new(Ingest::default()),
+            graph,
+        };
+        Ok(AppState {
+            clock,
             hub,
             bus,
             drafts,
-            leases: Arc::new(crate::leases::LeaseKeeper::default()),
-            ingest: Arc::new(Ingest::default()),
-            intake: Arc::new(Intake::default()),
-            sender: Arc::new(Sender::default()),
+            leases: Arc::new(LeaseKeeper::default()),
+            whatsapp,
             config: Arc::new(config),
             store,
             passwords: Passwords::new()?,
@@ -88,7 +107,7 @@ impl AppState {
 
     /// Unix milliseconds now, by the configured clock.
     pub fn now(&self) -> i64 {
-        self.config.clock.now_ms()
+        self.clock.now_ms()
     }
 
     pub fn allows_origin(&self, origin: &str) -> bool {

@@ -1,6 +1,6 @@
 //! The real `baton` binary as a child process, for tests that must stop it the hard way
-//! (`SIGKILL`): [`baton_binary`] builds it (or takes `BATON_BINARY`), [`BatonProcess`] starts
-//! `baton serve` on a free port and kills it.
+//! (`SIGKILL`) or the polite way (`SIGTERM`): [`baton_binary`] builds it (or takes
+//! `BATON_BINARY`), [`BatonProcess`] starts `baton serve` on a free port, kills or terminates it.
 
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
@@ -81,4 +81,22 @@ impl BatonProcess {
         self.child.wait().await?;
         Ok(())
     }
+
+    /// The process id, while it runs (for [`terminate`]).
+    pub fn pid(&self) -> Option<u32> {
+        self.child.id()
+    }
+
+    /// Waits for the process to exit; its exit status.
+    pub async fn wait(mut self) -> anyhow::Result<std::process::ExitStatus> {
+        Ok(self.child.wait().await?)
+    }
+}
+
+/// Sends `SIGTERM` to `pid`, as a service manager stopping Baton does; the process keeps running
+/// until it has shut down (see [`BatonProcess::wait`]).
+pub fn terminate(pid: u32) -> anyhow::Result<()> {
+    let status = std::process::Command::new("kill").args(["-TERM", &pid.to_string()]).status()?;
+    anyhow::ensure!(status.success(), "kill -TERM {pid} failed ({status})");
+    Ok(())
 }

@@ -86,7 +86,7 @@ impl TestServer {
         let email = format!("{}@test.baton", name.to_lowercase().replace(' ', "."));
         let password = format!("pass-{}-{}", name.to_lowercase().replace(' ', "-"), role.as_str());
         let account = NewAccount { email, name: name.into(), role, password: password.clone() };
-        let user = accounts::create(self.state.store.as_ref(), &self.state.passwords, account, None)
+        let user = accounts::create(self.state.store.as_ref(), &self.state.passwords, account, None, self.state.clock)
             .await
             .map_err(|error| anyhow::anyhow!("{error}"))?;
         Ok((user, password))

@@ -77,7 +77,7 @@ impl Bench {
         let ReplyOutcome::Sent { message, .. } = store.send_reply(&reply, now).await? else {
             anyhow::bail!("reply not stored")
         };
-        self.server.state.sender.wake();
+        self.server.state.whatsapp.sender.wake();
         Ok(message)
     }
 
@@ -90,7 +90,7 @@ impl Bench {
 
     /// Waits until the sender has handled everything due now.
     async fn settle(&self) -> anyhow::Result<()> {
-        let sender = &self.server.state.sender;
+        let sender = &self.server.state.whatsapp.sender;
         let wake = sender.wake();
         until("a pass of the sender", || sender.served() >= wake).await
     }
@@ -175,7 +175,7 @@ async fn backoff_follows_the_contract(kind: Kind) -> anyhow::Result<()> {
     let paused = Customer::new("15550007777", "Fay");
     bench.simulator.fail_next_sends(1, 190, None);
     let kept = bench.reply_to(&paused, agent.id).await?;
-    until("the refused attempt", || bench.server.state.sender.paused().is_some()).await?;
+    until("the refused attempt", || bench.server.state.whatsapp.sender.paused().is_some()).await?;
     let sends = bench.simulator.message_requests().len();
     for _ in 0..10 {
         bench.advance(Duration::from_secs(60)).await?;

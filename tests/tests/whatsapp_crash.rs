@@ -12,6 +12,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use baton_server::accounts::{self, NewAccount};
+use baton_server::clock::Clock;
 use baton_server::config::DatabaseUrl;
 use baton_server::passwords::Passwords;
 use baton_shared::ConversationId;
@@ -63,7 +64,7 @@ async fn every_acknowledged_reply_reaches_the_customer_once(kind: Kind) -> anyho
             role: Role::Agent,
             password: PASSWORD.into(),
         };
-        accounts::create(store.as_ref(), &passwords, account, None)
+        accounts::create(store.as_ref(), &passwords, account, None, Clock::Wall)
             .await
             .map_err(|error| anyhow::anyhow!("{error}"))?;
     }

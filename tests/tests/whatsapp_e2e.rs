@@ -98,7 +98,7 @@ async fn refusals_are_retried_failed_or_pause_sending_as_the_code_says(kind: Kin
         })
         .await?;
     assert!(alert.1 && alert.0.contains("190"), "{alert:?}");
-    assert!(server.state.sender.paused().is_some());
+    assert!(server.state.whatsapp.sender.paused().is_some());
     let queued = server.state.store.due_outbox(i64::MAX, 10).await?;
     assert!(queued.iter().any(|item| item.message_id == reply.id), "the reply is still in the outbox");
     Ok(())

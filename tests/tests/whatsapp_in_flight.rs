@@ -50,6 +50,7 @@ async fn queued_reply(
             password: "agent-password-1".into(),
         },
         None,
+        Clock::Wall,
     )
     .await
     .map_err(|error| anyhow::anyhow!("{error}"))?;
@@ -178,7 +179,7 @@ async fn restart_after_interrupted_send(kind: Kind) -> anyhow::Result<(TestServe
 
 /// Waits (in real time) until the sender has handled everything due now.
 async fn settle(server: &TestServer) -> anyhow::Result<()> {
-    let sender = &server.state.sender;
+    let sender = &server.state.whatsapp.sender;
     let wake = sender.wake();
     until("a pass of the sender", || sender.served() >= wake).await
 }
@@ -222,7 +223,7 @@ async fn without_a_status_it_is_sent_again_after_the_wait(kind: Kind) -> anyhow:
 async fn a_status_carrying_the_tag_is_adopted_and_nothing_is_sent_again(kind: Kind) -> anyhow::Result<()> {
     let (server, simulator, reply, tag) = restart_after_interrupted_send(kind).await?;
     // What the stopped process had done: WhatsApp accepted the tagged send.
-    let graph = server.state.graph.clone().ok_or_else(|| anyhow::anyhow!("no Graph client"))?;
+    let graph = server.state.whatsapp.graph.clone().ok_or_else(|| anyhow::anyhow!("no Graph client"))?;
     let send = baton_whatsapp::graph::SendMessage::text(format!("+{CUSTOMER}"), reply.body.clone(), false)
         .with_callback_data(tag.clone());
     let wamid = graph.send(&send).await.map_err(|error| anyhow::anyhow!("{error:?}"))?;

@@ -114,7 +114,7 @@ pub async fn typing(
     let user = actor.id();
     if state.hub.typing_lock_held(id, user, state.now()) {
         state.hub.typing(id, actor.teammate(), draft);
-        state.receipts.typing(state, id);
+        state.whatsapp.receipts.typing(id);
         return Ok(None);
     }
     // Read before the store: an event committed after the check moves it.
@@ -130,7 +130,7 @@ pub async fn typing(
     };
     state.hub.typing(id, actor.teammate(), draft);
     state.hub.remember_typing_lock(id, user, TypingLock { epoch, lease_until });
-    state.receipts.typing(state, id);
+    state.whatsapp.receipts.typing(id);
     Ok(taken)
 }
 

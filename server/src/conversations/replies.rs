@@ -100,7 +100,7 @@ pub async fn retry(state: &AppState, actor: &Actor, message_id: MessageId) -> Re
     match state.store.requeue_failed(message_id, actor.id(), state.now()).await? {
         RequeueOutcome::Requeued { event } => {
             publish(state, &[event]);
-            state.sender.wake();
+            state.whatsapp.sender.wake();
             state.store.message(message_id).await?.ok_or_else(Refusal::not_found)
         }
         RequeueOutcome::NotFailed => {
@@ -113,10 +113,10 @@ pub async fn retry(state: &AppState, actor: &Actor, message_id: MessageId) -> Re
 
 /// The approved templates, or why they cannot be listed.
 pub async fn templates(state: &AppState) -> Result<Arc<Vec<MessageTemplate>>, Refusal> {
-    let Some(graph) = state.graph.as_deref() else {
+    let Some(graph) = state.whatsapp.graph.as_deref() else {
         return Err(Refusal::new(ErrorCode::Unavailable, "The WhatsApp channel is not configured."));
     };
-    state.templates.list(graph).await.map_err(|error| {
+    state.whatsapp.templates.list(graph).await.map_err(|error| {
         tracing::warn!(%error, "cannot list the message templates");
         Refusal::new(ErrorCode::Unavailable, "WhatsApp's template list cannot be read right now; try again shortly.")
     })
@@ -145,10 +145,10 @@ async fn send(state: &AppState, actor: &Actor, reply: NewReply) -> Result<Messag
             if message.kind != "reaction" {
                 // The reply left the composer: its author is no longer typing.
                 state.hub.stop_typing(message.conversation_id, actor.teammate());
-                state.receipts.replied(message.conversation_id);
+                state.whatsapp.receipts.replied(message.conversation_id);
             }
             publish(state, &[event]);
-            state.sender.wake();
+            state.whatsapp.sender.wake();
             Ok(message)
         }
         ReplyOutcome::Duplicate { message } => Ok(message),
@@ -231,7 +231,7 @@ async fn media_upload(
     if caption.chars().count() > 1024 {
         return Err(Refusal::invalid("A caption may have at most 1024 characters."));
     }
-    let found = state.media.upload(upload_id).await.map_err(|error| {
+    let found = state.whatsapp.media.upload(upload_id).await.map_err(|error| {
         tracing::error!(%error, "cannot read an upload");
         Refusal::new(ErrorCode::Internal, "Something went wrong on the server; it has been logged.")
     })?;

@@ -65,12 +65,12 @@ async fn media(
     };
     let fetched = match upload {
         // A file the team sent: Baton's own copy.
-        Some(upload) => match state.media.upload(upload).await {
+        Some(upload) => match state.whatsapp.media.upload(upload).await {
             Ok(Some((_, path))) => Ok(path),
             Ok(None) => return Err(not_found()),
             Err(error) => Err(error),
         },
-        None => state.media.fetch(state.graph.as_deref(), media_id, None).await,
+        None => state.whatsapp.media.fetch(state.whatsapp.graph.as_deref(), media_id, None).await,
     };
     let path = match fetched {
         Ok(path) => path,

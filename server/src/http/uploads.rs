@@ -82,7 +82,11 @@ async fn upload(
     }
     let size = u64::try_from(body.len()).unwrap_or(u64::MAX);
     let meta = UploadMeta { mime_type, filename, size, uploader: user.id };
-    let upload =
-        state.media.save_upload(&body, meta).await.map_err(|error| AppError::Internal(anyhow::anyhow!("{error}")))?;
+    let upload = state
+        .whatsapp
+        .media
+        .save_upload(&body, meta)
+        .await
+        .map_err(|error| AppError::Internal(anyhow::anyhow!("{error}")))?;
     Ok((StatusCode::CREATED, ApiJson(upload)))
 }

@@ -38,7 +38,7 @@ async fn create(
 ) -> Result<(StatusCode, ApiJson<User>), AppError> {
     let account =
         NewAccount { email: request.email, name: request.name, role: request.role, password: request.password };
-    let user = accounts::create(state.store.as_ref(), &state.passwords, account, Some(admin.id)).await?;
+    let user = accounts::create(state.store.as_ref(), &state.passwords, account, Some(admin.id), state.clock).await?;
     tracing::info!(user_id = %user.id, role = %user.role, by = %admin.id, "user created");
     Ok((StatusCode::CREATED, ApiJson(user)))
 }
@@ -50,7 +50,7 @@ async fn update(
     ApiJson(request): ApiJson<UpdateUserRequest>,
 ) -> Result<ApiJson<User>, AppError> {
     let patch = UserPatch { role: request.role, disabled: request.disabled };
-    let user = accounts::update(state.store.as_ref(), id, patch, admin.id).await?;
+    let user = accounts::update(state.store.as_ref(), id, patch, admin.id, state.clock).await?;
     if patch.role.is_some() || patch.disabled == Some(true) {
         // Open sockets carry the role they were opened with: end them so they reconnect as
         // the user now is (or not at all).

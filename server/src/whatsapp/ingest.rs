@@ -9,17 +9,24 @@
 //! database hiccup means they are read again later (every step is idempotent). A delivery that can
 //! never be read (not JSON, not a WhatsApp payload) is marked processed with the reason kept
 //! beside its bytes, never retried forever and never silently dropped.
+//!
+//! When the server stops, a pass under way finishes the batch it is applying; what is still
+//! pending is read after the restart.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use baton_shared::model::{DeliveryError, DeliveryStatus};
 use baton_whatsapp::webhook::{self, Item, MessageKind, StatusUpdate};
 use futures_util::StreamExt;
 use tokio::sync::Notify;
+use tokio_util::sync::CancellationToken;
 
-use crate::state::AppState;
-use crate::store::StoreError;
+use super::media::MediaStore;
+use crate::bus::Bus;
+use crate::clock::Clock;
 use crate::store::channel::{AppliedDeliveries, DeliveryWork, StatusWrite, WebhookDelivery, Work};
+use crate::store::{Store, StoreError};
 
 /// Deliveries read per query.
 const BATCH: i64 = 100;
@@ -41,71 +48,11 @@ impl Ingest {
     }
 }
 
-/// Processes deliveries for as long as the server runs.
-pub async fn run(state: AppState) {
-    loop {
-        drain(&state).await;
-        tokio::select! {
-            () = state.ingest.stored.notified() => {}
-            () = tokio::time::sleep(RETRY_INTERVAL) => {}
-        }
-    }
-}
-
 /// Customers whose deliveries are applied at the same time on PostgreSQL. One customer's
 /// deliveries are applied one after the other, in arrival order, so their messages keep that
 /// order. SQLite has one writer: concurrent transactions there only wait on each other's lock
 /// (measured: much slower), so it gets one lane.
 const LANES: usize = 8;
-
-/// Processes every pending delivery; stops early when the store fails (the next round retries).
-/// Returns how many deliveries were finished.
-pub async fn drain(state: &AppState) -> usize {
-    let mut finished = 0;
-    loop {
-        let batch = match state.store.pending_webhooks(BATCH).await {
-            Ok(batch) => batch,
-            Err(error) => {
-                tracing::error!(%error, "cannot read pending webhook deliveries");
-                return finished;
-            }
-        };
-        if batch.is_empty() {
-            return finished;
-        }
-        // Each delivery is parsed once, then goes to its customer's lane (the first sender in
-        // it; statuses and unreadable deliveries share a lane).
-        let mut lanes: Vec<(String, Vec<Parsed>)> = Vec::new();
-        for delivery in batch {
-            // NUL and lone surrogates replaced first (crate::input): the message could not be
-            // decoded or stored otherwise.
-            let body = crate::input::clean_json(&delivery.body);
-            let items = webhook::parse(&body).map(|payload| payload.into_items()).map_err(|error| error.to_string());
-            let lane = lane_of(&items);
-            let parsed = Parsed { delivery, items };
-            match lanes.iter_mut().find(|(key, _)| *key == lane) {
-                Some((_, deliveries)) => deliveries.push(parsed),
-                None => lanes.push((lane, vec![parsed])),
-            }
-        }
-        let outcomes: Vec<(usize, bool)> = futures_util::stream::iter(lanes)
-            .map(|(_, deliveries)| apply_lane(state, deliveries))
-            .buffer_unordered(lanes_for(state))
-            .collect()
-            .await;
-        finished += outcomes.iter().map(|(done, _)| done).sum::<usize>();
-        if outcomes.iter().any(|(_, failed)| *failed) {
-            return finished;
-        }
-    }
-}
-
-fn lanes_for(state: &AppState) -> usize {
-    match state.store.backend() {
-        crate::store::Backend::Postgres => LANES,
-        crate::store::Backend::Sqlite => 1,
-    }
-}
 
 /// A stored delivery and what it says (or why it cannot be read).
 struct Parsed {
@@ -127,127 +74,221 @@ fn lane_of(items: &Result<Vec<Item>, String>) -> String {
         .unwrap_or_default()
 }
 
-/// Applies one lane's deliveries in order, all in one transaction (one commit for many
-/// deliveries is what lets ingest keep up on SQLite's single writer). If that fails, they are
-/// applied one by one, so one bad delivery cannot hold the others back. Returns how many finished,
-/// and whether it stopped on a failure (the rest of the lane then waits for the next round,
-/// keeping the order).
-async fn apply_lane(state: &AppState, deliveries: Vec<Parsed>) -> (usize, bool) {
-    let mut finished = 0;
-    let mut works = Vec::with_capacity(deliveries.len());
-    let mut attempts = Vec::with_capacity(deliveries.len());
-    let mut media = Vec::new();
-    for Parsed { delivery, items } in deliveries {
-        match items {
-            Ok(items) => {
-                let (work, attachments) = prepare(state, items);
-                works.push(DeliveryWork { id: delivery.id, work });
-                attempts.push(delivery.attempts);
-                media.extend(attachments);
+/// A media message's id and the webhook's download URL, if it had one.
+type Attachment = (String, Option<String>);
+
+/// The webhook worker: what it reads, writes and wakes — not the whole server.
+pub struct Worker {
+    pub store: Arc<dyn Store>,
+    pub bus: Arc<dyn Bus>,
+    pub clock: Clock,
+    /// Downloads new messages' media.
+    pub media: Arc<MediaStore>,
+    /// The business number this inbox answers for: messages to others are ignored.
+    pub phone_number_id: Option<String>,
+    pub wake: Arc<Ingest>,
+}
+
+/// One pass over every pending delivery now, by a worker built as the server builds it (tests
+/// drive ingest with it, without waiting for the running worker).
+pub async fn drain(state: &crate::state::AppState) -> usize {
+    crate::background::ingest_worker(state).drain().await
+}
+
+impl Worker {
+    /// Processes deliveries until `stop`. A pass under way finishes its transaction first; what is
+    /// left is read again after a restart (it is stored).
+    pub async fn run(self, stop: CancellationToken) {
+        while !stop.is_cancelled() {
+            self.drain_until(&stop).await;
+            tokio::select! {
+                () = self.wake.stored.notified() => {}
+                () = tokio::time::sleep(RETRY_INTERVAL) => {}
+                () = stop.cancelled() => {}
             }
-            Err(unreadable) => {
-                tracing::error!(delivery = delivery.id, reason = %unreadable, "unreadable WhatsApp webhook kept aside");
-                let kept = match state.store.finish_webhook(delivery.id, Some(&unreadable), state.now()).await {
-                    Ok(()) => state.store.finish_webhook(delivery.id, None, state.now()).await,
-                    Err(error) => Err(error),
-                };
-                match kept {
-                    Ok(()) => finished += 1,
-                    Err(error) => {
-                        tracing::error!(delivery = delivery.id, %error, "cannot set an unreadable delivery aside");
-                        return (finished, true);
+        }
+    }
+
+    fn now(&self) -> i64 {
+        self.clock.now_ms()
+    }
+
+    /// Processes every pending delivery; stops early when the store fails (the next round retries).
+    /// Returns how many deliveries were finished.
+    pub async fn drain(&self) -> usize {
+        self.drain_until(&CancellationToken::new()).await
+    }
+
+    /// [`Worker::drain`], stopping between batches once `stop` is signalled.
+    async fn drain_until(&self, stop: &CancellationToken) -> usize {
+        let mut finished = 0;
+        loop {
+            if stop.is_cancelled() {
+                return finished;
+            }
+            let batch = match self.store.pending_webhooks(BATCH).await {
+                Ok(batch) => batch,
+                Err(error) => {
+                    tracing::error!(%error, "cannot read pending webhook deliveries");
+                    return finished;
+                }
+            };
+            if batch.is_empty() {
+                return finished;
+            }
+            // Each delivery is parsed once, then goes to its customer's lane (the first sender in
+            // it; statuses and unreadable deliveries share a lane).
+            let mut lanes: Vec<(String, Vec<Parsed>)> = Vec::new();
+            for delivery in batch {
+                // NUL and lone surrogates replaced first (crate::input): the message could not be
+                // decoded or stored otherwise.
+                let body = crate::input::clean_json(&delivery.body);
+                let items =
+                    webhook::parse(&body).map(|payload| payload.into_items()).map_err(|error| error.to_string());
+                let lane = lane_of(&items);
+                let parsed = Parsed { delivery, items };
+                match lanes.iter_mut().find(|(key, _)| *key == lane) {
+                    Some((_, deliveries)) => deliveries.push(parsed),
+                    None => lanes.push((lane, vec![parsed])),
+                }
+            }
+            let outcomes: Vec<(usize, bool)> = futures_util::stream::iter(lanes)
+                .map(|(_, deliveries)| self.apply_lane(deliveries))
+                .buffer_unordered(self.lanes_for())
+                .collect()
+                .await;
+            finished += outcomes.iter().map(|(done, _)| done).sum::<usize>();
+            if outcomes.iter().any(|(_, failed)| *failed) {
+                return finished;
+            }
+        }
+    }
+
+    fn lanes_for(&self) -> usize {
+        match self.store.backend() {
+            crate::store::Backend::Postgres => LANES,
+            crate::store::Backend::Sqlite => 1,
+        }
+    }
+
+    /// Applies one lane's deliveries in order, all in one transaction (one commit for many
+    /// deliveries is what lets ingest keep up on SQLite's single writer). If that fails, they are
+    /// applied one by one, so one bad delivery cannot hold the others back. Returns how many finished,
+    /// and whether it stopped on a failure (the rest of the lane then waits for the next round,
+    /// keeping the order).
+    async fn apply_lane(&self, deliveries: Vec<Parsed>) -> (usize, bool) {
+        let mut finished = 0;
+        let mut works = Vec::with_capacity(deliveries.len());
+        let mut attempts = Vec::with_capacity(deliveries.len());
+        let mut media = Vec::new();
+        for Parsed { delivery, items } in deliveries {
+            match items {
+                Ok(items) => {
+                    let (work, attachments) = prepare(self.phone_number_id.as_deref(), items);
+                    works.push(DeliveryWork { id: delivery.id, work });
+                    attempts.push(delivery.attempts);
+                    media.extend(attachments);
+                }
+                Err(unreadable) => {
+                    tracing::error!(delivery = delivery.id, reason = %unreadable, "unreadable WhatsApp webhook kept aside");
+                    let kept = match self.store.finish_webhook(delivery.id, Some(&unreadable), self.now()).await {
+                        Ok(()) => self.store.finish_webhook(delivery.id, None, self.now()).await,
+                        Err(error) => Err(error),
+                    };
+                    match kept {
+                        Ok(()) => finished += 1,
+                        Err(error) => {
+                            tracing::error!(delivery = delivery.id, %error, "cannot set an unreadable delivery aside");
+                            return (finished, true);
+                        }
                     }
                 }
             }
         }
-    }
-    if works.is_empty() {
-        return (finished, false);
-    }
-    match state.store.apply_deliveries(&works, state.now()).await {
-        Ok(applied) => {
-            announce(state, applied, media);
-            (finished + works.len(), false)
+        if works.is_empty() {
+            return (finished, false);
         }
-        Err(error) if works.len() > 1 => {
-            tracing::warn!(%error, deliveries = works.len(), "a batch of webhook deliveries failed: applying them one by one");
-            one_by_one(state, works, attempts, media, finished).await
-        }
-        Err(error) => match record_failure(state, works[0].id, attempts[0], &error).await {
-            true => (finished + 1, false),
-            false => (finished, true),
-        },
-    }
-}
-
-/// The slow path: each delivery in its own transaction, stopping at the first that fails.
-async fn one_by_one(
-    state: &AppState,
-    works: Vec<DeliveryWork>,
-    attempts: Vec<i64>,
-    media: Vec<Option<Attachment>>,
-    mut finished: usize,
-) -> (usize, bool) {
-    let mut media = media.into_iter();
-    for (work, attempts) in works.into_iter().zip(attempts) {
-        let inbound = work.work.iter().filter(|item| matches!(item, Work::Inbound(_))).count();
-        let attachments: Vec<_> = media.by_ref().take(inbound).collect();
-        match state.store.apply_deliveries(std::slice::from_ref(&work), state.now()).await {
+        match self.store.apply_deliveries(&works, self.now()).await {
             Ok(applied) => {
-                announce(state, applied, attachments);
-                finished += 1;
+                self.announce(applied, media);
+                (finished + works.len(), false)
             }
-            Err(error) => {
-                if !record_failure(state, work.id, attempts, &error).await {
-                    return (finished, true);
+            Err(error) if works.len() > 1 => {
+                tracing::warn!(%error, deliveries = works.len(), "a batch of webhook deliveries failed: applying them one by one");
+                self.one_by_one(works, attempts, media, finished).await
+            }
+            Err(error) => match self.record_failure(works[0].id, attempts[0], &error).await {
+                true => (finished + 1, false),
+                false => (finished, true),
+            },
+        }
+    }
+
+    /// The slow path: each delivery in its own transaction, stopping at the first that fails.
+    async fn one_by_one(
+        &self,
+        works: Vec<DeliveryWork>,
+        attempts: Vec<i64>,
+        media: Vec<Option<Attachment>>,
+        mut finished: usize,
+    ) -> (usize, bool) {
+        let mut media = media.into_iter();
+        for (work, attempts) in works.into_iter().zip(attempts) {
+            let inbound = work.work.iter().filter(|item| matches!(item, Work::Inbound(_))).count();
+            let attachments: Vec<_> = media.by_ref().take(inbound).collect();
+            match self.store.apply_deliveries(std::slice::from_ref(&work), self.now()).await {
+                Ok(applied) => {
+                    self.announce(applied, attachments);
+                    finished += 1;
                 }
-                finished += 1;
+                Err(error) => {
+                    if !self.record_failure(work.id, attempts, &error).await {
+                        return (finished, true);
+                    }
+                    finished += 1;
+                }
+            }
+        }
+        (finished, false)
+    }
+
+    /// Counts a failed attempt; after [`MAX_ATTEMPTS`] the delivery is set aside (marked processed
+    /// with the reason kept beside its bytes). Returns whether it was set aside.
+    async fn record_failure(&self, delivery: i64, attempts: i64, error: &StoreError) -> bool {
+        let reason = error.to_string();
+        if let Err(error) = self.store.finish_webhook(delivery, Some(&reason), self.now()).await {
+            tracing::error!(%error, "cannot record a failed webhook attempt");
+            return false;
+        }
+        if attempts + 1 < MAX_ATTEMPTS {
+            tracing::warn!(delivery, %reason, "webhook delivery will be retried");
+            return false;
+        }
+        tracing::error!(delivery, %reason, "webhook delivery set aside after {MAX_ATTEMPTS} failed attempts (its bytes are kept)");
+        match self.store.finish_webhook(delivery, None, self.now()).await {
+            Ok(()) => true,
+            Err(error) => {
+                tracing::error!(%error, "cannot set a failing webhook delivery aside");
+                false
             }
         }
     }
-    (finished, false)
-}
 
-/// Counts a failed attempt; after [`MAX_ATTEMPTS`] the delivery is set aside (marked processed
-/// with the reason kept beside its bytes). Returns whether it was set aside.
-async fn record_failure(state: &AppState, delivery: i64, attempts: i64, error: &StoreError) -> bool {
-    let reason = error.to_string();
-    if let Err(error) = state.store.finish_webhook(delivery, Some(&reason), state.now()).await {
-        tracing::error!(%error, "cannot record a failed webhook attempt");
-        return false;
-    }
-    if attempts + 1 < MAX_ATTEMPTS {
-        tracing::warn!(delivery, %reason, "webhook delivery will be retried");
-        return false;
-    }
-    tracing::error!(delivery, %reason, "webhook delivery set aside after {MAX_ATTEMPTS} failed attempts (its bytes are kept)");
-    match state.store.finish_webhook(delivery, None, state.now()).await {
-        Ok(()) => true,
-        Err(error) => {
-            tracing::error!(%error, "cannot set a failing webhook delivery aside");
-            false
+    /// Broadcasts what was committed and starts downloading new messages' media.
+    fn announce(&self, applied: AppliedDeliveries, media: Vec<Option<Attachment>>) {
+        self.bus.publish(&applied.events);
+        for (recorded, attachment) in applied.recorded.into_iter().zip(media) {
+            if let (true, Some((media_id, url))) = (recorded, attachment) {
+                self.media.prefetch(media_id, url);
+            }
         }
     }
 }
-
-/// Broadcasts what was committed and starts downloading new messages' media.
-fn announce(state: &AppState, applied: AppliedDeliveries, media: Vec<Option<Attachment>>) {
-    state.bus.publish(&applied.events);
-    for (recorded, attachment) in applied.recorded.into_iter().zip(media) {
-        if let (true, Some((media_id, url))) = (recorded, attachment) {
-            state.media.prefetch(state, media_id, url);
-        }
-    }
-}
-
-/// A media message's id and the webhook's download URL, if it had one.
-type Attachment = (String, Option<String>);
 
 /// What a delivery's items ask of the store, with each inbound message's media (in the same
 /// order). Errors WhatsApp reports, other webhook fields and unreadable parts are logged here
 /// (the delivery's bytes stay stored).
-fn prepare(state: &AppState, items: Vec<Item>) -> (Vec<Work>, Vec<Option<Attachment>>) {
-    let ours = state.config.whatsapp.phone_number_id.as_deref();
+fn prepare(ours: Option<&str>, items: Vec<Item>) -> (Vec<Work>, Vec<Option<Attachment>>) {
     let mut work = Vec::with_capacity(items.len());
     let mut media = Vec::new();
     for item in items {

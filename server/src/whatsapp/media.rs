@@ -9,24 +9,32 @@
 //! their type, name and uploader in `upload-{uuid}.json`.
 
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use baton_shared::UserId;
 use baton_shared::api::Upload;
 use serde::{Deserialize, Serialize};
-use tokio::sync::Semaphore;
+use tokio::sync::{Semaphore, mpsc};
+use tokio::task::JoinSet;
+use tokio_util::sync::CancellationToken;
 
 use super::graph::GraphClient;
-use crate::state::AppState;
 
 /// Downloads running at once: enough to keep up with a burst, few enough not to starve replies.
 const PARALLEL_DOWNLOADS: usize = 4;
 
-/// Where media files live, and the limit on concurrent downloads.
+/// Where media files live, the limit on concurrent downloads, and the queue of downloads asked for
+/// by the webhook worker.
 pub struct MediaStore {
     dir: PathBuf,
     downloads: Arc<Semaphore>,
+    prefetch: mpsc::UnboundedSender<Prefetch>,
+    /// Taken by [`MediaStore::worker`] when the server starts.
+    queued: Mutex<Option<mpsc::UnboundedReceiver<Prefetch>>>,
 }
+
+/// A new message's media id and the webhook's download URL, if it had one.
+type Prefetch = (String, Option<String>);
 
 /// What Baton keeps about an uploaded file.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -52,7 +60,13 @@ pub enum MediaError {
 
 impl MediaStore {
     pub fn new(data_dir: &Path) -> Self {
-        MediaStore { dir: data_dir.join("media"), downloads: Arc::new(Semaphore::new(PARALLEL_DOWNLOADS)) }
+        let (prefetch, queued) = mpsc::unbounded_channel();
+        MediaStore {
+            dir: data_dir.join("media"),
+            downloads: Arc::new(Semaphore::new(PARALLEL_DOWNLOADS)),
+            prefetch,
+            queued: Mutex::new(Some(queued)),
+        }
     }
 
     /// The file for `media_id`; `None` for an id that could escape the directory.
@@ -125,15 +139,46 @@ impl MediaStore {
         Ok(Some((meta, path)))
     }
 
-    /// Starts downloading a new message's media in the background.
-    pub fn prefetch(&self, state: &AppState, media_id: String, url: Option<String>) {
-        let state = state.clone();
-        tokio::spawn(async move {
-            let graph = state.graph.as_deref();
-            if let Err(error) = state.media.fetch(graph, &media_id, url.as_deref()).await {
-                tracing::warn!(%media_id, %error, "media not downloaded yet; it will be tried again when opened");
+    /// Asks for a new message's media to be downloaded in the background.
+    pub fn prefetch(&self, media_id: String, url: Option<String>) {
+        // Only fails once the server is stopping: the first agent to open it fetches it then.
+        let _stopping = self.prefetch.send((media_id, url));
+    }
+
+    /// The downloader for this store's queue; `None` if it was already built.
+    pub fn worker(self: &Arc<Self>, graph: Option<Arc<GraphClient>>) -> Option<Worker> {
+        let requests = self.queued.lock().unwrap_or_else(std::sync::PoisonError::into_inner).take()?;
+        Some(Worker { files: self.clone(), graph, requests })
+    }
+}
+
+/// Downloads what the webhook worker asked for, several at once ([`PARALLEL_DOWNLOADS`]).
+pub struct Worker {
+    files: Arc<MediaStore>,
+    graph: Option<Arc<GraphClient>>,
+    requests: mpsc::UnboundedReceiver<Prefetch>,
+}
+
+impl Worker {
+    /// Starts each download asked for, until `stop`. Downloads under way then are dropped: a file
+    /// is renamed into place only when whole, and the first agent to open it fetches it again.
+    pub async fn run(mut self, stop: CancellationToken) {
+        let mut downloads = JoinSet::new();
+        loop {
+            tokio::select! {
+                request = self.requests.recv() => {
+                    let Some((media_id, url)) = request else { break };
+                    let (files, graph) = (self.files.clone(), self.graph.clone());
+                    downloads.spawn(async move {
+                        if let Err(error) = files.fetch(graph.as_deref(), &media_id, url.as_deref()).await {
+                            tracing::warn!(%media_id, %error, "media not downloaded yet; it will be tried again when opened");
+                        }
+                    });
+                }
+                Some(_) = downloads.join_next(), if !downloads.is_empty() => {}
+                () = stop.cancelled() => break,
             }
-        });
+        }
     }
 }
 

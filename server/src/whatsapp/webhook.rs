@@ -69,7 +69,7 @@ async fn deliver(
     }
     let bytes = body.len();
     let id =
-        state.intake.store(body).await.map_err(|error| {
+        state.whatsapp.intake.store(body).await.map_err(|error| {
             AppError::new(ErrorCode::Unavailable, format!("{error}; WhatsApp will deliver it again."))
         })?;
     tracing::debug!(delivery = id, bytes, "WhatsApp webhook stored");

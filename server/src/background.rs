@@ -1,0 +1,155 @@
+//! The server's background tasks and how they stop. [`start`] builds each worker from the handles
+//! in [`AppState`] — only the pieces it uses, never the state itself — and spawns it in one
+//! [`Background`] set, under one stop signal:
+//!
+//! - the webhook writer ([`whatsapp::intake::Worker`]) and the webhook worker
+//!   ([`whatsapp::ingest::Worker`]);
+//! - the sender ([`whatsapp::sender::Worker`]), receipts ([`whatsapp::receipts::Worker`]) and
+//!   media downloads ([`whatsapp::media::Worker`]);
+//! - the lease keeper ([`leases::Worker`]) and the draft writer ([`drafts::Worker`]);
+//! - housekeeping loops with nothing to finish: expired sessions, the live stream's gaps, presence.
+//!
+//! Stopping happens after the HTTP server has drained (see [`crate::run`]): while requests are in
+//! flight the writer must still be there to store the webhooks they wait on. Then every task is
+//! told to stop, and each stops at its next safe point — between transactions, never inside one:
+//! the webhook writer stores and answers what is queued, the draft writer flushes.
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::time::Duration;
+
+use tokio::task::{Id, JoinSet};
+use tokio_util::sync::CancellationToken;
+
+use crate::state::AppState;
+use crate::{bus, drafts, hub, leases, sessions, whatsapp};
+
+/// How long stopping waits for the tasks before it abandons them (a send or a download hanging
+/// on the network must not keep the process from exiting).
+pub const STOP_PATIENCE: Duration = Duration::from_secs(20);
+
+/// Background tasks that stop on one signal.
+#[derive(Default)]
+pub struct Background {
+    tasks: JoinSet<()>,
+    names: HashMap<Id, &'static str>,
+    stop: CancellationToken,
+}
+
+impl Background {
+    /// Runs `task`, which must return soon after the stop signal (see [`Background::signal`]).
+    pub fn spawn<F>(&mut self, name: &'static str, task: impl FnOnce(CancellationToken) -> F)
+    where
+        F: Future<Output = ()> + Send + 'static,
+    {
+        let handle = self.tasks.spawn(task(self.stop.clone()));
+        self.names.insert(handle.id(), name);
+    }
+
+    /// Runs a loop that has nothing to finish: it is dropped at its next await once stopping.
+    pub fn spawn_loop(&mut self, name: &'static str, task: impl Future<Output = ()> + Send + 'static) {
+        self.spawn(name, |stop| async move {
+            tokio::select! {
+                () = task => {}
+                () = stop.cancelled() => {}
+            }
+        });
+    }
+
+    /// The stop signal every task watches.
+    pub fn signal(&self) -> CancellationToken {
+        self.stop.clone()
+    }
+
+    /// Tells every task to stop and waits for them, at most `patience`; a task still running then
+    /// is aborted (and named in the log).
+    pub async fn stop(mut self, patience: Duration) {
+        self.stop.cancel();
+        let joined = tokio::time::timeout(patience, async {
+            while let Some(joined) = self.tasks.join_next_with_id().await {
+                match joined {
+                    Ok((id, ())) => {
+                        self.names.remove(&id);
+                    }
+                    Err(error) => {
+                        let name = self.names.remove(&error.id()).unwrap_or("a task");
+                        tracing::error!(task = name, %error, "a background task failed");
+                    }
+                }
+            }
+        })
+        .await;
+        if joined.is_err() {
+            let waiting: Vec<&str> = self.names.values().copied().collect();
+            tracing::warn!(tasks = ?waiting, "background tasks did not stop in time: abandoned");
+            self.tasks.abort_all();
+        }
+    }
+}
+
+/// Builds the workers from the state's handles and starts them with the housekeeping loops.
+pub fn start(state: &AppState, background: &mut Background) {
+    let whatsapp = &state.whatsapp;
+    match whatsapp.intake.worker(state.store.clone(), state.clock, whatsapp.ingest.clone()) {
+        Some(writer) => background.spawn("webhook writer", |stop| writer.run(stop)),
+        None => tracing::error!("the webhook writer was started twice"),
+    }
+    let ingest = ingest_worker(state);
+    background.spawn("webhook worker", |stop| ingest.run(stop));
+    if let Some(graph) = whatsapp.graph.clone() {
+        let sender = whatsapp::sender::Worker {
+            store: state.store.clone(),
+            bus: state.bus.clone(),
+            hub: state.hub.clone(),
+            clock: state.clock,
+            graph: graph.clone(),
+            media: whatsapp.media.clone(),
+            sender: whatsapp.sender.clone(),
+            settings: whatsapp::sender::Settings::from(&state.config.whatsapp),
+        };
+        background.spawn("sender", |stop| sender.run(stop));
+        if let Some(receipts) = whatsapp.receipts.worker(state.store.clone(), graph) {
+            background.spawn("receipts", |stop| receipts.run(stop));
+        }
+    } else {
+        tracing::info!("WhatsApp sending is off: set BATON_WHATSAPP_ACCESS_TOKEN and BATON_WHATSAPP_PHONE_NUMBER_ID");
+    }
+    if let Some(media) = whatsapp.media.worker(whatsapp.graph.clone()) {
+        background.spawn("media downloads", |stop| media.run(stop));
+    }
+    let leases = leases::Worker {
+        store: state.store.clone(),
+        bus: state.bus.clone(),
+        hub: state.hub.clone(),
+        clock: state.clock,
+        lease: state.config.claim_lease,
+        idle: state.config.claim_idle,
+        progress: state.leases.clone(),
+    };
+    background.spawn("lease keeper", |stop| leases.run(stop));
+    let drafts = drafts::Worker { writer: state.drafts.clone(), store: state.store.clone() };
+    background.spawn("draft writer", |stop| drafts.run(stop));
+
+    background.spawn_loop("session housekeeping", sessions::housekeeping(state.store.clone(), state.clock));
+    background.spawn_loop("gap filler", bus::fill_gaps(state.hub.clone(), state.store.clone()));
+    let hub = state.hub.clone();
+    background.spawn_loop("presence", async move {
+        let mut tick = tokio::time::interval(hub::PRESENCE_INTERVAL);
+        loop {
+            tick.tick().await;
+            hub.flush_presence();
+        }
+    });
+}
+
+/// The webhook worker, as [`start`] builds it (also for one pass on demand: [`whatsapp::ingest::drain`]).
+pub fn ingest_worker(state: &AppState) -> whatsapp::ingest::Worker {
+    whatsapp::ingest::Worker {
+        store: state.store.clone(),
+        bus: state.bus.clone(),
+        clock: state.clock,
+        media: state.whatsapp.media.clone(),
+        phone_number_id: state.config.whatsapp.phone_number_id.clone(),
+        wake: state.whatsapp.ingest.clone(),
+    }
+}
