@@ -164,9 +164,9 @@ async fn typing_locks_the_composer_and_drafts_reach_only_supervisors() -> anyhow
     assert!(!bob_socket.pending.iter().any(|m| matches!(m, ServerMsg::Draft { .. })), "an agent saw a draft");
     // The draft was kept server-side.
     // Drafts are saved off the socket's path; wait (bounded) until this one is.
-    let saved = eventually(Duration::from_secs(10), || async {
-        Ok(server.state.store.draft(conversation, alice.id).await?)
-    }).await?;
+    let saved =
+        eventually(Duration::from_secs(10), || async { Ok(server.state.store.draft(conversation, alice.id).await?) })
+            .await?;
     assert_eq!(saved, "Hi! Let me");
     Ok(())
 }

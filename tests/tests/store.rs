@@ -326,7 +326,8 @@ async fn webhook_deliveries_are_kept_until_processed(store: Arc<dyn Store>) -> a
     let ids = store.record_webhooks(&[b"first", b"second", b"third"], NOW).await?;
     assert_eq!(ids.len(), 3);
     assert!(ids.windows(2).all(|pair| pair[0] < pair[1]), "ids in order: {ids:?}");
-    let delivery = |index: usize, body: &[u8], attempts: i64| WebhookDelivery { id: ids[index], body: body.to_vec(), attempts };
+    let delivery =
+        |index: usize, body: &[u8], attempts: i64| WebhookDelivery { id: ids[index], body: body.to_vec(), attempts };
     assert_eq!(store.pending_webhooks(2).await?, [delivery(0, b"first", 0), delivery(1, b"second", 0)], "oldest first");
 
     store.finish_webhook(ids[0], Some("unexpected JSON"), NOW).await?;
@@ -446,9 +447,7 @@ async fn failed_replies_go_again_only_for_the_holder_in_the_window(store: Arc<dy
     let undeliverable = DeliveryError { code: 131026, message: "Message undeliverable".into() };
     let events = store.fail_outbox(item.id, &undeliverable, at).await?;
     assert_eq!(events.len(), 1);
-    let Change::MessageStatus { message_id, status, error } = &events[0].change else {
-        anyhow::bail!("{events:?}")
-    };
+    let Change::MessageStatus { message_id, status, error } = &events[0].change else { anyhow::bail!("{events:?}") };
     assert_eq!((*message_id, *status, error.as_ref()), (reply.id, DeliveryStatus::Failed, Some(&undeliverable)));
     assert_eq!(stored(&*store, &reply).await?.status, DeliveryStatus::Failed);
     assert!(queued(&*store, &reply, i64::MAX).await?.is_none());
@@ -504,7 +503,11 @@ async fn canned_responses_are_kept_by_title(store: Arc<dyn Store>) -> anyhow::Re
     assert!(matches!(clash, Err(StoreError::TitleTaken)), "{clash:?}");
     let missing = store.update_canned(999_999, "Gone", "Gone", sam.id, NOW + 2).await;
     assert!(matches!(missing, Err(StoreError::NotFound)), "{missing:?}");
-    assert_eq!(store.canned_responses().await?, [away.clone(), renamed.clone(), thanks.clone()], "refusals change nothing");
+    assert_eq!(
+        store.canned_responses().await?,
+        [away.clone(), renamed.clone(), thanks.clone()],
+        "refusals change nothing"
+    );
 
     store.delete_canned(away.id).await?;
     assert!(matches!(store.delete_canned(away.id).await, Err(StoreError::NotFound)));
@@ -541,7 +544,10 @@ async fn labels_are_edited_as_stored_with_one_event(store: Arc<dyn Store>) -> an
     // Bad labels and too many are refused, and nothing is stored.
     let long = "x".repeat(MAX_LABEL_CHARS + 1);
     let outcome = store.edit_labels(id, ann.id, &[long], &[], NOW).await?;
-    assert!(matches!(&outcome, LabelOutcome::Refused(why) if why.contains(&MAX_LABEL_CHARS.to_string())), "{outcome:?}");
+    assert!(
+        matches!(&outcome, LabelOutcome::Refused(why) if why.contains(&MAX_LABEL_CHARS.to_string())),
+        "{outcome:?}"
+    );
     let many: Vec<String> = (0..MAX_LABELS).map(|index| format!("label {index}")).collect();
     let outcome = store.edit_labels(id, ann.id, &many, &[], NOW).await?;
     assert!(matches!(&outcome, LabelOutcome::Refused(_)), "{outcome:?}");
