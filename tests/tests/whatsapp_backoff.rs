@@ -79,8 +79,8 @@ impl Bench {
     /// Waits (in real time) until `message`'s status is `status`.
     async fn status_becomes(&self, message: &Message, status: DeliveryStatus) -> anyhow::Result<()> {
         until_some(&format!("{status:?}"), || async {
-            let now = self.status_of(message).await?;
-            Ok(if now == Some(status) { Ok(()) } else { Err(now) })
+            let seen = self.status_of(message).await?;
+            Ok(if seen == Some(status) { Ok(()) } else { Err(seen) })
         })
         .await
     }
