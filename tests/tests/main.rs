@@ -33,3 +33,21 @@ mod whatsapp_channel;
 mod whatsapp_crash;
 mod whatsapp_e2e;
 mod whatsapp_in_flight;
+
+/// Every file beside this one is one of its modules: with `autotests = false` cargo builds no
+/// file on its own, so a file left out here would have its tests silently never run.
+#[test]
+fn every_test_file_is_a_module() -> anyhow::Result<()> {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests");
+    let main = std::fs::read_to_string(dir.join("main.rs"))?;
+    let mut missing = Vec::new();
+    for entry in std::fs::read_dir(&dir)? {
+        let name = entry?.file_name().to_string_lossy().into_owned();
+        let Some(module) = name.strip_suffix(".rs") else { continue };
+        if module != "main" && !main.lines().any(|line| line == format!("mod {module};")) {
+            missing.push(name);
+        }
+    }
+    assert!(missing.is_empty(), "add `mod …;` to tests/tests/main.rs for {missing:?}");
+    Ok(())
+}
