@@ -11,6 +11,8 @@ use hyper_util::client::legacy::connect::HttpConnector;
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
 
+use crate::eventually::eventually;
+
 /// How long to wait for ChromeDriver to start, or for an element to appear.
 pub const PATIENCE: Duration = Duration::from_secs(30);
 
@@ -192,13 +194,15 @@ impl Browser {
 
     /// Waits (up to [`PATIENCE`]) until at least `count` notifications were shown; returns them all.
     pub async fn wait_for_notifications(&self, count: usize) -> anyhow::Result<Vec<String>> {
-        let deadline = tokio::time::Instant::now() + PATIENCE;
-        loop {
+        let enough = eventually(PATIENCE, || async {
             let shown = self.notifications().await?;
-            if shown.len() >= count || tokio::time::Instant::now() >= deadline {
-                return Ok(shown);
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
+            Ok(if shown.len() >= count { Ok(shown) } else { Err(shown) })
+        })
+        .await;
+        // Too few is the caller's to judge: it gets what was shown.
+        match enough {
+            Ok(shown) => Ok(shown),
+            Err(_) => self.notifications().await,
         }
     }
 
@@ -238,18 +242,12 @@ impl Browser {
         what: &str,
         check: impl Fn(&[String]) -> bool,
     ) -> anyhow::Result<Vec<String>> {
-        let deadline = tokio::time::Instant::now() + PATIENCE;
-        loop {
+        eventually(PATIENCE, || async {
             let texts = self.texts(css).await?;
-            if check(&texts) {
-                return Ok(texts);
-            }
-            anyhow::ensure!(
-                tokio::time::Instant::now() < deadline,
-                "waiting for {what} in {css}; last seen: {texts:?}"
-            );
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
+            Ok(if check(&texts) { Ok(texts) } else { Err(texts) })
+        })
+        .await
+        .with_context(|| format!("waiting for {what} in {css}"))
     }
 
     /// Waits until some element matching `css` has a text containing `needle`.
@@ -261,21 +259,15 @@ impl Browser {
 
     /// Waits until the attribute `name` of the first element matching `css` is `value`.
     pub async fn wait_for_attr(&self, css: &str, name: &str, value: &str) -> anyhow::Result<()> {
-        let deadline = tokio::time::Instant::now() + PATIENCE;
-        loop {
+        eventually(PATIENCE, || async {
             let seen = match self.client.find(Locator::Css(css)).await {
                 Ok(element) => element.attr(name).await.ok().flatten(),
                 Err(_) => None,
             };
-            if seen.as_deref() == Some(value) {
-                return Ok(());
-            }
-            anyhow::ensure!(
-                tokio::time::Instant::now() < deadline,
-                "waiting for {css}[{name}={value:?}]; last seen {seen:?}"
-            );
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
+            Ok(if seen.as_deref() == Some(value) { Ok(()) } else { Err(seen) })
+        })
+        .await
+        .with_context(|| format!("waiting for {css}[{name}={value:?}]"))
     }
 
     /// The `value` of the first form field matching `css` (a textarea's text is its value, not
@@ -287,18 +279,12 @@ impl Browser {
 
     /// Waits until the `value` of the first form field matching `css` is `expected`.
     pub async fn wait_for_value(&self, css: &str, expected: &str) -> anyhow::Result<()> {
-        let deadline = tokio::time::Instant::now() + PATIENCE;
-        loop {
+        eventually(PATIENCE, || async {
             let seen = self.value(css).await.ok();
-            if seen.as_deref() == Some(expected) {
-                return Ok(());
-            }
-            anyhow::ensure!(
-                tokio::time::Instant::now() < deadline,
-                "waiting for {css} to hold {expected:?}; last seen {seen:?}"
-            );
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
+            Ok(if seen.as_deref() == Some(expected) { Ok(()) } else { Err(seen) })
+        })
+        .await
+        .with_context(|| format!("waiting for {css} to hold {expected:?}"))
     }
 
     /// The computed value of the CSS property `property` of the first element matching `css`.
@@ -387,12 +373,12 @@ impl Browser {
 
     /// Waits (up to [`PATIENCE`]) until no element matches `css`.
     pub async fn wait_for_gone(&self, css: &str) -> anyhow::Result<()> {
-        let deadline = tokio::time::Instant::now() + PATIENCE;
-        while !self.client.find_all(Locator::Css(css)).await?.is_empty() {
-            anyhow::ensure!(tokio::time::Instant::now() < deadline, "{css} is still there");
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-        Ok(())
+        eventually(PATIENCE, || async {
+            let found = self.client.find_all(Locator::Css(css)).await?.len();
+            Ok(if found == 0 { Ok(()) } else { Err(format!("{found} found")) })
+        })
+        .await
+        .with_context(|| format!("{css} is still there"))
     }
 
     /// Holds the page's uploads until [`Browser::release_uploads`] (see [`HOLD_UPLOADS`]).

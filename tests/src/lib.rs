@@ -8,6 +8,7 @@
 //! - [`client`]: [`client::TestClient`], an HTTP client that keeps its session cookie and sends
 //!   the CSRF header (or deliberately not).
 //! - [`socket`]: [`socket::WsClient`], a real WebSocket client with typed requests and waits.
+//! - [`eventually`]: asks again until an outcome holds, within a deadline (no sleeping for readiness).
 //! - [`paused`]: tests on tokio's paused clock with real I/O (time moves only when told).
 //! - [`process`]: the real `baton` binary as a child process, to kill with SIGKILL.
 //! - [`whatsapp`]: Baton wired to the WhatsApp simulator, with the channel tests' common steps.
@@ -16,6 +17,7 @@
 pub mod browser;
 pub mod client;
 pub mod database;
+pub mod eventually;
 pub mod paused;
 pub mod process;
 pub mod server;

@@ -8,6 +8,10 @@
 use std::future::Future;
 use std::time::Duration;
 
+use anyhow::Context;
+
+use crate::eventually::{Between, Outcome, eventually_with};
+
 /// The longest real time one wait may take before the test gives up.
 pub const REAL_LIMIT: Duration = Duration::from_secs(20);
 
@@ -49,27 +53,16 @@ impl Drop for ClockHeld {
 
 /// Waits in real time (the paused clock does not move) until `done` holds.
 pub async fn until(what: &str, mut done: impl FnMut() -> bool) -> anyhow::Result<()> {
-    let started = std::time::Instant::now();
-    while !done() {
-        anyhow::ensure!(started.elapsed() < REAL_LIMIT, "gave up waiting for {what}");
-        tokio::task::yield_now().await;
-    }
-    Ok(())
+    until_some(what, || std::future::ready(Ok(done().then_some(())))).await
 }
 
-/// Waits in real time until `check` answers `Some`.
-pub async fn until_some<T, F: Future<Output = anyhow::Result<Option<T>>>>(
+/// Waits in real time until `check` answers `Some` (or `Ok`: see [`crate::eventually`]), only
+/// yielding in between: a sleep would never end on the held clock.
+pub async fn until_some<O: Outcome, F: Future<Output = anyhow::Result<O>>>(
     what: &str,
-    mut check: impl FnMut() -> F,
-) -> anyhow::Result<T> {
-    let started = std::time::Instant::now();
-    loop {
-        if let Some(found) = check().await? {
-            return Ok(found);
-        }
-        anyhow::ensure!(started.elapsed() < REAL_LIMIT, "gave up waiting for {what}");
-        tokio::task::yield_now().await;
-    }
+    check: impl FnMut() -> F,
+) -> anyhow::Result<O::Value> {
+    eventually_with(REAL_LIMIT, Between::Yield, check).await.with_context(|| format!("gave up waiting for {what}"))
 }
 
 /// Ends the whole test process if a test is still running after `limit` of real time: with

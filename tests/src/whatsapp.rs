@@ -3,6 +3,7 @@
 
 use std::time::Duration;
 
+use anyhow::Context;
 use baton_server::config::Config;
 use baton_shared::ConversationId;
 use baton_shared::api::Role;
@@ -11,6 +12,7 @@ use baton_shared::protocol::{AckDetail, ClientMsg, ServerMsg};
 use baton_simulator::{Customer, Simulator};
 
 use crate::database::{Kind, TestDatabase};
+use crate::eventually::eventually;
 use crate::server::TestServer;
 use crate::socket::WsClient;
 
@@ -156,20 +158,21 @@ pub async fn send_reply(
 /// The conversation that received the customer message `wamid` (ingest is asynchronous: bounded
 /// polling of the store, no sleeping).
 pub async fn wait_for_conversation(server: &TestServer, wamid: &str) -> anyhow::Result<ConversationId> {
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
-    while tokio::time::Instant::now() < deadline {
-        for conversation in server.state.store.conversations(false, 100).await? {
-            let events = server.state.store.events_after(conversation.id, 0, 1000).await?;
+    let store = &server.state.store;
+    let found = eventually(Duration::from_secs(10), || async {
+        for conversation in store.conversations(false, 100).await? {
+            let events = store.events_after(conversation.id, 0, 1000).await?;
             let found = events.iter().any(|event| {
                 matches!(&event.change, Change::MessageAdded { message } if message.wa_message_id.as_deref() == Some(wamid))
             });
             if found {
-                return Ok(conversation.id);
+                return Ok(Some(conversation.id));
             }
         }
-        tokio::task::yield_now().await;
-    }
-    anyhow::bail!("the customer's message {wamid} never arrived")
+        Ok(None)
+    })
+    .await;
+    found.with_context(|| format!("the customer's message {wamid} never arrived"))
 }
 
 /// A customer's text that WhatsApp delivers late: written at `written_at` (Unix seconds), shaped

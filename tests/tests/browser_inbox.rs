@@ -7,10 +7,12 @@
 //! those messages once, in order. A second test turns notifications on and off with the bell and
 //! sends an attachment. Screenshots land in `target/test-output/browser/`.
 
+use anyhow::Context;
 use baton_shared::api::Role;
 use baton_simulator::{Customer, DeliveryStatus, Endpoint, Inbound, StatusOrder, StatusProgression};
 use baton_tests::browser::Browser;
 use baton_tests::database::Kind;
+use baton_tests::eventually::eventually;
 use baton_tests::server::built_web_dir;
 use baton_tests::whatsapp;
 
@@ -120,11 +122,12 @@ async fn two_agents_and_a_supervisor_work_one_conversation_live() -> anyhow::Res
             .first()
             .map(|c| c.id)
             .ok_or_else(|| anyhow::anyhow!("no conversation"))?;
-        let deadline = tokio::time::Instant::now() + baton_tests::browser::PATIENCE;
-        while server.state.store.draft(conversation, ben.id).await?.as_deref() != Some("Thanks for waiting") {
-            anyhow::ensure!(tokio::time::Instant::now() < deadline, "Ben's draft was never saved");
-            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-        }
+        eventually(baton_tests::browser::PATIENCE, || async {
+            let draft = server.state.store.draft(conversation, ben.id).await?;
+            Ok(if draft.as_deref() == Some("Thanks for waiting") { Ok(()) } else { Err(draft) })
+        })
+        .await
+        .context("Ben's draft was never saved")?;
         b.client.refresh().await?;
         b.wait_for("#link-live").await?;
         b.click("#folder-unassigned").await?;

@@ -8,12 +8,14 @@
 //! their limit in MB; every control named for assistive technology; and a narrow screen's words.
 //! Screenshots land in `target/test-output/browser/`.
 
+use anyhow::Context;
 use baton_shared::ConversationId;
 use baton_shared::api::{CannedResponseRequest, Role, User};
 use baton_shared::model::ConversationStatus;
 use baton_simulator::{Customer, Endpoint, Inbound};
 use baton_tests::browser::Browser;
 use baton_tests::database::Kind;
+use baton_tests::eventually::eventually;
 use baton_tests::server::{TestServer, built_web_dir};
 use baton_tests::whatsapp;
 use fantoccini::Locator;
@@ -48,15 +50,12 @@ async fn draft_saved(
     user: &User,
     expected: &str,
 ) -> anyhow::Result<()> {
-    let deadline = tokio::time::Instant::now() + baton_tests::browser::PATIENCE;
-    loop {
+    eventually(baton_tests::browser::PATIENCE, || async {
         let draft = server.state.store.draft(conversation, user.id).await?;
-        if draft.as_deref() == Some(expected) {
-            return Ok(());
-        }
-        anyhow::ensure!(tokio::time::Instant::now() < deadline, "the draft is {draft:?}, not {expected:?}");
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
+        Ok(if draft.as_deref() == Some(expected) { Ok(()) } else { Err(draft) })
+    })
+    .await
+    .with_context(|| format!("waiting for the draft {expected:?}"))
 }
 
 #[tokio::test]

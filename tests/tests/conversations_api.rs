@@ -6,6 +6,7 @@
 
 use std::time::Duration;
 
+use anyhow::Context;
 use baton_server::store::UserPatch;
 use baton_shared::api::{ConversationDetail, ConversationSummary, HISTORY_PAGE, MessagePage, Role, TeamMember};
 use baton_shared::model::{ConversationStatus, Direction};
@@ -13,6 +14,7 @@ use baton_shared::protocol::{AckDetail, ClientMsg, ServerMsg};
 use baton_shared::{ConversationId, ErrorCode};
 use baton_tests::client::{TestClient, expect_error, json};
 use baton_tests::database::Kind;
+use baton_tests::eventually::eventually;
 use baton_tests::server::TestServer;
 use baton_tests::socket::WsClient;
 use reqwest::StatusCode;
@@ -136,11 +138,9 @@ async fn a_conversation_comes_with_its_history_notes_and_own_draft(kind: Kind) -
     })
     .await?;
     // Drafts are saved off the socket's path; wait (bounded) until this one is.
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
-    while server.state.store.draft(id, alice.id).await?.is_none() {
-        anyhow::ensure!(tokio::time::Instant::now() < deadline, "the draft was never saved");
-        tokio::task::yield_now().await;
-    }
+    eventually(Duration::from_secs(10), || async { Ok(server.state.store.draft(id, alice.id).await?) })
+        .await
+        .context("the draft was never saved")?;
 
     let seen = detail(&alice_client, id).await?;
     assert_eq!(seen.conversation.id, id);

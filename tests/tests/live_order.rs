@@ -8,11 +8,13 @@
 
 use std::time::Duration;
 
+use anyhow::Context;
 use baton_shared::ConversationId;
 use baton_shared::api::Role;
 use baton_shared::protocol::{AckDetail, ClientMsg, Cursor, ServerMsg};
 use baton_simulator::{Customer, Simulator};
 use baton_tests::database::Kind;
+use baton_tests::eventually::eventually;
 use baton_tests::server::TestServer;
 use baton_tests::socket::WsClient;
 use baton_tests::whatsapp;
@@ -149,11 +151,13 @@ async fn late_joiners(
     let mut watchers = Vec::new();
     for index in 0..6 {
         // Let the burst get going between joins.
-        let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
-        while last_seq(server, conversation).await? < start + 60 * (index as u64 + 1) {
-            anyhow::ensure!(tokio::time::Instant::now() < deadline, "the writers stalled");
-            tokio::time::sleep(Duration::from_millis(5)).await;
-        }
+        let wanted = start + 60 * (index as u64 + 1);
+        eventually(Duration::from_secs(30), || async {
+            let seq = last_seq(server, conversation).await?;
+            Ok(if seq >= wanted { Ok(()) } else { Err(format!("seq {seq}, waiting for {wanted}")) })
+        })
+        .await
+        .context("the writers stalled")?;
         let from = last_seq(server, conversation).await?.saturating_sub(150).max(start);
         let how = if index % 2 == 0 { Follow::Inbox } else { Follow::Open };
         let name = format!("Late Sup{index}r{round}");
@@ -168,16 +172,12 @@ async fn customer_messages_stored(
     conversation: ConversationId,
     count: usize,
 ) -> anyhow::Result<()> {
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
-    loop {
+    eventually(Duration::from_secs(60), || async {
         let messages = server.state.store.messages(conversation).await?;
         let inbound = messages.iter().filter(|message| message.author.is_none()).count();
-        if inbound >= count {
-            return Ok(());
-        }
-        anyhow::ensure!(tokio::time::Instant::now() < deadline, "only {inbound} of {count} customer messages stored");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+        Ok(if inbound >= count { Ok(()) } else { Err(format!("only {inbound} of {count} customer messages stored")) })
+    })
+    .await
 }
 
 async fn three_writers_and_twelve_watchers(kind: Kind) -> anyhow::Result<()> {

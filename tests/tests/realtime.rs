@@ -13,6 +13,7 @@ use baton_shared::protocol::{
 use baton_shared::{ConversationId, UserId};
 use baton_tests::client::TestClient;
 use baton_tests::database::Kind;
+use baton_tests::eventually::eventually;
 use baton_tests::server::TestServer;
 use baton_tests::socket::{Ended, HandshakeError, WsClient, handshake};
 use tokio_tungstenite::tungstenite::Message;
@@ -66,9 +67,11 @@ async fn presence_follows_sockets_and_chosen_status() -> anyhow::Result<()> {
     // Closing one of Bob's two tabs leaves him online: his next change shows him still online.
     let mut bob_tab2 = WsClient::connect(&bob_client).await?;
     bob_tab1.close().await?;
-    while server.state.hub.connection_count() > 2 {
-        tokio::task::yield_now().await;
-    }
+    eventually(Duration::from_secs(10), || async {
+        let connections = server.state.hub.connection_count();
+        Ok(if connections <= 2 { Ok(()) } else { Err(format!("{connections} connections")) })
+    })
+    .await?;
     bob_tab2.request(|req_id| ClientMsg::SetPresence { req_id, status: PresenceStatus::Busy }).await?;
     let busy = alice.expect(presence_of(bob.id)).await?;
     assert_eq!((busy.online, busy.status), (true, PresenceStatus::Busy), "online with one tab left, and busy");
@@ -160,14 +163,11 @@ async fn typing_locks_the_composer_and_drafts_reach_only_supervisors() -> anyhow
     sam_socket.expect(typing(alice.id, false)).await?;
     assert!(!bob_socket.pending.iter().any(|m| matches!(m, ServerMsg::Draft { .. })), "an agent saw a draft");
     // The draft was kept server-side.
-    // Drafts are saved off the socket's path; give the save a moment (bounded), without sleeping.
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
-    let mut saved = None;
-    while saved.is_none() && tokio::time::Instant::now() < deadline {
-        saved = server.state.store.draft(conversation, alice.id).await?;
-        tokio::task::yield_now().await;
-    }
-    assert_eq!(saved.as_deref(), Some("Hi! Let me"));
+    // Drafts are saved off the socket's path; wait (bounded) until this one is.
+    let saved =
+        eventually(Duration::from_secs(10), || async { Ok(server.state.store.draft(conversation, alice.id).await?) })
+            .await?;
+    assert_eq!(saved, "Hi! Let me");
     Ok(())
 }
 

@@ -1,11 +1,21 @@
 //! Store conformance: every scenario runs against SQLite and against PostgreSQL, through the same
-//! `Store` trait the server uses.
+//! `Store` trait the server uses: accounts and sessions, the WhatsApp channel's records (webhook
+//! deliveries, the outbox, statuses), canned responses and labels. (Conversations, claims and
+//! replies: `conversations.rs`.)
 
 use std::sync::Arc;
 
+use baton_server::store::channel::{
+    DeliveryWork, OutboxItem, RequeueOutcome, StatusWrite, WINDOW_CLOSED_CODE, WebhookDelivery, Work,
+};
+use baton_server::store::conversations::{ClaimOutcome, InboundOutcome, NewInbound, NewReply, ReplyOutcome};
+use baton_server::store::labels::LabelOutcome;
 use baton_server::store::{NewUser, Store, StoreError, UserPatch};
-use baton_shared::UserId;
-use baton_shared::api::{Role, User};
+use baton_shared::api::{CannedResponse, Role, User};
+use baton_shared::model::{
+    Change, ConversationEvent, DeliveryError, DeliveryStatus, MAX_LABEL_CHARS, MAX_LABELS, Message,
+};
+use baton_shared::{ConversationId, MessageId, UserId};
 use baton_tests::database::{Kind, TestDatabase};
 
 baton_tests::on_both_backends!(
@@ -17,6 +27,12 @@ baton_tests::on_both_backends!(
     the_last_active_admin_cannot_be_removed,
     concurrent_demotions_keep_one_admin,
     unknown_users_are_not_found,
+    webhook_deliveries_are_kept_until_processed,
+    replies_are_queued_retried_and_moved_forward_by_statuses,
+    sends_in_flight_wait_for_their_status,
+    failed_replies_go_again_only_for_the_holder_in_the_window,
+    canned_responses_are_kept_by_title,
+    labels_are_edited_as_stored_with_one_event,
 );
 
 const NOW: i64 = 1_764_000_000_000;
@@ -231,5 +247,324 @@ async fn reopening_keeps_the_data() -> anyhow::Result<()> {
         let second = database.open().await?;
         assert_eq!(second.user(user.id).await?, Some(user), "{kind:?}");
     }
+    Ok(())
+}
+
+// The channel, canned responses and labels: the store traits behind the WhatsApp channel and the
+// team's tools, checked method by method (end to end they are exercised by the channel, canned
+// and labels tests).
+
+async fn customer_writes(store: &dyn Store, wa_id: &str, wamid: &str, at: i64) -> anyhow::Result<ConversationId> {
+    match store.record_inbound(&inbound(wa_id, wamid, at), NOW).await? {
+        InboundOutcome::Recorded { conversation_id, .. } => Ok(conversation_id),
+        InboundOutcome::Duplicate => anyhow::bail!("{wamid} was a duplicate"),
+    }
+}
+
+fn inbound(wa_id: &str, wamid: &str, at: i64) -> NewInbound {
+    NewInbound {
+        wa_id: wa_id.into(),
+        profile_name: format!("Customer {wa_id}"),
+        wa_message_id: wamid.into(),
+        kind: "text".into(),
+        body: format!("text of {wamid}"),
+        at,
+        ..Default::default()
+    }
+}
+
+/// `agent` claims the customer's conversation and replies at `at`; returns the reply and its
+/// outbox row.
+async fn reply_queued(store: &dyn Store, agent: UserId, wa_id: &str, at: i64) -> anyhow::Result<(Message, OutboxItem)> {
+    let id = customer_writes(store, wa_id, &format!("wamid.in.{wa_id}"), NOW).await?;
+    let claimed = store.claim(id, agent, at + 3_600_000, at).await?;
+    anyhow::ensure!(matches!(claimed, ClaimOutcome::Held { .. }), "{claimed:?}");
+    let seen_seq = store.conversation(id).await?.map(|conversation| conversation.last_seq).unwrap_or_default();
+    let reply = NewReply {
+        conversation_id: id,
+        author: agent,
+        body: format!("Answer to {wa_id}"),
+        idempotency_key: format!("key-{wa_id}"),
+        seen_seq,
+        force: false,
+        content: Default::default(),
+        reply_to: None,
+    };
+    let ReplyOutcome::Sent { message, .. } = store.send_reply(&reply, at).await? else {
+        anyhow::bail!("the reply was not stored")
+    };
+    let item = queued(store, &message, at).await?.ok_or_else(|| anyhow::anyhow!("the reply was not queued"))?;
+    Ok((message, item))
+}
+
+/// The outbox row of `message`, if it is due at `now`.
+async fn queued(store: &dyn Store, message: &Message, now: i64) -> anyhow::Result<Option<OutboxItem>> {
+    Ok(store.due_outbox(now, 100).await?.into_iter().find(|item| item.message_id == message.id))
+}
+
+async fn stored(store: &dyn Store, message: &Message) -> anyhow::Result<Message> {
+    store.message(message.id).await?.ok_or_else(|| anyhow::anyhow!("message {} is gone", message.id.0))
+}
+
+fn status(wamid: &str, status: DeliveryStatus, tag: Option<&str>) -> StatusWrite {
+    StatusWrite { wa_message_id: wamid.into(), status, error: None, callback_data: tag.map(str::to_owned) }
+}
+
+/// The statuses the events set, in order.
+fn statuses(events: &[ConversationEvent]) -> Vec<DeliveryStatus> {
+    events
+        .iter()
+        .filter_map(|event| match &event.change {
+            Change::MessageStatus { status, .. } => Some(*status),
+            _ => None,
+        })
+        .collect()
+}
+
+async fn webhook_deliveries_are_kept_until_processed(store: Arc<dyn Store>) -> anyhow::Result<()> {
+    assert!(store.pending_webhooks(10).await?.is_empty());
+    let ids = store.record_webhooks(&[b"first", b"second", b"third"], NOW).await?;
+    assert_eq!(ids.len(), 3);
+    assert!(ids.windows(2).all(|pair| pair[0] < pair[1]), "ids in order: {ids:?}");
+    let delivery =
+        |index: usize, body: &[u8], attempts: i64| WebhookDelivery { id: ids[index], body: body.to_vec(), attempts };
+    assert_eq!(store.pending_webhooks(2).await?, [delivery(0, b"first", 0), delivery(1, b"second", 0)], "oldest first");
+
+    store.finish_webhook(ids[0], Some("unexpected JSON"), NOW).await?;
+    store.finish_webhook(ids[1], None, NOW).await?;
+    assert_eq!(
+        store.pending_webhooks(10).await?,
+        [delivery(0, b"first", 1), delivery(2, b"third", 0)],
+        "a failure is counted and stays pending; a finished one is gone"
+    );
+
+    // Applying deliveries' work marks them processed, in the same transaction.
+    let work = [
+        DeliveryWork {
+            id: ids[0],
+            work: vec![
+                Work::Inbound(Box::new(inbound("15550001", "wamid.W1", NOW - 10))),
+                Work::Inbound(Box::new(inbound("15550001", "wamid.W1", NOW - 10))),
+            ],
+        },
+        DeliveryWork { id: ids[2], work: vec![Work::Inbound(Box::new(inbound("15550001", "wamid.W2", NOW - 5)))] },
+    ];
+    let applied = store.apply_deliveries(&work, NOW).await?;
+    assert_eq!(applied.recorded, [true, false, true], "the second copy of W1 is a redelivery");
+    let kinds: Vec<&str> = applied
+        .events
+        .iter()
+        .map(|event| match &event.change {
+            Change::Opened { .. } => "opened",
+            Change::MessageAdded { .. } => "message",
+            _ => "other",
+        })
+        .collect();
+    assert_eq!(kinds, ["opened", "message", "message"]);
+    assert!(store.pending_webhooks(10).await?.is_empty());
+
+    // The customer's newest message in timeline order, not the last to arrive.
+    let id = applied.events[0].conversation_id;
+    customer_writes(&*store, "15550001", "wamid.W0", NOW - 20).await?;
+    assert_eq!(store.last_inbound_wamid(id).await?.as_deref(), Some("wamid.W2"));
+    let other = customer_writes(&*store, "15550002", "wamid.X1", NOW).await?;
+    assert_eq!(store.last_inbound_wamid(other).await?.as_deref(), Some("wamid.X1"));
+    Ok(())
+}
+
+async fn replies_are_queued_retried_and_moved_forward_by_statuses(store: Arc<dyn Store>) -> anyhow::Result<()> {
+    let ann = add(&*store, "ann@x.test", "Ann", Role::Agent).await?;
+    let (reply, item) = reply_queued(&*store, ann.id, "15550001", NOW).await?;
+    assert_eq!((item.to.as_str(), item.body.as_str()), ("15550001", "Answer to 15550001"));
+    assert_eq!((item.attempts, item.reply_to.as_deref(), item.in_flight.as_deref()), (0, None, None));
+    assert_eq!(stored(&*store, &reply).await?.status, DeliveryStatus::Pending);
+    assert!(queued(&*store, &reply, NOW - 1).await?.is_none(), "due from when it was written");
+
+    // A failed attempt is counted and waits; pacing moves it without counting.
+    store.retry_outbox(item.id, NOW + 1_000, "Graph API unreachable").await?;
+    assert!(queued(&*store, &reply, NOW + 999).await?.is_none());
+    assert_eq!(queued(&*store, &reply, NOW + 1_000).await?.map(|item| item.attempts), Some(1));
+    store.defer_outbox(item.id, NOW + 5_000).await?;
+    assert!(queued(&*store, &reply, NOW + 4_999).await?.is_none());
+    assert_eq!(queued(&*store, &reply, NOW + 5_000).await?.map(|item| item.attempts), Some(1));
+
+    // A status before the send's answer is kept, and counts once the answer names its wamid.
+    assert_eq!(store.apply_status(&status("wamid.out1", DeliveryStatus::Delivered, None), NOW).await?, []);
+    let events = store.message_accepted(reply.id, "wamid.out1", NOW + 5_000).await?;
+    assert_eq!(statuses(&events), [DeliveryStatus::Delivered], "the best of sent and what came early");
+    let accepted = stored(&*store, &reply).await?;
+    assert_eq!((accepted.status, accepted.wa_message_id.as_deref()), (DeliveryStatus::Delivered, Some("wamid.out1")));
+    assert!(queued(&*store, &reply, i64::MAX).await?.is_none(), "sent: out of the outbox");
+    assert_eq!(store.message_accepted(reply.id, "wamid.out1", NOW + 5_000).await?, [], "the same answer again");
+
+    // Statuses only move a message forward.
+    assert_eq!(store.apply_status(&status("wamid.out1", DeliveryStatus::Sent, None), NOW).await?, []);
+    let read = store.apply_status(&status("wamid.out1", DeliveryStatus::Read, None), NOW).await?;
+    assert_eq!(statuses(&read), [DeliveryStatus::Read]);
+    assert_eq!(read[0].conversation_id, reply.conversation_id);
+    assert_eq!(store.apply_status(&status("wamid.out1", DeliveryStatus::Delivered, None), NOW).await?, []);
+    assert_eq!(stored(&*store, &reply).await?.status, DeliveryStatus::Read);
+    assert_eq!(store.message(MessageId(999_999)).await?, None);
+    Ok(())
+}
+
+async fn sends_in_flight_wait_for_their_status(store: Arc<dyn Store>) -> anyhow::Result<()> {
+    let ann = add(&*store, "ann@x.test", "Ann", Role::Agent).await?;
+    let (reply, item) = reply_queued(&*store, ann.id, "15550001", NOW).await?;
+    assert!(store.begin_send(item.id, "tag-1", NOW + 30_000).await?);
+    assert!(queued(&*store, &reply, NOW + 29_999).await?.is_none(), "not due before its answer's deadline");
+    let again = queued(&*store, &reply, NOW + 30_000).await?.ok_or_else(|| anyhow::anyhow!("not due"))?;
+    assert_eq!(again.in_flight.as_deref(), Some("tag-1"));
+
+    // No answer: counted, still in flight under its tag, due at the same deadline.
+    store.await_status(item.id, "timed out").await?;
+    let waiting = queued(&*store, &reply, NOW + 30_000).await?.ok_or_else(|| anyhow::anyhow!("not due"))?;
+    assert_eq!((waiting.attempts, waiting.in_flight.as_deref()), (1, Some("tag-1")));
+
+    // At a start, what was in flight waits for its status.
+    assert_eq!(store.hold_in_flight(NOW + 60_000).await?, 1);
+    assert!(queued(&*store, &reply, NOW + 59_999).await?.is_none());
+    assert_eq!(store.hold_in_flight(NOW + 60_000).await?, 0, "held already");
+
+    // A status of another send changes nothing; one carrying the tag adopts the send.
+    assert_eq!(store.apply_status(&status("wamid.x", DeliveryStatus::Delivered, Some("tag-0")), NOW).await?, []);
+    let adopted = store.apply_status(&status("wamid.t", DeliveryStatus::Delivered, Some("tag-1")), NOW).await?;
+    assert_eq!(statuses(&adopted), [DeliveryStatus::Delivered]);
+    let message = stored(&*store, &reply).await?;
+    assert_eq!((message.status, message.wa_message_id.as_deref()), (DeliveryStatus::Delivered, Some("wamid.t")));
+    assert!(queued(&*store, &reply, i64::MAX).await?.is_none());
+    assert!(!store.begin_send(item.id, "tag-2", NOW + 90_000).await?, "done: no second send");
+    Ok(())
+}
+
+async fn failed_replies_go_again_only_for_the_holder_in_the_window(store: Arc<dyn Store>) -> anyhow::Result<()> {
+    let ann = add(&*store, "ann@x.test", "Ann", Role::Agent).await?;
+    let ben = add(&*store, "ben@x.test", "Ben", Role::Agent).await?;
+    let at = NOW + 10;
+    let (reply, item) = reply_queued(&*store, ann.id, "15550001", at).await?;
+    assert_eq!(store.requeue_failed(reply.id, ann.id, at).await?, RequeueOutcome::NotFailed, "still pending");
+
+    let undeliverable = DeliveryError { code: 131026, message: "Message undeliverable".into() };
+    let events = store.fail_outbox(item.id, &undeliverable, at).await?;
+    assert_eq!(events.len(), 1);
+    let Change::MessageStatus { message_id, status, error } = &events[0].change else { anyhow::bail!("{events:?}") };
+    assert_eq!((*message_id, *status, error.as_ref()), (reply.id, DeliveryStatus::Failed, Some(&undeliverable)));
+    assert_eq!(stored(&*store, &reply).await?.status, DeliveryStatus::Failed);
+    assert!(queued(&*store, &reply, i64::MAX).await?.is_none());
+    assert_eq!(store.fail_outbox(item.id, &undeliverable, at).await?, [], "given up already");
+
+    // Only the claim's holder sends it again.
+    let RequeueOutcome::NotHolder { claim } = store.requeue_failed(reply.id, ben.id, at).await? else {
+        anyhow::bail!("Ben could requeue Ann's reply")
+    };
+    assert_eq!(claim.map(|claim| claim.holder), Some(ann.id));
+    let RequeueOutcome::Requeued { event } = store.requeue_failed(reply.id, ann.id, at + 1).await? else {
+        anyhow::bail!("Ann could not requeue her reply")
+    };
+    assert_eq!(statuses(&[event]), [DeliveryStatus::Pending]);
+    let again = queued(&*store, &reply, at + 1).await?.ok_or_else(|| anyhow::anyhow!("not queued again"))?;
+    assert_eq!((again.id, again.attempts), (item.id, 0), "the same row, afresh");
+    assert_eq!(stored(&*store, &reply).await?.status, DeliveryStatus::Pending);
+    let customer = store.messages(reply.conversation_id).await?.into_iter().find(|message| message.author.is_none());
+    let customer = customer.ok_or_else(|| anyhow::anyhow!("no customer message"))?;
+    assert_eq!(store.requeue_failed(customer.id, ann.id, at).await?, RequeueOutcome::NotFailed, "not a reply");
+
+    // WhatsApp's "window closed" closes it as of the reply; free text may not go again.
+    let closed = DeliveryError { code: WINDOW_CLOSED_CODE, message: "Re-engagement message".into() };
+    let events = store.fail_outbox(item.id, &closed, at + 2).await?;
+    assert_eq!(statuses(&events), [DeliveryStatus::Failed]);
+    let since = events.iter().find_map(|event| match event.change {
+        Change::WindowClosed { since } => Some(since),
+        _ => None,
+    });
+    assert_eq!(since, Some(reply.created_at));
+    let conversation = store.conversation(reply.conversation_id).await?.ok_or_else(|| anyhow::anyhow!("gone"))?;
+    assert_eq!(conversation.contact.window_closed_at, Some(reply.created_at));
+    assert_eq!(store.requeue_failed(reply.id, ann.id, at + 3).await?, RequeueOutcome::WindowClosed);
+    Ok(())
+}
+
+async fn canned_responses_are_kept_by_title(store: Arc<dyn Store>) -> anyhow::Result<()> {
+    let sam = add(&*store, "sam@x.test", "Sam", Role::Supervisor).await?;
+    assert_eq!(store.canned_responses().await?, []);
+    let thanks = store.create_canned("Thanks", "Thank you for writing!", sam.id, NOW).await?;
+    assert_eq!((thanks.title.as_str(), thanks.body.as_str()), ("Thanks", "Thank you for writing!"));
+    let away = store.create_canned("away", "We are closed.", sam.id, NOW).await?;
+    let hours = store.create_canned("Hours", "9 to 5", sam.id, NOW).await?;
+    assert!(thanks.id != away.id && away.id != hours.id);
+    assert_eq!(store.canned_responses().await?, [away.clone(), hours.clone(), thanks.clone()], "by title, case aside");
+
+    let taken = store.create_canned("Thanks", "Another", sam.id, NOW).await;
+    assert!(matches!(taken, Err(StoreError::TitleTaken)), "{taken:?}");
+
+    let renamed = store.update_canned(hours.id, "Opening hours", "9 to 6", sam.id, NOW + 1).await?;
+    assert_eq!(renamed, CannedResponse { id: hours.id, title: "Opening hours".into(), body: "9 to 6".into() });
+    let clash = store.update_canned(hours.id, "away", "9 to 7", sam.id, NOW + 2).await;
+    assert!(matches!(clash, Err(StoreError::TitleTaken)), "{clash:?}");
+    let missing = store.update_canned(999_999, "Gone", "Gone", sam.id, NOW + 2).await;
+    assert!(matches!(missing, Err(StoreError::NotFound)), "{missing:?}");
+    assert_eq!(
+        store.canned_responses().await?,
+        [away.clone(), renamed.clone(), thanks.clone()],
+        "refusals change nothing"
+    );
+
+    store.delete_canned(away.id).await?;
+    assert!(matches!(store.delete_canned(away.id).await, Err(StoreError::NotFound)));
+    assert_eq!(store.canned_responses().await?, [renamed, thanks]);
+    let reused = store.create_canned("away", "Back soon.", sam.id, NOW + 3).await?;
+    assert_eq!(reused.title, "away", "a deleted title is free again");
+    Ok(())
+}
+
+async fn labels_are_edited_as_stored_with_one_event(store: Arc<dyn Store>) -> anyhow::Result<()> {
+    let ann = add(&*store, "ann@x.test", "Ann", Role::Agent).await?;
+    let id = customer_writes(&*store, "15550001", "wamid.L1", NOW).await?;
+    let labels = |list: &[&str]| list.iter().map(|label| (*label).to_owned()).collect::<Vec<_>>();
+    let stored_labels = || async { anyhow::Ok(store.conversation(id).await?.map(|c| c.labels).unwrap_or_default()) };
+    let last_seq = || async { anyhow::Ok(store.conversation(id).await?.map(|c| c.last_seq).unwrap_or_default()) };
+
+    let before = last_seq().await?;
+    let outcome = store.edit_labels(id, ann.id, &labels(&["VIP", "  Billing   issue "]), &[], NOW).await?;
+    let LabelOutcome::Changed(event) = outcome else { anyhow::bail!("{outcome:?}") };
+    assert_eq!((event.conversation_id, event.seq, event.actor), (id, before + 1, Some(ann.id)));
+    assert_eq!(event.change, Change::Labeled { labels: labels(&["vip", "billing issue"]) }, "normalized");
+    assert_eq!(stored_labels().await?, ["vip", "billing issue"]);
+    assert_eq!(store.events_after(id, before, 10).await?, [*event]);
+
+    // Nothing to change: no event.
+    assert_eq!(store.edit_labels(id, ann.id, &labels(&["Vip"]), &[], NOW).await?, LabelOutcome::Unchanged);
+    assert_eq!(last_seq().await?, before + 1);
+
+    // Removed as normalized, then added in order.
+    let outcome = store.edit_labels(id, ann.id, &labels(&["urgent"]), &labels(&["VIP"]), NOW).await?;
+    assert!(matches!(outcome, LabelOutcome::Changed(_)), "{outcome:?}");
+    assert_eq!(stored_labels().await?, ["billing issue", "urgent"]);
+
+    // Bad labels and too many are refused, and nothing is stored.
+    let long = "x".repeat(MAX_LABEL_CHARS + 1);
+    let outcome = store.edit_labels(id, ann.id, &[long], &[], NOW).await?;
+    assert!(
+        matches!(&outcome, LabelOutcome::Refused(why) if why.contains(&MAX_LABEL_CHARS.to_string())),
+        "{outcome:?}"
+    );
+    let many: Vec<String> = (0..MAX_LABELS).map(|index| format!("label {index}")).collect();
+    let outcome = store.edit_labels(id, ann.id, &many, &[], NOW).await?;
+    assert!(matches!(&outcome, LabelOutcome::Refused(_)), "{outcome:?}");
+    assert_eq!(stored_labels().await?, ["billing issue", "urgent"]);
+    assert_eq!(last_seq().await?, before + 2);
+
+    // Two edits at once: each applies to what the other stored, so both labels stay.
+    let (refund, callback, urgent) = (labels(&["refund"]), labels(&["callback"]), labels(&["urgent"]));
+    let (one, two) = tokio::join!(
+        store.edit_labels(id, ann.id, &refund, &[], NOW),
+        store.edit_labels(id, ann.id, &callback, &urgent, NOW),
+    );
+    assert!(matches!(one?, LabelOutcome::Changed(_)) && matches!(two?, LabelOutcome::Changed(_)));
+    let mut now = stored_labels().await?;
+    now.sort();
+    assert_eq!(now, ["billing issue", "callback", "refund"]);
+    let seqs: Vec<u64> = store.events_after(id, before + 2, 10).await?.iter().map(|event| event.seq).collect();
+    assert_eq!(seqs, [before + 3, before + 4]);
     Ok(())
 }

@@ -8,13 +8,15 @@
 
 use std::time::Duration;
 
+use anyhow::Context;
+
 use baton_server::clock::Clock;
 use baton_server::store::conversations::{ClaimOutcome, NewReply, ReplyOutcome};
 use baton_shared::api::Role;
 use baton_shared::model::{DeliveryStatus, Message};
 use baton_simulator::{Customer, Simulator};
 use baton_tests::database::Kind;
-use baton_tests::paused::{REAL_LIMIT, on_paused_clock, until};
+use baton_tests::paused::{on_paused_clock, until, until_some};
 use baton_tests::server::TestServer;
 
 struct Bench {
@@ -47,18 +49,11 @@ impl Bench {
     async fn reply_to(&self, customer: &Customer, agent: baton_shared::UserId) -> anyhow::Result<Message> {
         let wamid = self.simulator.send_text(customer, "Hello?").await?;
         let store = &self.server.state.store;
-        let mut conversation = None;
-        let started = std::time::Instant::now();
-        while conversation.is_none() {
-            anyhow::ensure!(started.elapsed() < REAL_LIMIT, "the customer's message {wamid} never arrived");
-            for candidate in store.conversations(false, 100).await? {
-                if candidate.contact.wa_id == customer.wa_id {
-                    conversation = Some(candidate.id);
-                }
-            }
-            tokio::task::yield_now().await;
-        }
-        let conversation = conversation.ok_or_else(|| anyhow::anyhow!("no conversation"))?;
+        let conversation = until_some(&format!("the customer's message {wamid}"), || async {
+            let conversations = store.conversations(false, 100).await?;
+            Ok(conversations.iter().find(|candidate| candidate.contact.wa_id == customer.wa_id).map(|found| found.id))
+        })
+        .await?;
         // The sender's clock (paused) is the one that decides when the reply is due.
         let now = self.server.state.now();
         let claimed = store.claim(conversation, agent, now + 3_600_000, now).await?;
@@ -81,6 +76,15 @@ impl Bench {
         Ok(message)
     }
 
+    /// Waits (in real time) until `message`'s status is `status`.
+    async fn status_becomes(&self, message: &Message, status: DeliveryStatus) -> anyhow::Result<()> {
+        until_some(&format!("{status:?}"), || async {
+            let seen = self.status_of(message).await?;
+            Ok(if seen == Some(status) { Ok(()) } else { Err(seen) })
+        })
+        .await
+    }
+
     /// Moves the paused clock on, then has the sender look and waits (in real time) until it has:
     /// everything due by then has been sent, and the answers recorded.
     async fn advance(&self, by: Duration) -> anyhow::Result<()> {
@@ -97,15 +101,13 @@ impl Bench {
 
     /// Waits until the reply's first attempt has been refused and its retry scheduled.
     async fn first_refusal(&self, message: &Message) -> anyhow::Result<()> {
-        let started = std::time::Instant::now();
-        loop {
-            let queued = self.server.state.store.due_outbox(i64::MAX, 100).await?;
-            if queued.iter().any(|item| item.message_id == message.id && item.attempts == 1) {
-                return self.settle().await;
-            }
-            anyhow::ensure!(started.elapsed() < REAL_LIMIT, "the first attempt was not refused");
-            tokio::task::yield_now().await;
-        }
+        let store = &self.server.state.store;
+        until_some("the first attempt's refusal", || async {
+            let queued = store.due_outbox(i64::MAX, 100).await?;
+            Ok(queued.iter().any(|item| item.message_id == message.id && item.attempts == 1).then_some(()))
+        })
+        .await?;
+        self.settle().await
     }
 
     /// The reply to `wa_id` was refused and is retried `gap` later: not a millisecond sooner.
@@ -136,11 +138,7 @@ async fn backoff_follows_the_contract(kind: Kind) -> anyhow::Result<()> {
     for gap in [1, 2, 4] {
         bench.retried_after(&busy.wa_id, Duration::from_secs(gap)).await?;
     }
-    let started = std::time::Instant::now();
-    while bench.status_of(&reply).await? != Some(DeliveryStatus::Sent) {
-        anyhow::ensure!(started.elapsed() < REAL_LIMIT, "the fourth attempt was not recorded as sent");
-        tokio::task::yield_now().await;
-    }
+    bench.status_becomes(&reply, DeliveryStatus::Sent).await.context("the fourth attempt was not recorded as sent")?;
 
     // A 5xx from Meta (131000, HTTP 500) is retried the same way.
     let flaky = Customer::new("15550004444", "Carla");
@@ -161,11 +159,7 @@ async fn backoff_follows_the_contract(kind: Kind) -> anyhow::Result<()> {
     let late = Customer::new("15550006666", "Erin");
     bench.simulator.fail_next_sends(1, 131047, Some(&late.wa_id));
     let failed = bench.reply_to(&late, agent.id).await?;
-    let started = std::time::Instant::now();
-    while bench.status_of(&failed).await? != Some(DeliveryStatus::Failed) {
-        anyhow::ensure!(started.elapsed() < REAL_LIMIT, "the refused reply did not fail");
-        tokio::task::yield_now().await;
-    }
+    bench.status_becomes(&failed, DeliveryStatus::Failed).await.context("the refused reply did not fail")?;
     for _ in 0..6 {
         bench.advance(Duration::from_secs(600)).await?;
     }

@@ -11,6 +11,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use anyhow::Context;
 use baton_server::accounts::{self, NewAccount};
 use baton_server::clock::Clock;
 use baton_server::config::DatabaseUrl;
@@ -21,6 +22,7 @@ use baton_shared::protocol::{AckDetail, ClientMsg, ServerMsg};
 use baton_simulator::{Customer, Simulator};
 use baton_tests::client::TestClient;
 use baton_tests::database::{Kind, TestDatabase};
+use baton_tests::eventually::eventually;
 use baton_tests::process::{BatonProcess, baton_binary};
 use baton_tests::socket::WsClient;
 
@@ -113,11 +115,12 @@ async fn every_acknowledged_reply_reaches_the_customer_once(kind: Kind) -> anyho
     anyhow::ensure!(acknowledged.len() >= 10 * ROUNDS, "too few replies were sent to prove anything");
 
     // Everything still queued goes out (interrupted sends wait for their statuses first).
-    let started = Instant::now();
-    while !store.due_outbox(i64::MAX, 1).await?.is_empty() {
-        anyhow::ensure!(started.elapsed() < Duration::from_secs(60), "the outbox did not drain");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    eventually(Duration::from_secs(60), || async {
+        let queued = store.due_outbox(i64::MAX, 1).await?;
+        Ok(if queued.is_empty() { Ok(()) } else { Err(queued) })
+    })
+    .await
+    .context("the outbox did not drain")?;
     baton.kill().await?;
 
     let mut arrived: HashMap<String, usize> = HashMap::new();
@@ -177,15 +180,12 @@ async fn start(
 
 /// The conversation of the customer `wa_id`, once the ingest worker has made it.
 async fn conversation_of(store: &Arc<dyn baton_server::store::Store>, wa_id: &str) -> anyhow::Result<ConversationId> {
-    let started = Instant::now();
-    loop {
+    eventually(Duration::from_secs(10), || async {
         let conversations = store.conversations(false, 100).await?;
-        if let Some(found) = conversations.iter().find(|conversation| conversation.contact.wa_id == wa_id) {
-            return Ok(found.id);
-        }
-        anyhow::ensure!(started.elapsed() < Duration::from_secs(10), "the customer {wa_id}'s message never arrived");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+        Ok(conversations.iter().find(|conversation| conversation.contact.wa_id == wa_id).map(|found| found.id))
+    })
+    .await
+    .with_context(|| format!("the customer {wa_id}'s message never arrived"))
 }
 
 /// One agent: connects, claims their conversation, and replies every [`REPLY_INTERVAL`] until the

@@ -4,7 +4,10 @@
 //!   (its customer-phone page on `127.0.0.1:8081`) and runs `baton demo ARGS…` wired to it.
 //! - `test [ARGS…]` — installs what is missing (the wasm32 target, Chromium and ChromeDriver),
 //!   builds the web app, and runs every test (`cargo test ARGS…`; without ARGS also the web app's
-//!   native unit tests, `cargo test -p baton-app --lib`). CI runs exactly this.
+//!   native unit tests, `cargo test -p baton-app --lib`). CI runs it after `lint`.
+//! - `lint` — the house style, checked: `cargo fmt --all --check`, then clippy with warnings as
+//!   errors on every target of the workspace, then on the web app for wasm32 (its real target,
+//!   which `--workspace` does not build). CI runs it before `test`.
 //! - `build-web` — builds the web app into `target/web` (see below).
 //! - `dist` — a release build: `target/dist/baton` plus `target/dist/web/`.
 //!
@@ -31,10 +34,11 @@ fn main() -> std::process::ExitCode {
     let outcome = match command.as_str() {
         "demo" => demo(&rest),
         "test" => test(&rest),
+        "lint" => lint(),
         "build-web" => build_web().map(|_| ()),
         "dist" => dist(),
         _ => {
-            eprintln!("usage: cargo xtask <demo|test|build-web|dist> [ARGS…]");
+            eprintln!("usage: cargo xtask <demo|test|lint|build-web|dist> [ARGS…]");
             return std::process::ExitCode::from(2);
         }
     };
@@ -131,6 +135,22 @@ fn test(args: &[String]) -> anyhow::Result<()> {
         app.args(["test", "--package", APP_CRATE, "--lib"]);
         run(app)?;
     }
+    Ok(())
+}
+
+/// Formatting and clippy, warnings denied; stops at the first that fails.
+fn lint() -> anyhow::Result<()> {
+    let mut format = cargo();
+    format.args(["fmt", "--all", "--check"]);
+    run(format)?;
+    let mut native = cargo();
+    native.args(["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"]);
+    run(native)?;
+    ensure_wasm_target()?;
+    let mut wasm = cargo();
+    wasm.args(["clippy", "--package", APP_CRATE, "--target", WASM_TARGET, "--", "-D", "warnings"]);
+    run(wasm)?;
+    println!("xtask: fmt and clippy are clean");
     Ok(())
 }
 
