@@ -223,6 +223,96 @@ impl DeliveryStatus {
     }
 }
 
+/// What kind of message a [`Message`] is: WhatsApp's message types as Baton shows them, plus the
+/// team's templates. On the wire and in the database, its snake_case name (`text`, `image`, …).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MessageKind {
+    #[default]
+    Text,
+    Image,
+    Audio,
+    Video,
+    Document,
+    Sticker,
+    Location,
+    Contacts,
+    /// A reply button or list row the customer chose.
+    Interactive,
+    /// A template's quick-reply button the customer pressed.
+    Button,
+    Reaction,
+    /// WhatsApp's own notice (e.g. the customer changed number).
+    System,
+    /// An approved template the team sent.
+    Template,
+    /// What Baton cannot show (its content says what and why). A kind a newer server knows and
+    /// this client does not is read as this too.
+    #[serde(other)]
+    Unsupported,
+}
+
+impl MessageKind {
+    pub const ALL: [MessageKind; 14] = [
+        MessageKind::Text,
+        MessageKind::Image,
+        MessageKind::Audio,
+        MessageKind::Video,
+        MessageKind::Document,
+        MessageKind::Sticker,
+        MessageKind::Location,
+        MessageKind::Contacts,
+        MessageKind::Interactive,
+        MessageKind::Button,
+        MessageKind::Reaction,
+        MessageKind::System,
+        MessageKind::Template,
+        MessageKind::Unsupported,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MessageKind::Text => "text",
+            MessageKind::Image => "image",
+            MessageKind::Audio => "audio",
+            MessageKind::Video => "video",
+            MessageKind::Document => "document",
+            MessageKind::Sticker => "sticker",
+            MessageKind::Location => "location",
+            MessageKind::Contacts => "contacts",
+            MessageKind::Interactive => "interactive",
+            MessageKind::Button => "button",
+            MessageKind::Reaction => "reaction",
+            MessageKind::System => "system",
+            MessageKind::Template => "template",
+            MessageKind::Unsupported => "unsupported",
+        }
+    }
+
+    /// The kind named `name`; anything else is [`MessageKind::Unsupported`].
+    pub fn parse(name: &str) -> Self {
+        MessageKind::ALL.into_iter().find(|kind| kind.as_str() == name).unwrap_or(MessageKind::Unsupported)
+    }
+}
+
+impl From<&str> for MessageKind {
+    fn from(name: &str) -> Self {
+        MessageKind::parse(name)
+    }
+}
+
+impl PartialEq<&str> for MessageKind {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+
+impl std::fmt::Display for MessageKind {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter.write_str(self.as_str())
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Message {
     pub id: MessageId,
@@ -230,8 +320,8 @@ pub struct Message {
     /// The event that added the message.
     pub seq: u64,
     pub direction: Direction,
-    /// WhatsApp's message type: `text`, `image`, … (`unsupported` for what Baton cannot show).
-    pub kind: String,
+    /// What kind of message it is (`unsupported` for what Baton cannot show).
+    pub kind: MessageKind,
     /// The text, or the caption of media.
     pub body: String,
     /// The agent who wrote an outbound message.
@@ -502,6 +592,16 @@ mod tests {
         assert_eq!(display_text("José 👋 محمد \u{FFFD}"), "José 👋 محمد \u{FFFD}", "letters of any script stay");
         assert_eq!(normalize_label("\u{202E}VIP\u{200B}"), Ok("vip".to_owned()));
         assert!(normalize_label("\u{200B}\u{200B}").is_err(), "nothing left: empty");
+    }
+
+    #[test]
+    fn message_kinds_keep_their_wire_names_and_unknown_ones_are_unsupported() {
+        for kind in MessageKind::ALL {
+            assert_eq!(MessageKind::parse(kind.as_str()), kind);
+            assert_eq!(serde_json::to_string(&kind).ok(), Some(format!("\"{kind}\"")));
+        }
+        assert_eq!(MessageKind::parse("order"), MessageKind::Unsupported);
+        assert_eq!(serde_json::from_str::<MessageKind>("\"hologram\"").ok(), Some(MessageKind::Unsupported));
     }
 
     #[test]

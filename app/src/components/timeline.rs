@@ -198,7 +198,7 @@ fn Bubble(message: Message, quoted: Option<Message>, reactions: Vec<String>) -> 
             class:outbound=outbound
             class:inbound=!outbound
             data-message=message.id.to_string()
-            data-kind=message.kind.clone()
+            data-kind=message.kind.as_str()
         >
             {quoted.map(|quoted| view! { <blockquote class="quote">{quoted.body.clone()}</blockquote> })}
             {author.map(|author| view! { <div class="author">{author}</div> })}

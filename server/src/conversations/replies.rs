@@ -6,7 +6,7 @@
 
 use std::sync::Arc;
 
-use baton_shared::model::{Message, MessageTemplate};
+use baton_shared::model::{Message, MessageKind, MessageTemplate};
 use baton_shared::protocol::ErrorDetail;
 use baton_shared::{ConversationId, ErrorCode, MessageId};
 
@@ -142,7 +142,7 @@ async fn send(state: &AppState, actor: &Actor, reply: NewReply) -> Result<Messag
     }
     match state.store.send_reply(&reply, state.now()).await? {
         ReplyOutcome::Sent { message, event } => {
-            if message.kind != "reaction" {
+            if message.kind != MessageKind::Reaction {
                 // The reply left the composer: its author is no longer typing.
                 state.hub.stop_typing(message.conversation_id, actor.teammate());
                 state.whatsapp.receipts.replied(message.conversation_id);

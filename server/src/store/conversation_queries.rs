@@ -12,7 +12,8 @@ macro_rules! conversation_queries {
     ($store:ident, $db:ty, lock_conversation = $lock:expr) => {
     mod conversation_impl {
         use baton_shared::model::{
-            self, Change, Claim, Conversation, ConversationEvent, ConversationStatus, Message, MessageContent, Note,
+            self, Change, Claim, Conversation, ConversationEvent, ConversationStatus, Message, MessageContent, MessageKind,
+            Note,
         };
         use baton_shared::rules::{self, ReplyKind};
         use baton_shared::{ConversationId, NoteId, UserId};
@@ -255,7 +256,7 @@ macro_rules! conversation_queries {
             )
             .bind(id.0)
             .bind(rows::seq_param(seq))
-            .bind(&inbound.kind)
+            .bind(inbound.kind.as_str())
             .bind(&inbound.body)
             .bind(&inbound.wa_message_id)
             .bind(inbound.at)
@@ -518,9 +519,9 @@ macro_rules! conversation_queries {
                 }
                 let seq = next_seq(&mut tx, id, now).await?;
                 let (kind, content) = match &reply.content {
-                    ReplyContent::Text => ("text", None),
+                    ReplyContent::Text => (MessageKind::Text, None),
                     ReplyContent::Template(template) => (
-                        "template",
+                        MessageKind::Template,
                         Some(MessageContent::Template {
                             name: template.name.clone(),
                             language: template.language.clone(),
@@ -528,7 +529,7 @@ macro_rules! conversation_queries {
                         }),
                     ),
                     ReplyContent::Media { kind, upload, mime_type, filename } => (
-                        *kind,
+                        MessageKind::parse(kind),
                         Some(MessageContent::Media {
                             media_kind: (*kind).to_owned(),
                             media_id: String::new(),
@@ -539,7 +540,7 @@ macro_rules! conversation_queries {
                         }),
                     ),
                     ReplyContent::Reaction { target } => (
-                        "reaction",
+                        MessageKind::Reaction,
                         Some(MessageContent::Reaction {
                             target: target.clone(),
                             emoji: Some(reply.body.clone()).filter(|emoji| !emoji.is_empty()),
@@ -557,7 +558,7 @@ macro_rules! conversation_queries {
                 )
                 .bind(id.0)
                 .bind(rows::seq_param(seq))
-                .bind(kind)
+                .bind(kind.as_str())
                 .bind(&reply.body)
                 .bind(reply.author.0)
                 .bind(&reply.idempotency_key)

@@ -22,7 +22,7 @@ pub struct NewInbound {
     pub profile_name: String,
     /// WhatsApp's message id: a second delivery with the same id records nothing.
     pub wa_message_id: String,
-    pub kind: String,
+    pub kind: baton_shared::model::MessageKind,
     pub body: String,
     /// Unix ms of the message.
     pub at: i64,

@@ -4,7 +4,7 @@
 
 use baton_shared::model::{
     Change, Claim, Contact, Conversation, ConversationEvent, ConversationStatus, DeliveryStatus, Direction, Message,
-    Note,
+    MessageKind, Note,
 };
 use baton_shared::{ContactId, ConversationId, MessageId, NoteId, UserId};
 
@@ -132,7 +132,7 @@ impl TryFrom<MessageRow> for Message {
             conversation_id: ConversationId(row.conversation_id),
             seq: seq_of(row.seq)?,
             direction,
-            kind: row.kind,
+            kind: MessageKind::parse(&row.kind),
             body: row.body,
             author: row.author_id.map(UserId),
             status,

@@ -3,7 +3,7 @@
 //! [`MessageContent`]. Nothing is dropped: a type Baton cannot show becomes `unsupported` with a
 //! sentence the agent can act on, and the raw webhook stays in `webhook_deliveries`.
 
-use baton_shared::model::{ContactCard, MessageContent, display_text};
+use baton_shared::model::{ContactCard, MessageContent, MessageKind as Kind, display_text};
 use baton_whatsapp::webhook::{InboundMessage, MessageKind, UnsupportedReason};
 
 use crate::store::conversations::NewInbound;
@@ -17,7 +17,7 @@ pub fn new_inbound(message: InboundMessage) -> NewInbound {
         // The customer chose it: nothing in it may disguise it (an RTL override, zero-width…).
         profile_name: display_text(&message.profile_name.unwrap_or_default()),
         wa_message_id: message.id,
-        kind: kind.to_owned(),
+        kind,
         body,
         // WhatsApp's own time (seconds), not arrival: webhooks may come late or out of order.
         at: message.timestamp.saturating_mul(1000),
@@ -26,9 +26,9 @@ pub fn new_inbound(message: InboundMessage) -> NewInbound {
     }
 }
 
-fn content_of(kind: MessageKind) -> (&'static str, String, Option<MessageContent>) {
+fn content_of(kind: MessageKind) -> (Kind, String, Option<MessageContent>) {
     match kind {
-        MessageKind::Text { body } => ("text", body, None),
+        MessageKind::Text { body } => (Kind::Text, body, None),
         MessageKind::Media(media) => {
             let content = MessageContent::Media {
                 media_kind: media.kind.as_str().to_owned(),
@@ -38,7 +38,7 @@ fn content_of(kind: MessageKind) -> (&'static str, String, Option<MessageContent
                 voice: media.voice,
                 upload: None,
             };
-            (media.kind.as_str(), media.caption.unwrap_or_default(), Some(content))
+            (Kind::parse(media.kind.as_str()), media.caption.unwrap_or_default(), Some(content))
         }
         MessageKind::Location(location) => {
             let body = [location.name.as_deref(), location.address.as_deref()]
@@ -53,7 +53,7 @@ fn content_of(kind: MessageKind) -> (&'static str, String, Option<MessageContent
                 address: location.address,
                 url: location.url,
             };
-            ("location", body, Some(content))
+            (Kind::Location, body, Some(content))
         }
         MessageKind::Contacts(cards) => {
             let cards: Vec<ContactCard> = cards
@@ -73,20 +73,20 @@ fn content_of(kind: MessageKind) -> (&'static str, String, Option<MessageContent
                 })
                 .collect();
             let body = cards.iter().map(|card| card.name.as_str()).collect::<Vec<_>>().join(", ");
-            ("contacts", body, Some(MessageContent::Contacts { cards }))
+            (Kind::Contacts, body, Some(MessageContent::Contacts { cards }))
         }
         MessageKind::ButtonReply { id, title } => choice("button_reply", id, title),
         MessageKind::ListReply { id, title, .. } => choice("list_reply", id, title),
         MessageKind::TemplateButton { payload, text } => {
             let id = payload.unwrap_or_else(|| text.clone());
             let (_, body, content) = choice("template_button", id, text);
-            ("button", body, content)
+            (Kind::Button, body, content)
         }
         MessageKind::Reaction { message_id, emoji } => {
             let body = emoji.clone().unwrap_or_default();
-            ("reaction", body, Some(MessageContent::Reaction { target: message_id, emoji }))
+            (Kind::Reaction, body, Some(MessageContent::Reaction { target: message_id, emoji }))
         }
-        MessageKind::System(system) => ("system", system.body.unwrap_or_default(), None),
+        MessageKind::System(system) => (Kind::System, system.body.unwrap_or_default(), None),
         MessageKind::Order(order) => unsupported(
             "order",
             "The customer sent an order from a catalog, which Baton cannot show yet.",
@@ -103,17 +103,17 @@ fn content_of(kind: MessageKind) -> (&'static str, String, Option<MessageContent
                 UnsupportedReason::UnreadableContent => "The message's content could not be read.",
             };
             let sentence = format!("{reason} Ask the customer to send it another way.");
-            ("unsupported", String::new(), Some(MessageContent::Unsupported { what, reason: sentence }))
+            (Kind::Unsupported, String::new(), Some(MessageContent::Unsupported { what, reason: sentence }))
         }
     }
 }
 
-fn choice(source: &str, id: String, title: String) -> (&'static str, String, Option<MessageContent>) {
+fn choice(source: &str, id: String, title: String) -> (Kind, String, Option<MessageContent>) {
     let content = MessageContent::Choice { source: source.to_owned(), id, title: title.clone() };
-    ("interactive", title, Some(content))
+    (Kind::Interactive, title, Some(content))
 }
 
-fn unsupported(what: &str, reason: &str, body: String) -> (&'static str, String, Option<MessageContent>) {
+fn unsupported(what: &str, reason: &str, body: String) -> (Kind, String, Option<MessageContent>) {
     let content = MessageContent::Unsupported { what: what.to_owned(), reason: reason.to_owned() };
-    ("unsupported", body, Some(content))
+    (Kind::Unsupported, body, Some(content))
 }
