@@ -5,6 +5,7 @@
 use axum::Json;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use baton_shared::protocol::ErrorDetail;
 use baton_shared::{ApiError, ErrorCode};
 
 use crate::passwords::Saturated;
@@ -15,6 +16,11 @@ pub enum AppError {
     /// A problem with the request, told to the client as is.
     #[error("{code}: {message}")]
     Request { code: ErrorCode, message: String },
+    /// A conversation operation refused, with what it adds beyond the message (see [`Refusal`]).
+    ///
+    /// [`Refusal`]: crate::conversations::Refusal
+    #[error("{code}: {message}")]
+    Refused { code: ErrorCode, message: String, detail: Option<ErrorDetail> },
     /// Too many attempts; `Retry-After` tells when to come back.
     #[error("throttled for {retry_after_secs}s")]
     Throttled { retry_after_secs: u64 },
@@ -46,7 +52,7 @@ impl AppError {
 
     pub fn code(&self) -> ErrorCode {
         match self {
-            AppError::Request { code, .. } => *code,
+            AppError::Request { code, .. } | AppError::Refused { code, .. } => *code,
             AppError::Throttled { .. } => ErrorCode::TooManyRequests,
             AppError::Internal(error) if error.is::<Saturated>() => ErrorCode::Unavailable,
             AppError::Internal(_) => ErrorCode::Internal,
@@ -83,8 +89,13 @@ pub fn status_of(code: ErrorCode) -> StatusCode {
 impl IntoResponse for AppError {
     fn into_response(self) -> Response {
         let code = self.code();
+        let mut detail = None;
         let (message, retry_after) = match self {
             AppError::Request { message, .. } => (message, None),
+            AppError::Refused { message, detail: refused, .. } => {
+                detail = refused;
+                (message, None)
+            }
             AppError::Throttled { retry_after_secs } => {
                 (format!("Too many attempts. Try again in {retry_after_secs} seconds."), Some(retry_after_secs))
             }
@@ -101,7 +112,7 @@ impl IntoResponse for AppError {
                 )
             }
         };
-        let mut response = (status_of(code), Json(ApiError { code, message })).into_response();
+        let mut response = (status_of(code), Json(ApiError { code, message, detail })).into_response();
         if let Some(secs) = retry_after {
             response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(secs));
         }

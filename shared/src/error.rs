@@ -99,6 +99,10 @@ impl fmt::Display for ErrorCode {
 pub struct ApiError {
     pub code: ErrorCode,
     pub message: String,
+    /// What a refused conversation operation adds, as the socket's `error` carries it (who holds
+    /// the claim, the messages missed, the templates to send instead…). Absent otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detail: Option<crate::protocol::ErrorDetail>,
 }
 
 #[cfg(test)]

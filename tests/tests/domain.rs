@@ -121,12 +121,17 @@ async fn each_operation_answers_a_user_actor(kind: Kind) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// The socket's refusal as `(code, message)`.
-fn socket_refusal(answer: &ServerMsg) -> Option<(ErrorCode, String)> {
+/// The socket's refusal as `(code, message, detail)`.
+fn socket_refusal(answer: &ServerMsg) -> Option<(ErrorCode, String, Option<ErrorDetail>)> {
     match answer {
-        ServerMsg::Error { code, message, .. } => Some((*code, message.clone())),
+        ServerMsg::Error { code, message, detail, .. } => Some((*code, message.clone(), detail.clone())),
         _ => None,
     }
+}
+
+/// REST's refusal, the same way.
+fn rest_refusal(error: baton_shared::ApiError) -> Option<(ErrorCode, String, Option<ErrorDetail>)> {
+    Some((error.code, error.message, error.detail))
 }
 
 async fn rest_and_socket_answer_alike(kind: Kind) -> anyhow::Result<()> {
@@ -143,14 +148,18 @@ async fn rest_and_socket_answer_alike(kind: Kind) -> anyhow::Result<()> {
     assert_eq!(claim.holder, alice.id);
     let over_socket = bob_socket.request(|req_id| ClientMsg::Claim { req_id, conversation_id: id }).await?;
     let over_rest = expect_error(bob_client.post(&claim_path, &()).await?, StatusCode::CONFLICT).await?;
-    assert_eq!(socket_refusal(&over_socket), Some((over_rest.code, over_rest.message.clone())));
     assert_eq!(over_rest.code, ErrorCode::ClaimedByOther);
+    assert!(
+        matches!(&over_rest.detail, Some(ErrorDetail::ClaimedBy { claim }) if claim.holder == alice.id),
+        "REST says who holds it, as the socket does: {over_rest:?}"
+    );
+    assert_eq!(socket_refusal(&over_socket), rest_refusal(over_rest));
 
     // An agent's take-over: forbidden, in the same words.
     let take_over_path = format!("/api/conversations/{}/take-over", id.0);
     let over_socket = bob_socket.request(|req_id| ClientMsg::TakeOver { req_id, conversation_id: id }).await?;
     let over_rest = expect_error(bob_client.post(&take_over_path, &()).await?, StatusCode::FORBIDDEN).await?;
-    assert_eq!(socket_refusal(&over_socket), Some((over_rest.code, over_rest.message)));
+    assert_eq!(socket_refusal(&over_socket), rest_refusal(over_rest));
 
     // Alice releases over the socket; Bob claims over REST, then renews over the socket: the
     // claim answered either way is the one stored.
@@ -186,8 +195,8 @@ async fn rest_and_socket_answer_alike(kind: Kind) -> anyhow::Result<()> {
     let over_rest =
         expect_error(bob_client.request(Method::DELETE, &claim_path).send().await?, StatusCode::CONFLICT).await?;
     let over_socket = bob_socket.request(|req_id| ClientMsg::Release { req_id, conversation_id: id }).await?;
-    assert_eq!(socket_refusal(&over_socket), Some((over_rest.code, over_rest.message)));
     assert_eq!(over_rest.code, ErrorCode::NotClaimHolder);
+    assert_eq!(socket_refusal(&over_socket), rest_refusal(over_rest));
     Ok(())
 }
 

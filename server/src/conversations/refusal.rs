@@ -56,10 +56,10 @@ impl From<StoreError> for Refusal {
     }
 }
 
-/// Over REST a refusal is `{code, message}` with its code's status (the store failure behind an
-/// `internal` one was logged when the refusal was made).
+/// Over REST a refusal is `{code, message, detail}` with its code's status (the store failure
+/// behind an `internal` one was logged when the refusal was made).
 impl From<Refusal> for AppError {
     fn from(refusal: Refusal) -> Self {
-        AppError::new(refusal.code, refusal.message)
+        AppError::Refused { code: refusal.code, message: refusal.message, detail: refusal.detail }
     }
 }
