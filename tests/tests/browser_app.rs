@@ -75,6 +75,9 @@ async fn a_conversation_has_a_link_that_survives_a_reload_and_history() -> anyho
         browser.client.goto(&server.url(&format!("/c/{carla_id}"))).await?;
         browser.wait_for_text("#customer-name", "Carla Customer").await?;
         browser.wait_for_text(".bubble.inbound .text", "Where is my order?").await?;
+        // The list beside it opens on a folder that lists it (Carla's is unassigned, and the
+        // page starts on "Mine").
+        browser.wait_for(&format!(".conversation-row[data-conversation='{carla_id}']")).await?;
         browser.screenshot("link-opened").await?;
         // The list behind it is the inbox as usual.
         browser.click("#folder-unassigned").await?;

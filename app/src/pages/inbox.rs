@@ -2,10 +2,10 @@
 //! search, live unread counts, previews, labels and waiting times), the team's presence, and the open conversation
 //! beside it. Keyboard: `/` focuses search, Alt+↑ / Alt+↓ move between conversations.
 
-use baton_shared::ConversationId;
 use baton_shared::api::Role;
 use baton_shared::model::{ConversationStatus, Direction};
 use baton_shared::protocol::PresenceStatus;
+use baton_shared::{ConversationId, UserId};
 use leptos::html::Input;
 use leptos::prelude::*;
 
@@ -15,11 +15,28 @@ use crate::icons::{Icon, icon};
 use crate::pages::conversation::ConversationPane;
 use crate::state::ConversationView;
 
-#[derive(Clone, Copy, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Folder {
     Mine,
     Unassigned,
     All,
+}
+
+impl Folder {
+    /// Whether this folder lists a conversation assigned to `assignee`, for user `me`.
+    fn lists(self, assignee: Option<UserId>, me: UserId) -> bool {
+        match self {
+            Folder::Mine => assignee == Some(me),
+            Folder::Unassigned => assignee.is_none(),
+            Folder::All => true,
+        }
+    }
+
+    /// The folder to show a conversation in when the current one does not list it: the user's
+    /// own, else the unassigned ones, else all.
+    fn listing(assignee: Option<UserId>, me: UserId) -> Folder {
+        [Folder::Mine, Folder::Unassigned].into_iter().find(|folder| folder.lists(assignee, me)).unwrap_or(Folder::All)
+    }
 }
 
 /// One row of the list, as rendered.
@@ -71,6 +88,24 @@ pub fn InboxPage() -> impl IntoView {
     let search = RwSignal::new(String::new());
     let search_box = NodeRef::<Input>::new();
     let selected = ctx.selected;
+    // A conversation opened by its address (a link, a reload, a notice) is shown in a folder
+    // that lists it, once the inbox holds it; a folder the user picks afterwards stays theirs.
+    let placed = StoredValue::new(None::<ConversationId>);
+    let me = ctx.me.with_value(|me| me.id);
+    Effect::new(move |_| {
+        let Some(id) = selected.get() else { return };
+        if placed.get_value() == Some(id) {
+            return;
+        }
+        let Some(assignee) = inbox.with(|inbox| inbox.conversations.get(&id).map(|view| view.conversation.assignee))
+        else {
+            return;
+        };
+        placed.set_value(Some(id));
+        if !folder.get_untracked().lists(assignee, me) {
+            folder.set(Folder::listing(assignee, me));
+        }
+    });
 
     let rows = Memo::new(move |_| {
         let wanted = search.get().to_lowercase();
@@ -303,5 +338,20 @@ fn TeamPresence() -> impl IntoView {
                 }}
             </ul>
         </section>
+    }
+}
+
+#[cfg(test)]
+mod folder_tests {
+    use super::{Folder, UserId};
+
+    #[test]
+    fn a_conversation_is_shown_in_a_folder_that_lists_it() {
+        let (me, teammate) = (UserId(1), UserId(2));
+        assert_eq!(Folder::listing(Some(me), me), Folder::Mine);
+        assert_eq!(Folder::listing(None, me), Folder::Unassigned);
+        assert_eq!(Folder::listing(Some(teammate), me), Folder::All, "a supervisor opening a teammate's");
+        assert!(Folder::All.lists(Some(teammate), me));
+        assert!(!Folder::Mine.lists(None, me));
     }
 }
