@@ -100,3 +100,23 @@ pub fn terminate(pid: u32) -> anyhow::Result<()> {
     anyhow::ensure!(status.success(), "kill -TERM {pid} failed ({status})");
     Ok(())
 }
+
+/// The environment `baton serve` needs on `database`, with its data in the database's directory,
+/// no web app, logging at `log` and the contract's webhook secret and number: a test adds what
+/// else it wants (a Graph API, shorter waits).
+pub fn environment(database: &crate::database::TestDatabase, scratch: &Path, log: &str) -> Vec<(String, String)> {
+    use baton_server::config::DatabaseUrl;
+    let database_url = match &database.url {
+        DatabaseUrl::Sqlite(path) => format!("sqlite://{}", path.display()),
+        DatabaseUrl::Postgres(url) => url.clone(),
+    };
+    [
+        ("BATON_DATA_DIR", database.dir.path().display().to_string()),
+        ("BATON_DATABASE_URL", database_url),
+        ("BATON_WEB_DIR", scratch.join("no-web-app").display().to_string()),
+        ("BATON_LOG", log.to_owned()),
+    ]
+    .into_iter()
+    .map(|(name, value)| (name.to_owned(), value))
+    .collect()
+}

@@ -11,7 +11,6 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use baton_server::config::DatabaseUrl;
 use baton_server::store::Store;
 use baton_shared::model::Change;
 use baton_tests::database::{Kind, TestDatabase};
@@ -220,21 +219,10 @@ async fn inbound_wamids(store: &Arc<dyn Store>) -> anyhow::Result<HashSet<String
 
 /// Baton's environment: this database, a webhook secret, no Graph API (nothing is sent).
 fn environment(database: &TestDatabase, scratch: &std::path::Path) -> Vec<(String, String)> {
-    let database_url = match &database.url {
-        DatabaseUrl::Sqlite(path) => format!("sqlite://{}", path.display()),
-        DatabaseUrl::Postgres(url) => url.clone(),
-    };
-    [
-        ("BATON_DATA_DIR", database.dir.path().display().to_string()),
-        ("BATON_DATABASE_URL", database_url),
-        ("BATON_WEB_DIR", scratch.join("no-web-app").display().to_string()),
-        ("BATON_LOG", "info".to_owned()),
-        ("BATON_WHATSAPP_APP_SECRET", APP_SECRET.to_owned()),
-        ("BATON_WHATSAPP_PHONE_NUMBER_ID", PHONE_NUMBER_ID.to_owned()),
-    ]
-    .into_iter()
-    .map(|(name, value)| (name.to_owned(), value))
-    .collect()
+    let mut env = baton_tests::process::environment(database, scratch, "info");
+    env.push(("BATON_WHATSAPP_APP_SECRET".to_owned(), APP_SECRET.to_owned()));
+    env.push(("BATON_WHATSAPP_PHONE_NUMBER_ID".to_owned(), PHONE_NUMBER_ID.to_owned()));
+    env
 }
 
 /// The last lines of Baton's log, for a failure's message.

@@ -14,7 +14,6 @@ use std::time::{Duration, Instant};
 use anyhow::Context;
 use baton_server::accounts::{self, NewAccount};
 use baton_server::clock::Clock;
-use baton_server::config::DatabaseUrl;
 use baton_server::passwords::Passwords;
 use baton_shared::ConversationId;
 use baton_shared::api::Role;
@@ -142,25 +141,20 @@ async fn every_acknowledged_reply_reaches_the_customer_once(kind: Kind) -> anyho
 /// Baton's environment: this database, the simulator's Graph API and secrets, a short wait.
 fn environment(database: &TestDatabase, simulator: &Simulator, scratch: &std::path::Path) -> Vec<(String, String)> {
     let meta = simulator.config();
-    let database_url = match &database.url {
-        DatabaseUrl::Sqlite(path) => format!("sqlite://{}", path.display()),
-        DatabaseUrl::Postgres(url) => url.clone(),
-    };
-    [
-        ("BATON_DATA_DIR", database.dir.path().display().to_string()),
-        ("BATON_DATABASE_URL", database_url),
-        ("BATON_WEB_DIR", scratch.join("no-web-app").display().to_string()),
-        ("BATON_LOG", "warn".to_owned()),
-        ("BATON_WHATSAPP_APP_SECRET", meta.app_secret.clone()),
-        ("BATON_WHATSAPP_ACCESS_TOKEN", meta.access_token.clone()),
-        ("BATON_WHATSAPP_PHONE_NUMBER_ID", meta.phone_number_id.clone()),
-        ("BATON_WHATSAPP_BUSINESS_ACCOUNT_ID", meta.waba_id.clone()),
-        ("BATON_WHATSAPP_GRAPH_URL", simulator.graph_url()),
-        ("BATON_WHATSAPP_API_VERSION", meta.api_version.clone()),
-    ]
-    .into_iter()
-    .map(|(name, value)| (name.to_owned(), value))
-    .collect()
+    let mut env = baton_tests::process::environment(database, scratch, "warn");
+    env.extend(
+        [
+            ("BATON_WHATSAPP_APP_SECRET", meta.app_secret.clone()),
+            ("BATON_WHATSAPP_ACCESS_TOKEN", meta.access_token.clone()),
+            ("BATON_WHATSAPP_PHONE_NUMBER_ID", meta.phone_number_id.clone()),
+            ("BATON_WHATSAPP_BUSINESS_ACCOUNT_ID", meta.waba_id.clone()),
+            ("BATON_WHATSAPP_GRAPH_URL", simulator.graph_url()),
+            ("BATON_WHATSAPP_API_VERSION", meta.api_version.clone()),
+        ]
+        .into_iter()
+        .map(|(name, value)| (name.to_owned(), value)),
+    );
+    env
 }
 
 /// Starts Baton and points the simulator's webhooks at it (retries of webhooks it missed while
