@@ -458,10 +458,11 @@ async fn failed_replies_go_again_only_for_the_holder_in_the_window(store: Arc<dy
         anyhow::bail!("Ben could requeue Ann's reply")
     };
     assert_eq!(claim.map(|claim| claim.holder), Some(ann.id));
-    let RequeueOutcome::Requeued { event } = store.requeue_failed(reply.id, ann.id, at + 1).await? else {
+    let RequeueOutcome::Requeued { event, message } = store.requeue_failed(reply.id, ann.id, at + 1).await? else {
         anyhow::bail!("Ann could not requeue her reply")
     };
     assert_eq!(statuses(&[event]), [DeliveryStatus::Pending]);
+    assert_eq!((message.id, message.status, message.error), (reply.id, DeliveryStatus::Pending, None), "as queued");
     let again = queued(&*store, &reply, at + 1).await?.ok_or_else(|| anyhow::anyhow!("not queued again"))?;
     assert_eq!((again.id, again.attempts), (item.id, 0), "the same row, afresh");
     assert_eq!(stored(&*store, &reply).await?.status, DeliveryStatus::Pending);

@@ -98,10 +98,12 @@ pub async fn react(
 pub async fn retry(state: &AppState, actor: &Actor, message_id: MessageId) -> Result<Message, Refusal> {
     visible_message(state, actor, message_id).await?;
     match state.store.requeue_failed(message_id, actor.id(), state.now()).await? {
-        RequeueOutcome::Requeued { event } => {
+        RequeueOutcome::Requeued { event, message } => {
             publish(state, &[event]);
             state.whatsapp.sender.wake();
-            state.store.message(message_id).await?.ok_or_else(Refusal::not_found)
+            // The reply as this request left it: queued again. Where the sender takes it next
+            // arrives as events (read after the wake-up, the answer raced the sender).
+            Ok(message)
         }
         RequeueOutcome::NotFailed => {
             Err(Refusal::new(ErrorCode::InvalidState, "Only a reply that failed can be sent again."))

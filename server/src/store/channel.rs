@@ -85,8 +85,9 @@ pub const WINDOW_CLOSED_CODE: i64 = 131047;
 /// What asking to send a failed reply again came to.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum RequeueOutcome {
-    /// Queued again; the event (back to `pending`) to broadcast.
-    Requeued { event: ConversationEvent },
+    /// Queued again; the event (back to `pending`) to broadcast, and the message as queued (read
+    /// in the same transaction: the sender may move it on the moment it commits).
+    Requeued { event: ConversationEvent, message: Message },
     /// The message is not an outbound message that failed.
     NotFailed,
     /// Only the claim's holder may send (`claim`: who holds it, if anyone).

@@ -13,7 +13,9 @@ macro_rules! channel_queries {
             use baton_shared::UserId;
             use baton_shared::model::MessageContent;
 
-            use super::conversation_impl::{append_event, claim_in, lock_conversation, record_inbound_in, window_open};
+            use super::conversation_impl::{
+                append_event, claim_in, lock_conversation, message_in, record_inbound_in, window_open,
+            };
             use super::$store;
             use $crate::store::channel::{
                 AppliedDeliveries, ChannelStore, DeliveryWork, OutboxItem, RequeueOutcome, StatusWrite,
@@ -420,8 +422,9 @@ macro_rules! channel_queries {
                         .await?;
                     let mut events =
                         set_status(&mut tx, conversation, message, DeliveryStatus::Pending, None, now).await?;
+                    let requeued = message_in(&mut tx, message.0).await?;
                     tx.commit().await?;
-                    Ok(RequeueOutcome::Requeued { event: events.remove(0) })
+                    Ok(RequeueOutcome::Requeued { event: events.remove(0), message: requeued })
                 }
 
                 async fn fail_outbox(
