@@ -84,6 +84,8 @@ pub const WINDOW_CLOSED_CODE: i64 = 131047;
 
 /// What asking to send a failed reply again came to.
 #[derive(Clone, Debug, PartialEq, Eq)]
+// Returned once per request and never kept in bulk: the larger variant's size costs nothing.
+#[allow(clippy::large_enum_variant)]
 pub enum RequeueOutcome {
     /// Queued again; the event (back to `pending`) to broadcast, and the message as queued (read
     /// in the same transaction: the sender may move it on the moment it commits).
