@@ -33,8 +33,7 @@ fn conversation_ack(conversation: Conversation) -> Option<AckDetail> {
 }
 
 /// Runs one request for `connection`; the caller turns the outcome into an ack or an error.
-pub async fn handle(state: &AppState, connection: &Arc<Connection>, request: ClientMsg) -> Outcome {
-    let actor = &actor_of(connection);
+pub async fn handle(state: &AppState, connection: &Arc<Connection>, actor: &Actor, request: ClientMsg) -> Outcome {
     let claim_ack = |claim| Some(AckDetail::Claim { claim });
     let message_ack = |message| Some(AckDetail::Message { message });
     match request {

@@ -22,6 +22,7 @@ use baton_shared::protocol::{
 use futures_util::SinkExt;
 use tokio::time::Instant;
 
+use crate::conversations::Actor;
 use crate::error::AppError;
 use crate::hub::{Closing, Connection, frame};
 use crate::realtime;
@@ -99,6 +100,8 @@ async fn run(mut socket: Box<WebSocket>, state: &AppState, connection: &Arc<Conn
     let mut ping = tokio::time::interval(state.config.ws_ping_interval);
     ping.tick().await;
     let mut last_heard = Instant::now();
+    // Who every request of this socket acts as, made once: not per keystroke.
+    let actor = realtime::actor_of(connection);
     loop {
         let (frames, closing) = connection.queue.drain();
         if let Some(closing) = closing {
@@ -134,7 +137,7 @@ async fn run(mut socket: Box<WebSocket>, state: &AppState, connection: &Arc<Conn
                     match message {
                         // Boxed: a request's future (store queries included) is large, and inlined
                         // here it would make every idle socket's task that large.
-                        Message::Text(text) => Box::pin(answer(state, connection, text.as_str())).await,
+                        Message::Text(text) => Box::pin(answer(state, connection, &actor, text.as_str())).await,
                         Message::Binary(_) => refuse(connection, None, ErrorCode::UnsupportedFrame,
                             "Baton speaks JSON text frames; binary frames are not understood."),
                         Message::Ping(_) | Message::Pong(_) => {}
@@ -219,7 +222,7 @@ fn refuse(connection: &Connection, req_id: Option<u64>, code: ErrorCode, message
 
 /// Parses one request, runs it, queues the answer. Never fails the socket: a bad frame gets a
 /// typed error and the socket stays up.
-async fn answer(state: &AppState, connection: &Arc<Connection>, text: &str) {
+async fn answer(state: &AppState, connection: &Arc<Connection>, actor: &Actor, text: &str) {
     let text = crate::input::clean_json(text.as_bytes());
     // Only objects: serde would read a tagged request from an array too.
     let parsed = if crate::input::is_json_object(&text) {
@@ -243,7 +246,7 @@ async fn answer(state: &AppState, connection: &Arc<Connection>, text: &str) {
         }
     };
     let req_id = request.req_id();
-    let answer = match realtime::handle(state, connection, request).await {
+    let answer = match realtime::handle(state, connection, actor, request).await {
         Ok(detail) => ServerMsg::Ack { req_id, detail },
         Err(refusal) => ServerMsg::Error {
             req_id: Some(req_id),

@@ -8,8 +8,16 @@ use baton_shared::api::Role;
 use baton_simulator::Customer;
 use baton_tests::browser::Browser;
 use baton_tests::database::Kind;
-use baton_tests::server::built_web_dir;
+use baton_tests::server::{TestServer, built_web_dir};
 use baton_tests::whatsapp;
+
+/// Baton serving the built web app, with the WhatsApp simulator beside it.
+async fn start() -> anyhow::Result<(TestServer, baton_simulator::Simulator)> {
+    let web = built_web_dir();
+    anyhow::ensure!(web.join("index.html").is_file(), "no built web app in {}: use `cargo xtask test`", web.display());
+    whatsapp::start_with_simulator(Kind::Sqlite, baton_simulator::Config::default(), |config| config.web_dir = web)
+        .await
+}
 
 /// The path the browser shows.
 async fn path(browser: &Browser) -> anyhow::Result<String> {
@@ -30,11 +38,7 @@ async fn row_id(browser: &Browser, customer: &str) -> anyhow::Result<String> {
 
 #[tokio::test]
 async fn a_conversation_has_a_link_that_survives_a_reload_and_history() -> anyhow::Result<()> {
-    let web = built_web_dir();
-    anyhow::ensure!(web.join("index.html").is_file(), "no built web app in {}: use `cargo xtask test`", web.display());
-    let (server, simulator) =
-        whatsapp::start_with_simulator(Kind::Sqlite, baton_simulator::Config::default(), |config| config.web_dir = web)
-            .await?;
+    let (server, simulator) = start().await?;
     let (sue, sue_password) = server.create_user("Sue Supervisor", Role::Supervisor).await?;
     let carla = Customer::new("15551230001", "Carla Customer");
     let dan = Customer::new("15551230002", "Dan Doe");
@@ -101,11 +105,7 @@ const DARK_PAPER: &str = "rgb(15, 20, 25)";
 
 #[tokio::test]
 async fn the_theme_follows_the_system_and_a_choice_is_remembered() -> anyhow::Result<()> {
-    let web = built_web_dir();
-    anyhow::ensure!(web.join("index.html").is_file(), "no built web app in {}: use `cargo xtask test`", web.display());
-    let (server, simulator) =
-        whatsapp::start_with_simulator(Kind::Sqlite, baton_simulator::Config::default(), |config| config.web_dir = web)
-            .await?;
+    let (server, simulator) = start().await?;
     let (sue, sue_password) = server.create_user("Sue Supervisor", Role::Supervisor).await?;
     let carla = Customer::new("15551230001", "Carla Customer");
     simulator.send_text(&carla, "Hello! Is the blue jacket back in stock?").await?;
@@ -156,11 +156,7 @@ async fn the_theme_follows_the_system_and_a_choice_is_remembered() -> anyhow::Re
 
 #[tokio::test]
 async fn a_browser_preferring_brazilian_portuguese_gets_it_and_can_switch() -> anyhow::Result<()> {
-    let web = built_web_dir();
-    anyhow::ensure!(web.join("index.html").is_file(), "no built web app in {}: use `cargo xtask test`", web.display());
-    let (server, simulator) =
-        whatsapp::start_with_simulator(Kind::Sqlite, baton_simulator::Config::default(), |config| config.web_dir = web)
-            .await?;
+    let (server, simulator) = start().await?;
     let (ana, ana_password) = server.create_user("Ana Agente", Role::Agent).await?;
     simulator.send_text(&Customer::new("15551230001", "Carla Cliente"), "Oi, meu pedido chegou?").await?;
 

@@ -402,7 +402,7 @@ macro_rules! channel_queries {
                     // The send rule, as for a new reply.
                     let claim = claim_in(&mut tx, conversation).await?;
                     let reply_kind = if kind == "template" { ReplyKind::Template } else { ReplyKind::FreeForm };
-                    let window = window_open(&mut tx, conversation, now).await?;
+                    let window = reply_kind == ReplyKind::Template || window_open(&mut tx, conversation, now).await?;
                     if let Err(refusal) = rules::may_send(claim.as_ref(), actor, reply_kind, window, now) {
                         return Ok(refusal.into());
                     }
