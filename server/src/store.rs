@@ -1,7 +1,8 @@
-//! The [`Store`] trait: every durable read and write Baton makes, with one SQLite and one
-//! PostgreSQL implementation ([`sqlite`], [`postgres`]). Each applies its own migrations
-//! (`migrations/sqlite`, `migrations/postgres`) when it opens. Rows become `baton_shared` types
-//! here and never leak out. Times are Unix milliseconds in both databases.
+//! The [`Store`] trait: every durable read and write Baton makes, split by resource, with one
+//! implementation written once for both databases ([`SqlStore`], in `store/queries/`). What
+//! differs is opening: [`sqlite`] and [`postgres`] each set up their pool and apply their own
+//! migrations (`migrations/sqlite`, `migrations/postgres`). Rows become `baton_shared` types here
+//! and never leak out. Times are Unix milliseconds in both databases.
 //!
 //! Operations that must be atomic (a role change and its audit record, disabling a user and ending
 //! their sessions) are single trait methods, so each implementation can run them in one
@@ -9,14 +10,10 @@
 
 pub mod canned;
 pub mod channel;
-mod channel_queries;
-mod claim_queries;
-mod conversation_queries;
-mod conversation_reads;
 pub mod conversations;
 pub mod labels;
 pub mod postgres;
-mod rows;
+mod queries;
 pub mod sqlite;
 
 use std::sync::Arc;
@@ -26,8 +23,9 @@ use baton_shared::UserId;
 use baton_shared::api::{Role, User};
 
 use crate::config::DatabaseUrl;
-pub use channel::ChannelStore;
-pub use conversations::ConversationStore;
+pub use channel::{OutboxStore, WebhookStore};
+pub use conversations::{ClaimStore, ConversationStore, DraftStore, MessageStore, NoteStore};
+pub use queries::{Sql, SqlStore};
 
 pub type StoreResult<T> = Result<T, StoreError>;
 
@@ -109,11 +107,22 @@ pub struct AuditEntry {
     pub detail: String,
 }
 
-/// Every durable read and write: accounts here, conversations in [`ConversationStore`], the
-/// WhatsApp channel's own records in [`ChannelStore`].
+/// Every durable read and write: accounts here, conversations in the traits of
+/// [`conversations`], the WhatsApp channel's own records in those of [`channel`].
 #[async_trait]
 pub trait Store:
-    ConversationStore + ChannelStore + canned::CannedStore + labels::LabelStore + Send + Sync + 'static
+    ConversationStore
+    + MessageStore
+    + ClaimStore
+    + NoteStore
+    + DraftStore
+    + WebhookStore
+    + OutboxStore
+    + canned::CannedStore
+    + labels::LabelStore
+    + Send
+    + Sync
+    + 'static
 {
     fn backend(&self) -> Backend;
 
@@ -148,125 +157,7 @@ pub trait Store:
 /// Opens the database `url` points at and brings its schema up to date.
 pub async fn open(url: &DatabaseUrl) -> StoreResult<Arc<dyn Store>> {
     Ok(match url {
-        DatabaseUrl::Sqlite(path) => Arc::new(sqlite::SqliteStore::open(path).await?),
-        DatabaseUrl::Postgres(url) => Arc::new(postgres::PostgresStore::open(url).await?),
+        DatabaseUrl::Sqlite(path) => Arc::new(sqlite::open(path).await?),
+        DatabaseUrl::Postgres(url) => Arc::new(postgres::open(url).await?),
     })
-}
-
-/// The columns of `users` every query selects, in this order (see [`UserRow`]); the `users`
-/// table is aliased `u`.
-const USER_COLUMNS: &str = "u.id, u.email, u.name, u.role, u.disabled, u.created_at";
-
-/// The same columns unqualified, for `RETURNING`.
-const RETURNED_USER_COLUMNS: &str = "id, email, name, role, disabled, created_at";
-
-/// A `users` row as both databases return it.
-#[derive(sqlx::FromRow)]
-struct UserRow {
-    id: i64,
-    email: String,
-    name: String,
-    role: String,
-    disabled: bool,
-    created_at: i64,
-}
-
-impl TryFrom<UserRow> for User {
-    type Error = StoreError;
-
-    fn try_from(row: UserRow) -> Result<Self, Self::Error> {
-        let role = row.role.parse().map_err(|error| StoreError::Database(sqlx::Error::Decode(Box::new(error))))?;
-        Ok(User {
-            id: UserId(row.id),
-            email: row.email,
-            name: row.name,
-            role,
-            disabled: row.disabled,
-            created_at: row.created_at,
-        })
-    }
-}
-
-/// A user row with its password hash.
-#[derive(sqlx::FromRow)]
-struct CredentialsRow {
-    #[sqlx(flatten)]
-    user: UserRow,
-    password_hash: String,
-}
-
-impl TryFrom<CredentialsRow> for Credentials {
-    type Error = StoreError;
-
-    fn try_from(row: CredentialsRow) -> Result<Self, Self::Error> {
-        Ok(Credentials { user: row.user.try_into()?, password_hash: row.password_hash })
-    }
-}
-
-/// A user row with the expiry of the session that found it.
-#[derive(sqlx::FromRow)]
-struct SessionRow {
-    #[sqlx(flatten)]
-    user: UserRow,
-    expires_at: i64,
-}
-
-impl TryFrom<SessionRow> for SessionUser {
-    type Error = StoreError;
-
-    fn try_from(row: SessionRow) -> Result<Self, Self::Error> {
-        Ok(SessionUser { user: row.user.try_into()?, expires_at: row.expires_at })
-    }
-}
-
-/// Turns a unique violation on insert into [`StoreError::EmailTaken`] (email is the only unique
-/// column a user insert can violate).
-fn map_unique_email(error: sqlx::Error) -> StoreError {
-    match &error {
-        sqlx::Error::Database(db) if db.is_unique_violation() => StoreError::EmailTaken,
-        _ => StoreError::Database(error),
-    }
-}
-
-/// Orders users by name, case-insensitively, then id: the same on both databases, whatever
-/// PostgreSQL's collation.
-fn sort_users(users: &mut [User]) {
-    users.sort_by_cached_key(|user| (user.name.to_lowercase(), user.id));
-}
-
-/// An `audit_log` row.
-#[derive(sqlx::FromRow)]
-struct AuditRow {
-    at: i64,
-    actor_id: Option<i64>,
-    action: String,
-    subject: String,
-    detail: String,
-}
-
-impl From<AuditRow> for AuditEntry {
-    fn from(row: AuditRow) -> Self {
-        AuditEntry {
-            at: row.at,
-            actor: row.actor_id.map(UserId),
-            action: row.action,
-            subject: row.subject,
-            detail: row.detail,
-        }
-    }
-}
-
-/// The audit lines a patch produces, in the order they are written.
-fn audit_lines(id: UserId, before: &User, patch: UserPatch) -> Vec<(&'static str, String, String)> {
-    let subject = format!("user:{id}");
-    let mut lines = Vec::new();
-    if let Some(role) = patch.role.filter(|role| *role != before.role) {
-        lines.push(("user.role", subject.clone(), format!("{} -> {}", before.role, role)));
-    }
-    match patch.disabled {
-        Some(true) if !before.disabled => lines.push(("user.disable", subject, String::new())),
-        Some(false) if before.disabled => lines.push(("user.enable", subject, String::new())),
-        _ => {}
-    }
-    lines
 }

@@ -223,7 +223,7 @@ async fn unknown_users_are_not_found(store: Arc<dyn Store>) -> anyhow::Result<()
 async fn sqlite_connections_use_wal_busy_timeout_and_foreign_keys() -> anyhow::Result<()> {
     let database = TestDatabase::new(Kind::Sqlite).await?;
     let baton_server::config::DatabaseUrl::Sqlite(path) = &database.url else { anyhow::bail!("not sqlite") };
-    let store = baton_server::store::sqlite::SqliteStore::open(path).await?;
+    let store = baton_server::store::sqlite::open(path).await?;
     let pool = store.pool();
     let journal: String = sqlx::query_scalar("PRAGMA journal_mode").fetch_one(pool).await?;
     let foreign_keys: i64 = sqlx::query_scalar("PRAGMA foreign_keys").fetch_one(pool).await?;

@@ -1,9 +1,10 @@
-//! [`ChannelStore`]: what the WhatsApp channel keeps — the exact bytes of every webhook delivery
-//! until it is processed, and delivery statuses applied to the messages they concern.
+//! What the WhatsApp channel keeps, as [`WebhookStore`] and [`OutboxStore`]: the exact bytes of
+//! every webhook delivery until it is processed, delivery statuses applied to the messages they
+//! concern, and the replies waiting to be sent.
 
 use async_trait::async_trait;
 use baton_shared::model::{Claim, ConversationEvent, DeliveryError, DeliveryStatus, Message, MessageContent};
-use baton_shared::{ConversationId, MessageId, UserId};
+use baton_shared::{MessageId, UserId};
 
 use super::StoreResult;
 use super::conversations::NewInbound;
@@ -107,8 +108,9 @@ impl From<baton_shared::rules::SendRefusal> for RequeueOutcome {
     }
 }
 
+/// Webhook deliveries, kept and applied.
 #[async_trait]
-pub trait ChannelStore {
+pub trait WebhookStore: Send + Sync {
     /// Keeps webhook deliveries' bytes durably, in one transaction; returns their ids in order.
     async fn record_webhooks(&self, bodies: &[&[u8]], now: i64) -> StoreResult<Vec<i64>>;
     /// Deliveries not processed yet, oldest first.
@@ -123,12 +125,11 @@ pub trait ChannelStore {
     /// adopts that wamid for the reply whose send its tag names, if that send's answer was never
     /// recorded; otherwise it is kept and applied when a message gets that wamid.
     async fn apply_status(&self, status: &StatusWrite, now: i64) -> StoreResult<Vec<ConversationEvent>>;
-    /// One message, if it exists.
-    async fn message(&self, id: MessageId) -> StoreResult<Option<Message>>;
-    /// The wamid of the customer's newest message in a conversation, in timeline order (what a
-    /// read receipt names: WhatsApp marks it and every earlier one read, so not one that merely
-    /// arrived last).
-    async fn last_inbound_wamid(&self, conversation: ConversationId) -> StoreResult<Option<String>>;
+}
+
+/// Replies on their way to WhatsApp.
+#[async_trait]
+pub trait OutboxStore: Send + Sync {
     /// Replies due at `now`, oldest first.
     async fn due_outbox(&self, now: i64, limit: i64) -> StoreResult<Vec<OutboxItem>>;
     /// Marks a reply as on its way to WhatsApp under `tag`, durably, just before the POST: if the
@@ -139,7 +140,7 @@ pub trait ChannelStore {
     /// least for a status carrying their tag, before they are sent again. Returns how many wait.
     async fn hold_in_flight(&self, until: i64) -> StoreResult<u64>;
     /// Counts an attempt that got no answer, keeping the reply in flight under its tag: it comes
-    /// due again at the deadline [`ChannelStore::begin_send`] set, unless a tagged status adopts it.
+    /// due again at the deadline [`OutboxStore::begin_send`] set, unless a tagged status adopts it.
     async fn await_status(&self, id: i64, error: &str) -> StoreResult<()>;
     /// Counts a failed attempt and when to try again.
     async fn retry_outbox(&self, id: i64, next_attempt_at: i64, error: &str) -> StoreResult<()>;

@@ -1,17 +1,17 @@
 //! The conversation half of the store: contacts, conversations, messages, notes, claims, drafts
-//! and the per-conversation event log, as the [`ConversationStore`] trait.
+//! and the per-conversation event log, as the [`ConversationStore`], [`MessageStore`],
+//! [`ClaimStore`], [`NoteStore`] and [`DraftStore`] traits.
 //!
 //! Every operation that changes a conversation runs in one transaction that first locks the
 //! conversation (a row lock on PostgreSQL; SQLite's single writer, taken by `BEGIN IMMEDIATE`),
 //! then validates, writes its rows and appends its events numbered `last_seq + 1, + 2, …`. Events
 //! are returned only once committed, so the caller can broadcast them knowing they are durable.
 //!
-//! Both implementations share one body ([`super::conversation_queries`]): the SQL uses `$N`
-//! placeholders, which PostgreSQL and sqlx's SQLite driver both accept.
+//! The traits are split by resource; [`super::queries`] implements each once for both databases.
 
 use async_trait::async_trait;
 use baton_shared::model::{Claim, Conversation, ConversationEvent, ConversationStatus, Message, MessageContent, Note};
-use baton_shared::{ConversationId, NoteId, UserId};
+use baton_shared::{ConversationId, MessageId, NoteId, UserId};
 
 use super::StoreResult;
 
@@ -169,51 +169,6 @@ pub trait ConversationStore: Send + Sync {
     async fn conversations(&self, include_resolved: bool, limit: i64) -> StoreResult<Vec<Conversation>>;
     /// Events with `seq > after`, in order, at most `limit`.
     async fn events_after(&self, id: ConversationId, after: u64, limit: i64) -> StoreResult<Vec<ConversationEvent>>;
-    /// All of a conversation's messages in timeline order ([`Message::placement`]).
-    async fn messages(&self, id: ConversationId) -> StoreResult<Vec<Message>>;
-    /// The newest message (the last placed, [`Message::placement`]) of each of these
-    /// conversations that has any, in no particular order: one query per few hundred ids, not
-    /// one per conversation.
-    async fn last_messages(&self, ids: &[ConversationId]) -> StoreResult<Vec<Message>>;
-    /// The last `limit` messages in timeline order among those with `seq <= up_to_seq`, oldest
-    /// first: a history as of that seq (later ones arrive as events).
-    async fn newest_messages(&self, id: ConversationId, up_to_seq: u64, limit: i64) -> StoreResult<Vec<Message>>;
-    /// The `limit` messages placed just before the message with seq `before_seq` (a client's
-    /// earliest held), oldest first: one page further back. Not bounded by seq: a message that
-    /// arrived late and belongs there is on it. `None` if no message of the conversation has
-    /// that seq.
-    async fn messages_before(
-        &self,
-        id: ConversationId,
-        before_seq: u64,
-        limit: i64,
-    ) -> StoreResult<Option<Vec<Message>>>;
-    async fn notes(&self, id: ConversationId) -> StoreResult<Vec<Note>>;
-
-    /// Compare-and-set: takes the claim when it is free or its lease ran out, renews it for its
-    /// holder, and otherwise says who holds it.
-    async fn claim(&self, id: ConversationId, agent: UserId, lease_until: i64, now: i64) -> StoreResult<ClaimOutcome>;
-    /// Lets go of the claim if `agent` holds it; `None` when they did not.
-    async fn release(&self, id: ConversationId, agent: UserId, now: i64) -> StoreResult<Option<ConversationEvent>>;
-    /// Hands the claim over, whoever holds it (authorisation is the caller's job).
-    async fn hand_over(
-        &self,
-        id: ConversationId,
-        actor: UserId,
-        handover: Handover,
-        lease_until: i64,
-        now: i64,
-    ) -> StoreResult<ConversationEvent>;
-    /// Users holding a live lease at `now`.
-    async fn claim_holders(&self, now: i64) -> StoreResult<Vec<UserId>>;
-    /// Extends every live lease `agent` holds; returns how many.
-    async fn renew_claims(&self, agent: UserId, lease_until: i64, now: i64) -> StoreResult<u64>;
-    /// Ends every lease that ran out by `now`, and every claim idle since `idle_before` with no
-    /// draft waiting; returns the `released (expired)` events.
-    async fn expire_claims(&self, now: i64, idle_before: i64) -> StoreResult<Vec<ConversationEvent>>;
-
-    /// Stores a reply if the author holds the claim and has seen everything (or forces).
-    async fn send_reply(&self, reply: &NewReply, now: i64) -> StoreResult<ReplyOutcome>;
 
     /// Assigns the conversation to `assignee` (or nobody), with an optional note, in one
     /// transaction. A claim held by someone other than the new assignee is released: they may no
@@ -242,7 +197,72 @@ pub trait ConversationStore: Send + Sync {
         status: ConversationStatus,
         now: i64,
     ) -> StoreResult<Vec<ConversationEvent>>;
+}
 
+/// A conversation's messages, read in timeline order, and agents' replies.
+#[async_trait]
+pub trait MessageStore: Send + Sync {
+    /// All of a conversation's messages in timeline order ([`Message::placement`]).
+    async fn messages(&self, id: ConversationId) -> StoreResult<Vec<Message>>;
+    /// One message, if it exists.
+    async fn message(&self, id: MessageId) -> StoreResult<Option<Message>>;
+    /// The newest message (the last placed, [`Message::placement`]) of each of these
+    /// conversations that has any, in no particular order: one query per few hundred ids, not
+    /// one per conversation.
+    async fn last_messages(&self, ids: &[ConversationId]) -> StoreResult<Vec<Message>>;
+    /// The last `limit` messages in timeline order among those with `seq <= up_to_seq`, oldest
+    /// first: a history as of that seq (later ones arrive as events).
+    async fn newest_messages(&self, id: ConversationId, up_to_seq: u64, limit: i64) -> StoreResult<Vec<Message>>;
+    /// The `limit` messages placed just before the message with seq `before_seq` (a client's
+    /// earliest held), oldest first: one page further back. Not bounded by seq: a message that
+    /// arrived late and belongs there is on it. `None` if no message of the conversation has
+    /// that seq.
+    async fn messages_before(
+        &self,
+        id: ConversationId,
+        before_seq: u64,
+        limit: i64,
+    ) -> StoreResult<Option<Vec<Message>>>;
+    /// The wamid of the customer's newest message in a conversation, in timeline order (what a
+    /// read receipt names: WhatsApp marks it and every earlier one read, so not one that merely
+    /// arrived last).
+    async fn last_inbound_wamid(&self, conversation: ConversationId) -> StoreResult<Option<String>>;
+
+    /// Stores a reply, and queues it for WhatsApp, if the author holds the claim and has seen
+    /// everything (or forces).
+    async fn send_reply(&self, reply: &NewReply, now: i64) -> StoreResult<ReplyOutcome>;
+}
+
+/// The lock on replying: one holder per conversation, with a lease.
+#[async_trait]
+pub trait ClaimStore: Send + Sync {
+    /// Compare-and-set: takes the claim when it is free or its lease ran out, renews it for its
+    /// holder, and otherwise says who holds it.
+    async fn claim(&self, id: ConversationId, agent: UserId, lease_until: i64, now: i64) -> StoreResult<ClaimOutcome>;
+    /// Lets go of the claim if `agent` holds it; `None` when they did not.
+    async fn release(&self, id: ConversationId, agent: UserId, now: i64) -> StoreResult<Option<ConversationEvent>>;
+    /// Hands the claim over, whoever holds it (authorisation is the caller's job).
+    async fn hand_over(
+        &self,
+        id: ConversationId,
+        actor: UserId,
+        handover: Handover,
+        lease_until: i64,
+        now: i64,
+    ) -> StoreResult<ConversationEvent>;
+    /// Users holding a live lease at `now`.
+    async fn claim_holders(&self, now: i64) -> StoreResult<Vec<UserId>>;
+    /// Extends every live lease `agent` holds; returns how many.
+    async fn renew_claims(&self, agent: UserId, lease_until: i64, now: i64) -> StoreResult<u64>;
+    /// Ends every lease that ran out by `now`, and every claim idle since `idle_before` with no
+    /// draft waiting; returns the `released (expired)` events.
+    async fn expire_claims(&self, now: i64, idle_before: i64) -> StoreResult<Vec<ConversationEvent>>;
+}
+
+/// Internal notes.
+#[async_trait]
+pub trait NoteStore: Send + Sync {
+    async fn notes(&self, id: ConversationId) -> StoreResult<Vec<Note>>;
     async fn add_note(
         &self,
         id: ConversationId,
@@ -260,7 +280,11 @@ pub trait ConversationStore: Send + Sync {
         now: i64,
     ) -> StoreResult<NoteEditOutcome>;
     async fn delete_note(&self, id: NoteId, actor: UserId, now: i64) -> StoreResult<ConversationEvent>;
+}
 
+/// What each user has typed in each conversation.
+#[async_trait]
+pub trait DraftStore: Send + Sync {
     /// Keeps what users are typing (an empty body removes the draft), in one transaction.
     async fn save_drafts(&self, drafts: &[DraftWrite]) -> StoreResult<()>;
     async fn draft(&self, id: ConversationId, user: UserId) -> StoreResult<Option<String>>;

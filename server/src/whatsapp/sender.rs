@@ -14,7 +14,7 @@
 //! (`biz_opaque_callback_data`, echoed in the message's status webhooks) and its row marked *in
 //! flight* with the tag, durably, before the POST. After a restart an in-flight row waits
 //! [`super::WhatsAppConfig::in_flight_wait`]; a status carrying its tag meanwhile adopts the wamid
-//! (the ingest worker does that: `ChannelStore::apply_status`) and the reply is not sent again.
+//! (the ingest worker does that: `WebhookStore::apply_status`) and the reply is not sent again.
 //! Only without one is it re-sent — the remaining window for a duplicate (README: "Sends across a
 //! restart"). A send that got no answer at all (a timeout, a cut connection) is treated the same.
 //! When the server stops, the send under way is finished and recorded before the worker returns.

@@ -216,7 +216,7 @@ impl From<ClaimRow> for Claim {
     }
 }
 
-/// A claim with its last use: taken, or its holder's draft saved (see `claim_queries`).
+/// A claim with its last use: taken, or its holder's draft saved (see `queries::claims`).
 pub(super) const CLAIM_SELECT: &str = "SELECT cl.holder_id, u.name AS holder_name, cl.lease_until, \
      CASE WHEN d.updated_at > cl.active_at THEN d.updated_at ELSE cl.active_at END AS active_at \
      FROM claims cl JOIN users u ON u.id = cl.holder_id \

@@ -1,0 +1,225 @@
+//! Claims: taking, renewing, releasing and handing over the lock on replying, and the upkeep
+//! that ends leases that ran out.
+//!
+//! A claim ends by itself in two ways: its lease runs out (the holder has been gone that long), or
+//! it lapses — no activity since `idle_before` and no draft waiting. Activity is the claim taken
+//! (`claims.active_at`) or the holder's draft saved (`drafts.updated_at`: every keystroke, and the
+//! send that empties it). Reading the draft's time, rather than copying it onto the claim, keeps
+//! draft saves off the claims rows (the lease keeper updates those several at a time; two
+//! multi-row writers in different orders deadlock on PostgreSQL). A draft keeps a claim however
+//! long it waits: its holder means to come back to it.
+
+use async_trait::async_trait;
+use baton_shared::model::{Change, Claim, ConversationEvent};
+use baton_shared::{ConversationId, UserId};
+use sqlx::{ColumnIndex, Decode, Encode, Executor, IntoArguments, Transaction, Type};
+
+use super::{Sql, SqlStore, rows};
+use crate::store::conversations::{ClaimOutcome, ClaimStore, Handover};
+use crate::store::{StoreError, StoreResult};
+
+/// The condition on a `claims` row that is due to end, with `$1` the time now and `$2`
+/// `idle_before`: its lease ran out, or it has not been used since and no draft waits. The scan
+/// and the delete both use it, so both judge alike.
+const DUE: &str = "(lease_until <= $1 OR (active_at <= $2 AND NOT EXISTS (\
+     SELECT 1 FROM drafts d WHERE d.conversation_id = claims.conversation_id \
+     AND d.user_id = claims.holder_id AND (d.body <> '' OR d.updated_at > $2))))";
+
+impl<DB: Sql> SqlStore<DB>
+where
+    for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
+    for<'q> DB::Arguments<'q>: IntoArguments<'q, DB>,
+    for<'r> i64: Encode<'r, DB> + Decode<'r, DB> + Type<DB>,
+    for<'r> bool: Encode<'r, DB> + Decode<'r, DB> + Type<DB>,
+    for<'r> String: Encode<'r, DB> + Decode<'r, DB> + Type<DB>,
+    for<'r> &'r str: Encode<'r, DB> + Type<DB> + ColumnIndex<DB::Row>,
+    for<'r> &'r [u8]: Encode<'r, DB> + Type<DB>,
+    for<'r> Vec<u8>: Decode<'r, DB> + Type<DB>,
+    for<'r> Option<i64>: Encode<'r, DB>,
+    for<'r> Option<bool>: Encode<'r, DB>,
+    for<'r> Option<String>: Encode<'r, DB>,
+    for<'r> Option<&'r str>: Encode<'r, DB>,
+    usize: ColumnIndex<DB::Row>,
+{
+    /// The conversation's claim row, live or not.
+    pub(super) async fn claim_in(tx: &mut Transaction<'static, DB>, id: ConversationId) -> StoreResult<Option<Claim>> {
+        let row: Option<rows::ClaimRow> =
+            sqlx::query_as(rows::CLAIM_SELECT).bind(id.0).fetch_optional(&mut **tx).await?;
+        Ok(row.map(Claim::from))
+    }
+
+    /// Deletes the conversation's claim row; its holder, if there was one.
+    pub(super) async fn end_claim(
+        tx: &mut Transaction<'static, DB>,
+        id: ConversationId,
+    ) -> StoreResult<Option<UserId>> {
+        let holder: Option<i64> =
+            sqlx::query_scalar("DELETE FROM claims WHERE conversation_id = $1 RETURNING holder_id")
+                .bind(id.0)
+                .fetch_optional(&mut **tx)
+                .await?;
+        Ok(holder.map(UserId))
+    }
+
+    async fn upsert_claim(
+        tx: &mut Transaction<'static, DB>,
+        id: ConversationId,
+        holder: UserId,
+        lease_until: i64,
+        now: i64,
+    ) -> StoreResult<Claim> {
+        sqlx::query(
+            "INSERT INTO claims (conversation_id, holder_id, lease_until, acquired_at, active_at) \
+             VALUES ($1, $2, $3, $4, $4) ON CONFLICT (conversation_id) DO UPDATE SET holder_id = excluded.holder_id, \
+             lease_until = excluded.lease_until, acquired_at = excluded.acquired_at, active_at = excluded.active_at",
+        )
+        .bind(id.0)
+        .bind(holder.0)
+        .bind(lease_until)
+        .bind(now)
+        .execute(&mut **tx)
+        .await?;
+        Self::claim_in(tx, id).await?.ok_or(StoreError::NotFound)
+    }
+}
+
+#[async_trait]
+impl<DB: Sql> ClaimStore for SqlStore<DB>
+where
+    for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
+    for<'q> DB::Arguments<'q>: IntoArguments<'q, DB>,
+    for<'r> i64: Encode<'r, DB> + Decode<'r, DB> + Type<DB>,
+    for<'r> bool: Encode<'r, DB> + Decode<'r, DB> + Type<DB>,
+    for<'r> String: Encode<'r, DB> + Decode<'r, DB> + Type<DB>,
+    for<'r> &'r str: Encode<'r, DB> + Type<DB> + ColumnIndex<DB::Row>,
+    for<'r> &'r [u8]: Encode<'r, DB> + Type<DB>,
+    for<'r> Vec<u8>: Decode<'r, DB> + Type<DB>,
+    for<'r> Option<i64>: Encode<'r, DB>,
+    for<'r> Option<bool>: Encode<'r, DB>,
+    for<'r> Option<String>: Encode<'r, DB>,
+    for<'r> Option<&'r str>: Encode<'r, DB>,
+    usize: ColumnIndex<DB::Row>,
+{
+    async fn claim(&self, id: ConversationId, agent: UserId, lease_until: i64, now: i64) -> StoreResult<ClaimOutcome> {
+        let mut tx = self.write_transaction().await?;
+        Self::lock_conversation(&mut tx, id).await?;
+        let current = Self::claim_in(&mut tx, id).await?;
+        let outcome = match current {
+            Some(claim) if claim.is_live(now) && claim.holder != agent => ClaimOutcome::ClaimedByOther { claim },
+            Some(claim) if claim.is_held_by(agent, now) => {
+                let claim = Self::upsert_claim(&mut tx, id, agent, lease_until.max(claim.lease_until), now).await?;
+                ClaimOutcome::Held { claim, event: None }
+            }
+            _ => {
+                let claim = Self::upsert_claim(&mut tx, id, agent, lease_until, now).await?;
+                let change = Change::Claimed { claim: claim.clone() };
+                let event = Self::append_event(&mut tx, id, Some(agent), change, now).await?;
+                ClaimOutcome::Held { claim, event: Some(event) }
+            }
+        };
+        tx.commit().await?;
+        Ok(outcome)
+    }
+
+    async fn release(&self, id: ConversationId, agent: UserId, now: i64) -> StoreResult<Option<ConversationEvent>> {
+        let mut tx = self.write_transaction().await?;
+        Self::lock_conversation(&mut tx, id).await?;
+        let deleted = sqlx::query("DELETE FROM claims WHERE conversation_id = $1 AND holder_id = $2")
+            .bind(id.0)
+            .bind(agent.0)
+            .execute(&mut *tx)
+            .await?;
+        if DB::rows_affected(&deleted) == 0 {
+            return Ok(None);
+        }
+        let change = Change::Released { holder: agent, expired: false };
+        let event = Self::append_event(&mut tx, id, Some(agent), change, now).await?;
+        tx.commit().await?;
+        Ok(Some(event))
+    }
+
+    async fn hand_over(
+        &self,
+        id: ConversationId,
+        actor: UserId,
+        handover: Handover,
+        lease_until: i64,
+        now: i64,
+    ) -> StoreResult<ConversationEvent> {
+        let mut tx = self.write_transaction().await?;
+        Self::lock_conversation(&mut tx, id).await?;
+        if let Handover::Transfer { assignee, .. } = handover {
+            let current: Option<i64> = sqlx::query_scalar("SELECT assignee_id FROM conversations WHERE id = $1")
+                .bind(id.0)
+                .fetch_one(&mut *tx)
+                .await?;
+            if current != assignee.map(|user| user.0) {
+                return Err(StoreError::Changed);
+            }
+        }
+        let previous = Self::claim_in(&mut tx, id).await?.filter(|claim| claim.is_live(now));
+        let to = match handover {
+            Handover::Transfer { to, .. } => to,
+            Handover::TakeOver => actor,
+        };
+        let claim = Self::upsert_claim(&mut tx, id, to, lease_until, now).await?;
+        let change = match (handover, previous) {
+            (Handover::TakeOver, Some(previous)) => Change::TakenOver { from: previous.holder, claim },
+            (Handover::TakeOver, None) => Change::Claimed { claim },
+            (Handover::Transfer { .. }, previous) => {
+                Change::Transferred { from: previous.map(|claim| claim.holder), claim }
+            }
+        };
+        let event = Self::append_event(&mut tx, id, Some(actor), change, now).await?;
+        tx.commit().await?;
+        Ok(event)
+    }
+
+    async fn claim_holders(&self, now: i64) -> StoreResult<Vec<UserId>> {
+        let holders: Vec<i64> = sqlx::query_scalar("SELECT DISTINCT holder_id FROM claims WHERE lease_until > $1")
+            .bind(now)
+            .fetch_all(&self.pool)
+            .await?;
+        Ok(holders.into_iter().map(UserId).collect())
+    }
+
+    async fn renew_claims(&self, agent: UserId, lease_until: i64, now: i64) -> StoreResult<u64> {
+        let renewed = sqlx::query(
+            "UPDATE claims SET lease_until = $1 WHERE holder_id = $2 AND lease_until > $3 AND lease_until < $1",
+        )
+        .bind(lease_until)
+        .bind(agent.0)
+        .bind(now)
+        .execute(&self.pool)
+        .await?;
+        Ok(DB::rows_affected(&renewed))
+    }
+
+    async fn expire_claims(&self, now: i64, idle_before: i64) -> StoreResult<Vec<ConversationEvent>> {
+        let due: Vec<i64> = sqlx::query_scalar(&format!("SELECT conversation_id FROM claims WHERE {DUE}"))
+            .bind(now)
+            .bind(idle_before)
+            .fetch_all(&self.pool)
+            .await?;
+        let mut events = Vec::new();
+        for id in due.into_iter().map(ConversationId) {
+            let mut tx = self.write_transaction().await?;
+            Self::lock_conversation(&mut tx, id).await?;
+            // Renewed, re-taken or used since the scan? Then it stays.
+            let ended: Option<i64> = sqlx::query_scalar(&format!(
+                "DELETE FROM claims WHERE conversation_id = $3 AND {DUE} RETURNING holder_id"
+            ))
+            .bind(now)
+            .bind(idle_before)
+            .bind(id.0)
+            .fetch_optional(&mut *tx)
+            .await?;
+            if let Some(holder) = ended {
+                let change = Change::Released { holder: UserId(holder), expired: true };
+                events.push(Self::append_event(&mut tx, id, None, change, now).await?);
+            }
+            tx.commit().await?;
+        }
+        Ok(events)
+    }
+}

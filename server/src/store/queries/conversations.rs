@@ -1,0 +1,344 @@
+//! Conversations and their event log: the row lock every change takes, `seq` numbering, a
+//! customer message finding (or opening) its conversation, the inbox list, assignment and status.
+
+use async_trait::async_trait;
+use baton_shared::model::{self, Change, Conversation, ConversationEvent, ConversationStatus};
+use baton_shared::{ConversationId, UserId};
+use sqlx::{ColumnIndex, Decode, Encode, Executor, IntoArguments, Transaction, Type};
+
+use super::{Sql, SqlStore, is_unique_violation, rows};
+use crate::store::conversations::{ConversationStore, InboundOutcome, NewInbound};
+use crate::store::{StoreError, StoreResult};
+
+impl<DB: Sql> SqlStore<DB>
+where
+    for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
+    for<'q> DB::Arguments<'q>: IntoArguments<'q, DB>,
+    for<'r> i64: Encode<'r, DB> + Decode<'r, DB> + Type<DB>,
+    for<'r> bool: Encode<'r, DB> + Decode<'r, DB> + Type<DB>,
+    for<'r> String: Encode<'r, DB> + Decode<'r, DB> + Type<DB>,
+    for<'r> &'r str: Encode<'r, DB> + Type<DB> + ColumnIndex<DB::Row>,
+    for<'r> &'r [u8]: Encode<'r, DB> + Type<DB>,
+    for<'r> Vec<u8>: Decode<'r, DB> + Type<DB>,
+    for<'r> Option<i64>: Encode<'r, DB>,
+    for<'r> Option<bool>: Encode<'r, DB>,
+    for<'r> Option<String>: Encode<'r, DB>,
+    for<'r> Option<&'r str>: Encode<'r, DB>,
+    usize: ColumnIndex<DB::Row>,
+{
+    /// Locks the conversation until commit ([`Sql::LOCK_CONVERSATION`]); `NotFound` if it does
+    /// not exist. Every change to a conversation takes this first, so its events are numbered
+    /// without gaps and in commit order.
+    pub(super) async fn lock_conversation(tx: &mut Transaction<'static, DB>, id: ConversationId) -> StoreResult<()> {
+        let found: Option<i64> = sqlx::query_scalar(DB::LOCK_CONVERSATION).bind(id.0).fetch_optional(&mut **tx).await?;
+        found.map(|_| ()).ok_or(StoreError::NotFound)
+    }
+
+    /// Appends an event with the conversation's next seq.
+    pub(super) async fn append_event(
+        tx: &mut Transaction<'static, DB>,
+        id: ConversationId,
+        actor: Option<UserId>,
+        change: Change,
+        now: i64,
+    ) -> StoreResult<ConversationEvent> {
+        let seq = Self::next_seq(tx, id, now).await?;
+        Self::insert_event(tx, id, seq, actor, change, now).await
+    }
+
+    /// Takes the next seq (the caller inserts the event with it).
+    pub(super) async fn next_seq(tx: &mut Transaction<'static, DB>, id: ConversationId, now: i64) -> StoreResult<u64> {
+        let seq: i64 = sqlx::query_scalar(
+            "UPDATE conversations SET last_seq = last_seq + 1, updated_at = $2 WHERE id = $1 RETURNING last_seq",
+        )
+        .bind(id.0)
+        .bind(now)
+        .fetch_one(&mut **tx)
+        .await?;
+        rows::seq_of(seq)
+    }
+
+    /// Inserts the event numbered `seq` (taken with [`Self::next_seq`]).
+    pub(super) async fn insert_event(
+        tx: &mut Transaction<'static, DB>,
+        id: ConversationId,
+        seq: u64,
+        actor: Option<UserId>,
+        change: Change,
+        now: i64,
+    ) -> StoreResult<ConversationEvent> {
+        let json = serde_json::to_string(&change).map_err(|error| rows::corrupt(error.to_string()))?;
+        sqlx::query("INSERT INTO events (conversation_id, seq, at, actor_id, change) VALUES ($1, $2, $3, $4, $5)")
+            .bind(id.0)
+            .bind(rows::seq_param(seq))
+            .bind(now)
+            .bind(actor.map(|actor| actor.0))
+            .bind(json)
+            .execute(&mut **tx)
+            .await?;
+        Ok(ConversationEvent { conversation_id: id, seq, at: now, actor, change })
+    }
+
+    /// Whether free text may go to the conversation's customer now (`Contact::window_open`).
+    pub(super) async fn window_open(
+        tx: &mut Transaction<'static, DB>,
+        id: ConversationId,
+        now: i64,
+    ) -> StoreResult<bool> {
+        let (last_inbound_at, window_closed_at): (Option<i64>, Option<i64>) = sqlx::query_as(
+            "SELECT k.last_inbound_at, k.window_closed_at FROM conversations c \
+             JOIN contacts k ON k.id = c.contact_id WHERE c.id = $1",
+        )
+        .bind(id.0)
+        .fetch_one(&mut **tx)
+        .await?;
+        Ok(model::window_open(last_inbound_at, window_closed_at, now))
+    }
+
+    /// Records a customer message inside the caller's transaction (which commits it).
+    pub(super) async fn record_inbound_in(
+        tx: &mut Transaction<'static, DB>,
+        inbound: &NewInbound,
+        now: i64,
+    ) -> StoreResult<InboundOutcome> {
+        let seen: Option<i64> = sqlx::query_scalar("SELECT id FROM messages WHERE wa_message_id = $1")
+            .bind(&inbound.wa_message_id)
+            .fetch_optional(&mut **tx)
+            .await?;
+        if seen.is_some() {
+            return Ok(InboundOutcome::Duplicate);
+        }
+        // The upsert locks the contact's row: concurrent messages of one customer queue here, so
+        // they cannot open two conversations. A message written since WhatsApp closed the window
+        // opens it again; its time is WhatsApp's, in whole seconds, so "since" allows 5 s for the
+        // two clocks (a message older than that arrived late).
+        let contact: rows::ContactRow = sqlx::query_as(
+            "INSERT INTO contacts AS k (wa_id, profile_name, created_at, last_inbound_at) \
+             VALUES ($1, $2, $3, $4) ON CONFLICT (wa_id) DO UPDATE SET \
+             profile_name = CASE WHEN excluded.profile_name <> '' THEN excluded.profile_name \
+                                 ELSE k.profile_name END, \
+             last_inbound_at = CASE WHEN k.last_inbound_at IS NULL \
+                                      OR excluded.last_inbound_at > k.last_inbound_at \
+                                    THEN excluded.last_inbound_at ELSE k.last_inbound_at END, \
+             window_closed_at = CASE WHEN excluded.last_inbound_at >= k.window_closed_at - $5 \
+                                     THEN NULL ELSE k.window_closed_at END \
+             RETURNING id AS contact_id, wa_id, profile_name, last_inbound_at, window_closed_at",
+        )
+        .bind(&inbound.wa_id)
+        .bind(&inbound.profile_name)
+        .bind(now)
+        .bind(inbound.at)
+        .bind(model::WINDOW_REOPEN_SLACK_MS)
+        .fetch_one(&mut **tx)
+        .await?;
+        let contact_id = contact.contact_id;
+        let open: Option<(i64, String)> = sqlx::query_as(
+            "SELECT id, status FROM conversations WHERE contact_id = $1 AND status <> 'resolved' \
+             ORDER BY id DESC LIMIT 1",
+        )
+        .bind(contact_id)
+        .fetch_optional(&mut **tx)
+        .await?;
+        let mut events = Vec::new();
+        let id = match open {
+            Some((id, status)) => {
+                let id = ConversationId(id);
+                Self::lock_conversation(tx, id).await?;
+                if status == ConversationStatus::Pending.as_str() {
+                    sqlx::query("UPDATE conversations SET status = 'open' WHERE id = $1")
+                        .bind(id.0)
+                        .execute(&mut **tx)
+                        .await?;
+                    let change = Change::StatusChanged { status: ConversationStatus::Open };
+                    events.push(Self::append_event(tx, id, None, change, now).await?);
+                }
+                id
+            }
+            None => {
+                let id: i64 = sqlx::query_scalar(
+                    "INSERT INTO conversations (contact_id, status, last_seq, created_at, updated_at) \
+                     VALUES ($1, 'open', 0, $2, $2) RETURNING id",
+                )
+                .bind(contact_id)
+                .bind(now)
+                .fetch_one(&mut **tx)
+                .await?;
+                let id = ConversationId(id);
+                let change = Change::Opened { contact: contact.into() };
+                events.push(Self::append_event(tx, id, None, change, now).await?);
+                id
+            }
+        };
+        let seq = Self::next_seq(tx, id, now).await?;
+        let inserted: Result<i64, sqlx::Error> = sqlx::query_scalar(
+            "INSERT INTO messages (conversation_id, seq, direction, kind, body, wa_message_id, status, \
+             created_at, sent_at, content, reply_to) \
+             VALUES ($1, $2, 'inbound', $3, $4, $5, 'received', $6, $6, $7, $8) RETURNING id",
+        )
+        .bind(id.0)
+        .bind(rows::seq_param(seq))
+        .bind(inbound.kind.as_str())
+        .bind(&inbound.body)
+        .bind(&inbound.wa_message_id)
+        .bind(inbound.at)
+        .bind(rows::to_json_column(inbound.content.as_ref())?)
+        .bind(&inbound.reply_to)
+        .fetch_one(&mut **tx)
+        .await;
+        let message_id = match inserted {
+            Ok(message_id) => message_id,
+            // A concurrent delivery of the same message committed first.
+            Err(error) if is_unique_violation(&error) => return Ok(InboundOutcome::Duplicate),
+            Err(error) => return Err(error.into()),
+        };
+        // Placed by WhatsApp's timestamp: a redelivery after an outage may bring it late.
+        Self::message_added_at(tx, id, inbound.at).await?;
+        let message = Self::message_in(tx, message_id).await?;
+        events.push(Self::insert_event(tx, id, seq, None, Change::MessageAdded { message }, now).await?);
+        Ok(InboundOutcome::Recorded { conversation_id: id, events })
+    }
+}
+
+#[async_trait]
+impl<DB: Sql> ConversationStore for SqlStore<DB>
+where
+    for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
+    for<'q> DB::Arguments<'q>: IntoArguments<'q, DB>,
+    for<'r> i64: Encode<'r, DB> + Decode<'r, DB> + Type<DB>,
+    for<'r> bool: Encode<'r, DB> + Decode<'r, DB> + Type<DB>,
+    for<'r> String: Encode<'r, DB> + Decode<'r, DB> + Type<DB>,
+    for<'r> &'r str: Encode<'r, DB> + Type<DB> + ColumnIndex<DB::Row>,
+    for<'r> &'r [u8]: Encode<'r, DB> + Type<DB>,
+    for<'r> Vec<u8>: Decode<'r, DB> + Type<DB>,
+    for<'r> Option<i64>: Encode<'r, DB>,
+    for<'r> Option<bool>: Encode<'r, DB>,
+    for<'r> Option<String>: Encode<'r, DB>,
+    for<'r> Option<&'r str>: Encode<'r, DB>,
+    usize: ColumnIndex<DB::Row>,
+{
+    async fn record_inbound(&self, inbound: &NewInbound, now: i64) -> StoreResult<InboundOutcome> {
+        let mut tx = self.write_transaction().await?;
+        let outcome = Self::record_inbound_in(&mut tx, inbound, now).await?;
+        if matches!(outcome, InboundOutcome::Recorded { .. }) {
+            tx.commit().await?;
+        }
+        Ok(outcome)
+    }
+
+    async fn conversation(&self, id: ConversationId) -> StoreResult<Option<Conversation>> {
+        let row: Option<rows::ConversationRow> =
+            sqlx::query_as(&format!("{} WHERE c.id = $1", rows::CONVERSATION_SELECT))
+                .bind(id.0)
+                .fetch_optional(&self.pool)
+                .await?;
+        row.map(Conversation::try_from).transpose()
+    }
+
+    async fn conversations(&self, include_resolved: bool, limit: i64) -> StoreResult<Vec<Conversation>> {
+        let filter = if include_resolved { "" } else { "WHERE c.status <> 'resolved'" };
+        let rows: Vec<rows::ConversationRow> = sqlx::query_as(&format!(
+            "{} {filter} ORDER BY COALESCE(c.last_message_at, c.created_at) DESC, c.id DESC LIMIT $1",
+            rows::CONVERSATION_SELECT
+        ))
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.into_iter().map(Conversation::try_from).collect()
+    }
+
+    async fn events_after(&self, id: ConversationId, after: u64, limit: i64) -> StoreResult<Vec<ConversationEvent>> {
+        let rows: Vec<rows::EventRow> = sqlx::query_as(
+            "SELECT conversation_id, seq, at, actor_id, change FROM events \
+             WHERE conversation_id = $1 AND seq > $2 ORDER BY seq LIMIT $3",
+        )
+        .bind(id.0)
+        .bind(rows::seq_param(after))
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.into_iter().map(ConversationEvent::try_from).collect()
+    }
+
+    async fn assign(
+        &self,
+        id: ConversationId,
+        actor: UserId,
+        assignee: Option<UserId>,
+        note: Option<&str>,
+        now: i64,
+    ) -> StoreResult<Vec<ConversationEvent>> {
+        let mut tx = self.write_transaction().await?;
+        Self::lock_conversation(&mut tx, id).await?;
+        let current: Option<i64> = sqlx::query_scalar("SELECT assignee_id FROM conversations WHERE id = $1")
+            .bind(id.0)
+            .fetch_one(&mut *tx)
+            .await?;
+        if current == assignee.map(|user| user.0) {
+            return Ok(Vec::new());
+        }
+        sqlx::query("UPDATE conversations SET assignee_id = $2 WHERE id = $1")
+            .bind(id.0)
+            .bind(assignee.map(|user| user.0))
+            .execute(&mut *tx)
+            .await?;
+        let mut events = vec![Self::append_event(&mut tx, id, Some(actor), Change::Assigned { assignee }, now).await?];
+        // Whoever else held the claim may no longer see the conversation: it is released.
+        if let (Some(assignee), Some(claim)) = (assignee, Self::claim_in(&mut tx, id).await?)
+            && claim.holder != assignee
+        {
+            Self::end_claim(&mut tx, id).await?;
+            let change = Change::Released { holder: claim.holder, expired: false };
+            events.push(Self::append_event(&mut tx, id, Some(actor), change, now).await?);
+        }
+        if let Some(body) = note.filter(|body| !body.trim().is_empty()) {
+            let note = Self::insert_note(&mut tx, id, actor, body, now).await?;
+            events.push(Self::append_event(&mut tx, id, Some(actor), Change::NoteAdded { note }, now).await?);
+        }
+        tx.commit().await?;
+        Ok(events)
+    }
+
+    async fn assignments(&self) -> StoreResult<Vec<(ConversationId, UserId)>> {
+        let rows: Vec<(i64, i64)> =
+            sqlx::query_as("SELECT id, assignee_id FROM conversations WHERE assignee_id IS NOT NULL")
+                .fetch_all(&self.pool)
+                .await?;
+        Ok(rows.into_iter().map(|(id, user)| (ConversationId(id), UserId(user))).collect())
+    }
+
+    async fn last_seqs(&self) -> StoreResult<Vec<(ConversationId, u64)>> {
+        let rows: Vec<(i64, i64)> =
+            sqlx::query_as("SELECT id, last_seq FROM conversations").fetch_all(&self.pool).await?;
+        rows.into_iter().map(|(id, seq)| Ok((ConversationId(id), rows::seq_of(seq)?))).collect()
+    }
+
+    async fn set_status(
+        &self,
+        id: ConversationId,
+        actor: UserId,
+        status: ConversationStatus,
+        now: i64,
+    ) -> StoreResult<Vec<ConversationEvent>> {
+        let mut tx = self.write_transaction().await?;
+        Self::lock_conversation(&mut tx, id).await?;
+        let changed = sqlx::query("UPDATE conversations SET status = $2 WHERE id = $1 AND status <> $2")
+            .bind(id.0)
+            .bind(status.as_str())
+            .execute(&mut *tx)
+            .await?;
+        if DB::rows_affected(&changed) == 0 {
+            return Ok(Vec::new());
+        }
+        let mut events =
+            vec![Self::append_event(&mut tx, id, Some(actor), Change::StatusChanged { status }, now).await?];
+        // A resolved conversation has nothing left to reply to: nobody keeps it locked.
+        if status == ConversationStatus::Resolved
+            && let Some(holder) = Self::end_claim(&mut tx, id).await?
+        {
+            let change = Change::Released { holder, expired: false };
+            events.push(Self::append_event(&mut tx, id, Some(actor), change, now).await?);
+        }
+        tx.commit().await?;
+        Ok(events)
+    }
+}

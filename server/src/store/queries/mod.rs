@@ -1,0 +1,77 @@
+//! The one SQL implementation of every store trait, [`SqlStore`], written once for both
+//! databases: each resource's queries in one file here, as plain SQL in plain Rust.
+//!
+//! The SQL uses `$N` placeholders, which PostgreSQL and sqlx's SQLite driver both accept, and
+//! only what both databases speak (`RETURNING`, `ON CONFLICT`, `TRUE`/`FALSE`). What differs is
+//! named by [`Sql`], implemented in `sqlite.rs` and `postgres.rs`: how a writing transaction
+//! starts, how a conversation's row is locked, and how admin changes are serialised.
+//!
+//! **The bounds.** Each `impl` block here is generic over `DB: Sql` and repeats one `where` list:
+//! what sqlx needs to run these queries on `DB` (executors, arguments, and the column types Baton
+//! uses: `i64`, `bool`, text and bytes). Rust does not yet imply a trait's `where` clauses from the
+//! trait (rust-lang/rust#20671), so the list cannot live on [`Sql`]; it is the same list in every
+//! block, and the compiler checks it against both databases.
+
+mod accounts;
+mod canned;
+mod claims;
+mod conversations;
+mod drafts;
+mod labels;
+mod messages;
+mod notes;
+mod outbox;
+mod rows;
+mod statuses;
+mod webhooks;
+
+use sqlx::{Database, Pool, Transaction};
+
+use super::{Backend, StoreError, StoreResult};
+
+/// What differs between the databases, as SQL.
+pub trait Sql: Database {
+    const BACKEND: Backend;
+    /// Starts a transaction that reads and then writes.
+    const BEGIN_WRITE: &'static str;
+    /// Reads a conversation's `last_seq` and holds its row until commit; `$1` is the id.
+    const LOCK_CONVERSATION: &'static str;
+    /// Run first in a transaction that may change who is an active admin, so that two such
+    /// changes cannot each see the other's admin and both commit; `None` when the database
+    /// serialises writers anyway.
+    const LOCK_ADMINS: Option<&'static str>;
+
+    /// How many rows a statement changed (sqlx has no trait for it).
+    fn rows_affected(result: &Self::QueryResult) -> u64;
+}
+
+/// The store on database `DB`: a pool of its connections.
+pub struct SqlStore<DB: Database> {
+    pool: Pool<DB>,
+}
+
+impl<DB: Sql> SqlStore<DB> {
+    pub(super) fn new(pool: Pool<DB>) -> Self {
+        SqlStore { pool }
+    }
+
+    /// The pool, for tests that look beneath the store.
+    pub fn pool(&self) -> &Pool<DB> {
+        &self.pool
+    }
+
+    /// A transaction that reads before it writes ([`Sql::BEGIN_WRITE`]).
+    async fn write_transaction(&self) -> StoreResult<Transaction<'static, DB>> {
+        Ok(self.pool.begin_with(DB::BEGIN_WRITE).await?)
+    }
+}
+
+/// Whether a statement failed on a unique constraint.
+fn is_unique_violation(error: &sqlx::Error) -> bool {
+    matches!(error, sqlx::Error::Database(db) if db.is_unique_violation())
+}
+
+/// `error`, or `taken` if it is a unique violation.
+fn unique_as(error: sqlx::Error, taken: StoreError) -> StoreError {
+    if is_unique_violation(&error) { taken } else { StoreError::Database(error) }
+}
