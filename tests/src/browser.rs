@@ -42,9 +42,10 @@ impl Browser {
             chromium.display(),
             chromedriver.display()
         );
-        let port = free_port()?;
+        // Port 0: ChromeDriver binds a free port itself and names it (a port picked here and
+        // freed could be taken by a parallel test's driver before this one binds it).
         let mut driver = Command::new(&chromedriver)
-            .arg(format!("--port={port}"))
+            .arg("--port=0")
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .kill_on_drop(true)
@@ -52,11 +53,11 @@ impl Browser {
             .with_context(|| format!("starting {}", chromedriver.display()))?;
         let stdout = driver.stdout.take().context("chromedriver stdout")?;
         let mut lines = BufReader::new(stdout).lines();
-        // ChromeDriver says when it listens; wait for that line, not for a fixed time.
-        tokio::time::timeout(PATIENCE, async {
+        // ChromeDriver says when it listens, and where; wait for that line, not for a fixed time.
+        let port = tokio::time::timeout(PATIENCE, async {
             while let Some(line) = lines.next_line().await? {
                 if line.contains("started successfully") {
-                    return Ok(());
+                    return listening_port(&line);
                 }
             }
             anyhow::bail!("chromedriver exited before it was ready")
@@ -125,9 +126,10 @@ impl Browser {
     }
 }
 
-fn free_port() -> anyhow::Result<u16> {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
-    Ok(listener.local_addr()?.port())
+/// The port in ChromeDriver's "ChromeDriver was started successfully on port 33633."
+fn listening_port(line: &str) -> anyhow::Result<u16> {
+    let port = line.rsplit("port ").next().map(|rest| rest.trim_end_matches(['.', ' ']));
+    port.and_then(|port| port.parse().ok()).with_context(|| format!("no port in chromedriver's {line:?}"))
 }
 
 /// Wraps `window.Notification` to note each notification the app shows, then shows it.

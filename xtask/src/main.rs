@@ -128,6 +128,12 @@ fn test(args: &[String]) -> anyhow::Result<()> {
     let mut command = cargo();
     command.arg("test").args(args);
     command.env("BATON_WEB_DIR", &web).env("BATON_CHROMIUM", chromium).env("BATON_CHROMEDRIVER", chromedriver);
+    // Most tests wait on sockets, databases and timers, not on the CPU: twice as many at once as
+    // there are cores keeps both cores busy. `RUST_TEST_THREADS` set by the caller wins.
+    if std::env::var_os("RUST_TEST_THREADS").is_none() {
+        let cores = std::thread::available_parallelism().map_or(2, usize::from);
+        command.env("RUST_TEST_THREADS", (cores * 2).to_string());
+    }
     run(command)?;
     if args.is_empty() {
         // The web app's pure state (its `apply` function) is tested natively too.
