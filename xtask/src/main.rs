@@ -23,7 +23,11 @@ use anyhow::{Context, bail, ensure};
 use sha2::{Digest, Sha256};
 
 const WASM_TARGET: &str = "wasm32-unknown-unknown";
+/// The bundle that ships (`build-web`, `dist`, `demo`): small, slow to build.
 const WASM_PROFILE: &str = "wasm-release";
+/// The bundle the browser tests load: the same code, optimised lightly and built in parallel (a
+/// minute less to build; the tests check behaviour, not bytes).
+const WASM_TEST_PROFILE: &str = "wasm-test";
 const APP_CRATE: &str = "baton-app";
 const APP_STEM: &str = "baton_app";
 
@@ -35,7 +39,7 @@ fn main() -> std::process::ExitCode {
         "demo" => demo(&rest),
         "test" => test(&rest),
         "lint" => lint(),
-        "build-web" => build_web().map(|_| ()),
+        "build-web" => build_web(WASM_PROFILE).map(|_| ()),
         "dist" => dist(),
         _ => {
             eprintln!("usage: cargo xtask <demo|test|lint|build-web|dist> [ARGS…]");
@@ -81,7 +85,7 @@ fn run(mut command: Command) -> anyhow::Result<()> {
 /// Baton's demo, with the WhatsApp simulator beside it: customers write from the simulator's phone
 /// page, agents answer in Baton, and everything between them is the real contract.
 fn demo(args: &[String]) -> anyhow::Result<()> {
-    let web = build_web()?;
+    let web = build_web(WASM_PROFILE)?;
     println!("xtask: building Baton and the WhatsApp simulator…");
     let mut build = cargo();
     build.args(["build", "--quiet", "--package", "baton-server", "--package", "baton-simulator"]);
@@ -124,7 +128,7 @@ fn demo(args: &[String]) -> anyhow::Result<()> {
 fn test(args: &[String]) -> anyhow::Result<()> {
     ensure_wasm_target()?;
     let (chromium, chromedriver) = ensure_chromium()?;
-    let web = build_web()?;
+    let web = build_web(WASM_TEST_PROFILE)?;
     let mut command = cargo();
     command.arg("test").args(args);
     command.env("BATON_WEB_DIR", &web).env("BATON_CHROMIUM", chromium).env("BATON_CHROMEDRIVER", chromedriver);
@@ -161,7 +165,7 @@ fn lint() -> anyhow::Result<()> {
 }
 
 fn dist() -> anyhow::Result<()> {
-    let web = build_web()?;
+    let web = build_web(WASM_PROFILE)?;
     let mut build = cargo();
     build.args(["build", "--release", "--package", "baton-server", "--bin", "baton"]);
     run(build)?;
@@ -255,15 +259,15 @@ fn prune_old_assets(assets: &Path, current: &str) -> anyhow::Result<()> {
 }
 
 /// Builds the web app; returns the directory to serve (holding `index.html` and `assets/`).
-fn build_web() -> anyhow::Result<PathBuf> {
+fn build_web(profile: &str) -> anyhow::Result<PathBuf> {
     ensure_wasm_target()?;
-    println!("xtask: building the web app ({WASM_TARGET}, profile {WASM_PROFILE})…");
+    println!("xtask: building the web app ({WASM_TARGET}, profile {profile})…");
     let mut build = cargo();
-    build.args(["build", "--package", APP_CRATE, "--target", WASM_TARGET, "--profile", WASM_PROFILE]);
+    build.args(["build", "--package", APP_CRATE, "--target", WASM_TARGET, "--profile", profile]);
     run(build)?;
 
     let target = target_dir();
-    let wasm = target.join(WASM_TARGET).join(WASM_PROFILE).join(format!("{APP_STEM}.wasm"));
+    let wasm = target.join(WASM_TARGET).join(profile).join(format!("{APP_STEM}.wasm"));
     let staging = target.join("web-staging");
     if staging.exists() {
         std::fs::remove_dir_all(&staging)?;
