@@ -4,10 +4,11 @@
 //!   (its customer-phone page on `127.0.0.1:8081`) and runs `baton demo ARGS…` wired to it.
 //! - `test [ARGS…]` — installs what is missing (the wasm32 target, Chromium and ChromeDriver),
 //!   builds the web app, and runs every test (`cargo test ARGS…`; without ARGS also the web app's
-//!   native unit tests, `cargo test -p baton-app --lib`). CI runs it after `lint`.
+//!   native unit tests, `cargo test -p baton-app --lib`). CI runs it with clippy as the
+//!   compiler (see `.ci/run`), which lints as it builds.
 //! - `lint` — the house style, checked: `cargo fmt --all --check`, then clippy with warnings as
 //!   errors on every target of the workspace, then on the web app for wasm32 (its real target,
-//!   which `--workspace` does not build). CI runs it before `test`.
+//!   which `--workspace` does not build). CI gets the same verdict from `.ci/run`.
 //! - `build-web` — builds the web app into `target/web` (see below).
 //! - `dist` — a release build: `target/dist/baton` plus `target/dist/web/`.
 //!
@@ -23,11 +24,7 @@ use anyhow::{Context, bail, ensure};
 use sha2::{Digest, Sha256};
 
 const WASM_TARGET: &str = "wasm32-unknown-unknown";
-/// The bundle that ships (`build-web`, `dist`, `demo`): small, slow to build.
 const WASM_PROFILE: &str = "wasm-release";
-/// The bundle the browser tests load: the same code, optimised lightly and built in parallel (a
-/// minute less to build; the tests check behaviour, not bytes).
-const WASM_TEST_PROFILE: &str = "wasm-test";
 const APP_CRATE: &str = "baton-app";
 const APP_STEM: &str = "baton_app";
 
@@ -128,7 +125,7 @@ fn demo(args: &[String]) -> anyhow::Result<()> {
 fn test(args: &[String]) -> anyhow::Result<()> {
     ensure_wasm_target()?;
     let (chromium, chromedriver) = ensure_chromium()?;
-    let web = build_web(WASM_TEST_PROFILE)?;
+    let web = build_web(WASM_PROFILE)?;
     let mut command = cargo();
     command.arg("test").args(args);
     command.env("BATON_WEB_DIR", &web).env("BATON_CHROMIUM", chromium).env("BATON_CHROMEDRIVER", chromedriver);
