@@ -130,6 +130,7 @@ impl From<StoreError> for AppError {
             StoreError::TitleTaken => {
                 AppError::new(ErrorCode::Conflict, "A canned response with this title exists already.")
             }
+            StoreError::NameTaken => AppError::new(ErrorCode::Conflict, "A team with this name exists already."),
             StoreError::LastAdmin => AppError::new(
                 ErrorCode::LastAdmin,
                 "Baton needs at least one active admin: make someone else an admin first.",

@@ -11,6 +11,7 @@ pub mod extract;
 pub mod health;
 pub mod media;
 pub mod team;
+pub mod teams;
 pub mod uploads;
 pub mod users;
 pub mod web;
@@ -44,6 +45,7 @@ pub fn router(state: AppState) -> Router {
         .merge(auth::routes())
         .merge(users::routes())
         .merge(team::routes())
+        .merge(teams::routes())
         .merge(canned::routes())
         .merge(conversations::routes())
         .merge(conversation_actions::routes())

@@ -15,6 +15,7 @@ pub mod labels;
 pub mod postgres;
 mod queries;
 pub mod sqlite;
+pub mod teams;
 
 use std::sync::Arc;
 
@@ -39,6 +40,8 @@ pub enum StoreError {
     LastAdmin,
     #[error("title already in use")]
     TitleTaken,
+    #[error("name already in use")]
+    NameTaken,
     /// A compare-and-set found the record changed since it was read.
     #[error("the record changed meanwhile")]
     Changed,
@@ -120,6 +123,7 @@ pub trait Store:
     + OutboxStore
     + canned::CannedStore
     + labels::LabelStore
+    + teams::TeamStore
     + Send
     + Sync
     + 'static

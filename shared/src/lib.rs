@@ -13,6 +13,7 @@ pub mod ids;
 pub mod model;
 pub mod protocol;
 pub mod rules;
+pub mod teams;
 
 pub use error::{ApiError, ErrorCode};
 pub use ids::{ContactId, ConversationId, MessageId, NoteId, UserId};

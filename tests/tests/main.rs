@@ -29,6 +29,7 @@ mod protocol_doc;
 mod realtime;
 mod shutdown;
 mod store;
+mod teams;
 mod web;
 mod webhooks;
 mod whatsapp_backoff;

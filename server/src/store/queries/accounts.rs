@@ -114,7 +114,7 @@ where
     for<'r> Option<&'r str>: Encode<'r, DB>,
     usize: ColumnIndex<DB::Row>,
 {
-    async fn insert_audit(
+    pub(super) async fn insert_audit(
         tx: &mut Transaction<'static, DB>,
         now: i64,
         actor: Option<UserId>,

@@ -23,6 +23,7 @@ mod notes;
 mod outbox;
 mod rows;
 mod statuses;
+mod teams;
 mod webhooks;
 
 use sqlx::{Database, Pool, Transaction};
@@ -36,6 +37,8 @@ pub trait Sql: Database {
     const BEGIN_WRITE: &'static str;
     /// Reads a conversation's `last_seq` and holds its row until commit; `$1` is the id.
     const LOCK_CONVERSATION: &'static str;
+    /// Reads a team's id and holds its row until commit; `$1` is the id.
+    const LOCK_TEAM: &'static str;
     /// Run first in a transaction that may change who is an active admin, so that two such
     /// changes cannot each see the other's admin and both commit; `None` when the database
     /// serialises writers anyway.
