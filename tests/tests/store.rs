@@ -411,15 +411,23 @@ async fn replies_are_queued_retried_and_moved_forward_by_statuses(store: Arc<dyn
 async fn sends_in_flight_wait_for_their_status(store: Arc<dyn Store>) -> anyhow::Result<()> {
     let ann = add(&*store, "ann@x.test", "Ann", Role::Agent).await?;
     let (reply, item) = reply_queued(&*store, ann.id, "15550001", NOW).await?;
-    assert!(store.begin_send(item.id, "tag-1", NOW + 30_000).await?);
+    // Two senders that both found it due (two Baton nodes on one database): only one marks it,
+    // so only one posts it.
+    let (first, second) = tokio::join!(
+        store.begin_send(item.id, "tag-1", NOW + 30_000, NOW),
+        store.begin_send(item.id, "tag-b", NOW + 30_000, NOW)
+    );
+    let marked = [first?, second?];
+    assert_eq!(marked.iter().filter(|marked| **marked).count(), 1, "exactly one marks it: {marked:?}");
+    let tag = if marked[0] { "tag-1" } else { "tag-b" };
     assert!(queued(&*store, &reply, NOW + 29_999).await?.is_none(), "not due before its answer's deadline");
     let again = queued(&*store, &reply, NOW + 30_000).await?.ok_or_else(|| anyhow::anyhow!("not due"))?;
-    assert_eq!(again.in_flight.as_deref(), Some("tag-1"));
+    assert_eq!(again.in_flight.as_deref(), Some(tag));
 
     // No answer: counted, still in flight under its tag, due at the same deadline.
     store.await_status(item.id, "timed out").await?;
     let waiting = queued(&*store, &reply, NOW + 30_000).await?.ok_or_else(|| anyhow::anyhow!("not due"))?;
-    assert_eq!((waiting.attempts, waiting.in_flight.as_deref()), (1, Some("tag-1")));
+    assert_eq!((waiting.attempts, waiting.in_flight.as_deref()), (1, Some(tag)));
 
     // At a start, what was in flight waits for its status.
     assert_eq!(store.hold_in_flight(NOW + 60_000).await?, 1);
@@ -428,12 +436,12 @@ async fn sends_in_flight_wait_for_their_status(store: Arc<dyn Store>) -> anyhow:
 
     // A status of another send changes nothing; one carrying the tag adopts the send.
     assert_eq!(store.apply_status(&status("wamid.x", DeliveryStatus::Delivered, Some("tag-0")), NOW).await?, []);
-    let adopted = store.apply_status(&status("wamid.t", DeliveryStatus::Delivered, Some("tag-1")), NOW).await?;
+    let adopted = store.apply_status(&status("wamid.t", DeliveryStatus::Delivered, Some(tag)), NOW).await?;
     assert_eq!(statuses(&adopted), [DeliveryStatus::Delivered]);
     let message = stored(&*store, &reply).await?;
     assert_eq!((message.status, message.wa_message_id.as_deref()), (DeliveryStatus::Delivered, Some("wamid.t")));
     assert!(queued(&*store, &reply, i64::MAX).await?.is_none());
-    assert!(!store.begin_send(item.id, "tag-2", NOW + 90_000).await?, "done: no second send");
+    assert!(!store.begin_send(item.id, "tag-2", NOW + 90_000, NOW + 60_000).await?, "done: no second send");
     Ok(())
 }
 

@@ -106,7 +106,7 @@ async fn a_tagged_status_adopts_the_send_in_flight(kind: Kind) -> anyhow::Result
     assert_eq!(item.in_flight, None);
 
     // Marked before the POST: not due again until the answer's deadline.
-    assert!(store.begin_send(item.id, "tag-one", now + 30_000).await?);
+    assert!(store.begin_send(item.id, "tag-one", now + 30_000, now).await?);
     assert!(store.due_outbox(now + 29_999, 100).await?.is_empty(), "due before the deadline");
     let pending = queued(store, &reply).await?.ok_or_else(|| anyhow::anyhow!("not pending"))?;
     assert_eq!(pending.in_flight.as_deref(), Some("tag-one"));
@@ -134,14 +134,14 @@ async fn a_tagged_status_adopts_the_send_in_flight(kind: Kind) -> anyhow::Result
 
     // A recorded answer clears the mark: a retried send is not "in flight" after a restart.
     let (second, item) = queued_reply(store, "15550008888", "The day after", now).await?;
-    assert!(store.begin_send(item.id, "tag-three", now + 30_000).await?);
+    assert!(store.begin_send(item.id, "tag-three", now + 30_000, now).await?);
     store.retry_outbox(item.id, now + 1_000, "Graph API unreachable").await?;
     assert_eq!(queued(store, &second).await?.and_then(|item| item.in_flight), None);
     assert_eq!(store.hold_in_flight(now + 60_000).await?, 0, "nothing in flight");
     assert_eq!(store.due_outbox(now + 1_000, 100).await?.len(), 1);
 
     // At start, sends interrupted by a stop wait from then on.
-    assert!(store.begin_send(item.id, "tag-four", now + 2_000).await?);
+    assert!(store.begin_send(item.id, "tag-four", now + 2_000, now + 1_000).await?);
     assert_eq!(store.hold_in_flight(now + 60_000).await?, 1);
     assert!(store.due_outbox(now + 59_999, 100).await?.is_empty());
     let due = store.due_outbox(now + 60_000, 100).await?;
@@ -162,7 +162,7 @@ async fn restart_after_interrupted_send(kind: Kind) -> anyhow::Result<(TestServe
     let now = baton_server::clock::now_ms();
     let (reply, item) = queued_reply(&store, CUSTOMER, "Your parcel left the depot", now).await?;
     let tag = format!("baton-outbox-{}-0123456789abcdef", item.id);
-    assert!(store.begin_send(item.id, &tag, now + 30_000).await?);
+    assert!(store.begin_send(item.id, &tag, now + 30_000, now).await?);
     drop(store);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let simulator = Simulator::start(baton_simulator::Config::default(), listener).await?;

@@ -134,8 +134,10 @@ pub trait OutboxStore: Send + Sync {
     async fn due_outbox(&self, now: i64, limit: i64) -> StoreResult<Vec<OutboxItem>>;
     /// Marks a reply as on its way to WhatsApp under `tag`, durably, just before the POST: if the
     /// process stops before the answer is recorded, the row comes due again at `answer_by` (and a
-    /// status carrying `tag` adopts the send meanwhile). `false` if the reply is no longer pending.
-    async fn begin_send(&self, id: i64, tag: &str, answer_by: i64) -> StoreResult<bool>;
+    /// status carrying `tag` adopts the send meanwhile). A compare-and-set: only a row still
+    /// pending and due at `now` is marked, so of two senders that both found it due (two Baton
+    /// nodes on one database) only the first posts it. `false` if it was not marked.
+    async fn begin_send(&self, id: i64, tag: &str, answer_by: i64, now: i64) -> StoreResult<bool>;
     /// At start: replies whose send was on its way when the process stopped wait until `until` at
     /// least for a status carrying their tag, before they are sent again. Returns how many wait.
     async fn hold_in_flight(&self, until: i64) -> StoreResult<u64>;

@@ -262,8 +262,8 @@ impl Worker {
     }
 
     /// Marks the reply in flight under a new tag, durably, before it is posted; the tag, or `None` when
-    /// it must not be posted now (no longer pending, or the mark could not be written: the reply
-    /// stays due and is tried on a later pass).
+    /// it must not be posted now (no longer pending or due — another sender marked it first — or
+    /// the mark could not be written: the reply stays due and is tried on a later pass).
     async fn begin_send(&self, item: &OutboxItem) -> Option<String> {
         if let Some(earlier) = &item.in_flight {
             tracing::warn!(
@@ -274,7 +274,8 @@ impl Worker {
         }
         let tag = send_tag(item.id, &uuid::Uuid::new_v4().simple().to_string()[..16]);
         let wait = i64::try_from(self.settings.in_flight_wait.as_millis()).unwrap_or(i64::MAX);
-        match self.store.begin_send(item.id, &tag, self.now().saturating_add(wait)).await {
+        let now = self.now();
+        match self.store.begin_send(item.id, &tag, now.saturating_add(wait), now).await {
             Ok(true) => Some(tag),
             Ok(false) => None,
             Err(error) => {

@@ -72,14 +72,18 @@ where
             .collect()
     }
 
-    async fn begin_send(&self, id: i64, tag: &str, answer_by: i64) -> StoreResult<bool> {
-        let marked =
-            sqlx::query("UPDATE outbox SET in_flight = $2, next_attempt_at = $3 WHERE id = $1 AND done_at IS NULL")
-                .bind(id)
-                .bind(tag)
-                .bind(answer_by)
-                .execute(&self.pool)
-                .await?;
+    async fn begin_send(&self, id: i64, tag: &str, answer_by: i64, now: i64) -> StoreResult<bool> {
+        // Marking moves `next_attempt_at` past `now`: a second sender's mark then finds it not due.
+        let marked = sqlx::query(
+            "UPDATE outbox SET in_flight = $2, next_attempt_at = $3 \
+             WHERE id = $1 AND done_at IS NULL AND next_attempt_at <= $4",
+        )
+        .bind(id)
+        .bind(tag)
+        .bind(answer_by)
+        .bind(now)
+        .execute(&self.pool)
+        .await?;
         Ok(DB::rows_affected(&marked) > 0)
     }
 
