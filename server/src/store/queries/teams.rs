@@ -201,18 +201,15 @@ where
         if found.is_none() {
             return Err(StoreError::NotFound);
         }
-        let before: Vec<(i64, i64)> =
+        let before: Vec<(i64, Option<i64>)> =
             sqlx::query_as("SELECT user_id, last_assigned_at FROM team_members WHERE team_id = $1")
                 .bind(id)
                 .fetch_all(&mut *tx)
-                .await
-                .map(|rows: Vec<(i64, Option<i64>)>| {
-                    rows.into_iter().filter_map(|(user, at)| at.map(|at| (user, at))).collect()
-                })?;
+                .await?;
         sqlx::query("DELETE FROM team_members WHERE team_id = $1").bind(id).execute(&mut *tx).await?;
         for member in members {
             // A member who stays keeps when they were last given work (balanced's tie-break).
-            let last_assigned = before.iter().find(|(user, _)| *user == member.user.0).map(|(_, at)| *at);
+            let last_assigned = before.iter().find(|(user, _)| *user == member.user.0).and_then(|(_, at)| *at);
             sqlx::query(
                 "INSERT INTO team_members (team_id, user_id, capacity, last_assigned_at) VALUES ($1, $2, $3, $4)",
             )
