@@ -357,6 +357,8 @@ impl Inbox {
                 contact: contact.clone(),
                 status: baton_shared::model::ConversationStatus::Open,
                 assignee: None,
+                team: None,
+                priority: Default::default(),
                 claim: None,
                 last_seq: event.seq,
                 last_message_at: None,
@@ -378,7 +380,7 @@ impl Inbox {
         }
         view.conversation.last_seq = event.seq;
         let is_open = self.open == Some(id);
-        let (me, role) = (self.me.id, self.me.role);
+        let viewer = baton_shared::rules::Viewer { id: self.me.id, role: self.me.role, teams: &self.me.teams };
         let mut gone = false;
         let conversation = &mut view.conversation;
         match &event.change {
@@ -429,10 +431,16 @@ impl Inbox {
             Change::Released { .. } => conversation.claim = None,
             Change::StatusChanged { status } => conversation.status = *status,
             Change::Labeled { labels } => conversation.labels = labels.clone(),
-            Change::Assigned { assignee } => {
+            Change::Assigned { assignee, .. } => {
                 conversation.assignee = *assignee;
                 // An agent no longer sees a conversation assigned to a teammate: the one rule.
-                gone = !baton_shared::rules::visible_to(*assignee, me, role);
+                gone = !conversation.is_visible_to(&viewer);
+            }
+            Change::Triaged { team, priority } => {
+                conversation.team = *team;
+                conversation.priority = *priority;
+                // Nor one moved to a team they are not in.
+                gone = !conversation.is_visible_to(&viewer);
             }
             Change::NoteAdded { note } | Change::NoteEdited { note } => {
                 view.notes.insert(note.id, note.clone());

@@ -5,8 +5,9 @@
 //!
 //! One job per module, each owning its own maps:
 //! - [`connections`]: the open sockets ([`Connection`]) and presence (who is online, and how).
-//! - [`subscriptions`]: what each socket follows (conversations it opened, the inbox feed), who
-//!   views each conversation, and who may see it (its assignee).
+//! - [`subscriptions`]: what each socket follows (conversations it opened, the inbox feed) and who
+//!   views each conversation.
+//! - [`access`]: who may see each conversation (its assignee and team, and each user's teams).
 //! - [`fanout`]: every message to the sockets that should get it, each frame serialized once;
 //!   conversation events in seq order, each once ([`sequencer`]). Start here to follow an event
 //!   from the bus to the sockets.
@@ -20,6 +21,7 @@
 //! [`Connection`]'s own set of opened conversations, then the maps' shards, then a socket's
 //! queue. A sequencer lane's lock comes before all of them (fan-out runs under it).
 
+pub mod access;
 pub mod connections;
 pub mod fanout;
 mod invariants;
@@ -75,6 +77,7 @@ struct Inner {
     changes: RwLock<()>,
     connections: connections::Connections,
     subscriptions: subscriptions::Subscriptions,
+    access: access::Access,
     fanout: fanout::FanOut,
     typing: typing::Typing,
 }
@@ -93,6 +96,7 @@ impl Hub {
                 changes: RwLock::new(()),
                 connections: connections::Connections::default(),
                 subscriptions: subscriptions::Subscriptions::default(),
+                access: access::Access::default(),
                 fanout: fanout::FanOut::default(),
                 typing: typing::Typing::new(drafts),
             }),

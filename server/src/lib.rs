@@ -42,6 +42,7 @@ pub mod input;
 pub mod leases;
 pub mod passwords;
 pub mod realtime;
+pub mod routing;
 pub mod sessions;
 pub mod state;
 pub mod store;
@@ -70,8 +71,12 @@ pub async fn run(
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
-    // Agents' inbox feeds are filtered by assignment: the hub starts from the store's.
-    state.hub.load_assignments(state.store.assignments().await?);
+    // Agents' inbox feeds are filtered by assignee and team: the hub starts from the store's.
+    let places = state.store.placements().await?.into_iter().map(|placement| {
+        (placement.conversation, hub::access::Place { assignee: placement.assignee, team: placement.team })
+    });
+    state.hub.load_places(places);
+    routing::refresh_memberships(&state).await?;
     // Live events go out in seq order: each conversation continues from the store's last seq.
     state.hub.load_sequences(state.store.last_seqs().await?);
     let mut tasks = background::Background::default();

@@ -17,6 +17,7 @@ use crate::conversations::{Actor, Refusal, access, assignment, claims, notes};
 use crate::hub::{Connection, frame};
 use crate::state::AppState;
 use crate::store::conversations::TemplateChoice;
+use crate::store::routing::Triage;
 
 /// A client that is this many events behind in a conversation gets a `resync` instead.
 pub const RESYNC_AFTER: u64 = 1000;
@@ -24,8 +25,8 @@ pub const RESYNC_AFTER: u64 = 1000;
 type Outcome = Result<Option<AckDetail>, Refusal>;
 
 /// The socket's user, as the domain's actor.
-pub fn actor_of(connection: &Connection) -> Actor {
-    Actor::user(connection.user.clone(), connection.role)
+pub fn actor_of(state: &AppState, connection: &Connection) -> Actor {
+    Actor::user(connection.user.clone(), connection.role, state.hub.teams_of(connection.user.id))
 }
 
 fn conversation_ack(conversation: Conversation) -> Option<AckDetail> {
@@ -69,6 +70,14 @@ pub async fn handle(state: &AppState, connection: &Arc<Connection>, actor: &Acto
         }
         ClientMsg::EditLabels { conversation_id, add, remove, .. } => {
             assignment::edit_labels(state, actor, conversation_id, &add, &remove).await.map(conversation_ack)
+        }
+        ClientMsg::SetTeam { conversation_id, team, .. } => {
+            let triage = Triage { team: Some(team), priority: None };
+            assignment::triage(state, actor, conversation_id, triage).await.map(conversation_ack)
+        }
+        ClientMsg::SetPriority { conversation_id, priority, .. } => {
+            let triage = Triage { team: None, priority: Some(priority) };
+            assignment::triage(state, actor, conversation_id, triage).await.map(conversation_ack)
         }
         ClientMsg::SetStatus { conversation_id, status, .. } => {
             assignment::set_status(state, actor, conversation_id, status).await.map(conversation_ack)

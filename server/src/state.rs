@@ -8,6 +8,7 @@ use std::sync::Arc;
 use crate::bus::{Bus, LocalBus};
 use crate::clock::Clock;
 use crate::config::{Config, Origin};
+use crate::conversations::Actor;
 use crate::drafts::DraftWriter;
 use crate::http::web::WebApp;
 use crate::hub::Hub;
@@ -108,6 +109,17 @@ impl AppState {
     /// Unix milliseconds now, by the configured clock.
     pub fn now(&self) -> i64 {
         self.clock.now_ms()
+    }
+
+    /// A signed-in user as the conversation domain's actor, with the teams they belong to now.
+    pub fn actor(&self, user: &baton_shared::api::User) -> Actor {
+        let teammate = baton_shared::protocol::Teammate { id: user.id, name: user.name.clone() };
+        Actor::user(teammate, user.role, self.hub.teams_of(user.id))
+    }
+
+    /// What a user sees of themselves (`/api/me`, the socket's hello).
+    pub fn me(&self, user: &baton_shared::api::User) -> baton_shared::api::Me {
+        baton_shared::api::Me::new(user, self.hub.teams_of(user.id).to_vec())
     }
 
     pub fn allows_origin(&self, origin: &str) -> bool {

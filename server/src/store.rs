@@ -14,6 +14,7 @@ pub mod conversations;
 pub mod labels;
 pub mod postgres;
 mod queries;
+pub mod routing;
 pub mod sqlite;
 pub mod teams;
 
@@ -27,6 +28,7 @@ use crate::config::DatabaseUrl;
 pub use channel::{OutboxStore, WebhookStore};
 pub use conversations::{ClaimStore, ConversationStore, DraftStore, MessageStore, NoteStore};
 pub use queries::{Sql, SqlStore};
+pub use routing::RoutingStore;
 
 pub type StoreResult<T> = Result<T, StoreError>;
 
@@ -124,6 +126,7 @@ pub trait Store:
     + canned::CannedStore
     + labels::LabelStore
     + teams::TeamStore
+    + RoutingStore
     + Send
     + Sync
     + 'static

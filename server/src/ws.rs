@@ -14,7 +14,6 @@ use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use baton_shared::ErrorCode;
-use baton_shared::api::Me;
 use baton_shared::protocol::{
     CLOSE_IDLE, CLOSE_INVALID_DATA, CLOSE_PROTOCOL_ERROR, CLOSE_SESSION_ENDED, CLOSE_SLOW_CONSUMER, CLOSE_TOO_BIG,
     ClientMsg, ServerMsg,
@@ -78,7 +77,7 @@ async fn upgrade(
             // strings) is let go before the socket idles, and the task keeps only what it uses.
             let connection = state.hub.connect(&user, session);
             tracing::debug!(conn = connection.id, user = %user.id, "socket opened");
-            let hello = ServerMsg::Hello { me: Me::from(&user), server_version: env!("CARGO_PKG_VERSION").into() };
+            let hello = ServerMsg::Hello { me: state.me(&user), server_version: env!("CARGO_PKG_VERSION").into() };
             // Who is around: small frames (a socket's write buffer keeps the capacity of the
             // largest frame it ever wrote), serialized once for every socket that connects.
             let greeting = frame(&hello).into_iter().chain(state.hub.online_frames().iter().cloned()).collect();
@@ -101,7 +100,7 @@ async fn run(mut socket: Box<WebSocket>, state: &AppState, connection: &Arc<Conn
     ping.tick().await;
     let mut last_heard = Instant::now();
     // Who every request of this socket acts as, made once: not per keystroke.
-    let actor = realtime::actor_of(connection);
+    let actor = realtime::actor_of(state, connection);
     loop {
         let (frames, closing) = connection.queue.drain();
         if let Some(closing) = closing {

@@ -108,6 +108,9 @@ pub struct Me {
     pub name: String,
     pub email: String,
     pub role: Role,
+    /// The teams they belong to (whose queues they see), by id.
+    #[serde(default)]
+    pub teams: Vec<crate::ids::TeamId>,
 }
 
 /// A user account as admins see it: `GET /api/users` and the answers of the other user endpoints.
@@ -122,9 +125,10 @@ pub struct User {
     pub created_at: i64,
 }
 
-impl From<&User> for Me {
-    fn from(user: &User) -> Self {
-        Me { id: user.id, name: user.name.clone(), email: user.email.clone(), role: user.role }
+impl Me {
+    /// `user`, who belongs to `teams`.
+    pub fn new(user: &User, teams: Vec<crate::ids::TeamId>) -> Self {
+        Me { id: user.id, name: user.name.clone(), email: user.email.clone(), role: user.role, teams }
     }
 }
 
@@ -304,6 +308,19 @@ pub struct AssignRequest {
     /// A handover note, added to the conversation's notes.
     #[serde(default)]
     pub note: Option<String>,
+}
+
+/// `PUT /api/conversations/{id}/team`: move it to a team's queue, or to the general inbox
+/// (`null`). A move to another team returns it to that team's queue: it is unassigned.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TeamMoveRequest {
+    pub team: Option<crate::ids::TeamId>,
+}
+
+/// `PUT /api/conversations/{id}/priority`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PriorityRequest {
+    pub priority: crate::model::Priority,
 }
 
 /// `PUT /api/conversations/{id}/status`.

@@ -40,3 +40,7 @@ id_type!(
     /// A Baton account (agent, lead, supervisor or admin).
     UserId
 );
+id_type!(
+    /// A team of agents (Sales, Support, Billing), with its own queue and assignment model.
+    TeamId
+);

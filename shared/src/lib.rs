@@ -16,4 +16,4 @@ pub mod rules;
 pub mod teams;
 
 pub use error::{ApiError, ErrorCode};
-pub use ids::{ContactId, ConversationId, MessageId, NoteId, UserId};
+pub use ids::{ContactId, ConversationId, MessageId, NoteId, TeamId, UserId};

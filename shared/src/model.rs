@@ -2,7 +2,8 @@
 //! and the per-conversation event log ([`ConversationEvent`]) that carries every durable change.
 //! Used by REST answers and by the WebSocket protocol alike.
 
-use crate::ids::{ContactId, ConversationId, MessageId, NoteId, UserId};
+use crate::ids::{ContactId, ConversationId, MessageId, NoteId, TeamId, UserId};
+use crate::teams::Routing;
 use serde::{Deserialize, Serialize};
 
 /// A WhatsApp customer.
@@ -60,6 +61,49 @@ impl ConversationStatus {
     }
 }
 
+/// How soon a conversation should be answered. Queues hand out the most urgent first, then the
+/// one that has waited longest.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Priority {
+    Low,
+    #[default]
+    Normal,
+    High,
+    Urgent,
+}
+
+impl Priority {
+    pub const ALL: [Priority; 4] = [Priority::Low, Priority::Normal, Priority::High, Priority::Urgent];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Priority::Low => "low",
+            Priority::Normal => "normal",
+            Priority::High => "high",
+            Priority::Urgent => "urgent",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        Priority::ALL.into_iter().find(|priority| priority.as_str() == text)
+    }
+
+    /// Its rank as stored (0 low … 3 urgent), so that the database orders queues by it.
+    pub fn rank(self) -> i64 {
+        match self {
+            Priority::Low => 0,
+            Priority::Normal => 1,
+            Priority::High => 2,
+            Priority::Urgent => 3,
+        }
+    }
+
+    pub fn from_rank(rank: i64) -> Option<Self> {
+        Priority::ALL.into_iter().find(|priority| priority.rank() == rank)
+    }
+}
+
 /// Who may send in a conversation right now: the claim's holder, until `lease_until`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Claim {
@@ -80,6 +124,11 @@ pub struct Conversation {
     pub contact: Contact,
     pub status: ConversationStatus,
     pub assignee: Option<UserId>,
+    /// The team whose queue it belongs to; `None`: the general inbox.
+    #[serde(default)]
+    pub team: Option<TeamId>,
+    #[serde(default)]
+    pub priority: Priority,
     pub claim: Option<Claim>,
     /// The newest event's sequence number.
     pub last_seq: u64,
@@ -532,8 +581,17 @@ pub enum Change {
     Labeled {
         labels: Vec<String>,
     },
+    /// Someone (or routing) assigned it, or returned it to its queue (`assignee: None`).
     Assigned {
         assignee: Option<UserId>,
+        /// How routing decided, when it did; absent when a person assigned by hand.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        routing: Option<Routing>,
+    },
+    /// Its team (`None`: the general inbox) or priority changed; both are given as they now are.
+    Triaged {
+        team: Option<TeamId>,
+        priority: Priority,
     },
     NoteAdded {
         note: Note,

@@ -10,8 +10,10 @@
 
 use crate::api::{Me, Role};
 use crate::error::ErrorCode;
-use crate::ids::{ConversationId, MessageId, NoteId, UserId};
-use crate::model::{Claim, Conversation, ConversationEvent, ConversationStatus, Message, MessageTemplate, Note};
+use crate::ids::{ConversationId, MessageId, NoteId, TeamId, UserId};
+use crate::model::{
+    Claim, Conversation, ConversationEvent, ConversationStatus, Message, MessageTemplate, Note, Priority,
+};
 use serde::{Deserialize, Serialize};
 
 /// A client's request id, echoed back in the answer.
@@ -60,8 +62,8 @@ pub enum ClientMsg {
         req_id: ReqId,
         status: PresenceStatus,
     },
-    /// Follows every conversation the user may see — supervisors: all, with drafts; agents: the
-    /// unassigned ones and their own (and hears when one is assigned away). `cursors` resume
+    /// Follows every conversation the user may see ([`crate::rules::visible_to`]) — supervisors:
+    /// all, with drafts — and hears when one is assigned or moved away. `cursors` resume
     /// conversations the client already holds; others start from their next event.
     SubscribeInbox {
         req_id: ReqId,
@@ -108,6 +110,19 @@ pub enum ClientMsg {
         assignee: Option<UserId>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         note: Option<String>,
+    },
+    /// Moves the conversation to a team's queue (`None`: the general inbox). A move to another
+    /// team returns it to that team's queue: it is unassigned and its claim released.
+    SetTeam {
+        req_id: ReqId,
+        conversation_id: ConversationId,
+        team: Option<TeamId>,
+    },
+    /// Sets how urgent the conversation is.
+    SetPriority {
+        req_id: ReqId,
+        conversation_id: ConversationId,
+        priority: Priority,
     },
     /// Resolves, reopens or parks (`pending`) the conversation.
     SetStatus {
@@ -222,6 +237,8 @@ impl ClientMsg {
             | ClientMsg::TakeOver { req_id, .. }
             | ClientMsg::Assign { req_id, .. }
             | ClientMsg::SetStatus { req_id, .. }
+            | ClientMsg::SetTeam { req_id, .. }
+            | ClientMsg::SetPriority { req_id, .. }
             | ClientMsg::EditLabels { req_id, .. }
             | ClientMsg::Reply { req_id, .. }
             | ClientMsg::SendTemplate { req_id, .. }

@@ -4,11 +4,12 @@
 //!
 //! - [`window_open`] / [`Contact::window_open`]: may free text be sent to the customer now?
 //! - [`Claim::is_live`] and [`Claim::is_held_by`]: a claim holds until its lease runs out.
-//! - [`visible_to`] / [`Conversation::is_visible_to`]: who may see a conversation.
+//! - [`visible_to`] / [`Conversation::is_visible_to`]: who may see a conversation, by role, team
+//!   and assignee.
 //! - [`may_send`]: may this sender send this kind of reply now, and if not, why not.
 
 use crate::api::Role;
-use crate::ids::UserId;
+use crate::ids::{TeamId, UserId};
 use crate::model::{Claim, Contact, Conversation, SERVICE_WINDOW_MS};
 
 /// Whether free-form messages may be sent to a customer at `now` (Unix ms), from the two
@@ -39,17 +40,42 @@ impl Claim {
     }
 }
 
-/// Who may see a conversation assigned to `assignee`: supervisors and admins see every one;
-/// agents and leads the unassigned ones and their own. A conversation someone may not see is
-/// answered to them exactly as one that does not exist.
-pub fn visible_to(assignee: Option<UserId>, user: UserId, role: Role) -> bool {
-    role.at_least(Role::Supervisor) || assignee.is_none_or(|assignee| assignee == user)
+/// Someone who looks at conversations: who they are, their role and the teams they belong to.
+#[derive(Clone, Copy, Debug)]
+pub struct Viewer<'a> {
+    pub id: UserId,
+    pub role: Role,
+    pub teams: &'a [TeamId],
+}
+
+impl Viewer<'_> {
+    pub fn is_member_of(&self, team: TeamId) -> bool {
+        self.teams.contains(&team)
+    }
+}
+
+/// Who may see a conversation of `team` (`None`: the general inbox) assigned to `assignee`:
+/// - supervisors and admins see every one;
+/// - everyone sees their own;
+/// - agents and leads see the unassigned ones of the general inbox and of their teams;
+/// - leads also see their teams' conversations assigned to others (they look after those queues).
+///
+/// A conversation someone may not see is answered to them exactly as one that does not exist.
+pub fn visible_to(assignee: Option<UserId>, team: Option<TeamId>, viewer: &Viewer<'_>) -> bool {
+    if viewer.role.at_least(Role::Supervisor) || assignee == Some(viewer.id) {
+        return true;
+    }
+    let of_my_team = team.is_some_and(|team| viewer.is_member_of(team));
+    match assignee {
+        None => team.is_none() || of_my_team,
+        Some(_) => viewer.role == Role::Lead && of_my_team,
+    }
 }
 
 impl Conversation {
     /// [`visible_to`] for this conversation.
-    pub fn is_visible_to(&self, user: UserId, role: Role) -> bool {
-        visible_to(self.assignee, user, role)
+    pub fn is_visible_to(&self, viewer: &Viewer<'_>) -> bool {
+        visible_to(self.assignee, self.team, viewer)
     }
 
     /// Its claim, if one is live at `now`.
@@ -120,6 +146,8 @@ mod tests {
             contact: contact(None, None),
             status: ConversationStatus::Open,
             assignee,
+            team: None,
+            priority: crate::model::Priority::Normal,
             claim,
             last_seq: 0,
             last_message_at: None,
@@ -158,14 +186,44 @@ mod tests {
     }
 
     #[test]
-    fn agents_and_leads_see_unassigned_and_their_own_supervisors_and_admins_everything() {
+    fn who_sees_what_by_role_team_and_assignee() {
+        const SALES: TeamId = TeamId(1);
+        const BILLING: TeamId = TeamId(2);
+        // Alice is in Sales; Bob is her teammate there.
+        let placements = [
+            ("unassigned, general", None, None),
+            ("unassigned, her team", None, Some(SALES)),
+            ("unassigned, another team", None, Some(BILLING)),
+            ("her own, general", Some(ALICE), None),
+            ("her own, another team", Some(ALICE), Some(BILLING)),
+            ("a teammate's, her team", Some(BOB), Some(SALES)),
+            ("someone's, general", Some(BOB), None),
+            ("someone's, another team", Some(BOB), Some(BILLING)),
+        ];
+        let expected = |role: Role, what: &str| match role {
+            Role::Supervisor | Role::Admin => true,
+            Role::Agent => !matches!(
+                what,
+                "unassigned, another team"
+                    | "a teammate's, her team"
+                    | "someone's, general"
+                    | "someone's, another team"
+            ),
+            Role::Lead => {
+                !matches!(what, "unassigned, another team" | "someone's, general" | "someone's, another team")
+            }
+        };
         for role in Role::ALL {
-            let sees_all = matches!(role, Role::Supervisor | Role::Admin);
-            assert!(conversation(None, None).is_visible_to(ALICE, role), "{role:?}: unassigned");
-            assert!(conversation(Some(ALICE), None).is_visible_to(ALICE, role), "{role:?}: own");
-            assert_eq!(conversation(Some(BOB), None).is_visible_to(ALICE, role), sees_all, "{role:?}: a teammate's");
-            assert_eq!(visible_to(Some(BOB), ALICE, role), sees_all);
+            let alice = Viewer { id: ALICE, role, teams: &[SALES] };
+            for (what, assignee, team) in placements {
+                let mut seen = conversation(assignee, None);
+                seen.team = team;
+                assert_eq!(seen.is_visible_to(&alice), expected(role, what), "{role:?}: {what}");
+            }
         }
+        let loner = Viewer { id: ALICE, role: Role::Agent, teams: &[] };
+        assert!(visible_to(None, None, &loner), "the general inbox is everyone's");
+        assert!(!visible_to(None, Some(SALES), &loner), "a team's queue is its members'");
     }
 
     #[test]

@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::UserId;
+use crate::ids::{TeamId, UserId};
 
 /// Most characters in a team's name.
 pub const MAX_TEAM_NAME_CHARS: usize = 60;
@@ -53,6 +53,36 @@ impl AssignmentModel {
     }
 }
 
+/// How routing placed a conversation: carried by the `assigned` events it caused, so the timeline
+/// can say "Assigned to Ann by round-robin (Billing)" or "Returned to the queue: Ann went offline".
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Routing {
+    /// The team whose rule, model or queue decided; `None`: the general inbox.
+    pub team: Option<TeamId>,
+    #[serde(flatten)]
+    pub by: RoutedBy,
+}
+
+/// Which part of routing decided.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "by", rename_all = "snake_case")]
+pub enum RoutedBy {
+    /// The next eligible member in turn.
+    RoundRobin,
+    /// The eligible member holding the fewest conversations.
+    Balanced,
+    /// The agent who last served this returning customer.
+    Sticky,
+    /// The agent pressed Take next.
+    TakeNext,
+    /// A routing rule named the agent.
+    Rule { rule: String },
+    /// Returned to the queue: `from` stayed offline past the team's grace.
+    WentOffline { from: UserId },
+    /// Returned to the queue: `from` set themselves away for longer than the team's grace.
+    WentAway { from: UserId },
+}
+
 /// One member of a team.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Membership {
@@ -64,7 +94,7 @@ pub struct Membership {
 /// A team (`GET /api/teams`).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Team {
-    pub id: i64,
+    pub id: TeamId,
     pub name: String,
     pub model: AssignmentModel,
     /// A returning customer goes back to the agent who last served them (if eligible).

@@ -80,7 +80,7 @@ async fn assigning_away_revokes_every_other_agents_access(kind: Kind) -> anyhow:
     let told = alice_socket
         .expect(|message| match message {
             ServerMsg::Event { event } if event.conversation_id == vip => match &event.change {
-                Change::Assigned { assignee } => Some((*assignee, event.seq)),
+                Change::Assigned { assignee, .. } => Some((*assignee, event.seq)),
                 _ => None,
             },
             _ => None,

@@ -24,7 +24,10 @@ async fn login_sets_an_http_only_session_cookie_and_me_answers() -> anyhow::Resu
         assert!(set_cookie.contains("; Path=/"), "{set_cookie}");
         assert!(!set_cookie.contains("Secure"), "plain http origin: {set_cookie}");
         let me: Me = json(response).await?;
-        assert_eq!(me, Me { id: user.id, name: "Alice Agent".into(), email: user.email.clone(), role: Role::Agent });
+        assert_eq!(
+            me,
+            Me { id: user.id, name: "Alice Agent".into(), email: user.email.clone(), role: Role::Agent, teams: vec![] }
+        );
 
         let me: Me = json(client.get("/api/me").await?).await?;
         assert_eq!(me.id, user.id, "{kind:?}");

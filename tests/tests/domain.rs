@@ -16,7 +16,7 @@ use baton_tests::socket::WsClient;
 use reqwest::{Method, StatusCode};
 
 fn actor(user: &User) -> Actor {
-    Actor::user(Teammate { id: user.id, name: user.name.clone() }, user.role)
+    Actor::user(Teammate { id: user.id, name: user.name.clone() }, user.role, std::sync::Arc::from([]))
 }
 
 fn code<T: std::fmt::Debug>(outcome: Result<T, Refusal>) -> ErrorCode {

@@ -30,6 +30,7 @@ mod realtime;
 mod shutdown;
 mod store;
 mod teams;
+mod visibility;
 mod web;
 mod webhooks;
 mod whatsapp_backoff;

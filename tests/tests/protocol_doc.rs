@@ -36,6 +36,8 @@ fn client_name(message: &ClientMsg) -> &'static str {
         ClientMsg::TakeOver { .. } => "take_over",
         ClientMsg::Assign { .. } => "assign",
         ClientMsg::SetStatus { .. } => "set_status",
+        ClientMsg::SetTeam { .. } => "set_team",
+        ClientMsg::SetPriority { .. } => "set_priority",
         ClientMsg::EditLabels { .. } => "edit_labels",
         ClientMsg::Reply { .. } => "reply",
         ClientMsg::SendTemplate { .. } => "send_template",
@@ -49,7 +51,7 @@ fn client_name(message: &ClientMsg) -> &'static str {
     }
 }
 
-const CLIENT_MESSAGES: usize = 22;
+const CLIENT_MESSAGES: usize = 24;
 
 fn server_name(message: &ServerMsg) -> &'static str {
     match message {
@@ -81,6 +83,7 @@ fn change_name(change: &Change) -> &'static str {
         Change::StatusChanged { .. } => "status_changed",
         Change::Labeled { .. } => "labeled",
         Change::Assigned { .. } => "assigned",
+        Change::Triaged { .. } => "triaged",
         Change::NoteAdded { .. } => "note_added",
         Change::NoteEdited { .. } => "note_edited",
         Change::NoteDeleted { .. } => "note_deleted",
@@ -88,7 +91,7 @@ fn change_name(change: &Change) -> &'static str {
     }
 }
 
-const CHANGES: usize = 14;
+const CHANGES: usize = 15;
 
 #[test]
 fn every_client_message_is_documented_and_parses() -> anyhow::Result<()> {

@@ -27,7 +27,7 @@ async fn teams(client: &TestClient) -> anyhow::Result<Vec<Team>> {
 
 async fn put_members(
     client: &TestClient,
-    team: i64,
+    team: baton_shared::TeamId,
     members: &[(baton_shared::UserId, Option<u32>)],
 ) -> anyhow::Result<reqwest::Response> {
     let body = MembershipsRequest {
@@ -114,7 +114,7 @@ async fn admins_set_teams_up_and_everyone_reads_them(kind: Kind) -> anyhow::Resu
         .send()
         .await?;
     expect_error(renamed, StatusCode::CONFLICT).await?;
-    let missing = put_members(&admin, 999_999, &[]).await?;
+    let missing = put_members(&admin, baton_shared::TeamId(999_999), &[]).await?;
     expect_error(missing, StatusCode::NOT_FOUND).await?;
     assert_eq!(teams(&agent).await?.len(), 2);
     assert_eq!(teams(&agent).await?[0].members.len(), 2, "refused member lists changed nothing");

@@ -15,7 +15,7 @@ use super::{Applied, Inbox, Notice, Posted, Reach};
 const C: ConversationId = ConversationId(12);
 
 fn inbox(role: Role) -> Inbox {
-    Inbox::new(Me { id: UserId(2), name: "Alice".into(), email: "alice@example.com".into(), role })
+    Inbox::new(Me { id: UserId(2), name: "Alice".into(), email: "alice@example.com".into(), role, teams: vec![] })
 }
 
 fn event(seq: u64, change: Change) -> ServerMsg {
@@ -160,7 +160,7 @@ fn a_conversation_assigned_to_a_teammate_leaves_an_agents_inbox_but_not_a_superv
     for inbox in [&mut agent, &mut supervisor] {
         inbox.apply(&opened());
         inbox.set_open(Some(C));
-        inbox.apply(&event(2, Change::Assigned { assignee: Some(UserId(3)) }));
+        inbox.apply(&event(2, Change::Assigned { assignee: Some(UserId(3)), routing: None }));
     }
     assert!(agent.conversations.is_empty());
     assert_eq!(agent.open, None);
@@ -170,7 +170,7 @@ fn a_conversation_assigned_to_a_teammate_leaves_an_agents_inbox_but_not_a_superv
 
     let mut mine = inbox(Role::Agent);
     mine.apply(&opened());
-    mine.apply(&event(2, Change::Assigned { assignee: Some(UserId(2)) }));
+    mine.apply(&event(2, Change::Assigned { assignee: Some(UserId(2)), routing: None }));
     assert_eq!(mine.mine().len(), 1);
 }
 

@@ -207,6 +207,7 @@ pub fn change_kind(change: &Change) -> &'static str {
         Change::StatusChanged { .. } => "status_changed",
         Change::Labeled { .. } => "labeled",
         Change::Assigned { .. } => "assigned",
+        Change::Triaged { .. } => "triaged",
         Change::NoteAdded { .. } => "note_added",
         Change::NoteEdited { .. } => "note_edited",
         Change::NoteDeleted { .. } => "note_deleted",

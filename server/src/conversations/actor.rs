@@ -1,10 +1,13 @@
 //! [`Actor`]: who performs a conversation operation. Every rule is decided for an actor, never for
 //! a socket or a request, so each new kind of caller reuses the same operations.
 
-use baton_shared::UserId;
+use std::sync::Arc;
+
 use baton_shared::api::Role;
 use baton_shared::model::Conversation;
 use baton_shared::protocol::Teammate;
+use baton_shared::rules::Viewer;
+use baton_shared::{TeamId, UserId};
 
 /// Who acts on a conversation.
 ///
@@ -13,13 +16,13 @@ use baton_shared::protocol::Teammate;
 /// [`Actor::id`] for what it may do and whom the event log records.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Actor {
-    /// A signed-in teammate, acting with their role.
-    User { user: Teammate, role: Role },
+    /// A signed-in teammate, acting with their role, a member of `teams`.
+    User { user: Teammate, role: Role, teams: Arc<[TeamId]> },
 }
 
 impl Actor {
-    pub fn user(user: Teammate, role: Role) -> Self {
-        Actor::User { user, role }
+    pub fn user(user: Teammate, role: Role, teams: Arc<[TeamId]>) -> Self {
+        Actor::User { user, role, teams }
     }
 
     /// The user the event log records as the author.
@@ -33,6 +36,18 @@ impl Actor {
         match self {
             Actor::User { role, .. } => *role,
         }
+    }
+
+    /// The teams the actor belongs to.
+    pub fn teams(&self) -> &[TeamId] {
+        match self {
+            Actor::User { teams, .. } => teams,
+        }
+    }
+
+    /// The actor as the visibility rule sees them.
+    pub fn viewer(&self) -> Viewer<'_> {
+        Viewer { id: self.id(), role: self.role(), teams: self.teams() }
     }
 
     /// The actor as teammates see them (in typing indicators and notices).
@@ -49,13 +64,6 @@ impl Actor {
 
     /// Whether this actor may see `conversation` ([`baton_shared::rules::visible_to`]).
     pub fn may_see(&self, conversation: &Conversation) -> bool {
-        conversation.is_visible_to(self.id(), self.role())
-    }
-}
-
-/// A signed-in user acting over REST or a socket.
-impl From<&baton_shared::api::User> for Actor {
-    fn from(user: &baton_shared::api::User) -> Self {
-        Actor::user(Teammate { id: user.id, name: user.name.clone() }, user.role)
+        conversation.is_visible_to(&self.viewer())
     }
 }

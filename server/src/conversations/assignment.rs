@@ -1,6 +1,6 @@
 //! Who a conversation belongs to and where it stands: assigning it (with an optional handover
-//! note), its status (resolving releases the claim) and its labels. Each answers with the
-//! conversation as stored after the change.
+//! note), its team and priority, its status (resolving releases the claim) and its labels. Each
+//! answers with the conversation as stored after the change.
 
 use baton_shared::model::{Conversation, ConversationStatus, MAX_LABELS};
 use baton_shared::protocol::ErrorDetail;
@@ -9,7 +9,9 @@ use baton_shared::{ConversationId, ErrorCode, UserId};
 use super::access::{stored, visible};
 use super::{Actor, Refusal, check_text, publish};
 use crate::state::AppState;
+use crate::store::StoreError;
 use crate::store::labels::LabelOutcome;
+use crate::store::routing::Triage;
 
 /// Assigns the conversation to an active teammate, or to nobody. Assigning releases another
 /// holder's claim: for agents that would be a take-over, which is a supervisor's decision.
@@ -40,6 +42,23 @@ pub async fn assign(
         check_text(note, "note")?;
     }
     let events = state.store.assign(id, actor.id(), assignee, note.as_deref(), state.now()).await?;
+    publish(state, &events);
+    stored(state, id).await
+}
+
+/// Moves the conversation to a team's queue (or the general inbox) and/or sets its priority.
+/// Whoever may see it may do either; a move to another team returns it to that team's queue.
+pub async fn triage(
+    state: &AppState,
+    actor: &Actor,
+    id: ConversationId,
+    triage: Triage,
+) -> Result<Conversation, Refusal> {
+    visible(state, actor, id).await?;
+    let events = match state.store.triage(id, actor.id(), triage, state.now()).await {
+        Err(StoreError::NotFound) => return Err(Refusal::invalid("There is no such team.")),
+        outcome => outcome?,
+    };
     publish(state, &events);
     stored(state, id).await
 }

@@ -74,7 +74,7 @@ pub async fn transfer(state: &AppState, actor: &Actor, id: ConversationId, to: U
         return Err(Refusal::invalid("The claim can only go to an active teammate."));
     };
     // A holder who may not see the conversation could neither reply nor release it.
-    if !conversation.is_visible_to(recipient.id, recipient.role) {
+    if !state.actor(&recipient).may_see(&conversation) {
         return Err(Refusal::invalid(format!(
             "{} may not see this conversation: assign it to them instead.",
             recipient.name

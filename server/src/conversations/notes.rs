@@ -96,9 +96,8 @@ async fn notify_mentions(state: &AppState, actor: &Actor, event: &ConversationEv
             return;
         }
     };
-    let notified = users
-        .iter()
-        .filter(|user| !user.disabled && user.id != actor.id() && conversation.is_visible_to(user.id, user.role));
+    let notified =
+        users.iter().filter(|user| !user.disabled && user.id != actor.id() && state.actor(user).may_see(&conversation));
     for user in notified {
         let first_name = user.name.split_whitespace().next().unwrap_or_default().to_lowercase();
         let email_name = user.email.split('@').next().unwrap_or_default().to_lowercase();

@@ -35,7 +35,7 @@ async fn login(
     let token = sessions::start(&state, &user).await?;
     tracing::info!(user_id = %user.id, "logged in");
     let cookie = session_cookie(&token, state.config.session_ttl, state.config.secure_cookies());
-    Ok((AppendHeaders([(SET_COOKIE, cookie)]), ApiJson(Me::from(&user))))
+    Ok((AppendHeaders([(SET_COOKIE, cookie)]), ApiJson(state.me(&user))))
 }
 
 /// Ends the session of the cookie, if any, and clears the cookie. Idempotent.
@@ -49,6 +49,6 @@ async fn logout(State(state): State<AppState>, parts: Parts) -> Result<impl Into
     Ok((StatusCode::NO_CONTENT, AppendHeaders([(SET_COOKIE, clearing_cookie(state.config.secure_cookies()))])))
 }
 
-async fn me(CurrentUser(user): CurrentUser) -> ApiJson<Me> {
-    ApiJson(Me::from(&user))
+async fn me(State(state): State<AppState>, CurrentUser(user): CurrentUser) -> ApiJson<Me> {
+    ApiJson(state.me(&user))
 }

@@ -1,5 +1,5 @@
-//! The conversation operations over REST — claim, release, take over, transfer, assign, status,
-//! labels, notes and replies — for tools and integrations. Each handler only parses, calls the
+//! The conversation operations over REST — claim, release, take over, transfer, assign, team,
+//! priority, status, labels, notes and replies — for tools and integrations. Each handler only parses, calls the
 //! same domain operation the WebSocket request calls ([`crate::conversations`]), and answers with
 //! what it returned, or its refusal as `{code, message}` with the code's status.
 
@@ -7,16 +7,20 @@ use axum::Router;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::{delete, patch, post, put};
-use baton_shared::api::{AssignRequest, LabelsRequest, NoteRequest, ReplyRequest, StatusRequest, TransferRequest};
+use baton_shared::api::{
+    AssignRequest, LabelsRequest, NoteRequest, PriorityRequest, ReplyRequest, StatusRequest, TeamMoveRequest,
+    TransferRequest,
+};
 use baton_shared::model::{Claim, Conversation, Message, Note};
 use baton_shared::{ConversationId, NoteId};
 
 use super::extract::{ApiJson, ApiPath};
 use crate::conversations::replies::{self, Sending};
-use crate::conversations::{Actor, assignment, claims, notes};
+use crate::conversations::{assignment, claims, notes};
 use crate::error::AppError;
 use crate::sessions::CurrentUser;
 use crate::state::AppState;
+use crate::store::routing::Triage;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -24,6 +28,8 @@ pub fn routes() -> Router<AppState> {
         .route("/conversations/{id}/take-over", post(take_over))
         .route("/conversations/{id}/transfer", post(transfer))
         .route("/conversations/{id}/assignee", put(assign))
+        .route("/conversations/{id}/team", put(set_team))
+        .route("/conversations/{id}/priority", put(set_priority))
         .route("/conversations/{id}/status", put(set_status))
         .route("/conversations/{id}/labels", patch(edit_labels))
         .route("/conversations/{id}/notes", post(add_note))
@@ -39,7 +45,7 @@ async fn claim(
     CurrentUser(user): CurrentUser,
     ApiPath(id): ApiPath<ConversationId>,
 ) -> Answer<Claim> {
-    Ok(ApiJson(claims::claim(&state, &Actor::from(&user), id).await?))
+    Ok(ApiJson(claims::claim(&state, &state.actor(&user), id).await?))
 }
 
 async fn release(
@@ -47,7 +53,7 @@ async fn release(
     CurrentUser(user): CurrentUser,
     ApiPath(id): ApiPath<ConversationId>,
 ) -> Result<StatusCode, AppError> {
-    claims::release(&state, &Actor::from(&user), id).await?;
+    claims::release(&state, &state.actor(&user), id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -56,7 +62,7 @@ async fn take_over(
     CurrentUser(user): CurrentUser,
     ApiPath(id): ApiPath<ConversationId>,
 ) -> Answer<Claim> {
-    Ok(ApiJson(claims::take_over(&state, &Actor::from(&user), id).await?))
+    Ok(ApiJson(claims::take_over(&state, &state.actor(&user), id).await?))
 }
 
 async fn transfer(
@@ -65,7 +71,7 @@ async fn transfer(
     ApiPath(id): ApiPath<ConversationId>,
     ApiJson(request): ApiJson<TransferRequest>,
 ) -> Answer<Claim> {
-    Ok(ApiJson(claims::transfer(&state, &Actor::from(&user), id, request.to).await?))
+    Ok(ApiJson(claims::transfer(&state, &state.actor(&user), id, request.to).await?))
 }
 
 async fn assign(
@@ -74,8 +80,28 @@ async fn assign(
     ApiPath(id): ApiPath<ConversationId>,
     ApiJson(request): ApiJson<AssignRequest>,
 ) -> Answer<Conversation> {
-    let actor = Actor::from(&user);
+    let actor = state.actor(&user);
     Ok(ApiJson(assignment::assign(&state, &actor, id, request.assignee, request.note).await?))
+}
+
+async fn set_team(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    ApiPath(id): ApiPath<ConversationId>,
+    ApiJson(request): ApiJson<TeamMoveRequest>,
+) -> Answer<Conversation> {
+    let triage = Triage { team: Some(request.team), priority: None };
+    Ok(ApiJson(assignment::triage(&state, &state.actor(&user), id, triage).await?))
+}
+
+async fn set_priority(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    ApiPath(id): ApiPath<ConversationId>,
+    ApiJson(request): ApiJson<PriorityRequest>,
+) -> Answer<Conversation> {
+    let triage = Triage { team: None, priority: Some(request.priority) };
+    Ok(ApiJson(assignment::triage(&state, &state.actor(&user), id, triage).await?))
 }
 
 async fn set_status(
@@ -84,7 +110,7 @@ async fn set_status(
     ApiPath(id): ApiPath<ConversationId>,
     ApiJson(request): ApiJson<StatusRequest>,
 ) -> Answer<Conversation> {
-    Ok(ApiJson(assignment::set_status(&state, &Actor::from(&user), id, request.status).await?))
+    Ok(ApiJson(assignment::set_status(&state, &state.actor(&user), id, request.status).await?))
 }
 
 async fn edit_labels(
@@ -93,7 +119,7 @@ async fn edit_labels(
     ApiPath(id): ApiPath<ConversationId>,
     ApiJson(request): ApiJson<LabelsRequest>,
 ) -> Answer<Conversation> {
-    let actor = Actor::from(&user);
+    let actor = state.actor(&user);
     Ok(ApiJson(assignment::edit_labels(&state, &actor, id, &request.add, &request.remove).await?))
 }
 
@@ -103,7 +129,7 @@ async fn add_note(
     ApiPath(id): ApiPath<ConversationId>,
     ApiJson(request): ApiJson<NoteRequest>,
 ) -> Result<(StatusCode, ApiJson<Note>), AppError> {
-    let note = notes::add(&state, &Actor::from(&user), id, &request.body).await?;
+    let note = notes::add(&state, &state.actor(&user), id, &request.body).await?;
     Ok((StatusCode::CREATED, ApiJson(note)))
 }
 
@@ -113,7 +139,7 @@ async fn edit_note(
     ApiPath(id): ApiPath<NoteId>,
     ApiJson(request): ApiJson<NoteRequest>,
 ) -> Answer<Note> {
-    Ok(ApiJson(notes::edit(&state, &Actor::from(&user), id, &request.body, request.base_version).await?))
+    Ok(ApiJson(notes::edit(&state, &state.actor(&user), id, &request.body, request.base_version).await?))
 }
 
 async fn delete_note(
@@ -121,7 +147,7 @@ async fn delete_note(
     CurrentUser(user): CurrentUser,
     ApiPath(id): ApiPath<NoteId>,
 ) -> Result<StatusCode, AppError> {
-    notes::delete(&state, &Actor::from(&user), id).await?;
+    notes::delete(&state, &state.actor(&user), id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -133,6 +159,6 @@ async fn reply(
 ) -> Result<(StatusCode, ApiJson<Message>), AppError> {
     let ReplyRequest { body, idempotency_key, seen_seq, force, reply_to } = request;
     let sending = Sending { idempotency_key, seen_seq, force };
-    let message = replies::text(&state, &Actor::from(&user), id, body, reply_to, sending).await?;
+    let message = replies::text(&state, &state.actor(&user), id, body, reply_to, sending).await?;
     Ok((StatusCode::CREATED, ApiJson(message)))
 }

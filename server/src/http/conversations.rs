@@ -14,7 +14,7 @@ use baton_shared::api::{ConversationDetail, ConversationSummary, HISTORY_PAGE, M
 use baton_shared::model::{Conversation, Message};
 
 use super::extract::{ApiJson, ApiPath};
-use crate::conversations::{Actor, access};
+use crate::conversations::access;
 use crate::error::AppError;
 use crate::sessions::CurrentUser;
 use crate::state::AppState;
@@ -42,7 +42,7 @@ async fn list(
         tokio::try_join!(state.store.conversations(false, OPEN_LIMIT), state.store.conversations(true, RECENT_LIMIT))?;
     let mut seen = std::collections::HashSet::new();
     let unique = open.into_iter().chain(recent).filter(|conversation| seen.insert(conversation.id));
-    let mut conversations: Vec<Conversation> = access::filter_visible(&Actor::from(&user), unique);
+    let mut conversations: Vec<Conversation> = access::filter_visible(&state.actor(&user), unique);
     conversations.sort_by_key(|conversation| {
         std::cmp::Reverse((conversation.last_message_at.unwrap_or(conversation.created_at), conversation.id))
     });
@@ -109,7 +109,7 @@ async fn page(
 /// The conversation if the user may see it ([`access::visible`]); one they may not is answered
 /// like one that does not exist.
 async fn visible(state: &AppState, user: &User, id: ConversationId) -> Result<Conversation, AppError> {
-    access::visible(state, &Actor::from(user), id).await.map_err(|refusal| match refusal.code {
+    access::visible(state, &state.actor(user), id).await.map_err(|refusal| match refusal.code {
         baton_shared::ErrorCode::NotFound => AppError::not_found("There is no such conversation."),
         _ => AppError::from(refusal),
     })

@@ -11,7 +11,6 @@ use baton_shared::model::MessageContent;
 use baton_shared::{ErrorCode, MessageId};
 
 use super::extract::ApiPath;
-use crate::conversations::Actor;
 use crate::error::AppError;
 use crate::sessions::CurrentUser;
 use crate::state::AppState;
@@ -57,7 +56,7 @@ async fn media(
     let message = state.store.message(MessageId(id)).await?.ok_or_else(not_found)?;
     let conversation = state.store.conversation(message.conversation_id).await?.ok_or_else(not_found)?;
     // A file of a conversation this user may not see is answered like one that does not exist.
-    if !Actor::from(&user).may_see(&conversation) {
+    if !state.actor(&user).may_see(&conversation) {
         return Err(not_found());
     }
     let Some(MessageContent::Media { media_id, mime_type, filename, upload, .. }) = message.content.as_deref() else {

@@ -7,6 +7,7 @@ use axum::Router;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::{get, put};
+use baton_shared::TeamId;
 use baton_shared::api::{Role, User};
 use baton_shared::model::display_text;
 use baton_shared::teams::{
@@ -16,6 +17,7 @@ use baton_shared::teams::{
 
 use super::extract::{ApiJson, ApiPath};
 use crate::error::AppError;
+use crate::routing;
 use crate::sessions::CurrentUser;
 use crate::state::AppState;
 
@@ -38,38 +40,40 @@ async fn create(
     admin(&user)?;
     let settings = checked(request)?;
     let team = state.store.create_team(&settings, user.id, state.now()).await?;
-    tracing::info!(team = team.id, by = %user.id, "team created");
+    tracing::info!(team = %team.id, by = %user.id, "team created");
     Ok((StatusCode::CREATED, ApiJson(team)))
 }
 
 async fn update(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
-    ApiPath(id): ApiPath<i64>,
+    ApiPath(id): ApiPath<TeamId>,
     ApiJson(request): ApiJson<TeamRequest>,
 ) -> Result<ApiJson<Team>, AppError> {
     admin(&user)?;
     let settings = checked(request)?;
     let team = state.store.update_team(id, &settings, user.id, state.now()).await?;
-    tracing::info!(team = id, by = %user.id, "team updated");
+    tracing::info!(team = %id, by = %user.id, "team updated");
     Ok(ApiJson(team))
 }
 
 async fn remove(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
-    ApiPath(id): ApiPath<i64>,
+    ApiPath(id): ApiPath<TeamId>,
 ) -> Result<StatusCode, AppError> {
     admin(&user)?;
-    state.store.delete_team(id, user.id, state.now()).await?;
-    tracing::info!(team = id, by = %user.id, "team deleted");
+    let events = state.store.delete_team(id, user.id, state.now()).await?;
+    crate::conversations::publish(&state, &events);
+    routing::refresh_memberships(&state).await?;
+    tracing::info!(team = %id, by = %user.id, "team deleted");
     Ok(StatusCode::NO_CONTENT)
 }
 
 async fn set_members(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
-    ApiPath(id): ApiPath<i64>,
+    ApiPath(id): ApiPath<TeamId>,
     ApiJson(request): ApiJson<MembershipsRequest>,
 ) -> Result<ApiJson<Team>, AppError> {
     admin(&user)?;
@@ -91,7 +95,8 @@ async fn set_members(
     }
     members.sort_by_key(|member| member.user);
     let team = state.store.set_team_members(id, &members, user.id, state.now()).await?;
-    tracing::info!(team = id, members = team.members.len(), by = %user.id, "team members set");
+    routing::refresh_memberships(&state).await?;
+    tracing::info!(team = %id, members = team.members.len(), by = %user.id, "team members set");
     Ok(ApiJson(team))
 }
 

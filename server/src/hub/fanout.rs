@@ -21,6 +21,7 @@ use baton_shared::protocol::ServerMsg;
 use baton_shared::{ConversationId, UserId};
 
 use super::Hub;
+use super::access::Move;
 use super::connections::{ConnId, Connection};
 use super::sequencer::{self, Sequencer};
 use super::socket_queue::{Frame, SocketQueue};
@@ -107,18 +108,22 @@ impl Hub {
         let push = |connection: &Connection| {
             self.deliver(connection, |queue| queue.push_event(conversation, event.seq, frame.clone()));
         };
-        let Change::Assigned { assignee } = &event.change else {
-            self.for_each_watcher(conversation, false, push);
-            return;
+        let change = match &event.change {
+            Change::Assigned { assignee, .. } => Move::Assignee(*assignee),
+            Change::Triaged { team, .. } => Move::Team(*team),
+            _ => {
+                self.for_each_watcher(conversation, false, push);
+                return;
+            }
         };
-        // Everyone who could see the conversation hears of its new assignee, and so does the
-        // new assignee; then those who may no longer see it stop following it.
+        // Everyone who could see the conversation hears where it went, and so does everyone who
+        // may see it there; then those who may no longer see it stop following it.
         let mut told = HashSet::new();
         self.for_each_watcher(conversation, false, |connection| {
             told.insert(connection.id);
             push(connection);
         });
-        self.set_assignee(conversation, *assignee);
+        self.apply_move(conversation, change);
         self.for_each_watcher(conversation, false, |connection| {
             if !told.contains(&connection.id) {
                 push(connection);

@@ -1,6 +1,5 @@
 //! What each socket follows: the conversations it opened (it then views them too, and its user is
-//! listed among their viewers) and the whole inbox feed; and who may see a conversation (its
-//! assignee, kept from the store), so that a socket stops following one it may no longer see.
+//! listed among their viewers) and the whole inbox feed. Who may see what is [`super::access`]'s.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
@@ -20,13 +19,10 @@ pub(super) struct Subscriptions {
     /// Sockets that opened a conversation (the mirror of each [`Connection`]'s opened set).
     pub(super) followers: DashMap<ConversationId, HashSet<ConnId>>,
     /// Sockets following the whole inbox: supervisors get every conversation, agents those they
-    /// may see ([`Hub::may_see`]).
+    /// may see ([`super::access`]).
     pub(super) inbox: DashMap<ConnId, Arc<Connection>>,
     /// Who views a conversation, with how many of their sockets.
     pub(super) viewers: DashMap<ConversationId, Viewers>,
-    /// Who each assigned conversation belongs to (absent: unassigned). Kept from the store at
-    /// start and from `assigned` events since.
-    assignees: DashMap<ConversationId, UserId>,
 }
 
 impl Hub {
@@ -64,7 +60,7 @@ impl Hub {
     }
 
     /// [`Hub::close`], for callers that hold [`Hub::changing`] already.
-    fn unfollow(&self, connection: &Connection, conversation: ConversationId) {
+    pub(super) fn unfollow(&self, connection: &Connection, conversation: ConversationId) {
         // Bound first: the opened set's lock must be let go before the viewers are told.
         let opened = connection.opened().remove(&conversation);
         if opened {
@@ -105,48 +101,6 @@ impl Hub {
     /// Who views a conversation now.
     pub fn viewers(&self, conversation: ConversationId) -> Vec<Teammate> {
         self.inner.subscriptions.viewers.get(&conversation).map(|viewers| list_viewers(&viewers)).unwrap_or_default()
-    }
-
-    /// The assignments of open conversations, as the store has them (at start).
-    pub fn load_assignments(&self, assignments: Vec<(ConversationId, UserId)>) {
-        for (conversation, assignee) in assignments {
-            self.inner.subscriptions.assignees.insert(conversation, assignee);
-        }
-    }
-
-    /// A conversation's new assignee (`None`: unassigned), from its `assigned` event.
-    pub(super) fn set_assignee(&self, conversation: ConversationId, assignee: Option<UserId>) {
-        let assignees = &self.inner.subscriptions.assignees;
-        match assignee {
-            Some(assignee) => assignees.insert(conversation, assignee),
-            None => assignees.remove(&conversation).map(|(_, previous)| previous),
-        };
-    }
-
-    /// Whether the socket's user may see the conversation, by the one visibility rule
-    /// ([`baton_shared::rules::visible_to`]) applied to the assignee the hub knows.
-    pub(super) fn may_see(&self, connection: &Connection, conversation: ConversationId) -> bool {
-        let assignee = self.inner.subscriptions.assignees.get(&conversation).map(|assignee| *assignee);
-        baton_shared::rules::visible_to(assignee, connection.user.id, connection.role)
-    }
-
-    /// Sockets that may no longer see a conversation stop following and viewing it.
-    pub(super) fn revoke(&self, conversation: ConversationId) {
-        let followers: Vec<ConnId> = self
-            .inner
-            .subscriptions
-            .followers
-            .get(&conversation)
-            .map(|followers| followers.iter().copied().collect())
-            .unwrap_or_default();
-        let _changing = self.changing();
-        for id in followers {
-            let Some(connection) = self.inner.connections.get(id) else { continue };
-            if !self.may_see(&connection, conversation) {
-                self.unfollow(&connection, conversation);
-                connection.queue.forget(conversation);
-            }
-        }
     }
 }
 

@@ -164,7 +164,13 @@ fn viewer_ids(hub: &Hub, conversation: ConversationId) -> Vec<UserId> {
 }
 
 fn assigned(conversation: ConversationId, seq: u64, assignee: Option<UserId>) -> ConversationEvent {
-    ConversationEvent { conversation_id: conversation, seq, at: 0, actor: None, change: Change::Assigned { assignee } }
+    ConversationEvent {
+        conversation_id: conversation,
+        seq,
+        at: 0,
+        actor: None,
+        change: Change::Assigned { assignee, routing: None },
+    }
 }
 
 #[tokio::test]

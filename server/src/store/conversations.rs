@@ -182,9 +182,6 @@ pub trait ConversationStore: Send + Sync {
         now: i64,
     ) -> StoreResult<Vec<ConversationEvent>>;
 
-    /// Every open conversation that has an assignee (the hub keeps them to filter agents' inbox
-    /// feeds).
-    async fn assignments(&self) -> StoreResult<Vec<(ConversationId, UserId)>>;
     /// Every conversation's newest seq (the hub continues each from there).
     async fn last_seqs(&self) -> StoreResult<Vec<(ConversationId, u64)>>;
 

@@ -20,9 +20,9 @@ impl Sql for Postgres {
     // The row lock serialises every change to one conversation, so seqs are assigned without
     // gaps and in commit order.
     const LOCK_CONVERSATION: &'static str = "SELECT last_seq FROM conversations WHERE id = $1 FOR UPDATE";
+    const LOCK_TEAM: &'static str = "SELECT id FROM teams WHERE id = $1 FOR UPDATE";
     // A transaction-scoped advisory lock ("baton:admins" as a key): under READ COMMITTED two
     // concurrent demotions could each still see the other admin and both commit.
-    const LOCK_TEAM: &'static str = "SELECT id FROM teams WHERE id = $1 FOR UPDATE";
     const LOCK_ADMINS: Option<&'static str> = Some("SELECT pg_advisory_xact_lock(7089075310399939693)");
 
     fn rows_affected(result: &sqlx::postgres::PgQueryResult) -> u64 {

@@ -2,8 +2,9 @@
 //! audited in the transaction that makes it.
 
 use async_trait::async_trait;
-use baton_shared::UserId;
+use baton_shared::model::ConversationEvent;
 use baton_shared::teams::{Membership, Team, TeamRequest};
+use baton_shared::{TeamId, UserId};
 
 use super::StoreResult;
 
@@ -11,12 +12,13 @@ use super::StoreResult;
 pub trait TeamStore: Send + Sync {
     /// Every team with its members, by name (case aside).
     async fn teams(&self) -> StoreResult<Vec<Team>>;
-    async fn team(&self, id: i64) -> StoreResult<Option<Team>>;
+    async fn team(&self, id: TeamId) -> StoreResult<Option<Team>>;
     /// [`super::StoreError::NameTaken`] when another team has this name, case aside.
     async fn create_team(&self, settings: &TeamRequest, actor: UserId, now: i64) -> StoreResult<Team>;
-    async fn update_team(&self, id: i64, settings: &TeamRequest, actor: UserId, now: i64) -> StoreResult<Team>;
-    /// Deletes the team and its memberships.
-    async fn delete_team(&self, id: i64, actor: UserId, now: i64) -> StoreResult<()>;
+    async fn update_team(&self, id: TeamId, settings: &TeamRequest, actor: UserId, now: i64) -> StoreResult<Team>;
+    /// Deletes the team and its memberships. Its conversations move to the general inbox, each
+    /// with a `triaged` event (returned), keeping their assignee.
+    async fn delete_team(&self, id: TeamId, actor: UserId, now: i64) -> StoreResult<Vec<ConversationEvent>>;
     /// Replaces the team's members (each user once) with `members`.
-    async fn set_team_members(&self, id: i64, members: &[Membership], actor: UserId, now: i64) -> StoreResult<Team>;
+    async fn set_team_members(&self, id: TeamId, members: &[Membership], actor: UserId, now: i64) -> StoreResult<Team>;
 }

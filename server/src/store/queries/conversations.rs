@@ -156,8 +156,8 @@ where
             }
             None => {
                 let id: i64 = sqlx::query_scalar(
-                    "INSERT INTO conversations (contact_id, status, last_seq, created_at, updated_at) \
-                     VALUES ($1, 'open', 0, $2, $2) RETURNING id",
+                    "INSERT INTO conversations (contact_id, status, last_seq, created_at, updated_at, queued_at) \
+                     VALUES ($1, 'open', 0, $2, $2, $2) RETURNING id",
                 )
                 .bind(contact_id)
                 .bind(now)
@@ -276,12 +276,18 @@ where
         if current == assignee.map(|user| user.0) {
             return Ok(Vec::new());
         }
-        sqlx::query("UPDATE conversations SET assignee_id = $2 WHERE id = $1")
-            .bind(id.0)
-            .bind(assignee.map(|user| user.0))
-            .execute(&mut *tx)
-            .await?;
-        let mut events = vec![Self::append_event(&mut tx, id, Some(actor), Change::Assigned { assignee }, now).await?];
+        // Returned to nobody, it waits in its queue from now.
+        sqlx::query(
+            "UPDATE conversations SET assignee_id = $2, \
+             queued_at = CASE WHEN $2 IS NULL THEN $3 ELSE queued_at END WHERE id = $1",
+        )
+        .bind(id.0)
+        .bind(assignee.map(|user| user.0))
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        let change = Change::Assigned { assignee, routing: None };
+        let mut events = vec![Self::append_event(&mut tx, id, Some(actor), change, now).await?];
         // Whoever else held the claim may no longer see the conversation: it is released.
         if let (Some(assignee), Some(claim)) = (assignee, Self::claim_in(&mut tx, id).await?)
             && claim.holder != assignee
@@ -296,14 +302,6 @@ where
         }
         tx.commit().await?;
         Ok(events)
-    }
-
-    async fn assignments(&self) -> StoreResult<Vec<(ConversationId, UserId)>> {
-        let rows: Vec<(i64, i64)> =
-            sqlx::query_as("SELECT id, assignee_id FROM conversations WHERE assignee_id IS NOT NULL")
-                .fetch_all(&self.pool)
-                .await?;
-        Ok(rows.into_iter().map(|(id, user)| (ConversationId(id), UserId(user))).collect())
     }
 
     async fn last_seqs(&self) -> StoreResult<Vec<(ConversationId, u64)>> {

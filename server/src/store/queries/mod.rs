@@ -21,6 +21,7 @@ mod labels;
 mod messages;
 mod notes;
 mod outbox;
+mod routing;
 mod rows;
 mod statuses;
 mod teams;

@@ -4,9 +4,9 @@
 
 use baton_shared::model::{
     Change, Claim, Contact, Conversation, ConversationEvent, ConversationStatus, DeliveryStatus, Direction, Message,
-    MessageKind, Note,
+    MessageKind, Note, Priority,
 };
-use baton_shared::{ContactId, ConversationId, MessageId, NoteId, UserId};
+use baton_shared::{ContactId, ConversationId, MessageId, NoteId, TeamId, UserId};
 
 use super::StoreError;
 
@@ -44,7 +44,7 @@ impl From<ContactRow> for Contact {
 }
 
 /// `SELECT` of a conversation with its contact and claim; append a `WHERE`/`ORDER BY`.
-pub(super) const CONVERSATION_SELECT: &str = "SELECT c.id, c.status, c.assignee_id, c.last_seq, \
+pub(super) const CONVERSATION_SELECT: &str = "SELECT c.id, c.status, c.assignee_id, c.team_id, c.priority, c.last_seq, \
      c.last_message_at, c.created_at, c.labels, k.id AS contact_id, k.wa_id, k.profile_name, k.last_inbound_at, \
      k.window_closed_at, \
      cl.holder_id, u.name AS holder_name, cl.lease_until, \
@@ -58,6 +58,8 @@ pub(super) struct ConversationRow {
     pub id: i64,
     pub status: String,
     pub assignee_id: Option<i64>,
+    pub team_id: Option<i64>,
+    pub priority: i64,
     pub last_seq: i64,
     pub last_message_at: Option<i64>,
     pub created_at: i64,
@@ -77,6 +79,8 @@ impl TryFrom<ConversationRow> for Conversation {
     fn try_from(row: ConversationRow) -> Result<Self, Self::Error> {
         let status = ConversationStatus::parse(&row.status).ok_or_else(|| corrupt(format!("status {}", row.status)))?;
         let labels = serde_json::from_str(&row.labels).map_err(|_| corrupt(format!("labels {}", row.labels)))?;
+        let priority =
+            Priority::from_rank(row.priority).ok_or_else(|| corrupt(format!("priority {}", row.priority)))?;
         let claim = match (row.holder_id, row.holder_name, row.lease_until) {
             (Some(holder), Some(holder_name), Some(lease_until)) => {
                 Some(Claim { holder: UserId(holder), holder_name, lease_until, active_at: row.active_at.unwrap_or(0) })
@@ -88,6 +92,8 @@ impl TryFrom<ConversationRow> for Conversation {
             contact: row.contact.into(),
             status,
             assignee: row.assignee_id.map(UserId),
+            team: row.team_id.map(TeamId),
+            priority,
             claim,
             last_seq: seq_of(row.last_seq)?,
             last_message_at: row.last_message_at,

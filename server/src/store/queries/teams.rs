@@ -1,8 +1,9 @@
 //! Teams and their members.
 
 use async_trait::async_trait;
-use baton_shared::UserId;
+use baton_shared::model::{Change, ConversationEvent, Priority};
 use baton_shared::teams::{AssignmentModel, Membership, Team, TeamRequest};
+use baton_shared::{ConversationId, TeamId, UserId};
 use sqlx::{ColumnIndex, Decode, Encode, Executor, IntoArguments, Transaction, Type};
 
 use super::{Sql, SqlStore, rows, unique_as};
@@ -41,7 +42,7 @@ fn team_of(row: TeamRow, members: &[MemberRow]) -> StoreResult<Team> {
         .map(|member| Ok(Membership { user: UserId(member.user_id), capacity: count(member.capacity, "capacity")? }))
         .collect::<StoreResult<Vec<_>>>()?;
     Ok(Team {
-        id: row.id,
+        id: TeamId(row.id),
         name: row.name,
         model,
         sticky: row.sticky,
@@ -79,15 +80,15 @@ where
     for<'r> Option<&'r str>: Encode<'r, DB>,
     usize: ColumnIndex<DB::Row>,
 {
-    async fn team_in(tx: &mut Transaction<'static, DB>, id: i64) -> StoreResult<Option<Team>> {
+    async fn team_in(tx: &mut Transaction<'static, DB>, id: TeamId) -> StoreResult<Option<Team>> {
         let row: Option<TeamRow> = sqlx::query_as(&format!("SELECT {TEAM_COLUMNS} FROM teams WHERE id = $1"))
-            .bind(id)
+            .bind(id.0)
             .fetch_optional(&mut **tx)
             .await?;
         let Some(row) = row else { return Ok(None) };
         let members: Vec<MemberRow> =
             sqlx::query_as("SELECT team_id, user_id, capacity FROM team_members WHERE team_id = $1 ORDER BY user_id")
-                .bind(id)
+                .bind(id.0)
                 .fetch_all(&mut **tx)
                 .await?;
         team_of(row, &members).map(Some)
@@ -124,7 +125,7 @@ where
         Ok(teams)
     }
 
-    async fn team(&self, id: i64) -> StoreResult<Option<Team>> {
+    async fn team(&self, id: TeamId) -> StoreResult<Option<Team>> {
         let mut tx = self.pool.begin().await?;
         let team = Self::team_in(&mut tx, id).await?;
         tx.commit().await?;
@@ -149,18 +150,18 @@ where
         .map_err(|error| unique_as(error, StoreError::NameTaken))?;
         Self::insert_audit(&mut tx, now, Some(actor), "team.create", &format!("team:{id}"), &settings_detail(settings))
             .await?;
-        let team = Self::team_in(&mut tx, id).await?.ok_or(StoreError::NotFound)?;
+        let team = Self::team_in(&mut tx, TeamId(id)).await?.ok_or(StoreError::NotFound)?;
         tx.commit().await?;
         Ok(team)
     }
 
-    async fn update_team(&self, id: i64, settings: &TeamRequest, actor: UserId, now: i64) -> StoreResult<Team> {
+    async fn update_team(&self, id: TeamId, settings: &TeamRequest, actor: UserId, now: i64) -> StoreResult<Team> {
         let mut tx = self.write_transaction().await?;
         let updated = sqlx::query(
             "UPDATE teams SET name = $2, name_key = $3, model = $4, sticky = $5, sticky_days = $6, \
              grace_minutes = $7, updated_at = $8 WHERE id = $1",
         )
-        .bind(id)
+        .bind(id.0)
         .bind(&settings.name)
         .bind(settings.name.to_lowercase())
         .bind(settings.model.as_str())
@@ -181,39 +182,56 @@ where
         Ok(team)
     }
 
-    async fn delete_team(&self, id: i64, actor: UserId, now: i64) -> StoreResult<()> {
+    async fn delete_team(&self, id: TeamId, actor: UserId, now: i64) -> StoreResult<Vec<ConversationEvent>> {
         let mut tx = self.write_transaction().await?;
-        let name: Option<String> = sqlx::query_scalar("DELETE FROM teams WHERE id = $1 RETURNING name")
-            .bind(id)
-            .fetch_optional(&mut *tx)
-            .await?;
-        let name = name.ok_or(StoreError::NotFound)?;
+        let found: Option<i64> = sqlx::query_scalar(DB::LOCK_TEAM).bind(id.0).fetch_optional(&mut *tx).await?;
+        found.ok_or(StoreError::NotFound)?;
+        // Its conversations stay where they are, with whoever holds them, in the general inbox.
+        let moved: Vec<(i64, i64)> =
+            sqlx::query_as("SELECT id, priority FROM conversations WHERE team_id = $1 ORDER BY id")
+                .bind(id.0)
+                .fetch_all(&mut *tx)
+                .await?;
+        let mut events = Vec::with_capacity(moved.len());
+        for (conversation, rank) in moved {
+            let conversation = ConversationId(conversation);
+            Self::lock_conversation(&mut tx, conversation).await?;
+            sqlx::query("UPDATE conversations SET team_id = NULL WHERE id = $1")
+                .bind(conversation.0)
+                .execute(&mut *tx)
+                .await?;
+            let priority = Priority::from_rank(rank).ok_or_else(|| rows::corrupt(format!("priority {rank}")))?;
+            let change = Change::Triaged { team: None, priority };
+            events.push(Self::append_event(&mut tx, conversation, Some(actor), change, now).await?);
+        }
+        let name: String =
+            sqlx::query_scalar("DELETE FROM teams WHERE id = $1 RETURNING name").bind(id.0).fetch_one(&mut *tx).await?;
         Self::insert_audit(&mut tx, now, Some(actor), "team.delete", &format!("team:{id}"), &name).await?;
         tx.commit().await?;
-        Ok(())
+        Ok(events)
     }
 
-    async fn set_team_members(&self, id: i64, members: &[Membership], actor: UserId, now: i64) -> StoreResult<Team> {
+    async fn set_team_members(&self, id: TeamId, members: &[Membership], actor: UserId, now: i64) -> StoreResult<Team> {
         let mut tx = self.write_transaction().await?;
         // Read under the write lock (PostgreSQL: the team's row), so two edits apply one after the
         // other, each to the list as the other left it.
-        let found: Option<i64> = sqlx::query_scalar(DB::LOCK_TEAM).bind(id).fetch_optional(&mut *tx).await?;
+        let found: Option<i64> = sqlx::query_scalar(DB::LOCK_TEAM).bind(id.0).fetch_optional(&mut *tx).await?;
         if found.is_none() {
             return Err(StoreError::NotFound);
         }
         let before: Vec<(i64, Option<i64>)> =
             sqlx::query_as("SELECT user_id, last_assigned_at FROM team_members WHERE team_id = $1")
-                .bind(id)
+                .bind(id.0)
                 .fetch_all(&mut *tx)
                 .await?;
-        sqlx::query("DELETE FROM team_members WHERE team_id = $1").bind(id).execute(&mut *tx).await?;
+        sqlx::query("DELETE FROM team_members WHERE team_id = $1").bind(id.0).execute(&mut *tx).await?;
         for member in members {
             // A member who stays keeps when they were last given work (balanced's tie-break).
             let last_assigned = before.iter().find(|(user, _)| *user == member.user.0).and_then(|(_, at)| *at);
             sqlx::query(
                 "INSERT INTO team_members (team_id, user_id, capacity, last_assigned_at) VALUES ($1, $2, $3, $4)",
             )
-            .bind(id)
+            .bind(id.0)
             .bind(member.user.0)
             .bind(i64::from(member.capacity))
             .bind(last_assigned)
