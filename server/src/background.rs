@@ -7,6 +7,7 @@
 //! - the sender ([`whatsapp::sender::Worker`]), receipts ([`whatsapp::receipts::Worker`]) and
 //!   media downloads ([`whatsapp::media::Worker`]);
 //! - the lease keeper ([`leases::Worker`]) and the draft writer ([`drafts::Worker`]);
+//! - the router ([`crate::routing::router::Worker`]), which drains the teams' queues;
 //! - housekeeping loops with nothing to finish: expired sessions, the live stream's gaps, presence.
 //!
 //! Stopping happens after the HTTP server has drained (see [`crate::run`]): while requests are in
@@ -127,6 +128,10 @@ pub fn start(state: &AppState, background: &mut Background) {
         progress: state.leases.clone(),
     };
     background.spawn("lease keeper", |stop| leases.run(stop));
+    match state.router.worker(state.store.clone(), state.bus.clone(), state.hub.clone(), state.clock) {
+        Some(router) => background.spawn("router", |stop| router.run(stop)),
+        None => tracing::error!("the router was started twice"),
+    }
     let drafts = drafts::Worker { writer: state.drafts.clone(), store: state.store.clone() };
     background.spawn("draft writer", |stop| drafts.run(stop));
 

@@ -5,28 +5,32 @@
 use baton_shared::model::ConversationEvent;
 
 use crate::hub::Hub;
+use crate::routing::router::Router;
 
 pub trait Bus: Send + Sync + 'static {
     /// Delivers committed events, in order, to every hub.
     fn publish(&self, events: &[ConversationEvent]);
 }
 
-/// Delivers to this process's hub.
+/// Delivers to this process's hub, and tells the router where work may now move.
 pub struct LocalBus {
     hub: Hub,
+    router: Router,
 }
 
 impl LocalBus {
-    pub fn new(hub: Hub) -> Self {
-        LocalBus { hub }
+    pub fn new(hub: Hub, router: Router) -> Self {
+        LocalBus { hub, router }
     }
 }
 
 impl Bus for LocalBus {
     fn publish(&self, events: &[ConversationEvent]) {
+        let before = Router::before(&self.hub, events);
         for event in events {
             self.hub.publish(event);
         }
+        self.router.observe(&self.hub, events, &before);
     }
 }
 

@@ -79,7 +79,9 @@ pub fn status_of(code: ErrorCode) -> StatusCode {
         | ErrorCode::ConversationChanged
         | ErrorCode::Conflict
         | ErrorCode::WindowClosed
-        | ErrorCode::InvalidState => StatusCode::CONFLICT,
+        | ErrorCode::InvalidState
+        | ErrorCode::QueueEmpty
+        | ErrorCode::AtCapacity => StatusCode::CONFLICT,
         ErrorCode::UnsupportedFrame => StatusCode::BAD_REQUEST,
         ErrorCode::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         ErrorCode::Unavailable => StatusCode::SERVICE_UNAVAILABLE,

@@ -41,6 +41,7 @@ pub async fn handle(state: &AppState, connection: &Arc<Connection>, actor: &Acto
         ClientMsg::Ping { .. } => Ok(None),
         ClientMsg::SetPresence { status, .. } => {
             state.hub.set_status(connection.user.id, status);
+            crate::routing::presence_changed(state, connection.user.id);
             Ok(None)
         }
         ClientMsg::SubscribeInbox { cursors, .. } => subscribe_inbox(state, connection, actor, cursors).await,
@@ -71,6 +72,7 @@ pub async fn handle(state: &AppState, connection: &Arc<Connection>, actor: &Acto
         ClientMsg::EditLabels { conversation_id, add, remove, .. } => {
             assignment::edit_labels(state, actor, conversation_id, &add, &remove).await.map(conversation_ack)
         }
+        ClientMsg::TakeNext { .. } => crate::routing::take_next(state, actor).await.map(conversation_ack),
         ClientMsg::SetTeam { conversation_id, team, .. } => {
             let triage = Triage { team: Some(team), priority: None };
             assignment::triage(state, actor, conversation_id, triage).await.map(conversation_ack)

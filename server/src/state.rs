@@ -14,6 +14,7 @@ use crate::http::web::WebApp;
 use crate::hub::Hub;
 use crate::leases::LeaseKeeper;
 use crate::passwords::Passwords;
+use crate::routing::router::Router;
 use crate::store::Store;
 use crate::throttle::LoginThrottle;
 use crate::whatsapp::graph::GraphClient;
@@ -41,6 +42,8 @@ pub struct AppState {
     pub drafts: Arc<DraftWriter>,
     /// The lease keeper's progress.
     pub leases: Arc<LeaseKeeper>,
+    /// Kicks the teams' queues (see [`crate::routing::router`]).
+    pub router: Router,
     /// The WhatsApp channel's handles.
     pub whatsapp: WhatsApp,
 }
@@ -78,7 +81,8 @@ impl AppState {
         let clock = config.clock;
         let drafts = Arc::new(DraftWriter::new(clock));
         let hub = Hub::new(config.hub, drafts.clone());
-        let bus = Arc::new(LocalBus::new(hub.clone()));
+        let router = Router::default();
+        let bus = Arc::new(LocalBus::new(hub.clone(), router.clone()));
         let graph = GraphClient::from_config(&config.whatsapp)?.map(Arc::new);
         let typing_indicator = config.whatsapp.typing_indicator && graph.is_some();
         let whatsapp = WhatsApp {
@@ -96,6 +100,7 @@ impl AppState {
             bus,
             drafts,
             leases: Arc::new(LeaseKeeper::default()),
+            router,
             whatsapp,
             config: Arc::new(config),
             store,

@@ -28,7 +28,7 @@ use crate::config::DatabaseUrl;
 pub use channel::{OutboxStore, WebhookStore};
 pub use conversations::{ClaimStore, ConversationStore, DraftStore, MessageStore, NoteStore};
 pub use queries::{Sql, SqlStore};
-pub use routing::RoutingStore;
+pub use routing::{QueueStore, RoutingStore};
 
 pub type StoreResult<T> = Result<T, StoreError>;
 
@@ -127,6 +127,7 @@ pub trait Store:
     + labels::LabelStore
     + teams::TeamStore
     + RoutingStore
+    + QueueStore
     + Send
     + Sync
     + 'static

@@ -55,6 +55,10 @@ pub enum ErrorCode {
     WindowClosed,
     /// The thing cannot be done in its current state (e.g. retrying a message that did not fail).
     InvalidState,
+    /// Take next found nothing waiting in the agent's teams' queues.
+    QueueEmpty,
+    /// Take next: the agent already holds as many conversations as their capacity allows.
+    AtCapacity,
 }
 
 impl ErrorCode {
@@ -64,6 +68,8 @@ impl ErrorCode {
             ErrorCode::BadSignature => "bad_signature",
             ErrorCode::WindowClosed => "window_closed",
             ErrorCode::InvalidState => "invalid_state",
+            ErrorCode::QueueEmpty => "queue_empty",
+            ErrorCode::AtCapacity => "at_capacity",
             ErrorCode::InvalidInput => "invalid_input",
             ErrorCode::MalformedJson => "malformed_json",
             ErrorCode::UnsupportedMediaType => "unsupported_media_type",
@@ -135,6 +141,8 @@ mod tests {
             ErrorCode::BadSignature,
             ErrorCode::WindowClosed,
             ErrorCode::InvalidState,
+            ErrorCode::QueueEmpty,
+            ErrorCode::AtCapacity,
         ] {
             let json = serde_json::to_string(&code).expect("serializes");
             assert_eq!(json, format!("\"{}\"", code.as_str()));

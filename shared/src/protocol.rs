@@ -111,6 +111,12 @@ pub enum ClientMsg {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         note: Option<String>,
     },
+    /// Take next: assigns the sender the most urgent, then longest waiting, conversation of their
+    /// teams' queues (acked with it), as far as their capacity allows; refused with `queue_empty`
+    /// or `at_capacity`.
+    TakeNext {
+        req_id: ReqId,
+    },
     /// Moves the conversation to a team's queue (`None`: the general inbox). A move to another
     /// team returns it to that team's queue: it is unassigned and its claim released.
     SetTeam {
@@ -237,6 +243,7 @@ impl ClientMsg {
             | ClientMsg::TakeOver { req_id, .. }
             | ClientMsg::Assign { req_id, .. }
             | ClientMsg::SetStatus { req_id, .. }
+            | ClientMsg::TakeNext { req_id }
             | ClientMsg::SetTeam { req_id, .. }
             | ClientMsg::SetPriority { req_id, .. }
             | ClientMsg::EditLabels { req_id, .. }

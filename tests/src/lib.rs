@@ -12,6 +12,7 @@
 //! - [`paused`]: tests on tokio's paused clock with real I/O (time moves only when told).
 //! - [`process`]: the real `baton` binary as a child process, to kill with SIGKILL.
 //! - [`whatsapp`]: Baton wired to the WhatsApp simulator, with the channel tests' common steps.
+//! - [`teams`]: teams and queues set up over REST, and who holds what.
 //! - [`browser`]: headless Chromium through ChromeDriver, for tests of the WASM app.
 
 pub mod browser;
@@ -22,6 +23,7 @@ pub mod paused;
 pub mod process;
 pub mod server;
 pub mod socket;
+pub mod teams;
 pub mod whatsapp;
 
 /// Where tests write artifacts (screenshots): `target/test-output/`.

@@ -27,6 +27,7 @@ mod live_order;
 mod mentions;
 mod protocol_doc;
 mod realtime;
+mod routing;
 mod shutdown;
 mod store;
 mod teams;

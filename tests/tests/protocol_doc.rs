@@ -36,6 +36,7 @@ fn client_name(message: &ClientMsg) -> &'static str {
         ClientMsg::TakeOver { .. } => "take_over",
         ClientMsg::Assign { .. } => "assign",
         ClientMsg::SetStatus { .. } => "set_status",
+        ClientMsg::TakeNext { .. } => "take_next",
         ClientMsg::SetTeam { .. } => "set_team",
         ClientMsg::SetPriority { .. } => "set_priority",
         ClientMsg::EditLabels { .. } => "edit_labels",
@@ -51,7 +52,7 @@ fn client_name(message: &ClientMsg) -> &'static str {
     }
 }
 
-const CLIENT_MESSAGES: usize = 24;
+const CLIENT_MESSAGES: usize = 25;
 
 fn server_name(message: &ServerMsg) -> &'static str {
     match message {

@@ -34,6 +34,7 @@ pub fn routes() -> Router<AppState> {
         .route("/conversations/{id}/labels", patch(edit_labels))
         .route("/conversations/{id}/notes", post(add_note))
         .route("/conversations/{id}/replies", post(reply))
+        .route("/queue/take-next", post(take_next))
         .route("/notes/{id}", put(edit_note))
         .route("/notes/{id}", delete(delete_note))
 }
@@ -102,6 +103,10 @@ async fn set_priority(
 ) -> Answer<Conversation> {
     let triage = Triage { team: None, priority: Some(request.priority) };
     Ok(ApiJson(assignment::triage(&state, &state.actor(&user), id, triage).await?))
+}
+
+async fn take_next(State(state): State<AppState>, CurrentUser(user): CurrentUser) -> Answer<Conversation> {
+    Ok(ApiJson(crate::routing::take_next(&state, &state.actor(&user)).await?))
 }
 
 async fn set_status(

@@ -53,6 +53,8 @@ async fn update(
     admin(&user)?;
     let settings = checked(request)?;
     let team = state.store.update_team(id, &settings, user.id, state.now()).await?;
+    // The team may push work now.
+    state.router.kick(id);
     tracing::info!(team = %id, by = %user.id, "team updated");
     Ok(ApiJson(team))
 }
@@ -96,6 +98,8 @@ async fn set_members(
     members.sort_by_key(|member| member.user);
     let team = state.store.set_team_members(id, &members, user.id, state.now()).await?;
     routing::refresh_memberships(&state).await?;
+    // New members may take waiting work.
+    state.router.kick(id);
     tracing::info!(team = %id, members = team.members.len(), by = %user.id, "team members set");
     Ok(ApiJson(team))
 }

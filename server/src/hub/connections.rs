@@ -147,6 +147,15 @@ impl Hub {
         self.inner.connections.presence.get(&user).is_some_and(|entry| entry.sockets > 0)
     }
 
+    /// Whether routing may push work to `user` now: a socket open and presence `available`.
+    pub fn is_available(&self, user: UserId) -> bool {
+        self.inner
+            .connections
+            .presence
+            .get(&user)
+            .is_some_and(|entry| entry.sockets > 0 && entry.status == PresenceStatus::Available)
+    }
+
     /// Everyone's presence.
     pub fn presence(&self) -> Vec<Presence> {
         self.inner.connections.presence.iter().map(|entry| entry.presence()).collect()

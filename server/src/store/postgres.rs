@@ -20,7 +20,12 @@ impl Sql for Postgres {
     // The row lock serialises every change to one conversation, so seqs are assigned without
     // gaps and in commit order.
     const LOCK_CONVERSATION: &'static str = "SELECT last_seq FROM conversations WHERE id = $1 FOR UPDATE";
-    const LOCK_TEAM: &'static str = "SELECT id FROM teams WHERE id = $1 FOR UPDATE";
+    // `NO KEY UPDATE`: these rows are referenced by foreign keys (a conversation's team, an
+    // event's actor), whose checks take `KEY SHARE` on them — which `FOR UPDATE` would block, so a
+    // routing step holding a team would deadlock with a transaction touching one of its
+    // conversations. Two lockers still exclude each other.
+    const LOCK_TEAM: &'static str = "SELECT id FROM teams WHERE id = $1 FOR NO KEY UPDATE";
+    const LOCK_USER: &'static str = "SELECT id FROM users WHERE id = $1 FOR NO KEY UPDATE";
     // A transaction-scoped advisory lock ("baton:admins" as a key): under READ COMMITTED two
     // concurrent demotions could each still see the other admin and both commit.
     const LOCK_ADMINS: Option<&'static str> = Some("SELECT pg_advisory_xact_lock(7089075310399939693)");

@@ -1,5 +1,7 @@
 //! [`RoutingStore`]: where conversations stand in the teams' queues — their team and priority,
-//! who belongs to which team — and (next) the assignments routing makes under capacity.
+//! who belongs to which team — and the assignments routing makes: each in one transaction that
+//! counts the agent's load and assigns, under the team's row lock, so no agent ever holds more
+//! than their capacity and no conversation goes to two agents.
 
 use async_trait::async_trait;
 use baton_shared::model::{ConversationEvent, Priority};
@@ -23,6 +25,36 @@ pub struct Placement {
     pub team: Option<TeamId>,
 }
 
+/// What one routing step did ([`RoutingStore::route_next`]).
+#[derive(Debug)]
+pub enum RouteOutcome {
+    /// The head of the team's queue went to an agent: the events to publish.
+    Assigned { assignee: UserId, events: Vec<ConversationEvent> },
+    /// The head changed meanwhile (someone assigned or moved it by hand): look again.
+    Raced,
+    /// Nothing to do: the team does not push work, nothing waits, or no eligible member has room.
+    Idle,
+}
+
+/// What Take next did ([`RoutingStore::take_next`]).
+#[derive(Debug)]
+pub enum TakeOutcome {
+    Took {
+        conversation: ConversationId,
+        events: Vec<ConversationEvent>,
+    },
+    /// Nothing waits in the user's teams' queues (or they are in no team).
+    Empty,
+    /// They hold `load` conversations, which no team of theirs allows them to exceed.
+    Full {
+        load: u32,
+    },
+}
+
+/// Whether routing may give `user` work now (presence available and a socket open; the store
+/// checks membership, being enabled and capacity itself).
+pub type Eligible<'a> = &'a (dyn Fn(UserId) -> bool + Sync);
+
 #[async_trait]
 pub trait RoutingStore: Send + Sync {
     /// Moves the conversation to another team's queue and/or sets its priority, in one
@@ -42,4 +74,21 @@ pub trait RoutingStore: Send + Sync {
 
     /// Every (member, team) pair.
     async fn memberships(&self) -> StoreResult<Vec<(UserId, TeamId)>>;
+}
+
+/// The teams' queues: routing's assignments and Take next.
+#[async_trait]
+pub trait QueueStore: Send + Sync {
+    /// The teams that push work to their members (round-robin and balanced).
+    async fn pushing_teams(&self) -> StoreResult<Vec<TeamId>>;
+
+    /// One step of a pushing team's routing, in one transaction under the team's lock: the head
+    /// of its queue (most urgent, then longest waiting; none someone is replying in) goes to its
+    /// sticky owner if they are eligible, else to the member the team's model picks among the
+    /// eligible ones under capacity — counted in this transaction, under the member's lock.
+    async fn route_next(&self, team: TeamId, eligible: Eligible<'_>, now: i64) -> StoreResult<RouteOutcome>;
+
+    /// Take next: assigns `user` the most urgent, then longest waiting, conversation of their
+    /// teams' queues that their capacity there allows, under the locks of all their teams.
+    async fn take_next(&self, user: UserId, now: i64) -> StoreResult<TakeOutcome>;
 }

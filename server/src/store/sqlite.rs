@@ -26,8 +26,9 @@ impl Sql for Sqlite {
     const BEGIN_WRITE: &'static str = "BEGIN IMMEDIATE";
     // Under `BEGIN IMMEDIATE` the transaction already holds SQLite's only write lock.
     const LOCK_CONVERSATION: &'static str = "SELECT last_seq FROM conversations WHERE id = $1";
-    // One writer at a time: two admin changes cannot overlap.
     const LOCK_TEAM: &'static str = "SELECT id FROM teams WHERE id = $1";
+    const LOCK_USER: &'static str = "SELECT id FROM users WHERE id = $1";
+    // One writer at a time: two admin changes cannot overlap.
     const LOCK_ADMINS: Option<&'static str> = None;
 
     fn rows_affected(result: &sqlx::sqlite::SqliteQueryResult) -> u64 {

@@ -21,6 +21,7 @@ mod labels;
 mod messages;
 mod notes;
 mod outbox;
+mod queues;
 mod routing;
 mod rows;
 mod statuses;
@@ -40,6 +41,9 @@ pub trait Sql: Database {
     const LOCK_CONVERSATION: &'static str;
     /// Reads a team's id and holds its row until commit; `$1` is the id.
     const LOCK_TEAM: &'static str;
+    /// Reads a user's id and holds their row until commit; `$1` is the id. Taken by routing
+    /// before it counts what the user holds, so two teams cannot both give them their last slot.
+    const LOCK_USER: &'static str;
     /// Run first in a transaction that may change who is an active admin, so that two such
     /// changes cannot each see the other's admin and both commit; `None` when the database
     /// serialises writers anyway.
