@@ -7,7 +7,8 @@
 //! - the sender ([`whatsapp::sender::Worker`]), receipts ([`whatsapp::receipts::Worker`]) and
 //!   media downloads ([`whatsapp::media::Worker`]);
 //! - the lease keeper ([`leases::Worker`]) and the draft writer ([`drafts::Worker`]);
-//! - the router ([`crate::routing::router::Worker`]), which drains the teams' queues;
+//! - the router ([`routing::router::Worker`]), which drains the teams' queues, and the handover
+//!   keeper ([`routing::handover::Worker`]), which returns absent agents' work to them;
 //! - housekeeping loops with nothing to finish: expired sessions, the live stream's gaps, presence.
 //!
 //! Stopping happens after the HTTP server has drained (see [`crate::run`]): while requests are in
@@ -23,7 +24,7 @@ use tokio::task::{Id, JoinSet};
 use tokio_util::sync::CancellationToken;
 
 use crate::state::AppState;
-use crate::{bus, drafts, hub, leases, sessions, whatsapp};
+use crate::{bus, drafts, hub, leases, routing, sessions, whatsapp};
 
 /// How long stopping waits for the tasks before it abandons them (a send or a download hanging
 /// on the network must not keep the process from exiting).
@@ -132,6 +133,14 @@ pub fn start(state: &AppState, background: &mut Background) {
         Some(router) => background.spawn("router", |stop| router.run(stop)),
         None => tracing::error!("the router was started twice"),
     }
+    let handover = routing::handover::Worker {
+        store: state.store.clone(),
+        bus: state.bus.clone(),
+        hub: state.hub.clone(),
+        clock: state.clock,
+        progress: state.handovers.clone(),
+    };
+    background.spawn("handover keeper", |stop| handover.run(stop));
     let drafts = drafts::Worker { writer: state.drafts.clone(), store: state.store.clone() };
     background.spawn("draft writer", |stop| drafts.run(stop));
 

@@ -41,7 +41,7 @@ pub async fn handle(state: &AppState, connection: &Arc<Connection>, actor: &Acto
         ClientMsg::Ping { .. } => Ok(None),
         ClientMsg::SetPresence { status, .. } => {
             state.hub.set_status(connection.user.id, status);
-            crate::routing::presence_changed(state, connection.user.id);
+            crate::routing::presence_changed(state, connection.user.id).await;
             Ok(None)
         }
         ClientMsg::SubscribeInbox { cursors, .. } => subscribe_inbox(state, connection, actor, cursors).await,

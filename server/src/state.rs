@@ -14,6 +14,7 @@ use crate::http::web::WebApp;
 use crate::hub::Hub;
 use crate::leases::LeaseKeeper;
 use crate::passwords::Passwords;
+use crate::routing::handover::HandoverKeeper;
 use crate::routing::router::Router;
 use crate::store::Store;
 use crate::throttle::LoginThrottle;
@@ -44,6 +45,8 @@ pub struct AppState {
     pub leases: Arc<LeaseKeeper>,
     /// Kicks the teams' queues (see [`crate::routing::router`]).
     pub router: Router,
+    /// The handover keeper's progress.
+    pub handovers: Arc<HandoverKeeper>,
     /// The WhatsApp channel's handles.
     pub whatsapp: WhatsApp,
 }
@@ -101,6 +104,7 @@ impl AppState {
             drafts,
             leases: Arc::new(LeaseKeeper::default()),
             router,
+            handovers: Arc::new(HandoverKeeper::default()),
             whatsapp,
             config: Arc::new(config),
             store,

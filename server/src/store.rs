@@ -28,7 +28,7 @@ use crate::config::DatabaseUrl;
 pub use channel::{OutboxStore, WebhookStore};
 pub use conversations::{ClaimStore, ConversationStore, DraftStore, MessageStore, NoteStore};
 pub use queries::{Sql, SqlStore};
-pub use routing::{QueueStore, RoutingStore};
+pub use routing::{HandoverStore, QueueStore, RoutingStore};
 
 pub type StoreResult<T> = Result<T, StoreError>;
 
@@ -128,6 +128,7 @@ pub trait Store:
     + teams::TeamStore
     + RoutingStore
     + QueueStore
+    + HandoverStore
     + Send
     + Sync
     + 'static

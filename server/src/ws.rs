@@ -82,7 +82,6 @@ async fn upgrade(
             // largest frame it ever wrote), serialized once for every socket that connects.
             let greeting = frame(&hello).into_iter().chain(state.hub.online_frames().iter().cloned()).collect();
             connection.queue.push_all(greeting);
-            crate::routing::presence_changed(&state, user.id);
             // Boxed: an async fn keeps its arguments in its own state even after moving them on,
             // so a large one passed down would be held twice by every idle socket's task.
             serve(Box::new(socket), state, connection)
@@ -90,9 +89,10 @@ async fn upgrade(
 }
 
 async fn serve(socket: Box<WebSocket>, state: AppState, connection: Arc<Connection>) {
+    crate::routing::presence_changed(&state, connection.user.id).await;
     let reason = run(socket, &state, &connection).await;
     state.hub.disconnect(&connection);
-    crate::routing::presence_changed(&state, connection.user.id);
+    crate::routing::presence_changed(&state, connection.user.id).await;
     tracing::debug!(conn = connection.id, user = %connection.user.id, reason, "socket closed");
 }
 

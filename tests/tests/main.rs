@@ -19,6 +19,7 @@ mod conversations_api;
 mod csrf;
 mod domain;
 mod errors;
+mod handover;
 mod input;
 mod labels;
 mod late_messages;

@@ -147,6 +147,11 @@ impl Hub {
         self.inner.connections.presence.get(&user).is_some_and(|entry| entry.sockets > 0)
     }
 
+    /// Whether `user` has a socket open, and the presence they chose (`None`: never connected).
+    pub fn presence_of(&self, user: UserId) -> Option<(bool, PresenceStatus)> {
+        self.inner.connections.presence.get(&user).map(|entry| (entry.sockets > 0, entry.status))
+    }
+
     /// Whether routing may push work to `user` now: a socket open and presence `available`.
     pub fn is_available(&self, user: UserId) -> bool {
         self.inner

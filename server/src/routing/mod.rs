@@ -10,14 +10,15 @@
 //! - [`router`]: drains the pushing teams' queues (round-robin, balanced, sticky owners) whenever
 //!   work may move, and on a sweep.
 //! - [`take_next`]: an agent pulls the next conversation of their teams' queues.
-//! - [`presence_changed`]: an agent who became available gets waiting work.
+//! - [`handover`]: an agent who went offline or away gets waiting work when they come back, and
+//!   loses theirs to the queue after the team's grace if they do not.
 
+pub mod handover;
 pub mod router;
 mod take;
 
+pub use handover::presence_changed;
 pub use take::take_next;
-
-use baton_shared::UserId;
 
 use crate::state::AppState;
 use crate::store::StoreResult;
@@ -25,11 +26,4 @@ use crate::store::StoreResult;
 /// Reloads every user's teams into the hub, after a team change committed.
 pub async fn refresh_memberships(state: &AppState) -> StoreResult<()> {
     state.hub.reload_memberships(state.store.memberships()).await
-}
-
-/// An agent's presence or sockets changed: if they may take work now, their teams' queues move.
-pub fn presence_changed(state: &AppState, user: UserId) {
-    if state.hub.is_available(user) {
-        state.router.kick_user(&state.hub, user);
-    }
 }

@@ -92,3 +92,49 @@ pub trait QueueStore: Send + Sync {
     /// teams' queues that their capacity there allows, under the locks of all their teams.
     async fn take_next(&self, user: UserId, now: i64) -> StoreResult<TakeOutcome>;
 }
+
+/// Why an agent's work goes back to the queue.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Absence {
+    /// Their last socket closed.
+    Offline,
+    /// They set themselves away.
+    Away,
+}
+
+impl Absence {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Absence::Offline => "offline",
+            Absence::Away => "away",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        [Absence::Offline, Absence::Away].into_iter().find(|absence| absence.as_str() == text)
+    }
+}
+
+/// A handover whose time has come: `user`'s conversations of `team` go back to its queue.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct DueHandover {
+    pub user: UserId,
+    pub team: TeamId,
+    pub absence: Absence,
+}
+
+/// Offline handover, kept in the database so it happens after a restart and on any node.
+#[async_trait]
+pub trait HandoverStore: Send + Sync {
+    /// `user` went offline or away at `now`: for each of their teams, their conversations there
+    /// go back to its queue after its grace. One already pending keeps its (earlier) time.
+    async fn schedule_handovers(&self, user: UserId, absence: Absence, now: i64) -> StoreResult<()>;
+    /// `user` is back: nothing of theirs goes back.
+    async fn cancel_handovers(&self, user: UserId) -> StoreResult<()>;
+    /// The handovers due at `now`.
+    async fn due_handovers(&self, now: i64) -> StoreResult<Vec<DueHandover>>;
+    /// Carries one out, in one transaction that first takes it (so of two nodes only one does):
+    /// every open or pending conversation of the team the user holds goes back to the queue,
+    /// unassigned, with their claim released. Returns the events (none if it was taken already).
+    async fn hand_back(&self, handover: DueHandover, now: i64) -> StoreResult<Vec<ConversationEvent>>;
+}

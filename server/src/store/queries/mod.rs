@@ -17,6 +17,7 @@ mod canned;
 mod claims;
 mod conversations;
 mod drafts;
+mod handovers;
 mod labels;
 mod messages;
 mod notes;
