@@ -436,7 +436,7 @@ impl Inbox {
                 // An agent no longer sees a conversation assigned to a teammate: the one rule.
                 gone = !conversation.is_visible_to(&viewer);
             }
-            Change::Triaged { team, priority } => {
+            Change::Triaged { team, priority, .. } => {
                 conversation.team = *team;
                 conversation.priority = *priority;
                 // Nor one moved to a team they are not in.

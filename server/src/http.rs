@@ -10,6 +10,7 @@ pub mod csrf;
 pub mod extract;
 pub mod health;
 pub mod media;
+pub mod routing_rules;
 pub mod team;
 pub mod teams;
 pub mod uploads;
@@ -46,6 +47,7 @@ pub fn router(state: AppState) -> Router {
         .merge(users::routes())
         .merge(team::routes())
         .merge(teams::routes())
+        .merge(routing_rules::routes())
         .merge(canned::routes())
         .merge(conversations::routes())
         .merge(conversation_actions::routes())

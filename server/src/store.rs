@@ -28,7 +28,7 @@ use crate::config::DatabaseUrl;
 pub use channel::{OutboxStore, WebhookStore};
 pub use conversations::{ClaimStore, ConversationStore, DraftStore, MessageStore, NoteStore};
 pub use queries::{Sql, SqlStore};
-pub use routing::{HandoverStore, QueueStore, RoutingStore};
+pub use routing::{HandoverStore, QueueStore, RoutingStore, RulesStore};
 
 pub type StoreResult<T> = Result<T, StoreError>;
 
@@ -129,6 +129,7 @@ pub trait Store:
     + RoutingStore
     + QueueStore
     + HandoverStore
+    + RulesStore
     + Send
     + Sync
     + 'static

@@ -12,6 +12,7 @@ pub mod error;
 pub mod ids;
 pub mod model;
 pub mod protocol;
+pub mod routing_rules;
 pub mod rules;
 pub mod teams;
 

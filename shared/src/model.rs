@@ -588,10 +588,16 @@ pub enum Change {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         routing: Option<Routing>,
     },
-    /// Its team (`None`: the general inbox) or priority changed; both are given as they now are.
+    /// Its team (`None`: the general inbox) or priority changed; both are given as they now are,
+    /// with the routing rule that decided (absent: a person did, or the default team applied to a
+    /// conversation no rule matched, which `by_default` says).
     Triaged {
         team: Option<TeamId>,
         priority: Priority,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        rule: Option<String>,
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        by_default: bool,
     },
     NoteAdded {
         note: Note,

@@ -29,6 +29,7 @@ mod mentions;
 mod protocol_doc;
 mod realtime;
 mod routing;
+mod routing_rules;
 mod shutdown;
 mod store;
 mod teams;

@@ -5,6 +5,7 @@
 
 use async_trait::async_trait;
 use baton_shared::model::{ConversationEvent, Priority};
+use baton_shared::routing_rules::{RuleSet, StoredRules};
 use baton_shared::{ConversationId, TeamId, UserId};
 
 use super::StoreResult;
@@ -137,4 +138,20 @@ pub trait HandoverStore: Send + Sync {
     /// every open or pending conversation of the team the user holds goes back to the queue,
     /// unassigned, with their claim released. Returns the events (none if it was taken already).
     async fn hand_back(&self, handover: DueHandover, now: i64) -> StoreResult<Vec<ConversationEvent>>;
+}
+
+/// The routing rules, kept whole.
+#[async_trait]
+pub trait RulesStore: Send + Sync {
+    /// The rules as saved (version 0 and none when never saved).
+    async fn routing_rules(&self) -> StoreResult<StoredRules>;
+    /// Replaces the rules if they are still at `base_version` ([`super::StoreError::Changed`]
+    /// otherwise); audited. Returns them as saved, with their new version.
+    async fn save_routing_rules(
+        &self,
+        set: &RuleSet,
+        base_version: u32,
+        actor: UserId,
+        now: i64,
+    ) -> StoreResult<StoredRules>;
 }

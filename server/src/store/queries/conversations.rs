@@ -2,7 +2,7 @@
 //! customer message finding (or opening) its conversation, the inbox list, assignment and status.
 
 use async_trait::async_trait;
-use baton_shared::model::{self, Change, Conversation, ConversationEvent, ConversationStatus};
+use baton_shared::model::{self, Change, Conversation, ConversationEvent, ConversationStatus, MessageContent};
 use baton_shared::{ConversationId, UserId};
 use sqlx::{ColumnIndex, Decode, Encode, Executor, IntoArguments, Transaction, Type};
 
@@ -194,7 +194,13 @@ where
         // Placed by WhatsApp's timestamp: a redelivery after an outage may bring it late.
         Self::message_added_at(tx, id, inbound.at).await?;
         let message = Self::message_in(tx, message_id).await?;
+        let reaction = matches!(message.content.as_deref(), Some(MessageContent::Reaction { .. }));
         events.push(Self::insert_event(tx, id, seq, None, Change::MessageAdded { message }, now).await?);
+        // Triaged in the same commit: a new conversation is in its queue as soon as it exists.
+        if !reaction {
+            let opened = events.first().is_some_and(|event| matches!(event.change, Change::Opened { .. }));
+            events.extend(Self::triage_by_rules(tx, id, inbound, opened, now).await?);
+        }
         Ok(InboundOutcome::Recorded { conversation_id: id, events })
     }
 }

@@ -25,6 +25,7 @@ mod outbox;
 mod queues;
 mod routing;
 mod rows;
+mod rules;
 mod statuses;
 mod teams;
 mod webhooks;

@@ -67,7 +67,7 @@ where
         .bind(now)
         .execute(&mut *tx)
         .await?;
-        let change = Change::Triaged { team: new_team, priority: new_priority };
+        let change = Change::Triaged { team: new_team, priority: new_priority, rule: None, by_default: false };
         let mut events = vec![Self::append_event(&mut tx, id, Some(actor), change, now).await?];
         if moved && assignee.is_some() {
             let change = Change::Assigned { assignee: None, routing: None };

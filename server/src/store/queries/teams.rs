@@ -201,7 +201,7 @@ where
                 .execute(&mut *tx)
                 .await?;
             let priority = Priority::from_rank(rank).ok_or_else(|| rows::corrupt(format!("priority {rank}")))?;
-            let change = Change::Triaged { team: None, priority };
+            let change = Change::Triaged { team: None, priority, rule: None, by_default: false };
             events.push(Self::append_event(&mut tx, conversation, Some(actor), change, now).await?);
         }
         let name: String =

@@ -1,0 +1,386 @@
+//! Routing rules: an ordered list, kept by admins, that triages conversations as they arrive —
+//! trigger → conditions → actions, the first match winning; with no match, the default team. The
+//! engine is general on purpose: the automation issue adds triggers and actions to it, not a
+//! second engine. Evaluation is pure ([`RuleSet::decide`]) so the server's inbound transaction,
+//! the "test a message" box and the app all decide the same way.
+//!
+//! Keywords match case- and accent-insensitively in any script ([`fold`]): "cobrança" finds
+//! "COBRANCA", "فاتورة" finds "فَاتُورَة". A keyword matches anywhere in the text, inside words
+//! too ("bill" finds "billing"); scripts written without spaces (Chinese, Japanese, Thai) match
+//! the same way, character for character.
+
+use serde::{Deserialize, Serialize};
+use unicode_normalization::UnicodeNormalization;
+
+use crate::ids::{TeamId, UserId};
+use crate::model::Priority;
+
+/// Most rules in a set.
+pub const MAX_RULES: usize = 100;
+/// Most conditions, actions or keywords in one rule.
+pub const MAX_ITEMS: usize = 50;
+
+/// When a rule is looked at.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Trigger {
+    /// A customer's first message opened a conversation.
+    NewConversation,
+    /// A customer wrote in a conversation nobody holds yet.
+    CustomerMessage,
+}
+
+/// How a rule's conditions combine.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Combine {
+    #[default]
+    All,
+    Any,
+}
+
+/// What a rule looks at.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Condition {
+    /// The message contains one of these words ([`fold`]ed: case and accents aside).
+    TextContains { keywords: Vec<String> },
+    /// The customer tapped one of these interactive choices (button or list row id).
+    ChoiceIs { ids: Vec<String> },
+    /// The conversation has this label.
+    HasLabel { label: String },
+    /// The customer is new (no earlier conversation) or returning.
+    Customer { returning: bool },
+}
+
+/// What a matching rule does.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Action {
+    SetTeam {
+        team: TeamId,
+    },
+    SetPriority {
+        priority: Priority,
+    },
+    AddLabels {
+        labels: Vec<String>,
+    },
+    /// Straight to this agent, whatever the team's model.
+    AssignTo {
+        user: UserId,
+    },
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Rule {
+    pub name: String,
+    #[serde(default = "yes")]
+    pub enabled: bool,
+    pub triggers: Vec<Trigger>,
+    #[serde(default)]
+    pub combine: Combine,
+    pub conditions: Vec<Condition>,
+    pub actions: Vec<Action>,
+}
+
+/// The rules in order, and the team a new conversation goes to when none matches.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RuleSet {
+    #[serde(default)]
+    pub default_team: Option<TeamId>,
+    #[serde(default)]
+    pub rules: Vec<Rule>,
+}
+
+/// `GET /api/routing/rules`, and `PUT` with the `version` it was based on.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StoredRules {
+    /// Goes up by one with every saved change; a `PUT` based on an older one is refused.
+    #[serde(default)]
+    pub version: u32,
+    #[serde(flatten)]
+    pub set: RuleSet,
+}
+
+/// What is known when a rule is looked at.
+#[derive(Clone, Copy, Debug)]
+pub struct Facts<'a> {
+    pub trigger: Trigger,
+    /// The customer's message: its text (or caption, or the choice's title).
+    pub text: &'a str,
+    /// The id of the interactive choice the customer tapped, if they did.
+    pub choice: Option<&'a str>,
+    pub labels: &'a [String],
+    pub returning: bool,
+    /// Whether the conversation is in a team's queue already.
+    pub has_team: bool,
+}
+
+/// What the rules decided for a conversation.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Decision {
+    /// The rule that matched (its name and place in the list, from 0); `None`: none did.
+    pub rule: Option<(usize, String)>,
+    /// What to do: the rule's actions, or the default team's.
+    pub actions: Vec<Action>,
+}
+
+/// `POST /api/routing/rules/test`: a message to try the rules on (the saved ones, or `rules`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RuleTest {
+    pub text: String,
+    #[serde(default)]
+    pub choice: Option<String>,
+    #[serde(default)]
+    pub labels: Vec<String>,
+    #[serde(default)]
+    pub returning: bool,
+    #[serde(default = "new_conversation")]
+    pub trigger: Trigger,
+    /// Rules not saved yet; the saved ones when absent.
+    #[serde(default)]
+    pub rules: Option<RuleSet>,
+}
+
+fn yes() -> bool {
+    true
+}
+
+fn new_conversation() -> Trigger {
+    Trigger::NewConversation
+}
+
+impl Condition {
+    fn holds(&self, facts: &Facts<'_>, text: &str) -> bool {
+        match self {
+            Condition::TextContains { keywords } => keywords
+                .iter()
+                .map(|keyword| fold(keyword))
+                .any(|keyword| !keyword.is_empty() && text.contains(keyword.as_str())),
+            Condition::ChoiceIs { ids } => facts.choice.is_some_and(|choice| ids.iter().any(|id| id == choice)),
+            Condition::HasLabel { label } => facts.labels.iter().any(|held| held.eq_ignore_ascii_case(label.trim())),
+            Condition::Customer { returning } => facts.returning == *returning,
+        }
+    }
+}
+
+impl Rule {
+    /// Whether this rule fires for `facts` (`text` is the message [`fold`]ed).
+    fn fires(&self, facts: &Facts<'_>, text: &str) -> bool {
+        if !self.enabled || !self.triggers.contains(&facts.trigger) {
+            return false;
+        }
+        match self.combine {
+            Combine::All => self.conditions.iter().all(|condition| condition.holds(facts, text)),
+            Combine::Any => self.conditions.iter().any(|condition| condition.holds(facts, text)),
+        }
+    }
+}
+
+impl RuleSet {
+    /// The first rule that fires decides; with none, a conversation in no team yet goes to the
+    /// default team. `None`: nothing to do.
+    pub fn decide(&self, facts: &Facts<'_>) -> Option<Decision> {
+        let text = fold(facts.text);
+        if let Some((index, rule)) = self.rules.iter().enumerate().find(|(_, rule)| rule.fires(facts, &text)) {
+            return Some(Decision { rule: Some((index, rule.name.clone())), actions: rule.actions.clone() });
+        }
+        let team = self.default_team.filter(|_| !facts.has_team)?;
+        Some(Decision { rule: None, actions: vec![Action::SetTeam { team }] })
+    }
+
+    /// Why this set cannot be saved, if it cannot.
+    pub fn problem(&self) -> Option<String> {
+        if self.rules.len() > MAX_RULES {
+            return Some(format!("At most {MAX_RULES} rules."));
+        }
+        for rule in &self.rules {
+            let name = rule.name.trim();
+            if name.is_empty() || name.chars().count() > 80 {
+                return Some("Every rule needs a name of at most 80 characters.".into());
+            }
+            if rule.triggers.is_empty() || rule.actions.is_empty() {
+                return Some(format!("Rule \"{name}\" needs a trigger and an action."));
+            }
+            if rule.conditions.len() > MAX_ITEMS || rule.actions.len() > MAX_ITEMS {
+                return Some(format!("Rule \"{name}\" has too many conditions or actions (at most {MAX_ITEMS})."));
+            }
+            let empty_keywords = rule.conditions.iter().any(|condition| match condition {
+                Condition::TextContains { keywords } => {
+                    keywords.len() > MAX_ITEMS || keywords.iter().all(|keyword| fold(keyword).is_empty())
+                }
+                Condition::ChoiceIs { ids } => ids.is_empty() || ids.len() > MAX_ITEMS,
+                Condition::HasLabel { label } => label.trim().is_empty(),
+                Condition::Customer { .. } => false,
+            });
+            if empty_keywords {
+                return Some(format!("Rule \"{name}\" has a condition with nothing to look for."));
+            }
+        }
+        None
+    }
+}
+
+/// Text as keywords are compared: lowercase, without the accents of Latin, Greek and Cyrillic
+/// letters or Arabic's short vowels and tatweel, Arabic's alef forms as one, and whitespace
+/// collapsed. Marks that are letters' vowels elsewhere (Devanagari's matras, the virama) stay:
+/// removing them would make different Hindi words one.
+pub fn fold(text: &str) -> String {
+    let mut folded = String::with_capacity(text.len());
+    let mut base_is_diacritic_script = false;
+    let mut last_space = true;
+    for character in text.nfd() {
+        if is_combining(character) {
+            if base_is_diacritic_script || is_arabic_vowel(character) {
+                continue;
+            }
+            folded.push(character);
+            continue;
+        }
+        if character == '\u{0640}' {
+            continue; // tatweel: a stretch, not a letter
+        }
+        if character.is_whitespace() {
+            if !last_space {
+                folded.push(' ');
+            }
+            last_space = true;
+            continue;
+        }
+        last_space = false;
+        base_is_diacritic_script = u32::from(character) < 0x0530;
+        let character = match character {
+            'أ' | 'إ' | 'آ' | 'ٱ' => 'ا',
+            other => other,
+        };
+        folded.extend(character.to_lowercase());
+    }
+    let trimmed = folded.trim_end();
+    trimmed.nfc().collect()
+}
+
+/// Whether a character is a combining mark (in the blocks where accents and vowel signs live).
+fn is_combining(character: char) -> bool {
+    matches!(u32::from(character),
+        0x0300..=0x036F | 0x0483..=0x0489 | 0x0591..=0x05C7 | 0x0610..=0x061A | 0x064B..=0x065F | 0x0670
+        | 0x06D6..=0x06ED | 0x0900..=0x0903 | 0x093A..=0x094F | 0x0951..=0x0957 | 0x0962..=0x0963
+        | 0x1AB0..=0x1AFF | 0x1DC0..=0x1DFF | 0x20D0..=0x20FF | 0xFE20..=0xFE2F)
+}
+
+/// Arabic's short vowels and other marks over letters (harakat, shadda, sukun, superscript alef).
+fn is_arabic_vowel(character: char) -> bool {
+    matches!(u32::from(character), 0x0610..=0x061A | 0x064B..=0x065F | 0x0670 | 0x06D6..=0x06ED)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn facts<'a>(text: &'a str) -> Facts<'a> {
+        Facts { trigger: Trigger::NewConversation, text, choice: None, labels: &[], returning: false, has_team: false }
+    }
+
+    fn keywords_rule(name: &str, keywords: &[&str], team: i64) -> Rule {
+        Rule {
+            name: name.into(),
+            enabled: true,
+            triggers: vec![Trigger::NewConversation, Trigger::CustomerMessage],
+            combine: Combine::All,
+            conditions: vec![Condition::TextContains { keywords: keywords.iter().map(|k| (*k).to_owned()).collect() }],
+            actions: vec![Action::SetTeam { team: TeamId(team) }],
+        }
+    }
+
+    fn rule_name(set: &RuleSet, text: &str) -> Option<String> {
+        set.decide(&facts(text)).and_then(|decision| decision.rule.map(|(_, name)| name))
+    }
+
+    #[test]
+    fn folding_drops_case_and_accents_but_keeps_what_makes_words_differ() {
+        assert_eq!(fold("  Cobrança   INDEVIDA "), "cobranca indevida");
+        assert_eq!(fold("ÉLÈVE Ñandú"), "eleve nandu");
+        assert_eq!(fold("فَاتُورَة"), "فاتورة", "Arabic short vowels");
+        assert_eq!(fold("أسعار"), "اسعار", "alef forms");
+        assert_eq!(fold("فـــاتورة"), "فاتورة", "tatweel");
+        assert_ne!(fold("धन"), fold("धुन"), "Devanagari vowel signs stay");
+        assert_eq!(fold("Ελληνικά"), "ελληνικα");
+    }
+
+    #[test]
+    fn keywords_match_in_arabic_hindi_and_portuguese_with_accents() {
+        let set = RuleSet {
+            default_team: Some(TeamId(9)),
+            rules: vec![
+                keywords_rule("Billing", &["charged twice", "cobrança", "فاتورة", "रिफंड"], 1),
+                keywords_rule("Sales", &["preço", "कीमत"], 2),
+            ],
+        };
+        assert_eq!(rule_name(&set, "I was CHARGED  twice!").as_deref(), Some("Billing"));
+        assert_eq!(rule_name(&set, "Recebi uma COBRANCA errada").as_deref(), Some("Billing"), "accent aside");
+        assert_eq!(rule_name(&set, "أين فَاتُورَتي؟").as_deref(), None, "a different word");
+        assert_eq!(rule_name(&set, "أريد الفَاتُورَة من فضلك").as_deref(), Some("Billing"), "Arabic with harakat");
+        assert_eq!(rule_name(&set, "मुझे रिफंड चाहिए").as_deref(), Some("Billing"), "Hindi");
+        assert_eq!(rule_name(&set, "इसकी कीमत क्या है?").as_deref(), Some("Sales"));
+        assert_eq!(rule_name(&set, "Qual o PRECO?").as_deref(), Some("Sales"));
+    }
+
+    #[test]
+    fn the_first_match_wins_and_the_default_team_applies_to_a_new_one_with_none() {
+        let set = RuleSet {
+            default_team: Some(TeamId(9)),
+            rules: vec![keywords_rule("First", &["refund"], 1), keywords_rule("Second", &["refund", "price"], 2)],
+        };
+        let decision = set.decide(&facts("refund and price")).expect("decided");
+        assert_eq!(decision.rule, Some((0, "First".into())));
+        assert_eq!(decision.actions, [Action::SetTeam { team: TeamId(1) }]);
+        let fallback = set.decide(&facts("hello")).expect("the default team");
+        assert_eq!((fallback.rule, fallback.actions), (None, vec![Action::SetTeam { team: TeamId(9) }]));
+        let placed = Facts { has_team: true, ..facts("hello") };
+        assert_eq!(set.decide(&placed), None, "a conversation in a team keeps it");
+        let mut disabled = set.clone();
+        disabled.rules[0].enabled = false;
+        assert_eq!(rule_name(&disabled, "refund"), Some("Second".into()), "a disabled rule is skipped");
+    }
+
+    #[test]
+    fn choices_labels_and_returning_customers_combine_with_all_or_any() {
+        let rule = Rule {
+            name: "VIP billing".into(),
+            enabled: true,
+            triggers: vec![Trigger::CustomerMessage],
+            combine: Combine::All,
+            conditions: vec![
+                Condition::ChoiceIs { ids: vec!["billing".into()] },
+                Condition::HasLabel { label: "vip".into() },
+                Condition::Customer { returning: true },
+            ],
+            actions: vec![Action::SetPriority { priority: Priority::Urgent }],
+        };
+        let labels = vec!["vip".to_owned()];
+        let facts = Facts {
+            trigger: Trigger::CustomerMessage,
+            text: "Billing",
+            choice: Some("billing"),
+            labels: &labels,
+            returning: true,
+            has_team: true,
+        };
+        let set = RuleSet { default_team: None, rules: vec![rule.clone()] };
+        assert!(set.decide(&facts).is_some());
+        assert!(set.decide(&Facts { returning: false, ..facts }).is_none(), "all: one fails");
+        assert!(set.decide(&Facts { trigger: Trigger::NewConversation, ..facts }).is_none(), "another trigger");
+        let any = RuleSet { default_team: None, rules: vec![Rule { combine: Combine::Any, ..rule }] };
+        assert!(any.decide(&Facts { returning: false, choice: None, ..facts }).is_some(), "any: the label holds");
+    }
+
+    #[test]
+    fn a_set_with_an_empty_keyword_list_or_no_action_is_refused() {
+        let mut set = RuleSet { default_team: None, rules: vec![keywords_rule("Empty", &["  "], 1)] };
+        assert!(set.problem().is_some());
+        set.rules[0] = keywords_rule("Fine", &["refund"], 1);
+        assert_eq!(set.problem(), None);
+        set.rules[0].actions.clear();
+        assert!(set.problem().is_some());
+    }
+}
