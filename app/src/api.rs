@@ -5,8 +5,10 @@ use baton_shared::api::{
     CSRF_HEADER, CannedResponse, CannedResponseRequest, ConversationDetail, ConversationSummary, CreateUserRequest,
     LoginRequest, MAX_UPLOAD_BYTES, Me, MessagePage, TeamMember, UpdateUserRequest, Upload, User,
 };
+use baton_shared::routing_rules::{Decision, RuleTest, StoredRules};
+use baton_shared::teams::{MembershipsRequest, Team, TeamRequest};
 use baton_shared::{ApiError, ErrorCode};
-use baton_shared::{ConversationId, UserId};
+use baton_shared::{ConversationId, TeamId, UserId};
 use gloo_net::http::{Request, Response};
 use serde::de::DeserializeOwned;
 use wasm_bindgen::JsCast;
@@ -86,6 +88,41 @@ pub async fn messages_before(id: ConversationId, before_seq: u64) -> Result<Mess
 /// Everyone on the team (names for authors, mentions and the assign menu).
 pub async fn team() -> Result<Vec<TeamMember>, Failure> {
     get_json("/api/team").await
+}
+
+/// Every team with its members (their queues, the team menus).
+pub async fn teams() -> Result<Vec<Team>, Failure> {
+    get_json("/api/teams").await
+}
+
+/// Adds a team (admins).
+pub async fn create_team(request: &TeamRequest) -> Result<Team, Failure> {
+    send_json(Request::post("/api/teams"), request).await
+}
+
+/// Changes a team's settings (admins).
+pub async fn update_team(id: TeamId, request: &TeamRequest) -> Result<Team, Failure> {
+    send_json(Request::put(&format!("/api/teams/{id}")), request).await
+}
+
+/// Replaces a team's members (admins).
+pub async fn set_members(id: TeamId, request: &MembershipsRequest) -> Result<Team, Failure> {
+    send_json(Request::put(&format!("/api/teams/{id}/members")), request).await
+}
+
+/// The routing rules (supervisors and admins).
+pub async fn routing_rules() -> Result<StoredRules, Failure> {
+    get_json("/api/routing/rules").await
+}
+
+/// Saves the routing rules, based on the version read (admins).
+pub async fn save_routing_rules(rules: &StoredRules) -> Result<StoredRules, Failure> {
+    send_json(Request::put("/api/routing/rules"), rules).await
+}
+
+/// What the rules would do with a message.
+pub async fn test_routing_rules(test: &RuleTest) -> Result<Option<Decision>, Failure> {
+    send_json(Request::post("/api/routing/rules/test"), test).await
 }
 
 /// Every account (admins).

@@ -1,9 +1,13 @@
-//! The reusable pieces the pages are built from: the timeline, the composer (with its template
-//! picker), the notes panel and the labels editor, and the quoted message they share.
+//! The reusable pieces the pages are built from: the timeline (with its routing lines), the
+//! composer (with its template picker), the notes panel and the labels editor, the quoted message
+//! they share, and the agent's queues with Take next.
 
 pub mod composer;
 pub mod labels;
 pub mod notes;
+pub mod queues;
 pub mod quote;
+pub mod routing_line;
+pub mod team_queues;
 pub mod templates;
 pub mod timeline;

@@ -5,7 +5,8 @@
 use std::rc::Rc;
 
 use baton_shared::api::{CannedResponse, Me, Role, TeamMember};
-use baton_shared::{ConversationId, UserId};
+use baton_shared::teams::Team;
+use baton_shared::{ConversationId, TeamId, UserId};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use leptos_router::NavigateOptions;
@@ -23,6 +24,9 @@ type Navigate = Rc<dyn Fn(&str)>;
 pub struct Ctx {
     pub link: Link,
     pub team: RwSignal<Vec<TeamMember>>,
+    /// The teams with their members (`GET /api/teams`): loaded at start, again after a change on
+    /// the Teams page.
+    pub teams: RwSignal<Vec<Team>>,
     /// The team's canned responses: loaded at start, again when the composer's menu is opened,
     /// and after a change on the Replies page.
     pub canned: RwSignal<Vec<CannedResponse>>,
@@ -55,6 +59,7 @@ impl Ctx {
         Ctx {
             link,
             team: RwSignal::new(Vec::new()),
+            teams: RwSignal::new(Vec::new()),
             canned: RwSignal::new(Vec::new()),
             now: RwSignal::new(now),
             me: StoredValue::new(me),
@@ -85,6 +90,8 @@ impl Ctx {
             Section::Wall => Place::Wall,
             Section::Replies => Place::Replies,
             Section::Users => Place::Users,
+            Section::Teams => Place::Teams,
+            Section::Rules => Place::Rules,
         });
     }
 
@@ -103,6 +110,22 @@ impl Ctx {
                 self.canned.set(canned);
             }
         });
+    }
+
+    /// Loads the teams again (a failure keeps what was shown).
+    pub fn reload_teams(self) {
+        spawn_local(async move {
+            if let Ok(teams) = api::teams().await {
+                self.teams.set(teams);
+            }
+        });
+    }
+
+    /// A team's name, or a placeholder while the teams load.
+    pub fn team_name(&self, team: TeamId) -> String {
+        self.teams
+            .with(|teams| teams.iter().find(|known| known.id == team).map(|known| known.name.clone()))
+            .unwrap_or_else(|| format!("Team {team}"))
     }
 
     /// A teammate's name, or a placeholder while the directory loads.

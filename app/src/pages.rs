@@ -1,5 +1,6 @@
 //! The app's screens: login, the shell around everything after it, the inbox with its open
-//! conversation, the supervisor wall, the canned responses and the admin's user list. The pieces
+//! conversation, the supervisor wall, the canned responses, the admin's user list, the Teams page
+//! and the routing rules with their test box. The pieces
 //! they are built from live in [`crate::components`].
 
 pub mod admin;
@@ -7,5 +8,7 @@ pub mod conversation;
 pub mod inbox;
 pub mod login;
 pub mod replies;
+pub mod rules;
 pub mod shell;
+pub mod teams;
 pub mod wall;

@@ -15,6 +15,8 @@ pub enum Section {
     Wall,
     Replies,
     Users,
+    Teams,
+    Rules,
 }
 
 /// Where the user is: a section, and in the inbox the open conversation.
@@ -28,6 +30,10 @@ pub enum Place {
     Replies,
     /// `/users`
     Users,
+    /// `/teams`
+    Teams,
+    /// `/rules`
+    Rules,
 }
 
 impl Place {
@@ -40,6 +46,8 @@ impl Place {
             ["wall"] => Place::Wall,
             ["replies"] => Place::Replies,
             ["users"] => Place::Users,
+            ["teams"] => Place::Teams,
+            ["rules"] => Place::Rules,
             _ => Place::Inbox(None),
         }
     }
@@ -52,6 +60,8 @@ impl Place {
             Place::Wall => "/wall".to_owned(),
             Place::Replies => "/replies".to_owned(),
             Place::Users => "/users".to_owned(),
+            Place::Teams => "/teams".to_owned(),
+            Place::Rules => "/rules".to_owned(),
         }
     }
 
@@ -61,6 +71,8 @@ impl Place {
             Place::Wall => Section::Wall,
             Place::Replies => Section::Replies,
             Place::Users => Section::Users,
+            Place::Teams => Section::Teams,
+            Place::Rules => Section::Rules,
         }
     }
 
@@ -79,9 +91,15 @@ mod tests {
 
     #[test]
     fn every_place_reads_back_from_its_path() {
-        for place in
-            [Place::Inbox(None), Place::Inbox(Some(ConversationId(123))), Place::Wall, Place::Replies, Place::Users]
-        {
+        for place in [
+            Place::Inbox(None),
+            Place::Inbox(Some(ConversationId(123))),
+            Place::Wall,
+            Place::Replies,
+            Place::Users,
+            Place::Teams,
+            Place::Rules,
+        ] {
             assert_eq!(Place::parse(&place.path()), place, "{}", place.path());
         }
     }

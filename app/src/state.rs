@@ -46,6 +46,9 @@ pub struct ConversationView {
     pub saved_draft: String,
     /// Whether the server holds messages older than the first in `messages`.
     pub has_earlier: bool,
+    /// Who it was assigned to and which queue it went to (`assigned` and `triaged` events), in
+    /// seq order: the timeline's lines between messages.
+    pub routing: Vec<ConversationEvent>,
 }
 
 impl ConversationView {
@@ -67,6 +70,7 @@ impl ConversationView {
             history_loaded: false,
             saved_draft: String::new(),
             has_earlier: false,
+            routing: Vec::new(),
         }
     }
 }
@@ -208,6 +212,13 @@ impl Inbox {
         view.notes = detail.notes.into_iter().map(|note| (note.id, note)).collect();
         view.saved_draft = detail.draft;
         view.has_earlier = detail.has_earlier;
+        // Kept: lines that arrived live after the detail was read.
+        let newer: Vec<ConversationEvent> = std::mem::take(&mut view.routing)
+            .into_iter()
+            .filter(|event| detail.routing.last().is_none_or(|last| event.seq > last.seq))
+            .collect();
+        view.routing = detail.routing;
+        view.routing.extend(newer);
         view.history_loaded = true;
         true
     }
@@ -432,11 +443,15 @@ impl Inbox {
             Change::StatusChanged { status } => conversation.status = *status,
             Change::Labeled { labels } => conversation.labels = labels.clone(),
             Change::Assigned { assignee, .. } => {
+                view.routing.push(event.clone());
+                let conversation = &mut view.conversation;
                 conversation.assignee = *assignee;
                 // An agent no longer sees a conversation assigned to a teammate: the one rule.
                 gone = !conversation.is_visible_to(&viewer);
             }
             Change::Triaged { team, priority, .. } => {
+                view.routing.push(event.clone());
+                let conversation = &mut view.conversation;
                 conversation.team = *team;
                 conversation.priority = *priority;
                 // Nor one moved to a team they are not in.

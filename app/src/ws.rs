@@ -284,15 +284,41 @@ impl Link {
             // Missed something: ask again from what is held (once until the answer comes);
             // repeats are ignored by seq.
             if GAPS.with_borrow_mut(|gaps| gaps.insert(conversation)) {
-                let cursors = vec![Cursor { conversation_id: conversation, after_seq }];
-                self.request(
-                    |req_id| ClientMsg::SubscribeInbox { req_id, cursors },
-                    move |_| {
-                        GAPS.with_borrow_mut(|gaps| gaps.remove(&conversation));
-                    },
-                );
+                if after_seq == 0 {
+                    // One the app never held (it was assigned or moved to where the user sees
+                    // it): read as it is now, then followed from there. Replaying its history
+                    // would pass through times the user could not see it, and drop it there.
+                    spawn_local(async move {
+                        match crate::api::conversation(conversation).await {
+                            Ok(detail) => {
+                                let after_seq = detail.conversation.last_seq;
+                                self.inbox.update(|inbox| {
+                                    inbox.load_detail(detail);
+                                });
+                                self.follow_from(conversation, after_seq);
+                            }
+                            Err(_) => {
+                                GAPS.with_borrow_mut(|gaps| gaps.remove(&conversation));
+                            }
+                        }
+                    });
+                } else {
+                    self.follow_from(conversation, after_seq);
+                }
             }
         }
+    }
+
+    /// Asks for `conversation`'s events after `after_seq` (once until the answer comes; repeats
+    /// are ignored by seq).
+    fn follow_from(self, conversation: ConversationId, after_seq: u64) {
+        let cursors = vec![Cursor { conversation_id: conversation, after_seq }];
+        self.request(
+            |req_id| ClientMsg::SubscribeInbox { req_id, cursors },
+            move |_| {
+                GAPS.with_borrow_mut(|gaps| gaps.remove(&conversation));
+            },
+        );
     }
 
     fn closed(self, code: u16, attempt: u32) {

@@ -1,8 +1,14 @@
 //! Demo mode: on an empty database, `baton demo` creates a small team so Baton can be tried at
-//! once. The passwords are fixed and published in the README — demo data is for a laptop, never
+//! once: four accounts, two teams (Billing, round-robin, with Alice and Bob; Sales, a queue, with
+//! Alice) and a routing rule that sends billing questions to Billing. The passwords are fixed and published in the README — demo data is for a laptop, never
 //! for production. On a database that already has users nothing is created or changed.
 
+use baton_shared::UserId;
 use baton_shared::api::Role;
+use baton_shared::routing_rules::{Action, Combine, Condition, Rule, RuleSet, Trigger};
+use baton_shared::teams::{
+    AssignmentModel, DEFAULT_CAPACITY, DEFAULT_GRACE_MINUTES, DEFAULT_STICKY_DAYS, Membership, TeamRequest,
+};
 
 use crate::accounts::{self, NewAccount};
 use crate::clock::Clock;
@@ -29,6 +35,7 @@ pub async fn seed(store: &dyn Store, passwords: &Passwords) -> anyhow::Result<bo
     if store.user_count().await? > 0 {
         return Ok(false);
     }
+    let mut users = Vec::new();
     for account in &ACCOUNTS {
         let new = NewAccount {
             email: account.email.into(),
@@ -37,9 +44,53 @@ pub async fn seed(store: &dyn Store, passwords: &Passwords) -> anyhow::Result<bo
             password: account.password.into(),
         };
         // Before any server runs: the wall clock's time.
-        accounts::create(store, passwords, new, None, Clock::Wall).await.map_err(|error| anyhow::anyhow!("{error}"))?;
+        let user = accounts::create(store, passwords, new, None, Clock::Wall)
+            .await
+            .map_err(|error| anyhow::anyhow!("{error}"))?;
+        users.push(user.id);
     }
+    seed_routing(store, users[0], users[1], users[2]).await?;
     Ok(true)
+}
+
+/// Billing (round-robin: Alice and Bob), Sales (a queue: Alice), and a rule for billing words.
+async fn seed_routing(store: &dyn Store, admin: UserId, alice: UserId, bob: UserId) -> anyhow::Result<()> {
+    let now = crate::clock::now_ms();
+    let team = |name: &str, model| TeamRequest {
+        name: name.into(),
+        model,
+        sticky: true,
+        sticky_days: DEFAULT_STICKY_DAYS,
+        grace_minutes: DEFAULT_GRACE_MINUTES,
+    };
+    let member = |user| Membership { user, capacity: DEFAULT_CAPACITY };
+    let billing = store.create_team(&team("Billing", AssignmentModel::RoundRobin), admin, now).await?;
+    store.set_team_members(billing.id, &[member(alice), member(bob)], admin, now).await?;
+    let sales = store.create_team(&team("Sales", AssignmentModel::Queue), admin, now).await?;
+    store.set_team_members(sales.id, &[member(alice)], admin, now).await?;
+    let words =
+        |words: &[&str]| Condition::TextContains { keywords: words.iter().map(|word| (*word).into()).collect() };
+    let rule = |name: &str, condition, actions| Rule {
+        name: name.into(),
+        enabled: true,
+        triggers: vec![Trigger::NewConversation, Trigger::CustomerMessage],
+        combine: Combine::Any,
+        conditions: vec![condition],
+        actions,
+    };
+    let rules = RuleSet {
+        default_team: None,
+        rules: vec![
+            rule(
+                "Billing questions",
+                words(&["charged", "invoice", "refund", "cobrança", "fatura", "reembolso"]),
+                vec![Action::SetTeam { team: billing.id }, Action::AddLabels { labels: vec!["billing".into()] }],
+            ),
+            rule("Sales", words(&["price", "buy", "preço", "comprar"]), vec![Action::SetTeam { team: sales.id }]),
+        ],
+    };
+    store.save_routing_rules(&rules, 0, admin, now).await?;
+    Ok(())
 }
 
 /// The credentials table printed at start.

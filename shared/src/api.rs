@@ -245,6 +245,10 @@ pub struct ConversationDetail {
     pub notes: Vec<crate::model::Note>,
     /// What the user had typed and not sent (empty for nothing).
     pub draft: String,
+    /// Who it was assigned to and which queue it went to, as events (`assigned`, `triaged`; the
+    /// newest [`HISTORY_PAGE`]), oldest first: the timeline's lines between messages.
+    #[serde(default)]
+    pub routing: Vec<crate::model::ConversationEvent>,
 }
 
 /// How many messages a conversation's history, or one page of it, holds at most.

@@ -10,6 +10,7 @@ mod auth;
 mod browser;
 mod browser_app;
 mod browser_inbox;
+mod browser_routing;
 mod browser_walk;
 mod canned;
 mod claim_lifecycle;

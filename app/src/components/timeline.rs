@@ -42,6 +42,41 @@ struct Shown {
     reactions: Vec<String>,
 }
 
+/// One row of the timeline: a message, or a line saying where the conversation went.
+#[derive(Clone, PartialEq)]
+enum Entry {
+    Message(Box<Shown>),
+    Line { seq: u64, at: i64, text: String },
+}
+
+/// What makes a row rebuild when it changes (a message's status or reactions, a line's text).
+#[derive(Clone, PartialEq, Eq, Hash)]
+enum EntryKey {
+    Message(baton_shared::MessageId, DeliveryStatus, Vec<String>, bool),
+    Line(u64, String),
+}
+
+impl Entry {
+    fn at(&self) -> i64 {
+        match self {
+            Entry::Message(shown) => shown.message.sent_at,
+            Entry::Line { at, .. } => *at,
+        }
+    }
+
+    fn key(&self) -> EntryKey {
+        match self {
+            Entry::Message(shown) => EntryKey::Message(
+                shown.message.id,
+                shown.message.status,
+                shown.reactions.clone(),
+                shown.quoted.is_some(),
+            ),
+            Entry::Line { seq, text, .. } => EntryKey::Line(*seq, text.clone()),
+        }
+    }
+}
+
 /// The visible messages (reactions become decorations of their target), newest `limit`.
 fn shown_messages(all: &[Message], limit: usize) -> Vec<Shown> {
     let by_wamid: HashMap<&str, &Message> =
@@ -107,6 +142,32 @@ pub fn Timeline(id: ConversationId) -> impl IntoView {
         });
     };
     let bubbles = Memo::new(move |_| messages.with(|all| shown_messages(all, shown.get())));
+    let routing = Memo::new(move |_| {
+        ctx.link.inbox.with(|inbox| inbox.conversations.get(&id).map(|view| view.routing.clone()).unwrap_or_default())
+    });
+    // The messages with the routing lines between them, by time; lines from before the first
+    // message shown wait until earlier messages are.
+    let entries = Memo::new(move |_| {
+        let bubbles = bubbles.get();
+        let earlier = has_earlier.get() || total() > shown.get();
+        let from = bubbles.first().map(|first| first.message.sent_at).filter(|_| earlier).unwrap_or(i64::MIN);
+        let mut entries: Vec<Entry> = routing.with(|events| {
+            events
+                .iter()
+                .filter(|event| event.at >= from)
+                .filter_map(|event| {
+                    super::routing_line::describe(&ctx, event).map(|text| Entry::Line {
+                        seq: event.seq,
+                        at: event.at,
+                        text,
+                    })
+                })
+                .collect()
+        });
+        entries.extend(bubbles.into_iter().map(|shown| Entry::Message(Box::new(shown))));
+        entries.sort_by_key(Entry::at);
+        entries
+    });
     let scroller = NodeRef::<leptos::html::Div>::new();
     // Follow new messages only while the agent is at the bottom: someone reading older messages
     // is not pulled away, by a new message or a tick changing.
@@ -136,12 +197,15 @@ pub fn Timeline(id: ConversationId) -> impl IntoView {
             {move || earlier_error.get().map(|message| view! { <p class="alert" role="alert">{message}</p> })}
             // Keyed by what a bubble shows: a new message or a tick adds or rebuilds one bubble,
             // and a voice note playing in another keeps playing.
-            <For
-                each=move || bubbles.get()
-                key=|shown| (shown.message.id, shown.message.status, shown.reactions.clone(), shown.quoted.is_some())
-                let:shown
-            >
-                <Bubble message=shown.message quoted=shown.quoted reactions=shown.reactions />
+            <For each=move || entries.get() key=Entry::key let:entry>
+                {match entry {
+                    Entry::Message(shown) => {
+                        let Shown { message, quoted, reactions } = *shown;
+                        view! { <Bubble message=message quoted=quoted reactions=reactions /> }
+                    }
+                    .into_any(),
+                    Entry::Line { text, .. } => view! { <p class="routing-line" role="note">{text}</p> }.into_any(),
+                }}
             </For>
         </div>
     }

@@ -4,7 +4,7 @@
 
 use baton_shared::ConversationId;
 use baton_shared::UserId;
-use baton_shared::model::ConversationStatus;
+use baton_shared::model::{ConversationStatus, Priority};
 use baton_shared::protocol::ClientMsg;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -187,6 +187,7 @@ fn Header(id: ConversationId, error: RwSignal<Option<String>>, on_back: Callback
                         .collect_view()
                 }}
             </div>
+            <Placement id=id error=error />
             <Labels id=id error=error />
             <details class="transfer">
                 <summary>{t!("conversation.assign_to").to_string()}</summary>
@@ -207,5 +208,43 @@ fn Header(id: ConversationId, error: RwSignal<Option<String>>, on_back: Callback
                 <button class="link-button" on:click=move |_| assign(None, None)>{t!("conversation.unassign").to_string()}</button>
             </details>
         </div>
+    }
+}
+
+/// The conversation's team (its queue) and priority, each a menu; a move to another team returns
+/// it to that team's queue.
+#[component]
+fn Placement(id: ConversationId, error: RwSignal<Option<String>>) -> impl IntoView {
+    let ctx = expect_context::<Ctx>();
+    let link = ctx.link;
+    let placement = Memo::new(move |_| {
+        link.inbox
+            .with(|inbox| inbox.conversations.get(&id).map(|view| (view.conversation.team, view.conversation.priority)))
+    });
+    let report = move |answer: crate::ws::Answer| error.set(answer.err().map(|refused| refused.message));
+    let set_team = move |event: leptos::ev::Event| {
+        let team = event_target_value(&event).parse::<i64>().ok().map(baton_shared::TeamId);
+        link.request(move |req_id| ClientMsg::SetTeam { req_id, conversation_id: id, team }, report);
+    };
+    let set_priority = move |event: leptos::ev::Event| {
+        let Some(priority) = Priority::parse(&event_target_value(&event)) else { return };
+        link.request(move |req_id| ClientMsg::SetPriority { req_id, conversation_id: id, priority }, report);
+    };
+    view! {
+        {move || placement.get().map(|(team, priority)| view! {
+            <span class="placement">
+                <select id="team-select" aria-label=t!("conversation.team").to_string() on:change=set_team>
+                    <option value="" selected=team.is_none()>{t!("conversation.general").to_string()}</option>
+                    {ctx.teams.get().into_iter().map(|known| view! {
+                        <option value=known.id.to_string() selected=team == Some(known.id)>{known.name.clone()}</option>
+                    }).collect_view()}
+                </select>
+                <select id="priority-select" aria-label=t!("conversation.priority").to_string() on:change=set_priority>
+                    {Priority::ALL.into_iter().map(|option| view! {
+                        <option value=option.as_str() selected=option == priority>{t!(format!("priority.{}", option.as_str())).to_string()}</option>
+                    }).collect_view()}
+                </select>
+            </span>
+        })}
     }
 }

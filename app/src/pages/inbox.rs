@@ -9,6 +9,7 @@ use baton_shared::{ConversationId, UserId};
 use leptos::html::Input;
 use leptos::prelude::*;
 
+use crate::components::queues::Queues;
 use crate::context::Ctx;
 use crate::format::{clock_time, initials, waited};
 use crate::icons::{Icon, icon};
@@ -51,6 +52,8 @@ struct Row {
     status: ConversationStatus,
     holder: Option<String>,
     labels: Vec<String>,
+    team: Option<baton_shared::TeamId>,
+    priority: baton_shared::model::Priority,
 }
 
 fn row(view: &ConversationView) -> Row {
@@ -74,6 +77,8 @@ fn row(view: &ConversationView) -> Row {
         status: view.conversation.status,
         holder: view.conversation.claim.as_ref().map(|claim| claim.holder_name.clone()),
         labels: view.conversation.labels.clone(),
+        team: view.conversation.team,
+        priority: view.conversation.priority,
     }
 }
 
@@ -208,6 +213,7 @@ pub fn InboxPage() -> impl IntoView {
     view! {
         <div class="inbox">
             <aside class="sidebar">
+                <Queues />
                 <div class="folders" role="tablist">
                     {folder_tab(Folder::Mine, t!("inbox.mine").to_string(), "folder-mine")}
                     {folder_tab(Folder::Unassigned, t!("inbox.unassigned").to_string(), "folder-unassigned")}
@@ -238,7 +244,7 @@ pub fn InboxPage() -> impl IntoView {
                     </select>
                 </div>
                 <ul class="conversation-list" id="conversation-list">
-                    <For each=move || rows.get() key=|row| (row.id, row.unread, row.preview.clone(), row.status, row.holder.clone(), row.at, row.labels.clone()) let:row>
+                    <For each=move || rows.get() key=|row| (row.id, row.unread, row.preview.clone(), row.status, row.holder.clone(), row.at, row.labels.clone(), row.team, row.priority) let:row>
                         <ListRow row=row selected=selected />
                     </For>
                 </ul>
@@ -284,6 +290,10 @@ fn ListRow(row: Row, selected: Memo<Option<ConversationId>>) -> impl IntoView {
                     <span class="row-preview">{row.preview.clone()}</span>
                     <span class="row-meta">
                         <span class="status-chip" data-status=row.status.as_str()>{t!(format!("status.{}", row.status.as_str())).to_string()}</span>
+                        {(row.priority != baton_shared::model::Priority::Normal).then(|| view! {
+                            <span class="priority-chip" data-priority=row.priority.as_str()>{t!(format!("priority.{}", row.priority.as_str())).to_string()}</span>
+                        })}
+                        {row.team.map(|team| view! { <span class="team-chip">{move || ctx.team_name(team)}</span> })}
                         {row.holder.clone().map(|holder| view! { <span class="holder-chip">{icon(Icon::Lock)} {holder}</span> })}
                         {row.labels.iter().map(|label| view! { <span class="label-chip small">{label.clone()}</span> }).collect_view()}
                         {waiting.map(|waiting| view! { <span class="waiting">{move || t!("inbox.waiting", time = waiting()).to_string()}</span> })}

@@ -34,6 +34,7 @@ pub fn Shell(me: Me, on_logout: Callback<()>) -> impl IntoView {
         }
     });
     ctx.reload_canned();
+    ctx.reload_teams();
     on_cleanup(move || link.stop());
     notify::watch(ctx);
     Effect::new(move |_| {
@@ -91,6 +92,8 @@ pub fn Shell(me: Me, on_logout: Callback<()>) -> impl IntoView {
                     {role.at_least(Role::Supervisor).then(|| tab(Section::Wall, t!("nav.wall").to_string(), "nav-wall"))}
                     {role.at_least(Role::Supervisor).then(|| tab(Section::Replies, t!("nav.replies").to_string(), "nav-replies"))}
                     {role.at_least(Role::Admin).then(|| tab(Section::Users, t!("nav.users").to_string(), "nav-users"))}
+                    {role.at_least(Role::Admin).then(|| tab(Section::Teams, t!("nav.teams").to_string(), "nav-teams"))}
+                    {role.at_least(Role::Supervisor).then(|| tab(Section::Rules, t!("nav.rules").to_string(), "nav-rules"))}
                 </nav>
                 <ConnectionBanner status=link.status />
                 <div class="who">
@@ -121,6 +124,8 @@ pub fn Shell(me: Me, on_logout: Callback<()>) -> impl IntoView {
                 Section::Wall if role.at_least(Role::Supervisor) => view! { <Wall /> }.into_any(),
                 Section::Replies if role.at_least(Role::Supervisor) => view! { <Replies /> }.into_any(),
                 Section::Users if role.at_least(Role::Admin) => view! { <Users /> }.into_any(),
+                Section::Teams if role.at_least(Role::Admin) => view! { <crate::pages::teams::TeamsPage /> }.into_any(),
+                Section::Rules if role.at_least(Role::Supervisor) => view! { <crate::pages::rules::RulesPage /> }.into_any(),
                 _ => view! { <InboxPage /> }.into_any(),
             }}
         </div>

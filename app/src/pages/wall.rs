@@ -1,7 +1,7 @@
 //! The supervisor's live wall: every open conversation as a card — the customer, how long they
 //! have waited since their last message, who is viewing, who holds the claim and the draft being
 //! typed right now, or how long the claim has gone unused — with take-over and transfer; beside it
-//! each teammate's presence and load.
+//! each team's queue and each teammate's presence and load.
 
 use baton_shared::UserId;
 use baton_shared::model::{ConversationStatus, Direction};
@@ -125,6 +125,7 @@ pub fn Wall() -> impl IntoView {
                 </Show>
             </section>
             <aside class="load" aria-label=t!("wall.load").to_string()>
+                <crate::components::team_queues::TeamQueues />
                 <h3>{t!("wall.team").to_string()}</h3>
                 <table>
                     <thead><tr><th>{t!("wall.agent").to_string()}</th><th>{t!("wall.status").to_string()}</th><th>{t!("wall.assigned").to_string()}</th><th>{t!("wall.replying").to_string()}</th></tr></thead>

@@ -256,6 +256,7 @@ fn a_history_older_than_the_stream_is_refused_and_a_current_one_replaces_the_tai
         has_earlier: false,
         notes: Vec::new(),
         draft: String::new(),
+        routing: Vec::new(),
     };
     assert!(!inbox.load_detail(stale), "read before event 3: load it again");
     let current = ConversationDetail {
@@ -268,6 +269,7 @@ fn a_history_older_than_the_stream_is_refused_and_a_current_one_replaces_the_tai
         has_earlier: false,
         notes: Vec::new(),
         draft: "half-written".into(),
+        routing: Vec::new(),
     };
     assert!(inbox.load_detail(current));
     let view = &inbox.conversations[&C];
@@ -341,6 +343,7 @@ fn earlier_pages_go_before_what_is_held_once() {
         has_earlier: true,
         notes: Vec::new(),
         draft: String::new(),
+        routing: Vec::new(),
     };
     assert!(inbox.load_detail(detail));
     assert!(inbox.conversations[&C].has_earlier);
@@ -399,6 +402,7 @@ fn a_late_message_older_than_everything_held_waits_for_its_page_unless_all_is_he
         has_earlier: true,
         notes: Vec::new(),
         draft: String::new(),
+        routing: Vec::new(),
     };
     assert!(inbox.load_detail(detail));
     // Written before "four", where the server holds earlier messages: it belongs to the page

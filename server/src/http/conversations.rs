@@ -70,9 +70,12 @@ async fn show(
     let conversation = visible(&state, &user, id).await?;
     // One more than a page, to learn whether there are earlier ones.
     let newest = state.store.newest_messages(id, conversation.last_seq, i64::from(HISTORY_PAGE) + 1);
-    let (mut messages, notes, draft) = tokio::try_join!(newest, state.store.notes(id), state.store.draft(id, user.id))?;
+    let routing = state.store.routing_history(id, i64::from(HISTORY_PAGE));
+    let (mut messages, notes, draft, routing) =
+        tokio::try_join!(newest, state.store.notes(id), state.store.draft(id, user.id), routing)?;
     let has_earlier = trim_to_page(&mut messages, HISTORY_PAGE);
-    Ok(ApiJson(ConversationDetail { conversation, messages, has_earlier, notes, draft: draft.unwrap_or_default() }))
+    let draft = draft.unwrap_or_default();
+    Ok(ApiJson(ConversationDetail { conversation, messages, has_earlier, notes, draft, routing }))
 }
 
 #[derive(serde::Deserialize)]

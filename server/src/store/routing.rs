@@ -75,6 +75,9 @@ pub trait RoutingStore: Send + Sync {
 
     /// Every (member, team) pair.
     async fn memberships(&self) -> StoreResult<Vec<(UserId, TeamId)>>;
+
+    /// The newest `limit` `assigned` and `triaged` events of a conversation, oldest first.
+    async fn routing_history(&self, id: ConversationId, limit: i64) -> StoreResult<Vec<ConversationEvent>>;
 }
 
 /// The teams' queues: routing's assignments and Take next.

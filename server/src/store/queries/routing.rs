@@ -97,6 +97,22 @@ where
             .collect())
     }
 
+    async fn routing_history(&self, id: ConversationId, limit: i64) -> StoreResult<Vec<ConversationEvent>> {
+        // The change is stored as JSON with its tag first (serde writes it so).
+        let rows: Vec<rows::EventRow> = sqlx::query_as(
+            "SELECT conversation_id, seq, at, actor_id, change FROM events WHERE conversation_id = $1 \
+             AND (change LIKE '{\"kind\":\"assigned\"%' OR change LIKE '{\"kind\":\"triaged\"%') \
+             ORDER BY seq DESC LIMIT $2",
+        )
+        .bind(id.0)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        let mut events = rows.into_iter().map(ConversationEvent::try_from).collect::<StoreResult<Vec<_>>>()?;
+        events.reverse();
+        Ok(events)
+    }
+
     async fn memberships(&self) -> StoreResult<Vec<(UserId, TeamId)>> {
         let rows: Vec<(i64, i64)> =
             sqlx::query_as("SELECT user_id, team_id FROM team_members").fetch_all(&self.pool).await?;
