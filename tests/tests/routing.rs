@@ -24,6 +24,7 @@ baton_tests::on_both_kinds!(
     capacity_holds_when_many_conversations_arrive_at_once,
     only_eligible_agents_get_pushed_work,
     agents_pressing_take_next_at_once_each_get_a_different_conversation,
+    agents_and_leads_assign_within_the_team_supervisors_anywhere,
 );
 
 const PATIENCE: Duration = Duration::from_secs(20);
@@ -277,5 +278,35 @@ async fn agents_pressing_take_next_at_once_each_get_a_different_conversation(kin
     let error =
         expect_error(one.post("/api/queue/take-next", &serde_json::json!({})).await?, StatusCode::CONFLICT).await?;
     assert_eq!(error.code, ErrorCode::QueueEmpty, "another team's queue is not theirs");
+    server.stop().await
+}
+
+async fn agents_and_leads_assign_within_the_team_supervisors_anywhere(kind: Kind) -> anyhow::Result<()> {
+    let server = TestServer::start_with(kind, |_| {}).await?;
+    let (admin, _) = server.logged_in("Ada", Role::Admin).await?;
+    let (bea_client, bea) = server.logged_in("Bea", Role::Agent).await?;
+    let (lee_client, lee) = server.logged_in("Lee", Role::Lead).await?;
+    let (_, ben) = server.logged_in("Ben", Role::Agent).await?;
+    let (_, sam) = server.logged_in("Sam", Role::Agent).await?;
+    let (sue_client, _) = server.logged_in("Sue", Role::Supervisor).await?;
+    let members = [(bea.id, None), (lee.id, None), (ben.id, None)];
+    let billing = create_team(&admin, "Billing", AssignmentModel::Manual, &members).await?;
+    create_team(&admin, "Sales", AssignmentModel::Manual, &[(sam.id, None)]).await?;
+    let id = waiting_in(&server, &admin, "15550001", billing).await?;
+    let assign = |client: &TestClient, to: UserId| {
+        let path = format!("/api/conversations/{id}/assignee");
+        let body = serde_json::json!({ "assignee": to });
+        let request = client.request(reqwest::Method::PUT, &path).json(&body);
+        async move { anyhow::Ok(request.send().await?) }
+    };
+    let refused = expect_error(assign(&bea_client, sam.id).await?, StatusCode::UNPROCESSABLE_ENTITY).await?;
+    assert_eq!(refused.code, ErrorCode::InvalidInput, "Sam is not in Billing");
+    assert!(refused.message.contains("Sam"), "{}", refused.message);
+    assert_eq!(assign(&bea_client, ben.id).await?.status(), StatusCode::OK, "Ben is");
+    // The lead sees Ben's conversation and moves it on within Billing, not outside it.
+    expect_error(assign(&lee_client, sam.id).await?, StatusCode::UNPROCESSABLE_ENTITY).await?;
+    assert_eq!(assign(&lee_client, bea.id).await?.status(), StatusCode::OK);
+    assert_eq!(assign(&sue_client, sam.id).await?.status(), StatusCode::OK, "a supervisor's call");
+    assert_eq!(assignee(&server, id).await?, Some(sam.id));
     server.stop().await
 }

@@ -14,7 +14,8 @@ use crate::store::labels::LabelOutcome;
 use crate::store::routing::Triage;
 
 /// Assigns the conversation to an active teammate, or to nobody. Assigning releases another
-/// holder's claim: for agents that would be a take-over, which is a supervisor's decision.
+/// holder's claim: for agents that would be a take-over, which is a supervisor's decision. Agents
+/// and leads assign a team's conversation only to that team's members.
 pub async fn assign(
     state: &AppState,
     actor: &Actor,
@@ -33,8 +34,19 @@ pub async fn assign(
     }
     if let Some(assignee) = assignee {
         let recipient = state.store.user(assignee).await?;
-        if recipient.as_ref().is_none_or(|user| user.disabled) {
+        let Some(recipient) = recipient.filter(|user| !user.disabled) else {
             return Err(Refusal::invalid("A conversation can only go to an active teammate."));
+        };
+        // Agents and leads assign within the conversation's team; moving it to another team's
+        // people is a move of the conversation first (or a supervisor's call).
+        if let Some(team) = conversation.team
+            && !actor.is_supervisor()
+            && !state.hub.teams_of(assignee).contains(&team)
+        {
+            return Err(Refusal::invalid(format!(
+                "{} is not in this conversation's team: move it to their team first, or ask a supervisor.",
+                recipient.name
+            )));
         }
     }
     let note = note.filter(|note| !note.trim().is_empty());
