@@ -120,7 +120,13 @@ async fn a_billing_question_lands_in_billing_is_taken_and_handed_over_when_its_a
         a.click("#nav-wall").await?;
         a.wait_for(".team-queue[data-team='Billing']").await?;
         a.wait_for_text(".team-queue[data-team='Billing']", "Ben Billing").await?;
+        a.wait_for_text(".wall-card .wall-assignee", "Ben Billing · Billing").await?;
         a.screenshot("routing-wall-queues").await?;
+        a.expect_every_control_named("wall with queues").await?;
+        // Pick to reassign, from the wall: back to the queue, and Ben sees it go.
+        a.wait_for(".wall-card .reassign").await?.select_by_value("none").await?;
+        a.wait_for_text(".wall-card .wall-assignee", "Billing").await?;
+        ben_view.wait_for_text(".routing-line", "Ada Owner returned this to the queue").await?;
         anyhow::Ok(())
     }
     .await;

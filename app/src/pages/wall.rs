@@ -21,6 +21,8 @@ struct Card {
     /// Who holds the claim, and when the server last saw them use it.
     holder: Option<(UserId, String, i64)>,
     last: String,
+    assignee: Option<UserId>,
+    team: Option<baton_shared::TeamId>,
 }
 
 /// A card's live part: who views it, who types and what. It follows the conversation's own
@@ -63,6 +65,8 @@ pub fn Wall() -> impl IntoView {
                             .as_ref()
                             .map(|claim| (claim.holder, claim.holder_name.clone(), claim.active_at)),
                         last: view.preview.as_ref().map(|m| m.body.clone()).unwrap_or_default(),
+                        assignee: view.conversation.assignee,
+                        team: view.conversation.team,
                     }
                 })
                 .collect();
@@ -186,6 +190,33 @@ fn WallCard(
         let Ok(to) = event_target_value(&event).parse::<i64>() else { return };
         link.request(move |req_id| ClientMsg::Transfer { req_id, conversation_id: id, to: UserId(to) }, report);
     };
+    // Pick to reassign: to a teammate, or back to its queue.
+    let reassign = move |event: leptos::ev::Event| {
+        let value = event_target_value(&event);
+        let assignee = match value.as_str() {
+            "" => return,
+            "none" => None,
+            id => match id.parse::<i64>() {
+                Ok(id) => Some(UserId(id)),
+                Err(_) => return,
+            },
+        };
+        link.request(move |req_id| ClientMsg::Assign { req_id, conversation_id: id, assignee, note: None }, report);
+    };
+    let assignee = move || card.with(|card| card.as_ref().and_then(|card| card.assignee));
+    let placed = move || {
+        card.with(|card| {
+            let card = card.as_ref()?;
+            let team = card.team.map(|team| ctx.team_name(team));
+            let who = card.assignee.map(|user| ctx.name_of(user));
+            Some(match (who, team) {
+                (Some(who), Some(team)) => format!("{who} · {team}"),
+                (Some(who), None) => who,
+                (None, Some(team)) => team,
+                (None, None) => t!("conversation.unassigned").to_string(),
+            })
+        })
+    };
     let waiting = move || {
         card.with(|card| card.as_ref().and_then(|card| card.waiting_since)).map(|since| waited(since, ctx.now.get()))
     };
@@ -232,6 +263,10 @@ fn WallCard(
             </header>
             <p class="wall-last">{field(|card| card.last.clone())}</p>
             <div class="wall-row">
+                <span class="label">{t!("wall.assigned").to_string()}</span>
+                <span class="wall-assignee">{placed}</span>
+            </div>
+            <div class="wall-row">
                 <span class="label">{t!("wall.viewing").to_string()}</span>
                 <span class="wall-viewers">{viewers}</span>
             </div>
@@ -248,6 +283,13 @@ fn WallCard(
             {move || typing_only().map(|names| view! { <div class="typist">{t!("wall.typing", names = names).to_string()}</div> })}
             <div class="wall-actions">
                 <button class="secondary take-over" on:click=take_over>{t!("wall.take_over").to_string()}</button>
+                <select class="reassign" aria-label=t!("conversation.assign_to").to_string() on:change=reassign>
+                    <option value="" selected=true>{t!("conversation.assign_to").to_string()}</option>
+                    {move || assignee().is_some().then(|| view! { <option value="none">{t!("conversation.unassign").to_string()}</option> })}
+                    {move || ctx.team.get().into_iter().filter(|member| Some(member.id) != assignee()).map(|member| view! {
+                        <option value=member.id.to_string()>{member.name}</option>
+                    }).collect_view()}
+                </select>
                 <select class="transfer-claim" aria-label=t!("wall.transfer").to_string() on:change=transfer disabled=move || !held()>
                     <option value="">{t!("wall.transfer_to").to_string()}</option>
                     {move || ctx.team.get().into_iter().map(|member| view! {
