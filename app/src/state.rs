@@ -370,6 +370,7 @@ impl Inbox {
                 assignee: None,
                 team: None,
                 priority: Default::default(),
+                queued_at: Some(event.at),
                 claim: None,
                 last_seq: event.seq,
                 last_message_at: None,
@@ -445,6 +446,9 @@ impl Inbox {
             Change::Assigned { assignee, .. } => {
                 view.routing.push(event.clone());
                 let conversation = &mut view.conversation;
+                if assignee.is_none() {
+                    conversation.queued_at = Some(event.at);
+                }
                 conversation.assignee = *assignee;
                 // An agent no longer sees a conversation assigned to a teammate: the one rule.
                 gone = !conversation.is_visible_to(&viewer);
@@ -452,6 +456,9 @@ impl Inbox {
             Change::Triaged { team, priority, .. } => {
                 view.routing.push(event.clone());
                 let conversation = &mut view.conversation;
+                if conversation.team != *team {
+                    conversation.queued_at = Some(event.at);
+                }
                 conversation.team = *team;
                 conversation.priority = *priority;
                 // Nor one moved to a team they are not in.

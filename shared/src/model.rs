@@ -129,6 +129,10 @@ pub struct Conversation {
     pub team: Option<TeamId>,
     #[serde(default)]
     pub priority: Priority,
+    /// Unix ms: when it last began waiting for an agent (opened, returned or moved to a queue);
+    /// queues hand out the longest waiting first.
+    #[serde(default)]
+    pub queued_at: Option<i64>,
     pub claim: Option<Claim>,
     /// The newest event's sequence number.
     pub last_seq: u64,

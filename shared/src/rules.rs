@@ -148,6 +148,7 @@ mod tests {
             assignee,
             team: None,
             priority: crate::model::Priority::Normal,
+            queued_at: None,
             claim,
             last_seq: 0,
             last_message_at: None,

@@ -49,7 +49,7 @@ pub fn Queues() -> impl IntoView {
                                     && conversation.assignee.is_none()
                                     && conversation.status != ConversationStatus::Resolved
                             })
-                            .map(|view| view.conversation.created_at)
+                            .map(|view| view.conversation.queued_at.unwrap_or(view.conversation.created_at))
                             .collect();
                         Queue { name: team.name.clone(), waiting: waiting.len(), oldest: waiting.into_iter().min() }
                     })

@@ -41,7 +41,7 @@ pub fn TeamQueues() -> impl IntoView {
                 .map(|team| {
                     let waiting: Vec<i64> = open()
                         .filter(|view| view.conversation.team == Some(team.id) && view.conversation.assignee.is_none())
-                        .map(|view| view.conversation.created_at)
+                        .map(|view| view.conversation.queued_at.unwrap_or(view.conversation.created_at))
                         .collect();
                     let members = team
                         .members

@@ -44,7 +44,7 @@ impl From<ContactRow> for Contact {
 }
 
 /// `SELECT` of a conversation with its contact and claim; append a `WHERE`/`ORDER BY`.
-pub(super) const CONVERSATION_SELECT: &str = "SELECT c.id, c.status, c.assignee_id, c.team_id, c.priority, c.last_seq, \
+pub(super) const CONVERSATION_SELECT: &str = "SELECT c.id, c.status, c.assignee_id, c.team_id, c.priority, c.queued_at, c.last_seq, \
      c.last_message_at, c.created_at, c.labels, k.id AS contact_id, k.wa_id, k.profile_name, k.last_inbound_at, \
      k.window_closed_at, \
      cl.holder_id, u.name AS holder_name, cl.lease_until, \
@@ -60,6 +60,7 @@ pub(super) struct ConversationRow {
     pub assignee_id: Option<i64>,
     pub team_id: Option<i64>,
     pub priority: i64,
+    pub queued_at: Option<i64>,
     pub last_seq: i64,
     pub last_message_at: Option<i64>,
     pub created_at: i64,
@@ -94,6 +95,7 @@ impl TryFrom<ConversationRow> for Conversation {
             assignee: row.assignee_id.map(UserId),
             team: row.team_id.map(TeamId),
             priority,
+            queued_at: row.queued_at,
             claim,
             last_seq: seq_of(row.last_seq)?,
             last_message_at: row.last_message_at,
