@@ -18,6 +18,7 @@
 
 use std::collections::HashMap;
 use std::future::Future;
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::Duration;
 
 use tokio::task::{Id, JoinSet};
@@ -25,6 +26,24 @@ use tokio_util::sync::CancellationToken;
 
 use crate::state::AppState;
 use crate::{bus, drafts, hub, leases, routing, sessions, whatsapp};
+
+/// A periodic worker's progress: the time (Unix ms, by the server's clock) of its last finished
+/// pass — everything due by then was done. Tests wait on it instead of sleeping.
+#[derive(Default)]
+pub struct Progress {
+    last_pass: AtomicI64,
+}
+
+impl Progress {
+    pub fn last_pass(&self) -> i64 {
+        self.last_pass.load(Ordering::Acquire)
+    }
+
+    /// Notes a pass that looked at everything due at `at`.
+    pub fn passed(&self, at: i64) {
+        self.last_pass.store(at, Ordering::Release);
+    }
+}
 
 /// How long stopping waits for the tasks before it abandons them (a send or a download hanging
 /// on the network must not keep the process from exiting).

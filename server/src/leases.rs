@@ -5,29 +5,15 @@
 //! Everyone watching sees the conversation released.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::Duration;
 
 use tokio_util::sync::CancellationToken;
 
+use crate::background::Progress;
 use crate::bus::Bus;
 use crate::clock::Clock;
 use crate::hub::Hub;
 use crate::store::Store;
-
-/// The keeper's handle: when it last looked at the leases.
-#[derive(Default)]
-pub struct LeaseKeeper {
-    last_pass: AtomicI64,
-}
-
-impl LeaseKeeper {
-    /// The time (Unix ms, by the server's clock) of the keeper's last finished pass: every lease
-    /// that had run out by then is released (tests wait on it).
-    pub fn last_pass(&self) -> i64 {
-        self.last_pass.load(Ordering::Acquire)
-    }
-}
 
 /// The lease keeper: what it reads, writes and asks — not the whole server.
 pub struct Worker {
@@ -41,7 +27,7 @@ pub struct Worker {
     /// [`crate::config::Config::claim_idle`].
     pub idle: Duration,
     /// Its handle, where each finished pass is noted.
-    pub progress: Arc<LeaseKeeper>,
+    pub progress: Arc<Progress>,
 }
 
 impl Worker {
@@ -85,6 +71,6 @@ impl Worker {
             Ok(_) => {}
             Err(error) => tracing::warn!(%error, "could not expire leases"),
         }
-        self.progress.last_pass.store(now, Ordering::Release);
+        self.progress.passed(now);
     }
 }

@@ -5,6 +5,7 @@
 use std::net::SocketAddr;
 use std::sync::Arc;
 
+use crate::background::Progress;
 use crate::bus::{Bus, LocalBus};
 use crate::clock::Clock;
 use crate::config::{Config, Origin};
@@ -12,9 +13,7 @@ use crate::conversations::Actor;
 use crate::drafts::DraftWriter;
 use crate::http::web::WebApp;
 use crate::hub::Hub;
-use crate::leases::LeaseKeeper;
 use crate::passwords::Passwords;
-use crate::routing::handover::HandoverKeeper;
 use crate::routing::router::Router;
 use crate::store::Store;
 use crate::throttle::LoginThrottle;
@@ -42,11 +41,11 @@ pub struct AppState {
     /// Drafts waiting to be written (see [`crate::drafts`]).
     pub drafts: Arc<DraftWriter>,
     /// The lease keeper's progress.
-    pub leases: Arc<LeaseKeeper>,
+    pub leases: Arc<Progress>,
     /// Kicks the teams' queues (see [`crate::routing::router`]).
     pub router: Router,
     /// The handover keeper's progress.
-    pub handovers: Arc<HandoverKeeper>,
+    pub handovers: Arc<Progress>,
     /// The WhatsApp channel's handles.
     pub whatsapp: WhatsApp,
 }
@@ -102,9 +101,9 @@ impl AppState {
             hub,
             bus,
             drafts,
-            leases: Arc::new(LeaseKeeper::default()),
+            leases: Arc::new(Progress::default()),
             router,
-            handovers: Arc::new(HandoverKeeper::default()),
+            handovers: Arc::new(Progress::default()),
             whatsapp,
             config: Arc::new(config),
             store,

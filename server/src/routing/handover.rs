@@ -6,13 +6,13 @@
 //! [`Worker`] — whichever node's keeper takes a row first — so they survive a restart.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::Duration;
 
 use baton_shared::UserId;
 use baton_shared::protocol::PresenceStatus;
 use tokio_util::sync::CancellationToken;
 
+use crate::background::Progress;
 use crate::bus::Bus;
 use crate::clock::Clock;
 use crate::hub::Hub;
@@ -48,20 +48,6 @@ pub async fn presence_changed(state: &AppState, user: UserId) {
     }
 }
 
-/// The keeper's handle: when it last looked.
-#[derive(Default)]
-pub struct HandoverKeeper {
-    last_pass: AtomicI64,
-}
-
-impl HandoverKeeper {
-    /// The time (Unix ms, by the server's clock) of the keeper's last finished pass: every
-    /// handover due by then is done (tests wait on it).
-    pub fn last_pass(&self) -> i64 {
-        self.last_pass.load(Ordering::Acquire)
-    }
-}
-
 /// The handover keeper: what it reads, writes and asks.
 pub struct Worker {
     pub store: Arc<dyn Store>,
@@ -70,7 +56,7 @@ pub struct Worker {
     pub hub: Hub,
     pub clock: Clock,
     /// Its handle, where each finished pass is noted.
-    pub progress: Arc<HandoverKeeper>,
+    pub progress: Arc<Progress>,
 }
 
 impl Worker {
@@ -114,6 +100,6 @@ impl Worker {
                 Err(error) => tracing::warn!(user = %handover.user, %error, "handover failed"),
             }
         }
-        self.progress.last_pass.store(now, Ordering::Release);
+        self.progress.passed(now);
     }
 }
