@@ -360,7 +360,7 @@ impl Inbox {
         let id = event.conversation_id;
         let Some(view) = self.conversations.get_mut(&id) else {
             // A conversation seen for the first time starts with its opening.
-            let Change::Opened { contact } = &event.change else {
+            let Change::Opened { contact, team } = &event.change else {
                 return Applied::Gap { conversation: id, after_seq: 0 };
             };
             let conversation = Conversation {
@@ -368,7 +368,7 @@ impl Inbox {
                 contact: contact.clone(),
                 status: baton_shared::model::ConversationStatus::Open,
                 assignee: None,
-                team: None,
+                team: *team,
                 priority: Default::default(),
                 queued_at: Some(event.at),
                 claim: None,
@@ -396,7 +396,7 @@ impl Inbox {
         let mut gone = false;
         let conversation = &mut view.conversation;
         match &event.change {
-            Change::Opened { contact } => conversation.contact = contact.clone(),
+            Change::Opened { contact, .. } => conversation.contact = contact.clone(),
             Change::MessageAdded { message } => {
                 // Never back: a late message, written before the newest, leaves it.
                 conversation.last_message_at =
@@ -444,7 +444,9 @@ impl Inbox {
             Change::StatusChanged { status } => conversation.status = *status,
             Change::Labeled { labels } => conversation.labels = labels.clone(),
             Change::Assigned { assignee, .. } => {
-                view.routing.push(event.clone());
+                if view.routing.iter().all(|held| held.seq != event.seq) {
+                    view.routing.push(event.clone());
+                }
                 let conversation = &mut view.conversation;
                 if assignee.is_none() {
                     conversation.queued_at = Some(event.at);
@@ -454,7 +456,9 @@ impl Inbox {
                 gone = !conversation.is_visible_to(&viewer);
             }
             Change::Triaged { team, priority, .. } => {
-                view.routing.push(event.clone());
+                if view.routing.iter().all(|held| held.seq != event.seq) {
+                    view.routing.push(event.clone());
+                }
                 let conversation = &mut view.conversation;
                 if conversation.team != *team {
                     conversation.queued_at = Some(event.at);

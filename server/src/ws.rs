@@ -101,8 +101,10 @@ async fn run(mut socket: Box<WebSocket>, state: &AppState, connection: &Arc<Conn
     let mut ping = tokio::time::interval(state.config.ws_ping_interval);
     ping.tick().await;
     let mut last_heard = Instant::now();
-    // Who every request of this socket acts as, made once: not per keystroke.
-    let actor = realtime::actor_of(state, connection);
+    // Who every request of this socket acts as, made once — not per keystroke — and again after
+    // an admin changed the teams (the visibility rule reads them).
+    let mut actor = realtime::actor_of(state, connection);
+    let mut memberships = state.hub.memberships_version();
     loop {
         let (frames, closing) = connection.queue.drain();
         if let Some(closing) = closing {
@@ -138,7 +140,13 @@ async fn run(mut socket: Box<WebSocket>, state: &AppState, connection: &Arc<Conn
                     match message {
                         // Boxed: a request's future (store queries included) is large, and inlined
                         // here it would make every idle socket's task that large.
-                        Message::Text(text) => Box::pin(answer(state, connection, &actor, text.as_str())).await,
+                        Message::Text(text) => {
+                            let now = state.hub.memberships_version();
+                            if now != memberships {
+                                (actor, memberships) = (realtime::actor_of(state, connection), now);
+                            }
+                            Box::pin(answer(state, connection, &actor, text.as_str())).await
+                        }
                         Message::Binary(_) => refuse(connection, None, ErrorCode::UnsupportedFrame,
                             "Baton speaks JSON text frames; binary frames are not understood."),
                         Message::Ping(_) | Message::Pong(_) => {}

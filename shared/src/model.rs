@@ -549,6 +549,9 @@ pub enum Change {
     /// The conversation began (always seq 1).
     Opened {
         contact: Contact,
+        /// The team whose queue it opened in (the routing rules decided), if any.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        team: Option<TeamId>,
     },
     MessageAdded {
         message: Message,

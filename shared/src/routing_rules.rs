@@ -238,8 +238,10 @@ pub fn fold(text: &str) -> String {
             folded.push(character);
             continue;
         }
-        if character == '\u{0640}' {
-            continue; // tatweel: a stretch, not a letter
+        // Tatweel (a stretch, not a letter) and the zero-width joiners Persian and Indic text
+        // carry or not, as the keyboard pleases.
+        if matches!(character, '\u{0640}' | '\u{200C}' | '\u{200D}') {
+            continue;
         }
         if character.is_whitespace() {
             if !last_space {
@@ -251,7 +253,12 @@ pub fn fold(text: &str) -> String {
         last_space = false;
         base_is_diacritic_script = u32::from(character) < 0x0530;
         let character = match character {
+            // Arabic's alef forms; Persian's yeh and keheh and Arabic's alef maksura as one.
             'أ' | 'إ' | 'آ' | 'ٱ' => 'ا',
+            'ی' | 'ى' => 'ي',
+            'ک' => 'ك',
+            // Greek's final sigma, which lowercasing one letter at a time cannot know.
+            'ς' | 'Σ' => 'σ',
             other => other,
         };
         folded.extend(character.to_lowercase());
@@ -305,6 +312,9 @@ mod tests {
         assert_eq!(fold("فـــاتورة"), "فاتورة", "tatweel");
         assert_ne!(fold("धन"), fold("धुन"), "Devanagari vowel signs stay");
         assert_eq!(fold("Ελληνικά"), "ελληνικα");
+        assert_eq!(fold("ΛΟΓΑΡΙΑΣΜΟΣ"), fold("λογαριασμός"), "final sigma");
+        assert_eq!(fold("می\u{200C}خواهم"), fold("میخواهم"), "zero-width non-joiner");
+        assert_eq!(fold("کتاب یک"), fold("كتاب يك"), "Persian and Arabic letter forms");
     }
 
     #[test]

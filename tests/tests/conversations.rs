@@ -79,7 +79,7 @@ async fn inbound_messages_open_a_conversation_once(store: Arc<dyn Store>) -> any
     let first = store.record_inbound(&inbound("15550001", "wamid.A", "Hello", NOW - 5), NOW).await?;
     let InboundOutcome::Recorded { conversation_id: id, events } = first else { anyhow::bail!("not recorded") };
     assert_eq!(events.iter().map(|event| event.seq).collect::<Vec<_>>(), [1, 2]);
-    let Change::Opened { contact } = &events[0].change else { anyhow::bail!("first event: {:?}", events[0]) };
+    let Change::Opened { contact, .. } = &events[0].change else { anyhow::bail!("first event: {:?}", events[0]) };
     assert_eq!((contact.wa_id.as_str(), contact.profile_name.as_str()), ("15550001", "Customer 15550001"));
     let Change::MessageAdded { message } = &events[1].change else { anyhow::bail!("second event: {:?}", events[1]) };
     assert_eq!((message.direction, message.body.as_str(), message.seq), (Direction::Inbound, "Hello", 2));

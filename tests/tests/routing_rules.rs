@@ -106,6 +106,12 @@ async fn rules_triage_what_customers_write_and_the_test_box_agrees(kind: Kind) -
     let read: StoredRules = json(supervisor.get("/api/routing/rules").await?).await?;
     assert_eq!(read, saved);
 
+    // Someone in no team follows the inbox: conversations the rules open in a team never reach
+    // them, not even their opening.
+    let (outsider_client, _) = server.logged_in("Oscar", Role::Agent).await?;
+    let mut outsider = WsClient::connect(&outsider_client).await?;
+    outsider.request(|req_id| ClientMsg::SubscribeInbox { req_id, cursors: Vec::new() }).await?;
+
     // Customers write: triaged as they arrive.
     let billing_rule = Some("Billing".to_owned());
     let labels = vec!["billing".to_owned()];
@@ -121,6 +127,16 @@ async fn rules_triage_what_customers_write_and_the_test_box_agrees(kind: Kind) -
     assert_eq!(triage(&server, hello).await?, (Some(support), Priority::Normal, vec![], Some("default=true".into())));
     let price = server.customer_writes("15551001", "Qual o PRECO?").await?;
     assert_eq!(triage(&server, price).await?.0, Some(sales));
+
+    // Everything queued for Oscar before this ping's answer: no event of those conversations.
+    let pinged = outsider.send(|req_id| ClientMsg::Ping { req_id }).await?;
+    loop {
+        match outsider.next().await? {
+            ServerMsg::Ack { req_id, .. } if req_id == pinged => break,
+            ServerMsg::Event { event } => anyhow::bail!("Oscar heard of a team's conversation: {event:?}"),
+            _ => {}
+        }
+    }
 
     // Billing is round-robin and Bea is available: its first conversation went straight to her.
     let first = server.state.store.conversations(false, 100).await?.into_iter().find(|c| c.team == Some(billing));

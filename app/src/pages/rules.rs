@@ -32,20 +32,24 @@ struct Draft {
     combine: Combine,
 }
 
+/// A comma-separated list, in any script's comma (Latin, Arabic, full-width, ideographic).
 fn split(list: &str) -> Vec<String> {
-    list.split(',').map(str::trim).filter(|item| !item.is_empty()).map(str::to_owned).collect()
+    list.split([',', '،', '，', '、']).map(str::trim).filter(|item| !item.is_empty()).map(str::to_owned).collect()
 }
 
 impl Draft {
     fn of(key: usize, rule: &Rule) -> Self {
-        let mut keywords = Vec::new();
+        // The first keyword condition is edited here; any other condition (a second keyword
+        // list, which with "all" means something else) is kept as it is.
+        let mut keywords: Option<Vec<String>> = None;
         let mut other_conditions = Vec::new();
         for condition in &rule.conditions {
             match condition {
-                Condition::TextContains { keywords: words } => keywords.extend(words.iter().cloned()),
+                Condition::TextContains { keywords: words } if keywords.is_none() => keywords = Some(words.clone()),
                 other => other_conditions.push(other.clone()),
             }
         }
+        let keywords = keywords.unwrap_or_default();
         let (mut team, mut priority, mut labels, mut assign_to) = (None, None, Vec::new(), None);
         for action in &rule.actions {
             match action {

@@ -32,7 +32,7 @@ fn opened() -> ServerMsg {
         last_inbound_at: Some(1_000),
         window_closed_at: None,
     };
-    event(1, Change::Opened { contact })
+    event(1, Change::Opened { contact, team: None })
 }
 
 fn message(seq: u64, direction: Direction, body: &str) -> Message {
@@ -447,6 +447,7 @@ fn live_messages_reach_one_conversations_live_state_only() {
                     last_inbound_at: None,
                     window_closed_at: None,
                 },
+                team: None,
             },
         },
     });

@@ -66,7 +66,17 @@ pub async fn triage(
     id: ConversationId,
     triage: Triage,
 ) -> Result<Conversation, Refusal> {
-    visible(state, actor, id).await?;
+    let conversation = visible(state, actor, id).await?;
+    // A move releases the claim: taking it from someone replying is a supervisor's decision.
+    let moves = triage.team.is_some_and(|team| team != conversation.team);
+    let held_by_other = conversation.live_claim(state.now()).filter(|claim| claim.holder != actor.id());
+    if let (true, Some(claim), false) = (moves, held_by_other, actor.is_supervisor()) {
+        return Err(Refusal::new(
+            ErrorCode::ClaimedByOther,
+            format!("{} is replying to this conversation; ask a supervisor to move it.", claim.holder_name),
+        )
+        .with_detail(ErrorDetail::ClaimedBy { claim: claim.clone() }));
+    }
     let events = match state.store.triage(id, actor.id(), triage, state.now()).await {
         Err(StoreError::NotFound) => return Err(Refusal::invalid("There is no such team.")),
         outcome => outcome?,

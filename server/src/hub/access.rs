@@ -36,6 +36,8 @@ pub(super) struct Access {
     teams: DashMap<UserId, Arc<[TeamId]>>,
     /// Held while memberships are reloaded, so that two reloads apply in the order they read.
     reloading: tokio::sync::Mutex<()>,
+    /// Moves on with every reload: a socket's actor, made once, is made again when it moved.
+    version: std::sync::atomic::AtomicU64,
 }
 
 impl Hub {
@@ -64,12 +66,18 @@ impl Hub {
             list.sort_unstable();
             access.teams.insert(user, list.into());
         }
+        access.version.fetch_add(1, std::sync::atomic::Ordering::AcqRel);
         let followed: Vec<ConversationId> =
             self.inner.subscriptions.followers.iter().map(|entry| *entry.key()).collect();
         for conversation in followed {
             self.revoke(conversation);
         }
         Ok(())
+    }
+
+    /// Which reload of the memberships the hub holds.
+    pub fn memberships_version(&self) -> u64 {
+        self.inner.access.version.load(std::sync::atomic::Ordering::Acquire)
     }
 
     /// The teams `user` belongs to.

@@ -109,6 +109,13 @@ impl Hub {
             self.deliver(connection, |queue| queue.push_event(conversation, event.seq, frame.clone()));
         };
         let change = match &event.change {
+            // Opened in a team's queue: placed before anyone hears of it, so that only those who
+            // may see it there do.
+            Change::Opened { team: Some(team), .. } => {
+                self.apply_move(conversation, Move::Team(Some(*team)));
+                self.for_each_watcher(conversation, false, push);
+                return;
+            }
             Change::Assigned { assignee, .. } => Move::Assignee(*assignee),
             Change::Triaged { team, .. } => Move::Team(*team),
             _ => {

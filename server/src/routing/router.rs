@@ -115,22 +115,31 @@ impl Worker {
         // Per team being drained: whether it was kicked again meanwhile.
         let mut draining: HashMap<TeamId, bool> = HashMap::new();
         let mut drains: JoinSet<(TeamId, bool)> = JoinSet::new();
+        // Which team each drain task serves, so a drain that panicked lets its team go.
+        let mut tasks: HashMap<tokio::task::Id, TeamId> = HashMap::new();
         loop {
             tokio::select! {
                 () = stop.cancelled() => break,
-                Some(team) = self.kicks.recv() => self.start(team, &mut draining, &mut drains, &stop),
-                Some(done) = drains.join_next(), if !drains.is_empty() => match done {
-                    Ok((team, unfinished)) => {
+                Some(team) = self.kicks.recv() => self.start(team, &mut draining, &mut drains, &mut tasks, &stop),
+                Some(done) = drains.join_next_with_id(), if !drains.is_empty() => match done {
+                    Ok((task, (team, unfinished))) => {
+                        tasks.remove(&task);
                         if draining.remove(&team) == Some(true) || unfinished {
-                            self.start(team, &mut draining, &mut drains, &stop);
+                            self.start(team, &mut draining, &mut drains, &mut tasks, &stop);
                         }
                     }
-                    Err(error) => tracing::error!(%error, "a routing drain failed"),
+                    Err(error) => {
+                        tracing::error!(%error, "a routing drain failed");
+                        // Its team is drained again at the next kick or sweep.
+                        if let Some(team) = tasks.remove(&error.id()) {
+                            draining.remove(&team);
+                        }
+                    }
                 },
                 _ = sweep.tick() => match self.store.pushing_teams().await {
                     Ok(teams) => {
                         for team in teams {
-                            self.start(team, &mut draining, &mut drains, &stop);
+                            self.start(team, &mut draining, &mut drains, &mut tasks, &stop);
                         }
                     }
                     Err(error) => tracing::warn!(%error, "cannot list the teams to route"),
@@ -145,6 +154,7 @@ impl Worker {
         team: TeamId,
         draining: &mut HashMap<TeamId, bool>,
         drains: &mut JoinSet<(TeamId, bool)>,
+        tasks: &mut HashMap<tokio::task::Id, TeamId>,
         stop: &CancellationToken,
     ) {
         if let Some(again) = draining.get_mut(&team) {
@@ -154,10 +164,11 @@ impl Worker {
         draining.insert(team, false);
         let (store, bus, hub, clock, stop) =
             (self.store.clone(), self.bus.clone(), self.hub.clone(), self.clock, stop.clone());
-        drains.spawn(async move {
+        let task = drains.spawn(async move {
             let unfinished = drain(store.as_ref(), bus.as_ref(), &hub, clock, team, &stop).await;
             (team, unfinished)
         });
+        tasks.insert(task.id(), team);
     }
 }
 

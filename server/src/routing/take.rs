@@ -5,7 +5,7 @@
 use baton_shared::ErrorCode;
 use baton_shared::model::Conversation;
 
-use crate::conversations::{Actor, Refusal, access, publish, unexpected};
+use crate::conversations::{Actor, Refusal, access, publish};
 use crate::state::AppState;
 use crate::store::routing::TakeOutcome;
 
@@ -14,8 +14,8 @@ pub async fn take_next(state: &AppState, actor: &Actor) -> Result<Conversation, 
     match state.store.take_next(actor.id(), state.now()).await? {
         TakeOutcome::Took { conversation, events } => {
             publish(state, &events);
-            // Theirs now: visible to them whatever their role.
-            access::visible(state, actor, conversation).await.map_err(|_| unexpected("took an invisible conversation"))
+            // Answered with it as stored now, even if it was reassigned meanwhile: the take was made.
+            access::stored(state, conversation).await
         }
         TakeOutcome::Empty => Err(Refusal::new(ErrorCode::QueueEmpty, "Nothing is waiting in your teams' queues.")),
         TakeOutcome::Full { load } => Err(Refusal::new(

@@ -2,10 +2,13 @@
 //! customer message finding (or opening) its conversation, the inbox list, assignment and status.
 
 use async_trait::async_trait;
-use baton_shared::model::{self, Change, Conversation, ConversationEvent, ConversationStatus, MessageContent};
+use baton_shared::model::{
+    self, Change, Conversation, ConversationEvent, ConversationStatus, MessageContent, Priority,
+};
 use baton_shared::{ConversationId, UserId};
 use sqlx::{ColumnIndex, Decode, Encode, Executor, IntoArguments, Transaction, Type};
 
+use super::rules::Placed;
 use super::{Sql, SqlStore, is_unique_violation, rows};
 use crate::store::conversations::{ConversationStore, InboundOutcome, NewInbound};
 use crate::store::{StoreError, StoreResult};
@@ -140,6 +143,8 @@ where
         .fetch_optional(&mut **tx)
         .await?;
         let mut events = Vec::new();
+        let mut opened_by_rules = None;
+        let opened = open.is_none();
         let id = match open {
             Some((id, status)) => {
                 let id = ConversationId(id);
@@ -155,17 +160,30 @@ where
                 id
             }
             None => {
+                // Triaged before it exists, so it opens in its queue: nobody who may not see it
+                // there ever hears of it (its `opened` event says where it is).
+                let rules = if is_reaction(inbound) {
+                    None
+                } else {
+                    Self::rules_decide(tx, contact_id, None, inbound, &Placed::default()).await?
+                };
+                let (team, priority) =
+                    rules.as_ref().map_or((None, Priority::Normal), |rules| (rules.team, rules.priority));
                 let id: i64 = sqlx::query_scalar(
-                    "INSERT INTO conversations (contact_id, status, last_seq, created_at, updated_at, queued_at) \
-                     VALUES ($1, 'open', 0, $2, $2, $2) RETURNING id",
+                    "INSERT INTO conversations \
+                     (contact_id, status, last_seq, created_at, updated_at, queued_at, team_id, priority) \
+                     VALUES ($1, 'open', 0, $2, $2, $2, $3, $4) RETURNING id",
                 )
                 .bind(contact_id)
                 .bind(now)
+                .bind(team.map(|team| team.0))
+                .bind(priority.rank())
                 .fetch_one(&mut **tx)
                 .await?;
                 let id = ConversationId(id);
-                let change = Change::Opened { contact: contact.into() };
+                let change = Change::Opened { contact: contact.into(), team };
                 events.push(Self::append_event(tx, id, None, change, now).await?);
+                opened_by_rules = rules;
                 id
             }
         };
@@ -194,15 +212,22 @@ where
         // Placed by WhatsApp's timestamp: a redelivery after an outage may bring it late.
         Self::message_added_at(tx, id, inbound.at).await?;
         let message = Self::message_in(tx, message_id).await?;
-        let reaction = matches!(message.content.as_deref(), Some(MessageContent::Reaction { .. }));
         events.push(Self::insert_event(tx, id, seq, None, Change::MessageAdded { message }, now).await?);
-        // Triaged in the same commit: a new conversation is in its queue as soon as it exists.
-        if !reaction {
-            let opened = events.first().is_some_and(|event| matches!(event.change, Change::Opened { .. }));
-            events.extend(Self::triage_by_rules(tx, id, inbound, opened, now).await?);
+        // The rules' lines (and labels, and a named agent) in the same commit as the message.
+        match opened_by_rules {
+            Some(decided) => events.extend(Self::rules_apply(tx, id, decided, &Placed::default(), now).await?),
+            None if !opened && !is_reaction(inbound) => {
+                events.extend(Self::triage_by_rules(tx, id, inbound, now).await?);
+            }
+            None => {}
         }
         Ok(InboundOutcome::Recorded { conversation_id: id, events })
     }
+}
+
+/// A reaction is no message to triage.
+fn is_reaction(inbound: &NewInbound) -> bool {
+    matches!(inbound.content, Some(MessageContent::Reaction { .. }))
 }
 
 #[async_trait]

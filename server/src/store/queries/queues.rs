@@ -109,15 +109,26 @@ where
         Ok(sqlx::query_scalar(LOAD).bind(user).fetch_one(&mut **tx).await?)
     }
 
-    /// Whether the conversation still waits in `team`'s queue, read under its lock.
-    async fn still_waiting(tx: &mut Transaction<'static, DB>, id: ConversationId, team: i64) -> StoreResult<bool> {
+    /// Whether the conversation still waits in `team`'s queue, read under its lock: unassigned,
+    /// not resolved, and nobody other than `taker` replying in it (a claim taken since the pick).
+    async fn still_waiting(
+        tx: &mut Transaction<'static, DB>,
+        id: ConversationId,
+        team: i64,
+        taker: i64,
+        now: i64,
+    ) -> StoreResult<bool> {
         Self::lock_conversation(tx, id).await?;
-        let (assignee, current, status): (Option<i64>, Option<i64>, String) =
-            sqlx::query_as("SELECT assignee_id, team_id, status FROM conversations WHERE id = $1")
-                .bind(id.0)
-                .fetch_one(&mut **tx)
-                .await?;
-        Ok(assignee.is_none() && current == Some(team) && status != "resolved")
+        let waiting: Option<i64> = sqlx::query_scalar(&format!(
+            "SELECT c.id FROM conversations c WHERE c.id = $3 AND c.team_id = $4 AND {WAITING}"
+        ))
+        .bind(now)
+        .bind(taker)
+        .bind(id.0)
+        .bind(team)
+        .fetch_optional(&mut **tx)
+        .await?;
+        Ok(waiting.is_some())
     }
 }
 
@@ -170,7 +181,7 @@ where
         .await?;
         let Some((head, contact)) = head else { return Ok(RouteOutcome::Idle) };
         let head = ConversationId(head);
-        if !Self::still_waiting(&mut tx, head, team.0).await? {
+        if !Self::still_waiting(&mut tx, head, team.0, 0, now).await? {
             return Ok(RouteOutcome::Raced);
         }
         let members: Vec<Member> = sqlx::query_as(
@@ -182,7 +193,7 @@ where
         .bind(team.0)
         .fetch_all(&mut *tx)
         .await?;
-        let mut candidates: Vec<Member> =
+        let candidates: Vec<Member> =
             members.into_iter().filter(|member| member.has_room() && eligible(UserId(member.user_id))).collect();
         // A returning customer goes back to whoever last served them, if they may take it now.
         let owner: Option<i64> = if sticky && !candidates.is_empty() {
@@ -199,35 +210,33 @@ where
         } else {
             None
         };
-        loop {
-            let sticky_owner =
-                owner.and_then(|owner| candidates.iter().find(|member| member.user_id == owner).copied());
-            let (chosen, by) = match sticky_owner {
-                Some(member) => (member, RoutedBy::Sticky),
-                None => match pick(model, rotation, &candidates) {
-                    Some(member) if model == AssignmentModel::RoundRobin => (member, RoutedBy::RoundRobin),
-                    Some(member) => (member, RoutedBy::Balanced),
-                    None => return Ok(RouteOutcome::Idle),
-                },
-            };
-            // Counted again under the member's lock: another team may have given them work since.
-            sqlx::query(DB::LOCK_USER).bind(chosen.user_id).execute(&mut *tx).await?;
-            if Self::load_in(&mut tx, chosen.user_id).await? >= chosen.capacity {
-                candidates.retain(|member| member.user_id != chosen.user_id);
-                continue;
-            }
-            if by == RoutedBy::RoundRobin {
-                sqlx::query("UPDATE teams SET rotation = $2 WHERE id = $1")
-                    .bind(team.0)
-                    .bind(chosen.user_id)
-                    .execute(&mut *tx)
-                    .await?;
-            }
-            let assignee = UserId(chosen.user_id);
-            let events = Self::assign_routed(&mut tx, head, assignee, team, by, now).await?;
-            tx.commit().await?;
-            return Ok(RouteOutcome::Assigned { assignee, events });
+        let sticky_owner = owner.and_then(|owner| candidates.iter().find(|member| member.user_id == owner).copied());
+        let (chosen, by) = match sticky_owner {
+            Some(member) => (member, RoutedBy::Sticky),
+            None => match pick(model, rotation, &candidates) {
+                Some(member) if model == AssignmentModel::RoundRobin => (member, RoutedBy::RoundRobin),
+                Some(member) => (member, RoutedBy::Balanced),
+                None => return Ok(RouteOutcome::Idle),
+            },
+        };
+        // Counted again under the member's lock: another team may have given them work since.
+        // If so, the step starts over in a new transaction rather than lock a second member
+        // here (two teams' steps locking two members in opposite orders would deadlock).
+        sqlx::query(DB::LOCK_USER).bind(chosen.user_id).execute(&mut *tx).await?;
+        if Self::load_in(&mut tx, chosen.user_id).await? >= chosen.capacity {
+            return Ok(RouteOutcome::Raced);
         }
+        if by == RoutedBy::RoundRobin {
+            sqlx::query("UPDATE teams SET rotation = $2 WHERE id = $1")
+                .bind(team.0)
+                .bind(chosen.user_id)
+                .execute(&mut *tx)
+                .await?;
+        }
+        let assignee = UserId(chosen.user_id);
+        let events = Self::assign_routed(&mut tx, head, assignee, team, by, now).await?;
+        tx.commit().await?;
+        Ok(RouteOutcome::Assigned { assignee, events })
     }
 
     async fn take_next(&self, user: UserId, now: i64) -> StoreResult<TakeOutcome> {
@@ -262,7 +271,7 @@ where
             .await?;
             let Some((id, team)) = next else { return Ok(TakeOutcome::Empty) };
             let id = ConversationId(id);
-            if Self::still_waiting(&mut tx, id, team).await? {
+            if Self::still_waiting(&mut tx, id, team, user.0, now).await? {
                 let events = Self::assign_routed(&mut tx, id, user, TeamId(team), RoutedBy::TakeNext, now).await?;
                 tx.commit().await?;
                 return Ok(TakeOutcome::Took { conversation: id, events });

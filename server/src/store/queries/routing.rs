@@ -83,7 +83,7 @@ where
 
     async fn placements(&self) -> StoreResult<Vec<Placement>> {
         let rows: Vec<(i64, Option<i64>, Option<i64>)> = sqlx::query_as(
-            "SELECT id, assignee_id, team_id FROM conversations              WHERE status <> 'resolved' AND (assignee_id IS NOT NULL OR team_id IS NOT NULL)",
+            "SELECT id, assignee_id, team_id FROM conversations WHERE assignee_id IS NOT NULL OR team_id IS NOT NULL",
         )
         .fetch_all(&self.pool)
         .await?;

@@ -36,40 +36,30 @@ where
             .await?)
     }
 
-    /// Applies the routing rules to a conversation nobody holds, after the customer's message
-    /// `inbound` (which `opened` it, or not): the first matching rule's actions, or the default
-    /// team. A rule naming a team or agent that is gone is skipped, never an error: a customer's
-    /// message is stored whatever the rules say.
-    pub(super) async fn triage_by_rules(
+    /// What the routing rules decide after the customer's message `inbound` in a conversation
+    /// nobody holds (`conversation`: `None` for one this message is about to open) placed at
+    /// `before`: the first matching rule's actions, or the default team, with the teams and
+    /// agents they name checked. A rule naming a team or agent that is gone is skipped, never an
+    /// error: a customer's message is stored whatever the rules say.
+    pub(super) async fn rules_decide(
         tx: &mut Transaction<'static, DB>,
-        id: ConversationId,
+        contact: i64,
+        conversation: Option<ConversationId>,
         inbound: &NewInbound,
-        opened: bool,
-        now: i64,
-    ) -> StoreResult<Vec<ConversationEvent>> {
-        let Some((_, definition)) = Self::rules_in(tx).await? else { return Ok(Vec::new()) };
+        before: &Placed,
+    ) -> StoreResult<Option<RulesDecision>> {
+        let Some((_, definition)) = Self::rules_in(tx).await? else { return Ok(None) };
         let set: RuleSet = match serde_json::from_str(&definition) {
             Ok(set) => set,
             Err(error) => {
                 tracing::error!(%error, "the stored routing rules do not parse: not applied");
-                return Ok(Vec::new());
+                return Ok(None);
             }
         };
-        let (assignee, team, rank, labels, contact): (Option<i64>, Option<i64>, i64, String, i64) = sqlx::query_as(
-            "SELECT assignee_id, team_id, priority, labels, contact_id FROM conversations WHERE id = $1",
-        )
-        .bind(id.0)
-        .fetch_one(&mut **tx)
-        .await?;
-        if assignee.is_some() {
-            return Ok(Vec::new());
-        }
-        let labels: Vec<String> =
-            serde_json::from_str(&labels).map_err(|_| rows::corrupt(format!("labels {labels}")))?;
         let returning: Option<i64> =
             sqlx::query_scalar("SELECT id FROM conversations WHERE contact_id = $1 AND id <> $2 LIMIT 1")
                 .bind(contact)
-                .bind(id.0)
+                .bind(conversation.map_or(0, |id| id.0))
                 .fetch_optional(&mut **tx)
                 .await?;
         let choice = match &inbound.content {
@@ -77,17 +67,22 @@ where
             _ => None,
         };
         let facts = Facts {
-            trigger: if opened { Trigger::NewConversation } else { Trigger::CustomerMessage },
+            trigger: if conversation.is_none() { Trigger::NewConversation } else { Trigger::CustomerMessage },
             text: &inbound.body,
             choice,
-            labels: &labels,
+            labels: &before.labels,
             returning: returning.is_some(),
-            has_team: team.is_some(),
+            has_team: before.team.is_some(),
         };
-        let Some(decision) = set.decide(&facts) else { return Ok(Vec::new()) };
-        let rule = decision.rule.map(|(_, name)| name);
-        let (mut new_team, mut priority) = (team.map(TeamId), Priority::from_rank(rank).unwrap_or_default());
-        let (mut add, mut assign_to) = (Vec::new(), None);
+        let Some(decision) = set.decide(&facts) else { return Ok(None) };
+        let mut decided = RulesDecision {
+            team: before.team,
+            priority: before.priority,
+            by_default: decision.rule.is_none(),
+            rule: decision.rule.map(|(_, name)| name),
+            labels: Vec::new(),
+            assign_to: None,
+        };
         for action in decision.actions {
             match action {
                 Action::SetTeam { team } => {
@@ -96,41 +91,58 @@ where
                         .fetch_optional(&mut **tx)
                         .await?;
                     if found.is_some() {
-                        new_team = Some(team);
+                        decided.team = Some(team);
                     }
                 }
-                Action::SetPriority { priority: set } => priority = set,
-                Action::AddLabels { labels } => add.extend(labels),
+                Action::SetPriority { priority } => decided.priority = priority,
+                Action::AddLabels { labels } => decided.labels.extend(labels),
                 Action::AssignTo { user } => {
-                    let active: Option<bool> = sqlx::query_scalar("SELECT disabled FROM users WHERE id = $1")
+                    let disabled: Option<bool> = sqlx::query_scalar("SELECT disabled FROM users WHERE id = $1")
                         .bind(user.0)
                         .fetch_optional(&mut **tx)
                         .await?;
-                    if active == Some(false) {
-                        assign_to = Some(user);
+                    if disabled == Some(false) {
+                        decided.assign_to = Some(user);
                     }
                 }
             }
         }
+        Ok(Some(decided))
+    }
+
+    /// Applies the rules' decision to conversation `id`, which was at `before` (a new one was
+    /// inserted with the decided team and priority already: `before` is where it would have been).
+    pub(super) async fn rules_apply(
+        tx: &mut Transaction<'static, DB>,
+        id: ConversationId,
+        decided: RulesDecision,
+        before: &Placed,
+        now: i64,
+    ) -> StoreResult<Vec<ConversationEvent>> {
         let mut events = Vec::new();
-        let moved = new_team != team.map(TeamId);
-        if moved || priority.rank() != rank {
+        let moved = decided.team != before.team;
+        if moved || decided.priority != before.priority {
             sqlx::query(
                 "UPDATE conversations SET team_id = $2, priority = $3, \
                  queued_at = CASE WHEN $4 THEN $5 ELSE queued_at END WHERE id = $1",
             )
             .bind(id.0)
-            .bind(new_team.map(|team| team.0))
-            .bind(priority.rank())
+            .bind(decided.team.map(|team| team.0))
+            .bind(decided.priority.rank())
             .bind(moved)
             .bind(now)
             .execute(&mut **tx)
             .await?;
-            let change = Change::Triaged { team: new_team, priority, rule: rule.clone(), by_default: rule.is_none() };
+            let change = Change::Triaged {
+                team: decided.team,
+                priority: decided.priority,
+                rule: decided.rule.clone(),
+                by_default: decided.by_default,
+            };
             events.push(Self::append_event(tx, id, None, change, now).await?);
         }
-        if let Ok(labelled) = edit_labels(&labels, &add, &[])
-            && labelled != labels
+        if let Ok(labelled) = edit_labels(&before.labels, &decided.labels, &[])
+            && labelled != before.labels
         {
             let json = serde_json::to_string(&labelled).map_err(|error| rows::corrupt(error.to_string()))?;
             sqlx::query("UPDATE conversations SET labels = $2 WHERE id = $1")
@@ -140,18 +152,72 @@ where
                 .await?;
             events.push(Self::append_event(tx, id, None, Change::Labeled { labels: labelled }, now).await?);
         }
-        if let Some(user) = assign_to {
+        // Someone replying in it while it waited may no longer see it where it went.
+        if (moved || decided.assign_to.is_some())
+            && let Some(claim) = Self::claim_in(tx, id).await?
+            && Some(claim.holder) != decided.assign_to
+        {
+            Self::end_claim(tx, id).await?;
+            let change = Change::Released { holder: claim.holder, expired: !claim.is_live(now) };
+            events.push(Self::append_event(tx, id, None, change, now).await?);
+        }
+        if let Some(user) = decided.assign_to {
             sqlx::query("UPDATE conversations SET assignee_id = $2 WHERE id = $1")
                 .bind(id.0)
                 .bind(user.0)
                 .execute(&mut **tx)
                 .await?;
-            let by = RoutedBy::Rule { rule: rule.clone().unwrap_or_default() };
-            let change = Change::Assigned { assignee: Some(user), routing: Some(Routing { team: new_team, by }) };
+            let by = RoutedBy::Rule { rule: decided.rule.clone().unwrap_or_default() };
+            let change = Change::Assigned { assignee: Some(user), routing: Some(Routing { team: decided.team, by }) };
             events.push(Self::append_event(tx, id, None, change, now).await?);
         }
         Ok(events)
     }
+
+    /// The rules after a customer's message in an existing conversation nobody holds.
+    pub(super) async fn triage_by_rules(
+        tx: &mut Transaction<'static, DB>,
+        id: ConversationId,
+        inbound: &NewInbound,
+        now: i64,
+    ) -> StoreResult<Vec<ConversationEvent>> {
+        let (assignee, team, rank, labels, contact): (Option<i64>, Option<i64>, i64, String, i64) = sqlx::query_as(
+            "SELECT assignee_id, team_id, priority, labels, contact_id FROM conversations WHERE id = $1",
+        )
+        .bind(id.0)
+        .fetch_one(&mut **tx)
+        .await?;
+        if assignee.is_some() {
+            return Ok(Vec::new());
+        }
+        let before = Placed {
+            team: team.map(TeamId),
+            priority: Priority::from_rank(rank).ok_or_else(|| rows::corrupt(format!("priority {rank}")))?,
+            labels: serde_json::from_str(&labels).map_err(|_| rows::corrupt(format!("labels {labels}")))?,
+        };
+        match Self::rules_decide(tx, contact, Some(id), inbound, &before).await? {
+            Some(decided) => Self::rules_apply(tx, id, decided, &before, now).await,
+            None => Ok(Vec::new()),
+        }
+    }
+}
+
+/// Where a conversation is before the rules look at it.
+#[derive(Default)]
+pub(super) struct Placed {
+    pub team: Option<TeamId>,
+    pub priority: Priority,
+    pub labels: Vec<String>,
+}
+
+/// What the rules decided: where the conversation goes, and why.
+pub(super) struct RulesDecision {
+    pub team: Option<TeamId>,
+    pub priority: Priority,
+    pub rule: Option<String>,
+    pub by_default: bool,
+    pub labels: Vec<String>,
+    pub assign_to: Option<UserId>,
 }
 
 #[async_trait]

@@ -196,10 +196,15 @@ where
         for (conversation, rank) in moved {
             let conversation = ConversationId(conversation);
             Self::lock_conversation(&mut tx, conversation).await?;
-            sqlx::query("UPDATE conversations SET team_id = NULL WHERE id = $1")
+            // Moved to another team since it was listed: not this team's any more.
+            let moved = sqlx::query("UPDATE conversations SET team_id = NULL WHERE id = $1 AND team_id = $2")
                 .bind(conversation.0)
+                .bind(id.0)
                 .execute(&mut *tx)
                 .await?;
+            if DB::rows_affected(&moved) == 0 {
+                continue;
+            }
             let priority = Priority::from_rank(rank).ok_or_else(|| rows::corrupt(format!("priority {rank}")))?;
             let change = Change::Triaged { team: None, priority, rule: None, by_default: false };
             events.push(Self::append_event(&mut tx, conversation, Some(actor), change, now).await?);
