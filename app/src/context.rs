@@ -112,10 +112,20 @@ impl Ctx {
         });
     }
 
-    /// Loads the teams again (a failure keeps what was shown).
+    /// Loads the teams again (a failure keeps what was shown), and with them which teams the user
+    /// belongs to now (the visibility rule the app applies to events reads them).
     pub fn reload_teams(self) {
         spawn_local(async move {
             if let Ok(teams) = api::teams().await {
+                let me = self.me.with_value(|me| me.id);
+                let mine: Vec<TeamId> = teams
+                    .iter()
+                    .filter(|team| team.members.iter().any(|member| member.user == me))
+                    .map(|team| team.id)
+                    .collect();
+                if self.link.inbox.with_untracked(|inbox| inbox.me.teams != mine) {
+                    self.link.inbox.update(|inbox| inbox.me.teams = mine);
+                }
                 self.teams.set(teams);
             }
         });

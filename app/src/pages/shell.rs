@@ -35,6 +35,11 @@ pub fn Shell(me: Me, on_logout: Callback<()>) -> impl IntoView {
     });
     ctx.reload_canned();
     ctx.reload_teams();
+    // Memberships change rarely and the server filters by them live; the app catches up within a
+    // minute (its queues, and which events it keeps).
+    if let Ok(refresher) = set_interval_with_handle(move || ctx.reload_teams(), std::time::Duration::from_secs(60)) {
+        on_cleanup(move || refresher.clear());
+    }
     on_cleanup(move || link.stop());
     notify::watch(ctx);
     Effect::new(move |_| {
