@@ -91,7 +91,7 @@ pub async fn add_admin(
     Ok(())
 }
 
-/// Creates a user with [`PASSWORD`] as the admin whose session cookie is `admin`.
+/// Creates a user with [`PASSWORD`] as the admin whose session cookie is `admin`; returns its id.
 pub async fn create_user(
     http: &reqwest::Client,
     base: &str,
@@ -99,7 +99,7 @@ pub async fn create_user(
     email: &str,
     name: &str,
     role: baton_shared::api::Role,
-) -> anyhow::Result<()> {
+) -> anyhow::Result<baton_shared::UserId> {
     let user = baton_shared::api::CreateUserRequest {
         email: email.to_owned(),
         name: name.to_owned(),
@@ -114,7 +114,12 @@ pub async fn create_user(
         .send()
         .await?;
     anyhow::ensure!(created.status().is_success(), "creating {email}: {}", created.status());
-    Ok(())
+    #[derive(serde::Deserialize)]
+    struct Created {
+        id: baton_shared::UserId,
+    }
+    let created: Created = created.json().await.with_context(|| format!("reading the account made for {email}"))?;
+    Ok(created.id)
 }
 
 /// Runs one SQL statement with `psql` on the `postgres` database of `server`
@@ -211,4 +216,15 @@ pub fn percentile_ms(sorted: &[u64], p: f64) -> f64 {
     }
     let index = ((sorted.len() as f64 - 1.0) * p).round() as usize;
     sorted[index.min(sorted.len() - 1)] as f64 / 1e6
+}
+
+/// The whole machine's CPU time since boot, in clock ticks (Linux: 100 a second per core):
+/// (busy, all). Busy is everything but idle and I/O wait.
+pub fn machine_ticks() -> anyhow::Result<(u64, u64)> {
+    let stat = std::fs::read_to_string("/proc/stat")?;
+    let line = stat.lines().next().context("empty /proc/stat")?;
+    let ticks: Vec<u64> = line.split_whitespace().skip(1).map(str::parse).collect::<Result<_, _>>()?;
+    let all: u64 = ticks.iter().take(8).sum();
+    let idle = ticks.get(3).copied().unwrap_or(0) + ticks.get(4).copied().unwrap_or(0);
+    Ok((all.saturating_sub(idle), all))
 }
