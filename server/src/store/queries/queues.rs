@@ -171,6 +171,23 @@ where
         if !matches!(model, AssignmentModel::RoundRobin | AssignmentModel::Balanced) {
             return Ok(RouteOutcome::Idle);
         }
+        let members: Vec<Member> = sqlx::query_as(
+            "SELECT m.user_id, m.capacity, m.last_assigned_at, \
+             (SELECT COUNT(*) FROM conversations l WHERE l.assignee_id = m.user_id AND l.status <> 'resolved') AS load \
+             FROM team_members m JOIN users u ON u.id = m.user_id \
+             WHERE m.team_id = $1 AND u.disabled = FALSE ORDER BY m.user_id",
+        )
+        .bind(team.0)
+        .fetch_all(&mut *tx)
+        .await?;
+        // Who may take work is read before what waits: a change made before someone became
+        // eligible (a conversation marked urgent, then an agent back) is seen by the step that
+        // gives them work.
+        let candidates: Vec<Member> =
+            members.into_iter().filter(|member| member.has_room() && eligible(UserId(member.user_id))).collect();
+        if candidates.is_empty() {
+            return Ok(RouteOutcome::Idle);
+        }
         let head: Option<(i64, i64)> = sqlx::query_as(&format!(
             "SELECT c.id, c.contact_id FROM conversations c WHERE c.team_id = $3 AND {WAITING} {QUEUE_ORDER} LIMIT 1"
         ))
@@ -184,19 +201,8 @@ where
         if !Self::still_waiting(&mut tx, head, team.0, 0, now).await? {
             return Ok(RouteOutcome::Raced);
         }
-        let members: Vec<Member> = sqlx::query_as(
-            "SELECT m.user_id, m.capacity, m.last_assigned_at, \
-             (SELECT COUNT(*) FROM conversations l WHERE l.assignee_id = m.user_id AND l.status <> 'resolved') AS load \
-             FROM team_members m JOIN users u ON u.id = m.user_id \
-             WHERE m.team_id = $1 AND u.disabled = FALSE ORDER BY m.user_id",
-        )
-        .bind(team.0)
-        .fetch_all(&mut *tx)
-        .await?;
-        let candidates: Vec<Member> =
-            members.into_iter().filter(|member| member.has_room() && eligible(UserId(member.user_id))).collect();
         // A returning customer goes back to whoever last served them, if they may take it now.
-        let owner: Option<i64> = if sticky && !candidates.is_empty() {
+        let owner: Option<i64> = if sticky {
             let since = now.saturating_sub(sticky_days.saturating_mul(86_400_000));
             sqlx::query_scalar(
                 "SELECT assignee_id FROM conversations WHERE contact_id = $1 AND id <> $2 \
