@@ -16,12 +16,17 @@
 //!   for the same conversations — the same ingest and fan-out with no routing decision — and the
 //!   ratios of the two, because this VM's absolute latencies are not bare metal's (see
 //!   `baton-floor`); its loopback fan-out floor is run after the server stops (`--no-floor`: not);
-//! - **capacity**: every agent's load three ways — held now (`GET /api/conversations`), the
-//!   highest it ever was (the supervisor's `assigned` events replayed in order), and the
-//!   assignments their own socket received less those moved away — and exits with an error if any
-//!   agent ever held more than their capacity, or conversations that fit were not assigned.
+//! - **capacity**: every agent's load three ways — held now (each conversation read over REST:
+//!   `GET /api/conversations` holds only the 2,000 newest open ones), the highest it ever was (the
+//!   supervisor's `assigned` events replayed in order), and the assignments their own socket
+//!   received less those moved away — and exits with status 1 if any agent ever held more than
+//!   their capacity, or conversations that fit were not assigned;
+//! - whether any agent's socket heard of a conversation the rules sent to another team, and the
+//!   CPU of the server, PostgreSQL, this generator and anything else running meanwhile (a busy
+//!   machine makes every figure worse).
 //!
-//! Client and server share the machine's cores. Build with `--release`.
+//! `--models manual` runs the same load with no routing: ingest alone, for comparison. Client
+//! and server share the machine's cores. Build with `--release`.
 
 mod load;
 mod report;
@@ -33,7 +38,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
-use baton_bench::{cpu_ticks, login, machine_ticks, psql, start_server};
+use baton_bench::{cpu_ticks, login, machine_ticks, psql, start_server, ticks_of_processes_named};
 use baton_shared::teams::AssignmentModel;
 use clap::Parser;
 
@@ -137,7 +142,8 @@ async fn run(args: &Args, baton: &Path, data: &Path, env: &[(&str, String)]) -> 
     let teams = load::teams_for(total, layout.teams.len());
     let keywords: Vec<String> = layout.teams.iter().map(|team| team.keyword.clone()).collect();
     let pid_text = pid.to_string();
-    let cpu_before = (cpu_ticks(&pid_text)?, cpu_ticks("self")?, machine_ticks()?, Instant::now());
+    let database_ticks = || if args.postgres.is_some() { ticks_of_processes_named("postgres") } else { 0 };
+    let cpu_before = (cpu_ticks(&pid_text)?, cpu_ticks("self")?, machine_ticks()?, database_ticks(), Instant::now());
     let send_start = since(epoch);
     let sent = load::send(&http, &base, &teams, &keywords, args.rate, args.in_flight, epoch).await?;
     let send_end = since(epoch);
@@ -163,7 +169,7 @@ async fn run(args: &Args, baton: &Path, data: &Path, env: &[(&str, String)]) -> 
             break;
         }
     }
-    let (server_before, own_before, machine_before, cpu_started) = cpu_before;
+    let (server_before, own_before, machine_before, database_before, cpu_started) = cpu_before;
     // 100 ticks a second: ticks per second is % of a core.
     let seconds = cpu_started.elapsed().as_secs_f64();
     let (busy, all) = machine_ticks()?;
@@ -174,6 +180,7 @@ async fn run(args: &Args, baton: &Path, data: &Path, env: &[(&str, String)]) -> 
         server_cpu: (cpu_ticks(&pid_text)?.saturating_sub(server_before)) as f64 / seconds,
         generator_cpu: (cpu_ticks("self")?.saturating_sub(own_before)) as f64 / seconds,
         machine_cpu: (busy.saturating_sub(machine_before.0)) as f64 / seconds,
+        database_cpu: (database_ticks().saturating_sub(database_before)) as f64 / seconds,
         cores,
         frames: record.frames.load(std::sync::atomic::Ordering::Relaxed),
     };

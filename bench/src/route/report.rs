@@ -46,6 +46,8 @@ pub struct Timing {
     pub server_cpu: f64,
     pub generator_cpu: f64,
     pub machine_cpu: f64,
+    /// PostgreSQL's processes (0 on SQLite, which runs inside Baton).
+    pub database_cpu: f64,
     pub cores: f64,
     /// Frames the sockets read in all.
     pub frames: u64,
@@ -199,7 +201,7 @@ pub fn print(
     let answers: Vec<u64> = accepted.iter().filter_map(|sent| sent.answered).collect();
     line("webhook answered (200)", answers);
     let floor = line("baseline: webhook → opened", baseline);
-    line("  (every accepted conversation)", all_opened);
+    line("  (every conversation opened)", all_opened);
     let routed = line("webhook → assigned on agent socket", routing);
     line("opened → assigned (routing's share)", step);
     let mut models: Vec<_> = by_model.into_iter().collect();
@@ -217,13 +219,14 @@ pub fn print(
         floor[2]
     );
     println!(
-        "CPU from the start of sending to the end of the drain: server {:.0}% of a core, generator {:.0}%, \
-         the whole machine {:.0}% of {:.0} cores ({:.0}% neither); the sockets read {} frames",
+        "CPU from the start of sending to the end of the drain, in % of a core: server {:.0}, PostgreSQL {:.0}, \
+         generator {:.0}, anything else {:.0} (the whole machine: {:.0} of {:.0}); the sockets read {} frames",
         timing.server_cpu,
+        timing.database_cpu,
         timing.generator_cpu,
+        (timing.machine_cpu - timing.server_cpu - timing.database_cpu - timing.generator_cpu).max(0.0),
         timing.machine_cpu,
-        timing.cores,
-        (timing.machine_cpu - timing.server_cpu - timing.generator_cpu).max(0.0),
+        timing.cores.round() * 100.0,
         timing.frames
     );
 
