@@ -15,7 +15,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
-use baton_bench::{APP_SECRET, connect, login, percentile_ms, psql, start_server, text_webhook};
+use baton_bench::{APP_SECRET, connect, login, percentile_ms, start_server, text_webhook};
 use baton_shared::protocol::ClientMsg;
 use baton_whatsapp::signature::{AppSecret, sign};
 use clap::Parser;
@@ -55,19 +55,9 @@ async fn main() -> anyhow::Result<()> {
     let baton = baton_bench::baton_binary(args.baton.as_deref())?;
     let data = tempfile::tempdir()?;
     let mut env = baton_bench::whatsapp_env();
-    let database = match &args.postgres {
-        Some(server) => {
-            let name = format!("baton_ingest_{}", std::process::id());
-            psql(server, &format!("CREATE DATABASE {name}")).await?;
-            env.push(("BATON_DATABASE_URL", format!("{}/{name}", server.trim_end_matches('/'))));
-            Some((server.clone(), name))
-        }
-        None => None,
-    };
+    let database = baton_bench::fresh_database(args.postgres.as_deref(), "baton_ingest", &mut env).await?;
     let outcome = run(&args, &baton, data.path(), &env).await;
-    if let Some((server, name)) = database {
-        psql(&server, &format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).await?;
-    }
+    baton_bench::drop_database(database).await?;
     outcome
 }
 

@@ -240,3 +240,25 @@ pub fn ticks_of_processes_named(name: &str) -> u64 {
         .filter_map(|entry| cpu_ticks(entry.file_name().to_str()?).ok())
         .sum()
 }
+
+/// With `--postgres SERVER`: creates a fresh database `{prefix}_{pid}` there and points the
+/// server's environment at it; returns what [`drop_database`] needs afterwards.
+pub async fn fresh_database(
+    server: Option<&str>,
+    prefix: &str,
+    env: &mut Vec<(&'static str, String)>,
+) -> anyhow::Result<Option<(String, String)>> {
+    let Some(server) = server else { return Ok(None) };
+    let name = format!("{prefix}_{}", std::process::id());
+    psql(server, &format!("CREATE DATABASE {name}")).await?;
+    env.push(("BATON_DATABASE_URL", format!("{}/{name}", server.trim_end_matches('/'))));
+    Ok(Some((server.to_owned(), name)))
+}
+
+/// Drops the database [`fresh_database`] made, if it made one.
+pub async fn drop_database(database: Option<(String, String)>) -> anyhow::Result<()> {
+    if let Some((server, name)) = database {
+        psql(&server, &format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).await?;
+    }
+    Ok(())
+}

@@ -38,7 +38,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
-use baton_bench::{cpu_ticks, login, machine_ticks, psql, start_server, ticks_of_processes_named};
+use baton_bench::{cpu_ticks, login, machine_ticks, start_server, ticks_of_processes_named};
 use baton_shared::teams::AssignmentModel;
 use clap::Parser;
 
@@ -95,19 +95,9 @@ async fn main() -> anyhow::Result<()> {
     let baton = baton_bench::baton_binary(args.baton.as_deref())?;
     let data = tempfile::tempdir()?;
     let mut env = baton_bench::whatsapp_env();
-    let database = match &args.postgres {
-        Some(server) => {
-            let name = format!("baton_route_{}", std::process::id());
-            psql(server, &format!("CREATE DATABASE {name}")).await?;
-            env.push(("BATON_DATABASE_URL", format!("{}/{name}", server.trim_end_matches('/'))));
-            Some((server.clone(), name))
-        }
-        None => None,
-    };
+    let database = baton_bench::fresh_database(args.postgres.as_deref(), "baton_route", &mut env).await?;
     let outcome = run(&args, &baton, data.path(), &env).await;
-    if let Some((server, name)) = database {
-        psql(&server, &format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).await?;
-    }
+    baton_bench::drop_database(database).await?;
     let failures = outcome?;
     if !args.no_floor {
         floor(args.agents).await;
