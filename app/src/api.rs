@@ -5,6 +5,7 @@ use baton_shared::api::{
     CSRF_HEADER, CannedResponse, CannedResponseRequest, ConversationDetail, ConversationSummary, CreateUserRequest,
     LoginRequest, MAX_UPLOAD_BYTES, Me, MessagePage, TeamMember, UpdateUserRequest, Upload, User,
 };
+use baton_shared::automation::{AutoReplies, HoursNow, HoursSettings, Versioned};
 use baton_shared::routing_rules::{Decision, RuleTest, StoredRules};
 use baton_shared::teams::{MembershipsRequest, Team, TeamRequest};
 use baton_shared::{ApiError, ErrorCode};
@@ -123,6 +124,31 @@ pub async fn save_routing_rules(rules: &StoredRules) -> Result<StoredRules, Fail
 /// What the rules would do with a message.
 pub async fn test_routing_rules(test: &RuleTest) -> Result<Option<Decision>, Failure> {
     send_json(Request::post("/api/routing/rules/test"), test).await
+}
+
+/// The business hours (supervisors and admins).
+pub async fn business_hours() -> Result<Versioned<HoursSettings>, Failure> {
+    get_json("/api/automation/hours").await
+}
+
+/// Saves the business hours, based on the version read (admins).
+pub async fn save_business_hours(hours: &Versioned<HoursSettings>) -> Result<Versioned<HoursSettings>, Failure> {
+    send_json(Request::put("/api/automation/hours"), hours).await
+}
+
+/// Whether the inbox and each team are open now, and when each next opens.
+pub async fn hours_now() -> Result<HoursNow, Failure> {
+    get_json("/api/automation/hours/now").await
+}
+
+/// The auto-replies (supervisors and admins).
+pub async fn auto_replies() -> Result<Versioned<AutoReplies>, Failure> {
+    get_json("/api/automation/replies").await
+}
+
+/// Saves the auto-replies, based on the version read (admins).
+pub async fn save_auto_replies(replies: &Versioned<AutoReplies>) -> Result<Versioned<AutoReplies>, Failure> {
+    send_json(Request::put("/api/automation/replies"), replies).await
 }
 
 /// Every account (admins).

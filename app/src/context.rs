@@ -92,6 +92,7 @@ impl Ctx {
             Section::Users => Place::Users,
             Section::Teams => Place::Teams,
             Section::Rules => Place::Rules,
+            Section::Automation => Place::Automation,
         });
     }
 

@@ -4,6 +4,7 @@
 //! they are built from live in [`crate::components`].
 
 pub mod admin;
+pub mod automation;
 pub mod conversation;
 pub mod inbox;
 pub mod login;

@@ -17,6 +17,7 @@ pub enum Section {
     Users,
     Teams,
     Rules,
+    Automation,
 }
 
 /// Where the user is: a section, and in the inbox the open conversation.
@@ -34,6 +35,8 @@ pub enum Place {
     Teams,
     /// `/rules`
     Rules,
+    /// `/automation`
+    Automation,
 }
 
 impl Place {
@@ -48,6 +51,7 @@ impl Place {
             ["users"] => Place::Users,
             ["teams"] => Place::Teams,
             ["rules"] => Place::Rules,
+            ["automation"] => Place::Automation,
             _ => Place::Inbox(None),
         }
     }
@@ -62,6 +66,7 @@ impl Place {
             Place::Users => "/users".to_owned(),
             Place::Teams => "/teams".to_owned(),
             Place::Rules => "/rules".to_owned(),
+            Place::Automation => "/automation".to_owned(),
         }
     }
 
@@ -73,6 +78,7 @@ impl Place {
             Place::Users => Section::Users,
             Place::Teams => Section::Teams,
             Place::Rules => Section::Rules,
+            Place::Automation => Section::Automation,
         }
     }
 
@@ -99,6 +105,7 @@ mod tests {
             Place::Users,
             Place::Teams,
             Place::Rules,
+            Place::Automation,
         ] {
             assert_eq!(Place::parse(&place.path()), place, "{}", place.path());
         }

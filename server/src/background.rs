@@ -9,6 +9,7 @@
 //! - the lease keeper ([`leases::Worker`]) and the draft writer ([`drafts::Worker`]);
 //! - the router ([`routing::router::Worker`]), which drains the teams' queues, and the handover
 //!   keeper ([`routing::handover::Worker`]), which returns absent agents' work to them;
+//! - the automation worker ([`automation::worker::Worker`]), which does automation's due jobs;
 //! - housekeeping loops with nothing to finish: expired sessions, the live stream's gaps, presence.
 //!
 //! Stopping happens after the HTTP server has drained (see [`crate::run`]): while requests are in
@@ -25,7 +26,7 @@ use tokio::task::{Id, JoinSet};
 use tokio_util::sync::CancellationToken;
 
 use crate::state::AppState;
-use crate::{bus, drafts, hub, leases, routing, sessions, whatsapp};
+use crate::{automation, bus, drafts, hub, leases, routing, sessions, whatsapp};
 
 /// A periodic worker's progress: the time (Unix ms, by the server's clock) of its last finished
 /// pass — everything due by then was done. Tests wait on it instead of sleeping.
@@ -160,6 +161,8 @@ pub fn start(state: &AppState, background: &mut Background) {
         progress: state.handovers.clone(),
     };
     background.spawn("handover keeper", |stop| handover.run(stop));
+    let automation = automation::worker::Worker { state: state.clone(), automation: state.automation.clone() };
+    background.spawn("automation", |stop| automation.run(stop));
     let drafts = drafts::Worker { writer: state.drafts.clone(), store: state.store.clone() };
     background.spawn("draft writer", |stop| drafts.run(stop));
 

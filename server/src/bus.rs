@@ -2,7 +2,9 @@
 //! their transaction commits. [`LocalBus`] delivers in-process (one node); a PostgreSQL
 //! LISTEN/NOTIFY bus carrying ids will sit behind the same trait when Baton runs on several nodes.
 
-use baton_shared::model::ConversationEvent;
+use baton_shared::model::{Change, ConversationEvent, Direction};
+
+use crate::automation::Automation;
 
 use crate::hub::Hub;
 use crate::routing::router::Router;
@@ -12,15 +14,17 @@ pub trait Bus: Send + Sync + 'static {
     fn publish(&self, events: &[ConversationEvent]);
 }
 
-/// Delivers to this process's hub, and tells the router where work may now move.
+/// Delivers to this process's hub, tells the router where work may now move, and wakes
+/// automation when a customer wrote (the job it owes them is stored already).
 pub struct LocalBus {
     hub: Hub,
     router: Router,
+    automation: Automation,
 }
 
 impl LocalBus {
-    pub fn new(hub: Hub, router: Router) -> Self {
-        LocalBus { hub, router }
+    pub fn new(hub: Hub, router: Router, automation: Automation) -> Self {
+        LocalBus { hub, router, automation }
     }
 }
 
@@ -31,6 +35,12 @@ impl Bus for LocalBus {
             self.hub.publish(event);
         }
         self.router.observe(&self.hub, events, &before);
+        let customer_wrote = events.iter().any(|event| {
+            matches!(&event.change, Change::MessageAdded { message } if message.direction == Direction::Inbound)
+        });
+        if customer_wrote {
+            self.automation.wake();
+        }
     }
 }
 

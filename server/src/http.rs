@@ -3,6 +3,7 @@
 //! routes and wrong methods.
 
 pub mod auth;
+pub mod automation;
 pub mod canned;
 pub mod conversation_actions;
 pub mod conversations;
@@ -48,6 +49,7 @@ pub fn router(state: AppState) -> Router {
         .merge(team::routes())
         .merge(teams::routes())
         .merge(routing_rules::routes())
+        .merge(automation::routes())
         .merge(canned::routes())
         .merge(conversations::routes())
         .merge(conversation_actions::routes())

@@ -27,6 +27,7 @@
 //!   flushes drafts, and exits 0.
 
 pub mod accounts;
+pub mod automation;
 pub mod background;
 pub mod bus;
 pub mod cli;

@@ -5,6 +5,7 @@
 use std::net::SocketAddr;
 use std::sync::Arc;
 
+use crate::automation::Automation;
 use crate::background::Progress;
 use crate::bus::{Bus, LocalBus};
 use crate::clock::Clock;
@@ -44,6 +45,8 @@ pub struct AppState {
     pub leases: Arc<Progress>,
     /// Kicks the teams' queues (see [`crate::routing::router`]).
     pub router: Router,
+    /// Wakes the automation worker (see [`crate::automation`]).
+    pub automation: Automation,
     /// The handover keeper's progress.
     pub handovers: Arc<Progress>,
     /// The WhatsApp channel's handles.
@@ -84,7 +87,8 @@ impl AppState {
         let drafts = Arc::new(DraftWriter::new(clock));
         let hub = Hub::new(config.hub, drafts.clone());
         let router = Router::default();
-        let bus = Arc::new(LocalBus::new(hub.clone(), router.clone()));
+        let automation = Automation::default();
+        let bus = Arc::new(LocalBus::new(hub.clone(), router.clone(), automation.clone()));
         let graph = GraphClient::from_config(&config.whatsapp)?.map(Arc::new);
         let typing_indicator = config.whatsapp.typing_indicator && graph.is_some();
         let whatsapp = WhatsApp {
@@ -103,6 +107,7 @@ impl AppState {
             drafts,
             leases: Arc::new(Progress::default()),
             router,
+            automation,
             handovers: Arc::new(Progress::default()),
             whatsapp,
             config: Arc::new(config),

@@ -8,6 +8,7 @@
 //! their sessions) are single trait methods, so each implementation can run them in one
 //! transaction.
 
+pub mod automation;
 pub mod canned;
 pub mod channel;
 pub mod conversations;
@@ -130,6 +131,7 @@ pub trait Store:
     + QueueStore
     + HandoverStore
     + RulesStore
+    + automation::AutomationStore
     + Send
     + Sync
     + 'static

@@ -8,6 +8,7 @@
 //! it builds for `wasm32-unknown-unknown` as well as natively.
 
 pub mod api;
+pub mod automation;
 pub mod error;
 pub mod ids;
 pub mod model;

@@ -401,6 +401,10 @@ pub struct Message {
     /// Why it failed, when its status is `failed`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<DeliveryError>,
+    /// What sent it, when Baton did by itself (its `author` is then
+    /// [`crate::automation::AUTOMATION_USER`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub automation: Option<crate::automation::Automated>,
 }
 
 impl Message {

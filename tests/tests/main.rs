@@ -7,6 +7,7 @@
 
 mod assignment;
 mod auth;
+mod automation;
 mod browser;
 mod browser_app;
 mod browser_inbox;

@@ -219,7 +219,12 @@ fn is_reaction(message: &Message) -> bool {
 fn Bubble(message: Message, quoted: Option<Message>, reactions: Vec<String>) -> impl IntoView {
     let ctx = expect_context::<Ctx>();
     let outbound = message.direction == Direction::Outbound;
-    let author = message.author.filter(|_| outbound).map(|user| ctx.name_of(user));
+    // Baton's own messages say what sent them ("Baton sent the away message").
+    let author = match message.automation {
+        Some(automated) => Some(t!(format!("timeline.automated_{}", automated.as_str())).to_string()),
+        None => message.author.filter(|_| outbound).map(|user| ctx.name_of(user)),
+    };
+    let automated = message.automation.is_some();
     let at = message.created_at;
     let status = message.status;
     let (tick, meaning) = ticks(status);
@@ -261,6 +266,7 @@ fn Bubble(message: Message, quoted: Option<Message>, reactions: Vec<String>) -> 
             class="bubble"
             class:outbound=outbound
             class:inbound=!outbound
+            class:automated=automated
             data-message=message.id.to_string()
             data-kind=message.kind.as_str()
         >

@@ -99,6 +99,7 @@ pub fn Shell(me: Me, on_logout: Callback<()>) -> impl IntoView {
                     {role.at_least(Role::Admin).then(|| tab(Section::Users, t!("nav.users").to_string(), "nav-users"))}
                     {role.at_least(Role::Admin).then(|| tab(Section::Teams, t!("nav.teams").to_string(), "nav-teams"))}
                     {role.at_least(Role::Supervisor).then(|| tab(Section::Rules, t!("nav.rules").to_string(), "nav-rules"))}
+                    {role.at_least(Role::Supervisor).then(|| tab(Section::Automation, t!("nav.automation").to_string(), "nav-automation"))}
                 </nav>
                 <ConnectionBanner status=link.status />
                 <div class="who">
@@ -131,6 +132,9 @@ pub fn Shell(me: Me, on_logout: Callback<()>) -> impl IntoView {
                 Section::Users if role.at_least(Role::Admin) => view! { <Users /> }.into_any(),
                 Section::Teams if role.at_least(Role::Admin) => view! { <crate::pages::teams::TeamsPage /> }.into_any(),
                 Section::Rules if role.at_least(Role::Supervisor) => view! { <crate::pages::rules::RulesPage /> }.into_any(),
+                Section::Automation if role.at_least(Role::Supervisor) => {
+                    view! { <crate::pages::automation::AutomationPage /> }.into_any()
+                }
                 _ => view! { <InboxPage /> }.into_any(),
             }}
         </div>

@@ -51,6 +51,7 @@ fn message(seq: u64, direction: Direction, body: &str) -> Message {
         wa_message_id: None,
         reply_to: None,
         error: None,
+        automation: None,
     }
 }
 

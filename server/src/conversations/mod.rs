@@ -14,6 +14,7 @@
 //!   ([`baton_shared::rules::may_send`], checked inside the store's transaction).
 //! - [`notes`]: internal notes, with @mentions.
 //! - [`assignment`]: assign, status and labels.
+//! - [`automated`]: what Baton sends by itself, under the loop guards.
 //!
 //! An operation runs one store transaction, then publishes the committed events
 //! ([`publish`]) so every socket watching sees them in order.
@@ -21,6 +22,7 @@
 pub mod access;
 pub mod actor;
 pub mod assignment;
+pub mod automated;
 pub mod claims;
 pub mod notes;
 pub mod refusal;

@@ -29,6 +29,8 @@ impl Sql for Postgres {
     // A transaction-scoped advisory lock ("baton:admins" as a key): under READ COMMITTED two
     // concurrent demotions could each still see the other admin and both commit.
     const LOCK_ADMINS: Option<&'static str> = Some("SELECT pg_advisory_xact_lock(7089075310399939693)");
+    const LOCK_CONTACT: &'static str = "SELECT id FROM contacts WHERE id = $1 FOR NO KEY UPDATE";
+    const SKIP_LOCKED: &'static str = "FOR UPDATE SKIP LOCKED";
 
     fn rows_affected(result: &sqlx::postgres::PgQueryResult) -> u64 {
         result.rows_affected()

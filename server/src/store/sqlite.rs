@@ -30,6 +30,8 @@ impl Sql for Sqlite {
     const LOCK_USER: &'static str = "SELECT id FROM users WHERE id = $1";
     // One writer at a time: two admin changes cannot overlap.
     const LOCK_ADMINS: Option<&'static str> = None;
+    const LOCK_CONTACT: &'static str = "SELECT id FROM contacts WHERE id = $1";
+    const SKIP_LOCKED: &'static str = "";
 
     fn rows_affected(result: &sqlx::sqlite::SqliteQueryResult) -> u64 {
         result.rows_affected()

@@ -79,6 +79,11 @@ impl From<AuditRow> for AuditEntry {
 
 /// Orders users by name, case-insensitively, then id: the same on both databases, whatever
 /// PostgreSQL's collation.
+/// Accounts of people: not the Automation actor's built-in account
+/// ([`baton_shared::automation::AUTOMATION_USER`]), which is never listed, counted, edited or
+/// logged in as.
+const PEOPLE: &str = "u.id <> 0";
+
 fn sort_users(users: &mut [User]) {
     users.sort_by_cached_key(|user| (user.name.to_lowercase(), user.id));
 }
@@ -134,10 +139,11 @@ where
     }
 
     async fn user_in(tx: &mut Transaction<'static, DB>, id: UserId) -> StoreResult<Option<User>> {
-        let row: Option<UserRow> = sqlx::query_as(&format!("SELECT {USER_COLUMNS} FROM users u WHERE u.id = $1"))
-            .bind(id.0)
-            .fetch_optional(&mut **tx)
-            .await?;
+        let row: Option<UserRow> =
+            sqlx::query_as(&format!("SELECT {USER_COLUMNS} FROM users u WHERE u.id = $1 AND {PEOPLE}"))
+                .bind(id.0)
+                .fetch_optional(&mut **tx)
+                .await?;
         row.map(User::try_from).transpose()
     }
 }
@@ -189,31 +195,33 @@ where
     }
 
     async fn user(&self, id: UserId) -> StoreResult<Option<User>> {
-        let row: Option<UserRow> = sqlx::query_as(&format!("SELECT {USER_COLUMNS} FROM users u WHERE u.id = $1"))
-            .bind(id.0)
-            .fetch_optional(&self.pool)
-            .await?;
+        let row: Option<UserRow> =
+            sqlx::query_as(&format!("SELECT {USER_COLUMNS} FROM users u WHERE u.id = $1 AND {PEOPLE}"))
+                .bind(id.0)
+                .fetch_optional(&self.pool)
+                .await?;
         row.map(User::try_from).transpose()
     }
 
     async fn users(&self) -> StoreResult<Vec<User>> {
         let rows: Vec<UserRow> =
-            sqlx::query_as(&format!("SELECT {USER_COLUMNS} FROM users u")).fetch_all(&self.pool).await?;
+            sqlx::query_as(&format!("SELECT {USER_COLUMNS} FROM users u WHERE {PEOPLE}")).fetch_all(&self.pool).await?;
         let mut users = rows.into_iter().map(User::try_from).collect::<StoreResult<Vec<_>>>()?;
         sort_users(&mut users);
         Ok(users)
     }
 
     async fn user_count(&self) -> StoreResult<i64> {
-        Ok(sqlx::query_scalar("SELECT COUNT(*) FROM users").fetch_one(&self.pool).await?)
+        Ok(sqlx::query_scalar(&format!("SELECT COUNT(*) FROM users u WHERE {PEOPLE}")).fetch_one(&self.pool).await?)
     }
 
     async fn credentials(&self, email: &str) -> StoreResult<Option<Credentials>> {
-        let row: Option<CredentialsRow> =
-            sqlx::query_as(&format!("SELECT {USER_COLUMNS}, u.password_hash FROM users u WHERE u.email = $1"))
-                .bind(email)
-                .fetch_optional(&self.pool)
-                .await?;
+        let row: Option<CredentialsRow> = sqlx::query_as(&format!(
+            "SELECT {USER_COLUMNS}, u.password_hash FROM users u WHERE u.email = $1 AND {PEOPLE}"
+        ))
+        .bind(email)
+        .fetch_optional(&self.pool)
+        .await?;
         row.map(|row| Ok(Credentials { user: row.user.try_into()?, password_hash: row.password_hash })).transpose()
     }
 

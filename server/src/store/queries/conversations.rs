@@ -5,11 +5,12 @@ use async_trait::async_trait;
 use baton_shared::model::{
     self, Change, Conversation, ConversationEvent, ConversationStatus, MessageContent, Priority,
 };
-use baton_shared::{ConversationId, UserId};
+use baton_shared::{ConversationId, MessageId, UserId};
 use sqlx::{ColumnIndex, Decode, Encode, Executor, IntoArguments, Transaction, Type};
 
 use super::rules::Placed;
 use super::{Sql, SqlStore, is_unique_violation, rows};
+use crate::store::automation::JobKind;
 use crate::store::conversations::{ConversationStore, InboundOutcome, NewInbound};
 use crate::store::{StoreError, StoreResult};
 
@@ -212,7 +213,14 @@ where
         // Placed by WhatsApp's timestamp: a redelivery after an outage may bring it late.
         Self::message_added_at(tx, id, inbound.at).await?;
         let message = Self::message_in(tx, message_id).await?;
+        let answerable = answerable(&message);
         events.push(Self::insert_event(tx, id, seq, None, Change::MessageAdded { message }, now).await?);
+        // What automation owes this message (the auto-replies), due now, committed with it: a
+        // crash after the commit cannot lose it, and on several nodes one of them does it.
+        if answerable {
+            let kind = JobKind::CustomerMessage { message: MessageId(message_id), opened };
+            Self::schedule_job(tx, id, kind, now, now).await?;
+        }
         // The rules' lines (and labels, and a named agent) in the same commit as the message.
         match opened_by_rules {
             Some(decided) => events.extend(Self::rules_apply(tx, id, decided, &Placed::default(), now).await?),
@@ -223,6 +231,12 @@ where
         }
         Ok(InboundOutcome::Recorded { conversation_id: id, events })
     }
+}
+
+/// Whether automation may answer a customer message: never a reaction, nor a system notice
+/// (a number change), which no person wrote to the business.
+fn answerable(message: &model::Message) -> bool {
+    !matches!(message.kind, model::MessageKind::Reaction | model::MessageKind::System)
 }
 
 /// A reaction is no message to triage.

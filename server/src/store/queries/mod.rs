@@ -13,6 +13,7 @@
 //! block, and the compiler checks it against both databases.
 
 mod accounts;
+mod automation;
 mod canned;
 mod claims;
 mod conversations;
@@ -46,10 +47,16 @@ pub trait Sql: Database {
     /// Reads a user's id and holds their row until commit; `$1` is the id. Taken by routing
     /// before it counts what the user holds, so two teams cannot both give them their last slot.
     const LOCK_USER: &'static str;
+    /// Reads a contact's id and holds their row until commit; `$1` is the id. Taken before
+    /// counting what automation sent them, so two conversations' jobs cannot both pass the cap.
+    const LOCK_CONTACT: &'static str;
     /// Run first in a transaction that may change who is an active admin, so that two such
     /// changes cannot each see the other's admin and both commit; `None` when the database
     /// serialises writers anyway.
     const LOCK_ADMINS: Option<&'static str>;
+    /// Ends a `SELECT` whose rows the transaction takes for itself: rows another transaction has
+    /// locked are passed over, not waited for (so several nodes take different jobs).
+    const SKIP_LOCKED: &'static str;
 
     /// How many rows a statement changed (sqlx has no trait for it).
     fn rows_affected(result: &Self::QueryResult) -> u64;

@@ -15,11 +15,11 @@ use crate::store::routing::{Eligible, RouteOutcome, TakeOutcome};
 
 /// A conversation waits in its team's queue: unassigned, not resolved, and nobody else is
 /// replying in it (a live claim of someone other than `$2`; `$1` is now).
-const WAITING: &str = "c.assignee_id IS NULL AND c.status <> 'resolved' AND NOT EXISTS (\
+pub(super) const WAITING: &str = "c.assignee_id IS NULL AND c.status <> 'resolved' AND NOT EXISTS (\
      SELECT 1 FROM claims cl WHERE cl.conversation_id = c.id AND cl.lease_until > $1 AND cl.holder_id <> $2)";
 
 /// The order a queue hands work out in.
-const QUEUE_ORDER: &str = "ORDER BY c.priority DESC, c.queued_at, c.id";
+pub(super) const QUEUE_ORDER: &str = "ORDER BY c.priority DESC, c.queued_at, c.id";
 
 /// What a user holds: their open and pending conversations.
 const LOAD: &str = "SELECT COUNT(*) FROM conversations WHERE assignee_id = $1 AND status <> 'resolved'";

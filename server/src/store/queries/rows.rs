@@ -105,7 +105,7 @@ impl TryFrom<ConversationRow> for Conversation {
     }
 }
 
-pub(super) const MESSAGE_COLUMNS: &str = "id, conversation_id, seq, direction, kind, body, author_id, status, created_at, sent_at, content, wa_message_id, reply_to, error";
+pub(super) const MESSAGE_COLUMNS: &str = "id, conversation_id, seq, direction, kind, body, author_id, status, created_at, sent_at, content, wa_message_id, reply_to, error, automation";
 
 #[derive(sqlx::FromRow)]
 pub(super) struct MessageRow {
@@ -123,6 +123,7 @@ pub(super) struct MessageRow {
     pub wa_message_id: Option<String>,
     pub reply_to: Option<String>,
     pub error: Option<String>,
+    pub automation: Option<String>,
 }
 
 impl TryFrom<MessageRow> for Message {
@@ -150,6 +151,7 @@ impl TryFrom<MessageRow> for Message {
             wa_message_id: row.wa_message_id,
             reply_to: row.reply_to,
             error: json_column(row.error.as_deref(), "message error")?,
+            automation: row.automation.as_deref().and_then(baton_shared::automation::Automated::parse),
         })
     }
 }

@@ -1,0 +1,109 @@
+//! The automation worker: takes automation's due jobs from the database and does them.
+//!
+//! A job is taken by one node at a time: taking it holds it for [`HOLD`] (`locked_until`), and on
+//! PostgreSQL rows another node is taking are skipped. Done, it is deleted; failed, it is released
+//! to be taken again after a backoff; a node that dies holding it lets it go when the hold runs
+//! out. Jobs are idempotent, so one done twice (its node died after doing it, before deleting it)
+//! changes nothing the second time.
+//!
+//! The worker sleeps until the next job falls due, at most [`POLL`] (jobs another node scheduled
+//! wake nobody here), and is woken at once when this node stores a customer message. Unlike the
+//! other workers it is handed the whole [`AppState`]: it is a caller of the conversation domain,
+//! as the sockets and REST handlers are, and the domain's operations take the state.
+
+use std::time::Duration;
+
+use tokio_util::sync::CancellationToken;
+
+use super::{Automation, replies};
+use crate::state::AppState;
+use crate::store::automation::{Job, JobKind};
+
+/// How long a taken job is held before another node may take it.
+pub const HOLD: Duration = Duration::from_secs(60);
+/// The longest the worker sleeps without looking.
+pub const POLL: Duration = Duration::from_secs(5);
+/// Jobs taken at once.
+const BATCH: i64 = 50;
+/// Attempts after which a job that keeps failing is dropped (and logged).
+const MAX_ATTEMPTS: i64 = 8;
+
+pub struct Worker {
+    pub state: AppState,
+    pub automation: Automation,
+}
+
+impl Worker {
+    pub async fn run(self, stop: CancellationToken) {
+        while !stop.is_cancelled() {
+            let now = self.state.now();
+            self.pass(now, &stop).await;
+            let wait = match self.state.store.next_job_at().await {
+                Ok(Some(next)) => Duration::from_millis(u64::try_from(next - self.state.now()).unwrap_or(0)).min(POLL),
+                Ok(None) => POLL,
+                Err(error) => {
+                    tracing::warn!(%error, "cannot read when automation's next job is due");
+                    POLL
+                }
+            };
+            if wait.is_zero() {
+                continue;
+            }
+            tokio::select! {
+                () = self.automation.wake.notified() => {}
+                () = tokio::time::sleep(wait) => {}
+                () = stop.cancelled() => {}
+            }
+        }
+    }
+
+    /// Does every job due by `now`, then notes the pass.
+    pub async fn pass(&self, now: i64, stop: &CancellationToken) {
+        loop {
+            if stop.is_cancelled() {
+                return;
+            }
+            let hold_until = now + i64::try_from(HOLD.as_millis()).unwrap_or(i64::MAX);
+            let jobs = match self.state.store.take_due_jobs(now, hold_until, BATCH).await {
+                Ok(jobs) => jobs,
+                Err(error) => {
+                    tracing::warn!(%error, "cannot take automation's due jobs");
+                    return;
+                }
+            };
+            let taken = jobs.len();
+            for job in jobs {
+                self.run_job(job).await;
+            }
+            if taken < usize::try_from(BATCH).unwrap_or(usize::MAX) {
+                break;
+            }
+        }
+        self.automation.progress.passed(now);
+    }
+
+    async fn run_job(&self, job: Job) {
+        let done = match job.kind {
+            JobKind::CustomerMessage { message, opened } => {
+                replies::answer(&self.state, job.conversation, message, opened).await
+            }
+        };
+        let store = &self.state.store;
+        let settled = match done {
+            Ok(()) => store.finish_job(job.id).await,
+            Err(refusal) if job.attempts + 1 >= MAX_ATTEMPTS => {
+                tracing::error!(job = job.id, conversation = %job.conversation, ?refusal, "automation job dropped after repeated failures");
+                store.finish_job(job.id).await
+            }
+            Err(refusal) => {
+                tracing::warn!(job = job.id, conversation = %job.conversation, ?refusal, "automation job failed: retried");
+                let backoff = 1_000 * (1_i64 << job.attempts.clamp(0, 6));
+                store.retry_job(job.id, self.state.now() + backoff).await
+            }
+        };
+        if let Err(error) = settled {
+            // Still held: taken again once the hold runs out.
+            tracing::warn!(job = job.id, %error, "cannot settle an automation job");
+        }
+    }
+}

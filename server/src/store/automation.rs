@@ -1,0 +1,123 @@
+//! The automation half of the store: its settings documents, its durable jobs (the timers no
+//! process may keep only in memory) and the automated message, stored with its outbox row under
+//! the loop guards in one transaction ([`AutomationStore`]).
+
+use async_trait::async_trait;
+use baton_shared::automation::Automated;
+use baton_shared::model::ConversationEvent;
+use baton_shared::{ConversationId, MessageId, UserId};
+
+use super::StoreResult;
+
+/// What a job asks of automation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum JobKind {
+    /// A customer message arrived: the auto-replies it may call for.
+    CustomerMessage { message: MessageId, opened: bool },
+}
+
+impl JobKind {
+    pub fn name(self) -> &'static str {
+        match self {
+            JobKind::CustomerMessage { .. } => "customer_message",
+        }
+    }
+}
+
+/// Work automation owes a conversation, due at `due_at`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Job {
+    pub id: i64,
+    pub conversation: ConversationId,
+    pub kind: JobKind,
+    pub due_at: i64,
+    /// How often it was taken before (a taker that died, or a failure).
+    pub attempts: i64,
+}
+
+/// A message Baton sends by itself, and the guards it must pass.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AutomatedReply {
+    pub conversation: ConversationId,
+    pub automated: Automated,
+    pub body: String,
+    /// The same key sends once (a job done again after a crash sends nothing more).
+    pub idempotency_key: String,
+    /// At most this many automated messages to the customer within the last hour, all
+    /// conversations and all kinds together.
+    pub hourly_cap: u32,
+    /// Not if a message of the same kind went to this conversation within this long.
+    pub not_within: Option<i64>,
+    /// Not if one of the same kind went since this instant (the queue acknowledgement: once per
+    /// wait).
+    pub not_since: Option<i64>,
+}
+
+/// What became of an automated message.
+// Returned once per message and never kept in bulk: the larger variant's size costs nothing.
+#[allow(clippy::large_enum_variant)]
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum AutomatedOutcome {
+    /// Stored and queued for WhatsApp; the event to broadcast.
+    Sent { event: ConversationEvent },
+    /// Sent before under this key.
+    Duplicate,
+    /// The customer had this many automated messages in the last hour already.
+    Capped,
+    /// One of the same kind went too recently.
+    TooSoon,
+    /// WhatsApp's 24-hour window is closed: only a template could go.
+    WindowClosed,
+    /// A person holds the conversation's claim: they answer, not Baton.
+    PersonReplying,
+}
+
+/// Where a waiting conversation stands in its queue.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct QueueStanding {
+    /// 1 for the next to be served.
+    pub position: u32,
+    /// When it began waiting.
+    pub queued_at: i64,
+    /// Who could take it if available: its team's active members under capacity, or every active
+    /// teammate for the general inbox.
+    pub candidates: Vec<UserId>,
+}
+
+#[async_trait]
+pub trait AutomationStore: Send + Sync {
+    /// A settings document: its version and JSON (`None` when never saved).
+    async fn automation_settings(&self, key: &str) -> StoreResult<Option<(u32, String)>>;
+
+    /// Replaces a settings document if it is still at `base_version` (else
+    /// [`super::StoreError::Changed`]) and audits the change; returns the new version.
+    async fn save_automation_settings(
+        &self,
+        key: &str,
+        definition: &str,
+        base_version: u32,
+        actor: UserId,
+        now: i64,
+    ) -> StoreResult<u32>;
+
+    /// Takes up to `limit` jobs due by `now` that nobody holds (or whose taker's hold ran out),
+    /// holding them until `hold_until`.
+    async fn take_due_jobs(&self, now: i64, hold_until: i64, limit: i64) -> StoreResult<Vec<Job>>;
+
+    /// A job is done: deleted.
+    async fn finish_job(&self, id: i64) -> StoreResult<()>;
+
+    /// A job failed: released, to be taken again at `due_at`.
+    async fn retry_job(&self, id: i64, due_at: i64) -> StoreResult<()>;
+
+    /// When the next job falls due (or a held one is released), if any.
+    async fn next_job_at(&self) -> StoreResult<Option<i64>>;
+
+    /// Stores an automated message with its outbox row and event, in one transaction under the
+    /// conversation's lock, if it passes every guard of [`AutomatedReply`].
+    async fn send_automated(&self, reply: &AutomatedReply, now: i64) -> StoreResult<AutomatedOutcome>;
+
+    /// Where a waiting conversation stands in its queue; `None` when it is not waiting (assigned,
+    /// resolved, or someone is replying).
+    async fn queue_standing(&self, conversation: ConversationId, now: i64) -> StoreResult<Option<QueueStanding>>;
+}

@@ -1,0 +1,357 @@
+//! Automation's records: settings documents, durable jobs taken by one node at a time, and the
+//! automated message stored with its outbox row under the loop guards, in one transaction.
+
+use async_trait::async_trait;
+use baton_shared::automation::AUTOMATION_USER;
+use baton_shared::model::Change;
+use baton_shared::{ConversationId, MessageId, UserId};
+use serde::{Deserialize, Serialize};
+use sqlx::{ColumnIndex, Decode, Encode, Executor, IntoArguments, Transaction, Type};
+
+use super::queues::WAITING;
+use super::{Sql, SqlStore, rows};
+use crate::store::automation::{AutomatedOutcome, AutomatedReply, AutomationStore, Job, JobKind, QueueStanding};
+use crate::store::{StoreError, StoreResult};
+
+/// An hour, the span of the per-customer cap.
+const HOUR_MS: i64 = 3_600_000;
+
+/// What a customer-message job carries.
+#[derive(Serialize, Deserialize)]
+struct MessagePayload {
+    message: i64,
+    #[serde(default)]
+    opened: bool,
+}
+
+#[derive(sqlx::FromRow)]
+struct JobRow {
+    id: i64,
+    conversation_id: i64,
+    kind: String,
+    payload: String,
+    due_at: i64,
+    attempts: i64,
+}
+
+impl TryFrom<JobRow> for Job {
+    type Error = StoreError;
+
+    fn try_from(row: JobRow) -> Result<Self, Self::Error> {
+        let kind = match row.kind.as_str() {
+            "customer_message" => {
+                let payload: MessagePayload = serde_json::from_str(&row.payload)
+                    .map_err(|error| rows::corrupt(format!("job {}: {error}", row.id)))?;
+                JobKind::CustomerMessage { message: MessageId(payload.message), opened: payload.opened }
+            }
+            other => return Err(rows::corrupt(format!("job kind {other}"))),
+        };
+        Ok(Job {
+            id: row.id,
+            conversation: ConversationId(row.conversation_id),
+            kind,
+            due_at: row.due_at,
+            attempts: (row.attempts - 1).max(0),
+        })
+    }
+}
+
+impl<DB: Sql> SqlStore<DB>
+where
+    for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
+    for<'q> DB::Arguments<'q>: IntoArguments<'q, DB>,
+    for<'r> i64: Encode<'r, DB> + Decode<'r, DB> + Type<DB>,
+    for<'r> bool: Encode<'r, DB> + Decode<'r, DB> + Type<DB>,
+    for<'r> String: Encode<'r, DB> + Decode<'r, DB> + Type<DB>,
+    for<'r> &'r str: Encode<'r, DB> + Type<DB> + ColumnIndex<DB::Row>,
+    for<'r> &'r [u8]: Encode<'r, DB> + Type<DB>,
+    for<'r> Vec<u8>: Decode<'r, DB> + Type<DB>,
+    for<'r> Option<i64>: Encode<'r, DB>,
+    for<'r> Option<bool>: Encode<'r, DB>,
+    for<'r> Option<String>: Encode<'r, DB>,
+    for<'r> Option<&'r str>: Encode<'r, DB>,
+    usize: ColumnIndex<DB::Row>,
+{
+    /// Schedules `kind` for the conversation at `due_at`, in the caller's transaction: a job under
+    /// the same key is replaced (a timer moved), and released if a node held it.
+    pub(super) async fn schedule_job(
+        tx: &mut Transaction<'static, DB>,
+        conversation: ConversationId,
+        kind: JobKind,
+        due_at: i64,
+        now: i64,
+    ) -> StoreResult<()> {
+        let (key, payload) = match kind {
+            JobKind::CustomerMessage { message, opened } => {
+                let payload = MessagePayload { message: message.0, opened };
+                (format!("message:{}", message.0), serde_json::to_string(&payload))
+            }
+        };
+        let payload = payload.map_err(|error| rows::corrupt(error.to_string()))?;
+        sqlx::query(
+            "INSERT INTO automation_jobs (key, conversation_id, kind, payload, due_at, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (key) DO UPDATE SET \
+             payload = excluded.payload, due_at = excluded.due_at, locked_until = NULL",
+        )
+        .bind(key)
+        .bind(conversation.0)
+        .bind(kind.name())
+        .bind(payload)
+        .bind(due_at)
+        .bind(now)
+        .execute(&mut **tx)
+        .await?;
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl<DB: Sql> AutomationStore for SqlStore<DB>
+where
+    for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
+    for<'q> DB::Arguments<'q>: IntoArguments<'q, DB>,
+    for<'r> i64: Encode<'r, DB> + Decode<'r, DB> + Type<DB>,
+    for<'r> bool: Encode<'r, DB> + Decode<'r, DB> + Type<DB>,
+    for<'r> String: Encode<'r, DB> + Decode<'r, DB> + Type<DB>,
+    for<'r> &'r str: Encode<'r, DB> + Type<DB> + ColumnIndex<DB::Row>,
+    for<'r> &'r [u8]: Encode<'r, DB> + Type<DB>,
+    for<'r> Vec<u8>: Decode<'r, DB> + Type<DB>,
+    for<'r> Option<i64>: Encode<'r, DB>,
+    for<'r> Option<bool>: Encode<'r, DB>,
+    for<'r> Option<String>: Encode<'r, DB>,
+    for<'r> Option<&'r str>: Encode<'r, DB>,
+    usize: ColumnIndex<DB::Row>,
+{
+    async fn automation_settings(&self, key: &str) -> StoreResult<Option<(u32, String)>> {
+        let row: Option<(i64, String)> =
+            sqlx::query_as("SELECT version, definition FROM automation_settings WHERE key = $1")
+                .bind(key)
+                .fetch_optional(&self.pool)
+                .await?;
+        Ok(row.map(|(version, definition)| (u32::try_from(version).unwrap_or(u32::MAX), definition)))
+    }
+
+    async fn save_automation_settings(
+        &self,
+        key: &str,
+        definition: &str,
+        base_version: u32,
+        actor: UserId,
+        now: i64,
+    ) -> StoreResult<u32> {
+        let mut tx = self.write_transaction().await?;
+        let current: i64 = sqlx::query_scalar("SELECT version FROM automation_settings WHERE key = $1")
+            .bind(key)
+            .fetch_optional(&mut *tx)
+            .await?
+            .unwrap_or(0);
+        if current != i64::from(base_version) {
+            return Err(StoreError::Changed);
+        }
+        let version = current + 1;
+        // Of two saves based on one version, the second inserts or updates nothing.
+        let saved = sqlx::query(
+            "INSERT INTO automation_settings (key, version, definition, updated_at) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (key) DO UPDATE SET version = excluded.version, definition = excluded.definition, \
+             updated_at = excluded.updated_at WHERE automation_settings.version = $5",
+        )
+        .bind(key)
+        .bind(version)
+        .bind(definition)
+        .bind(now)
+        .bind(current)
+        .execute(&mut *tx)
+        .await?;
+        if DB::rows_affected(&saved) == 0 {
+            return Err(StoreError::Changed);
+        }
+        let detail = format!("version={version}");
+        Self::insert_audit(&mut tx, now, Some(actor), &format!("automation.{key}"), "automation", &detail).await?;
+        tx.commit().await?;
+        Ok(u32::try_from(version).unwrap_or(u32::MAX))
+    }
+
+    async fn take_due_jobs(&self, now: i64, hold_until: i64, limit: i64) -> StoreResult<Vec<Job>> {
+        let mut tx = self.write_transaction().await?;
+        let rows: Vec<JobRow> = sqlx::query_as(&format!(
+            "UPDATE automation_jobs SET locked_until = $2, attempts = attempts + 1 WHERE id IN (\
+             SELECT id FROM automation_jobs WHERE due_at <= $1 AND (locked_until IS NULL OR locked_until <= $1) \
+             ORDER BY due_at, id LIMIT $3 {}) \
+             RETURNING id, conversation_id, kind, payload, due_at, attempts",
+            DB::SKIP_LOCKED
+        ))
+        .bind(now)
+        .bind(hold_until)
+        .bind(limit)
+        .fetch_all(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        let mut jobs = Vec::with_capacity(rows.len());
+        for row in rows {
+            let id = row.id;
+            match Job::try_from(row) {
+                Ok(job) => jobs.push(job),
+                // A job nobody can read is logged and dropped, never retried forever.
+                Err(error) => {
+                    tracing::error!(job = id, %error, "an automation job cannot be read: dropped");
+                    self.finish_job(id).await?;
+                }
+            }
+        }
+        jobs.sort_by_key(|job| (job.due_at, job.id));
+        Ok(jobs)
+    }
+
+    async fn finish_job(&self, id: i64) -> StoreResult<()> {
+        sqlx::query("DELETE FROM automation_jobs WHERE id = $1").bind(id).execute(&self.pool).await?;
+        Ok(())
+    }
+
+    async fn retry_job(&self, id: i64, due_at: i64) -> StoreResult<()> {
+        sqlx::query("UPDATE automation_jobs SET locked_until = NULL, due_at = $2 WHERE id = $1")
+            .bind(id)
+            .bind(due_at)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    async fn next_job_at(&self) -> StoreResult<Option<i64>> {
+        Ok(sqlx::query_scalar(
+            "SELECT MIN(CASE WHEN locked_until IS NOT NULL AND locked_until > due_at THEN locked_until \
+             ELSE due_at END) FROM automation_jobs",
+        )
+        .fetch_one(&self.pool)
+        .await?)
+    }
+
+    async fn send_automated(&self, reply: &AutomatedReply, now: i64) -> StoreResult<AutomatedOutcome> {
+        let id = reply.conversation;
+        let mut tx = self.write_transaction().await?;
+        Self::lock_conversation(&mut tx, id).await?;
+        let earlier: Option<i64> =
+            sqlx::query_scalar("SELECT id FROM messages WHERE author_id = $1 AND idempotency_key = $2")
+                .bind(AUTOMATION_USER.0)
+                .bind(&reply.idempotency_key)
+                .fetch_optional(&mut *tx)
+                .await?;
+        if earlier.is_some() {
+            return Ok(AutomatedOutcome::Duplicate);
+        }
+        let claim = Self::claim_in(&mut tx, id).await?;
+        if claim.is_some_and(|claim| claim.lease_until > now && claim.holder != AUTOMATION_USER) {
+            return Ok(AutomatedOutcome::PersonReplying);
+        }
+        if !Self::window_open(&mut tx, id, now).await? {
+            return Ok(AutomatedOutcome::WindowClosed);
+        }
+        let last_of_kind: Option<i64> =
+            sqlx::query_scalar("SELECT MAX(created_at) FROM messages WHERE conversation_id = $1 AND automation = $2")
+                .bind(id.0)
+                .bind(reply.automated.as_str())
+                .fetch_one(&mut *tx)
+                .await?;
+        if let Some(last) = last_of_kind {
+            let too_recent = reply.not_within.is_some_and(|within| last > now - within)
+                || reply.not_since.is_some_and(|since| last >= since);
+            if too_recent {
+                return Ok(AutomatedOutcome::TooSoon);
+            }
+        }
+        // The cap counts every conversation of the customer, under their row's lock.
+        let contact: i64 = sqlx::query_scalar("SELECT contact_id FROM conversations WHERE id = $1")
+            .bind(id.0)
+            .fetch_one(&mut *tx)
+            .await?;
+        sqlx::query(DB::LOCK_CONTACT).bind(contact).fetch_optional(&mut *tx).await?;
+        let sent: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM messages m JOIN conversations c ON c.id = m.conversation_id \
+             WHERE c.contact_id = $1 AND m.automation IS NOT NULL AND m.created_at > $2",
+        )
+        .bind(contact)
+        .bind(now - HOUR_MS)
+        .fetch_one(&mut *tx)
+        .await?;
+        if sent >= i64::from(reply.hourly_cap) {
+            return Ok(AutomatedOutcome::Capped);
+        }
+        let seq = Self::next_seq(&mut tx, id, now).await?;
+        let message_id: i64 = sqlx::query_scalar(
+            "INSERT INTO messages (conversation_id, seq, direction, kind, body, author_id, idempotency_key, \
+             status, created_at, sent_at, automation) \
+             VALUES ($1, $2, 'outbound', 'text', $3, $4, $5, 'pending', $6, \
+             (SELECT CASE WHEN MAX(m.sent_at) > $6 THEN MAX(m.sent_at) ELSE $6 END \
+              FROM messages m WHERE m.conversation_id = $1), $7) RETURNING id",
+        )
+        .bind(id.0)
+        .bind(rows::seq_param(seq))
+        .bind(&reply.body)
+        .bind(AUTOMATION_USER.0)
+        .bind(&reply.idempotency_key)
+        .bind(now)
+        .bind(reply.automated.as_str())
+        .fetch_one(&mut *tx)
+        .await?;
+        sqlx::query("INSERT INTO outbox (message_id, next_attempt_at) VALUES ($1, $2)")
+            .bind(message_id)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+        let message = Self::message_in(&mut tx, message_id).await?;
+        Self::message_added_at(&mut tx, id, message.sent_at).await?;
+        let change = Change::MessageAdded { message };
+        let event = Self::insert_event(&mut tx, id, seq, Some(AUTOMATION_USER), change, now).await?;
+        tx.commit().await?;
+        Ok(AutomatedOutcome::Sent { event })
+    }
+
+    async fn queue_standing(&self, conversation: ConversationId, now: i64) -> StoreResult<Option<QueueStanding>> {
+        let waiting: Option<(Option<i64>, i64, Option<i64>)> = sqlx::query_as(&format!(
+            "SELECT c.team_id, c.priority, c.queued_at FROM conversations c WHERE c.id = $3 AND {WAITING}"
+        ))
+        .bind(now)
+        .bind(0_i64)
+        .bind(conversation.0)
+        .fetch_optional(&self.pool)
+        .await?;
+        let Some((team, priority, queued_at)) = waiting else { return Ok(None) };
+        let queued_at = queued_at.unwrap_or(0);
+        let same_queue = if team.is_some() { "c.team_id = $6" } else { "c.team_id IS NULL AND $6 = 0" };
+        let ahead: i64 = sqlx::query_scalar(&format!(
+            "SELECT COUNT(*) FROM conversations c WHERE {same_queue} AND {WAITING} AND c.id <> $3 AND \
+             (c.priority > $4 OR (c.priority = $4 AND (COALESCE(c.queued_at, 0) < $5 \
+              OR (COALESCE(c.queued_at, 0) = $5 AND c.id < $3))))"
+        ))
+        .bind(now)
+        .bind(0_i64)
+        .bind(conversation.0)
+        .bind(priority)
+        .bind(queued_at)
+        .bind(team.unwrap_or(0))
+        .fetch_one(&self.pool)
+        .await?;
+        let candidates: Vec<i64> = match team {
+            Some(team) => {
+                sqlx::query_scalar(
+                    "SELECT m.user_id FROM team_members m JOIN users u ON u.id = m.user_id \
+                     WHERE m.team_id = $1 AND u.disabled = FALSE AND m.capacity > \
+                     (SELECT COUNT(*) FROM conversations l WHERE l.assignee_id = m.user_id AND l.status <> 'resolved')",
+                )
+                .bind(team)
+                .fetch_all(&self.pool)
+                .await?
+            }
+            None => {
+                sqlx::query_scalar("SELECT id FROM users WHERE disabled = FALSE AND id <> $1")
+                    .bind(AUTOMATION_USER.0)
+                    .fetch_all(&self.pool)
+                    .await?
+            }
+        };
+        Ok(Some(QueueStanding {
+            position: u32::try_from(ahead + 1).unwrap_or(u32::MAX),
+            queued_at,
+            candidates: candidates.into_iter().map(UserId).collect(),
+        }))
+    }
+}
