@@ -3,11 +3,12 @@
 
 use async_trait::async_trait;
 use baton_shared::automation::AUTOMATION_USER;
-use baton_shared::model::Change;
+use baton_shared::model::{Change, MessageKind};
 use baton_shared::{ConversationId, MessageId, UserId};
 use serde::{Deserialize, Serialize};
 use sqlx::{ColumnIndex, Decode, Encode, Executor, IntoArguments, Transaction, Type};
 
+use super::messages::Outbound;
 use super::queues::WAITING;
 use super::{Sql, SqlStore, rows};
 use crate::store::automation::{AutomatedOutcome, AutomatedReply, AutomationStore, Job, JobKind, QueueStanding};
@@ -276,29 +277,18 @@ where
             return Ok(AutomatedOutcome::Capped);
         }
         let seq = Self::next_seq(&mut tx, id, now).await?;
-        let message_id: i64 = sqlx::query_scalar(
-            "INSERT INTO messages (conversation_id, seq, direction, kind, body, author_id, idempotency_key, \
-             status, created_at, sent_at, automation) \
-             VALUES ($1, $2, 'outbound', 'text', $3, $4, $5, 'pending', $6, \
-             (SELECT CASE WHEN MAX(m.sent_at) > $6 THEN MAX(m.sent_at) ELSE $6 END \
-              FROM messages m WHERE m.conversation_id = $1), $7) RETURNING id",
-        )
-        .bind(id.0)
-        .bind(rows::seq_param(seq))
-        .bind(&reply.body)
-        .bind(AUTOMATION_USER.0)
-        .bind(&reply.idempotency_key)
-        .bind(now)
-        .bind(reply.automated.as_str())
-        .fetch_one(&mut *tx)
-        .await?;
-        sqlx::query("INSERT INTO outbox (message_id, next_attempt_at) VALUES ($1, $2)")
-            .bind(message_id)
-            .bind(now)
-            .execute(&mut *tx)
-            .await?;
-        let message = Self::message_in(&mut tx, message_id).await?;
-        Self::message_added_at(&mut tx, id, message.sent_at).await?;
+        let outbound = Outbound {
+            conversation: id,
+            seq,
+            kind: MessageKind::Text,
+            body: &reply.body,
+            author: AUTOMATION_USER,
+            idempotency_key: &reply.idempotency_key,
+            content: None,
+            reply_to: None,
+            automation: Some(reply.automated),
+        };
+        let message = Self::queue_outbound(&mut tx, &outbound, now).await?;
         let change = Change::MessageAdded { message };
         let event = Self::insert_event(&mut tx, id, seq, Some(AUTOMATION_USER), change, now).await?;
         tx.commit().await?;

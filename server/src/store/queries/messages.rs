@@ -6,9 +6,10 @@
 //! message that arrived late lands on the page where it belongs.
 
 use async_trait::async_trait;
+use baton_shared::automation::Automated;
 use baton_shared::model::{Change, Message, MessageContent, MessageKind};
 use baton_shared::rules::{self, ReplyKind};
-use baton_shared::{ConversationId, MessageId};
+use baton_shared::{ConversationId, MessageId, UserId};
 use sqlx::{ColumnIndex, Decode, Encode, Executor, IntoArguments, Transaction, Type};
 
 use super::{Sql, SqlStore, rows};
@@ -72,6 +73,20 @@ fn stored_form(reply: &NewReply) -> (MessageKind, Option<MessageContent>) {
     }
 }
 
+/// An outbound message to store and queue ([`SqlStore::queue_outbound`]).
+pub(super) struct Outbound<'a> {
+    pub conversation: ConversationId,
+    pub seq: u64,
+    pub kind: MessageKind,
+    pub body: &'a str,
+    pub author: UserId,
+    pub idempotency_key: &'a str,
+    pub content: Option<&'a MessageContent>,
+    pub reply_to: Option<&'a str>,
+    /// What sent it, when Baton did by itself.
+    pub automation: Option<Automated>,
+}
+
 impl<DB: Sql> SqlStore<DB>
 where
     for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
@@ -95,6 +110,45 @@ where
                 .fetch_one(&mut **tx)
                 .await?;
         Message::try_from(row)
+    }
+
+    /// Stores an outbound message numbered `seq` (taken by the caller) and queues it for WhatsApp
+    /// in the caller's transaction — stored means it will be sent — placed now, but never before a
+    /// message already there: WhatsApp's clock may be ahead of ours, and a reply belongs after what
+    /// it answers.
+    pub(super) async fn queue_outbound(
+        tx: &mut Transaction<'static, DB>,
+        outbound: &Outbound<'_>,
+        now: i64,
+    ) -> StoreResult<Message> {
+        let id = outbound.conversation;
+        let message_id: i64 = sqlx::query_scalar(
+            "INSERT INTO messages (conversation_id, seq, direction, kind, body, author_id, idempotency_key, \
+             status, created_at, sent_at, content, reply_to, automation) \
+             VALUES ($1, $2, 'outbound', $3, $4, $5, $6, 'pending', $7, \
+             (SELECT CASE WHEN MAX(m.sent_at) > $7 THEN MAX(m.sent_at) ELSE $7 END \
+              FROM messages m WHERE m.conversation_id = $1), $8, $9, $10) RETURNING id",
+        )
+        .bind(id.0)
+        .bind(rows::seq_param(outbound.seq))
+        .bind(outbound.kind.as_str())
+        .bind(outbound.body)
+        .bind(outbound.author.0)
+        .bind(outbound.idempotency_key)
+        .bind(now)
+        .bind(rows::to_json_column(outbound.content)?)
+        .bind(outbound.reply_to)
+        .bind(outbound.automation.map(Automated::as_str))
+        .fetch_one(&mut **tx)
+        .await?;
+        sqlx::query("INSERT INTO outbox (message_id, next_attempt_at) VALUES ($1, $2)")
+            .bind(message_id)
+            .bind(now)
+            .execute(&mut **tx)
+            .await?;
+        let message = Self::message_in(tx, message_id).await?;
+        Self::message_added_at(tx, id, message.sent_at).await?;
+        Ok(message)
     }
 
     /// A message placed at `sent_at` was added: `last_message_at` moves to it, never back (a
@@ -257,40 +311,24 @@ where
         }
         let seq = Self::next_seq(&mut tx, id, now).await?;
         let (kind, content) = stored_form(reply);
-        // Placed now, but never before a message already there: WhatsApp's clock may be ahead of
-        // ours, and a reply belongs after what it answers.
-        let message_id: i64 = sqlx::query_scalar(
-            "INSERT INTO messages (conversation_id, seq, direction, kind, body, author_id, idempotency_key, \
-             status, created_at, sent_at, content, reply_to) \
-             VALUES ($1, $2, 'outbound', $3, $4, $5, $6, 'pending', $7, \
-             (SELECT CASE WHEN MAX(m.sent_at) > $7 THEN MAX(m.sent_at) ELSE $7 END \
-              FROM messages m WHERE m.conversation_id = $1), $8, $9) RETURNING id",
-        )
-        .bind(id.0)
-        .bind(rows::seq_param(seq))
-        .bind(kind.as_str())
-        .bind(&reply.body)
-        .bind(reply.author.0)
-        .bind(&reply.idempotency_key)
-        .bind(now)
-        .bind(rows::to_json_column(content.as_ref())?)
-        .bind(&reply.reply_to)
-        .fetch_one(&mut *tx)
-        .await?;
+        let outbound = Outbound {
+            conversation: id,
+            seq,
+            kind,
+            body: &reply.body,
+            author: reply.author,
+            idempotency_key: &reply.idempotency_key,
+            content: content.as_ref(),
+            reply_to: reply.reply_to.as_deref(),
+            automation: None,
+        };
+        let message = Self::queue_outbound(&mut tx, &outbound, now).await?;
         // The draft became the reply: an empty draft stamped now, so a save of older keystrokes
         // that is still on its way cannot bring it back. (A reaction is not the draft: it stays.)
         if !is_reaction {
             let sent = DraftWrite { conversation: id, user: reply.author, body: String::new(), typed_at: now };
             Self::upsert_draft(&mut tx, &sent).await?;
         }
-        // Queued for WhatsApp in the same transaction: stored means it will be sent.
-        sqlx::query("INSERT INTO outbox (message_id, next_attempt_at) VALUES ($1, $2)")
-            .bind(message_id)
-            .bind(now)
-            .execute(&mut *tx)
-            .await?;
-        let message = Self::message_in(&mut tx, message_id).await?;
-        Self::message_added_at(&mut tx, id, message.sent_at).await?;
         let change = Change::MessageAdded { message: message.clone() };
         let event = Self::insert_event(&mut tx, id, seq, Some(reply.author), change, now).await?;
         tx.commit().await?;
