@@ -6,6 +6,7 @@ use baton_shared::api::{
     LoginRequest, MAX_UPLOAD_BYTES, Me, MessagePage, TeamMember, UpdateUserRequest, Upload, User,
 };
 use baton_shared::automation::{AutoReplies, HoursNow, HoursSettings, Versioned};
+use baton_shared::menu::Menu;
 use baton_shared::routing_rules::{Decision, RuleTest, StoredRules};
 use baton_shared::teams::{MembershipsRequest, Team, TeamRequest};
 use baton_shared::{ApiError, ErrorCode};
@@ -149,6 +150,16 @@ pub async fn auto_replies() -> Result<Versioned<AutoReplies>, Failure> {
 /// Saves the auto-replies, based on the version read (admins).
 pub async fn save_auto_replies(replies: &Versioned<AutoReplies>) -> Result<Versioned<AutoReplies>, Failure> {
     send_json(Request::put("/api/automation/replies"), replies).await
+}
+
+/// The menu bot's menu (supervisors and admins).
+pub async fn menu() -> Result<Versioned<Menu>, Failure> {
+    get_json("/api/automation/menu").await
+}
+
+/// Saves the menu, based on the version read (admins).
+pub async fn save_menu(menu: &Versioned<Menu>) -> Result<Versioned<Menu>, Failure> {
+    send_json(Request::put("/api/automation/menu"), menu).await
 }
 
 /// Every account (admins).

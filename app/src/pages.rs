@@ -5,6 +5,7 @@
 
 pub mod admin;
 pub mod automation;
+pub mod automation_menu;
 pub mod conversation;
 pub mod inbox;
 pub mod login;

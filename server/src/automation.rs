@@ -5,12 +5,14 @@
 //!
 //! - [`hours`]: business hours — "open now?" and "next opening" in any IANA time zone.
 //! - [`settings`]: the admin-edited documents (hours, auto-replies), versioned.
+//! - [`menu`]: the menu bot, and its handoff to people.
 //! - [`replies`]: the greeting, the away message and the queue acknowledgement.
 //! - [`worker`]: runs automation's durable jobs. No timer lives only in a process: a customer
 //!   message schedules its job in the transaction that stores it, any node takes due jobs from
 //!   the database (one node per job), and a job taken by a node that died is taken again.
 
 pub mod hours;
+pub mod menu;
 pub mod replies;
 pub mod settings;
 pub mod worker;

@@ -132,6 +132,7 @@ pub trait Store:
     + HandoverStore
     + RulesStore
     + automation::AutomationStore
+    + automation::BotStore
     + Send
     + Sync
     + 'static

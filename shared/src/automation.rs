@@ -203,6 +203,8 @@ pub enum Automated {
     Greeting,
     Away,
     QueueAck,
+    /// The menu bot's menu (and its asking again).
+    Menu,
 }
 
 impl Automated {
@@ -211,11 +213,14 @@ impl Automated {
             Automated::Greeting => "greeting",
             Automated::Away => "away",
             Automated::QueueAck => "queue_ack",
+            Automated::Menu => "menu",
         }
     }
 
     pub fn parse(text: &str) -> Option<Automated> {
-        [Automated::Greeting, Automated::Away, Automated::QueueAck].into_iter().find(|kind| kind.as_str() == text)
+        [Automated::Greeting, Automated::Away, Automated::QueueAck, Automated::Menu]
+            .into_iter()
+            .find(|kind| kind.as_str() == text)
     }
 }
 

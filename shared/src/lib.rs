@@ -11,6 +11,7 @@ pub mod api;
 pub mod automation;
 pub mod error;
 pub mod ids;
+pub mod menu;
 pub mod model;
 pub mod protocol;
 pub mod routing_rules;

@@ -473,6 +473,13 @@ pub enum MessageContent {
     },
     /// Something Baton cannot show: what it is and why, so the agent can ask the customer.
     Unsupported { what: String, reason: String },
+    /// Choices the team sent (the menu bot's): reply buttons, or a list opened by `list_button`.
+    /// The message's body is the prompt.
+    Interactive {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        list_button: Option<String>,
+        choices: Vec<crate::menu::Choice>,
+    },
     /// An approved template the team sent (its rendered text is the message's body).
     Template {
         name: String,

@@ -38,6 +38,12 @@ impl Claim {
     pub fn is_held_by(&self, user: UserId, now: i64) -> bool {
         self.holder == user && self.is_live(now)
     }
+
+    /// Whether a person may take this claim whoever holds it: the menu bot's (the Automation
+    /// account's) yields to anyone who may see the conversation, ending the bot's turn.
+    pub fn yields_to_people(&self) -> bool {
+        self.holder == crate::automation::AUTOMATION_USER
+    }
 }
 
 /// Someone who looks at conversations: who they are, their role and the teams they belong to.

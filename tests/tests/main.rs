@@ -28,6 +28,7 @@ mod late_messages;
 mod leases;
 mod live_order;
 mod mentions;
+mod menu_bot;
 mod protocol_doc;
 mod realtime;
 mod routing;

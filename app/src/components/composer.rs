@@ -70,7 +70,11 @@ pub fn Composer(id: ConversationId) -> impl IntoView {
     });
     let claim = move || claim.get();
     let mine = move || claim().is_some_and(|claim| claim.holder == me);
-    let holder_name = Memo::new(move |_| claim().filter(|claim| claim.holder != me).map(|claim| claim.holder_name));
+    let holder_name = Memo::new(move |_| {
+        claim()
+            .filter(|claim| claim.holder != me)
+            .map(|claim| if claim.yields_to_people() { t!("composer.bot_name").to_string() } else { claim.holder_name })
+    });
     let holder_name = move || holder_name.get();
     let window_open = Memo::new(move |_| {
         let now = ctx.now.get().max(crate::format::now_ms());
@@ -323,6 +327,14 @@ pub fn Composer(id: ConversationId) -> impl IntoView {
                     (Some(_), true) => view! {
                         <span class="claim mine">{t!("composer.mine").to_string()}</span>
                         <button id="release" class="link-button" on:click=release>{t!("composer.release").to_string()}</button>
+                    }
+                    .into_any(),
+                    // The menu bot: anyone who may see the conversation takes it over.
+                    (Some(claim), false) if claim.yields_to_people() => view! {
+                        <span class="claim bot" id="holder">{icon(Icon::Lock)} {t!("composer.bot").to_string()}</span>
+                        <button id="take-over-bot" class="link-button" on:click=move |_| link.send(move |req_id| ClientMsg::Claim { req_id, conversation_id: id })>
+                            {t!("composer.take_over").to_string()}
+                        </button>
                     }
                     .into_any(),
                     (Some(claim), false) => view! {

@@ -366,6 +366,16 @@ fn Content(message: Message) -> impl IntoView {
             }
             .into_any(),
         ),
+        Some(MessageContent::Interactive { list_button, choices }) => Some({
+            let as_list = list_button.is_some().to_string();
+            view! {
+                <div class="choices" data-list=as_list>
+                    {list_button.map(|button| view! { <span class="list-button">"☰ " {button}</span> })}
+                    {choices.into_iter().map(|choice| view! { <span class="choice-chip" data-choice=choice.id>{choice.title}</span> }).collect_view()}
+                </div>
+            }
+            .into_any()
+        }),
         Some(MessageContent::Choice { title, source, .. }) => {
             Some(view! { <div class="choice" title=source>{t!("timeline.tapped").to_string()} " " <strong>{title}</strong></div> }.into_any())
         }

@@ -1,5 +1,6 @@
-//! The Automation page: business hours (the inbox's, and each team's own) and the auto-replies
-//! (greeting, away message, queue acknowledgement, the hourly cap per customer). Admins edit;
+//! The Automation page: business hours (the inbox's, and each team's own), the auto-replies
+//! (greeting, away message, queue acknowledgement, the hourly cap per customer) and the menu bot
+//! ([`crate::pages::automation_menu`]). Admins edit;
 //! supervisors read. Each part is saved whole, based on the version read: if another admin saved
 //! meanwhile, the server refuses and says so. Whether each schedule is open now, and when it
 //! next opens, comes from the server, which holds the time-zone database.
@@ -113,6 +114,7 @@ pub fn AutomationPage() -> impl IntoView {
             <p class="hint">{t!("automation.intro").to_string()}</p>
             <HoursSection />
             <RepliesSection />
+            <crate::pages::automation_menu::MenuSection />
         </section>
     }
 }

@@ -10,10 +10,12 @@
 //! messages are never answered; two bots answering each other stop at the cap.
 
 use baton_shared::automation::{AWAY_EVERY_MS, AutoReplies, Automated, HoursSettings, fill};
+use baton_shared::menu::Menu;
 use baton_shared::model::{Conversation, Direction};
 use baton_shared::{ConversationId, MessageId};
 
 use super::hours::Schedule;
+use super::menu::Turn;
 use super::settings;
 use crate::conversations::{Actor, Refusal, automated};
 use crate::state::AppState;
@@ -51,14 +53,25 @@ pub async fn answer(
     opened: bool,
 ) -> Result<(), Refusal> {
     let replies: AutoReplies = settings::load(state.store.as_ref(), settings::AUTO_REPLIES).await?.value;
-    if !(replies.greeting.enabled || replies.away.enabled || replies.queue_ack.enabled) {
-        return Ok(());
-    }
+    let menu: Menu = settings::load(state.store.as_ref(), settings::MENU).await?.value;
     let Some(found) = state.store.message(message).await? else { return Ok(()) };
     if found.direction != Direction::Inbound || found.conversation_id != conversation {
         return Ok(());
     }
     let Some(current) = state.store.conversation(conversation).await? else { return Ok(()) };
+    // The menu bot first: while it asks, nothing else answers; once it handed the conversation
+    // over, the away message and the queue acknowledgement may follow (not the greeting).
+    let (current, opened) = match super::menu::turn(state, &menu, &replies, &current, &found, opened).await? {
+        Turn::Asked => return Ok(()),
+        Turn::NotMine => (current, opened),
+        Turn::HandedOff => match state.store.conversation(conversation).await? {
+            Some(moved) => (moved, false),
+            None => return Ok(()),
+        },
+    };
+    if !(replies.greeting.enabled || replies.away.enabled || replies.queue_ack.enabled) {
+        return Ok(());
+    }
     let hours: HoursSettings = settings::load(state.store.as_ref(), settings::HOURS).await?.value;
     let schedule = schedule_for(&hours, &current);
     let now = state.now();
@@ -69,7 +82,7 @@ pub async fn answer(
         let (text, not_within) = match automated {
             Automated::Greeting => (&replies.greeting.text, None),
             Automated::Away => (&replies.away.text, Some(AWAY_EVERY_MS)),
-            Automated::QueueAck => continue,
+            Automated::QueueAck | Automated::Menu => continue,
         };
         let reply = AutomatedReply {
             conversation,
@@ -79,6 +92,7 @@ pub async fn answer(
             hourly_cap: replies.hourly_cap,
             not_within,
             not_since: None,
+            content: None,
         };
         send(state, &actor, &reply).await?;
     }
@@ -112,6 +126,7 @@ async fn acknowledge_wait(
         hourly_cap: replies.hourly_cap,
         not_within: None,
         not_since: Some(standing.queued_at),
+        content: None,
     };
     send(state, actor, &reply).await
 }

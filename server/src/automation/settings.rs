@@ -13,6 +13,8 @@ use crate::store::{Store, StoreResult};
 pub const HOURS: &str = "hours";
 /// The auto-replies: [`baton_shared::automation::AutoReplies`].
 pub const AUTO_REPLIES: &str = "auto_replies";
+/// The menu bot's menu: [`baton_shared::menu::Menu`].
+pub const MENU: &str = "menu";
 
 /// The document under `key`, or its default if never saved. One that no longer parses (written
 /// by a newer Baton) is logged and read as the default, never an error on the paths that use it.

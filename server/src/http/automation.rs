@@ -4,7 +4,8 @@
 //! - `GET|PUT /api/automation/hours`: the inbox's business hours and the teams' own;
 //! - `GET /api/automation/hours/now`: for the inbox and each team, open now? and next opening;
 //! - `GET|PUT /api/automation/replies`: the greeting, away message, queue acknowledgement and the
-//!   hourly cap per customer.
+//!   hourly cap per customer;
+//! - `GET|PUT /api/automation/menu`: the menu bot's menu.
 
 use std::collections::HashSet;
 
@@ -13,6 +14,7 @@ use axum::extract::State;
 use axum::routing::get;
 use baton_shared::api::{Role, User};
 use baton_shared::automation::{AutoReplies, HoursNow, HoursSettings, OpenNow, Versioned};
+use baton_shared::menu::Menu;
 
 use super::extract::ApiJson;
 use crate::automation::hours::Schedule;
@@ -26,6 +28,7 @@ pub fn routes() -> Router<AppState> {
         .route("/automation/hours", get(read_hours).put(save_hours))
         .route("/automation/hours/now", get(hours_now))
         .route("/automation/replies", get(read_replies).put(save_replies))
+        .route("/automation/menu", get(read_menu).put(save_menu))
 }
 
 fn at_least(user: &User, role: Role) -> Result<(), AppError> {
@@ -122,5 +125,37 @@ async fn save_replies(
     )
     .await?;
     tracing::info!(version = saved.version, by = %user.id, "auto-replies saved");
+    Ok(ApiJson(saved))
+}
+
+async fn read_menu(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+) -> Result<ApiJson<Versioned<Menu>>, AppError> {
+    at_least(&user, Role::Supervisor)?;
+    Ok(ApiJson(settings::load(state.store.as_ref(), settings::MENU).await?))
+}
+
+async fn save_menu(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    ApiJson(request): ApiJson<Versioned<Menu>>,
+) -> Result<ApiJson<Versioned<Menu>>, AppError> {
+    at_least(&user, Role::Admin)?;
+    let mut menu = request.value;
+    for option in &mut menu.options {
+        option.id = option.id.trim().to_owned();
+        option.title = baton_shared::model::display_text(option.title.trim());
+    }
+    if let Some(problem) = menu.problem() {
+        return Err(AppError::invalid(problem));
+    }
+    let teams: HashSet<_> = state.store.teams().await?.into_iter().map(|team| team.id).collect();
+    if let Some(option) = menu.options.iter().find(|option| !teams.contains(&option.team)) {
+        return Err(AppError::invalid(format!("\"{}\" leads to a team that does not exist.", option.title)));
+    }
+    let saved =
+        settings::save(state.store.as_ref(), settings::MENU, &menu, request.version, user.id, state.now()).await?;
+    tracing::info!(version = saved.version, by = %user.id, "menu saved");
     Ok(ApiJson(saved))
 }

@@ -4,8 +4,8 @@
 
 use async_trait::async_trait;
 use baton_shared::automation::Automated;
-use baton_shared::model::ConversationEvent;
-use baton_shared::{ConversationId, MessageId, UserId};
+use baton_shared::model::{ConversationEvent, MessageContent, Priority};
+use baton_shared::{ConversationId, MessageId, TeamId, UserId};
 
 use super::StoreResult;
 
@@ -51,6 +51,8 @@ pub struct AutomatedReply {
     /// Not if one of the same kind went since this instant (the queue acknowledgement: once per
     /// wait).
     pub not_since: Option<i64>,
+    /// What it carries beyond text (the menu's choices).
+    pub content: Option<MessageContent>,
 }
 
 /// What became of an automated message.
@@ -120,4 +122,63 @@ pub trait AutomationStore: Send + Sync {
     /// Where a waiting conversation stands in its queue; `None` when it is not waiting (assigned,
     /// resolved, or someone is replying).
     async fn queue_standing(&self, conversation: ConversationId, now: i64) -> StoreResult<Option<QueueStanding>>;
+}
+
+/// The menu bot's turn in a conversation.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BotSession {
+    /// How many times the menu was sent.
+    pub asked: u32,
+    /// The customer's words since, in order.
+    pub transcript: Vec<String>,
+    pub started_at: i64,
+}
+
+/// Where the bot hands a conversation to people, and what it tells them.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Handoff {
+    pub conversation: ConversationId,
+    /// The answer that ended the turn, added to the transcript.
+    pub said: String,
+    /// The team (`None`: it stays where it is), priority and label to give it.
+    pub team: Option<TeamId>,
+    pub priority: Option<Priority>,
+    pub label: Option<String>,
+    /// Why, as its `triaged` event names it ("Menu: Billing").
+    pub reason: String,
+    /// The internal note that sums up the bot's part; `{transcript}` is replaced by the
+    /// customer's words as stored.
+    pub note: String,
+}
+
+/// What became of a bot step.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum BotOutcome {
+    /// Done; the events to broadcast.
+    Done { events: Vec<ConversationEvent> },
+    /// The menu could not go (the guards of [`AutomatedReply`]).
+    NotSent(AutomatedOutcome),
+    /// The bot's turn is over (someone took the conversation), or it had none to start.
+    NoTurn,
+}
+
+/// The menu bot's turns.
+#[async_trait]
+pub trait BotStore: Send + Sync {
+    async fn bot_session(&self, conversation: ConversationId) -> StoreResult<Option<BotSession>>;
+
+    /// Starts the bot's turn: sends `menu` under its guards, takes the claim as the Automation
+    /// account until `lease_until`, and keeps the customer's first words — in one transaction,
+    /// and only in a conversation nobody holds or is assigned.
+    async fn start_bot(&self, menu: &AutomatedReply, said: &str, lease_until: i64, now: i64)
+    -> StoreResult<BotOutcome>;
+
+    /// Asks again: sends `menu` (with the text that asks again) and keeps the answer that was no
+    /// choice, if the bot's turn is still on.
+    async fn bot_ask_again(&self, menu: &AutomatedReply, said: &str, now: i64) -> StoreResult<BotOutcome>;
+
+    /// Ends the bot's turn and hands the conversation to people: the claim goes, the note is
+    /// added, the team, priority and label are set and the conversation starts waiting now —
+    /// one transaction, if the turn is still on.
+    async fn bot_hand_off(&self, handoff: &Handoff, now: i64) -> StoreResult<BotOutcome>;
 }

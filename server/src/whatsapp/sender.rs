@@ -25,7 +25,10 @@ use std::time::Duration;
 
 use baton_shared::model::{DeliveryError, MessageContent};
 use baton_shared::protocol::ServerMsg;
-use baton_whatsapp::graph::{self, Behaviour, Component, Language, Media, Parameter, ReplyTo, SendMessage, Template};
+use baton_whatsapp::graph::{
+    self, Behaviour, ButtonAction, Component, Content, Interactive, InteractiveText, Language, ListAction, ListRow,
+    ListSection, Media, Parameter, ReplyButton, ReplyOption, ReplyTo, SendMessage, Template,
+};
 use baton_whatsapp::webhook::MediaKind;
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
@@ -371,6 +374,12 @@ fn request_for(item: &OutboxItem, media_id: Option<String>) -> SendMessage {
         }
         return SendMessage::template(to, template);
     }
+    if let Some(MessageContent::Interactive { list_button, choices }) = item.content.as_ref() {
+        return SendMessage::new(
+            to,
+            Content::Interactive { interactive: interactive(&item.body, list_button, choices) },
+        );
+    }
     if let Some(MessageContent::Reaction { target, emoji }) = item.content.as_ref() {
         // No quote on a reaction (the contract forbids `context` there); an empty emoji removes it.
         return SendMessage::reaction(to, target.clone(), emoji.clone().unwrap_or_default());
@@ -378,4 +387,41 @@ fn request_for(item: &OutboxItem, media_id: Option<String>) -> SendMessage {
     let mut request = SendMessage::text(to, item.body.clone(), false);
     request.context = item.reply_to.clone().map(|message_id| ReplyTo { message_id });
     request
+}
+
+/// The menu bot's choices as WhatsApp shows them: reply buttons, or a list behind `list_button`.
+fn interactive(body: &str, list_button: &Option<String>, choices: &[baton_shared::menu::Choice]) -> Interactive {
+    let body = InteractiveText { text: body.to_owned() };
+    match list_button {
+        None => Interactive::Button {
+            body,
+            action: ButtonAction {
+                buttons: choices
+                    .iter()
+                    .map(|choice| ReplyButton::Reply {
+                        reply: ReplyOption { id: choice.id.clone(), title: choice.title.clone() },
+                    })
+                    .collect(),
+            },
+        },
+        Some(button) => Interactive::List {
+            header: None,
+            body,
+            footer: None,
+            action: ListAction {
+                button: button.clone(),
+                sections: vec![ListSection {
+                    title: button.clone(),
+                    rows: choices
+                        .iter()
+                        .map(|choice| ListRow {
+                            id: choice.id.clone(),
+                            title: choice.title.clone(),
+                            description: choice.description.clone(),
+                        })
+                        .collect(),
+                }],
+            },
+        },
+    }
 }

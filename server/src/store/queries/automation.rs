@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use sqlx::{ColumnIndex, Decode, Encode, Executor, IntoArguments, Transaction, Type};
 
 use super::messages::Outbound;
-use super::queues::WAITING;
+use super::queues::{NOBODY, WAITING};
 use super::{Sql, SqlStore, rows};
 use crate::store::automation::{AutomatedOutcome, AutomatedReply, AutomationStore, Job, JobKind, QueueStanding};
 use crate::store::{StoreError, StoreResult};
@@ -104,6 +104,78 @@ where
         .await?;
         Ok(())
     }
+
+    /// Stores an automated message with its outbox row and event in the caller's transaction,
+    /// which holds the conversation's lock, if it passes every guard of [`AutomatedReply`].
+    pub(super) async fn automated_in(
+        tx: &mut Transaction<'static, DB>,
+        reply: &AutomatedReply,
+        now: i64,
+    ) -> StoreResult<AutomatedOutcome> {
+        let id = reply.conversation;
+        let earlier: Option<i64> =
+            sqlx::query_scalar("SELECT id FROM messages WHERE author_id = $1 AND idempotency_key = $2")
+                .bind(AUTOMATION_USER.0)
+                .bind(&reply.idempotency_key)
+                .fetch_optional(&mut **tx)
+                .await?;
+        if earlier.is_some() {
+            return Ok(AutomatedOutcome::Duplicate);
+        }
+        let claim = Self::claim_in(tx, id).await?;
+        if claim.is_some_and(|claim| claim.lease_until > now && claim.holder != AUTOMATION_USER) {
+            return Ok(AutomatedOutcome::PersonReplying);
+        }
+        if !Self::window_open(tx, id, now).await? {
+            return Ok(AutomatedOutcome::WindowClosed);
+        }
+        let last_of_kind: Option<i64> =
+            sqlx::query_scalar("SELECT MAX(created_at) FROM messages WHERE conversation_id = $1 AND automation = $2")
+                .bind(id.0)
+                .bind(reply.automated.as_str())
+                .fetch_one(&mut **tx)
+                .await?;
+        if let Some(last) = last_of_kind {
+            let too_recent = reply.not_within.is_some_and(|within| last > now - within)
+                || reply.not_since.is_some_and(|since| last >= since);
+            if too_recent {
+                return Ok(AutomatedOutcome::TooSoon);
+            }
+        }
+        // The cap counts every conversation of the customer, under their row's lock.
+        let contact: i64 = sqlx::query_scalar("SELECT contact_id FROM conversations WHERE id = $1")
+            .bind(id.0)
+            .fetch_one(&mut **tx)
+            .await?;
+        sqlx::query(DB::LOCK_CONTACT).bind(contact).fetch_optional(&mut **tx).await?;
+        let sent: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM messages m JOIN conversations c ON c.id = m.conversation_id \
+             WHERE c.contact_id = $1 AND m.automation IS NOT NULL AND m.created_at > $2",
+        )
+        .bind(contact)
+        .bind(now - HOUR_MS)
+        .fetch_one(&mut **tx)
+        .await?;
+        if sent >= i64::from(reply.hourly_cap) {
+            return Ok(AutomatedOutcome::Capped);
+        }
+        let seq = Self::next_seq(tx, id, now).await?;
+        let outbound = Outbound {
+            conversation: id,
+            seq,
+            kind: if reply.content.is_some() { MessageKind::Interactive } else { MessageKind::Text },
+            body: &reply.body,
+            author: AUTOMATION_USER,
+            idempotency_key: &reply.idempotency_key,
+            content: reply.content.as_ref(),
+            reply_to: None,
+            automation: Some(reply.automated),
+        };
+        let message = Self::queue_outbound(tx, &outbound, now).await?;
+        let change = Change::MessageAdded { message };
+        let event = Self::insert_event(tx, id, seq, Some(AUTOMATION_USER), change, now).await?;
+        Ok(AutomatedOutcome::Sent { event })
+    }
 }
 
 #[async_trait]
@@ -172,12 +244,17 @@ where
         Ok(u32::try_from(version).unwrap_or(u32::MAX))
     }
 
+    // One conversation's jobs are taken one at a time, in order: a job waits while an earlier one
+    // of its conversation is pending or held (the menu bot reads answers in the order given).
     async fn take_due_jobs(&self, now: i64, hold_until: i64, limit: i64) -> StoreResult<Vec<Job>> {
         let mut tx = self.write_transaction().await?;
         let rows: Vec<JobRow> = sqlx::query_as(&format!(
             "UPDATE automation_jobs SET locked_until = $2, attempts = attempts + 1 WHERE id IN (\
-             SELECT id FROM automation_jobs WHERE due_at <= $1 AND (locked_until IS NULL OR locked_until <= $1) \
-             ORDER BY due_at, id LIMIT $3 {}) \
+             SELECT j.id FROM automation_jobs j WHERE j.due_at <= $1 \
+             AND (j.locked_until IS NULL OR j.locked_until <= $1) \
+             AND NOT EXISTS (SELECT 1 FROM automation_jobs o WHERE o.conversation_id = j.conversation_id \
+                             AND (o.due_at < j.due_at OR (o.due_at = j.due_at AND o.id < j.id))) \
+             ORDER BY j.due_at, j.id LIMIT $3 {}) \
              RETURNING id, conversation_id, kind, payload, due_at, attempts",
             DB::SKIP_LOCKED
         ))
@@ -227,72 +304,13 @@ where
     }
 
     async fn send_automated(&self, reply: &AutomatedReply, now: i64) -> StoreResult<AutomatedOutcome> {
-        let id = reply.conversation;
         let mut tx = self.write_transaction().await?;
-        Self::lock_conversation(&mut tx, id).await?;
-        let earlier: Option<i64> =
-            sqlx::query_scalar("SELECT id FROM messages WHERE author_id = $1 AND idempotency_key = $2")
-                .bind(AUTOMATION_USER.0)
-                .bind(&reply.idempotency_key)
-                .fetch_optional(&mut *tx)
-                .await?;
-        if earlier.is_some() {
-            return Ok(AutomatedOutcome::Duplicate);
+        Self::lock_conversation(&mut tx, reply.conversation).await?;
+        let outcome = Self::automated_in(&mut tx, reply, now).await?;
+        if matches!(outcome, AutomatedOutcome::Sent { .. }) {
+            tx.commit().await?;
         }
-        let claim = Self::claim_in(&mut tx, id).await?;
-        if claim.is_some_and(|claim| claim.lease_until > now && claim.holder != AUTOMATION_USER) {
-            return Ok(AutomatedOutcome::PersonReplying);
-        }
-        if !Self::window_open(&mut tx, id, now).await? {
-            return Ok(AutomatedOutcome::WindowClosed);
-        }
-        let last_of_kind: Option<i64> =
-            sqlx::query_scalar("SELECT MAX(created_at) FROM messages WHERE conversation_id = $1 AND automation = $2")
-                .bind(id.0)
-                .bind(reply.automated.as_str())
-                .fetch_one(&mut *tx)
-                .await?;
-        if let Some(last) = last_of_kind {
-            let too_recent = reply.not_within.is_some_and(|within| last > now - within)
-                || reply.not_since.is_some_and(|since| last >= since);
-            if too_recent {
-                return Ok(AutomatedOutcome::TooSoon);
-            }
-        }
-        // The cap counts every conversation of the customer, under their row's lock.
-        let contact: i64 = sqlx::query_scalar("SELECT contact_id FROM conversations WHERE id = $1")
-            .bind(id.0)
-            .fetch_one(&mut *tx)
-            .await?;
-        sqlx::query(DB::LOCK_CONTACT).bind(contact).fetch_optional(&mut *tx).await?;
-        let sent: i64 = sqlx::query_scalar(
-            "SELECT COUNT(*) FROM messages m JOIN conversations c ON c.id = m.conversation_id \
-             WHERE c.contact_id = $1 AND m.automation IS NOT NULL AND m.created_at > $2",
-        )
-        .bind(contact)
-        .bind(now - HOUR_MS)
-        .fetch_one(&mut *tx)
-        .await?;
-        if sent >= i64::from(reply.hourly_cap) {
-            return Ok(AutomatedOutcome::Capped);
-        }
-        let seq = Self::next_seq(&mut tx, id, now).await?;
-        let outbound = Outbound {
-            conversation: id,
-            seq,
-            kind: MessageKind::Text,
-            body: &reply.body,
-            author: AUTOMATION_USER,
-            idempotency_key: &reply.idempotency_key,
-            content: None,
-            reply_to: None,
-            automation: Some(reply.automated),
-        };
-        let message = Self::queue_outbound(&mut tx, &outbound, now).await?;
-        let change = Change::MessageAdded { message };
-        let event = Self::insert_event(&mut tx, id, seq, Some(AUTOMATION_USER), change, now).await?;
-        tx.commit().await?;
-        Ok(AutomatedOutcome::Sent { event })
+        Ok(outcome)
     }
 
     async fn queue_standing(&self, conversation: ConversationId, now: i64) -> StoreResult<Option<QueueStanding>> {
@@ -300,7 +318,7 @@ where
             "SELECT c.team_id, c.priority, c.queued_at FROM conversations c WHERE c.id = $3 AND {WAITING}"
         ))
         .bind(now)
-        .bind(0_i64)
+        .bind(NOBODY)
         .bind(conversation.0)
         .fetch_optional(&self.pool)
         .await?;
@@ -313,7 +331,7 @@ where
               OR (COALESCE(c.queued_at, 0) = $5 AND c.id < $3))))"
         ))
         .bind(now)
-        .bind(0_i64)
+        .bind(NOBODY)
         .bind(conversation.0)
         .bind(priority)
         .bind(queued_at)

@@ -10,6 +10,7 @@
 //! long it waits: its holder means to come back to it.
 
 use async_trait::async_trait;
+use baton_shared::automation::AUTOMATION_USER;
 use baton_shared::model::{Change, Claim, ConversationEvent};
 use baton_shared::{ConversationId, UserId};
 use sqlx::{ColumnIndex, Decode, Encode, Executor, IntoArguments, Transaction, Type};
@@ -21,7 +22,7 @@ use crate::store::{StoreError, StoreResult};
 /// The condition on a `claims` row that is due to end, with `$1` the time now and `$2`
 /// `idle_before`: its lease ran out, or it has not been used since and no draft waits. The scan
 /// and the delete both use it, so both judge alike.
-const DUE: &str = "(lease_until <= $1 OR (active_at <= $2 AND NOT EXISTS (\
+const DUE: &str = "(lease_until <= $1 OR (holder_id <> 0 AND active_at <= $2 AND NOT EXISTS (\
      SELECT 1 FROM drafts d WHERE d.conversation_id = claims.conversation_id \
      AND d.user_id = claims.holder_id AND (d.body <> '' OR d.updated_at > $2))))";
 
@@ -61,13 +62,17 @@ where
         Ok(holder.map(UserId))
     }
 
-    async fn upsert_claim(
+    pub(super) async fn upsert_claim(
         tx: &mut Transaction<'static, DB>,
         id: ConversationId,
         holder: UserId,
         lease_until: i64,
         now: i64,
     ) -> StoreResult<Claim> {
+        // Whoever takes the claim from the menu bot ends its turn.
+        if holder != AUTOMATION_USER {
+            Self::end_bot_turn(tx, id).await?;
+        }
         sqlx::query(
             "INSERT INTO claims (conversation_id, holder_id, lease_until, acquired_at, active_at) \
              VALUES ($1, $2, $3, $4, $4) ON CONFLICT (conversation_id) DO UPDATE SET holder_id = excluded.holder_id, \
@@ -105,7 +110,17 @@ where
         Self::lock_conversation(&mut tx, id).await?;
         let current = Self::claim_in(&mut tx, id).await?;
         let outcome = match current {
-            Some(claim) if claim.is_live(now) && claim.holder != agent => ClaimOutcome::ClaimedByOther { claim },
+            Some(claim) if claim.is_live(now) && claim.holder != agent && !claim.yields_to_people() => {
+                ClaimOutcome::ClaimedByOther { claim }
+            }
+            // The menu bot's claim: anyone who may see the conversation takes it over.
+            Some(claim) if claim.is_live(now) && claim.holder != agent => {
+                let from = claim.holder;
+                let claim = Self::upsert_claim(&mut tx, id, agent, lease_until, now).await?;
+                let change = Change::TakenOver { from, claim: claim.clone() };
+                let event = Self::append_event(&mut tx, id, Some(agent), change, now).await?;
+                ClaimOutcome::Held { claim, event: Some(event) }
+            }
             Some(claim) if claim.is_held_by(agent, now) => {
                 let claim = Self::upsert_claim(&mut tx, id, agent, lease_until.max(claim.lease_until), now).await?;
                 ClaimOutcome::Held { claim, event: None }

@@ -224,7 +224,8 @@ where
         // The rules' lines (and labels, and a named agent) in the same commit as the message.
         match opened_by_rules {
             Some(decided) => events.extend(Self::rules_apply(tx, id, decided, &Placed::default(), now).await?),
-            None if !opened && !is_reaction(inbound) => {
+            // While the menu bot takes the customer's answers, it routes them at handoff.
+            None if !opened && !is_reaction(inbound) && !Self::bot_is_answering(tx, id).await? => {
                 events.extend(Self::triage_by_rules(tx, id, inbound, now).await?);
             }
             None => {}

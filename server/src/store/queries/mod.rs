@@ -14,6 +14,7 @@
 
 mod accounts;
 mod automation;
+mod bot;
 mod canned;
 mod claims;
 mod conversations;

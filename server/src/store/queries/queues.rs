@@ -14,9 +14,13 @@ use crate::store::StoreResult;
 use crate::store::routing::{Eligible, RouteOutcome, TakeOutcome};
 
 /// A conversation waits in its team's queue: unassigned, not resolved, and nobody else is
-/// replying in it (a live claim of someone other than `$2`; `$1` is now).
+/// replying in it (a live claim of someone other than `$2`, [`NOBODY`] for no exception — the
+/// menu bot's claim counts; `$1` is now).
 pub(super) const WAITING: &str = "c.assignee_id IS NULL AND c.status <> 'resolved' AND NOT EXISTS (\
      SELECT 1 FROM claims cl WHERE cl.conversation_id = c.id AND cl.lease_until > $1 AND cl.holder_id <> $2)";
+
+/// A user id no account has: `$2` of [`WAITING`] when nobody's claim is excepted.
+pub(super) const NOBODY: i64 = -1;
 
 /// The order a queue hands work out in.
 pub(super) const QUEUE_ORDER: &str = "ORDER BY c.priority DESC, c.queued_at, c.id";
@@ -192,13 +196,13 @@ where
             "SELECT c.id, c.contact_id FROM conversations c WHERE c.team_id = $3 AND {WAITING} {QUEUE_ORDER} LIMIT 1"
         ))
         .bind(now)
-        .bind(0_i64)
+        .bind(NOBODY)
         .bind(team.0)
         .fetch_optional(&mut *tx)
         .await?;
         let Some((head, contact)) = head else { return Ok(RouteOutcome::Idle) };
         let head = ConversationId(head);
-        if !Self::still_waiting(&mut tx, head, team.0, 0, now).await? {
+        if !Self::still_waiting(&mut tx, head, team.0, NOBODY, now).await? {
             return Ok(RouteOutcome::Raced);
         }
         // A returning customer goes back to whoever last served them, if they may take it now.
