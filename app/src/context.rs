@@ -141,6 +141,9 @@ impl Ctx {
 
     /// A teammate's name, or a placeholder while the directory loads.
     pub fn name_of(&self, user: UserId) -> String {
+        if user == baton_shared::automation::AUTOMATION_USER {
+            return "Baton".to_owned();
+        }
         self.team
             .with(|team| team.iter().find(|member| member.id == user).map(|member| member.name.clone()))
             .unwrap_or_else(|| format!("User {user}"))

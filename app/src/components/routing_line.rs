@@ -36,7 +36,10 @@ pub fn describe(ctx: &Ctx, event: &ConversationEvent) -> Option<String> {
         Change::Assigned { assignee: None, routing: None } => t!("routing.unassigned_by", actor = actor()),
         Change::Triaged { team, priority, rule, by_default } => {
             let (team, priority) = (team_name(*team), t!(format!("priority.{}", priority.as_str())).to_string());
+            let by_bot = event.actor == Some(baton_shared::automation::AUTOMATION_USER);
             match rule {
+                // The menu bot names why ("Menu: Billing") as its rule.
+                Some(reason) if by_bot => t!("routing.triaged_bot", reason = reason, team = team, priority = priority),
                 Some(rule) => t!("routing.triaged_rule", rule = rule, team = team, priority = priority),
                 None if *by_default => t!("routing.triaged_default", team = team),
                 None => t!("routing.triaged_by", actor = actor(), team = team, priority = priority),

@@ -393,7 +393,12 @@ fn Content(message: Message) -> impl IntoView {
         }
         Some(MessageContent::Reaction { .. }) => None,
     };
-    view! { {extra} {text} }
+    // A menu reads prompt first, then its choices; anything else shows what it carries first.
+    if matches!(message.content.as_deref(), Some(MessageContent::Interactive { .. })) {
+        view! { {text} {extra} }.into_any()
+    } else {
+        view! { {extra} {text} }.into_any()
+    }
 }
 
 /// An unsupported message's title, naming its kind in words: the server names it by WhatsApp's

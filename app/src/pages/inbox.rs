@@ -59,7 +59,11 @@ struct Row {
 fn row(view: &ConversationView) -> Row {
     let preview = view.preview.as_ref().map(|message| {
         let text = if message.body.is_empty() { format!("[{}]", message.kind) } else { message.body.clone() };
-        if message.direction == Direction::Outbound { t!("inbox.you", text = text).to_string() } else { text }
+        match (message.direction, message.automation) {
+            (Direction::Outbound, Some(_)) => t!("inbox.baton", text = text).to_string(),
+            (Direction::Outbound, None) => t!("inbox.you", text = text).to_string(),
+            (Direction::Inbound, _) => text,
+        }
     });
     // Waiting: the customer wrote last.
     let waiting_since = view
@@ -75,7 +79,9 @@ fn row(view: &ConversationView) -> Row {
         waiting_since,
         unread: view.unread,
         status: view.conversation.status,
-        holder: view.conversation.claim.as_ref().map(|claim| claim.holder_name.clone()),
+        holder: view.conversation.claim.as_ref().map(|claim| {
+            if claim.yields_to_people() { t!("composer.bot_name").to_string() } else { claim.holder_name.clone() }
+        }),
         labels: view.conversation.labels.clone(),
         team: view.conversation.team,
         priority: view.conversation.priority,

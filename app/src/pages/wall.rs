@@ -59,11 +59,14 @@ pub fn Wall() -> impl IntoView {
                         id: view.conversation.id,
                         name,
                         waiting_since,
-                        holder: view
-                            .conversation
-                            .claim
-                            .as_ref()
-                            .map(|claim| (claim.holder, claim.holder_name.clone(), claim.active_at)),
+                        holder: view.conversation.claim.as_ref().map(|claim| {
+                            let name = if claim.yields_to_people() {
+                                t!("composer.bot_name").to_string()
+                            } else {
+                                claim.holder_name.clone()
+                            };
+                            (claim.holder, name, claim.active_at)
+                        }),
                         last: view.preview.as_ref().map(|m| m.body.clone()).unwrap_or_default(),
                         assignee: view.conversation.assignee,
                         team: view.conversation.team,
