@@ -8,6 +8,7 @@ use baton_shared::api::{
 use baton_shared::automation::{AutoReplies, HoursNow, HoursSettings, Versioned};
 use baton_shared::menu::Menu;
 use baton_shared::routing_rules::{Decision, RuleTest, StoredRules};
+use baton_shared::sla::SlaSettings;
 use baton_shared::teams::{MembershipsRequest, Team, TeamRequest};
 use baton_shared::{ApiError, ErrorCode};
 use baton_shared::{ConversationId, TeamId, UserId};
@@ -160,6 +161,16 @@ pub async fn menu() -> Result<Versioned<Menu>, Failure> {
 /// Saves the menu, based on the version read (admins).
 pub async fn save_menu(menu: &Versioned<Menu>) -> Result<Versioned<Menu>, Failure> {
     send_json(Request::put("/api/automation/menu"), menu).await
+}
+
+/// Service-level targets and auto-resolve (supervisors and admins).
+pub async fn sla() -> Result<Versioned<SlaSettings>, Failure> {
+    get_json("/api/automation/sla").await
+}
+
+/// Saves the targets, based on the version read (admins).
+pub async fn save_sla(sla: &Versioned<SlaSettings>) -> Result<Versioned<SlaSettings>, Failure> {
+    send_json(Request::put("/api/automation/sla"), sla).await
 }
 
 /// Every account (admins).

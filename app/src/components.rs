@@ -8,6 +8,7 @@ pub mod notes;
 pub mod queues;
 pub mod quote;
 pub mod routing_line;
+pub mod sla;
 pub mod team_queues;
 pub mod templates;
 pub mod timeline;

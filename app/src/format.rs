@@ -110,6 +110,28 @@ pub fn clock_time(at: i64, now: i64) -> String {
     date.to_locale_string(&crate::i18n::date_locale(), &options).into()
 }
 
+/// A moment ahead or behind as "Fri 10:00" (within a week) or "12 Dec 10:00", in the user's locale
+/// and time zone: a snooze's end, a deadline.
+pub fn date_time(at: i64) -> String {
+    let date = js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(at as f64));
+    let close = (at - now_ms()).abs() < 6 * 86_400_000;
+    let parts: &[(&str, &str)] = if close {
+        &[("weekday", "short"), ("hour", "2-digit"), ("minute", "2-digit")]
+    } else {
+        &[("day", "numeric"), ("month", "short"), ("hour", "2-digit"), ("minute", "2-digit")]
+    };
+    let options = js_sys::Object::new();
+    for (key, value) in parts {
+        let _ = js_sys::Reflect::set(&options, &(*key).into(), &(*value).into());
+    }
+    date.to_locale_string(&crate::i18n::date_locale(), &options).into()
+}
+
+/// "4 min", "2 h 5 min": how long until `until`, or since it if it passed.
+pub fn span(until: i64, now: i64) -> String {
+    waited(now.min(until), now.max(until))
+}
+
 /// Now, in Unix ms.
 pub fn now_ms() -> i64 {
     js_sys::Date::now() as i64

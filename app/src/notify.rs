@@ -161,6 +161,33 @@ pub fn Toasts() -> impl IntoView {
                             .into_any()
                         }
                         Notice::ChannelAlert { message, .. } => view! { <span>{message.clone()}</span> }.into_any(),
+                        Notice::FollowUp { conversation, customer } => {
+                            let conversation = *conversation;
+                            let open = move |_| {
+                                ctx.open_conversation(conversation);
+                                inbox.update(|inbox| inbox.dismiss(id));
+                            };
+                            view! {
+                                <button class="link-button toast-open" data-conversation=conversation.to_string() on:click=open>
+                                    {t!("notify.follow_up", customer = customer.clone()).to_string()}
+                                </button>
+                            }
+                            .into_any()
+                        }
+                        Notice::SlaBreached { conversation, customer, target } => {
+                            let conversation = *conversation;
+                            let open = move |_| {
+                                ctx.open_conversation(conversation);
+                                inbox.update(|inbox| inbox.dismiss(id));
+                            };
+                            let target = t!(format!("sla.{}", target.as_str())).to_string();
+                            view! {
+                                <button class="link-button toast-open sla-alert" data-conversation=conversation.to_string() on:click=open>
+                                    {t!("notify.sla_breached", customer = customer.clone(), target = target).to_string()}
+                                </button>
+                            }
+                            .into_any()
+                        }
                     };
                     view! {
                         <div class="toast" role="status" data-notice=id.to_string()>

@@ -6,6 +6,7 @@
 pub mod admin;
 pub mod automation;
 pub mod automation_menu;
+pub mod automation_sla;
 pub mod conversation;
 pub mod inbox;
 pub mod login;

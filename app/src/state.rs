@@ -130,6 +130,17 @@ pub enum Notice {
         message: String,
         paused: bool,
     },
+    /// A conversation assigned to the user woke from its snooze: its follow-up is due.
+    FollowUp {
+        conversation: ConversationId,
+        customer: String,
+    },
+    /// A service-level target was missed (told to supervisors and admins).
+    SlaBreached {
+        conversation: ConversationId,
+        customer: String,
+        target: baton_shared::sla::SlaKind,
+    },
 }
 
 /// A [`Notice`] on screen, with the number it is dismissed by (never reused, so dismissing one
@@ -376,6 +387,8 @@ impl Inbox {
                 last_message_at: None,
                 created_at: event.at,
                 labels: Vec::new(),
+                snoozed_until: None,
+                sla: None,
             };
             let mut view = ConversationView::new(conversation);
             // Followed from its first event: everything it holds is the whole history.
@@ -394,6 +407,8 @@ impl Inbox {
         let is_open = self.open == Some(id);
         let viewer = baton_shared::rules::Viewer { id: self.me.id, role: self.me.role, teams: &self.me.teams };
         let mut gone = false;
+        // What to tell the user, posted once the view is no longer borrowed.
+        let mut notices = Vec::new();
         let conversation = &mut view.conversation;
         match &event.change {
             Change::Opened { contact, .. } => conversation.contact = contact.clone(),
@@ -441,7 +456,37 @@ impl Inbox {
                 conversation.claim = Some(claim.clone());
             }
             Change::Released { .. } => conversation.claim = None,
-            Change::StatusChanged { status } => conversation.status = *status,
+            Change::StatusChanged { status } => {
+                conversation.status = *status;
+                let woke = conversation.snoozed_until.is_some()
+                    && event.actor == Some(baton_shared::automation::AUTOMATION_USER)
+                    && *status == baton_shared::model::ConversationStatus::Open;
+                if *status != baton_shared::model::ConversationStatus::Pending {
+                    conversation.snoozed_until = None;
+                }
+                if woke && conversation.assignee == Some(self.me.id) {
+                    let customer = view.customer_name();
+                    notices.push(Notice::FollowUp { conversation: id, customer });
+                }
+            }
+            Change::SlaChanged { sla } => conversation.sla = *sla,
+            // Timeline lines, kept with the routing ones.
+            Change::Snoozed { until } => {
+                conversation.status = baton_shared::model::ConversationStatus::Pending;
+                conversation.snoozed_until = Some(*until);
+                if view.routing.iter().all(|held| held.seq != event.seq) {
+                    view.routing.push(event.clone());
+                }
+            }
+            Change::SlaBreached { target, .. } => {
+                if view.routing.iter().all(|held| held.seq != event.seq) {
+                    view.routing.push(event.clone());
+                    if self.me.role.at_least(baton_shared::api::Role::Supervisor) {
+                        let customer = view.customer_name();
+                        notices.push(Notice::SlaBreached { conversation: id, customer, target: *target });
+                    }
+                }
+            }
             Change::Labeled { labels } => conversation.labels = labels.clone(),
             Change::Assigned { assignee, .. } => {
                 if view.routing.iter().all(|held| held.seq != event.seq) {
@@ -481,6 +526,9 @@ impl Inbox {
             if self.open == Some(id) {
                 self.open = None;
             }
+        }
+        for notice in notices {
+            self.post(notice);
         }
         Applied::Changed
     }

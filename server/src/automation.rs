@@ -7,6 +7,7 @@
 //! - [`settings`]: the admin-edited documents (hours, auto-replies), versioned.
 //! - [`menu`]: the menu bot, and its handoff to people.
 //! - [`replies`]: the greeting, the away message and the queue acknowledgement.
+//! - [`sla`]: service-level clocks and breaches, snoozes' wake-ups, auto-resolve.
 //! - [`worker`]: runs automation's durable jobs. No timer lives only in a process: a customer
 //!   message schedules its job in the transaction that stores it, any node takes due jobs from
 //!   the database (one node per job), and a job taken by a node that died is taken again.
@@ -15,6 +16,7 @@ pub mod hours;
 pub mod menu;
 pub mod replies;
 pub mod settings;
+pub mod sla;
 pub mod worker;
 
 use std::sync::Arc;

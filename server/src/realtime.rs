@@ -81,8 +81,8 @@ pub async fn handle(state: &AppState, connection: &Arc<Connection>, actor: &Acto
             let triage = Triage { team: None, priority: Some(priority) };
             assignment::triage(state, actor, conversation_id, triage).await.map(conversation_ack)
         }
-        ClientMsg::SetStatus { conversation_id, status, .. } => {
-            assignment::set_status(state, actor, conversation_id, status).await.map(conversation_ack)
+        ClientMsg::SetStatus { conversation_id, status, until, .. } => {
+            assignment::change_status(state, actor, conversation_id, status, until).await.map(conversation_ack)
         }
         ClientMsg::Reply { conversation_id, body, idempotency_key, seen_seq, force, reply_to, .. } => {
             let sending = Sending { idempotency_key, seen_seq, force };

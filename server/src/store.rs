@@ -133,6 +133,7 @@ pub trait Store:
     + RulesStore
     + automation::AutomationStore
     + automation::BotStore
+    + automation::FollowUpStore
     + Send
     + Sync
     + 'static

@@ -331,6 +331,9 @@ pub struct PriorityRequest {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StatusRequest {
     pub status: crate::model::ConversationStatus,
+    /// With `pending`: snoozed until then (Unix ms), when it reopens by itself.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub until: Option<i64>,
 }
 
 /// `PATCH /api/conversations/{id}/labels`.

@@ -205,6 +205,8 @@ pub enum Automated {
     QueueAck,
     /// The menu bot's menu (and its asking again).
     Menu,
+    /// Sent as auto-resolve closes a quiet conversation.
+    Closing,
 }
 
 impl Automated {
@@ -214,6 +216,7 @@ impl Automated {
             Automated::Away => "away",
             Automated::QueueAck => "queue_ack",
             Automated::Menu => "menu",
+            Automated::Closing => "closing",
         }
     }
 

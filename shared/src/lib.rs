@@ -16,6 +16,7 @@ pub mod model;
 pub mod protocol;
 pub mod routing_rules;
 pub mod rules;
+pub mod sla;
 pub mod teams;
 
 pub use error::{ApiError, ErrorCode};

@@ -144,6 +144,12 @@ pub struct Conversation {
     /// [`MAX_LABEL_CHARS`] characters ([`normalize_label`]).
     #[serde(default)]
     pub labels: Vec<String>,
+    /// Unix ms: a pending conversation snoozed until then reopens by itself.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub snoozed_until: Option<i64>,
+    /// Its most urgent running service-level clock.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sla: Option<crate::sla::SlaDue>,
 }
 
 /// At most this many labels on a conversation.
@@ -625,6 +631,20 @@ pub enum Change {
     },
     NoteDeleted {
         note_id: NoteId,
+    },
+    /// Set pending until `until` (Unix ms), when it reopens by itself and tells its assignee.
+    Snoozed {
+        until: i64,
+    },
+    /// Its most urgent running service-level clock is now this (`None`: none runs).
+    SlaChanged {
+        sla: Option<crate::sla::SlaDue>,
+    },
+    /// A service-level target was missed: the deadline `due_at` passed with the clock running.
+    /// Once per clock.
+    SlaBreached {
+        target: crate::sla::SlaKind,
+        due_at: i64,
     },
     /// WhatsApp refused a free-form message because the customer's 24-hour window had closed
     /// (131047): until the customer writes again, only templates. `since` (the refused message's

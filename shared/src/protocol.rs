@@ -135,6 +135,9 @@ pub enum ClientMsg {
         req_id: ReqId,
         conversation_id: ConversationId,
         status: ConversationStatus,
+        /// With `pending`: snoozed until then (Unix ms), when it reopens by itself.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        until: Option<i64>,
     },
     /// Adds and removes labels (normalized as [`crate::model::edit_labels`] says), applied to the
     /// labels as they are when it arrives: teammates labelling at once keep each other's. Anyone

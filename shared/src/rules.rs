@@ -160,6 +160,8 @@ mod tests {
             last_message_at: None,
             created_at: 0,
             labels: Vec::new(),
+            snoozed_until: None,
+            sla: None,
         }
     }
 

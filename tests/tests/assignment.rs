@@ -147,7 +147,7 @@ async fn assigning_away_revokes_every_other_agents_access(kind: Kind) -> anyhow:
             reply_to: Some(stored[0].id),
         },
         ClientMsg::Assign { req_id: 0, conversation_id: vip, assignee: Some(alice.id), note: None },
-        ClientMsg::SetStatus { req_id: 0, conversation_id: vip, status: ConversationStatus::Resolved },
+        ClientMsg::SetStatus { req_id: 0, conversation_id: vip, status: ConversationStatus::Resolved, until: None },
     ];
     for attempt in attempts {
         let answer = alice_socket.request(|req_id| with_req_id(attempt.clone(), req_id)).await?;
@@ -173,7 +173,12 @@ async fn assigning_away_revokes_every_other_agents_access(kind: Kind) -> anyhow:
 
     // Bob resolves it.
     let answer = bob_socket
-        .request(|req_id| ClientMsg::SetStatus { req_id, conversation_id: vip, status: ConversationStatus::Resolved })
+        .request(|req_id| ClientMsg::SetStatus {
+            req_id,
+            conversation_id: vip,
+            status: ConversationStatus::Resolved,
+            until: None,
+        })
         .await?;
     let ServerMsg::Ack { detail: Some(AckDetail::Conversation { conversation }), .. } = answer else {
         anyhow::bail!("resolve refused: {answer:?}")
@@ -205,7 +210,7 @@ fn with_req_id(message: ClientMsg, id: u64) -> ClientMsg {
             ClientMsg::Assign { req_id: id, conversation_id, assignee, note }
         }
         ClientMsg::SetStatus { conversation_id, status, .. } => {
-            ClientMsg::SetStatus { req_id: id, conversation_id, status }
+            ClientMsg::SetStatus { req_id: id, conversation_id, status, until: None }
         }
         ClientMsg::Reply { conversation_id, body, idempotency_key, seen_seq, force, reply_to, .. } => {
             ClientMsg::Reply { req_id: id, conversation_id, body, idempotency_key, seen_seq, force, reply_to }

@@ -53,7 +53,7 @@ fn texts_to(simulator: &Simulator, customer: &Customer) -> Vec<String> {
 async fn settled(server: &TestServer) -> anyhow::Result<()> {
     eventually(PATIENCE, || async {
         // Jobs first: a job's message is queued before the job is deleted.
-        let jobs_left = server.state.store.next_job_at().await?.is_some();
+        let jobs_left = server.state.store.jobs_due(server.state.now()).await? > 0;
         let queued = server.state.store.due_outbox(i64::MAX, 10).await?.len();
         Ok((!jobs_left && queued == 0).then_some(()))
     })

@@ -60,6 +60,7 @@ async fn resolving_releases_the_claim(kind: Kind) -> anyhow::Result<()> {
         req_id,
         conversation_id: conversation,
         status: ConversationStatus::Resolved,
+        until: None,
     })
     .await?;
     assert!(!released(&mut ben, conversation).await?, "released by the resolve, not expired");

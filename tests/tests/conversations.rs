@@ -252,7 +252,7 @@ async fn replies_need_the_claim_a_fresh_view_and_a_new_key(store: Arc<dyn Store>
     let ReplyOutcome::NotHolder { claim: Some(claim) } = not_holder else { anyhow::bail!("{not_holder:?}") };
     assert_eq!(claim.holder, alice.id);
 
-    let ReplyOutcome::Sent { message, event } = store.send_reply(&reply(id, alice.id, "k1", seen), NOW + 2).await?
+    let ReplyOutcome::Sent { message, event, .. } = store.send_reply(&reply(id, alice.id, "k1", seen), NOW + 2).await?
     else {
         anyhow::bail!("alice holds the claim")
     };

@@ -77,6 +77,7 @@ async fn the_inbox_lists_what_each_user_may_see(kind: Kind) -> anyhow::Result<()
         req_id,
         conversation_id: resolved,
         status: ConversationStatus::Resolved,
+        until: None,
     })
     .await?;
 

@@ -21,6 +21,7 @@ mod conversations_api;
 mod csrf;
 mod domain;
 mod errors;
+mod follow_ups;
 mod handover;
 mod input;
 mod labels;

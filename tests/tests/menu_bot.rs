@@ -238,7 +238,7 @@ async fn an_agent_takes_over_mid_menu_and_the_bot_stops(kind: Kind) -> anyhow::R
     // The customer answers the menu now: the bot does nothing more.
     setup.simulator.send_text(&ana, "Billing").await?;
     eventually(PATIENCE, || async {
-        let jobs_left = setup.server.state.store.next_job_at().await?.is_some();
+        let jobs_left = setup.server.state.store.jobs_due(setup.server.state.now()).await? > 0;
         let answered = setup.server.state.store.messages(id).await?.iter().any(|message| message.body == "Billing");
         Ok((answered && !jobs_left).then_some(()))
     })

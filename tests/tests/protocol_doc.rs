@@ -89,10 +89,13 @@ fn change_name(change: &Change) -> &'static str {
         Change::NoteEdited { .. } => "note_edited",
         Change::NoteDeleted { .. } => "note_deleted",
         Change::WindowClosed { .. } => "window_closed",
+        Change::Snoozed { .. } => "snoozed",
+        Change::SlaChanged { .. } => "sla_changed",
+        Change::SlaBreached { .. } => "sla_breached",
     }
 }
 
-const CHANGES: usize = 15;
+const CHANGES: usize = 18;
 
 #[test]
 fn every_client_message_is_documented_and_parses() -> anyhow::Result<()> {

@@ -45,6 +45,13 @@ pub fn describe(ctx: &Ctx, event: &ConversationEvent) -> Option<String> {
                 None => t!("routing.triaged_by", actor = actor(), team = team, priority = priority),
             }
         }
+        Change::Snoozed { until } => {
+            t!("routing.snoozed", actor = actor(), until = crate::format::date_time(*until))
+        }
+        Change::SlaBreached { target, due_at } => {
+            let target = t!(format!("sla.{}", target.as_str())).to_string();
+            t!("routing.sla_breached", target = target, due = crate::format::date_time(*due_at))
+        }
         _ => return None,
     };
     Some(line.to_string())

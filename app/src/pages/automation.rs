@@ -114,6 +114,7 @@ pub fn AutomationPage() -> impl IntoView {
             <p class="hint">{t!("automation.intro").to_string()}</p>
             <HoursSection />
             <RepliesSection />
+            <crate::pages::automation_sla::SlaSection />
             <crate::pages::automation_menu::MenuSection />
         </section>
     }

@@ -121,7 +121,7 @@ fn Header(id: ConversationId, error: RwSignal<Option<String>>, on_back: Callback
         }
     };
     let set_status = move |status: ConversationStatus| {
-        link.request(move |req_id| ClientMsg::SetStatus { req_id, conversation_id: id, status }, report);
+        link.request(move |req_id| ClientMsg::SetStatus { req_id, conversation_id: id, status, until: None }, report);
     };
     let assign = move |assignee: Option<UserId>, note: Option<String>| {
         link.request(move |req_id| ClientMsg::Assign { req_id, conversation_id: id, assignee, note }, report);
@@ -151,6 +151,10 @@ fn Header(id: ConversationId, error: RwSignal<Option<String>>, on_back: Callback
                                 <div class="customer-phone">{format!("+{}", contact.wa_id)}</div>
                             </div>
                             <span class="status-chip" data-status=status.as_str()>{t!(format!("status.{}", status.as_str())).to_string()}</span>
+                            {conversation.snoozed_until.map(|until| view! {
+                                <span class="snoozed" id="snoozed-until">{t!("conversation.snoozed_until", until = crate::format::date_time(until)).to_string()}</span>
+                            })}
+                            {conversation.sla.map(|sla| view! { <crate::components::sla::SlaChip sla=sla /> })}
                             <span class="assignee" id="assignee">
                                 {assignee.map(|name| t!("conversation.assigned_to", name = name).to_string()).unwrap_or_else(|| t!("conversation.unassigned").to_string())}
                             </span>
@@ -161,6 +165,9 @@ fn Header(id: ConversationId, error: RwSignal<Option<String>>, on_back: Callback
                                 // Open → pending (waiting on someone) or resolved; both reopen.
                                 {(status == ConversationStatus::Open).then(|| view! {
                                     <button id="set-pending" class="secondary" title=t!("conversation.pending_hint").to_string() on:click=move |_| set_status(ConversationStatus::Pending)>{t!("conversation.set_pending").to_string()}</button>
+                                })}
+                                {(status != ConversationStatus::Resolved).then(|| view! {
+                                    <crate::components::sla::SnoozePicker id=id on_answer=report />
                                 })}
                                 {(status != ConversationStatus::Open).then(|| view! {
                                     <button id="reopen" class="secondary" on:click=move |_| set_status(ConversationStatus::Open)>{t!("conversation.reopen").to_string()}</button>

@@ -54,6 +54,7 @@ struct Row {
     labels: Vec<String>,
     team: Option<baton_shared::TeamId>,
     priority: baton_shared::model::Priority,
+    sla: Option<baton_shared::sla::SlaDue>,
 }
 
 fn row(view: &ConversationView) -> Row {
@@ -85,6 +86,7 @@ fn row(view: &ConversationView) -> Row {
         labels: view.conversation.labels.clone(),
         team: view.conversation.team,
         priority: view.conversation.priority,
+        sla: view.conversation.sla,
     }
 }
 
@@ -250,7 +252,7 @@ pub fn InboxPage() -> impl IntoView {
                     </select>
                 </div>
                 <ul class="conversation-list" id="conversation-list">
-                    <For each=move || rows.get() key=|row| (row.id, row.unread, row.preview.clone(), row.status, row.holder.clone(), row.at, row.labels.clone(), row.team, row.priority) let:row>
+                    <For each=move || rows.get() key=|row| (row.id, row.unread, row.preview.clone(), row.status, row.holder.clone(), row.at, row.labels.clone(), row.team, row.priority, row.sla) let:row>
                         <ListRow row=row selected=selected />
                     </For>
                 </ul>
@@ -303,6 +305,7 @@ fn ListRow(row: Row, selected: Memo<Option<ConversationId>>) -> impl IntoView {
                         {row.holder.clone().map(|holder| view! { <span class="holder-chip">{icon(Icon::Lock)} {holder}</span> })}
                         {row.labels.iter().map(|label| view! { <span class="label-chip small">{label.clone()}</span> }).collect_view()}
                         {waiting.map(|waiting| view! { <span class="waiting">{move || t!("inbox.waiting", time = waiting()).to_string()}</span> })}
+                        {row.sla.map(|sla| view! { <crate::components::sla::SlaChip sla=sla /> })}
                     </span>
                 </span>
                 {(row.unread > 0).then(|| view! { <span class="badge unread">{row.unread}</span> })}

@@ -23,6 +23,7 @@ struct Card {
     last: String,
     assignee: Option<UserId>,
     team: Option<baton_shared::TeamId>,
+    sla: Option<baton_shared::sla::SlaDue>,
 }
 
 /// A card's live part: who views it, who types and what. It follows the conversation's own
@@ -70,6 +71,7 @@ pub fn Wall() -> impl IntoView {
                         last: view.preview.as_ref().map(|m| m.body.clone()).unwrap_or_default(),
                         assignee: view.conversation.assignee,
                         team: view.conversation.team,
+                        sla: view.conversation.sla,
                     }
                 })
                 .collect();
@@ -224,6 +226,9 @@ fn WallCard(
         card.with(|card| card.as_ref().and_then(|card| card.waiting_since)).map(|since| waited(since, ctx.now.get()))
     };
     let held = move || card.with(|card| card.as_ref().is_some_and(|card| card.holder.is_some()));
+    let sla = move || card.with(|card| card.as_ref().and_then(|card| card.sla));
+    // Red once a target is missed (the server's breach), or its deadline passed on this clock.
+    let breached = move || sla().is_some_and(|sla| sla.breached || now.get() >= sla.due_at);
     // The holder's keystrokes reach the wall as drafts, not as claim events: the last one seen
     // here counts as use too (the server counts it the same way).
     let holder_typed_at = RwSignal::new(0_i64);
@@ -258,12 +263,13 @@ fn WallCard(
         live.with(|live| if live.viewers.is_empty() { t!("wall.nobody").to_string() } else { live.viewers.join(", ") })
     };
     view! {
-        <article class="wall-card" data-conversation=id.to_string()>
+        <article class="wall-card" class:breached=breached data-conversation=id.to_string()>
             <header>
                 <span class="avatar small" aria-hidden="true">{move || initials(&field(|card| card.name.clone())())}</span>
                 <strong>{field(|card| card.name.clone())}</strong>
                 {move || waiting().map(|waiting| view! { <span class="waiting">{t!("inbox.waiting", time = waiting).to_string()}</span> })}
             </header>
+            {move || sla().map(|sla| view! { <crate::components::sla::SlaChip sla=sla /> })}
             <p class="wall-last">{field(|card| card.last.clone())}</p>
             <div class="wall-row">
                 <span class="label">{t!("wall.assigned").to_string()}</span>

@@ -212,6 +212,9 @@ pub fn change_kind(change: &Change) -> &'static str {
         Change::NoteEdited { .. } => "note_edited",
         Change::NoteDeleted { .. } => "note_deleted",
         Change::WindowClosed { .. } => "window_closed",
+        Change::Snoozed { .. } => "snoozed",
+        Change::SlaChanged { .. } => "sla_changed",
+        Change::SlaBreached { .. } => "sla_breached",
     }
 }
 

@@ -82,7 +82,7 @@ pub async fn answer(
         let (text, not_within) = match automated {
             Automated::Greeting => (&replies.greeting.text, None),
             Automated::Away => (&replies.away.text, Some(AWAY_EVERY_MS)),
-            Automated::QueueAck | Automated::Menu => continue,
+            Automated::QueueAck | Automated::Menu | Automated::Closing => continue,
         };
         let reply = AutomatedReply {
             conversation,
@@ -189,6 +189,12 @@ impl Values {
         }
         pairs
     }
+}
+
+/// The hourly cap per customer, as set (for automated messages sent outside the auto-replies).
+pub async fn hourly_cap(state: &AppState) -> Result<u32, Refusal> {
+    let replies: AutoReplies = settings::load(state.store.as_ref(), settings::AUTO_REPLIES).await?.value;
+    Ok(replies.hourly_cap)
 }
 
 #[cfg(test)]

@@ -15,6 +15,8 @@ pub const HOURS: &str = "hours";
 pub const AUTO_REPLIES: &str = "auto_replies";
 /// The menu bot's menu: [`baton_shared::menu::Menu`].
 pub const MENU: &str = "menu";
+/// Service-level targets and auto-resolve: [`baton_shared::sla::SlaSettings`].
+pub const SLA: &str = "sla";
 
 /// The document under `key`, or its default if never saved. One that no longer parses (written
 /// by a newer Baton) is logged and read as the default, never an error on the paths that use it.

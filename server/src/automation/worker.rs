@@ -15,7 +15,10 @@ use std::time::Duration;
 
 use tokio_util::sync::CancellationToken;
 
-use super::{Automation, replies};
+use baton_shared::{ConversationId, MessageId};
+
+use super::{Automation, replies, sla};
+use crate::conversations::Refusal;
 use crate::state::AppState;
 use crate::store::automation::{Job, JobKind};
 
@@ -23,6 +26,8 @@ use crate::store::automation::{Job, JobKind};
 pub const HOLD: Duration = Duration::from_secs(60);
 /// The longest the worker sleeps without looking.
 pub const POLL: Duration = Duration::from_secs(5);
+/// The shortest time between two looks without a wake-up.
+const MIN_WAIT: Duration = Duration::from_millis(200);
 /// Jobs taken at once.
 const BATCH: i64 = 50;
 /// Attempts after which a job that keeps failing is dropped (and logged).
@@ -36,22 +41,25 @@ pub struct Worker {
 impl Worker {
     pub async fn run(self, stop: CancellationToken) {
         while !stop.is_cancelled() {
+            // The next look is timed from the start of this pass: if the clock moved on meanwhile
+            // (a long pass, or a test's paused clock jumping), it comes at once.
+            let started = tokio::time::Instant::now();
             let now = self.state.now();
             self.pass(now, &stop).await;
             let wait = match self.state.store.next_job_at().await {
-                Ok(Some(next)) => Duration::from_millis(u64::try_from(next - self.state.now()).unwrap_or(0)).min(POLL),
+                Ok(Some(next)) => Duration::from_millis(u64::try_from(next - now).unwrap_or(0)).min(POLL),
                 Ok(None) => POLL,
                 Err(error) => {
                     tracing::warn!(%error, "cannot read when automation's next job is due");
                     POLL
                 }
             };
-            if wait.is_zero() {
-                continue;
-            }
+            // A job due now that this pass did not take is held by another node (or waits for an
+            // earlier one of its conversation): look again shortly, not in a busy loop.
+            let wait = wait.max(MIN_WAIT);
             tokio::select! {
                 () = self.automation.wake.notified() => {}
-                () = tokio::time::sleep(wait) => {}
+                () = tokio::time::sleep_until(started + wait) => {}
                 () = stop.cancelled() => {}
             }
         }
@@ -83,10 +91,14 @@ impl Worker {
     }
 
     async fn run_job(&self, job: Job) {
+        let state = &self.state;
         let done = match job.kind {
             JobKind::CustomerMessage { message, opened } => {
-                replies::answer(&self.state, job.conversation, message, opened).await
+                customer_message(state, job.conversation, message, opened).await
             }
+            JobKind::Wake { until } => sla::wake(state, job.conversation, until).await,
+            JobKind::SlaDeadline { kind, due_at } => sla::deadline_came(state, job.conversation, kind, due_at).await,
+            JobKind::Idle { since } => sla::idle(state, job.conversation, since).await,
         };
         let store = &self.state.store;
         let settled = match done {
@@ -106,4 +118,21 @@ impl Worker {
             tracing::warn!(job = job.id, %error, "cannot settle an automation job");
         }
     }
+}
+
+/// A customer message: the auto-replies (and the menu bot) answer it, and the clocks it starts
+/// start.
+async fn customer_message(
+    state: &AppState,
+    conversation: ConversationId,
+    message: MessageId,
+    opened: bool,
+) -> Result<(), Refusal> {
+    replies::answer(state, conversation, message, opened).await?;
+    let (Some(found), Some(current)) =
+        (state.store.message(message).await?, state.store.conversation(conversation).await?)
+    else {
+        return Ok(());
+    };
+    sla::customer_wrote(state, &current, &found).await
 }

@@ -100,6 +100,38 @@ pub async fn set_status(
     stored(state, id).await
 }
 
+/// A status change as asked (socket `set_status`, `PUT …/status`): with `until`, a snooze, which
+/// only `pending` takes.
+pub async fn change_status(
+    state: &AppState,
+    actor: &Actor,
+    id: ConversationId,
+    status: ConversationStatus,
+    until: Option<i64>,
+) -> Result<Conversation, Refusal> {
+    match until {
+        None => set_status(state, actor, id, status).await,
+        Some(until) if status == ConversationStatus::Pending => snooze(state, actor, id, until).await,
+        Some(_) => Err(Refusal::invalid("Only a pending conversation waits until a time.")),
+    }
+}
+
+/// The longest a snooze may last.
+const SNOOZE_MAX_MS: i64 = 366 * 86_400_000;
+
+/// Snoozes the conversation: pending until `until` (Unix ms, at least a minute ahead, at most a
+/// year), when it reopens by itself and tells its assignee. A customer message reopens it sooner.
+pub async fn snooze(state: &AppState, actor: &Actor, id: ConversationId, until: i64) -> Result<Conversation, Refusal> {
+    visible(state, actor, id).await?;
+    let now = state.now();
+    if until < now.saturating_add(60_000) || until > now.saturating_add(SNOOZE_MAX_MS) {
+        return Err(Refusal::invalid("A snooze ends between a minute and a year from now."));
+    }
+    let events = state.store.snooze(id, actor.id(), until, now).await?;
+    publish(state, &events);
+    stored(state, id).await
+}
+
 /// Adds and removes labels under the conversation's lock.
 pub async fn edit_labels(
     state: &AppState,

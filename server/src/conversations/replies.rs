@@ -143,13 +143,15 @@ async fn send(state: &AppState, actor: &Actor, reply: NewReply) -> Result<Messag
         return Err(Refusal::invalid("A reply needs an idempotency key of 1 to 100 bytes."));
     }
     match state.store.send_reply(&reply, state.now()).await? {
-        ReplyOutcome::Sent { message, event } => {
+        ReplyOutcome::Sent { message, event, followed_by } => {
             if message.kind != MessageKind::Reaction {
                 // The reply left the composer: its author is no longer typing.
                 state.hub.stop_typing(message.conversation_id, actor.teammate());
                 state.whatsapp.receipts.replied(message.conversation_id);
             }
-            publish(state, &[event]);
+            let mut events = vec![event];
+            events.extend(followed_by);
+            publish(state, &events);
             state.whatsapp.sender.wake();
             Ok(message)
         }

@@ -5,7 +5,9 @@
 //! - `GET /api/automation/hours/now`: for the inbox and each team, open now? and next opening;
 //! - `GET|PUT /api/automation/replies`: the greeting, away message, queue acknowledgement and the
 //!   hourly cap per customer;
-//! - `GET|PUT /api/automation/menu`: the menu bot's menu.
+//! - `GET|PUT /api/automation/menu`: the menu bot's menu;
+//! - `GET|PUT /api/automation/sla`: service-level targets and auto-resolve, the inbox's and each
+//!   team's own.
 
 use std::collections::HashSet;
 
@@ -15,6 +17,7 @@ use axum::routing::get;
 use baton_shared::api::{Role, User};
 use baton_shared::automation::{AutoReplies, HoursNow, HoursSettings, OpenNow, Versioned};
 use baton_shared::menu::Menu;
+use baton_shared::sla::SlaSettings;
 
 use super::extract::ApiJson;
 use crate::automation::hours::Schedule;
@@ -29,6 +32,7 @@ pub fn routes() -> Router<AppState> {
         .route("/automation/hours/now", get(hours_now))
         .route("/automation/replies", get(read_replies).put(save_replies))
         .route("/automation/menu", get(read_menu).put(save_menu))
+        .route("/automation/sla", get(read_sla).put(save_sla))
 }
 
 fn at_least(user: &User, role: Role) -> Result<(), AppError> {
@@ -157,5 +161,42 @@ async fn save_menu(
     let saved =
         settings::save(state.store.as_ref(), settings::MENU, &menu, request.version, user.id, state.now()).await?;
     tracing::info!(version = saved.version, by = %user.id, "menu saved");
+    Ok(ApiJson(saved))
+}
+
+async fn read_sla(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+) -> Result<ApiJson<Versioned<SlaSettings>>, AppError> {
+    at_least(&user, Role::Supervisor)?;
+    Ok(ApiJson(settings::load(state.store.as_ref(), settings::SLA).await?))
+}
+
+async fn save_sla(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    ApiJson(request): ApiJson<Versioned<SlaSettings>>,
+) -> Result<ApiJson<Versioned<SlaSettings>>, AppError> {
+    at_least(&user, Role::Admin)?;
+    let sla = request.value;
+    if let Some(problem) = sla.inbox.problem() {
+        return Err(AppError::invalid(format!("The inbox's targets: {problem}")));
+    }
+    let teams: Vec<_> = state.store.teams().await?;
+    let mut seen = HashSet::new();
+    for own in &sla.teams {
+        let Some(team) = teams.iter().find(|team| team.id == own.team) else {
+            return Err(AppError::invalid("Targets are set for a team that does not exist."));
+        };
+        if !seen.insert(own.team) {
+            return Err(AppError::invalid(format!("{} has targets set twice.", team.name)));
+        }
+        if let Some(problem) = own.targets.problem() {
+            return Err(AppError::invalid(format!("{}'s targets: {problem}", team.name)));
+        }
+    }
+    let saved =
+        settings::save(state.store.as_ref(), settings::SLA, &sla, request.version, user.id, state.now()).await?;
+    tracing::info!(version = saved.version, by = %user.id, "service-level targets saved");
     Ok(ApiJson(saved))
 }

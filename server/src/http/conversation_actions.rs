@@ -115,7 +115,7 @@ async fn set_status(
     ApiPath(id): ApiPath<ConversationId>,
     ApiJson(request): ApiJson<StatusRequest>,
 ) -> Answer<Conversation> {
-    Ok(ApiJson(assignment::set_status(&state, &state.actor(&user), id, request.status).await?))
+    Ok(ApiJson(assignment::change_status(&state, &state.actor(&user), id, request.status, request.until).await?))
 }
 
 async fn edit_labels(

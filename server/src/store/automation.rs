@@ -5,6 +5,7 @@
 use async_trait::async_trait;
 use baton_shared::automation::Automated;
 use baton_shared::model::{ConversationEvent, MessageContent, Priority};
+use baton_shared::sla::SlaKind;
 use baton_shared::{ConversationId, MessageId, TeamId, UserId};
 
 use super::StoreResult;
@@ -12,14 +13,24 @@ use super::StoreResult;
 /// What a job asks of automation.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum JobKind {
-    /// A customer message arrived: the auto-replies it may call for.
+    /// A customer message arrived: the auto-replies it may call for, the menu bot's turn, the
+    /// service-level clocks it starts.
     CustomerMessage { message: MessageId, opened: bool },
+    /// A snooze ends at `until`.
+    Wake { until: i64 },
+    /// A service-level clock's deadline.
+    SlaDeadline { kind: SlaKind, due_at: i64 },
+    /// No customer message since `since`: auto-resolve's time may have come.
+    Idle { since: i64 },
 }
 
 impl JobKind {
     pub fn name(self) -> &'static str {
         match self {
             JobKind::CustomerMessage { .. } => "customer_message",
+            JobKind::Wake { .. } => "wake",
+            JobKind::SlaDeadline { .. } => "sla_deadline",
+            JobKind::Idle { .. } => "idle",
         }
     }
 }
@@ -115,6 +126,9 @@ pub trait AutomationStore: Send + Sync {
     /// When the next job falls due (or a held one is released), if any.
     async fn next_job_at(&self) -> StoreResult<Option<i64>>;
 
+    /// How many jobs are due by `now`, held by a node or not: none once everything due was done.
+    async fn jobs_due(&self, now: i64) -> StoreResult<i64>;
+
     /// Stores an automated message with its outbox row and event, in one transaction under the
     /// conversation's lock, if it passes every guard of [`AutomatedReply`].
     async fn send_automated(&self, reply: &AutomatedReply, now: i64) -> StoreResult<AutomatedOutcome>;
@@ -181,4 +195,55 @@ pub trait BotStore: Send + Sync {
     /// added, the team, priority and label are set and the conversation starts waiting now —
     /// one transaction, if the turn is still on.
     async fn bot_hand_off(&self, handoff: &Handoff, now: i64) -> StoreResult<BotOutcome>;
+}
+
+/// Snoozes and service-level clocks.
+#[async_trait]
+pub trait FollowUpStore: Send + Sync {
+    /// Sets the conversation pending until `until` and schedules its wake-up, in one transaction.
+    async fn snooze(
+        &self,
+        id: ConversationId,
+        actor: UserId,
+        until: i64,
+        now: i64,
+    ) -> StoreResult<Vec<ConversationEvent>>;
+
+    /// Reopens the conversation if it is still pending, snoozed until `until` (a customer message
+    /// or a person reopened it already otherwise: nothing happens).
+    async fn wake(&self, id: ConversationId, until: i64, now: i64) -> StoreResult<Vec<ConversationEvent>>;
+
+    /// The response clock a customer message starts now: `None` while one runs, else first
+    /// response if no person replied since the conversation (re)opened, else next response.
+    async fn response_clock_due(&self, id: ConversationId) -> StoreResult<Option<SlaKind>>;
+
+    /// Whether the resolution clock runs.
+    async fn resolution_clock_runs(&self, id: ConversationId) -> StoreResult<bool>;
+
+    /// Starts clock `kind` at `started_at`, due at `due_at`, unless its slot runs already; schedules
+    /// its deadline. Returns the events (the conversation's clock summary changed).
+    async fn start_sla(
+        &self,
+        id: ConversationId,
+        kind: SlaKind,
+        started_at: i64,
+        due_at: i64,
+        now: i64,
+    ) -> StoreResult<Vec<ConversationEvent>>;
+
+    /// The deadline `due_at` of clock `kind` came: if it still runs, it is breached — once.
+    async fn breach_sla(
+        &self,
+        id: ConversationId,
+        kind: SlaKind,
+        due_at: i64,
+        now: i64,
+    ) -> StoreResult<Vec<ConversationEvent>>;
+
+    /// Schedules auto-resolve's look at the conversation at `due_at`, for no customer message
+    /// since `since` (replacing an earlier one).
+    async fn schedule_idle(&self, id: ConversationId, since: i64, due_at: i64, now: i64) -> StoreResult<()>;
+
+    /// When the customer last wrote in the conversation, if ever.
+    async fn last_customer_message_at(&self, id: ConversationId) -> StoreResult<Option<i64>>;
 }

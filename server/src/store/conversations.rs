@@ -111,19 +111,15 @@ pub enum ReplyOutcome {
     Sent {
         message: Message,
         event: ConversationEvent,
+        /// What the reply caused after it (its service-level clock met).
+        followed_by: Vec<ConversationEvent>,
     },
     /// This key was used before: the original message, nothing new stored.
-    Duplicate {
-        message: Message,
-    },
+    Duplicate { message: Message },
     /// The author does not hold the claim (`claim` is who does, if anyone).
-    NotHolder {
-        claim: Option<Claim>,
-    },
+    NotHolder { claim: Option<Claim> },
     /// Customer messages or teammates' replies arrived after `seen_seq`.
-    Changed {
-        missed: Vec<Message>,
-    },
+    Changed { missed: Vec<Message> },
     /// Free text outside the customer's 24-hour window: only a template may go.
     WindowClosed,
 }

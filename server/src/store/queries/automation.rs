@@ -4,6 +4,7 @@
 use async_trait::async_trait;
 use baton_shared::automation::AUTOMATION_USER;
 use baton_shared::model::{Change, MessageKind};
+use baton_shared::sla::SlaKind;
 use baton_shared::{ConversationId, MessageId, UserId};
 use serde::{Deserialize, Serialize};
 use sqlx::{ColumnIndex, Decode, Encode, Executor, IntoArguments, Transaction, Type};
@@ -17,12 +18,47 @@ use crate::store::{StoreError, StoreResult};
 /// An hour, the span of the per-customer cap.
 const HOUR_MS: i64 = 3_600_000;
 
-/// What a customer-message job carries.
+/// What a job carries, as its `payload` column.
 #[derive(Serialize, Deserialize)]
-struct MessagePayload {
-    message: i64,
-    #[serde(default)]
+struct Payload {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    message: Option<i64>,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     opened: bool,
+    /// A wake-up's snooze end, a deadline, or the customer's last message.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    at: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    sla: Option<SlaKind>,
+}
+
+impl JobKind {
+    /// The job's key (one job per key: a timer moved replaces its job) and payload.
+    fn stored(self, conversation: ConversationId) -> (String, Payload) {
+        let empty = Payload { message: None, opened: false, at: None, sla: None };
+        match self {
+            JobKind::CustomerMessage { message, opened } => {
+                (format!("message:{}", message.0), Payload { message: Some(message.0), opened, ..empty })
+            }
+            JobKind::Wake { until } => (format!("snooze:{conversation}"), Payload { at: Some(until), ..empty }),
+            JobKind::SlaDeadline { kind, due_at } => {
+                (format!("sla:{conversation}:{}", kind.slot()), Payload { at: Some(due_at), sla: Some(kind), ..empty })
+            }
+            JobKind::Idle { since } => (format!("idle:{conversation}"), Payload { at: Some(since), ..empty }),
+        }
+    }
+
+    fn read(kind: &str, payload: &Payload) -> Option<JobKind> {
+        Some(match kind {
+            "customer_message" => {
+                JobKind::CustomerMessage { message: MessageId(payload.message?), opened: payload.opened }
+            }
+            "wake" => JobKind::Wake { until: payload.at? },
+            "sla_deadline" => JobKind::SlaDeadline { kind: payload.sla?, due_at: payload.at? },
+            "idle" => JobKind::Idle { since: payload.at? },
+            _ => return None,
+        })
+    }
 }
 
 #[derive(sqlx::FromRow)]
@@ -39,14 +75,10 @@ impl TryFrom<JobRow> for Job {
     type Error = StoreError;
 
     fn try_from(row: JobRow) -> Result<Self, Self::Error> {
-        let kind = match row.kind.as_str() {
-            "customer_message" => {
-                let payload: MessagePayload = serde_json::from_str(&row.payload)
-                    .map_err(|error| rows::corrupt(format!("job {}: {error}", row.id)))?;
-                JobKind::CustomerMessage { message: MessageId(payload.message), opened: payload.opened }
-            }
-            other => return Err(rows::corrupt(format!("job kind {other}"))),
-        };
+        let payload: Payload =
+            serde_json::from_str(&row.payload).map_err(|error| rows::corrupt(format!("job {}: {error}", row.id)))?;
+        let kind = JobKind::read(&row.kind, &payload)
+            .ok_or_else(|| rows::corrupt(format!("job {}: {} {}", row.id, row.kind, row.payload)))?;
         Ok(Job {
             id: row.id,
             conversation: ConversationId(row.conversation_id),
@@ -82,12 +114,8 @@ where
         due_at: i64,
         now: i64,
     ) -> StoreResult<()> {
-        let (key, payload) = match kind {
-            JobKind::CustomerMessage { message, opened } => {
-                let payload = MessagePayload { message: message.0, opened };
-                (format!("message:{}", message.0), serde_json::to_string(&payload))
-            }
-        };
+        let (key, payload) = kind.stored(conversation);
+        let payload = serde_json::to_string(&payload);
         let payload = payload.map_err(|error| rows::corrupt(error.to_string()))?;
         sqlx::query(
             "INSERT INTO automation_jobs (key, conversation_id, kind, payload, due_at, created_at) \
@@ -301,6 +329,13 @@ where
         )
         .fetch_one(&self.pool)
         .await?)
+    }
+
+    async fn jobs_due(&self, now: i64) -> StoreResult<i64> {
+        Ok(sqlx::query_scalar("SELECT COUNT(*) FROM automation_jobs WHERE due_at <= $1")
+            .bind(now)
+            .fetch_one(&self.pool)
+            .await?)
     }
 
     async fn send_automated(&self, reply: &AutomatedReply, now: i64) -> StoreResult<AutomatedOutcome> {

@@ -151,6 +151,8 @@ where
                 let id = ConversationId(id);
                 Self::lock_conversation(tx, id).await?;
                 if status == ConversationStatus::Pending.as_str() {
+                    // The customer wrote: a snooze ends early (its wake-up finds nothing to do).
+                    Self::end_snooze(tx, id).await?;
                     sqlx::query("UPDATE conversations SET status = 'open' WHERE id = $1")
                         .bind(id.0)
                         .execute(&mut **tx)
@@ -375,6 +377,11 @@ where
         }
         let mut events =
             vec![Self::append_event(&mut tx, id, Some(actor), Change::StatusChanged { status }, now).await?];
+        // A status set by hand ends a snooze; a resolve ends the service-level clocks.
+        Self::end_snooze(&mut tx, id).await?;
+        if status == ConversationStatus::Resolved {
+            events.extend(Self::resolved_clocks(&mut tx, id, now).await?);
+        }
         // A resolved conversation has nothing left to reply to: nobody keeps it locked.
         if status == ConversationStatus::Resolved
             && let Some(holder) = Self::end_claim(&mut tx, id).await?

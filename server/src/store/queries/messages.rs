@@ -331,7 +331,9 @@ where
         }
         let change = Change::MessageAdded { message: message.clone() };
         let event = Self::insert_event(&mut tx, id, seq, Some(reply.author), change, now).await?;
+        // A person answered: the response clock, if one ran, is met. (A reaction is no answer.)
+        let followed_by = if is_reaction { Vec::new() } else { Self::sla_met(&mut tx, id, "response", now).await? };
         tx.commit().await?;
-        Ok(ReplyOutcome::Sent { message, event })
+        Ok(ReplyOutcome::Sent { message, event, followed_by })
     }
 }

@@ -19,6 +19,7 @@ mod canned;
 mod claims;
 mod conversations;
 mod drafts;
+mod follow_ups;
 mod handovers;
 mod labels;
 mod messages;

@@ -101,7 +101,8 @@ where
         // The change is stored as JSON with its tag first (serde writes it so).
         let rows: Vec<rows::EventRow> = sqlx::query_as(
             "SELECT conversation_id, seq, at, actor_id, change FROM events WHERE conversation_id = $1 \
-             AND (change LIKE '{\"kind\":\"assigned\"%' OR change LIKE '{\"kind\":\"triaged\"%') \
+             AND (change LIKE '{\"kind\":\"assigned\"%' OR change LIKE '{\"kind\":\"triaged\"%' \
+                  OR change LIKE '{\"kind\":\"snoozed\"%' OR change LIKE '{\"kind\":\"sla_breached\"%') \
              ORDER BY seq DESC LIMIT $2",
         )
         .bind(id.0)

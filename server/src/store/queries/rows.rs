@@ -6,6 +6,7 @@ use baton_shared::model::{
     Change, Claim, Contact, Conversation, ConversationEvent, ConversationStatus, DeliveryStatus, Direction, Message,
     MessageKind, Note, Priority,
 };
+use baton_shared::sla::{SlaDue, SlaKind};
 use baton_shared::{ContactId, ConversationId, MessageId, NoteId, TeamId, UserId};
 
 use super::StoreError;
@@ -45,7 +46,8 @@ impl From<ContactRow> for Contact {
 
 /// `SELECT` of a conversation with its contact and claim; append a `WHERE`/`ORDER BY`.
 pub(super) const CONVERSATION_SELECT: &str = "SELECT c.id, c.status, c.assignee_id, c.team_id, c.priority, c.queued_at, c.last_seq, \
-     c.last_message_at, c.created_at, c.labels, k.id AS contact_id, k.wa_id, k.profile_name, k.last_inbound_at, \
+     c.last_message_at, c.created_at, c.labels, c.snoozed_until, c.sla_kind, c.sla_due_at, c.sla_breached_at, \
+     k.id AS contact_id, k.wa_id, k.profile_name, k.last_inbound_at, \
      k.window_closed_at, \
      cl.holder_id, u.name AS holder_name, cl.lease_until, \
      CASE WHEN d.updated_at > cl.active_at THEN d.updated_at ELSE cl.active_at END AS active_at \
@@ -66,6 +68,10 @@ pub(super) struct ConversationRow {
     pub created_at: i64,
     /// A JSON array of strings.
     pub labels: String,
+    pub snoozed_until: Option<i64>,
+    pub sla_kind: Option<String>,
+    pub sla_due_at: Option<i64>,
+    pub sla_breached_at: Option<i64>,
     #[sqlx(flatten)]
     pub contact: ContactRow,
     pub holder_id: Option<i64>,
@@ -101,6 +107,11 @@ impl TryFrom<ConversationRow> for Conversation {
             last_message_at: row.last_message_at,
             created_at: row.created_at,
             labels,
+            snoozed_until: row.snoozed_until,
+            sla: match (row.sla_kind.as_deref().and_then(SlaKind::parse), row.sla_due_at) {
+                (Some(kind), Some(due_at)) => Some(SlaDue { kind, due_at, breached: row.sla_breached_at.is_some() }),
+                _ => None,
+            },
         })
     }
 }
