@@ -6,6 +6,7 @@ use baton_shared::api::{
     LoginRequest, MAX_UPLOAD_BYTES, Me, MessagePage, TeamMember, UpdateUserRequest, Upload, User,
 };
 use baton_shared::automation::{AutoReplies, HoursNow, HoursSettings, Versioned};
+use baton_shared::csat::CsatSettings;
 use baton_shared::menu::Menu;
 use baton_shared::routing_rules::{Decision, RuleTest, StoredRules};
 use baton_shared::sla::SlaSettings;
@@ -171,6 +172,16 @@ pub async fn sla() -> Result<Versioned<SlaSettings>, Failure> {
 /// Saves the targets, based on the version read (admins).
 pub async fn save_sla(sla: &Versioned<SlaSettings>) -> Result<Versioned<SlaSettings>, Failure> {
     send_json(Request::put("/api/automation/sla"), sla).await
+}
+
+/// The rating request on resolve (supervisors and admins).
+pub async fn csat() -> Result<Versioned<CsatSettings>, Failure> {
+    get_json("/api/automation/csat").await
+}
+
+/// Saves the rating request, based on the version read (admins).
+pub async fn save_csat(csat: &Versioned<CsatSettings>) -> Result<Versioned<CsatSettings>, Failure> {
+    send_json(Request::put("/api/automation/csat"), csat).await
 }
 
 /// Every account (admins).

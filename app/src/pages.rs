@@ -5,6 +5,7 @@
 
 pub mod admin;
 pub mod automation;
+pub mod automation_csat;
 pub mod automation_menu;
 pub mod automation_sla;
 pub mod conversation;

@@ -478,6 +478,11 @@ impl Inbox {
                     view.routing.push(event.clone());
                 }
             }
+            Change::CsatAnswered { .. } => {
+                if view.routing.iter().all(|held| held.seq != event.seq) {
+                    view.routing.push(event.clone());
+                }
+            }
             Change::SlaBreached { target, .. } => {
                 if view.routing.iter().all(|held| held.seq != event.seq) {
                     view.routing.push(event.clone());

@@ -3,6 +3,7 @@
 //! Everything here acts as the [`crate::conversations::Actor::Automation`] actor, through the
 //! same conversation operations and the same outbox as people, and leaves events in the log.
 //!
+//! - [`csat`]: the rating request on resolve (its answer is recorded with the customer's message).
 //! - [`hours`]: business hours — "open now?" and "next opening" in any IANA time zone.
 //! - [`settings`]: the admin-edited documents (hours, auto-replies), versioned.
 //! - [`menu`]: the menu bot, and its handoff to people.
@@ -12,6 +13,7 @@
 //!   message schedules its job in the transaction that stores it, any node takes due jobs from
 //!   the database (one node per job), and a job taken by a node that died is taken again.
 
+pub mod csat;
 pub mod hours;
 pub mod menu;
 pub mod replies;

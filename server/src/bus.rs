@@ -2,7 +2,7 @@
 //! their transaction commits. [`LocalBus`] delivers in-process (one node); a PostgreSQL
 //! LISTEN/NOTIFY bus carrying ids will sit behind the same trait when Baton runs on several nodes.
 
-use baton_shared::model::{Change, ConversationEvent, Direction};
+use baton_shared::model::{Change, ConversationEvent, ConversationStatus, Direction};
 
 use crate::automation::Automation;
 
@@ -15,7 +15,8 @@ pub trait Bus: Send + Sync + 'static {
 }
 
 /// Delivers to this process's hub, tells the router where work may now move, and wakes
-/// automation when a customer wrote (the job it owes them is stored already).
+/// automation when a customer wrote or a conversation was resolved (the job it owes them is
+/// stored already).
 pub struct LocalBus {
     hub: Hub,
     router: Router,
@@ -35,10 +36,13 @@ impl Bus for LocalBus {
             self.hub.publish(event);
         }
         self.router.observe(&self.hub, events, &before);
-        let customer_wrote = events.iter().any(|event| {
-            matches!(&event.change, Change::MessageAdded { message } if message.direction == Direction::Inbound)
+        // What stores automation's jobs: a customer message, a resolve (the rating request).
+        let job_stored = events.iter().any(|event| match &event.change {
+            Change::MessageAdded { message } => message.direction == Direction::Inbound,
+            Change::StatusChanged { status } => *status == ConversationStatus::Resolved,
+            _ => false,
         });
-        if customer_wrote {
+        if job_stored {
             self.automation.wake();
         }
     }

@@ -134,6 +134,7 @@ pub trait Store:
     + automation::AutomationStore
     + automation::BotStore
     + automation::FollowUpStore
+    + automation::CsatStore
     + Send
     + Sync
     + 'static

@@ -207,6 +207,8 @@ pub enum Automated {
     Menu,
     /// Sent as auto-resolve closes a quiet conversation.
     Closing,
+    /// The rating request sent on resolve.
+    Csat,
 }
 
 impl Automated {
@@ -217,6 +219,7 @@ impl Automated {
             Automated::QueueAck => "queue_ack",
             Automated::Menu => "menu",
             Automated::Closing => "closing",
+            Automated::Csat => "csat",
         }
     }
 

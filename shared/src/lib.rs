@@ -9,6 +9,7 @@
 
 pub mod api;
 pub mod automation;
+pub mod csat;
 pub mod error;
 pub mod ids;
 pub mod menu;

@@ -391,7 +391,7 @@ pub struct Message {
     pub created_at: i64,
     /// Unix ms of when the message was sent, which places it in the timeline
     /// ([`Message::placement`]): WhatsApp's timestamp for a customer message, however late it
-    /// arrived; for the team's, when Baton stored it, but never before a message already in the
+    /// arrived (but never before the message it answers: WhatsApp's times are whole seconds); for the team's, when Baton stored it, but never before a message already in the
     /// conversation (so a reply stays after what it answers even if WhatsApp's clock is ahead).
     pub sent_at: i64,
     /// What the message carries beyond its text (media, a location, a tapped button…). Boxed: most
@@ -645,6 +645,15 @@ pub enum Change {
     SlaBreached {
         target: crate::sla::SlaKind,
         due_at: i64,
+    },
+    /// The customer answered the rating request of the resolution at `resolved_at` (whoever held
+    /// it then, `assignee`, is who the answer rates): `score` of `scale` levels, 1 the worst.
+    CsatAnswered {
+        score: u8,
+        scale: crate::csat::Scale,
+        resolved_at: i64,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        assignee: Option<crate::UserId>,
     },
     /// WhatsApp refused a free-form message because the customer's 24-hour window had closed
     /// (131047): until the customer writes again, only templates. `since` (the refused message's

@@ -20,6 +20,34 @@ fn binary(variable: &str, default: &str) -> PathBuf {
     std::env::var_os(variable).map(PathBuf::from).unwrap_or_else(|| PathBuf::from(default))
 }
 
+/// Starts ChromeDriver on a port it picks itself (port 0: a port picked here and freed could be
+/// taken by a parallel test's driver before this one binds it); waits for the line that says where
+/// it listens, not for a fixed time.
+async fn start_driver(
+    chromedriver: &std::path::Path,
+) -> anyhow::Result<(Child, u16, tokio::io::Lines<BufReader<tokio::process::ChildStdout>>)> {
+    let mut driver = Command::new(chromedriver)
+        .arg("--port=0")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .with_context(|| format!("starting {}", chromedriver.display()))?;
+    let stdout = driver.stdout.take().context("chromedriver stdout")?;
+    let mut lines = BufReader::new(stdout).lines();
+    let port = tokio::time::timeout(PATIENCE, async {
+        while let Some(line) = lines.next_line().await? {
+            if line.contains("started successfully") {
+                return listening_port(&line);
+            }
+        }
+        anyhow::bail!("chromedriver exited before it was ready")
+    })
+    .await
+    .context("chromedriver did not start in time")??;
+    Ok((driver, port, lines))
+}
+
 /// One headless Chromium with a fresh profile, and the ChromeDriver that controls it.
 pub struct Browser {
     pub client: Client,
@@ -42,28 +70,17 @@ impl Browser {
             chromium.display(),
             chromedriver.display()
         );
-        // Port 0: ChromeDriver binds a free port itself and names it (a port picked here and
-        // freed could be taken by a parallel test's driver before this one binds it).
-        let mut driver = Command::new(&chromedriver)
-            .arg("--port=0")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .kill_on_drop(true)
-            .spawn()
-            .with_context(|| format!("starting {}", chromedriver.display()))?;
-        let stdout = driver.stdout.take().context("chromedriver stdout")?;
-        let mut lines = BufReader::new(stdout).lines();
-        // ChromeDriver says when it listens, and where; wait for that line, not for a fixed time.
-        let port = tokio::time::timeout(PATIENCE, async {
-            while let Some(line) = lines.next_line().await? {
-                if line.contains("started successfully") {
-                    return listening_port(&line);
-                }
+        // ChromeDriver once exited before saying it listened while many browsers started at once
+        // (seen in one full run): a driver that dies starting is started again, twice at most.
+        let mut attempts = 0;
+        let (driver, port, mut lines) = loop {
+            attempts += 1;
+            match start_driver(&chromedriver).await {
+                Ok(started) => break started,
+                Err(error) if attempts < 3 => eprintln!("chromedriver did not start ({error:#}): starting it again"),
+                Err(error) => return Err(error),
             }
-            anyhow::bail!("chromedriver exited before it was ready")
-        })
-        .await
-        .context("chromedriver did not start in time")??;
+        };
         // Keep draining its output so it never blocks on a full pipe.
         tokio::spawn(async move { while let Ok(Some(_line)) = lines.next_line().await {} });
 

@@ -193,6 +193,18 @@ async fn unclear_answers_are_asked_again_twice_then_handed_over_and_human_at_onc
         menus(&setup, &ana, menus_then).await?;
         assert_eq!(conversation(&setup, id).await?.claim.map(|claim| claim.holder), Some(AUTOMATION_USER));
     }
+    // A job done twice (its node died after the step, before deleting the job) reads nothing
+    // twice: neither the first message nor an answer asks again or hands over.
+    let messages = setup.server.state.store.messages(id).await?;
+    for said in ["Hello", "hmm"] {
+        let message = messages.iter().find(|message| message.body == said).map(|message| message.id);
+        let message = message.ok_or_else(|| anyhow::anyhow!("no {said}"))?;
+        baton_server::automation::replies::answer(&setup.server.state, id, message, said == "Hello")
+            .await
+            .map_err(|refusal| anyhow::anyhow!("{refusal:?}"))?;
+    }
+    assert_eq!(menus_to(&setup.simulator, &ana).len(), 3, "no menu more");
+    assert_eq!(conversation(&setup, id).await?.claim.map(|claim| claim.holder), Some(AUTOMATION_USER));
     let again = &menus_to(&setup.simulator, &ana)[1];
     assert_eq!(again["interactive"]["body"]["text"], "Sorry, please choose one of these:");
     setup.simulator.send_text(&ana, "no idea").await?;

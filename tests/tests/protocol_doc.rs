@@ -92,10 +92,11 @@ fn change_name(change: &Change) -> &'static str {
         Change::Snoozed { .. } => "snoozed",
         Change::SlaChanged { .. } => "sla_changed",
         Change::SlaBreached { .. } => "sla_breached",
+        Change::CsatAnswered { .. } => "csat_answered",
     }
 }
 
-const CHANGES: usize = 18;
+const CHANGES: usize = 19;
 
 #[test]
 fn every_client_message_is_documented_and_parses() -> anyhow::Result<()> {

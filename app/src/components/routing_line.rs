@@ -48,6 +48,9 @@ pub fn describe(ctx: &Ctx, event: &ConversationEvent) -> Option<String> {
         Change::Snoozed { until } => {
             t!("routing.snoozed", actor = actor(), until = crate::format::date_time(*until))
         }
+        Change::CsatAnswered { score, scale, .. } => {
+            t!("routing.csat", score = score, levels = scale.levels())
+        }
         Change::SlaBreached { target, due_at } => {
             let target = t!(format!("sla.{}", target.as_str())).to_string();
             t!("routing.sla_breached", target = target, due = crate::format::date_time(*due_at))

@@ -19,8 +19,12 @@ pub fn SlaChip(sla: SlaDue) -> impl IntoView {
     let text = move || {
         let now = ctx.now.get().max(crate::format::now_ms());
         let late = sla.breached || now >= sla.due_at;
-        if late {
+        if late && now - sla.due_at < 60_000 {
+            t!("sla.overdue_now", target = target.clone()).to_string()
+        } else if late {
             t!("sla.overdue", target = target.clone(), late = span(sla.due_at, now)).to_string()
+        } else if sla.due_at - now < 60_000 {
+            t!("sla.due_soon", target = target.clone()).to_string()
         } else {
             t!("sla.due_in", target = target.clone(), left = span(sla.due_at, now)).to_string()
         }

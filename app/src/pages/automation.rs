@@ -116,6 +116,7 @@ pub fn AutomationPage() -> impl IntoView {
             <RepliesSection />
             <crate::pages::automation_sla::SlaSection />
             <crate::pages::automation_menu::MenuSection />
+            <crate::pages::automation_csat::CsatSection />
         </section>
     }
 }

@@ -215,6 +215,7 @@ pub fn change_kind(change: &Change) -> &'static str {
         Change::Snoozed { .. } => "snoozed",
         Change::SlaChanged { .. } => "sla_changed",
         Change::SlaBreached { .. } => "sla_breached",
+        Change::CsatAnswered { .. } => "csat_answered",
     }
 }
 

@@ -80,16 +80,33 @@ impl Schedule {
         if self.is_open(at) {
             return Some(at);
         }
+        let by_start = self.next_interval_start(at);
+        // The clocks falling back can land inside an interval without any interval starting
+        // (02:30 CEST → 02:00 CET in 01:00–02:30): that jump is an opening too.
+        let from = Timestamp::from_millisecond(at).ok()?;
+        let by_jump = self
+            .zone
+            .following(from)
+            .map(|jump| jump.timestamp().as_millisecond())
+            .take_while(|jump| by_start.is_none_or(|start| *jump < start))
+            .take(4)
+            .find(|jump| *jump > at && self.is_open(*jump));
+        by_jump.or(by_start)
+    }
+
+    /// When the next interval starts after `at` (and is open then).
+    fn next_interval_start(&self, at: i64) -> Option<i64> {
         let mut date = self.local(at)?.date();
         for _ in 0..LOOKAHEAD_DAYS {
             if !self.holidays.contains(&date) {
                 for (from, _) in &self.days[day_index(weekday_of(date))] {
                     let start = date.to_datetime(time_of(*from)?);
-                    // A start inside a gap or a fold: see `instant_of`.
-                    let Some(opening) = self.instant_of(start) else { continue };
-                    // An interval swallowed by the gap (02:00–03:00 on that night) never opens.
-                    if opening > at && self.is_open(opening) {
-                        return Some(opening);
+                    // A start inside a gap opens at the jump; inside a fold, at either pass.
+                    for opening in self.instants_of(start) {
+                        // An interval swallowed by the gap (02:00–03:00 that night) never opens.
+                        if opening > at && self.is_open(opening) {
+                            return Some(opening);
+                        }
                     }
                 }
             }
@@ -125,7 +142,8 @@ impl Schedule {
             if !self.is_open(at) {
                 at = self.next_opening(at)?;
             }
-            let closes = self.next_closing(at)?;
+            // Open all the time ahead (no closing within the look-ahead): the span ends in it.
+            let Some(closes) = self.next_closing(at) else { return Some(at.saturating_add(open)) };
             if closes - at >= open {
                 return Some(at + open);
             }
@@ -147,7 +165,8 @@ impl Schedule {
             } else {
                 local.date().to_datetime(time_of(*to)?)
             };
-            let end = self.instant_of(end)?;
+            // The first instant of that wall time after `at` (the second pass, inside a fold).
+            let end = self.instants_of(end).into_iter().find(|end| *end > at)?;
             if !self.is_open(end) {
                 return Some(end);
             }
@@ -184,6 +203,21 @@ impl Schedule {
         let just_after = zoned.timestamp().checked_add(jiff::SignedDuration::from_millis(1)).ok()?;
         let jump = self.zone.preceding(just_after).next()?;
         Some(jump.timestamp().as_millisecond())
+    }
+
+    /// Every instant a wall-clock time happens, in order: two inside a fall-back fold, one
+    /// otherwise (the jump itself for a time in a spring-forward gap, as [`Self::instant_of`]).
+    fn instants_of(&self, local: DateTime) -> Vec<i64> {
+        let ambiguous = self.zone.to_ambiguous_timestamp(local);
+        let (Ok(first), Ok(second)) = (ambiguous.earlier(), ambiguous.later()) else {
+            return self.instant_of(local).into_iter().collect();
+        };
+        let happens = |at: Timestamp| at.to_zoned_datetime(self.zone.clone()).datetime() == local;
+        if first != second && happens(first) && happens(second) {
+            vec![first.as_millisecond(), second.as_millisecond()]
+        } else {
+            self.instant_of(local).into_iter().collect()
+        }
     }
 
     fn local(&self, at: i64) -> Option<ZonedDateTime> {

@@ -47,9 +47,17 @@ pub async fn turn(
             return Ok(Turn::NotMine);
         }
         let reply = menu_message(menu, replies, conversation, &menu.prompt, format!("menu:{}", message.id));
-        let started = automated::start_bot(state, &actor, &reply, &said).await?;
+        let started = automated::start_bot(state, &actor, &reply, message.id, &said).await?;
         return Ok(if started { Turn::Asked } else { Turn::NotMine });
     };
+    // Read already (this job ran before, and died after its step), or the bot's turn ended
+    // (someone took the conversation, or its claim lapsed): nothing more for the bot to do.
+    if session.last_message >= message.id {
+        return Ok(Turn::Asked);
+    }
+    if !conversation.claim.as_ref().is_some_and(|claim| claim.yields_to_people()) {
+        return Ok(Turn::NotMine);
+    }
     let choice = match message.content.as_deref() {
         Some(MessageContent::Choice { id, .. }) => Some(id.as_str()),
         _ => None,
@@ -60,21 +68,23 @@ pub async fn turn(
     let handoff = match answer {
         Answer::Chose(index) => {
             let option = &menu.options[index];
-            chosen(state, conversation, option, &message.body, said).await?
+            chosen(state, conversation, message, option, &message.body, said).await?
         }
-        Answer::Person => to_default(state, conversation, said, "asked for a person", "talk to a person").await?,
+        Answer::Person => {
+            to_default(state, conversation, message, said, "asked for a person", "talk to a person").await?
+        }
         Answer::Unclear if session.asked <= MAX_REASKS => {
             let reply = menu_message(menu, replies, conversation, &menu.retry, format!("menu-again:{}", message.id));
             // Not sent (the cap, the window): the customer is not left with a bot that is silent.
-            if automated::ask_again(state, &actor, &reply, &said).await? {
+            if automated::ask_again(state, &actor, &reply, message.id, &said).await? {
                 return Ok(Turn::Asked);
             }
-            to_default(state, conversation, said, "could not be asked again", "no choice").await?
+            to_default(state, conversation, message, said, "could not be asked again", "no choice").await?
         }
         Answer::Unclear => {
             let tries = session.asked;
             let why = format!("gave no choice after {tries} menus");
-            to_default(state, conversation, said, &why, "no choice").await?
+            to_default(state, conversation, message, said, &why, "no choice").await?
         }
     };
     let handed = automated::hand_off(state, &actor, &handoff).await?;
@@ -118,6 +128,7 @@ fn words_of(message: &Message) -> String {
 async fn chosen(
     state: &AppState,
     conversation: &Conversation,
+    message: &Message,
     option: &MenuOption,
     text: &str,
     said: String,
@@ -133,6 +144,7 @@ async fn chosen(
     };
     let mut handoff = Handoff {
         conversation: conversation.id,
+        message: message.id,
         said,
         team: Some(option.team),
         priority: option.priority,
@@ -160,6 +172,7 @@ async fn chosen(
 async fn to_default(
     state: &AppState,
     conversation: &Conversation,
+    message: &Message,
     said: String,
     why: &str,
     reason: &str,
@@ -167,6 +180,7 @@ async fn to_default(
     let rules = state.store.routing_rules().await?.set;
     Ok(Handoff {
         conversation: conversation.id,
+        message: message.id,
         said,
         team: rules.default_team.or(conversation.team),
         priority: None,

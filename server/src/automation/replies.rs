@@ -82,7 +82,7 @@ pub async fn answer(
         let (text, not_within) = match automated {
             Automated::Greeting => (&replies.greeting.text, None),
             Automated::Away => (&replies.away.text, Some(AWAY_EVERY_MS)),
-            Automated::QueueAck | Automated::Menu | Automated::Closing => continue,
+            Automated::QueueAck | Automated::Menu | Automated::Closing | Automated::Csat => continue,
         };
         let reply = AutomatedReply {
             conversation,

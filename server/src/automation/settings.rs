@@ -17,6 +17,8 @@ pub const AUTO_REPLIES: &str = "auto_replies";
 pub const MENU: &str = "menu";
 /// Service-level targets and auto-resolve: [`baton_shared::sla::SlaSettings`].
 pub const SLA: &str = "sla";
+/// The rating request on resolve: [`baton_shared::csat::CsatSettings`].
+pub const CSAT: &str = "csat";
 
 /// The document under `key`, or its default if never saved. One that no longer parses (written
 /// by a newer Baton) is logged and read as the default, never an error on the paths that use it.

@@ -105,6 +105,11 @@ pub async fn idle(state: &AppState, id: ConversationId, since: i64) -> Result<()
     if state.now() < since.saturating_add(i64::from(hours) * HOUR_MS) {
         return Ok(());
     }
+    // Someone is answering right now: not the moment to close it; look again in an hour.
+    if conversation.claim.as_ref().is_some_and(|claim| claim.is_live(state.now()) && !claim.yields_to_people()) {
+        state.store.schedule_idle(id, since, state.now().saturating_add(HOUR_MS), state.now()).await?;
+        return Ok(());
+    }
     let actor = Actor::automation();
     if let Some(text) = targets.closing_message.filter(|text| !text.trim().is_empty()) {
         let closing = AutomatedReply {
@@ -119,7 +124,8 @@ pub async fn idle(state: &AppState, id: ConversationId, since: i64) -> Result<()
         };
         // Outside WhatsApp's window it cannot go (`WindowClosed`): resolved without it.
         if let AutomatedOutcome::PersonReplying = automated::send(state, &actor, &closing).await? {
-            // Someone is answering right now: not the moment to close it.
+            // Someone took it in the meantime: look again in an hour.
+            state.store.schedule_idle(id, since, state.now().saturating_add(HOUR_MS), state.now()).await?;
             return Ok(());
         }
     }

@@ -17,7 +17,7 @@ use tokio_util::sync::CancellationToken;
 
 use baton_shared::{ConversationId, MessageId};
 
-use super::{Automation, replies, sla};
+use super::{Automation, csat, replies, sla};
 use crate::conversations::Refusal;
 use crate::state::AppState;
 use crate::store::automation::{Job, JobKind};
@@ -29,7 +29,7 @@ pub const POLL: Duration = Duration::from_secs(5);
 /// The shortest time between two looks without a wake-up.
 const MIN_WAIT: Duration = Duration::from_millis(200);
 /// Jobs taken at once.
-const BATCH: i64 = 50;
+const BATCH: i64 = 20;
 /// Attempts after which a job that keeps failing is dropped (and logged).
 const MAX_ATTEMPTS: i64 = 8;
 
@@ -71,7 +71,8 @@ impl Worker {
             if stop.is_cancelled() {
                 return;
             }
-            let hold_until = now + i64::try_from(HOLD.as_millis()).unwrap_or(i64::MAX);
+            // Held from when it is taken (a long pass must not take jobs with a hold that ran out).
+            let hold_until = self.state.now() + i64::try_from(HOLD.as_millis()).unwrap_or(i64::MAX);
             let jobs = match self.state.store.take_due_jobs(now, hold_until, BATCH).await {
                 Ok(jobs) => jobs,
                 Err(error) => {
@@ -99,18 +100,21 @@ impl Worker {
             JobKind::Wake { until } => sla::wake(state, job.conversation, until).await,
             JobKind::SlaDeadline { kind, due_at } => sla::deadline_came(state, job.conversation, kind, due_at).await,
             JobKind::Idle { since } => sla::idle(state, job.conversation, since).await,
+            JobKind::CsatRequest { resolved_at, assignee } => {
+                csat::request(state, job.conversation, resolved_at, assignee).await
+            }
         };
         let store = &self.state.store;
         let settled = match done {
-            Ok(()) => store.finish_job(job.id).await,
+            Ok(()) => store.finish_job(job.id, job.held_until).await,
             Err(refusal) if job.attempts + 1 >= MAX_ATTEMPTS => {
                 tracing::error!(job = job.id, conversation = %job.conversation, ?refusal, "automation job dropped after repeated failures");
-                store.finish_job(job.id).await
+                store.finish_job(job.id, job.held_until).await
             }
             Err(refusal) => {
                 tracing::warn!(job = job.id, conversation = %job.conversation, ?refusal, "automation job failed: retried");
                 let backoff = 1_000 * (1_i64 << job.attempts.clamp(0, 6));
-                store.retry_job(job.id, self.state.now() + backoff).await
+                store.retry_job(job.id, job.held_until, self.state.now() + backoff).await
             }
         };
         if let Err(error) = settled {

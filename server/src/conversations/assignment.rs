@@ -122,7 +122,10 @@ const SNOOZE_MAX_MS: i64 = 366 * 86_400_000;
 /// Snoozes the conversation: pending until `until` (Unix ms, at least a minute ahead, at most a
 /// year), when it reopens by itself and tells its assignee. A customer message reopens it sooner.
 pub async fn snooze(state: &AppState, actor: &Actor, id: ConversationId, until: i64) -> Result<Conversation, Refusal> {
-    visible(state, actor, id).await?;
+    let conversation = visible(state, actor, id).await?;
+    if conversation.status == ConversationStatus::Resolved {
+        return Err(Refusal::invalid("A resolved conversation is not snoozed: reopen it first."));
+    }
     let now = state.now();
     if until < now.saturating_add(60_000) || until > now.saturating_add(SNOOZE_MAX_MS) {
         return Err(Refusal::invalid("A snooze ends between a minute and a year from now."));

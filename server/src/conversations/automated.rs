@@ -10,6 +10,8 @@
 //! claim held as "Bot"), asking again, and handing the conversation to people. Each is one store
 //! transaction that checks the turn is still on: a person who took the claim ended it.
 
+use baton_shared::MessageId;
+
 use super::{Actor, Refusal, check_text, publish};
 use crate::state::AppState;
 use crate::store::automation::{AutomatedOutcome, AutomatedReply, BotOutcome, Handoff};
@@ -45,16 +47,28 @@ pub async fn send(state: &AppState, actor: &Actor, reply: &AutomatedReply) -> Re
 
 /// Starts the menu bot's turn with `menu`, keeping the customer's first words `said`; whether it
 /// started (not in a conversation someone holds or is assigned, nor past the guards).
-pub async fn start_bot(state: &AppState, actor: &Actor, menu: &AutomatedReply, said: &str) -> Result<bool, Refusal> {
+pub async fn start_bot(
+    state: &AppState,
+    actor: &Actor,
+    menu: &AutomatedReply,
+    message: MessageId,
+    said: &str,
+) -> Result<bool, Refusal> {
     automation_only(actor)?;
     let lease_until = state.now().saturating_add(BOT_LEASE_MS);
-    Ok(announce(state, state.store.start_bot(menu, said, lease_until, state.now()).await?))
+    Ok(announce(state, state.store.start_bot(menu, message, said, lease_until, state.now()).await?))
 }
 
 /// Asks again with `menu`, keeping the answer `said` that was no choice; whether it did.
-pub async fn ask_again(state: &AppState, actor: &Actor, menu: &AutomatedReply, said: &str) -> Result<bool, Refusal> {
+pub async fn ask_again(
+    state: &AppState,
+    actor: &Actor,
+    menu: &AutomatedReply,
+    message: MessageId,
+    said: &str,
+) -> Result<bool, Refusal> {
     automation_only(actor)?;
-    Ok(announce(state, state.store.bot_ask_again(menu, said, state.now()).await?))
+    Ok(announce(state, state.store.bot_ask_again(menu, message, said, state.now()).await?))
 }
 
 /// Hands the conversation to people as `handoff` says; whether the bot's turn was still on.

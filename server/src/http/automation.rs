@@ -7,7 +7,8 @@
 //!   hourly cap per customer;
 //! - `GET|PUT /api/automation/menu`: the menu bot's menu;
 //! - `GET|PUT /api/automation/sla`: service-level targets and auto-resolve, the inbox's and each
-//!   team's own.
+//!   team's own;
+//! - `GET|PUT /api/automation/csat`: the rating request on resolve.
 
 use std::collections::HashSet;
 
@@ -16,6 +17,7 @@ use axum::extract::State;
 use axum::routing::get;
 use baton_shared::api::{Role, User};
 use baton_shared::automation::{AutoReplies, HoursNow, HoursSettings, OpenNow, Versioned};
+use baton_shared::csat::CsatSettings;
 use baton_shared::menu::Menu;
 use baton_shared::sla::SlaSettings;
 
@@ -33,6 +35,7 @@ pub fn routes() -> Router<AppState> {
         .route("/automation/replies", get(read_replies).put(save_replies))
         .route("/automation/menu", get(read_menu).put(save_menu))
         .route("/automation/sla", get(read_sla).put(save_sla))
+        .route("/automation/csat", get(read_csat).put(save_csat))
 }
 
 fn at_least(user: &User, role: Role) -> Result<(), AppError> {
@@ -198,5 +201,29 @@ async fn save_sla(
     let saved =
         settings::save(state.store.as_ref(), settings::SLA, &sla, request.version, user.id, state.now()).await?;
     tracing::info!(version = saved.version, by = %user.id, "service-level targets saved");
+    Ok(ApiJson(saved))
+}
+
+async fn read_csat(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+) -> Result<ApiJson<Versioned<CsatSettings>>, AppError> {
+    at_least(&user, Role::Supervisor)?;
+    Ok(ApiJson(settings::load(state.store.as_ref(), settings::CSAT).await?))
+}
+
+async fn save_csat(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    ApiJson(request): ApiJson<Versioned<CsatSettings>>,
+) -> Result<ApiJson<Versioned<CsatSettings>>, AppError> {
+    at_least(&user, Role::Admin)?;
+    if let Some(problem) = request.value.problem() {
+        return Err(AppError::invalid(problem));
+    }
+    let saved =
+        settings::save(state.store.as_ref(), settings::CSAT, &request.value, request.version, user.id, state.now())
+            .await?;
+    tracing::info!(version = saved.version, by = %user.id, "rating request saved");
     Ok(ApiJson(saved))
 }

@@ -4,6 +4,7 @@
 
 use async_trait::async_trait;
 use baton_shared::automation::Automated;
+use baton_shared::csat::Scale;
 use baton_shared::model::{ConversationEvent, MessageContent, Priority};
 use baton_shared::sla::SlaKind;
 use baton_shared::{ConversationId, MessageId, TeamId, UserId};
@@ -22,6 +23,8 @@ pub enum JobKind {
     SlaDeadline { kind: SlaKind, due_at: i64 },
     /// No customer message since `since`: auto-resolve's time may have come.
     Idle { since: i64 },
+    /// The conversation was resolved at `resolved_at`, held by `assignee`: the rating request.
+    CsatRequest { resolved_at: i64, assignee: Option<UserId> },
 }
 
 impl JobKind {
@@ -31,6 +34,7 @@ impl JobKind {
             JobKind::Wake { .. } => "wake",
             JobKind::SlaDeadline { .. } => "sla_deadline",
             JobKind::Idle { .. } => "idle",
+            JobKind::CsatRequest { .. } => "csat_request",
         }
     }
 }
@@ -44,6 +48,9 @@ pub struct Job {
     pub due_at: i64,
     /// How often it was taken before (a taker that died, or a failure).
     pub attempts: i64,
+    /// Until when this taker holds it: settling it names this, so a job rescheduled meanwhile
+    /// (its hold cleared) is not settled by the taker of its earlier self.
+    pub held_until: i64,
 }
 
 /// A message Baton sends by itself, and the guards it must pass.
@@ -117,11 +124,12 @@ pub trait AutomationStore: Send + Sync {
     /// holding them until `hold_until`.
     async fn take_due_jobs(&self, now: i64, hold_until: i64, limit: i64) -> StoreResult<Vec<Job>>;
 
-    /// A job is done: deleted.
-    async fn finish_job(&self, id: i64) -> StoreResult<()>;
+    /// A job is done: deleted, if it is still as it was taken (`held_until`).
+    async fn finish_job(&self, id: i64, held_until: i64) -> StoreResult<()>;
 
-    /// A job failed: released, to be taken again at `due_at`.
-    async fn retry_job(&self, id: i64, due_at: i64) -> StoreResult<()>;
+    /// A job failed: held until `retry_at`, then taken again — keeping its place before the later
+    /// jobs of its conversation.
+    async fn retry_job(&self, id: i64, held_until: i64, retry_at: i64) -> StoreResult<()>;
 
     /// When the next job falls due (or a held one is released), if any.
     async fn next_job_at(&self) -> StoreResult<Option<i64>>;
@@ -146,12 +154,16 @@ pub struct BotSession {
     /// The customer's words since, in order.
     pub transcript: Vec<String>,
     pub started_at: i64,
+    /// The newest customer message the bot has read: one read already is not read again.
+    pub last_message: MessageId,
 }
 
 /// Where the bot hands a conversation to people, and what it tells them.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Handoff {
     pub conversation: ConversationId,
+    /// The customer message that ended the turn.
+    pub message: MessageId,
     /// The answer that ended the turn, added to the transcript.
     pub said: String,
     /// The team (`None`: it stays where it is), priority and label to give it.
@@ -184,16 +196,28 @@ pub trait BotStore: Send + Sync {
     /// Starts the bot's turn: sends `menu` under its guards, takes the claim as the Automation
     /// account until `lease_until`, and keeps the customer's first words — in one transaction,
     /// and only in a conversation nobody holds or is assigned.
-    async fn start_bot(&self, menu: &AutomatedReply, said: &str, lease_until: i64, now: i64)
-    -> StoreResult<BotOutcome>;
+    async fn start_bot(
+        &self,
+        menu: &AutomatedReply,
+        message: MessageId,
+        said: &str,
+        lease_until: i64,
+        now: i64,
+    ) -> StoreResult<BotOutcome>;
 
-    /// Asks again: sends `menu` (with the text that asks again) and keeps the answer that was no
-    /// choice, if the bot's turn is still on.
-    async fn bot_ask_again(&self, menu: &AutomatedReply, said: &str, now: i64) -> StoreResult<BotOutcome>;
+    /// Asks again: sends `menu` (with the text that asks again) and keeps the answer (`message`)
+    /// that was no choice, if the bot's turn is still on and it has not read that message yet.
+    async fn bot_ask_again(
+        &self,
+        menu: &AutomatedReply,
+        message: MessageId,
+        said: &str,
+        now: i64,
+    ) -> StoreResult<BotOutcome>;
 
     /// Ends the bot's turn and hands the conversation to people: the claim goes, the note is
     /// added, the team, priority and label are set and the conversation starts waiting now —
-    /// one transaction, if the turn is still on.
+    /// one transaction, if the turn is still on and it has not read the handoff's message yet.
     async fn bot_hand_off(&self, handoff: &Handoff, now: i64) -> StoreResult<BotOutcome>;
 }
 
@@ -246,4 +270,35 @@ pub trait FollowUpStore: Send + Sync {
 
     /// When the customer last wrote in the conversation, if ever.
     async fn last_customer_message_at(&self, id: ConversationId) -> StoreResult<Option<i64>>;
+}
+
+/// A rating request and its answer, as kept for the reports.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CsatRecord {
+    pub conversation: ConversationId,
+    pub scale: Scale,
+    pub resolved_at: i64,
+    /// Who held the conversation at the resolve: whom the answer rates.
+    pub assignee: Option<UserId>,
+    pub score: Option<u8>,
+    pub answered_at: Option<i64>,
+}
+
+/// Customer satisfaction.
+#[async_trait]
+pub trait CsatStore: Send + Sync {
+    /// Sends the rating request `request` (under its guards) for the resolution at `resolved_at`
+    /// held by `assignee`, and keeps it — one transaction; only while the conversation is still
+    /// resolved.
+    async fn send_csat_request(
+        &self,
+        request: &AutomatedReply,
+        scale: Scale,
+        resolved_at: i64,
+        assignee: Option<UserId>,
+        now: i64,
+    ) -> StoreResult<AutomatedOutcome>;
+
+    /// The rating requests of a conversation and their answers, oldest first.
+    async fn csat_records(&self, conversation: ConversationId) -> StoreResult<Vec<CsatRecord>>;
 }

@@ -80,6 +80,17 @@ fn berlin_intervals_inside_the_gap_and_the_fold() {
     assert!(autumn.is_open(utc("2026-10-25T01:00:00Z")), "02:00 CET, the second time");
     assert!(!autumn.is_open(utc("2026-10-25T02:00:00Z")), "03:00 CET");
     assert_eq!(autumn.open_between(utc("2026-10-24T00:00:00Z"), utc("2026-10-26T00:00:00Z")), 2 * HOUR);
+    // An interval ending inside the fold: during the second pass it closes at the second 02:30,
+    // not at the first, which has gone by; the night counts both passes.
+    let ends_in_fold = schedule("Europe/Berlin", vec![interval(Weekday::Sunday, "01:00", "02:30")], &[]);
+    assert!(ends_in_fold.is_open(utc("2026-10-25T01:20:00Z")), "02:20 CET");
+    assert_eq!(ends_in_fold.after_open(utc("2026-10-25T01:20:00Z"), 10 * 60_000), Some(utc("2026-10-25T01:30:00Z")));
+    assert_eq!(ends_in_fold.open_between(utc("2026-10-24T12:00:00Z"), utc("2026-10-25T12:00:00Z")), 2 * HOUR);
+    // An interval starting inside the fold opens in its second pass too.
+    let fold = schedule("Europe/Berlin", vec![interval(Weekday::Sunday, "02:30", "04:00")], &[]);
+    assert!(fold.is_open(utc("2026-10-25T00:45:00Z")), "02:45 CEST");
+    assert!(!fold.is_open(utc("2026-10-25T01:10:00Z")), "02:10 CET, before 02:30 the second time");
+    assert_eq!(fold.next_opening(utc("2026-10-25T01:10:00Z")), Some(utc("2026-10-25T01:30:00Z")), "02:30 CET");
 }
 
 #[test]
@@ -125,6 +136,16 @@ fn holidays_days_past_midnight_and_descriptions() {
     let empty = schedule("Europe/Berlin", vec![], &[]);
     assert_eq!(empty.next_opening(now), None, "never open");
     assert!(!empty.is_open(now));
+}
+
+#[test]
+fn a_schedule_open_all_week_counts_every_minute() {
+    let always: Vec<_> = Weekday::ALL.iter().map(|day| interval(*day, "00:00", "24:00")).collect();
+    let always = schedule("Europe/Berlin", always, &[]);
+    let now = utc("2026-12-17T22:00:00Z");
+    assert!(always.is_open(now));
+    assert_eq!(always.after_open(now, 5 * 60_000), Some(now + 5 * 60_000));
+    assert_eq!(always.open_between(now, now + 3 * HOUR), 3 * HOUR);
 }
 
 #[test]

@@ -30,12 +30,14 @@ struct Payload {
     at: Option<i64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     sla: Option<SlaKind>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    user: Option<i64>,
 }
 
 impl JobKind {
     /// The job's key (one job per key: a timer moved replaces its job) and payload.
     fn stored(self, conversation: ConversationId) -> (String, Payload) {
-        let empty = Payload { message: None, opened: false, at: None, sla: None };
+        let empty = Payload { message: None, opened: false, at: None, sla: None, user: None };
         match self {
             JobKind::CustomerMessage { message, opened } => {
                 (format!("message:{}", message.0), Payload { message: Some(message.0), opened, ..empty })
@@ -45,6 +47,10 @@ impl JobKind {
                 (format!("sla:{conversation}:{}", kind.slot()), Payload { at: Some(due_at), sla: Some(kind), ..empty })
             }
             JobKind::Idle { since } => (format!("idle:{conversation}"), Payload { at: Some(since), ..empty }),
+            JobKind::CsatRequest { resolved_at, assignee } => (
+                format!("csat:{conversation}"),
+                Payload { at: Some(resolved_at), user: assignee.map(|user| user.0), ..empty },
+            ),
         }
     }
 
@@ -56,6 +62,7 @@ impl JobKind {
             "wake" => JobKind::Wake { until: payload.at? },
             "sla_deadline" => JobKind::SlaDeadline { kind: payload.sla?, due_at: payload.at? },
             "idle" => JobKind::Idle { since: payload.at? },
+            "csat_request" => JobKind::CsatRequest { resolved_at: payload.at?, assignee: payload.user.map(UserId) },
             _ => return None,
         })
     }
@@ -69,6 +76,7 @@ struct JobRow {
     payload: String,
     due_at: i64,
     attempts: i64,
+    locked_until: Option<i64>,
 }
 
 impl TryFrom<JobRow> for Job {
@@ -85,6 +93,7 @@ impl TryFrom<JobRow> for Job {
             kind,
             due_at: row.due_at,
             attempts: (row.attempts - 1).max(0),
+            held_until: row.locked_until.unwrap_or(0),
         })
     }
 }
@@ -133,8 +142,22 @@ where
         Ok(())
     }
 
+    /// Locks what an automated message needs, in the order a customer's message takes them: the
+    /// customer's row (the hourly cap counts all their conversations), then the conversation.
+    /// The other order deadlocked on PostgreSQL against a message arriving meanwhile.
+    pub(super) async fn lock_for_automation(tx: &mut Transaction<'static, DB>, id: ConversationId) -> StoreResult<()> {
+        let contact: Option<i64> = sqlx::query_scalar("SELECT contact_id FROM conversations WHERE id = $1")
+            .bind(id.0)
+            .fetch_optional(&mut **tx)
+            .await?;
+        let contact = contact.ok_or(StoreError::NotFound)?;
+        sqlx::query(DB::LOCK_CONTACT).bind(contact).fetch_optional(&mut **tx).await?;
+        Self::lock_conversation(tx, id).await
+    }
+
     /// Stores an automated message with its outbox row and event in the caller's transaction,
-    /// which holds the conversation's lock, if it passes every guard of [`AutomatedReply`].
+    /// which holds the customer's and the conversation's locks ([`Self::lock_for_automation`]),
+    /// if it passes every guard of [`AutomatedReply`].
     pub(super) async fn automated_in(
         tx: &mut Transaction<'static, DB>,
         reply: &AutomatedReply,
@@ -170,12 +193,12 @@ where
                 return Ok(AutomatedOutcome::TooSoon);
             }
         }
-        // The cap counts every conversation of the customer, under their row's lock.
+        // The cap counts every conversation of the customer, under their row's lock (taken by
+        // the caller, `lock_for_automation`).
         let contact: i64 = sqlx::query_scalar("SELECT contact_id FROM conversations WHERE id = $1")
             .bind(id.0)
             .fetch_one(&mut **tx)
             .await?;
-        sqlx::query(DB::LOCK_CONTACT).bind(contact).fetch_optional(&mut **tx).await?;
         let sent: i64 = sqlx::query_scalar(
             "SELECT COUNT(*) FROM messages m JOIN conversations c ON c.id = m.conversation_id \
              WHERE c.contact_id = $1 AND m.automation IS NOT NULL AND m.created_at > $2",
@@ -283,7 +306,7 @@ where
              AND NOT EXISTS (SELECT 1 FROM automation_jobs o WHERE o.conversation_id = j.conversation_id \
                              AND (o.due_at < j.due_at OR (o.due_at = j.due_at AND o.id < j.id))) \
              ORDER BY j.due_at, j.id LIMIT $3 {}) \
-             RETURNING id, conversation_id, kind, payload, due_at, attempts",
+             RETURNING id, conversation_id, kind, payload, due_at, attempts, locked_until",
             DB::SKIP_LOCKED
         ))
         .bind(now)
@@ -294,13 +317,15 @@ where
         tx.commit().await?;
         let mut jobs = Vec::with_capacity(rows.len());
         for row in rows {
-            let id = row.id;
+            let (id, held_until) = (row.id, row.locked_until.unwrap_or(0));
             match Job::try_from(row) {
                 Ok(job) => jobs.push(job),
                 // A job nobody can read is logged and dropped, never retried forever.
                 Err(error) => {
                     tracing::error!(job = id, %error, "an automation job cannot be read: dropped");
-                    self.finish_job(id).await?;
+                    if let Err(error) = self.finish_job(id, held_until).await {
+                        tracing::warn!(job = id, %error, "cannot drop an unreadable automation job");
+                    }
                 }
             }
         }
@@ -308,15 +333,20 @@ where
         Ok(jobs)
     }
 
-    async fn finish_job(&self, id: i64) -> StoreResult<()> {
-        sqlx::query("DELETE FROM automation_jobs WHERE id = $1").bind(id).execute(&self.pool).await?;
+    async fn finish_job(&self, id: i64, held_until: i64) -> StoreResult<()> {
+        sqlx::query("DELETE FROM automation_jobs WHERE id = $1 AND locked_until = $2")
+            .bind(id)
+            .bind(held_until)
+            .execute(&self.pool)
+            .await?;
         Ok(())
     }
 
-    async fn retry_job(&self, id: i64, due_at: i64) -> StoreResult<()> {
-        sqlx::query("UPDATE automation_jobs SET locked_until = NULL, due_at = $2 WHERE id = $1")
+    async fn retry_job(&self, id: i64, held_until: i64, retry_at: i64) -> StoreResult<()> {
+        sqlx::query("UPDATE automation_jobs SET locked_until = $3 WHERE id = $1 AND locked_until = $2")
             .bind(id)
-            .bind(due_at)
+            .bind(held_until)
+            .bind(retry_at)
             .execute(&self.pool)
             .await?;
         Ok(())
@@ -340,7 +370,7 @@ where
 
     async fn send_automated(&self, reply: &AutomatedReply, now: i64) -> StoreResult<AutomatedOutcome> {
         let mut tx = self.write_transaction().await?;
-        Self::lock_conversation(&mut tx, reply.conversation).await?;
+        Self::lock_for_automation(&mut tx, reply.conversation).await?;
         let outcome = Self::automated_in(&mut tx, reply, now).await?;
         if matches!(outcome, AutomatedOutcome::Sent { .. }) {
             tx.commit().await?;

@@ -6,7 +6,7 @@
 use async_trait::async_trait;
 use baton_shared::automation::AUTOMATION_USER;
 use baton_shared::model::{Change, Priority, edit_labels};
-use baton_shared::{ConversationId, TeamId};
+use baton_shared::{ConversationId, MessageId, TeamId};
 use sqlx::{ColumnIndex, Decode, Encode, Executor, IntoArguments, Transaction, Type};
 
 use super::{Sql, SqlStore, rows};
@@ -30,16 +30,18 @@ where
     usize: ColumnIndex<DB::Row>,
 {
     async fn bot_session_in(tx: &mut Transaction<'static, DB>, id: ConversationId) -> StoreResult<Option<BotSession>> {
-        let row: Option<(i64, String, i64)> =
-            sqlx::query_as("SELECT asked, transcript, started_at FROM bot_sessions WHERE conversation_id = $1")
-                .bind(id.0)
-                .fetch_optional(&mut **tx)
-                .await?;
-        row.map(|(asked, transcript, started_at)| {
+        let row: Option<(i64, String, i64, i64)> = sqlx::query_as(
+            "SELECT asked, transcript, started_at, last_message_id FROM bot_sessions WHERE conversation_id = $1",
+        )
+        .bind(id.0)
+        .fetch_optional(&mut **tx)
+        .await?;
+        row.map(|(asked, transcript, started_at, last_message)| {
             Ok(BotSession {
                 asked: u32::try_from(asked).unwrap_or(u32::MAX),
                 transcript: serde_json::from_str(&transcript).map_err(|_| rows::corrupt("bot transcript"))?,
                 started_at,
+                last_message: MessageId(last_message),
             })
         })
         .transpose()
@@ -53,13 +55,15 @@ where
         let transcript =
             serde_json::to_string(&session.transcript).map_err(|error| rows::corrupt(error.to_string()))?;
         sqlx::query(
-            "INSERT INTO bot_sessions (conversation_id, asked, transcript, started_at) VALUES ($1, $2, $3, $4) \
-             ON CONFLICT (conversation_id) DO UPDATE SET asked = excluded.asked, transcript = excluded.transcript",
+            "INSERT INTO bot_sessions (conversation_id, asked, transcript, started_at, last_message_id) \
+             VALUES ($1, $2, $3, $4, $5) ON CONFLICT (conversation_id) DO UPDATE SET asked = excluded.asked, \
+             transcript = excluded.transcript, last_message_id = excluded.last_message_id",
         )
         .bind(id.0)
         .bind(i64::from(session.asked))
         .bind(transcript)
         .bind(session.started_at)
+        .bind(session.last_message.0)
         .execute(&mut **tx)
         .await?;
         Ok(())
@@ -82,11 +86,17 @@ where
         Ok(found.is_some())
     }
 
-    /// The turn is on: a session, and the bot's claim.
-    async fn turn_on(tx: &mut Transaction<'static, DB>, id: ConversationId) -> StoreResult<Option<BotSession>> {
+    /// The turn is on for customer message `message`: a session that has not read it yet, and
+    /// the bot's claim.
+    async fn turn_on(
+        tx: &mut Transaction<'static, DB>,
+        id: ConversationId,
+        message: MessageId,
+    ) -> StoreResult<Option<BotSession>> {
         let session = Self::bot_session_in(tx, id).await?;
         let claim = Self::claim_in(tx, id).await?;
-        Ok(session.filter(|_| claim.is_some_and(|claim| claim.holder == AUTOMATION_USER)))
+        let bot_holds = claim.is_some_and(|claim| claim.holder == AUTOMATION_USER);
+        Ok(session.filter(|session| bot_holds && session.last_message < message))
     }
 }
 
@@ -117,26 +127,29 @@ where
     async fn start_bot(
         &self,
         menu: &AutomatedReply,
+        message: MessageId,
         said: &str,
         lease_until: i64,
         now: i64,
     ) -> StoreResult<BotOutcome> {
         let id = menu.conversation;
         let mut tx = self.write_transaction().await?;
-        Self::lock_conversation(&mut tx, id).await?;
+        Self::lock_for_automation(&mut tx, id).await?;
         let assignee: Option<i64> = sqlx::query_scalar("SELECT assignee_id FROM conversations WHERE id = $1")
             .bind(id.0)
             .fetch_one(&mut *tx)
             .await?;
         let claim = Self::claim_in(&mut tx, id).await?;
-        if assignee.is_some() || claim.is_some_and(|claim| claim.is_live(now)) {
+        let started = Self::bot_session_in(&mut tx, id).await?.is_some();
+        if started || assignee.is_some() || claim.is_some_and(|claim| claim.is_live(now)) {
             return Ok(BotOutcome::NoTurn);
         }
         let event = match Self::automated_in(&mut tx, menu, now).await? {
             AutomatedOutcome::Sent { event } => event,
             skipped => return Ok(BotOutcome::NotSent(skipped)),
         };
-        let session = BotSession { asked: 1, transcript: vec![said.to_owned()], started_at: now };
+        let session =
+            BotSession { asked: 1, transcript: vec![said.to_owned()], started_at: now, last_message: message };
         Self::save_bot_session(&mut tx, id, &session).await?;
         let claim = Self::upsert_claim(&mut tx, id, AUTOMATION_USER, lease_until, now).await?;
         let claimed = Self::append_event(&mut tx, id, Some(AUTOMATION_USER), Change::Claimed { claim }, now).await?;
@@ -144,17 +157,24 @@ where
         Ok(BotOutcome::Done { events: vec![event, claimed] })
     }
 
-    async fn bot_ask_again(&self, menu: &AutomatedReply, said: &str, now: i64) -> StoreResult<BotOutcome> {
+    async fn bot_ask_again(
+        &self,
+        menu: &AutomatedReply,
+        message: MessageId,
+        said: &str,
+        now: i64,
+    ) -> StoreResult<BotOutcome> {
         let id = menu.conversation;
         let mut tx = self.write_transaction().await?;
-        Self::lock_conversation(&mut tx, id).await?;
-        let Some(mut session) = Self::turn_on(&mut tx, id).await? else { return Ok(BotOutcome::NoTurn) };
+        Self::lock_for_automation(&mut tx, id).await?;
+        let Some(mut session) = Self::turn_on(&mut tx, id, message).await? else { return Ok(BotOutcome::NoTurn) };
         let event = match Self::automated_in(&mut tx, menu, now).await? {
             AutomatedOutcome::Sent { event } => event,
             skipped => return Ok(BotOutcome::NotSent(skipped)),
         };
         session.asked += 1;
         session.transcript.push(said.to_owned());
+        session.last_message = message;
         Self::save_bot_session(&mut tx, id, &session).await?;
         tx.commit().await?;
         Ok(BotOutcome::Done { events: vec![event] })
@@ -164,7 +184,9 @@ where
         let id = handoff.conversation;
         let mut tx = self.write_transaction().await?;
         Self::lock_conversation(&mut tx, id).await?;
-        let Some(mut session) = Self::turn_on(&mut tx, id).await? else { return Ok(BotOutcome::NoTurn) };
+        let Some(mut session) = Self::turn_on(&mut tx, id, handoff.message).await? else {
+            return Ok(BotOutcome::NoTurn);
+        };
         if !handoff.said.is_empty() {
             session.transcript.push(handoff.said.clone());
         }

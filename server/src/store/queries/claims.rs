@@ -59,6 +59,10 @@ where
                 .bind(id.0)
                 .fetch_optional(&mut **tx)
                 .await?;
+        // The menu bot's claim ending (a resolve, a move, a lapse) ends its turn.
+        if holder == Some(AUTOMATION_USER.0) {
+            Self::end_bot_turn(tx, id).await?;
+        }
         Ok(holder.map(UserId))
     }
 
@@ -230,6 +234,9 @@ where
             .fetch_optional(&mut *tx)
             .await?;
             if let Some(holder) = ended {
+                if holder == AUTOMATION_USER.0 {
+                    Self::end_bot_turn(&mut tx, id).await?;
+                }
                 let change = Change::Released { holder: UserId(holder), expired: true };
                 events.push(Self::append_event(&mut tx, id, None, change, now).await?);
             }

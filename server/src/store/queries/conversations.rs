@@ -99,6 +99,58 @@ where
         Ok(model::window_open(last_inbound_at, window_closed_at, now))
     }
 
+    /// Adds customer message `inbound` to conversation `id` (locked by the caller), placed by
+    /// WhatsApp's timestamp; `None` if a concurrent delivery of it committed first.
+    async fn add_inbound_message(
+        tx: &mut Transaction<'static, DB>,
+        id: ConversationId,
+        inbound: &NewInbound,
+        now: i64,
+    ) -> StoreResult<(Option<model::Message>, Vec<ConversationEvent>)> {
+        // Placed by WhatsApp's timestamp — but never before the message it answers: WhatsApp's
+        // times are whole seconds, and a tap on a menu can come within the second it was sent.
+        let answered: Option<i64> = match &inbound.reply_to {
+            Some(quoted) => {
+                sqlx::query_scalar("SELECT sent_at FROM messages WHERE wa_message_id = $1 AND conversation_id = $2")
+                    .bind(quoted)
+                    .bind(id.0)
+                    .fetch_optional(&mut **tx)
+                    .await?
+            }
+            None => None,
+        };
+        let placed = answered.map_or(inbound.at, |answered| inbound.at.max(answered + 1));
+        let seq = Self::next_seq(tx, id, now).await?;
+        let inserted: Result<i64, sqlx::Error> = sqlx::query_scalar(
+            "INSERT INTO messages (conversation_id, seq, direction, kind, body, wa_message_id, status, \
+             created_at, sent_at, content, reply_to) \
+             VALUES ($1, $2, 'inbound', $3, $4, $5, 'received', $6, $9, $7, $8) RETURNING id",
+        )
+        .bind(id.0)
+        .bind(rows::seq_param(seq))
+        .bind(inbound.kind.as_str())
+        .bind(&inbound.body)
+        .bind(&inbound.wa_message_id)
+        .bind(inbound.at)
+        .bind(rows::to_json_column(inbound.content.as_ref())?)
+        .bind(&inbound.reply_to)
+        .bind(placed)
+        .fetch_one(&mut **tx)
+        .await;
+        let message_id = match inserted {
+            Ok(message_id) => message_id,
+            // A concurrent delivery of the same message committed first.
+            Err(error) if is_unique_violation(&error) => return Ok((None, Vec::new())),
+            Err(error) => return Err(error.into()),
+        };
+        // A redelivery after an outage may bring it late: placed where it was written.
+        Self::message_added_at(tx, id, placed).await?;
+        let message = Self::message_in(tx, message_id).await?;
+        let change = Change::MessageAdded { message: message.clone() };
+        let event = Self::insert_event(tx, id, seq, None, change, now).await?;
+        Ok((Some(message), vec![event]))
+    }
+
     /// Records a customer message inside the caller's transaction (which commits it).
     pub(super) async fn record_inbound_in(
         tx: &mut Transaction<'static, DB>,
@@ -136,6 +188,16 @@ where
         .fetch_one(&mut **tx)
         .await?;
         let contact_id = contact.contact_id;
+        // A tap on a rating request answers it, in the conversation it rates: nothing reopens,
+        // nothing is routed, nothing is answered.
+        if let Some(rated) = Self::rated_by(tx, inbound).await? {
+            let id = rated.conversation;
+            Self::lock_conversation(tx, id).await?;
+            let (message, mut events) = Self::add_inbound_message(tx, id, inbound, now).await?;
+            let Some(message) = message else { return Ok(InboundOutcome::Duplicate) };
+            events.extend(Self::record_csat_answer(tx, &rated, message.id.0, now).await?);
+            return Ok(InboundOutcome::Recorded { conversation_id: id, events });
+        }
         let open: Option<(i64, String)> = sqlx::query_as(
             "SELECT id, status FROM conversations WHERE contact_id = $1 AND status <> 'resolved' \
              ORDER BY id DESC LIMIT 1",
@@ -190,33 +252,11 @@ where
                 id
             }
         };
-        let seq = Self::next_seq(tx, id, now).await?;
-        let inserted: Result<i64, sqlx::Error> = sqlx::query_scalar(
-            "INSERT INTO messages (conversation_id, seq, direction, kind, body, wa_message_id, status, \
-             created_at, sent_at, content, reply_to) \
-             VALUES ($1, $2, 'inbound', $3, $4, $5, 'received', $6, $6, $7, $8) RETURNING id",
-        )
-        .bind(id.0)
-        .bind(rows::seq_param(seq))
-        .bind(inbound.kind.as_str())
-        .bind(&inbound.body)
-        .bind(&inbound.wa_message_id)
-        .bind(inbound.at)
-        .bind(rows::to_json_column(inbound.content.as_ref())?)
-        .bind(&inbound.reply_to)
-        .fetch_one(&mut **tx)
-        .await;
-        let message_id = match inserted {
-            Ok(message_id) => message_id,
-            // A concurrent delivery of the same message committed first.
-            Err(error) if is_unique_violation(&error) => return Ok(InboundOutcome::Duplicate),
-            Err(error) => return Err(error.into()),
-        };
-        // Placed by WhatsApp's timestamp: a redelivery after an outage may bring it late.
-        Self::message_added_at(tx, id, inbound.at).await?;
-        let message = Self::message_in(tx, message_id).await?;
+        let (message, added) = Self::add_inbound_message(tx, id, inbound, now).await?;
+        let Some(message) = message else { return Ok(InboundOutcome::Duplicate) };
+        let message_id = message.id.0;
         let answerable = answerable(&message);
-        events.push(Self::insert_event(tx, id, seq, None, Change::MessageAdded { message }, now).await?);
+        events.extend(added);
         // What automation owes this message (the auto-replies), due now, committed with it: a
         // crash after the commit cannot lose it, and on several nodes one of them does it.
         if answerable {
@@ -381,6 +421,13 @@ where
         Self::end_snooze(&mut tx, id).await?;
         if status == ConversationStatus::Resolved {
             events.extend(Self::resolved_clocks(&mut tx, id, now).await?);
+            // The rating request (if CSAT is on), for this resolution and who held it.
+            let assignee: Option<i64> = sqlx::query_scalar("SELECT assignee_id FROM conversations WHERE id = $1")
+                .bind(id.0)
+                .fetch_one(&mut *tx)
+                .await?;
+            let kind = JobKind::CsatRequest { resolved_at: now, assignee: assignee.map(UserId) };
+            Self::schedule_job(&mut tx, id, kind, now, now).await?;
         }
         // A resolved conversation has nothing left to reply to: nobody keeps it locked.
         if status == ConversationStatus::Resolved

@@ -236,6 +236,22 @@ where
         if status == ConversationStatus::Resolved.as_str() {
             return Ok(Vec::new());
         }
+        // A response clock whose answer came already (the job ran late: a retry, a node that
+        // died) would never be met: it does not start.
+        if kind.slot() == "response" {
+            let replied: i64 = sqlx::query_scalar(
+                "SELECT COUNT(*) FROM messages WHERE conversation_id = $1 AND direction = 'outbound' \
+                 AND author_id IS NOT NULL AND author_id <> $2 AND kind <> 'reaction' AND created_at >= $3",
+            )
+            .bind(id.0)
+            .bind(AUTOMATION_USER.0)
+            .bind(started_at)
+            .fetch_one(&mut *tx)
+            .await?;
+            if replied > 0 {
+                return Ok(Vec::new());
+            }
+        }
         // A new clock replaces one of its slot that was met; never one that still runs.
         let started = sqlx::query(
             "INSERT INTO sla_clocks (conversation_id, slot, kind, started_at, due_at) VALUES ($1, $2, $3, $4, $5) \

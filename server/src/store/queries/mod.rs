@@ -18,6 +18,7 @@ mod bot;
 mod canned;
 mod claims;
 mod conversations;
+mod csat;
 mod drafts;
 mod follow_ups;
 mod handovers;

@@ -102,7 +102,8 @@ where
         let rows: Vec<rows::EventRow> = sqlx::query_as(
             "SELECT conversation_id, seq, at, actor_id, change FROM events WHERE conversation_id = $1 \
              AND (change LIKE '{\"kind\":\"assigned\"%' OR change LIKE '{\"kind\":\"triaged\"%' \
-                  OR change LIKE '{\"kind\":\"snoozed\"%' OR change LIKE '{\"kind\":\"sla_breached\"%') \
+                  OR change LIKE '{\"kind\":\"snoozed\"%' OR change LIKE '{\"kind\":\"sla_breached\"%' \
+                  OR change LIKE '{\"kind\":\"csat_answered\"%') \
              ORDER BY seq DESC LIMIT $2",
         )
         .bind(id.0)
