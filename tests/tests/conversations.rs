@@ -353,9 +353,22 @@ async fn statuses_and_drafts(store: Arc<dyn Store>) -> anyhow::Result<()> {
     assert_eq!(conversation_id, id);
     assert_eq!(events[0].change, Change::StatusChanged { status: ConversationStatus::Open }, "the customer reopens it");
 
+    // Within a week of its resolve, the customer's message reopens it, back in its queue with
+    // nobody on it; later, a new conversation starts.
+    store.assign(id, alice.id, Some(alice.id), None, NOW).await?;
     store.set_status(id, alice.id, ConversationStatus::Resolved, NOW).await?;
-    let next = customer_writes(&*store, "15550001", "wamid.C", "New question").await?;
-    assert_ne!(next, id, "after resolution a new conversation starts");
+    let again = customer_writes(&*store, "15550001", "wamid.C", "New question").await?;
+    assert_eq!(again, id, "reopened");
+    let reopened = store.conversation(id).await?.ok_or_else(|| anyhow::anyhow!("gone"))?;
+    assert_eq!((reopened.status, reopened.assignee), (ConversationStatus::Open, None));
+    store.set_status(id, alice.id, ConversationStatus::Resolved, NOW).await?;
+    let week_later = NOW + 8 * 86_400_000;
+    let next =
+        match store.record_inbound(&inbound("15550001", "wamid.D", "Months later", week_later), week_later).await? {
+            InboundOutcome::Recorded { conversation_id, .. } => conversation_id,
+            InboundOutcome::Duplicate => anyhow::bail!("a duplicate"),
+        };
+    assert_ne!(next, id, "a week after its resolve a new conversation starts");
     assert_eq!(store.conversations(false, 10).await?.len(), 1);
     assert_eq!(store.conversations(true, 10).await?.len(), 2);
 

@@ -34,6 +34,7 @@ mod mentions;
 mod menu_bot;
 mod protocol_doc;
 mod realtime;
+mod reopen;
 mod routing;
 mod routing_rules;
 mod shutdown;

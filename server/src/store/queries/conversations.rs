@@ -99,6 +99,36 @@ where
         Ok(model::window_open(last_inbound_at, window_closed_at, now))
     }
 
+    /// The customer wrote into a conversation resolved not long ago: it opens again and waits in
+    /// its team's queue; whoever held it is kept as its sticky owner, whom routing gives it back
+    /// to first if they may take it now.
+    async fn reopen(
+        tx: &mut Transaction<'static, DB>,
+        id: ConversationId,
+        now: i64,
+    ) -> StoreResult<Vec<ConversationEvent>> {
+        let assignee: Option<i64> = sqlx::query_scalar("SELECT assignee_id FROM conversations WHERE id = $1")
+            .bind(id.0)
+            .fetch_one(&mut **tx)
+            .await?;
+        sqlx::query(
+            "UPDATE conversations SET status = 'open', assignee_id = NULL, queued_at = $2, snoozed_until = NULL, \
+             last_assignee_id = COALESCE(assignee_id, last_assignee_id) WHERE id = $1",
+        )
+        .bind(id.0)
+        .bind(now)
+        .execute(&mut **tx)
+        .await?;
+        let mut events = vec![
+            Self::append_event(tx, id, None, Change::StatusChanged { status: ConversationStatus::Open }, now).await?,
+        ];
+        if assignee.is_some() {
+            let change = Change::Assigned { assignee: None, routing: None };
+            events.push(Self::append_event(tx, id, None, change, now).await?);
+        }
+        Ok(events)
+    }
+
     /// Adds customer message `inbound` to conversation `id` (locked by the caller), placed by
     /// WhatsApp's timestamp; `None` if a concurrent delivery of it committed first.
     async fn add_inbound_message(
@@ -198,13 +228,29 @@ where
             events.extend(Self::record_csat_answer(tx, &rated, message.id.0, now).await?);
             return Ok(InboundOutcome::Recorded { conversation_id: id, events });
         }
+        // The customer's latest conversation: open or pending, or resolved within
+        // [`REOPEN_WITHIN_MS`] (which the message reopens); else a new one starts.
         let open: Option<(i64, String)> = sqlx::query_as(
-            "SELECT id, status FROM conversations WHERE contact_id = $1 AND status <> 'resolved' \
-             ORDER BY id DESC LIMIT 1",
+            "SELECT id, status FROM conversations WHERE contact_id = $1 \
+             AND (status <> 'resolved' OR resolved_at >= $2) ORDER BY id DESC LIMIT 1",
         )
         .bind(contact_id)
+        .bind(inbound.at.min(now) - REOPEN_WITHIN_MS)
         .fetch_optional(&mut **tx)
         .await?;
+        // Not one resolved before a newer conversation of theirs.
+        let open = match open {
+            Some((id, status)) if status == ConversationStatus::Resolved.as_str() => {
+                let newer: Option<i64> =
+                    sqlx::query_scalar("SELECT id FROM conversations WHERE contact_id = $1 AND id > $2 LIMIT 1")
+                        .bind(contact_id)
+                        .bind(id)
+                        .fetch_optional(&mut **tx)
+                        .await?;
+                newer.is_none().then_some((id, status))
+            }
+            other => other,
+        };
         let mut events = Vec::new();
         let mut opened_by_rules = None;
         let opened = open.is_none();
@@ -212,6 +258,9 @@ where
             Some((id, status)) => {
                 let id = ConversationId(id);
                 Self::lock_conversation(tx, id).await?;
+                if status == ConversationStatus::Resolved.as_str() {
+                    events.extend(Self::reopen(tx, id, now).await?);
+                }
                 if status == ConversationStatus::Pending.as_str() {
                     // The customer wrote: a snooze ends early (its wake-up finds nothing to do).
                     Self::end_snooze(tx, id).await?;
@@ -281,6 +330,10 @@ where
 fn answerable(message: &model::Message) -> bool {
     !matches!(message.kind, model::MessageKind::Reaction | model::MessageKind::System)
 }
+
+/// A customer writing within this long of a resolve reopens the conversation (a week); later, a
+/// new conversation starts.
+pub(super) const REOPEN_WITHIN_MS: i64 = 7 * 86_400_000;
 
 /// A reaction is no message to triage.
 fn is_reaction(inbound: &NewInbound) -> bool {
@@ -407,11 +460,16 @@ where
     ) -> StoreResult<Vec<ConversationEvent>> {
         let mut tx = self.write_transaction().await?;
         Self::lock_conversation(&mut tx, id).await?;
-        let changed = sqlx::query("UPDATE conversations SET status = $2 WHERE id = $1 AND status <> $2")
-            .bind(id.0)
-            .bind(status.as_str())
-            .execute(&mut *tx)
-            .await?;
+        // A resolve notes when, for a customer who writes again soon (reopening).
+        let changed = sqlx::query(
+            "UPDATE conversations SET status = $2, \
+             resolved_at = CASE WHEN $2 = 'resolved' THEN $3 ELSE resolved_at END WHERE id = $1 AND status <> $2",
+        )
+        .bind(id.0)
+        .bind(status.as_str())
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
         if DB::rows_affected(&changed) == 0 {
             return Ok(Vec::new());
         }

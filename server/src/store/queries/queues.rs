@@ -208,15 +208,28 @@ where
         // A returning customer goes back to whoever last served them, if they may take it now.
         let owner: Option<i64> = if sticky {
             let since = now.saturating_sub(sticky_days.saturating_mul(86_400_000));
-            sqlx::query_scalar(
-                "SELECT assignee_id FROM conversations WHERE contact_id = $1 AND id <> $2 \
-                 AND assignee_id IS NOT NULL AND updated_at >= $3 ORDER BY id DESC LIMIT 1",
-            )
-            .bind(contact)
-            .bind(head.0)
-            .bind(since)
-            .fetch_optional(&mut *tx)
-            .await?
+            // Whoever held this conversation before it was resolved and reopened, then whoever
+            // holds or held the customer's latest other one — within the team's window.
+            let own: Option<Option<i64>> =
+                sqlx::query_scalar("SELECT last_assignee_id FROM conversations WHERE id = $1 AND resolved_at >= $2")
+                    .bind(head.0)
+                    .bind(since)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+            match own.flatten() {
+                Some(own) => Some(own),
+                None => {
+                    sqlx::query_scalar(
+                        "SELECT assignee_id FROM conversations WHERE contact_id = $1 AND id <> $2 \
+                         AND assignee_id IS NOT NULL AND updated_at >= $3 ORDER BY id DESC LIMIT 1",
+                    )
+                    .bind(contact)
+                    .bind(head.0)
+                    .bind(since)
+                    .fetch_optional(&mut *tx)
+                    .await?
+                }
+            }
         } else {
             None
         };
