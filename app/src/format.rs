@@ -99,10 +99,19 @@ pub fn clock_time(at: i64, now: i64) -> String {
     let parts: &[(&str, &str)] = if same_day {
         &[("hour", "2-digit"), ("minute", "2-digit")]
     } else if now - at < 6 * 86_400_000 {
-        &[("weekday", "short"), ("hour", "2-digit"), ("minute", "2-digit")]
+        WEEKDAY_AND_TIME
     } else {
-        &[("day", "numeric"), ("month", "short"), ("hour", "2-digit"), ("minute", "2-digit")]
+        DAY_MONTH_AND_TIME
     };
+    locale_string(&date, parts)
+}
+
+const WEEKDAY_AND_TIME: &[(&str, &str)] = &[("weekday", "short"), ("hour", "2-digit"), ("minute", "2-digit")];
+const DAY_MONTH_AND_TIME: &[(&str, &str)] =
+    &[("day", "numeric"), ("month", "short"), ("hour", "2-digit"), ("minute", "2-digit")];
+
+/// `date` written by the browser's `Intl` with these options, in the user's locale and time zone.
+fn locale_string(date: &js_sys::Date, parts: &[(&str, &str)]) -> String {
     let options = js_sys::Object::new();
     for (key, value) in parts {
         let _ = js_sys::Reflect::set(&options, &(*key).into(), &(*value).into());
@@ -115,16 +124,7 @@ pub fn clock_time(at: i64, now: i64) -> String {
 pub fn date_time(at: i64) -> String {
     let date = js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(at as f64));
     let close = (at - now_ms()).abs() < 6 * 86_400_000;
-    let parts: &[(&str, &str)] = if close {
-        &[("weekday", "short"), ("hour", "2-digit"), ("minute", "2-digit")]
-    } else {
-        &[("day", "numeric"), ("month", "short"), ("hour", "2-digit"), ("minute", "2-digit")]
-    };
-    let options = js_sys::Object::new();
-    for (key, value) in parts {
-        let _ = js_sys::Reflect::set(&options, &(*key).into(), &(*value).into());
-    }
-    date.to_locale_string(&crate::i18n::date_locale(), &options).into()
+    locale_string(&date, if close { WEEKDAY_AND_TIME } else { DAY_MONTH_AND_TIME })
 }
 
 /// "4 min", "2 h 5 min": how long until `until`, or since it if it passed.

@@ -100,6 +100,10 @@ async fn a_customer_taps_billing_on_the_phone_and_the_agent_reads_the_bots_note(
             format!("#business-hours .schedule[data-scope='{sales}'] .day[data-day='monday'] .day-hours");
         a.wait_for_value(&sales_monday, "09:00-17:30").await?;
         a.screenshot("automation-page-hours").await?;
+        // Saving a part from the page: the away message switched on and saved, version moved on.
+        a.click("#away .reply-enabled").await?;
+        a.click("#save-replies").await?;
+        a.wait_for_text("#auto-replies .saved", "Saved").await?;
         a.wait_for_value("#menu-prompt", "Hi! How can we help you today?").await?;
         a.client.execute("document.getElementById('menu-bot').scrollIntoView()", vec![]).await?;
         a.screenshot("automation-page-menu").await?;

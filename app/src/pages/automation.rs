@@ -233,14 +233,30 @@ fn HoursSection() -> impl IntoView {
                     }
                 }
             </For>
-            <Show when=move || editable>
-                <div class="rules-buttons">
-                    <button id="save-hours" class="primary" on:click=save>{t!("automation.save_hours").to_string()}</button>
-                    {move || saved.get().then(|| view! { <span class="saved" role="status">{t!("teams.saved").to_string()}</span> })}
-                </div>
-            </Show>
-            {move || error.get().map(|message| view! { <p class="alert" role="alert">{message}</p> })}
+            <crate::pages::automation::SaveBar id="save-hours" label=t!("automation.save_hours").to_string() editable=editable saved=saved error=error
+                on_save=Callback::new(move |()| save(())) />
         </div>
+    }
+}
+
+/// The save button of one part of the page (admins only), what saving said, and why it failed.
+#[component]
+pub fn SaveBar(
+    id: &'static str,
+    label: String,
+    editable: bool,
+    saved: RwSignal<bool>,
+    error: RwSignal<Option<String>>,
+    on_save: Callback<()>,
+) -> impl IntoView {
+    view! {
+        <Show when=move || editable>
+            <div class="rules-buttons">
+                <button id=id class="primary" on:click=move |_| on_save.run(())>{label.clone()}</button>
+                {move || saved.get().then(|| view! { <span class="saved" role="status">{t!("teams.saved").to_string()}</span> })}
+            </div>
+        </Show>
+        {move || error.get().map(|message| view! { <p class="alert" role="alert">{message}</p> })}
     }
 }
 
@@ -373,13 +389,8 @@ fn RepliesSection() -> impl IntoView {
                 <input id="hourly-cap" type="number" min="1" max="20" disabled=!editable prop:value=move || cap.get().to_string()
                     on:input=move |event| if let Ok(value) = event_target_value(&event).parse() { cap.set(value) } />
             </label>
-            <Show when=move || editable>
-                <div class="rules-buttons">
-                    <button id="save-replies" class="primary" on:click=save>{t!("automation.save_replies").to_string()}</button>
-                    {move || saved.get().then(|| view! { <span class="saved" role="status">{t!("teams.saved").to_string()}</span> })}
-                </div>
-            </Show>
-            {move || error.get().map(|message| view! { <p class="alert" role="alert">{message}</p> })}
+            <crate::pages::automation::SaveBar id="save-replies" label=t!("automation.save_replies").to_string() editable=editable saved=saved error=error
+                on_save=Callback::new(move |()| save(())) />
         </div>
     }
 }

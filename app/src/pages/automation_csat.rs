@@ -93,13 +93,8 @@ pub fn CsatSection() -> impl IntoView {
             {text(question, "csat-question", t!("automation.csat_question").to_string())}
             {text(labels, "csat-labels", t!("automation.csat_labels").to_string())}
             {text(list_button, "csat-list-button", t!("automation.list_button").to_string())}
-            <Show when=move || editable>
-                <div class="rules-buttons">
-                    <button id="save-csat" class="primary" on:click=save>{t!("automation.save_csat").to_string()}</button>
-                    {move || saved.get().then(|| view! { <span class="saved" role="status">{t!("teams.saved").to_string()}</span> })}
-                </div>
-            </Show>
-            {move || error.get().map(|message| view! { <p class="alert" role="alert">{message}</p> })}
+            <crate::pages::automation::SaveBar id="save-csat" label=t!("automation.save_csat").to_string() editable=editable saved=saved error=error
+                on_save=Callback::new(move |()| save(())) />
         </div>
     }
 }

@@ -210,13 +210,8 @@ pub fn MenuSection() -> impl IntoView {
                 <label>{t!("automation.handoff_words").to_string()} {field(handoff_words, "menu-handoff", t!("automation.handoff_words").to_string())}</label>
                 <label>{t!("automation.retry").to_string()} {field(retry, "menu-retry", t!("automation.retry").to_string())}</label>
             </div>
-            <Show when=move || editable>
-                <div class="rules-buttons">
-                    <button id="save-menu" class="primary" on:click=save>{t!("automation.save_menu").to_string()}</button>
-                    {move || saved.get().then(|| view! { <span class="saved" role="status">{t!("teams.saved").to_string()}</span> })}
-                </div>
-            </Show>
-            {move || error.get().map(|message| view! { <p class="alert" role="alert">{message}</p> })}
+            <crate::pages::automation::SaveBar id="save-menu" label=t!("automation.save_menu").to_string() editable=editable saved=saved error=error
+                on_save=Callback::new(move |()| save(())) />
         </div>
     }
 }

@@ -153,13 +153,8 @@ pub fn SlaSection() -> impl IntoView {
                     }
                 }
             </For>
-            <Show when=move || editable>
-                <div class="rules-buttons">
-                    <button id="save-sla" class="primary" on:click=save>{t!("automation.save_sla").to_string()}</button>
-                    {move || saved.get().then(|| view! { <span class="saved" role="status">{t!("teams.saved").to_string()}</span> })}
-                </div>
-            </Show>
-            {move || error.get().map(|message| view! { <p class="alert" role="alert">{message}</p> })}
+            <crate::pages::automation::SaveBar id="save-sla" label=t!("automation.save_sla").to_string() editable=editable saved=saved error=error
+                on_save=Callback::new(move |()| save(())) />
         </div>
     }
 }
