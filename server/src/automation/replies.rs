@@ -11,7 +11,7 @@
 
 use baton_shared::automation::{AWAY_EVERY_MS, AutoReplies, Automated, HoursSettings, fill};
 use baton_shared::menu::Menu;
-use baton_shared::model::{Conversation, Direction};
+use baton_shared::model::{Conversation, Direction, Message};
 use baton_shared::{ConversationId, MessageId};
 
 use super::hours::Schedule;
@@ -44,33 +44,35 @@ struct Values {
 }
 
 /// Answers customer message `message` of `conversation` with the auto-replies it calls for (a
-/// refusal here is a failure to retry: the automated send refuses no guard, it skips).
+/// refusal here is a failure to retry: the automated send refuses no guard, it skips). Returns
+/// the message, and the conversation as it stands after (moved, if the menu bot handed it over),
+/// for what the message starts next — `None` if it is no customer message of this conversation.
 /// Idempotent: each reply is keyed by the message, so a job done twice sends once.
 pub async fn answer(
     state: &AppState,
     conversation: ConversationId,
     message: MessageId,
     opened: bool,
-) -> Result<(), Refusal> {
+) -> Result<Option<(Message, Conversation)>, Refusal> {
     let replies: AutoReplies = settings::load(state.store.as_ref(), settings::AUTO_REPLIES).await?.value;
     let menu: Menu = settings::load(state.store.as_ref(), settings::MENU).await?.value;
-    let Some(found) = state.store.message(message).await? else { return Ok(()) };
+    let Some(found) = state.store.message(message).await? else { return Ok(None) };
     if found.direction != Direction::Inbound || found.conversation_id != conversation {
-        return Ok(());
+        return Ok(None);
     }
-    let Some(current) = state.store.conversation(conversation).await? else { return Ok(()) };
+    let Some(current) = state.store.conversation(conversation).await? else { return Ok(None) };
     // The menu bot first: while it asks, nothing else answers; once it handed the conversation
     // over, the away message and the queue acknowledgement may follow (not the greeting).
     let (current, opened) = match super::menu::turn(state, &menu, &replies, &current, &found, opened).await? {
-        Turn::Asked => return Ok(()),
+        Turn::Asked => return Ok(Some((found, current))),
         Turn::NotMine => (current, opened),
         Turn::HandedOff => match state.store.conversation(conversation).await? {
             Some(moved) => (moved, false),
-            None => return Ok(()),
+            None => return Ok(None),
         },
     };
     if !(replies.greeting.enabled || replies.away.enabled || replies.queue_ack.enabled) {
-        return Ok(());
+        return Ok(Some((found, current)));
     }
     let hours: HoursSettings = settings::load(state.store.as_ref(), settings::HOURS).await?.value;
     let schedule = schedule_for(&hours, &current);
@@ -99,7 +101,7 @@ pub async fn answer(
     if open_now && replies.queue_ack.enabled {
         acknowledge_wait(state, &actor, &replies, &current, message, &values).await?;
     }
-    Ok(())
+    Ok(Some((found, current)))
 }
 
 /// The queue acknowledgement, if the conversation waits and none of those who could take it is

@@ -132,11 +132,10 @@ async fn customer_message(
     message: MessageId,
     opened: bool,
 ) -> Result<(), Refusal> {
-    replies::answer(state, conversation, message, opened).await?;
-    let (Some(found), Some(current)) =
-        (state.store.message(message).await?, state.store.conversation(conversation).await?)
-    else {
-        return Ok(());
-    };
-    sla::customer_wrote(state, &current, &found).await
+    // The clocks start from the conversation as the auto-replies left it (its team, if the menu
+    // bot handed it over), read once.
+    match replies::answer(state, conversation, message, opened).await? {
+        Some((found, current)) => sla::customer_wrote(state, &current, &found).await,
+        None => Ok(()),
+    }
 }
