@@ -13,6 +13,7 @@ pub mod inbox;
 pub mod login;
 pub mod replies;
 pub mod rules;
+pub mod rules_form;
 pub mod shell;
 pub mod teams;
 pub mod wall;

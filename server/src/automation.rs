@@ -8,6 +8,8 @@
 //! - [`settings`]: the admin-edited documents (hours, auto-replies), versioned.
 //! - [`menu`]: the menu bot, and its handoff to people.
 //! - [`replies`]: the greeting, the away message and the queue acknowledgement.
+//! - [`rules`]: what automation rules do — on a customer message, a resolve, a missed target, or
+//!   a conversation pending too long.
 //! - [`sla`]: service-level clocks and breaches, snoozes' wake-ups, auto-resolve.
 //! - [`worker`]: runs automation's durable jobs. No timer lives only in a process: a customer
 //!   message schedules its job in the transaction that stores it, any node takes due jobs from
@@ -17,6 +19,7 @@ pub mod csat;
 pub mod hours;
 pub mod menu;
 pub mod replies;
+pub mod rules;
 pub mod settings;
 pub mod sla;
 pub mod worker;

@@ -71,12 +71,8 @@ async fn seed_routing(store: &dyn Store, admin: UserId, alice: UserId, bob: User
     let words =
         |words: &[&str]| Condition::TextContains { keywords: words.iter().map(|word| (*word).into()).collect() };
     let rule = |name: &str, condition, actions| Rule {
-        name: name.into(),
-        enabled: true,
-        triggers: vec![Trigger::NewConversation, Trigger::CustomerMessage],
         combine: Combine::Any,
-        conditions: vec![condition],
-        actions,
+        ..Rule::new(name, vec![Trigger::NewConversation, Trigger::CustomerMessage], vec![condition], actions)
     };
     let rules = RuleSet {
         default_team: None,

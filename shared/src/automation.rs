@@ -209,6 +209,8 @@ pub enum Automated {
     Closing,
     /// The rating request sent on resolve.
     Csat,
+    /// A canned response an automation rule sent.
+    Rule,
 }
 
 impl Automated {
@@ -220,13 +222,22 @@ impl Automated {
             Automated::Menu => "menu",
             Automated::Closing => "closing",
             Automated::Csat => "csat",
+            Automated::Rule => "rule",
         }
     }
 
+    pub const ALL: [Automated; 7] = [
+        Automated::Greeting,
+        Automated::Away,
+        Automated::QueueAck,
+        Automated::Menu,
+        Automated::Closing,
+        Automated::Csat,
+        Automated::Rule,
+    ];
+
     pub fn parse(text: &str) -> Option<Automated> {
-        [Automated::Greeting, Automated::Away, Automated::QueueAck, Automated::Menu]
-            .into_iter()
-            .find(|kind| kind.as_str() == text)
+        Automated::ALL.into_iter().find(|kind| kind.as_str() == text)
     }
 }
 

@@ -1,8 +1,17 @@
-//! Routing rules: an ordered list, kept by admins, that triages conversations as they arrive —
-//! trigger → conditions → actions, the first match winning; with no match, the default team. The
-//! engine is general on purpose: the automation issue adds triggers and actions to it, not a
-//! second engine. Evaluation is pure ([`RuleSet::decide`]) so the server's inbound transaction,
-//! the "test a message" box and the app all decide the same way.
+//! Rules: an ordered list, kept by admins — trigger → conditions → actions. One engine serves
+//! routing and automation:
+//!
+//! - **Routing** (a new conversation, a customer message in a conversation nobody holds): the
+//!   rules place the conversation as its message is stored; with no rule placing it, the default
+//!   team.
+//! - **Automation** (a resolve, a missed service-level target, a conversation pending for N
+//!   hours): the rules act as Baton's automation actor afterwards — a canned reply, a note,
+//!   labels, priority, a team or agent, a snooze, a resolve.
+//!
+//! The first rule that fires stops the look unless it says to keep going ([`Rule::keep_going`]),
+//! so a triage rule can be followed by, say, one that labels every new conversation. Evaluation
+//! is pure ([`RuleSet::decide`]) so the server, the "test a message" box and the app all decide
+//! the same way. Each rule has a stable [`Rule::id`], under which the server counts its firings.
 //!
 //! Keywords match case- and accent-insensitively in any script ([`fold`]): "cobrança" finds
 //! "COBRANCA", "فاتورة" finds "فَاتُورَة". A keyword matches anywhere in the text, inside words
@@ -20,6 +29,9 @@ pub const MAX_RULES: usize = 100;
 /// Most conditions, actions or keywords in one rule.
 pub const MAX_ITEMS: usize = 50;
 
+/// The longest wait a time rule names: a year.
+pub const MAX_PENDING_HOURS: u32 = 366 * 24;
+
 /// When a rule is looked at.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -28,6 +40,21 @@ pub enum Trigger {
     NewConversation,
     /// A customer wrote in a conversation nobody holds yet.
     CustomerMessage,
+    /// The conversation was resolved (by a person, a rule or auto-resolve).
+    ConversationResolved,
+    /// A service-level target was missed.
+    SlaBreached,
+    /// A time rule: the conversation has been pending (waiting for the customer, not snoozed)
+    /// this many hours.
+    PendingFor { hours: u32 },
+}
+
+impl Trigger {
+    /// Whether the trigger is a customer message, which routing answers as it is stored (the
+    /// others are automation's, done afterwards).
+    pub fn is_routing(self) -> bool {
+        matches!(self, Trigger::NewConversation | Trigger::CustomerMessage)
+    }
 }
 
 /// How a rule's conditions combine.
@@ -70,10 +97,52 @@ pub enum Action {
     AssignTo {
         user: UserId,
     },
+    RemoveLabels {
+        labels: Vec<String>,
+    },
+    /// Sends a canned response (its `{{customer_name}}` and `{{team}}` filled in), under the
+    /// automated messages' guards: not while a person holds the claim, only in WhatsApp's
+    /// 24-hour window, never past the customer's hourly cap.
+    SendCanned {
+        canned: i64,
+    },
+    /// An internal note by Baton.
+    AddNote {
+        text: String,
+    },
+    /// Pending until this many hours from now.
+    Snooze {
+        hours: u32,
+    },
+    Resolve,
+}
+
+impl Action {
+    /// Whether this action places the conversation as its message is stored (in that
+    /// transaction); the others are done by automation afterwards.
+    pub fn is_triage(&self) -> bool {
+        matches!(
+            self,
+            Action::SetTeam { .. }
+                | Action::SetPriority { .. }
+                | Action::AddLabels { .. }
+                | Action::RemoveLabels { .. }
+                | Action::AssignTo { .. }
+        )
+    }
+
+    /// Whether this action puts the conversation in a team or with an agent.
+    fn places(&self) -> bool {
+        matches!(self, Action::SetTeam { .. } | Action::AssignTo { .. })
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Rule {
+    /// Stable across renames and moves (firings are counted under it); 0 for a rule not saved
+    /// yet, which the save numbers.
+    #[serde(default)]
+    pub id: u32,
     pub name: String,
     #[serde(default = "yes")]
     pub enabled: bool,
@@ -82,6 +151,31 @@ pub struct Rule {
     pub combine: Combine,
     pub conditions: Vec<Condition>,
     pub actions: Vec<Action>,
+    /// After firing, look at the rules below too (by default the first rule that fires ends the
+    /// look).
+    #[serde(default)]
+    pub keep_going: bool,
+}
+
+impl Rule {
+    /// A rule with no id yet, enabled, that stops the look when it fires.
+    pub fn new(
+        name: impl Into<String>,
+        triggers: Vec<Trigger>,
+        conditions: Vec<Condition>,
+        actions: Vec<Action>,
+    ) -> Self {
+        Rule {
+            id: 0,
+            name: name.into(),
+            enabled: true,
+            triggers,
+            combine: Combine::All,
+            conditions,
+            actions,
+            keep_going: false,
+        }
+    }
 }
 
 /// The rules in order, and the team a new conversation goes to when none matches.
@@ -101,6 +195,19 @@ pub struct StoredRules {
     pub version: u32,
     #[serde(flatten)]
     pub set: RuleSet,
+    /// How often each rule fired (by [`Rule::id`]; a rule that never fired is absent). Ignored
+    /// in a `PUT`.
+    #[serde(default)]
+    pub fired: Vec<RuleFired>,
+}
+
+/// How often a rule fired, and when last.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RuleFired {
+    pub rule: u32,
+    pub count: u64,
+    /// Unix ms.
+    pub last_at: i64,
 }
 
 /// What is known when a rule is looked at.
@@ -120,9 +227,13 @@ pub struct Facts<'a> {
 /// What the rules decided for a conversation.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Decision {
-    /// The rule that matched (its name and place in the list, from 0); `None`: none did.
+    /// The first rule that fired (its name and place in the list, from 0); `None`: none did.
     pub rule: Option<(usize, String)>,
-    /// What to do: the rule's actions, or the default team's.
+    /// Every rule that fired, in order (several when a rule keeps going).
+    #[serde(default)]
+    pub fired: Vec<(usize, String)>,
+    /// What to do: the fired rules' actions in order, then the default team's if none placed a
+    /// conversation that is in no team.
     pub actions: Vec<Action>,
 }
 
@@ -171,6 +282,10 @@ impl Rule {
         if !self.enabled || !self.triggers.contains(&facts.trigger) {
             return false;
         }
+        // A rule with no conditions fires whenever its trigger does, "any" or "all".
+        if self.conditions.is_empty() {
+            return true;
+        }
         match self.combine {
             Combine::All => self.conditions.iter().all(|condition| condition.holds(facts, text)),
             Combine::Any => self.conditions.iter().any(|condition| condition.holds(facts, text)),
@@ -178,16 +293,97 @@ impl Rule {
     }
 }
 
+impl Rule {
+    /// Why this rule's triggers and actions cannot be saved, if they cannot.
+    fn problem(&self) -> Option<String> {
+        let hours_ok = |hours: u32| (1..=MAX_PENDING_HOURS).contains(&hours);
+        for trigger in &self.triggers {
+            if let Trigger::PendingFor { hours } = trigger
+                && !hours_ok(*hours)
+            {
+                return Some(format!("a time rule waits between 1 and {MAX_PENDING_HOURS} hours."));
+            }
+        }
+        for action in &self.actions {
+            match action {
+                Action::AddNote { text } if text.trim().is_empty() || text.chars().count() > 4000 => {
+                    return Some("a note needs text (at most 4000 characters).".into());
+                }
+                Action::Snooze { hours } if !hours_ok(*hours) => {
+                    return Some(format!("a snooze lasts between 1 and {MAX_PENDING_HOURS} hours."));
+                }
+                Action::AddLabels { labels } | Action::RemoveLabels { labels }
+                    if labels.is_empty() || labels.len() > MAX_ITEMS =>
+                {
+                    return Some("a label action needs labels.".into());
+                }
+                _ => {}
+            }
+        }
+        None
+    }
+}
+
 impl RuleSet {
-    /// The first rule that fires decides; with none, a conversation in no team yet goes to the
-    /// default team. `None`: nothing to do.
+    /// The rules that fire for `facts`, in order: each adds its actions, and the look ends at the
+    /// first that does not keep going. For a customer message, a conversation in no team that no
+    /// fired rule placed goes to the default team. `None`: nothing to do.
     pub fn decide(&self, facts: &Facts<'_>) -> Option<Decision> {
         let text = fold(facts.text);
-        if let Some((index, rule)) = self.rules.iter().enumerate().find(|(_, rule)| rule.fires(facts, &text)) {
-            return Some(Decision { rule: Some((index, rule.name.clone())), actions: rule.actions.clone() });
+        let mut fired = Vec::new();
+        let mut actions = Vec::new();
+        for (index, rule) in self.rules.iter().enumerate() {
+            if !rule.fires(facts, &text) {
+                continue;
+            }
+            fired.push((index, rule.name.clone()));
+            actions.extend(rule.actions.iter().cloned());
+            if !rule.keep_going {
+                break;
+            }
         }
-        let team = self.default_team.filter(|_| !facts.has_team)?;
-        Some(Decision { rule: None, actions: vec![Action::SetTeam { team }] })
+        if facts.trigger.is_routing()
+            && !facts.has_team
+            && !actions.iter().any(Action::places)
+            && let Some(team) = self.default_team
+        {
+            actions.push(Action::SetTeam { team });
+        }
+        if fired.is_empty() && actions.is_empty() {
+            return None;
+        }
+        Some(Decision { rule: fired.first().cloned(), fired, actions })
+    }
+
+    /// Numbers the rules saved for the first time (id 0) after the highest id in the set.
+    pub fn number(&mut self) {
+        let mut next = self.rules.iter().map(|rule| rule.id).max().unwrap_or(0);
+        for rule in self.rules.iter_mut().filter(|rule| rule.id == 0) {
+            next += 1;
+            rule.id = next;
+        }
+    }
+
+    /// The hours the enabled time rules wait for, shortest first, each once.
+    pub fn pending_hours(&self) -> Vec<u32> {
+        let mut hours: Vec<u32> = self
+            .rules
+            .iter()
+            .filter(|rule| rule.enabled)
+            .flat_map(|rule| rule.triggers.iter())
+            .filter_map(|trigger| match trigger {
+                Trigger::PendingFor { hours } => Some(*hours),
+                _ => None,
+            })
+            .collect();
+        hours.sort_unstable();
+        hours.dedup();
+        hours
+    }
+
+    /// Whether an enabled rule has this trigger.
+    pub fn listens_to(&self, trigger: Trigger) -> bool {
+        self.rules.iter().any(|rule| rule.enabled && rule.triggers.contains(&trigger))
     }
 
     /// Why this set cannot be saved, if it cannot.
@@ -195,8 +391,12 @@ impl RuleSet {
         if self.rules.len() > MAX_RULES {
             return Some(format!("At most {MAX_RULES} rules."));
         }
+        let mut ids = std::collections::HashSet::new();
         for rule in &self.rules {
             let name = rule.name.trim();
+            if rule.id != 0 && !ids.insert(rule.id) {
+                return Some(format!("Two rules share the id {}: reload the page and edit again.", rule.id));
+            }
             if name.is_empty() || name.chars().count() > 80 {
                 return Some("Every rule needs a name of at most 80 characters.".into());
             }
@@ -216,6 +416,9 @@ impl RuleSet {
             });
             if empty_keywords {
                 return Some(format!("Rule \"{name}\" has a condition with nothing to look for."));
+            }
+            if let Some(problem) = rule.problem() {
+                return Some(format!("Rule \"{name}\": {problem}"));
             }
         }
         None
@@ -289,14 +492,12 @@ mod tests {
     }
 
     fn keywords_rule(name: &str, keywords: &[&str], team: i64) -> Rule {
-        Rule {
-            name: name.into(),
-            enabled: true,
-            triggers: vec![Trigger::NewConversation, Trigger::CustomerMessage],
-            combine: Combine::All,
-            conditions: vec![Condition::TextContains { keywords: keywords.iter().map(|k| (*k).to_owned()).collect() }],
-            actions: vec![Action::SetTeam { team: TeamId(team) }],
-        }
+        Rule::new(
+            name,
+            vec![Trigger::NewConversation, Trigger::CustomerMessage],
+            vec![Condition::TextContains { keywords: keywords.iter().map(|k| (*k).to_owned()).collect() }],
+            vec![Action::SetTeam { team: TeamId(team) }],
+        )
     }
 
     fn rule_name(set: &RuleSet, text: &str) -> Option<String> {
@@ -355,18 +556,16 @@ mod tests {
 
     #[test]
     fn choices_labels_and_returning_customers_combine_with_all_or_any() {
-        let rule = Rule {
-            name: "VIP billing".into(),
-            enabled: true,
-            triggers: vec![Trigger::CustomerMessage],
-            combine: Combine::All,
-            conditions: vec![
+        let rule = Rule::new(
+            "VIP billing",
+            vec![Trigger::CustomerMessage],
+            vec![
                 Condition::ChoiceIs { ids: vec!["billing".into()] },
                 Condition::HasLabel { label: "vip".into() },
                 Condition::Customer { returning: true },
             ],
-            actions: vec![Action::SetPriority { priority: Priority::Urgent }],
-        };
+            vec![Action::SetPriority { priority: Priority::Urgent }],
+        );
         let labels = vec!["vip".to_owned()];
         let facts = Facts {
             trigger: Trigger::CustomerMessage,
@@ -392,5 +591,90 @@ mod tests {
         assert_eq!(set.problem(), None);
         set.rules[0].actions.clear();
         assert!(set.problem().is_some());
+    }
+
+    #[test]
+    fn a_rule_that_keeps_going_lets_the_next_fire_and_the_default_team_fills_in() {
+        let mut label_all = Rule::new(
+            "Label new",
+            vec![Trigger::NewConversation],
+            Vec::new(),
+            vec![Action::AddLabels { labels: vec!["new".into()] }],
+        );
+        label_all.keep_going = true;
+        let set = RuleSet {
+            default_team: Some(TeamId(9)),
+            rules: vec![label_all, keywords_rule("Billing", &["refund"], 1), keywords_rule("Later", &["refund"], 2)],
+        };
+        let decision = set.decide(&facts("a refund please")).expect("decided");
+        assert_eq!(decision.fired, [(0, "Label new".into()), (1, "Billing".into())], "the look ends at Billing");
+        assert_eq!(
+            decision.actions,
+            [Action::AddLabels { labels: vec!["new".into()] }, Action::SetTeam { team: TeamId(1) }]
+        );
+        let unplaced = set.decide(&facts("hello")).expect("decided");
+        assert_eq!(unplaced.rule, Some((0, "Label new".into())));
+        assert_eq!(
+            unplaced.actions.last(),
+            Some(&Action::SetTeam { team: TeamId(9) }),
+            "no fired rule placed it: the default team"
+        );
+    }
+
+    #[test]
+    fn automation_triggers_fire_only_their_rules_and_never_the_default_team() {
+        let closing = Rule::new(
+            "Thanks",
+            vec![Trigger::ConversationResolved],
+            vec![Condition::HasLabel { label: "vip".into() }],
+            vec![Action::SendCanned { canned: 4 }],
+        );
+        let stale = Rule::new("Stale", vec![Trigger::PendingFor { hours: 48 }], Vec::new(), vec![Action::Resolve]);
+        let nudge = Rule::new(
+            "Nudge",
+            vec![Trigger::PendingFor { hours: 24 }, Trigger::PendingFor { hours: 48 }],
+            Vec::new(),
+            vec![Action::AddNote { text: "Still waiting".into() }],
+        );
+        let set = RuleSet { default_team: Some(TeamId(9)), rules: vec![closing, stale, nudge] };
+        let labels = vec!["VIP".to_owned()];
+        let resolved = Facts { trigger: Trigger::ConversationResolved, labels: &labels, ..facts("") };
+        assert_eq!(
+            set.decide(&resolved).map(|decision| decision.actions),
+            Some(vec![Action::SendCanned { canned: 4 }])
+        );
+        assert_eq!(set.decide(&Facts { labels: &[], ..resolved }), None, "no default team after a resolve");
+        let day = Facts { trigger: Trigger::PendingFor { hours: 24 }, ..facts("") };
+        assert_eq!(set.decide(&day).and_then(|decision| decision.rule), Some((2, "Nudge".into())));
+        let two_days = Facts { trigger: Trigger::PendingFor { hours: 48 }, ..facts("") };
+        assert_eq!(set.decide(&two_days).and_then(|decision| decision.rule), Some((1, "Stale".into())));
+        assert_eq!(set.pending_hours(), [24, 48]);
+        assert!(set.listens_to(Trigger::ConversationResolved) && !set.listens_to(Trigger::SlaBreached));
+    }
+
+    #[test]
+    fn saving_numbers_new_rules_and_refuses_bad_actions() {
+        let mut set = RuleSet {
+            default_team: None,
+            rules: vec![keywords_rule("A", &["a"], 1), keywords_rule("B", &["b"], 1), keywords_rule("C", &["c"], 1)],
+        };
+        set.rules[1].id = 7;
+        set.number();
+        assert_eq!(set.rules.iter().map(|rule| rule.id).collect::<Vec<_>>(), [8, 7, 9]);
+        assert_eq!(set.problem(), None);
+        set.rules[2].id = 7;
+        assert!(set.problem().is_some_and(|problem| problem.contains("share the id")));
+        set.rules[2].id = 9;
+        set.rules[0].actions = vec![Action::AddNote { text: "  ".into() }];
+        assert!(set.problem().is_some());
+        set.rules[0].actions = vec![Action::Snooze { hours: 0 }];
+        assert!(set.problem().is_some());
+        set.rules[0].actions = vec![Action::Resolve];
+        set.rules[0].triggers = vec![Trigger::PendingFor { hours: 0 }];
+        assert!(set.problem().is_some());
+        set.rules[0].triggers = vec![Trigger::PendingFor { hours: 72 }];
+        assert_eq!(set.problem(), None);
+        let json = serde_json::to_value(&set.rules[0].triggers).expect("json");
+        assert_eq!(json, serde_json::json!([{ "pending_for": { "hours": 72 } }]));
     }
 }

@@ -40,14 +40,16 @@ async fn a_billing_question_lands_in_billing_is_taken_and_handed_over_when_its_a
     .await?;
     let sales = create_team(&admin, "Sales", AssignmentModel::Queue, &[(sam.id, None)]).await?;
     let rule = |name: &str, words: &[&str], team| Rule {
-        name: name.into(),
-        enabled: true,
-        triggers: vec![Trigger::NewConversation, Trigger::CustomerMessage],
         combine: Combine::Any,
-        conditions: vec![Condition::TextContains { keywords: words.iter().map(|word| (*word).into()).collect() }],
-        actions: vec![Action::SetTeam { team }],
+        ..Rule::new(
+            name,
+            vec![Trigger::NewConversation, Trigger::CustomerMessage],
+            vec![Condition::TextContains { keywords: words.iter().map(|word| (*word).into()).collect() }],
+            vec![Action::SetTeam { team }],
+        )
     };
     let rules = StoredRules {
+        fired: vec![],
         version: 0,
         set: RuleSet {
             default_team: None,

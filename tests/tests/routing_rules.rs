@@ -21,17 +21,18 @@ baton_tests::on_both_kinds!(rules_triage_what_customers_write_and_the_test_box_a
 
 fn keywords(name: &str, words: &[&str], actions: Vec<Action>) -> Rule {
     Rule {
-        name: name.into(),
-        enabled: true,
-        triggers: vec![Trigger::NewConversation, Trigger::CustomerMessage],
         combine: Combine::Any,
-        conditions: vec![Condition::TextContains { keywords: words.iter().map(|word| (*word).to_owned()).collect() }],
-        actions,
+        ..Rule::new(
+            name,
+            vec![Trigger::NewConversation, Trigger::CustomerMessage],
+            vec![Condition::TextContains { keywords: words.iter().map(|word| (*word).to_owned()).collect() }],
+            actions,
+        )
     }
 }
 
 async fn save(admin: &TestClient, version: u32, set: &RuleSet) -> anyhow::Result<reqwest::Response> {
-    let body = StoredRules { version, set: set.clone() };
+    let body = StoredRules { version, set: set.clone(), fired: vec![] };
     Ok(admin.request(Method::PUT, "/api/routing/rules").json(&body).send().await?)
 }
 
@@ -78,14 +79,12 @@ async fn rules_triage_what_customers_write_and_the_test_box_agrees(kind: Kind) -
                 ],
             ),
             keywords("Sales", &["preço", "charged"], vec![Action::SetTeam { team: sales }]),
-            Rule {
-                name: "VIP button".into(),
-                enabled: true,
-                triggers: vec![Trigger::NewConversation],
-                combine: Combine::All,
-                conditions: vec![Condition::ChoiceIs { ids: vec!["vip".into()] }],
-                actions: vec![Action::SetTeam { team: sales }, Action::AssignTo { user: bea.id }],
-            },
+            Rule::new(
+                "VIP button",
+                vec![Trigger::NewConversation],
+                vec![Condition::ChoiceIs { ids: vec!["vip".into()] }],
+                vec![Action::SetTeam { team: sales }, Action::AssignTo { user: bea.id }],
+            ),
         ],
     };
     // Who may: admins save; supervisors read and test; agents neither.

@@ -104,15 +104,16 @@ pub async fn create(
     let rules = plans
         .iter()
         .map(|team| Rule {
-            name: team.name.clone(),
-            enabled: true,
-            triggers: vec![Trigger::NewConversation],
             combine: Combine::Any,
-            conditions: vec![Condition::TextContains { keywords: vec![team.keyword.clone()] }],
-            actions: vec![Action::SetTeam { team: team.id }],
+            ..Rule::new(
+                team.name.clone(),
+                vec![Trigger::NewConversation],
+                vec![Condition::TextContains { keywords: vec![team.keyword.clone()] }],
+                vec![Action::SetTeam { team: team.id }],
+            )
         })
         .collect();
-    let rules = StoredRules { version: 0, set: RuleSet { default_team: None, rules } };
+    let rules = StoredRules { version: 0, set: RuleSet { default_team: None, rules }, fired: vec![] };
     let _: StoredRules = send(http, reqwest::Method::PUT, &format!("{base}/api/routing/rules"), admin, &rules).await?;
     Ok(Layout { teams: plans, agents: people, supervisor })
 }

@@ -140,7 +140,8 @@ async fn chosen(
         choice: Some(&option.id),
         labels: &conversation.labels,
         returning: false,
-        has_team: conversation.team.is_some(),
+        // The option names a team: the default team is not wanted.
+        has_team: true,
     };
     let mut handoff = Handoff {
         conversation: conversation.id,
@@ -158,7 +159,9 @@ async fn chosen(
                 Action::SetTeam { team } => handoff.team = Some(team),
                 Action::SetPriority { priority } => handoff.priority = Some(priority),
                 Action::AddLabels { labels } => handoff.label = labels.into_iter().next().or(handoff.label),
-                Action::AssignTo { .. } => {}
+                // The handoff places the conversation; what a rule does beyond that (a note, a
+                // canned reply) is for customer messages once people have it.
+                _ => {}
             }
         }
         if let Some((_, name)) = decision.rule {

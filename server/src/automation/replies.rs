@@ -84,7 +84,7 @@ pub async fn answer(
         let (text, not_within) = match automated {
             Automated::Greeting => (&replies.greeting.text, None),
             Automated::Away => (&replies.away.text, Some(AWAY_EVERY_MS)),
-            Automated::QueueAck | Automated::Menu | Automated::Closing | Automated::Csat => continue,
+            Automated::QueueAck | Automated::Menu | Automated::Closing | Automated::Csat | Automated::Rule => continue,
         };
         let reply = AutomatedReply {
             conversation,
@@ -191,6 +191,15 @@ impl Values {
         }
         pairs
     }
+}
+
+/// `text` with `{{customer_name}}`, `{{team}}` and `{{next_opening}}` filled in for
+/// `conversation` (a canned reply sent by a rule).
+pub async fn filled(state: &AppState, conversation: &Conversation, text: &str) -> Result<String, Refusal> {
+    let hours: HoursSettings = settings::load(state.store.as_ref(), settings::HOURS).await?.value;
+    let schedule = schedule_for(&hours, conversation);
+    let values = values(state, conversation, schedule.as_ref(), state.now()).await?;
+    Ok(fill(text, &values.as_pairs(None)))
 }
 
 /// The hourly cap per customer, as set (for automated messages sent outside the auto-replies).

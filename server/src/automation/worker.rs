@@ -17,7 +17,7 @@ use tokio_util::sync::CancellationToken;
 
 use baton_shared::{ConversationId, MessageId};
 
-use super::{Automation, csat, replies, sla};
+use super::{Automation, csat, replies, rules, sla};
 use crate::conversations::Refusal;
 use crate::state::AppState;
 use crate::store::automation::{Job, JobKind};
@@ -80,12 +80,13 @@ impl Worker {
                     return;
                 }
             };
-            let taken = jobs.len();
+            // Until a look finds nothing: a job may schedule another due now (a resolve by a
+            // rule schedules the rules listening to resolves), done in this pass too.
+            if jobs.is_empty() {
+                break;
+            }
             for job in jobs {
                 self.run_job(job).await;
-            }
-            if taken < usize::try_from(BATCH).unwrap_or(usize::MAX) {
-                break;
             }
         }
         self.automation.progress.passed(now);
@@ -103,6 +104,11 @@ impl Worker {
             JobKind::CsatRequest { resolved_at, assignee } => {
                 csat::request(state, job.conversation, resolved_at, assignee).await
             }
+            JobKind::RuleEffects { message, ref rules } => {
+                rules::effects(state, job.conversation, message, rules).await
+            }
+            JobKind::Rules { trigger, at } => rules::on_event(state, job.conversation, trigger, at).await,
+            JobKind::Pending { since } => rules::pending(state, job.conversation, since).await,
         };
         let store = &self.state.store;
         let settled = match done {

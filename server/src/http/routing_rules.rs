@@ -1,4 +1,4 @@
-//! The routing rules over REST: supervisors and admins read them (`GET /api/routing/rules`) and try
+//! The rules (routing and automation) over REST: supervisors and admins read them (`GET /api/routing/rules`) and try
 //! a message on them (`POST /api/routing/rules/test`, with the saved rules or unsaved ones); admins
 //! replace them whole (`PUT`, based on the version they read: 409 `conflict` if another admin saved
 //! since).
@@ -53,6 +53,7 @@ async fn check_references(state: &AppState, set: &RuleSet) -> Result<(), AppErro
     let teams: HashSet<_> = state.store.teams().await?.into_iter().map(|team| team.id).collect();
     let users: HashSet<_> =
         state.store.users().await?.into_iter().filter(|user| !user.disabled).map(|user| user.id).collect();
+    let canned: HashSet<_> = state.store.canned_responses().await?.into_iter().map(|canned| canned.id).collect();
     if set.default_team.is_some_and(|team| !teams.contains(&team)) {
         return Err(AppError::invalid("The default team does not exist."));
     }
@@ -64,6 +65,12 @@ async fn check_references(state: &AppState, set: &RuleSet) -> Result<(), AppErro
                 }
                 Action::AssignTo { user } if !users.contains(user) => {
                     return Err(AppError::invalid(format!("Rule \"{}\" names no active teammate.", rule.name)));
+                }
+                Action::SendCanned { canned: id } if !canned.contains(id) => {
+                    return Err(AppError::invalid(format!(
+                        "Rule \"{}\" names a canned response that does not exist.",
+                        rule.name
+                    )));
                 }
                 _ => {}
             }

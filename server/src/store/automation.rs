@@ -6,13 +6,14 @@ use async_trait::async_trait;
 use baton_shared::automation::Automated;
 use baton_shared::csat::Scale;
 use baton_shared::model::{ConversationEvent, MessageContent, Priority};
+use baton_shared::routing_rules::Trigger;
 use baton_shared::sla::SlaKind;
 use baton_shared::{ConversationId, MessageId, TeamId, UserId};
 
 use super::StoreResult;
 
 /// What a job asks of automation.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum JobKind {
     /// A customer message arrived: the auto-replies it may call for, the menu bot's turn, the
     /// service-level clocks it starts.
@@ -25,16 +26,26 @@ pub enum JobKind {
     Idle { since: i64 },
     /// The conversation was resolved at `resolved_at`, held by `assignee`: the rating request.
     CsatRequest { resolved_at: i64, assignee: Option<UserId> },
+    /// Rules fired on customer message `message` (their ids): what they do beyond placing the
+    /// conversation (a canned reply, a note, a snooze, a resolve).
+    RuleEffects { message: MessageId, rules: Vec<u32> },
+    /// Something automation rules listen to happened at `at` (a resolve, a missed target).
+    Rules { trigger: Trigger, at: i64 },
+    /// The conversation has been pending since `since`: the time rules' next look.
+    Pending { since: i64 },
 }
 
 impl JobKind {
-    pub fn name(self) -> &'static str {
+    pub fn name(&self) -> &'static str {
         match self {
             JobKind::CustomerMessage { .. } => "customer_message",
             JobKind::Wake { .. } => "wake",
             JobKind::SlaDeadline { .. } => "sla_deadline",
             JobKind::Idle { .. } => "idle",
             JobKind::CsatRequest { .. } => "csat_request",
+            JobKind::RuleEffects { .. } => "rule_effects",
+            JobKind::Rules { .. } => "rules",
+            JobKind::Pending { .. } => "pending",
         }
     }
 }

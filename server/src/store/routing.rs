@@ -157,4 +157,32 @@ pub trait RulesStore: Send + Sync {
         actor: UserId,
         now: i64,
     ) -> StoreResult<StoredRules>;
+
+    /// Counts one firing of each of `rules` (ids) at `now`.
+    async fn count_rule_fires(&self, rules: &[u32], now: i64) -> StoreResult<()>;
+
+    /// Whether the conversation's customer had an earlier conversation.
+    async fn returning_customer(&self, conversation: ConversationId) -> StoreResult<bool>;
+
+    /// The conversation's pending spell, if it is pending (not snoozed): since when, and the
+    /// longest wait (hours) whose time rules were looked at in it.
+    async fn pending_spell(&self, conversation: ConversationId) -> StoreResult<Option<PendingSpell>>;
+
+    /// The time rules waiting `hours` were looked at in the spell begun at `since` (if it still
+    /// runs); the next look, if any, is due at `next`.
+    async fn pending_looked(
+        &self,
+        conversation: ConversationId,
+        since: i64,
+        hours: u32,
+        next: Option<i64>,
+        now: i64,
+    ) -> StoreResult<()>;
+}
+
+/// A pending conversation's clock, for the time rules.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PendingSpell {
+    pub since: i64,
+    pub hours_done: u32,
 }

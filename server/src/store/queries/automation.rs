@@ -4,6 +4,7 @@
 use async_trait::async_trait;
 use baton_shared::automation::AUTOMATION_USER;
 use baton_shared::model::{Change, MessageKind};
+use baton_shared::routing_rules::Trigger;
 use baton_shared::sla::SlaKind;
 use baton_shared::{ConversationId, MessageId, UserId};
 use serde::{Deserialize, Serialize};
@@ -32,16 +33,30 @@ struct Payload {
     sla: Option<SlaKind>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     user: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    rules: Option<Vec<u32>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    trigger: Option<Trigger>,
 }
 
 impl JobKind {
     /// The job's key (one job per key: a timer moved replaces its job) and payload.
-    fn stored(self, conversation: ConversationId) -> (String, Payload) {
-        let empty = Payload { message: None, opened: false, at: None, sla: None, user: None };
-        match self {
+    fn stored(&self, conversation: ConversationId) -> (String, Payload) {
+        let empty =
+            Payload { message: None, opened: false, at: None, sla: None, user: None, rules: None, trigger: None };
+        match self.clone() {
             JobKind::CustomerMessage { message, opened } => {
                 (format!("message:{}", message.0), Payload { message: Some(message.0), opened, ..empty })
             }
+            JobKind::RuleEffects { message, rules } => (
+                format!("rules:message:{}", message.0),
+                Payload { message: Some(message.0), rules: Some(rules), ..empty },
+            ),
+            JobKind::Rules { trigger, at } => (
+                format!("rules:{conversation}:{}", trigger_key(trigger)),
+                Payload { at: Some(at), trigger: Some(trigger), ..empty },
+            ),
+            JobKind::Pending { since } => (format!("pending:{conversation}"), Payload { at: Some(since), ..empty }),
             JobKind::Wake { until } => (format!("snooze:{conversation}"), Payload { at: Some(until), ..empty }),
             JobKind::SlaDeadline { kind, due_at } => {
                 (format!("sla:{conversation}:{}", kind.slot()), Payload { at: Some(due_at), sla: Some(kind), ..empty })
@@ -63,8 +78,25 @@ impl JobKind {
             "sla_deadline" => JobKind::SlaDeadline { kind: payload.sla?, due_at: payload.at? },
             "idle" => JobKind::Idle { since: payload.at? },
             "csat_request" => JobKind::CsatRequest { resolved_at: payload.at?, assignee: payload.user.map(UserId) },
+            "rule_effects" => {
+                JobKind::RuleEffects { message: MessageId(payload.message?), rules: payload.rules.clone()? }
+            }
+            "rules" => JobKind::Rules { trigger: payload.trigger?, at: payload.at? },
+            "pending" => JobKind::Pending { since: payload.at? },
             _ => return None,
         })
+    }
+}
+
+/// A trigger's part of a job key: one job per conversation and trigger (a second resolve before
+/// the first's rules ran replaces it).
+fn trigger_key(trigger: Trigger) -> &'static str {
+    match trigger {
+        Trigger::NewConversation => "new",
+        Trigger::CustomerMessage => "message",
+        Trigger::ConversationResolved => "resolved",
+        Trigger::SlaBreached => "sla_breached",
+        Trigger::PendingFor { .. } => "pending",
     }
 }
 

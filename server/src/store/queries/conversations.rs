@@ -5,6 +5,7 @@ use async_trait::async_trait;
 use baton_shared::model::{
     self, Change, Conversation, ConversationEvent, ConversationStatus, MessageContent, Priority,
 };
+use baton_shared::routing_rules::Trigger;
 use baton_shared::{ConversationId, MessageId, UserId};
 use sqlx::{ColumnIndex, Decode, Encode, Executor, IntoArguments, Transaction, Type};
 
@@ -314,10 +315,12 @@ where
         }
         // The rules' lines (and labels, and a named agent) in the same commit as the message.
         match opened_by_rules {
-            Some(decided) => events.extend(Self::rules_apply(tx, id, decided, &Placed::default(), now).await?),
+            Some(decided) => {
+                events.extend(Self::rules_apply(tx, id, MessageId(message_id), decided, &Placed::default(), now).await?)
+            }
             // While the menu bot takes the customer's answers, it routes them at handoff.
             None if !opened && !is_reaction(inbound) && !Self::bot_is_answering(tx, id).await? => {
-                events.extend(Self::triage_by_rules(tx, id, inbound, now).await?);
+                events.extend(Self::triage_by_rules(tx, id, MessageId(message_id), inbound, now).await?);
             }
             None => {}
         }
@@ -477,6 +480,7 @@ where
             vec![Self::append_event(&mut tx, id, Some(actor), Change::StatusChanged { status }, now).await?];
         // A status set by hand ends a snooze; a resolve ends the service-level clocks.
         Self::end_snooze(&mut tx, id).await?;
+        Self::pending_spell(&mut tx, id, status == ConversationStatus::Pending, now).await?;
         if status == ConversationStatus::Resolved {
             events.extend(Self::resolved_clocks(&mut tx, id, now).await?);
             // The rating request (if CSAT is on), for this resolution and who held it.
@@ -486,6 +490,7 @@ where
                 .await?;
             let kind = JobKind::CsatRequest { resolved_at: now, assignee: assignee.map(UserId) };
             Self::schedule_job(&mut tx, id, kind, now, now).await?;
+            Self::schedule_rules(&mut tx, id, Trigger::ConversationResolved, now).await?;
         }
         // A resolved conversation has nothing left to reply to: nobody keeps it locked.
         if status == ConversationStatus::Resolved

@@ -6,6 +6,7 @@
 use async_trait::async_trait;
 use baton_shared::automation::AUTOMATION_USER;
 use baton_shared::model::{Change, ConversationEvent, ConversationStatus};
+use baton_shared::routing_rules::Trigger;
 use baton_shared::sla::{SlaDue, SlaKind};
 use baton_shared::{ConversationId, UserId};
 use sqlx::{ColumnIndex, Decode, Encode, Executor, IntoArguments, Transaction, Type};
@@ -304,6 +305,7 @@ where
                 .await?,
         ];
         events.extend(Self::sla_summary(&mut tx, id, now).await?);
+        Self::schedule_rules(&mut tx, id, Trigger::SlaBreached, now).await?;
         tx.commit().await?;
         Ok(events)
     }

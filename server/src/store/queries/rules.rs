@@ -4,14 +4,15 @@
 
 use async_trait::async_trait;
 use baton_shared::model::{Change, ConversationEvent, MessageContent, Priority, edit_labels};
-use baton_shared::routing_rules::{Action, Facts, RuleSet, StoredRules, Trigger};
+use baton_shared::routing_rules::{Action, Facts, RuleFired, RuleSet, StoredRules, Trigger};
 use baton_shared::teams::{RoutedBy, Routing};
-use baton_shared::{ConversationId, TeamId, UserId};
+use baton_shared::{ConversationId, MessageId, TeamId, UserId};
 use sqlx::{ColumnIndex, Decode, Encode, Executor, IntoArguments, Transaction, Type};
 
 use super::{Sql, SqlStore, rows};
+use crate::store::automation::JobKind;
 use crate::store::conversations::NewInbound;
-use crate::store::routing::RulesStore;
+use crate::store::routing::{PendingSpell, RulesStore};
 use crate::store::{StoreError, StoreResult};
 
 impl<DB: Sql> SqlStore<DB>
@@ -36,6 +37,69 @@ where
             .await?)
     }
 
+    /// The rules as saved, parsed; `None` when never saved or unreadable (logged: a customer's
+    /// message is stored whatever the rules say).
+    pub(super) async fn rule_set_in(tx: &mut Transaction<'static, DB>) -> StoreResult<Option<RuleSet>> {
+        let Some((_, definition)) = Self::rules_in(tx).await? else { return Ok(None) };
+        match serde_json::from_str(&definition) {
+            Ok(set) => Ok(Some(set)),
+            Err(error) => {
+                tracing::error!(%error, "the stored rules do not parse: not applied");
+                Ok(None)
+            }
+        }
+    }
+
+    /// Counts one firing of each rule in `rules`, at `now`.
+    pub(super) async fn count_fires(tx: &mut Transaction<'static, DB>, rules: &[u32], now: i64) -> StoreResult<()> {
+        for rule in rules {
+            sqlx::query(
+                "INSERT INTO rule_fires (rule_id, count, last_at) VALUES ($1, 1, $2) \
+                 ON CONFLICT (rule_id) DO UPDATE SET count = rule_fires.count + 1, last_at = excluded.last_at",
+            )
+            .bind(i64::from(*rule))
+            .bind(now)
+            .execute(&mut **tx)
+            .await?;
+        }
+        Ok(())
+    }
+
+    /// Schedules what rules listening to `trigger` owe the conversation, if any rule listens: in
+    /// the caller's transaction, so the event and the rules' job commit together.
+    pub(super) async fn schedule_rules(
+        tx: &mut Transaction<'static, DB>,
+        id: ConversationId,
+        trigger: Trigger,
+        now: i64,
+    ) -> StoreResult<()> {
+        if Self::rule_set_in(tx).await?.is_some_and(|set| set.listens_to(trigger)) {
+            Self::schedule_job(tx, id, JobKind::Rules { trigger, at: now }, now, now).await?;
+        }
+        Ok(())
+    }
+
+    /// Starts (`pending`) or ends a pending spell: the time rules' clock, and their first look.
+    pub(super) async fn pending_spell(
+        tx: &mut Transaction<'static, DB>,
+        id: ConversationId,
+        pending: bool,
+        now: i64,
+    ) -> StoreResult<()> {
+        sqlx::query("UPDATE conversations SET pending_since = $2, pending_hours_done = 0 WHERE id = $1")
+            .bind(id.0)
+            .bind(pending.then_some(now))
+            .execute(&mut **tx)
+            .await?;
+        if pending
+            && let Some(hours) = Self::rule_set_in(tx).await?.and_then(|set| set.pending_hours().first().copied())
+        {
+            let due = now.saturating_add(i64::from(hours) * HOUR_MS);
+            Self::schedule_job(tx, id, JobKind::Pending { since: now }, due, now).await?;
+        }
+        Ok(())
+    }
+
     /// What the routing rules decide after the customer's message `inbound` in a conversation
     /// nobody holds (`conversation`: `None` for one this message is about to open) placed at
     /// `before`: the first matching rule's actions, or the default team, with the teams and
@@ -48,14 +112,7 @@ where
         inbound: &NewInbound,
         before: &Placed,
     ) -> StoreResult<Option<RulesDecision>> {
-        let Some((_, definition)) = Self::rules_in(tx).await? else { return Ok(None) };
-        let set: RuleSet = match serde_json::from_str(&definition) {
-            Ok(set) => set,
-            Err(error) => {
-                tracing::error!(%error, "the stored routing rules do not parse: not applied");
-                return Ok(None);
-            }
-        };
+        let Some(set) = Self::rule_set_in(tx).await? else { return Ok(None) };
         let returning: Option<i64> =
             sqlx::query_scalar("SELECT id FROM conversations WHERE contact_id = $1 AND id <> $2 LIMIT 1")
                 .bind(contact)
@@ -75,13 +132,21 @@ where
             has_team: before.team.is_some(),
         };
         let Some(decision) = set.decide(&facts) else { return Ok(None) };
+        let rules_fired: Vec<_> = decision.fired.iter().filter_map(|(index, _)| set.rules.get(*index)).collect();
         let mut decided = RulesDecision {
             team: before.team,
             priority: before.priority,
             by_default: decision.rule.is_none(),
             rule: decision.rule.map(|(_, name)| name),
             labels: Vec::new(),
+            remove_labels: Vec::new(),
             assign_to: None,
+            fired: rules_fired.iter().map(|rule| rule.id).collect(),
+            effects: rules_fired
+                .iter()
+                .filter(|rule| rule.actions.iter().any(|action| !action.is_triage()))
+                .map(|rule| rule.id)
+                .collect(),
         };
         for action in decision.actions {
             match action {
@@ -105,21 +170,32 @@ where
                         decided.assign_to = Some(user);
                     }
                 }
+                Action::RemoveLabels { labels } => decided.remove_labels.extend(labels),
+                // Done by automation once the message is stored (the `rule_effects` job).
+                Action::SendCanned { .. } | Action::AddNote { .. } | Action::Snooze { .. } | Action::Resolve => {}
             }
         }
         Ok(Some(decided))
     }
 
-    /// Applies the rules' decision to conversation `id`, which was at `before` (a new one was
-    /// inserted with the decided team and priority already: `before` is where it would have been).
+    /// Applies the rules' decision on customer message `message` to conversation `id`, which was
+    /// at `before` (a new one was inserted with the decided team and priority already: `before`
+    /// is where it would have been); counts the rules that fired, and schedules what they do
+    /// beyond placing it.
     pub(super) async fn rules_apply(
         tx: &mut Transaction<'static, DB>,
         id: ConversationId,
+        message: MessageId,
         decided: RulesDecision,
         before: &Placed,
         now: i64,
     ) -> StoreResult<Vec<ConversationEvent>> {
         let mut events = Vec::new();
+        Self::count_fires(tx, &decided.fired, now).await?;
+        if !decided.effects.is_empty() {
+            let kind = JobKind::RuleEffects { message, rules: decided.effects.clone() };
+            Self::schedule_job(tx, id, kind, now, now).await?;
+        }
         let moved = decided.team != before.team;
         if moved || decided.priority != before.priority {
             sqlx::query(
@@ -141,7 +217,7 @@ where
             };
             events.push(Self::append_event(tx, id, None, change, now).await?);
         }
-        if let Ok(labelled) = edit_labels(&before.labels, &decided.labels, &[])
+        if let Ok(labelled) = edit_labels(&before.labels, &decided.labels, &decided.remove_labels)
             && labelled != before.labels
         {
             let json = serde_json::to_string(&labelled).map_err(|error| rows::corrupt(error.to_string()))?;
@@ -178,6 +254,7 @@ where
     pub(super) async fn triage_by_rules(
         tx: &mut Transaction<'static, DB>,
         id: ConversationId,
+        message: MessageId,
         inbound: &NewInbound,
         now: i64,
     ) -> StoreResult<Vec<ConversationEvent>> {
@@ -196,7 +273,7 @@ where
             labels: serde_json::from_str(&labels).map_err(|_| rows::corrupt(format!("labels {labels}")))?,
         };
         match Self::rules_decide(tx, contact, Some(id), inbound, &before).await? {
-            Some(decided) => Self::rules_apply(tx, id, decided, &before, now).await,
+            Some(decided) => Self::rules_apply(tx, id, message, decided, &before, now).await,
             None => Ok(Vec::new()),
         }
     }
@@ -217,8 +294,16 @@ pub(super) struct RulesDecision {
     pub rule: Option<String>,
     pub by_default: bool,
     pub labels: Vec<String>,
+    pub remove_labels: Vec<String>,
     pub assign_to: Option<UserId>,
+    /// The rules that fired (ids), counted as the decision is applied.
+    pub fired: Vec<u32>,
+    /// Those of them that do more than place the conversation.
+    pub effects: Vec<u32>,
 }
+
+/// An hour, in ms.
+const HOUR_MS: i64 = 3_600_000;
 
 #[async_trait]
 impl<DB: Sql> RulesStore for SqlStore<DB>
@@ -243,7 +328,17 @@ where
         tx.commit().await?;
         let Some((version, definition)) = stored else { return Ok(StoredRules::default()) };
         let set: RuleSet = serde_json::from_str(&definition).map_err(|_| rows::corrupt("routing rules"))?;
-        Ok(StoredRules { version: u32::try_from(version).unwrap_or(u32::MAX), set })
+        let fired: Vec<(i64, i64, i64)> =
+            sqlx::query_as("SELECT rule_id, count, last_at FROM rule_fires ORDER BY rule_id")
+                .fetch_all(&self.pool)
+                .await?;
+        let fired = fired
+            .into_iter()
+            .filter_map(|(rule, count, last_at)| {
+                Some(RuleFired { rule: u32::try_from(rule).ok()?, count: u64::try_from(count).ok()?, last_at })
+            })
+            .collect();
+        Ok(StoredRules { version: u32::try_from(version).unwrap_or(u32::MAX), set, fired })
     }
 
     async fn save_routing_rules(
@@ -259,7 +354,9 @@ where
             return Err(StoreError::Changed);
         }
         let version = current + 1;
-        let definition = serde_json::to_string(set).map_err(|error| rows::corrupt(error.to_string()))?;
+        let mut set = set.clone();
+        set.number();
+        let definition = serde_json::to_string(&set).map_err(|error| rows::corrupt(error.to_string()))?;
         // Of two saves based on one version, the second inserts or updates nothing.
         let saved = sqlx::query(
             "INSERT INTO routing_rules (id, version, definition, updated_at) VALUES (1, $1, $2, $3) \
@@ -277,7 +374,84 @@ where
         }
         let detail = format!("version={version} rules={}", set.rules.len());
         Self::insert_audit(&mut tx, now, Some(actor), "routing.rules", "routing", &detail).await?;
+        // Time rules look at conversations pending already, not only at those pending from now:
+        // each pending one gets a look now (which fires the waits already passed that were not
+        // looked at in its spell, and schedules the next).
+        if !set.pending_hours().is_empty() {
+            sqlx::query(
+                "INSERT INTO automation_jobs (key, conversation_id, kind, payload, due_at, created_at) \
+                 SELECT 'pending:' || id, id, 'pending', '{\"at\":' || pending_since || '}', $1, $1 \
+                 FROM conversations WHERE status = 'pending' AND pending_since IS NOT NULL AND snoozed_until IS NULL \
+                 ON CONFLICT (key) DO UPDATE SET payload = excluded.payload, due_at = excluded.due_at, \
+                 locked_until = NULL",
+            )
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+        }
         tx.commit().await?;
-        Ok(StoredRules { version: u32::try_from(version).unwrap_or(u32::MAX), set: set.clone() })
+        let stored = self.routing_rules().await?;
+        Ok(StoredRules { version: u32::try_from(version).unwrap_or(u32::MAX), set, fired: stored.fired })
+    }
+
+    async fn count_rule_fires(&self, rules: &[u32], now: i64) -> StoreResult<()> {
+        if rules.is_empty() {
+            return Ok(());
+        }
+        let mut tx = self.write_transaction().await?;
+        Self::count_fires(&mut tx, rules, now).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn returning_customer(&self, conversation: ConversationId) -> StoreResult<bool> {
+        let earlier: Option<i64> = sqlx::query_scalar(
+            "SELECT other.id FROM conversations this JOIN conversations other \
+             ON other.contact_id = this.contact_id AND other.id <> this.id WHERE this.id = $1 LIMIT 1",
+        )
+        .bind(conversation.0)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(earlier.is_some())
+    }
+
+    async fn pending_spell(&self, conversation: ConversationId) -> StoreResult<Option<PendingSpell>> {
+        let spell: Option<(Option<i64>, i64)> = sqlx::query_as(
+            "SELECT pending_since, pending_hours_done FROM conversations \
+             WHERE id = $1 AND status = 'pending' AND snoozed_until IS NULL",
+        )
+        .bind(conversation.0)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(spell.and_then(|(since, done)| {
+            Some(PendingSpell { since: since?, hours_done: u32::try_from(done).unwrap_or(u32::MAX) })
+        }))
+    }
+
+    async fn pending_looked(
+        &self,
+        conversation: ConversationId,
+        since: i64,
+        hours: u32,
+        next: Option<i64>,
+        now: i64,
+    ) -> StoreResult<()> {
+        let mut tx = self.write_transaction().await?;
+        let looked = sqlx::query(
+            "UPDATE conversations SET pending_hours_done = $3 \
+             WHERE id = $1 AND status = 'pending' AND pending_since = $2 AND pending_hours_done <= $3",
+        )
+        .bind(conversation.0)
+        .bind(since)
+        .bind(i64::from(hours))
+        .execute(&mut *tx)
+        .await?;
+        if let Some(next) = next
+            && DB::rows_affected(&looked) > 0
+        {
+            Self::schedule_job(&mut tx, conversation, JobKind::Pending { since }, next, now).await?;
+        }
+        tx.commit().await?;
+        Ok(())
     }
 }

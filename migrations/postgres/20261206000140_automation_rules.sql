@@ -1,0 +1,11 @@
+-- Automation rules: how often each rule fired (by its stable id in the rules document), and the
+-- time rules' clock — since when a conversation is pending, and the longest wait (in hours) whose
+-- rules were already looked at in this spell, so each time rule fires once per spell.
+CREATE TABLE rule_fires (
+    rule_id BIGINT NOT NULL PRIMARY KEY,
+    count   BIGINT NOT NULL,
+    last_at BIGINT NOT NULL
+);
+
+ALTER TABLE conversations ADD COLUMN pending_since BIGINT;
+ALTER TABLE conversations ADD COLUMN pending_hours_done BIGINT NOT NULL DEFAULT 0;
