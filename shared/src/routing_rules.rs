@@ -26,6 +26,8 @@ use crate::model::Priority;
 
 /// Most rules in a set.
 pub const MAX_RULES: usize = 100;
+/// The highest rule id (ids are given one after another; this leaves room for a lifetime of edits).
+pub const MAX_RULE_ID: u32 = 1 << 30;
 /// Most conditions, actions or keywords in one rule.
 pub const MAX_ITEMS: usize = 50;
 
@@ -355,11 +357,12 @@ impl RuleSet {
         Some(Decision { rule: fired.first().cloned(), fired, actions })
     }
 
-    /// Numbers the rules saved for the first time (id 0) after the highest id in the set.
-    pub fn number(&mut self) {
-        let mut next = self.rules.iter().map(|rule| rule.id).max().unwrap_or(0);
+    /// Numbers the rules saved for the first time (id 0) after the highest id in the set and
+    /// `used` (the highest ever given: a deleted rule's id is not given again, nor its count).
+    pub fn number(&mut self, used: u32) {
+        let mut next = self.rules.iter().map(|rule| rule.id).max().unwrap_or(0).max(used);
         for rule in self.rules.iter_mut().filter(|rule| rule.id == 0) {
-            next += 1;
+            next = next.saturating_add(1);
             rule.id = next;
         }
     }
@@ -394,6 +397,9 @@ impl RuleSet {
         let mut ids = std::collections::HashSet::new();
         for rule in &self.rules {
             let name = rule.name.trim();
+            if rule.id > MAX_RULE_ID {
+                return Some(format!("Rule \"{name}\" has an id out of range: reload the page and edit again."));
+            }
             if rule.id != 0 && !ids.insert(rule.id) {
                 return Some(format!("Two rules share the id {}: reload the page and edit again.", rule.id));
             }
@@ -659,8 +665,11 @@ mod tests {
             rules: vec![keywords_rule("A", &["a"], 1), keywords_rule("B", &["b"], 1), keywords_rule("C", &["c"], 1)],
         };
         set.rules[1].id = 7;
-        set.number();
+        set.number(3);
         assert_eq!(set.rules.iter().map(|rule| rule.id).collect::<Vec<_>>(), [8, 7, 9]);
+        let mut again = RuleSet { default_team: None, rules: vec![keywords_rule("D", &["d"], 1)] };
+        again.number(9);
+        assert_eq!(again.rules[0].id, 10, "an id once given is not given again");
         assert_eq!(set.problem(), None);
         set.rules[2].id = 7;
         assert!(set.problem().is_some_and(|problem| problem.contains("share the id")));

@@ -2,13 +2,15 @@
 //! customer's phone page (the simulator's) shows the menu's buttons; the customer taps "Billing"
 //! there; the conversation goes to Billing, whose agent sees the bot's handoff note. The admin's
 //! Automation page (hours, auto-replies, service levels, menu, rating) is photographed, with every
-//! control named; then, a minute on, the missed first-response target shows red on the wall
+//! control named; so is the Rules page, where the admin adds an automation rule (on resolve,
+//! send the canned thanks) and tests it in the test box; then, a minute on, the missed first-response target shows red on the wall
 //! (`target/test-output/browser/`). (The one real-time wait of the suite: the browser watches the
 //! real clock.)
 
 use std::time::Duration;
 
 use baton_shared::api::Role;
+use baton_shared::routing_rules::{Action, Rule, RuleSet, StoredRules, Trigger};
 use baton_shared::teams::AssignmentModel;
 use baton_simulator::Customer;
 use baton_tests::browser::Browser;
@@ -60,6 +62,21 @@ async fn a_customer_taps_billing_on_the_phone_and_the_agent_reads_the_bots_note(
         "hourly_cap": 3
     });
     put(&admin, "/api/automation/replies", &replies).await?;
+    let thanks = admin
+        .post("/api/canned-responses", &json!({"title": "Thanks", "body": "Thank you, {{customer_name}}!"}))
+        .await?;
+    anyhow::ensure!(thanks.status() == 201, "canned response: {}", thanks.status());
+    let thanks: baton_shared::api::CannedResponse = thanks.json().await?;
+    let mut label_new = Rule::new(
+        "Label every new conversation",
+        vec![Trigger::NewConversation],
+        vec![],
+        vec![Action::AddLabels { labels: vec!["new".into()] }],
+    );
+    label_new.keep_going = true;
+    let rules = StoredRules { version: 0, set: RuleSet { default_team: None, rules: vec![label_new] }, fired: vec![] };
+    let saved = admin.request(reqwest::Method::PUT, "/api/routing/rules").json(&rules).send().await?;
+    anyhow::ensure!(saved.status() == 200, "rules: {}", saved.status());
 
     let (phone, b, a) = (Browser::launch().await?, Browser::launch().await?, Browser::launch().await?);
     let outcome = async {
@@ -108,6 +125,40 @@ async fn a_customer_taps_billing_on_the_phone_and_the_agent_reads_the_bots_note(
         a.client.execute("document.getElementById('menu-bot').scrollIntoView()", vec![]).await?;
         a.screenshot("automation-page-menu").await?;
         a.expect_every_control_named("automation").await?;
+
+        // The Rules page: the rule that labelled the customer's conversation says it fired; the
+        // admin adds an automation rule — on resolve, send the canned thanks — saves it, and the
+        // test box says what a resolve of a billing conversation would get.
+        a.click("#nav-rules").await?;
+        a.wait_for_text("#rules .rule .rule-fired", "Fired 1 times").await?;
+        a.click("#add-rule").await?;
+        let fresh = "#rules .rule:last-child";
+        a.type_into(&format!("{fresh} .rule-name"), "Thank on resolve").await?;
+        a.click(&format!("{fresh} .on-new input")).await?;
+        a.click(&format!("{fresh} .on-message input")).await?;
+        a.click(&format!("{fresh} .on-resolved input")).await?;
+        a.type_into(&format!("{fresh} .rule-has-label"), "billing").await?;
+        a.wait_for(&format!("{fresh} .rule-canned")).await?.select_by_value(&thanks.id.to_string()).await?;
+        a.type_into(&format!("{fresh} .rule-remove-labels"), "new").await?;
+        a.click("#save-rules").await?;
+        a.wait_for_text(".rules-buttons .saved", "Saved").await?;
+        a.wait_for("#test-trigger").await?.select_by_value("conversation_resolved").await?;
+        a.type_into("#test-label", "billing").await?;
+        a.click("#test-rules").await?;
+        a.wait_for_text("#test-outcome", "“Thank on resolve” would fire: remove labels new, send “Thanks”").await?;
+        a.screenshot("automation-rules-page").await?;
+        a.expect_every_control_named("rules").await?;
+        let stored: StoredRules = admin.get("/api/routing/rules").await?.json().await?;
+        let added = stored.set.rules.iter().find(|rule| rule.name == "Thank on resolve");
+        assert_eq!(
+            added.map(|rule| (rule.id, rule.triggers.clone(), rule.actions.clone())),
+            Some((
+                2,
+                vec![Trigger::ConversationResolved],
+                vec![Action::RemoveLabels { labels: vec!["new".into()] }, Action::SendCanned { canned: thanks.id },]
+            )),
+            "saved as built on the page"
+        );
 
         // Nobody answered within the first-response target (a minute, of an inbox always open):
         // the supervisor's wall shows the card red once it is missed.

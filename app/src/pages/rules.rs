@@ -5,9 +5,7 @@
 
 use baton_shared::TeamId;
 use baton_shared::api::Role;
-use baton_shared::routing_rules::{
-    Action, Combine, Decision, Rule, RuleFired, RuleSet, RuleTest, StoredRules, Trigger,
-};
+use baton_shared::routing_rules::{Action, Decision, Rule, RuleFired, RuleSet, RuleTest, StoredRules, Trigger};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
@@ -56,10 +54,7 @@ pub fn RulesPage() -> impl IntoView {
     let add = move |_| {
         let key = next_key.get_value();
         next_key.set_value(key + 1);
-        let rule = Rule {
-            combine: Combine::Any,
-            ..Rule::new(String::new(), vec![Trigger::NewConversation, Trigger::CustomerMessage], vec![], vec![])
-        };
+        let rule = Rule::new(String::new(), vec![Trigger::NewConversation, Trigger::CustomerMessage], vec![], vec![]);
         drafts.update(|drafts| drafts.push(Draft::of(key, &rule)));
     };
     let save = move |_| {

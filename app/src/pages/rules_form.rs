@@ -4,9 +4,9 @@
 //! note, a snooze, a resolve), whether the look goes on after it, and how often it fired. What
 //! the form has no field for (a second keyword list, a named agent) is kept as it is.
 
+use baton_shared::TeamId;
 use baton_shared::model::Priority;
 use baton_shared::routing_rules::{Action, Combine, Condition, Rule, RuleFired, Trigger};
-use baton_shared::{TeamId, UserId};
 use leptos::prelude::*;
 
 use crate::context::Ctx;
@@ -30,7 +30,6 @@ pub struct Draft {
     keywords: RwSignal<String>,
     has_label: RwSignal<String>,
     other_conditions: Vec<Condition>,
-    combine: Combine,
     team: RwSignal<Option<TeamId>>,
     priority: RwSignal<Option<Priority>>,
     labels: RwSignal<String>,
@@ -39,8 +38,42 @@ pub struct Draft {
     note: RwSignal<String>,
     snooze_hours: RwSignal<String>,
     resolve: RwSignal<bool>,
-    assign_to: Option<UserId>,
+    /// The actions in their saved order: each form field where its first action stood, and what
+    /// the form has no field for (a named agent, a second note) kept as it was.
+    layout: Vec<Slot>,
+    combine_any: RwSignal<bool>,
 }
+
+/// A place in a rule's list of actions.
+#[derive(Clone, Debug, PartialEq)]
+enum Slot {
+    Field(Field),
+    Kept(Action),
+}
+
+/// The action kinds the form edits, in the order it adds new ones.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Field {
+    Team,
+    Priority,
+    AddLabels,
+    RemoveLabels,
+    Canned,
+    Note,
+    Snooze,
+    Resolve,
+}
+
+const FIELDS: [Field; 8] = [
+    Field::Team,
+    Field::Priority,
+    Field::AddLabels,
+    Field::RemoveLabels,
+    Field::Canned,
+    Field::Note,
+    Field::Snooze,
+    Field::Resolve,
+];
 
 /// A comma-separated list, in any script's comma (Latin, Arabic, full-width, ideographic).
 fn split(list: &str) -> Vec<String> {
@@ -73,22 +106,54 @@ impl Draft {
                 _ => {}
             }
         }
-        let (mut team, mut priority, mut labels, mut remove, mut assign_to) =
-            (None, None, Vec::new(), Vec::new(), None);
-        let (mut canned, mut note, mut snooze, mut resolve) = (None, String::new(), None, false);
+        let (mut team, mut priority, mut labels, mut remove) = (None, None, Vec::new(), Vec::new());
+        let (mut canned, mut note, mut snooze, mut resolve) = (None, None::<String>, None, false);
+        let mut layout: Vec<Slot> = Vec::new();
         for action in &rule.actions {
-            match action {
-                Action::SetTeam { team: chosen } => team = Some(*chosen),
-                Action::SetPriority { priority: chosen } => priority = Some(*chosen),
-                Action::AddLabels { labels: added } => labels.extend(added.iter().cloned()),
-                Action::RemoveLabels { labels: removed } => remove.extend(removed.iter().cloned()),
-                Action::AssignTo { user } => assign_to = Some(*user),
-                Action::SendCanned { canned: chosen } => canned = Some(*chosen),
-                Action::AddNote { text } => note.clone_from(text),
-                Action::Snooze { hours } => snooze = Some(*hours),
-                Action::Resolve => resolve = true,
+            let field = match action {
+                Action::SetTeam { team: chosen } if team.is_none() => {
+                    team = Some(*chosen);
+                    Field::Team
+                }
+                Action::SetPriority { priority: chosen } if priority.is_none() => {
+                    priority = Some(*chosen);
+                    Field::Priority
+                }
+                // Several label actions are one list: adding them all at once is the same.
+                Action::AddLabels { labels: added } => {
+                    labels.extend(added.iter().cloned());
+                    Field::AddLabels
+                }
+                Action::RemoveLabels { labels: removed } => {
+                    remove.extend(removed.iter().cloned());
+                    Field::RemoveLabels
+                }
+                Action::SendCanned { canned: chosen } if canned.is_none() => {
+                    canned = Some(*chosen);
+                    Field::Canned
+                }
+                Action::AddNote { text } if note.is_none() => {
+                    note = Some(text.clone());
+                    Field::Note
+                }
+                Action::Snooze { hours } if snooze.is_none() => {
+                    snooze = Some(*hours);
+                    Field::Snooze
+                }
+                Action::Resolve if !resolve => {
+                    resolve = true;
+                    Field::Resolve
+                }
+                other => {
+                    layout.push(Slot::Kept(other.clone()));
+                    continue;
+                }
+            };
+            if !layout.contains(&Slot::Field(field)) {
+                layout.push(Slot::Field(field));
             }
         }
+        let note = note.unwrap_or_default();
         let has = |trigger: Trigger| rule.triggers.contains(&trigger);
         Draft {
             key,
@@ -105,7 +170,7 @@ impl Draft {
             keywords: RwSignal::new(keywords.unwrap_or_default().join(", ")),
             has_label: RwSignal::new(has_label.unwrap_or_default()),
             other_conditions,
-            combine: rule.combine,
+            combine_any: RwSignal::new(rule.combine == Combine::Any),
             team: RwSignal::new(team),
             priority: RwSignal::new(priority),
             labels: RwSignal::new(labels.join(", ")),
@@ -114,7 +179,7 @@ impl Draft {
             note: RwSignal::new(note),
             snooze_hours: RwSignal::new(snooze.map(|hours| hours.to_string()).unwrap_or_default()),
             resolve: RwSignal::new(resolve),
-            assign_to,
+            layout,
         }
     }
 
@@ -122,6 +187,32 @@ impl Draft {
     pub fn pending_hours(&self) -> Option<u32> {
         let text = self.pending_hours.get();
         (!text.trim().is_empty()).then(|| hours(&text))
+    }
+
+    /// The action a form field says, if it says one.
+    fn action(&self, field: Field) -> Option<Action> {
+        match field {
+            Field::Team => self.team.get_untracked().map(|team| Action::SetTeam { team }),
+            Field::Priority => self.priority.get_untracked().map(|priority| Action::SetPriority { priority }),
+            Field::AddLabels => {
+                let labels = split(&self.labels.get_untracked());
+                (!labels.is_empty()).then_some(Action::AddLabels { labels })
+            }
+            Field::RemoveLabels => {
+                let labels = split(&self.remove_labels.get_untracked());
+                (!labels.is_empty()).then_some(Action::RemoveLabels { labels })
+            }
+            Field::Canned => self.canned.get_untracked().map(|canned| Action::SendCanned { canned }),
+            Field::Note => {
+                let text = self.note.get_untracked();
+                (!text.trim().is_empty()).then_some(Action::AddNote { text })
+            }
+            Field::Snooze => {
+                let snooze = self.snooze_hours.get_untracked();
+                (!snooze.trim().is_empty()).then(|| Action::Snooze { hours: hours(&snooze) })
+            }
+            Field::Resolve => self.resolve.get_untracked().then_some(Action::Resolve),
+        }
     }
 
     pub fn rule(&self) -> Rule {
@@ -151,44 +242,25 @@ impl Draft {
             conditions.push(Condition::HasLabel { label: label.trim().to_owned() });
         }
         conditions.extend(self.other_conditions.iter().cloned());
-        let mut actions = Vec::new();
-        if let Some(team) = self.team.get_untracked() {
-            actions.push(Action::SetTeam { team });
+        let mut layout = self.layout.clone();
+        for field in FIELDS {
+            if !layout.contains(&Slot::Field(field)) {
+                layout.push(Slot::Field(field));
+            }
         }
-        if let Some(priority) = self.priority.get_untracked() {
-            actions.push(Action::SetPriority { priority });
-        }
-        let labels = split(&self.labels.get_untracked());
-        if !labels.is_empty() {
-            actions.push(Action::AddLabels { labels });
-        }
-        let remove = split(&self.remove_labels.get_untracked());
-        if !remove.is_empty() {
-            actions.push(Action::RemoveLabels { labels: remove });
-        }
-        if let Some(user) = self.assign_to {
-            actions.push(Action::AssignTo { user });
-        }
-        if let Some(canned) = self.canned.get_untracked() {
-            actions.push(Action::SendCanned { canned });
-        }
-        let note = self.note.get_untracked();
-        if !note.trim().is_empty() {
-            actions.push(Action::AddNote { text: note });
-        }
-        let snooze = self.snooze_hours.get_untracked();
-        if !snooze.trim().is_empty() {
-            actions.push(Action::Snooze { hours: hours(&snooze) });
-        }
-        if self.resolve.get_untracked() {
-            actions.push(Action::Resolve);
-        }
+        let actions = layout
+            .into_iter()
+            .filter_map(|slot| match slot {
+                Slot::Kept(action) => Some(action),
+                Slot::Field(field) => self.action(field),
+            })
+            .collect();
         Rule {
             id: self.id,
             name: self.name.get_untracked(),
             enabled: self.enabled.get_untracked(),
             triggers,
-            combine: self.combine,
+            combine: if self.combine_any.get_untracked() { Combine::Any } else { Combine::All },
             conditions,
             actions,
             keep_going: self.keep_going.get_untracked(),
@@ -225,7 +297,8 @@ pub fn RuleCard(
 ) -> impl IntoView {
     let ctx = expect_context::<Ctx>();
     let key = draft.key;
-    let others = draft.other_conditions.len() + draft.other_triggers.len() + usize::from(draft.assign_to.is_some());
+    let kept = draft.layout.iter().filter(|slot| matches!(slot, Slot::Kept(_))).count();
+    let others = draft.other_conditions.len() + draft.other_triggers.len() + kept;
     let team_options = move |chosen: Option<TeamId>| {
         view! {
             <option value="" selected=chosen.is_none()>{t!("rules.keep").to_string()}</option>
@@ -235,8 +308,13 @@ pub fn RuleCard(
         }
     };
     let canned_options = move |chosen: Option<i64>| {
+        // One deleted since the rule was saved still shows (the save refuses it, saying why).
+        let missing = chosen.filter(|id| ctx.canned.with(|all| !all.iter().any(|canned| canned.id == *id)));
         view! {
             <option value="" selected=chosen.is_none()>{t!("rules.no_canned").to_string()}</option>
+            {missing.map(|id| view! {
+                <option value=id.to_string() selected=true>{t!("rules.canned_missing", id = id).to_string()}</option>
+            })}
             {ctx.canned.get().into_iter().map(|canned| view! {
                 <option value=canned.id.to_string() selected=chosen == Some(canned.id)>{canned.title.clone()}</option>
             }).collect_view()}
@@ -275,6 +353,13 @@ pub fn RuleCard(
                 <legend>{t!("rules.if").to_string()}</legend>
                 {text_box(draft.keywords, editable, t!("rules.keywords").to_string(), "rule-keywords")}
                 {text_box(draft.has_label, editable, t!("rules.has_label").to_string(), "rule-has-label")}
+                <label>
+                    {t!("rules.combine").to_string()}
+                    <select class="rule-combine" disabled=!editable on:change=move |event| draft.combine_any.set(event_target_value(&event) == "any")>
+                        <option value="all" selected=move || !draft.combine_any.get()>{t!("rules.combine_all").to_string()}</option>
+                        <option value="any" selected=move || draft.combine_any.get()>{t!("rules.combine_any").to_string()}</option>
+                    </select>
+                </label>
             </fieldset>
             <fieldset class="rule-actions">
                 <legend>{t!("rules.then").to_string()}</legend>
@@ -317,5 +402,61 @@ pub fn RuleCard(
             {check(draft.keep_going, editable, t!("rules.keep_going").to_string(), "rule-keep-going")}
             {(others > 0).then(|| view! { <p class="hint">{t!("rules.other_conditions", count = others).to_string()}</p> })}
         </li>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use baton_shared::UserId;
+
+    use super::*;
+
+    #[test]
+    fn a_rule_loaded_and_saved_unchanged_comes_back_the_same() {
+        let owner = Owner::new();
+        owner.set();
+        let rule = Rule {
+            id: 7,
+            name: "Wrap up".into(),
+            enabled: true,
+            triggers: vec![
+                Trigger::ConversationResolved,
+                Trigger::PendingFor { hours: 24 },
+                Trigger::PendingFor { hours: 48 },
+            ],
+            combine: Combine::Any,
+            conditions: vec![
+                Condition::TextContains { keywords: vec!["refund".into()] },
+                Condition::HasLabel { label: "vip".into() },
+                Condition::Customer { returning: true },
+            ],
+            // Not the form's order, with what it has no field for in between.
+            actions: vec![
+                Action::Resolve,
+                Action::AddNote { text: "first".into() },
+                Action::AssignTo { user: UserId(3) },
+                Action::SendCanned { canned: 4 },
+                Action::AddNote { text: "second".into() },
+                Action::RemoveLabels { labels: vec!["new".into()] },
+            ],
+            keep_going: true,
+        };
+        let draft = Draft::of(0, &rule);
+        assert_eq!(draft.rule(), rule);
+        draft.note.set(String::new());
+        draft.priority.set(Some(Priority::High));
+        let edited = draft.rule();
+        assert_eq!(
+            edited.actions,
+            [
+                Action::Resolve,
+                Action::AssignTo { user: UserId(3) },
+                Action::SendCanned { canned: 4 },
+                Action::AddNote { text: "second".into() },
+                Action::RemoveLabels { labels: vec!["new".into()] },
+                Action::SetPriority { priority: Priority::High },
+            ],
+            "an emptied field goes, a new one comes last, the rest keep their places"
+        );
     }
 }

@@ -2,7 +2,7 @@
 //! conversation operations as people — for a customer message, what its rules do beyond placing
 //! the conversation (placing it happened as the message was stored); for a resolve or a missed
 //! service-level target, everything the rules that fire say; and the time rules ("pending for 48
-//! hours"), looked at once per wait in each pending spell.
+//! hours"), fired once per wait in each pending spell (the wait is taken before its rules fire).
 //!
 //! An action refused on its merits (a snooze of a conversation resolved meanwhile, a canned reply
 //! past the customer's hourly cap) is logged and skipped, and the rule's other actions still run;
@@ -47,6 +47,18 @@ pub async fn effects(
 pub async fn on_event(state: &AppState, id: ConversationId, trigger: Trigger, at: i64) -> Result<(), Refusal> {
     let set = rule_set(state).await?;
     let Some(conversation) = state.store.conversation(id).await? else { return Ok(()) };
+    // What happened must still hold: a customer may have reopened the conversation before its
+    // resolve's rules ran (no thanks for a conversation that goes on), or it was resolved since
+    // its target was missed.
+    let resolved = conversation.status == ConversationStatus::Resolved;
+    let holds = match trigger {
+        Trigger::ConversationResolved => resolved,
+        Trigger::SlaBreached => !resolved,
+        _ => true,
+    };
+    if !holds {
+        return Ok(());
+    }
     fire(state, &set, &conversation, trigger, &format!("{}:{at}", trigger_name(trigger))).await
 }
 
@@ -61,23 +73,22 @@ pub async fn pending(state: &AppState, id: ConversationId, since: i64) -> Result
         return Ok(());
     }
     let elapsed = state.now().saturating_sub(since);
-    let mut done = spell.hours_done;
     for hours in waits.iter().copied().filter(|hours| *hours > spell.hours_done) {
         if i64::from(hours) * HOUR_MS > elapsed {
-            break;
-        }
-        // A rule of a shorter wait may have ended the spell (resolved, snoozed).
-        let Some(conversation) = state.store.conversation(id).await? else { return Ok(()) };
-        if conversation.status != ConversationStatus::Pending || conversation.snoozed_until.is_some() {
+            // Not yet: the next look, when this wait is over.
+            let at = since.saturating_add(i64::from(hours) * HOUR_MS);
+            state.store.schedule_pending_look(id, since, at, state.now()).await?;
             return Ok(());
         }
+        // Taken first: of two nodes (or a job done again) one fires it. A rule of a shorter wait
+        // may have ended the spell (resolved, snoozed): then nothing is taken.
+        if !state.store.take_pending_wait(id, since, hours).await? {
+            continue;
+        }
+        let Some(conversation) = state.store.conversation(id).await? else { return Ok(()) };
         let trigger = Trigger::PendingFor { hours };
         fire(state, &set, &conversation, trigger, &format!("pending:{since}:{hours}")).await?;
-        done = hours;
-        state.store.pending_looked(id, since, hours, None, state.now()).await?;
     }
-    let next = waits.iter().find(|hours| **hours > done).map(|hours| since.saturating_add(i64::from(*hours) * HOUR_MS));
-    state.store.pending_looked(id, since, done, next, state.now()).await?;
     Ok(())
 }
 

@@ -168,14 +168,17 @@ pub trait RulesStore: Send + Sync {
     /// longest wait (hours) whose time rules were looked at in it.
     async fn pending_spell(&self, conversation: ConversationId) -> StoreResult<Option<PendingSpell>>;
 
-    /// The time rules waiting `hours` were looked at in the spell begun at `since` (if it still
-    /// runs); the next look, if any, is due at `next`.
-    async fn pending_looked(
+    /// Takes the time rules waiting `hours` in the spell begun at `since`: whether this caller
+    /// fires them (the spell still runs, and nobody took that wait yet). Taken before they fire,
+    /// so of two nodes, or a job done again, one fires them.
+    async fn take_pending_wait(&self, conversation: ConversationId, since: i64, hours: u32) -> StoreResult<bool>;
+
+    /// Schedules the time rules' next look at `at`, if the spell begun at `since` still runs.
+    async fn schedule_pending_look(
         &self,
         conversation: ConversationId,
         since: i64,
-        hours: u32,
-        next: Option<i64>,
+        at: i64,
         now: i64,
     ) -> StoreResult<()>;
 }

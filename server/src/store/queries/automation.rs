@@ -161,7 +161,7 @@ where
         sqlx::query(
             "INSERT INTO automation_jobs (key, conversation_id, kind, payload, due_at, created_at) \
              VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (key) DO UPDATE SET \
-             payload = excluded.payload, due_at = excluded.due_at, locked_until = NULL",
+             payload = excluded.payload, due_at = excluded.due_at, locked_until = NULL, attempts = 0",
         )
         .bind(key)
         .bind(conversation.0)

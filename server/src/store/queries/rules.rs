@@ -50,14 +50,25 @@ where
         }
     }
 
-    /// Counts one firing of each rule in `rules`, at `now`.
-    pub(super) async fn count_fires(tx: &mut Transaction<'static, DB>, rules: &[u32], now: i64) -> StoreResult<()> {
+    /// Counts one firing of each rule in `rules`, at `now`, in shard `shard` (see the
+    /// `rule_fires` migration); in the order of their ids, so two transactions never wait on each
+    /// other's rows crosswise.
+    pub(super) async fn count_fires(
+        tx: &mut Transaction<'static, DB>,
+        rules: &[u32],
+        shard: i64,
+        now: i64,
+    ) -> StoreResult<()> {
+        let mut rules = rules.to_vec();
+        rules.sort_unstable();
+        rules.dedup();
         for rule in rules {
             sqlx::query(
-                "INSERT INTO rule_fires (rule_id, count, last_at) VALUES ($1, 1, $2) \
-                 ON CONFLICT (rule_id) DO UPDATE SET count = rule_fires.count + 1, last_at = excluded.last_at",
+                "INSERT INTO rule_fires (rule_id, shard, count, last_at) VALUES ($1, $2, 1, $3) \
+                 ON CONFLICT (rule_id, shard) DO UPDATE SET count = rule_fires.count + 1, last_at = excluded.last_at",
             )
-            .bind(i64::from(*rule))
+            .bind(i64::from(rule))
+            .bind(shard.rem_euclid(FIRE_SHARDS))
             .bind(now)
             .execute(&mut **tx)
             .await?;
@@ -136,11 +147,12 @@ where
         let mut decided = RulesDecision {
             team: before.team,
             priority: before.priority,
-            by_default: decision.rule.is_none(),
+            by_default: false,
             rule: decision.rule.map(|(_, name)| name),
             labels: Vec::new(),
             remove_labels: Vec::new(),
             assign_to: None,
+            assigned_by: None,
             fired: rules_fired.iter().map(|rule| rule.id).collect(),
             effects: rules_fired
                 .iter()
@@ -148,7 +160,15 @@ where
                 .map(|rule| rule.id)
                 .collect(),
         };
-        for action in decision.actions {
+        // Each fired rule's actions in order, then the default team if the decision added it:
+        // the events name the rule that placed or assigned the conversation, or the default.
+        let from_rules: usize = rules_fired.iter().map(|rule| rule.actions.len()).sum();
+        let mut steps: Vec<(Option<String>, Action)> = Vec::new();
+        for rule in &rules_fired {
+            steps.extend(rule.actions.iter().map(|action| (Some(rule.name.clone()), action.clone())));
+        }
+        steps.extend(decision.actions.iter().skip(from_rules).map(|action| (None, action.clone())));
+        for (rule, action) in steps {
             match action {
                 Action::SetTeam { team } => {
                     let found: Option<i64> = sqlx::query_scalar("SELECT id FROM teams WHERE id = $1")
@@ -157,6 +177,10 @@ where
                         .await?;
                     if found.is_some() {
                         decided.team = Some(team);
+                        decided.by_default = rule.is_none();
+                        if rule.is_some() {
+                            decided.rule.clone_from(&rule);
+                        }
                     }
                 }
                 Action::SetPriority { priority } => decided.priority = priority,
@@ -168,6 +192,7 @@ where
                         .await?;
                     if disabled == Some(false) {
                         decided.assign_to = Some(user);
+                        decided.assigned_by = rule;
                     }
                 }
                 Action::RemoveLabels { labels } => decided.remove_labels.extend(labels),
@@ -191,7 +216,7 @@ where
         now: i64,
     ) -> StoreResult<Vec<ConversationEvent>> {
         let mut events = Vec::new();
-        Self::count_fires(tx, &decided.fired, now).await?;
+        Self::count_fires(tx, &decided.fired, id.0, now).await?;
         if !decided.effects.is_empty() {
             let kind = JobKind::RuleEffects { message, rules: decided.effects.clone() };
             Self::schedule_job(tx, id, kind, now, now).await?;
@@ -243,7 +268,9 @@ where
                 .bind(user.0)
                 .execute(&mut **tx)
                 .await?;
-            let by = RoutedBy::Rule { rule: decided.rule.clone().unwrap_or_default() };
+            let by = RoutedBy::Rule {
+                rule: decided.assigned_by.clone().or_else(|| decided.rule.clone()).unwrap_or_default(),
+            };
             let change = Change::Assigned { assignee: Some(user), routing: Some(Routing { team: decided.team, by }) };
             events.push(Self::append_event(tx, id, None, change, now).await?);
         }
@@ -296,6 +323,8 @@ pub(super) struct RulesDecision {
     pub labels: Vec<String>,
     pub remove_labels: Vec<String>,
     pub assign_to: Option<UserId>,
+    /// The rule that named the agent.
+    pub assigned_by: Option<String>,
     /// The rules that fired (ids), counted as the decision is applied.
     pub fired: Vec<u32>,
     /// Those of them that do more than place the conversation.
@@ -304,6 +333,8 @@ pub(super) struct RulesDecision {
 
 /// An hour, in ms.
 const HOUR_MS: i64 = 3_600_000;
+/// Shards of a rule's firing count.
+const FIRE_SHARDS: i64 = 16;
 
 #[async_trait]
 impl<DB: Sql> RulesStore for SqlStore<DB>
@@ -329,7 +360,9 @@ where
         let Some((version, definition)) = stored else { return Ok(StoredRules::default()) };
         let set: RuleSet = serde_json::from_str(&definition).map_err(|_| rows::corrupt("routing rules"))?;
         let fired: Vec<(i64, i64, i64)> =
-            sqlx::query_as("SELECT rule_id, count, last_at FROM rule_fires ORDER BY rule_id")
+            sqlx::query_as(
+                "SELECT rule_id, CAST(SUM(count) AS BIGINT), MAX(last_at) FROM rule_fires GROUP BY rule_id ORDER BY rule_id",
+            )
                 .fetch_all(&self.pool)
                 .await?;
         let fired = fired
@@ -354,8 +387,18 @@ where
             return Err(StoreError::Changed);
         }
         let version = current + 1;
+        // Ids once given (to a rule saved before, or one that fired) are not given again.
+        let stored_max = match Self::rules_in(&mut tx).await? {
+            Some((_, definition)) => serde_json::from_str::<RuleSet>(&definition)
+                .map(|stored| stored.rules.iter().map(|rule| rule.id).max().unwrap_or(0))
+                .unwrap_or(0),
+            None => 0,
+        };
+        let fired_max: Option<i64> =
+            sqlx::query_scalar("SELECT MAX(rule_id) FROM rule_fires").fetch_one(&mut *tx).await?;
+        let used = stored_max.max(fired_max.and_then(|id| u32::try_from(id).ok()).unwrap_or(0));
         let mut set = set.clone();
-        set.number();
+        set.number(used);
         let definition = serde_json::to_string(&set).map_err(|error| rows::corrupt(error.to_string()))?;
         // Of two saves based on one version, the second inserts or updates nothing.
         let saved = sqlx::query(
@@ -383,7 +426,7 @@ where
                  SELECT 'pending:' || id, id, 'pending', '{\"at\":' || pending_since || '}', $1, $1 \
                  FROM conversations WHERE status = 'pending' AND pending_since IS NOT NULL AND snoozed_until IS NULL \
                  ON CONFLICT (key) DO UPDATE SET payload = excluded.payload, due_at = excluded.due_at, \
-                 locked_until = NULL",
+                 locked_until = NULL, attempts = 0",
             )
             .bind(now)
             .execute(&mut *tx)
@@ -399,7 +442,7 @@ where
             return Ok(());
         }
         let mut tx = self.write_transaction().await?;
-        Self::count_fires(&mut tx, rules, now).await?;
+        Self::count_fires(&mut tx, rules, now.rem_euclid(FIRE_SHARDS), now).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -428,28 +471,41 @@ where
         }))
     }
 
-    async fn pending_looked(
-        &self,
-        conversation: ConversationId,
-        since: i64,
-        hours: u32,
-        next: Option<i64>,
-        now: i64,
-    ) -> StoreResult<()> {
+    async fn take_pending_wait(&self, conversation: ConversationId, since: i64, hours: u32) -> StoreResult<bool> {
         let mut tx = self.write_transaction().await?;
-        let looked = sqlx::query(
+        let taken = sqlx::query(
             "UPDATE conversations SET pending_hours_done = $3 \
-             WHERE id = $1 AND status = 'pending' AND pending_since = $2 AND pending_hours_done <= $3",
+             WHERE id = $1 AND status = 'pending' AND snoozed_until IS NULL AND pending_since = $2 \
+             AND pending_hours_done < $3",
         )
         .bind(conversation.0)
         .bind(since)
         .bind(i64::from(hours))
         .execute(&mut *tx)
         .await?;
-        if let Some(next) = next
-            && DB::rows_affected(&looked) > 0
-        {
-            Self::schedule_job(&mut tx, conversation, JobKind::Pending { since }, next, now).await?;
+        tx.commit().await?;
+        Ok(DB::rows_affected(&taken) > 0)
+    }
+
+    async fn schedule_pending_look(
+        &self,
+        conversation: ConversationId,
+        since: i64,
+        at: i64,
+        now: i64,
+    ) -> StoreResult<()> {
+        let mut tx = self.write_transaction().await?;
+        Self::lock_conversation(&mut tx, conversation).await?;
+        let runs: Option<i64> = sqlx::query_scalar(
+            "SELECT id FROM conversations WHERE id = $1 AND status = 'pending' AND snoozed_until IS NULL \
+             AND pending_since = $2",
+        )
+        .bind(conversation.0)
+        .bind(since)
+        .fetch_optional(&mut *tx)
+        .await?;
+        if runs.is_some() {
+            Self::schedule_job(&mut tx, conversation, JobKind::Pending { since }, at, now).await?;
         }
         tx.commit().await?;
         Ok(())
