@@ -46,6 +46,11 @@ impl TestDatabase {
         Ok(store::open(&self.url).await?)
     }
 
+    /// Another handle on this database, for a second Baton node on it: dropping it drops nothing.
+    pub fn another_node(&self) -> anyhow::Result<TestDatabase> {
+        Ok(TestDatabase { url: self.url.clone(), dir: tempfile::tempdir()?, postgres: None })
+    }
+
     pub fn is_postgres(&self) -> bool {
         self.postgres.is_some()
     }

@@ -164,11 +164,19 @@ async fn start_at(kind: Kind, at: i64) -> anyhow::Result<TestServer> {
     .await
 }
 
-/// Moves the paused clock on and waits (in real time) until automation did everything due.
+/// Moves the paused clock on and waits (in real time) until automation did everything due. Jobs
+/// due before are done first: a jump of the clock while one waits for a database connection would
+/// time that wait out.
 async fn advance(server: &TestServer, by: Duration) -> anyhow::Result<()> {
+    jobs_done(server).await?;
     tokio::time::advance(by).await;
     let now = server.state.now();
     until("automation's pass", || server.state.automation.last_pass() >= now).await?;
+    jobs_done(server).await
+}
+
+async fn jobs_done(server: &TestServer) -> anyhow::Result<()> {
+    let now = server.state.now();
     until_some("automation's jobs", || async { Ok((server.state.store.jobs_due(now).await? == 0).then_some(())) }).await
 }
 

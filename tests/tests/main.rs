@@ -8,6 +8,7 @@
 mod assignment;
 mod auth;
 mod automation;
+mod automation_nodes;
 mod automation_rules;
 mod browser;
 mod browser_app;

@@ -278,11 +278,15 @@ fn check(on: RwSignal<bool>, editable: bool, label: String, class: &'static str)
     }
 }
 
-/// A text box bound to `value`.
+/// A text box bound to `value`, with its label shown above it (a filled box keeps saying what
+/// it is).
 fn text_box(value: RwSignal<String>, editable: bool, label: String, class: &'static str) -> impl IntoView {
     view! {
-        <input class=class aria-label=label.clone() placeholder=label disabled=!editable
-            prop:value=value on:input=move |event| value.set(event_target_value(&event)) />
+        <label class=format!("rule-field {class}-field")>
+            <span>{label.clone()}</span>
+            <input class=class placeholder=label disabled=!editable
+                prop:value=value on:input=move |event| value.set(event_target_value(&event)) />
+        </label>
     }
 }
 
@@ -327,7 +331,8 @@ pub fn RuleCard(
     view! {
         <li class="rule" data-rule=move || draft.name.get()>
             <div class="rule-top">
-                {text_box(draft.name, editable, t!("rules.name").to_string(), "rule-name")}
+                <input class="rule-name" aria-label=t!("rules.name").to_string() placeholder=t!("rules.name").to_string()
+                    disabled=!editable prop:value=draft.name on:input=move |event| draft.name.set(event_target_value(&event)) />
                 {check(draft.enabled, editable, t!("rules.enabled").to_string(), "rule-enabled")}
                 <span class="rule-fired hint">{fired_text}</span>
                 <Show when=move || editable>
