@@ -165,6 +165,8 @@ pub fn start(state: &AppState, background: &mut Background) {
     background.spawn("automation", |stop| automation.run(stop));
     let drafts = drafts::Worker { writer: state.drafts.clone(), store: state.store.clone() };
     background.spawn("draft writer", |stop| drafts.run(stop));
+    let store = state.store.clone();
+    background.spawn("search backlog", |stop| search_backlog(store, stop));
 
     background.spawn_loop("session housekeeping", sessions::housekeeping(state.store.clone(), state.clock));
     background.spawn_loop("gap filler", bus::fill_gaps(state.hub.clone(), state.store.clone()));
@@ -187,5 +189,27 @@ pub fn ingest_worker(state: &AppState) -> whatsapp::ingest::Worker {
         media: state.whatsapp.media.clone(),
         phone_number_id: state.config.whatsapp.phone_number_id.clone(),
         wake: state.whatsapp.ingest.clone(),
+    }
+}
+
+/// Indexes, a batch at a time, the messages and notes stored before search existed (an upgrade),
+/// newest first; then ends. What is written meanwhile is indexed as it is written.
+async fn search_backlog(store: std::sync::Arc<dyn crate::store::Store>, stop: CancellationToken) {
+    let mut indexed = 0;
+    while !stop.is_cancelled() {
+        match store.index_backlog(500).await {
+            Ok(0) => break,
+            Ok(batch) => indexed += batch,
+            Err(error) => {
+                tracing::warn!(%error, "cannot index the search backlog: trying again in a minute");
+                tokio::select! {
+                    () = tokio::time::sleep(std::time::Duration::from_secs(60)) => {}
+                    () = stop.cancelled() => {}
+                }
+            }
+        }
+    }
+    if indexed > 0 {
+        tracing::info!(indexed, "messages and notes from before search are searchable");
     }
 }

@@ -12,6 +12,7 @@ pub mod extract;
 pub mod health;
 pub mod media;
 pub mod routing_rules;
+pub mod search;
 pub mod team;
 pub mod teams;
 pub mod uploads;
@@ -55,6 +56,7 @@ pub fn router(state: AppState) -> Router {
         .merge(conversation_actions::routes())
         .merge(media::routes())
         .merge(uploads::routes())
+        .merge(search::routes())
         .fallback(unknown_api_route)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(from_fn_with_state(state.clone(), csrf::guard))

@@ -16,6 +16,7 @@ pub mod labels;
 pub mod postgres;
 mod queries;
 pub mod routing;
+pub mod search;
 pub mod sqlite;
 pub mod teams;
 
@@ -135,6 +136,7 @@ pub trait Store:
     + automation::BotStore
     + automation::FollowUpStore
     + automation::CsatStore
+    + search::SearchStore
     + Send
     + Sync
     + 'static

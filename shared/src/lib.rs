@@ -17,6 +17,7 @@ pub mod model;
 pub mod protocol;
 pub mod routing_rules;
 pub mod rules;
+pub mod search;
 pub mod sla;
 pub mod teams;
 

@@ -225,6 +225,15 @@ pub enum Direction {
     Outbound,
 }
 
+impl Direction {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Direction::Inbound => "inbound",
+            Direction::Outbound => "outbound",
+        }
+    }
+}
+
 /// Delivery state. Outbound messages move forward only ([`DeliveryStatus::rank`]): pending < sent
 /// < failed < delivered < read < played — a `failed` is final unless WhatsApp later reports the
 /// message delivered or read. Inbound messages are `received`.

@@ -477,7 +477,7 @@ pub fn fold(text: &str) -> String {
 }
 
 /// Whether a character is a combining mark (in the blocks where accents and vowel signs live).
-fn is_combining(character: char) -> bool {
+pub(crate) fn is_combining(character: char) -> bool {
     matches!(u32::from(character),
         0x0300..=0x036F | 0x0483..=0x0489 | 0x0591..=0x05C7 | 0x0610..=0x061A | 0x064B..=0x065F | 0x0670
         | 0x06D6..=0x06ED | 0x0900..=0x0903 | 0x093A..=0x094F | 0x0951..=0x0957 | 0x0962..=0x0963

@@ -45,6 +45,19 @@ async fn assign(client: &TestClient, id: ConversationId, user: UserId) -> anyhow
     put(client, &format!("/api/conversations/{id}/assignee"), &json!({"assignee": user})).await
 }
 
+/// Waits until Baton stored WhatsApp's id for each of `sent` (in conversation `id`): a customer can
+/// only tap a request their phone received, which comes after WhatsApp answered Baton's send.
+async fn stored(server: &TestServer, id: ConversationId, sent: &[(String, Value)]) -> anyhow::Result<()> {
+    eventually(PATIENCE, || async {
+        let messages = server.state.store.messages(id).await?;
+        let known = sent
+            .iter()
+            .all(|(wamid, _)| messages.iter().any(|message| message.wa_message_id.as_deref() == Some(wamid.as_str())));
+        Ok(if known { Ok(()) } else { Err("a request's wamid is not stored yet".to_owned()) })
+    })
+    .await
+}
+
 /// Waits until the conversation's answers are `wanted` (score, resolved_at, assignee), in order.
 async fn answers(
     server: &TestServer,
@@ -75,6 +88,7 @@ async fn a_rating_is_stored_with_the_resolution_it_rates(kind: Kind) -> anyhow::
     assign(&admin, id, ann.id).await?;
     set_status(&admin, id, "resolved").await?;
     let sent = requests(&simulator, &ana, 1).await?;
+    stored(&server, id, &sent).await?;
     let (request_wamid, request) = &sent[0];
     assert_eq!(request["interactive"]["type"], "button");
     let ids: Vec<&str> = request["interactive"]["action"]["buttons"]
@@ -107,6 +121,7 @@ async fn a_rating_is_stored_with_the_resolution_it_rates(kind: Kind) -> anyhow::
     // tap opens nothing: the conversation stays resolved, and no new one starts.
     set_status(&admin, id, "resolved").await?;
     let sent = requests(&simulator, &ana, 2).await?;
+    stored(&server, id, &sent).await?;
     let tap = Inbound::ButtonReply { context: sent[1].0.clone(), id: "baton.csat.3".into(), title: "Good".into() };
     let before = server.state.store.conversations(true, 100).await?.len();
     simulator.send(&ana, tap).await?;

@@ -39,6 +39,7 @@ mod realtime;
 mod reopen;
 mod routing;
 mod routing_rules;
+mod search;
 mod shutdown;
 mod store;
 mod teams;

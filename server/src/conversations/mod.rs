@@ -15,6 +15,7 @@
 //! - [`notes`]: internal notes, with @mentions.
 //! - [`assignment`]: assign, status and labels.
 //! - [`automated`]: what Baton sends by itself, under the loop guards.
+//! - [`search`]: search across what the actor may see.
 //!
 //! An operation runs one store transaction, then publishes the committed events
 //! ([`publish`]) so every socket watching sees them in order.
@@ -27,6 +28,7 @@ pub mod claims;
 pub mod notes;
 pub mod refusal;
 pub mod replies;
+pub mod search;
 
 use baton_shared::model::ConversationEvent;
 

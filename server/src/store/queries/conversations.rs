@@ -177,6 +177,7 @@ where
         // A redelivery after an outage may bring it late: placed where it was written.
         Self::message_added_at(tx, id, placed).await?;
         let message = Self::message_in(tx, message_id).await?;
+        Self::index_message(tx, &message).await?;
         let change = Change::MessageAdded { message: message.clone() };
         let event = Self::insert_event(tx, id, seq, None, change, now).await?;
         Ok((Some(message), vec![event]))

@@ -148,6 +148,7 @@ where
             .await?;
         let message = Self::message_in(tx, message_id).await?;
         Self::message_added_at(tx, id, message.sent_at).await?;
+        Self::index_message(tx, &message).await?;
         Ok(message)
     }
 

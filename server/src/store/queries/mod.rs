@@ -30,6 +30,7 @@ mod queues;
 mod routing;
 mod rows;
 mod rules;
+mod search;
 mod statuses;
 mod teams;
 mod webhooks;

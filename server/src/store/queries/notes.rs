@@ -26,7 +26,7 @@ where
     usize: ColumnIndex<DB::Row>,
 {
     /// The note, unless it was deleted.
-    async fn note_in(tx: &mut Transaction<'static, DB>, id: NoteId) -> StoreResult<Option<Note>> {
+    pub(super) async fn note_in(tx: &mut Transaction<'static, DB>, id: NoteId) -> StoreResult<Option<Note>> {
         let row: Option<rows::NoteRow> =
             sqlx::query_as(&format!("SELECT {} FROM notes WHERE id = $1 AND deleted = FALSE", rows::NOTE_COLUMNS))
                 .bind(id.0)
@@ -53,7 +53,9 @@ where
         .bind(now)
         .fetch_one(&mut **tx)
         .await?;
-        Self::note_in(tx, NoteId(note_id)).await?.ok_or(StoreError::NotFound)
+        let note = Self::note_in(tx, NoteId(note_id)).await?.ok_or(StoreError::NotFound)?;
+        Self::index_note(tx, &note).await?;
+        Ok(note)
     }
 }
 
@@ -132,6 +134,7 @@ where
             .execute(&mut *tx)
             .await?;
         let note = Self::note_in(&mut tx, id).await?.ok_or(StoreError::NotFound)?;
+        Self::index_note(&mut tx, &note).await?;
         let conversation = note.conversation_id;
         let event = Self::append_event(&mut tx, conversation, Some(editor), Change::NoteEdited { note }, now).await?;
         tx.commit().await?;
@@ -150,6 +153,7 @@ where
         if DB::rows_affected(&deleted) == 0 {
             return Err(StoreError::NotFound);
         }
+        Self::unindex(&mut tx, baton_shared::search::HitKind::Note, id.0).await?;
         let change = Change::NoteDeleted { note_id: id };
         let event = Self::append_event(&mut tx, note.conversation_id, Some(actor), change, now).await?;
         tx.commit().await?;

@@ -1,0 +1,187 @@
+//! Search, the conformance suite: the same cases on SQLite (FTS5) and PostgreSQL (`tsvector`),
+//! with the same expected hits — accents and case aside, Arabic, Hindi, Greek and Chinese words,
+//! prefixes, snippets with the matching words marked, notes (edited and deleted), the filters
+//! (direction, status, label, team, dates), and visibility: each viewer's hits and counts are
+//! exactly the conversations the visibility rule lets them see, nothing of the others.
+
+use std::collections::BTreeSet;
+
+use baton_shared::api::{NoteRequest, Role, User};
+use baton_shared::rules::{Viewer, visible_to};
+use baton_shared::search::{HitKind, SearchResults};
+use baton_shared::teams::AssignmentModel;
+use baton_shared::{ConversationId, TeamId, UserId};
+use baton_tests::client::{TestClient, json};
+use baton_tests::database::Kind;
+use baton_tests::server::TestServer;
+use baton_tests::teams::{create_team, put};
+use reqwest::StatusCode;
+
+baton_tests::on_both_kinds!(words_in_any_script_are_found_the_same_way_on_both_databases);
+baton_tests::on_both_kinds!(each_viewer_finds_exactly_what_they_may_see);
+baton_tests::on_both_kinds!(notes_and_filters_narrow_the_hits);
+
+/// `text` percent-encoded for a query string (every byte but ASCII letters and digits).
+fn encode(text: &str) -> String {
+    text.bytes()
+        .map(|byte| if byte.is_ascii_alphanumeric() { char::from(byte).to_string() } else { format!("%{byte:02X}") })
+        .collect()
+}
+
+async fn search(client: &TestClient, query: &str) -> anyhow::Result<SearchResults> {
+    json(client.get(&format!("/api/search?q={}", encode(query))).await?).await
+}
+
+/// The conversations found for `query` with `extra` filters (`&team=1`…).
+async fn found(client: &TestClient, query: &str, extra: &str) -> anyhow::Result<BTreeSet<ConversationId>> {
+    let url = format!("/api/search?q={}{extra}", encode(query));
+    let results: SearchResults = json(client.get(&url).await?).await?;
+    anyhow::ensure!(results.total as usize == results.groups.len(), "a page held every conversation");
+    Ok(results.groups.into_iter().map(|group| group.conversation).collect())
+}
+
+async fn words_in_any_script_are_found_the_same_way_on_both_databases(kind: Kind) -> anyhow::Result<()> {
+    let server = TestServer::start_with(kind, |_| {}).await?;
+    let (admin, _) = server.logged_in("Ada", Role::Admin).await?;
+    let portuguese = server.customer_writes("5511900000001", "Recebi uma COBRANÇA indevida no cartão").await?;
+    let arabic = server.customer_writes("966500000002", "أريد الفَاتُورَة من فضلك").await?;
+    let hindi = server.customer_writes("919876543210", "मुझे रिफंड चाहिए").await?;
+    let chinese = server.customer_writes("8613800000004", "我要申请退款，谢谢").await?;
+    let greek = server.customer_writes("306900000005", "ΛΟΓΑΡΙΑΣΜΟΣ κλειδωμένος").await?;
+    let english = server.customer_writes("447700000006", "Where is my refund? Order 12-345").await?;
+    let one = |id| BTreeSet::from([id]);
+    // Searchable as soon as it was acknowledged: no wait here.
+    assert_eq!(found(&admin, "cobranca", "").await?, one(portuguese), "accents and case aside");
+    assert_eq!(found(&admin, "Cartao indevida", "").await?, one(portuguese), "every word must match");
+    assert_eq!(found(&admin, "cobranca refund", "").await?, BTreeSet::new());
+    assert_eq!(found(&admin, "الفاتورة", "").await?, one(arabic), "Arabic without its short vowels");
+    assert_eq!(found(&admin, "रिफंड", "").await?, one(hindi), "Hindi");
+    assert_eq!(found(&admin, "रफंड", "").await?, BTreeSet::new(), "Devanagari's vowel signs tell words apart");
+    assert_eq!(found(&admin, "退款", "").await?, one(chinese), "Chinese characters side by side");
+    assert_eq!(found(&admin, "款退", "").await?, BTreeSet::new(), "not in another order");
+    assert_eq!(found(&admin, "λογαριασμός", "").await?, one(greek), "Greek, final sigma and accent aside");
+    assert_eq!(found(&admin, "refu", "").await?, one(english), "a word by its beginning");
+    assert_eq!(found(&admin, "345", "").await?, one(english), "numbers are words");
+    assert_eq!(found(&admin, "efund", "").await?, BTreeSet::new(), "not from inside a word");
+
+    let results = search(&admin, "refund").await?;
+    let snippet = &results.groups[0].hits[0].snippet;
+    let marked: Vec<&str> = snippet.iter().filter(|piece| piece.hit).map(|piece| piece.text.as_str()).collect();
+    assert_eq!(marked, ["refund"]);
+    assert_eq!(snippet.iter().map(|piece| piece.text.as_str()).collect::<String>(), "Where is my refund? Order 12-345");
+    assert_eq!(results.groups[0].customer, "Customer 447700000006");
+    assert_eq!(results.groups[0].hits[0].kind, HitKind::Message);
+
+    // Nothing to look for, or a filter that does not read: a sentence, not a crash.
+    let empty = admin.get("/api/search?q=%20%2C%21").await?;
+    assert_eq!(empty.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let problem: serde_json::Value = empty.json().await?;
+    assert!(problem["message"].as_str().is_some_and(|message| message.contains("Type a word")), "{problem}");
+    assert_eq!(admin.get("/api/search?q=refund&team=billing").await?.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(admin.get("/api/search?q=refund&limit=500").await?.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    server.stop().await
+}
+
+/// A conversation saying `word`, placed in `team` and assigned to `assignee`.
+async fn conversation(
+    server: &TestServer,
+    admin: &TestClient,
+    customer: &str,
+    team: Option<TeamId>,
+    assignee: Option<UserId>,
+) -> anyhow::Result<(ConversationId, Option<TeamId>, Option<UserId>)> {
+    let id = server.customer_writes(customer, "The zebra crossing is closed").await?;
+    put(admin, &format!("/api/conversations/{id}/team"), &serde_json::json!({ "team": team })).await?;
+    put(admin, &format!("/api/conversations/{id}/assignee"), &serde_json::json!({ "assignee": assignee })).await?;
+    Ok((id, team, assignee))
+}
+
+async fn each_viewer_finds_exactly_what_they_may_see(kind: Kind) -> anyhow::Result<()> {
+    let server = TestServer::start_with(kind, |_| {}).await?;
+    let (admin, _) = server.logged_in("Ada", Role::Admin).await?;
+    let (agent_client, agent) = server.logged_in("Ann", Role::Agent).await?;
+    let (lead_client, lead) = server.logged_in("Leo", Role::Lead).await?;
+    let (supervisor_client, supervisor) = server.logged_in("Sue", Role::Supervisor).await?;
+    let (_, other) = server.logged_in("Oto", Role::Agent).await?;
+    let sales =
+        create_team(&admin, "Sales", AssignmentModel::Queue, &[(agent.id, None), (lead.id, None), (other.id, None)])
+            .await?;
+    let billing = create_team(&admin, "Billing", AssignmentModel::Queue, &[(other.id, None)]).await?;
+    let placed = [
+        conversation(&server, &admin, "100", None, None).await?,
+        conversation(&server, &admin, "101", None, Some(other.id)).await?,
+        conversation(&server, &admin, "102", Some(sales), None).await?,
+        conversation(&server, &admin, "103", Some(sales), Some(other.id)).await?,
+        conversation(&server, &admin, "104", Some(sales), Some(agent.id)).await?,
+        conversation(&server, &admin, "105", Some(billing), None).await?,
+        conversation(&server, &admin, "106", Some(billing), Some(other.id)).await?,
+        conversation(&server, &admin, "107", Some(billing), Some(agent.id)).await?,
+    ];
+    let viewers: [(&TestClient, &User, Vec<TeamId>); 3] = [
+        (&agent_client, &agent, vec![sales]),
+        (&lead_client, &lead, vec![sales]),
+        (&supervisor_client, &supervisor, vec![]),
+    ];
+    for (client, user, teams) in viewers {
+        let viewer = Viewer { id: user.id, role: user.role, teams: &teams };
+        let allowed: BTreeSet<ConversationId> = placed
+            .iter()
+            .filter(|(_, team, assignee)| visible_to(*assignee, *team, &viewer))
+            .map(|(id, _, _)| *id)
+            .collect();
+        let results = search(client, "zebra").await?;
+        let seen: BTreeSet<ConversationId> = results.groups.iter().map(|group| group.conversation).collect();
+        assert_eq!(seen, allowed, "{} ({:?}) sees what the rule lets them", user.name, user.role);
+        assert_eq!(results.total as usize, allowed.len(), "{}: the count tells of nothing else", user.name);
+    }
+    // The rule's answers, spelled out for the agent: their own (anywhere), Sales' waiting one, and
+    // the general inbox's waiting one — not a teammate's, not Billing's.
+    let agent_sees = found(&agent_client, "zebra", "").await?;
+    let expected: BTreeSet<ConversationId> = [0, 2, 4, 7].iter().map(|index| placed[*index].0).collect();
+    assert_eq!(agent_sees, expected);
+    server.stop().await
+}
+
+async fn notes_and_filters_narrow_the_hits(kind: Kind) -> anyhow::Result<()> {
+    let server = TestServer::start_with(kind, |_| {}).await?;
+    let (admin, ada) = server.logged_in("Ada", Role::Admin).await?;
+    let support = create_team(&admin, "Support", AssignmentModel::Queue, &[(ada.id, None)]).await?;
+    let first = server.customer_writes("200", "My parcel never arrived").await?;
+    let second = server.customer_writes("201", "Question about a parcel").await?;
+    put(&admin, &format!("/api/conversations/{second}/team"), &serde_json::json!({ "team": support })).await?;
+
+    // A note is found; edited, by its new words only; deleted, not at all.
+    let request = NoteRequest { body: "Courier lost the parcel in Lisbon".into(), base_version: 0 };
+    let created = admin.post(&format!("/api/conversations/{first}/notes"), &request).await?;
+    assert_eq!(created.status(), StatusCode::CREATED);
+    let note: baton_shared::model::Note = created.json().await?;
+    assert_eq!(found(&admin, "lisbon", "").await?, BTreeSet::from([first]));
+    let hits = search(&admin, "lisbon").await?.groups[0].hits.clone();
+    assert_eq!((hits[0].kind, hits[0].id), (HitKind::Note, note.id.0));
+    let edit = NoteRequest { body: "Courier lost the parcel in Porto".into(), base_version: note.version };
+    let edited = admin.request(reqwest::Method::PUT, &format!("/api/notes/{}", note.id)).json(&edit).send().await?;
+    assert_eq!(edited.status(), StatusCode::OK, "{:?}", edited.text().await);
+    assert_eq!(found(&admin, "lisbon", "").await?, BTreeSet::new(), "the old words are gone");
+    assert_eq!(found(&admin, "porto", "").await?, BTreeSet::from([first]));
+    let deleted = admin.request(reqwest::Method::DELETE, &format!("/api/notes/{}", note.id)).send().await?;
+    assert!(deleted.status().is_success(), "{}", deleted.status());
+    assert_eq!(found(&admin, "porto", "").await?, BTreeSet::new(), "a deleted note is not found");
+
+    // The filters.
+    let both = BTreeSet::from([first, second]);
+    assert_eq!(found(&admin, "parcel", "").await?, both);
+    assert_eq!(found(&admin, "parcel", &format!("&team={support}")).await?, BTreeSet::from([second]));
+    assert_eq!(found(&admin, "parcel", "&direction=outbound").await?, BTreeSet::new(), "no reply says it");
+    assert_eq!(found(&admin, "parcel", "&direction=inbound").await?, both);
+    put(&admin, &format!("/api/conversations/{first}/status"), &serde_json::json!({"status": "resolved"})).await?;
+    assert_eq!(found(&admin, "parcel", "&status=resolved").await?, BTreeSet::from([first]));
+    let labelled =
+        admin.patch(&format!("/api/conversations/{second}/labels"), &serde_json::json!({"add": ["vip_100%"]})).await?;
+    assert_eq!(labelled.status(), StatusCode::OK);
+    assert_eq!(found(&admin, "parcel", "&label=vip_100%25").await?, BTreeSet::from([second]));
+    assert_eq!(found(&admin, "parcel", "&label=vip").await?, BTreeSet::new(), "a whole label, not a part");
+    let now = baton_server::clock::now_ms();
+    assert_eq!(found(&admin, "parcel", &format!("&from={}", now + 60_000)).await?, BTreeSet::new());
+    assert_eq!(found(&admin, "parcel", &format!("&from={}&to={}", now - 600_000, now + 60_000)).await?, both);
+    server.stop().await
+}
