@@ -195,11 +195,15 @@ pub fn ingest_worker(state: &AppState) -> whatsapp::ingest::Worker {
 /// Indexes, a batch at a time, the messages and notes stored before search existed (an upgrade),
 /// newest first; then ends. What is written meanwhile is indexed as it is written.
 async fn search_backlog(store: std::sync::Arc<dyn crate::store::Store>, stop: CancellationToken) {
-    let mut indexed = 0;
+    let mut from = crate::store::search::Backlog::START;
+    let mut batches = 0;
     while !stop.is_cancelled() {
-        match store.index_backlog(500).await {
-            Ok(0) => break,
-            Ok(batch) => indexed += batch,
+        match store.index_backlog(from, 500).await {
+            Ok(None) => break,
+            Ok(Some(next)) => {
+                from = next;
+                batches += 1;
+            }
             Err(error) => {
                 tracing::warn!(%error, "cannot index the search backlog: trying again in a minute");
                 tokio::select! {
@@ -209,7 +213,7 @@ async fn search_backlog(store: std::sync::Arc<dyn crate::store::Store>, stop: Ca
             }
         }
     }
-    if indexed > 0 {
-        tracing::info!(indexed, "messages and notes from before search are searchable");
+    if batches > 0 {
+        tracing::info!(batches, "messages and notes from before search are searchable");
     }
 }

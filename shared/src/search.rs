@@ -27,6 +27,17 @@ use crate::routing_rules::fold;
 pub const MAX_QUERY_CHARS: usize = 200;
 /// The most words of a query used.
 pub const MAX_QUERY_TERMS: usize = 12;
+/// The longest term kept (characters): a longer word (a link, a code) is indexed and looked for
+/// by its first ones — PostgreSQL refuses lexemes over 2 KB, and nobody types more.
+pub const MAX_TERM_CHARS: usize = 60;
+
+/// `word` cut to [`MAX_TERM_CHARS`].
+fn clamp(word: &str) -> String {
+    match word.char_indices().nth(MAX_TERM_CHARS) {
+        Some((at, _)) => word[..at].to_owned(),
+        None => word.to_owned(),
+    }
+}
 
 /// Whether a character is written without spaces between words and indexed on its own.
 fn stands_alone(character: char) -> bool {
@@ -50,7 +61,7 @@ fn words(text: &str) -> Vec<(usize, usize, bool)> {
     let mut start: Option<usize> = None;
     for (at, character) in text.char_indices() {
         let end = at + character.len_utf8();
-        if stands_alone(character) {
+        if stands_alone(character) && in_word(character) {
             if let Some(begun) = start.take() {
                 found.push((begun, at, false));
             }
@@ -70,7 +81,7 @@ fn words(text: &str) -> Vec<(usize, usize, bool)> {
 /// The terms `text` is indexed under, in order.
 pub fn index_terms(text: &str) -> Vec<String> {
     let folded = fold(text);
-    words(&folded).into_iter().map(|(start, end, _)| folded[start..end].to_owned()).collect()
+    words(&folded).into_iter().map(|(start, end, _)| clamp(&folded[start..end])).collect()
 }
 
 /// [`index_terms`] as one string, the terms separated by single spaces: what the databases store.
@@ -101,7 +112,7 @@ impl Query {
         let mut run: Vec<String> = Vec::new();
         let mut last_end = 0;
         for (start, end, alone) in words(&folded) {
-            let word = folded[start..end].to_owned();
+            let word = clamp(&folded[start..end]);
             // A run of characters that stand alone continues only without a gap between them.
             let continues = alone && start == last_end && !run.is_empty();
             if !continues && !run.is_empty() {
@@ -190,13 +201,14 @@ pub fn snippet(text: &str, query: &Query, length: usize) -> Vec<Piece> {
     // The window: from a little before the first hit, `length` characters on.
     let first = marked.first().map_or(0, |(start, _)| *start);
     let before: Vec<(usize, char)> = text[..first].char_indices().collect();
-    let mut from =
-        before.len().checked_sub(CONTEXT_BEFORE).and_then(|index| before.get(index)).map_or(0, |(at, _)| *at);
+    let context = CONTEXT_BEFORE.min(length / 3);
+    let mut from = before.len().checked_sub(context).and_then(|index| before.get(index)).map_or(0, |(at, _)| *at);
     // Start at a word's beginning.
     if from > 0
-        && let Some(space) = text[from..first].find(char::is_whitespace)
+        && let Some((space, character)) =
+            text[from..first].char_indices().find(|(_, character)| character.is_whitespace())
     {
-        from += space + 1;
+        from += space + character.len_utf8();
     }
     let to = text[from..].char_indices().nth(length).map_or(text.len(), |(at, _)| from + at);
     let mut pieces = Vec::new();
@@ -347,6 +359,7 @@ mod tests {
         assert_eq!(index_terms("Cobrança INDEVIDA, pedido #12-34!"), ["cobranca", "indevida", "pedido", "12", "34"]);
         assert_eq!(index_terms("我要退款申请"), ["我", "要", "退", "款", "申", "请"]);
         assert_eq!(index_terms("注文はキャンセル"), ["注", "文", "は", "キ", "ャ", "ン", "セ", "ル"]);
+        assert_eq!(index_terms("ン・ス"), ["ン", "ス"], "the katakana middle dot is no word");
         assert_eq!(index_terms("refund退款now"), ["refund", "退", "款", "now"]);
         assert_eq!(index_terms("أريد الفَاتُورَة"), ["اريد", "الفاتورة"], "Arabic short vowels aside");
         assert_eq!(index_terms("मुझे रिफंड चाहिए"), ["मुझे", "रिफंड", "चाहिए"], "Devanagari signs stay in the word");
@@ -383,9 +396,21 @@ mod tests {
         assert_eq!(cut.first().map(|piece| piece.text.as_str()), Some("…"));
         assert_eq!(cut.last().map(|piece| piece.text.as_str()), Some("…"));
         assert!(cut.iter().any(|piece| piece.hit && piece.text == "refund"));
+        let spaced = format!("{}\u{a0}refund", "x\u{202f}".repeat(60));
+        assert!(snippet(&spaced, &Query::parse("refund"), 30).iter().any(|piece| piece.hit), "wide spaces cut safely");
         let chinese = snippet("我要退款，谢谢", &Query::parse("退款"), 50);
         let hits: Vec<&str> = chinese.iter().filter(|piece| piece.hit).map(|piece| piece.text.as_str()).collect();
         assert_eq!(hits, ["退", "款"]);
+    }
+
+    #[test]
+    fn a_long_word_is_kept_by_its_beginning_in_the_index_and_the_query() {
+        let link = format!("https://example.com/{}", "a".repeat(3000));
+        let terms = index_terms(&link);
+        assert!(terms.iter().all(|term| term.chars().count() <= MAX_TERM_CHARS));
+        let query = Query::parse(&"a".repeat(500));
+        assert_eq!(query.parts, [Part::Prefix("a".repeat(MAX_TERM_CHARS))]);
+        assert!(terms.contains(&"a".repeat(MAX_TERM_CHARS)), "so it still finds the word");
     }
 
     #[test]

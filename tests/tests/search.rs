@@ -179,6 +179,7 @@ async fn notes_and_filters_narrow_the_hits(kind: Kind) -> anyhow::Result<()> {
         admin.patch(&format!("/api/conversations/{second}/labels"), &serde_json::json!({"add": ["vip_100%"]})).await?;
     assert_eq!(labelled.status(), StatusCode::OK);
     assert_eq!(found(&admin, "parcel", "&label=vip_100%25").await?, BTreeSet::from([second]));
+    assert_eq!(found(&admin, "parcel", "&label=VIP_100%25").await?, BTreeSet::from([second]), "as labels are kept");
     assert_eq!(found(&admin, "parcel", "&label=vip").await?, BTreeSet::new(), "a whole label, not a part");
     let now = baton_server::clock::now_ms();
     assert_eq!(found(&admin, "parcel", &format!("&from={}", now + 60_000)).await?, BTreeSet::new());

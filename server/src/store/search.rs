@@ -31,7 +31,20 @@ pub trait SearchStore: Send + Sync {
         limit: u32,
     ) -> StoreResult<SearchResults>;
 
-    /// Indexes up to `limit` messages and notes stored before search existed (newest first);
-    /// how many it indexed (0: none is left).
-    async fn index_backlog(&self, limit: i64) -> StoreResult<usize>;
+    /// Indexes up to `limit` messages and up to `limit` notes stored before search existed, the
+    /// newest first, looking below `from` (the ids where the previous batch ended; start with
+    /// [`Backlog::START`]). Returns where this batch ended, or `None` when nothing is left.
+    async fn index_backlog(&self, from: Backlog, limit: i64) -> StoreResult<Option<Backlog>>;
+}
+
+/// Where the search backlog's next batch starts: it looks below these ids (a cursor, so no
+/// batch reads again what an earlier one indexed).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Backlog {
+    pub message: i64,
+    pub note: i64,
+}
+
+impl Backlog {
+    pub const START: Backlog = Backlog { message: i64::MAX, note: i64::MAX };
 }

@@ -4,7 +4,7 @@
 //! statement, so nothing of a conversation one may not see is counted or shown.
 
 use async_trait::async_trait;
-use baton_shared::model::{ConversationStatus, Message, MessageContent, Note};
+use baton_shared::model::{ConversationStatus, Message, Note, normalize_label};
 use baton_shared::search::{
     HitKind, Query, SearchGroup, SearchHit, SearchRequest, SearchResults, index_terms, message_text, snippet,
 };
@@ -12,7 +12,7 @@ use baton_shared::{ConversationId, TeamId, UserId};
 use sqlx::{ColumnIndex, Decode, Encode, Executor, IntoArguments, Transaction, Type};
 
 use super::{Sql, SqlStore, rows};
-use crate::store::search::{SearchScope, SearchStore};
+use crate::store::search::{Backlog, SearchScope, SearchStore};
 use crate::store::{Backend, StoreResult};
 
 /// Hits shown per conversation.
@@ -169,8 +169,10 @@ where
         if let Some(status) = filters.status {
             next(&mut sql, " AND c.status = ?", Bind::Text(status.as_str().to_owned()));
         }
-        if let Some(label) = filters.label.as_deref().filter(|label| !label.trim().is_empty()) {
-            next(&mut sql, " AND c.labels LIKE ? ESCAPE '\\'", Bind::Text(label_pattern(label)));
+        // Labels are stored normalized (lowercase): so is the one asked for, the same on both
+        // databases (SQLite's LIKE would ignore case, PostgreSQL's would not).
+        if let Some(label) = filters.label.as_deref().and_then(|label| normalize_label(label).ok()) {
+            next(&mut sql, " AND c.labels LIKE ? ESCAPE '\\'", Bind::Text(label_pattern(&label)));
         }
         if let Some(from) = filters.from {
             next(&mut sql, " AND d.at >= ?", Bind::Int(from));
@@ -188,21 +190,14 @@ where
     async fn hit_text(&self, kind: HitKind, id: i64) -> StoreResult<Option<String>> {
         Ok(match kind {
             HitKind::Message => {
-                let row: Option<(String, Option<String>)> =
-                    sqlx::query_as("SELECT body, content FROM messages WHERE id = $1")
-                        .bind(id)
-                        .fetch_optional(&self.pool)
-                        .await?;
-                row.map(|(body, content)| {
-                    let content: Option<MessageContent> = content.and_then(|json| serde_json::from_str(&json).ok());
-                    let mut text = body;
-                    if let Some(MessageContent::Media { filename: Some(name), .. }) = content
-                        && !text.contains(name.as_str())
-                    {
-                        text = if text.is_empty() { name } else { format!("{text}\n{name}") };
-                    }
-                    text
-                })
+                let mut tx = self.pool.begin().await?;
+                let message = match Self::message_in(&mut tx, id).await {
+                    Ok(message) => Some(message_text(&message)),
+                    Err(crate::store::StoreError::NotFound) => None,
+                    Err(error) => return Err(error),
+                };
+                tx.commit().await?;
+                message
             }
             HitKind::Note => {
                 sqlx::query_scalar("SELECT body FROM notes WHERE id = $1 AND deleted = FALSE")
@@ -311,12 +306,13 @@ where
         Ok(SearchResults { groups, total: u32::try_from(total).unwrap_or(u32::MAX) })
     }
 
-    async fn index_backlog(&self, limit: i64) -> StoreResult<usize> {
+    async fn index_backlog(&self, from: Backlog, limit: i64) -> StoreResult<Option<Backlog>> {
         let mut tx = self.write_transaction().await?;
         let messages: Vec<i64> = sqlx::query_scalar(
             "SELECT m.id FROM messages m LEFT JOIN search_docs d ON d.kind = 'message' AND d.ref_id = m.id \
-             WHERE d.id IS NULL ORDER BY m.id DESC LIMIT $1",
+             WHERE m.id < $1 AND d.id IS NULL ORDER BY m.id DESC LIMIT $2",
         )
+        .bind(from.message)
         .bind(limit)
         .fetch_all(&mut *tx)
         .await?;
@@ -326,8 +322,9 @@ where
         }
         let notes: Vec<i64> = sqlx::query_scalar(
             "SELECT n.id FROM notes n LEFT JOIN search_docs d ON d.kind = 'note' AND d.ref_id = n.id \
-             WHERE d.id IS NULL AND n.deleted = FALSE ORDER BY n.id DESC LIMIT $1",
+             WHERE n.id < $1 AND d.id IS NULL AND n.deleted = FALSE ORDER BY n.id DESC LIMIT $2",
         )
+        .bind(from.note)
         .bind(limit)
         .fetch_all(&mut *tx)
         .await?;
@@ -337,6 +334,10 @@ where
             }
         }
         tx.commit().await?;
-        Ok(messages.len() + notes.len())
+        if messages.is_empty() && notes.is_empty() {
+            return Ok(None);
+        }
+        // An exhausted side stays exhausted: 0 is below every id.
+        Ok(Some(Backlog { message: messages.last().copied().unwrap_or(0), note: notes.last().copied().unwrap_or(0) }))
     }
 }
