@@ -17,6 +17,7 @@
 
 pub mod browser;
 pub mod client;
+pub mod clocked;
 pub mod database;
 pub mod eventually;
 pub mod paused;

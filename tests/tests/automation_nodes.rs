@@ -8,9 +8,9 @@ use baton_shared::api::Role;
 use baton_shared::automation::Automated;
 use baton_shared::routing_rules::{Action, Rule, RuleSet, StoredRules, Trigger};
 use baton_simulator::{Customer, WindowEnforcement};
+use baton_tests::clocked::jobs_done;
 use baton_tests::database::{Kind, TestDatabase};
 use baton_tests::eventually::eventually;
-use baton_tests::paused::until_some;
 use baton_tests::server::TestServer;
 use baton_tests::teams::put;
 use baton_tests::whatsapp::serve_on;
@@ -28,12 +28,6 @@ async fn automated_per_conversation(server: &TestServer, kind: Automated) -> any
         counts.push(messages.iter().filter(|message| message.automation == Some(kind)).count());
     }
     Ok(counts)
-}
-
-/// Waits until no job is due on the shared table.
-async fn jobs_done(server: &TestServer) -> anyhow::Result<()> {
-    let now = server.state.now();
-    until_some("automation's jobs", || async { Ok((server.state.store.jobs_due(now).await? == 0).then_some(())) }).await
 }
 
 /// The text messages WhatsApp received with `body`.

@@ -11,7 +11,6 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use baton_server::clock::Clock;
 use baton_shared::ConversationId;
 use baton_shared::api::{CannedResponse, Role};
 use baton_shared::automation::{AUTOMATION_USER, Automated};
@@ -19,9 +18,10 @@ use baton_shared::model::{ConversationStatus, Direction, Priority};
 use baton_shared::routing_rules::{Action, Condition, Rule, RuleSet, StoredRules, Trigger};
 use baton_simulator::{Customer, Endpoint, Simulator};
 use baton_tests::client::TestClient;
+use baton_tests::clocked::{advance, jobs_done, start_at};
 use baton_tests::database::Kind;
 use baton_tests::eventually::eventually;
-use baton_tests::paused::{on_paused_clock, until, until_some};
+use baton_tests::paused::on_paused_clock;
 use baton_tests::server::TestServer;
 use baton_tests::teams::put;
 use baton_tests::whatsapp::{start, wait_for_conversation};
@@ -152,32 +152,6 @@ async fn rules_label_note_and_thank_on_resolve(kind: Kind) -> anyhow::Result<()>
     let problem: serde_json::Value = refused.json().await?;
     assert!(problem["message"].as_str().is_some_and(|message| message.contains("canned response")), "{problem}");
     server.stop().await
-}
-
-/// The server, on a clock that starts at `at` (Unix ms) and moves only with tokio's.
-async fn start_at(kind: Kind, at: i64) -> anyhow::Result<TestServer> {
-    TestServer::start_with(kind, |config| {
-        config.clock = Clock::Tokio { unix_ms: at, since: tokio::time::Instant::now() };
-        config.ws_ping_interval = Duration::from_secs(30 * 86_400);
-        config.ws_idle_timeout = Duration::from_secs(60 * 86_400);
-    })
-    .await
-}
-
-/// Moves the paused clock on and waits (in real time) until automation did everything due. Jobs
-/// due before are done first: a jump of the clock while one waits for a database connection would
-/// time that wait out.
-async fn advance(server: &TestServer, by: Duration) -> anyhow::Result<()> {
-    jobs_done(server).await?;
-    tokio::time::advance(by).await;
-    let now = server.state.now();
-    until("automation's pass", || server.state.automation.last_pass() >= now).await?;
-    jobs_done(server).await
-}
-
-async fn jobs_done(server: &TestServer) -> anyhow::Result<()> {
-    let now = server.state.now();
-    until_some("automation's jobs", || async { Ok((server.state.store.jobs_due(now).await? == 0).then_some(())) }).await
 }
 
 async fn status(server: &TestServer, id: ConversationId) -> anyhow::Result<Option<ConversationStatus>> {
@@ -327,9 +301,7 @@ async fn two_auto_replying_numbers_stop_at_the_cap(kind: Kind) -> anyhow::Result
     .await;
     settled?;
     for server in [&alpha, &beta] {
-        let now = server.state.now();
-        until_some("automation's jobs", || async { Ok((server.state.store.jobs_due(now).await? == 0).then_some(())) })
-            .await?;
+        jobs_done(server).await?;
     }
     assert_eq!(counts(&alpha).await?, (3, 4), "Alpha: three automated answers, then the cap");
     assert_eq!(counts(&beta).await?, (3, 3), "Beta: three automated answers, then the cap");

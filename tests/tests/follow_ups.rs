@@ -7,15 +7,15 @@
 
 use std::time::Duration;
 
-use baton_server::clock::Clock;
 use baton_shared::api::Role;
 use baton_shared::automation::{AUTOMATION_USER, Weekday};
 use baton_shared::model::{Change, ConversationStatus};
 use baton_shared::protocol::ServerMsg;
 use baton_shared::sla::{SlaDue, SlaKind};
 use baton_shared::{ConversationId, UserId};
+use baton_tests::clocked::{advance, jobs_done, start_at};
 use baton_tests::database::Kind;
-use baton_tests::paused::{on_paused_clock, until, until_some};
+use baton_tests::paused::on_paused_clock;
 use baton_tests::server::TestServer;
 use baton_tests::socket::WsClient;
 use baton_tests::teams::put;
@@ -23,29 +23,6 @@ use serde_json::json;
 
 const MINUTE: Duration = Duration::from_secs(60);
 const HOUR: Duration = Duration::from_secs(3600);
-
-/// The server, on a clock that starts at `at` (Unix ms) and moves only with tokio's.
-async fn start_at(kind: Kind, at: i64) -> anyhow::Result<TestServer> {
-    TestServer::start_with(kind, |config| {
-        config.clock = Clock::Tokio { unix_ms: at, since: tokio::time::Instant::now() };
-        config.ws_ping_interval = Duration::from_secs(30 * 86_400);
-        config.ws_idle_timeout = Duration::from_secs(60 * 86_400);
-    })
-    .await
-}
-
-/// Moves the paused clock on and waits (in real time) for automation's pass at the new time.
-async fn advance(server: &TestServer, by: Duration) -> anyhow::Result<()> {
-    tokio::time::advance(by).await;
-    let now = server.state.now();
-    until("automation's pass", || server.state.automation.last_pass() >= now).await
-}
-
-/// Waits until automation has done every job due now.
-async fn automation_done(server: &TestServer) -> anyhow::Result<()> {
-    let now = server.state.now();
-    until_some("automation's jobs", || async { Ok((server.state.store.jobs_due(now).await? == 0).then_some(())) }).await
-}
 
 /// `hour:minute` in Berlin, tomorrow (`1`) or the day after (`2`), as Unix ms: always ahead of
 /// the real clock, which the store's own times follow.
@@ -76,7 +53,7 @@ async fn a_snooze_reopens_on_time_and_a_customer_message_sooner(kind: Kind) -> a
     ann_socket.request(|req_id| baton_shared::protocol::ClientMsg::SubscribeInbox { req_id, cursors: vec![] }).await?;
     let id = server.customer_writes_at("15550001", "Can you check on Friday?", start).await?;
     put(&ann_client, &format!("/api/conversations/{id}/assignee"), &json!({"assignee": ann.id})).await?;
-    automation_done(&server).await?;
+    jobs_done(&server).await?;
 
     // Snoozed for two hours: still pending a minute before, open at the time.
     let until = server.state.now() + 2 * 3_600_000;
@@ -145,7 +122,7 @@ async fn a_missed_first_response_is_breached_once_in_business_hours(kind: Kind) 
     sam.request(|req_id| baton_shared::protocol::ClientMsg::SubscribeInbox { req_id, cursors: vec![] }).await?;
 
     let id = server.customer_writes_at("15550002", "Hello? It is urgent", night).await?;
-    automation_done(&server).await?;
+    jobs_done(&server).await?;
     // Due five business minutes later: 09:05 tomorrow, not 23:05.
     let due = berlin(2, 9, 5)?;
     let clock = server.state.store.conversation(id).await?.and_then(|c| c.sla);
@@ -201,11 +178,11 @@ async fn auto_resolve_closes_a_quiet_conversation_with_its_closing_message(kind:
     let targets = json!({"auto_resolve_hours": 20, "closing_message": "We are closing this chat. Write any time!"});
     put(&admin, "/api/automation/sla", &json!({"version": 0, "inbox": targets})).await?;
     let id = server.customer_writes_at("15550003", "Thanks, that's all", start).await?;
-    automation_done(&server).await?;
+    jobs_done(&server).await?;
     // Ten hours later the customer writes again: the twenty hours count from then.
     advance(&server, 10 * HOUR).await?;
     server.customer_writes_at("15550003", "Oh, and one more thing", server.state.now()).await?;
-    automation_done(&server).await?;
+    jobs_done(&server).await?;
     advance(&server, 11 * HOUR).await?;
     assert_eq!(server.state.store.conversation(id).await?.map(|c| c.status), Some(ConversationStatus::Open));
     advance(&server, 10 * HOUR).await?;
