@@ -87,16 +87,27 @@ async fn a_customer_taps_billing_on_the_phone_and_the_agent_reads_the_bots_note(
         let customer = Customer::new("4915112345678", "Lena Kunde");
         simulator.send_text(&customer, "Hallo, I have a question about my invoice").await?;
         phone.client.goto(&format!("{}/#{}", simulator.base_url(), customer.wa_id)).await?;
-        let tap = phone
-            .client
-            .wait()
-            .at_most(Duration::from_secs(20))
-            .for_element(Locator::XPath("//button[normalize-space(text())='Billing']"))
-            .await?;
+        let billing_button = Locator::XPath("//button[normalize-space(text())='Billing']");
+        phone.client.wait().at_most(Duration::from_secs(20)).for_element(billing_button).await?;
         phone.wait_for_text("body", "Talk to a person").await?;
         phone.screenshot("automation-phone-menu").await?;
-        // The customer taps "Billing" on the phone.
-        tap.click().await?;
+        // The customer taps "Billing" on the phone. The phone page redraws the chat as it polls:
+        // a button found just before a redraw is gone by the click, so it is found again.
+        let mut attempts = 0;
+        loop {
+            let tapped = match phone.client.find(billing_button).await {
+                Ok(button) => button.click().await,
+                Err(error) => Err(error),
+            };
+            match tapped {
+                Ok(()) => break,
+                Err(error) if attempts < 5 => {
+                    attempts += 1;
+                    eprintln!("tapping Billing again after: {error}");
+                }
+                Err(error) => return Err(error.into()),
+            }
+        }
 
         // Bea has it, from the menu bot, with its note.
         b.wait_for_text(".conversation-row .row-name", "Lena Kunde").await?;
