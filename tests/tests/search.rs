@@ -1,18 +1,20 @@
 //! Search, the conformance suite: the same cases on SQLite (FTS5) and PostgreSQL (`tsvector`),
 //! with the same expected hits — accents and case aside, Arabic, Hindi, Greek and Chinese words,
 //! prefixes, snippets with the matching words marked, notes (edited and deleted), the filters
-//! (direction, status, label, team, dates), and visibility: each viewer's hits and counts are
+//! (direction, status, label, team, dates), the backlog indexed at startup, and visibility: each viewer's hits and counts are
 //! exactly the conversations the visibility rule lets them see, nothing of the others.
 
 use std::collections::BTreeSet;
 
+use baton_server::config::DatabaseUrl;
 use baton_shared::api::{NoteRequest, Role, User};
 use baton_shared::rules::{Viewer, visible_to};
 use baton_shared::search::{HitKind, SearchResults};
 use baton_shared::teams::AssignmentModel;
 use baton_shared::{ConversationId, TeamId, UserId};
 use baton_tests::client::{TestClient, json};
-use baton_tests::database::Kind;
+use baton_tests::database::{Kind, TestDatabase};
+use baton_tests::eventually::eventually;
 use baton_tests::server::TestServer;
 use baton_tests::teams::{create_team, put};
 use reqwest::StatusCode;
@@ -185,4 +187,56 @@ async fn notes_and_filters_narrow_the_hits(kind: Kind) -> anyhow::Result<()> {
     assert_eq!(found(&admin, "parcel", &format!("&from={}", now + 60_000)).await?, BTreeSet::new());
     assert_eq!(found(&admin, "parcel", &format!("&from={}&to={}", now - 600_000, now + 60_000)).await?, both);
     server.stop().await
+}
+
+baton_tests::on_both_kinds!(what_was_stored_before_the_index_is_indexed_at_startup);
+
+/// Empties the search index beneath the store, as a database from before search was; how many
+/// documents it held.
+async fn forget_the_index(database: &TestDatabase) -> anyhow::Result<u64> {
+    Ok(match &database.url {
+        DatabaseUrl::Sqlite(path) => {
+            let store = baton_server::store::sqlite::open(path).await?;
+            let deleted = sqlx::query("DELETE FROM search_docs").execute(store.pool()).await?.rows_affected();
+            store.pool().close().await;
+            deleted
+        }
+        DatabaseUrl::Postgres(url) => {
+            let store = baton_server::store::postgres::open(url).await?;
+            let deleted = sqlx::query("DELETE FROM search_docs").execute(store.pool()).await?.rows_affected();
+            store.pool().close().await;
+            deleted
+        }
+    })
+}
+
+async fn what_was_stored_before_the_index_is_indexed_at_startup(kind: Kind) -> anyhow::Result<()> {
+    let database = TestDatabase::new(kind).await?;
+    let before = TestServer::start_on(database.another_node()?, |_| {}).await?;
+    let (admin, _) = before.logged_in("Ada", Role::Admin).await?;
+    let mut written = BTreeSet::new();
+    for customer in ["300", "301", "302"] {
+        written.insert(before.customer_writes(customer, "Is the quokka tour still on?").await?);
+    }
+    let noted = *written.first().ok_or_else(|| anyhow::anyhow!("no conversation"))?;
+    let request = NoteRequest { body: "Wombat tour instead?".into(), base_version: 0 };
+    assert_eq!(admin.post(&format!("/api/conversations/{noted}/notes"), &request).await?.status(), StatusCode::CREATED);
+    before.stop().await?;
+    assert!(forget_the_index(&database).await? >= 4, "three messages and a note were indexed, then forgotten");
+
+    // Started again: the backlog indexes what the index lacks, by itself.
+    let after = TestServer::start_on(database.another_node()?, |_| {}).await?;
+    let (admin, _) = after.logged_in("Bo", Role::Admin).await?;
+    let found_all = eventually(std::time::Duration::from_secs(20), || async {
+        let quokka = found(&admin, "quokka", "").await?;
+        let wombat = found(&admin, "wombat", "").await?;
+        Ok(if quokka == written && wombat == BTreeSet::from([noted]) {
+            Ok(())
+        } else {
+            Err(format!("quokka {quokka:?}, wombat {wombat:?}"))
+        })
+    })
+    .await;
+    found_all?;
+    after.stop().await
 }
