@@ -22,7 +22,10 @@ CREATE VIRTUAL TABLE search_fts USING fts5(
     terms,
     content = 'search_docs',
     content_rowid = 'id',
-    tokenize = "unicode61 remove_diacritics 0 categories 'L* N* Co M*'"
+    tokenize = "unicode61 remove_diacritics 0 categories 'L* N* Co M*'",
+    -- Prefix indexes for the beginnings people type most (two and three characters): a short
+    -- prefix is looked up, not walked term by term.
+    prefix = '2 3'
 );
 
 CREATE TRIGGER search_docs_inserted AFTER INSERT ON search_docs BEGIN
