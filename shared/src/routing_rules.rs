@@ -52,6 +52,17 @@ pub enum Trigger {
 }
 
 impl Trigger {
+    /// A short name, for logs and for keys (a time rule's hours left out).
+    pub fn name(self) -> &'static str {
+        match self {
+            Trigger::NewConversation => "new",
+            Trigger::CustomerMessage => "message",
+            Trigger::ConversationResolved => "resolved",
+            Trigger::SlaBreached => "sla_breached",
+            Trigger::PendingFor { .. } => "pending",
+        }
+    }
+
     /// Whether the trigger is a customer message, which routing answers as it is stored (the
     /// others are automation's, done afterwards).
     pub fn is_routing(self) -> bool {

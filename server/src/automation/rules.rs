@@ -59,7 +59,7 @@ pub async fn on_event(state: &AppState, id: ConversationId, trigger: Trigger, at
     if !holds {
         return Ok(());
     }
-    fire(state, &set, &conversation, trigger, &format!("{}:{at}", trigger_name(trigger))).await
+    fire(state, &set, &conversation, trigger, &format!("{}:{at}", trigger.name())).await
 }
 
 /// The time rules' look at a conversation pending since `since`: each wait passed that was not
@@ -92,16 +92,6 @@ pub async fn pending(state: &AppState, id: ConversationId, since: i64) -> Result
     Ok(())
 }
 
-fn trigger_name(trigger: Trigger) -> &'static str {
-    match trigger {
-        Trigger::NewConversation => "new",
-        Trigger::CustomerMessage => "message",
-        Trigger::ConversationResolved => "resolved",
-        Trigger::SlaBreached => "sla_breached",
-        Trigger::PendingFor { .. } => "pending",
-    }
-}
-
 /// The rules of `set` that fire for `trigger` on `conversation` do all their actions; each
 /// firing is counted.
 async fn fire(
@@ -124,7 +114,7 @@ async fn fire(
     let fired: Vec<&Rule> = decision.fired.iter().filter_map(|(index, _)| set.rules.get(*index)).collect();
     state.store.count_rule_fires(&fired.iter().map(|rule| rule.id).collect::<Vec<_>>(), state.now()).await?;
     for rule in fired {
-        tracing::info!(conversation = %conversation.id, rule = %rule.name, trigger = trigger_name(trigger), "automation rule fired");
+        tracing::info!(conversation = %conversation.id, rule = %rule.name, trigger = trigger.name(), "automation rule fired");
         let actions: Vec<&Action> = rule.actions.iter().collect();
         perform(state, conversation.id, rule, &actions, cause).await?;
     }

@@ -53,7 +53,7 @@ impl JobKind {
                 Payload { message: Some(message.0), rules: Some(rules), ..empty },
             ),
             JobKind::Rules { trigger, at } => (
-                format!("rules:{conversation}:{}", trigger_key(trigger)),
+                format!("rules:{conversation}:{}", trigger.name()),
                 Payload { at: Some(at), trigger: Some(trigger), ..empty },
             ),
             JobKind::Pending { since } => (format!("pending:{conversation}"), Payload { at: Some(since), ..empty }),
@@ -85,18 +85,6 @@ impl JobKind {
             "pending" => JobKind::Pending { since: payload.at? },
             _ => return None,
         })
-    }
-}
-
-/// A trigger's part of a job key: one job per conversation and trigger (a second resolve before
-/// the first's rules ran replaces it).
-fn trigger_key(trigger: Trigger) -> &'static str {
-    match trigger {
-        Trigger::NewConversation => "new",
-        Trigger::CustomerMessage => "message",
-        Trigger::ConversationResolved => "resolved",
-        Trigger::SlaBreached => "sla_breached",
-        Trigger::PendingFor { .. } => "pending",
     }
 }
 
