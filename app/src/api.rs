@@ -6,13 +6,18 @@ use baton_shared::api::{
     LoginRequest, MAX_UPLOAD_BYTES, Me, MessagePage, TeamMember, UpdateUserRequest, Upload, User,
 };
 use baton_shared::automation::{AutoReplies, HoursNow, HoursSettings, Versioned};
+use baton_shared::contacts::{
+    AttributeDefinitions, ContactChange, ContactList, ContactListRequest, ContactPatch, ContactProfile, ContactRecord,
+    ImportReport,
+};
 use baton_shared::csat::CsatSettings;
 use baton_shared::menu::Menu;
 use baton_shared::routing_rules::{Decision, RuleTest, StoredRules};
+use baton_shared::search::{SearchRequest, SearchResults};
 use baton_shared::sla::SlaSettings;
 use baton_shared::teams::{MembershipsRequest, Team, TeamRequest};
 use baton_shared::{ApiError, ErrorCode};
-use baton_shared::{ConversationId, TeamId, UserId};
+use baton_shared::{ContactId, ConversationId, TeamId, UserId};
 use gloo_net::http::{Request, Response};
 use serde::de::DeserializeOwned;
 use wasm_bindgen::JsCast;
@@ -220,6 +225,90 @@ pub async fn delete_canned(id: i64) -> Result<(), Failure> {
         .await
         .map_err(Failure::network)?;
     if response.ok() { Ok(()) } else { Err(failure_of(response).await) }
+}
+
+/// `value` for a query string.
+fn encode(value: &str) -> String {
+    String::from(js_sys::encode_uri_component(value))
+}
+
+/// The search box's query: conversations with hits, and matching customers.
+pub async fn search(request: &SearchRequest) -> Result<SearchResults, Failure> {
+    let mut path = format!("/api/search?q={}", encode(&request.q));
+    if let Some(status) = request.status {
+        path.push_str(&format!("&status={}", status.as_str()));
+    }
+    if let Some(team) = request.team {
+        path.push_str(&format!("&team={team}"));
+    }
+    if let Some(direction) = request.direction {
+        path.push_str(&format!("&direction={}", direction.as_str()));
+    }
+    if let Some(label) = &request.label {
+        path.push_str(&format!("&label={}", encode(label)));
+    }
+    get_json(&path).await
+}
+
+/// The Contacts page's list.
+pub async fn contacts(request: &ContactListRequest) -> Result<ContactList, Failure> {
+    let mut path = format!("/api/contacts?sort={}", serde_plain(&request.sort));
+    for (name, value) in
+        [("q", &request.q), ("label", &request.label), ("attribute", &request.attribute), ("value", &request.value)]
+    {
+        if let Some(value) = value.as_deref().filter(|value| !value.trim().is_empty()) {
+            path.push_str(&format!("&{name}={}", encode(value)));
+        }
+    }
+    if let Some(blocked) = request.blocked {
+        path.push_str(&format!("&blocked={blocked}"));
+    }
+    if let Some(limit) = request.limit {
+        path.push_str(&format!("&limit={limit}"));
+    }
+    get_json(&path).await
+}
+
+/// A unit enum's wire name (`recent`).
+fn serde_plain(value: &impl serde::Serialize) -> String {
+    serde_json::to_string(value).unwrap_or_default().trim_matches('"').to_owned()
+}
+
+/// A customer's profile.
+pub async fn contact(id: ContactId) -> Result<ContactProfile, Failure> {
+    get_json(&format!("/api/contacts/{id}")).await
+}
+
+/// Edits a customer's record.
+pub async fn edit_contact(id: ContactId, patch: &ContactPatch) -> Result<ContactRecord, Failure> {
+    send_json(Request::patch(&format!("/api/contacts/{id}")), patch).await
+}
+
+/// A customer's audited changes, newest first.
+pub async fn contact_changes(id: ContactId) -> Result<Vec<ContactChange>, Failure> {
+    get_json(&format!("/api/contacts/{id}/changes")).await
+}
+
+/// The contact attributes admins defined.
+pub async fn attributes() -> Result<AttributeDefinitions, Failure> {
+    get_json("/api/contacts/attributes").await
+}
+
+pub async fn save_attributes(definitions: &AttributeDefinitions) -> Result<AttributeDefinitions, Failure> {
+    send_json(Request::put("/api/contacts/attributes"), definitions).await
+}
+
+/// Sends a CSV file of contacts: the preview, or (`commit`) the import.
+pub async fn import_contacts(file: web_sys::File, commit: bool) -> Result<ImportReport, Failure> {
+    let response = Request::post(&format!("/api/contacts/import?commit={commit}"))
+        .header(CSRF_HEADER, "1")
+        .header("content-type", "text/csv")
+        .body(file)
+        .map_err(Failure::network)?
+        .send()
+        .await
+        .map_err(Failure::network)?;
+    answer_of(response).await
 }
 
 /// A state-changing call with a JSON body (and the CSRF header), answered with JSON.

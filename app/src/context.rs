@@ -5,8 +5,9 @@
 use std::rc::Rc;
 
 use baton_shared::api::{CannedResponse, Me, Role, TeamMember};
+use baton_shared::contacts::AttributeDef;
 use baton_shared::teams::Team;
-use baton_shared::{ConversationId, TeamId, UserId};
+use baton_shared::{ConversationId, MessageId, TeamId, UserId};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use leptos_router::NavigateOptions;
@@ -30,6 +31,8 @@ pub struct Ctx {
     /// The team's canned responses: loaded at start, again when the composer's menu is opened,
     /// and after a change on the Replies page.
     pub canned: RwSignal<Vec<CannedResponse>>,
+    /// The contact attributes admins defined: loaded at start, again after they are saved.
+    pub attributes: RwSignal<Vec<AttributeDef>>,
     /// Unix ms, ticking every 15 s (waiting times).
     pub now: RwSignal<i64>,
     pub me: StoredValue<Me>,
@@ -39,6 +42,8 @@ pub struct Ctx {
     pub selected: Memo<Option<ConversationId>>,
     /// The conversation last open in the inbox: the inbox tab goes back to it from another section.
     pub last_open: RwSignal<Option<ConversationId>>,
+    /// A message to bring into view and mark when its conversation shows it (a search hit).
+    pub focus_message: RwSignal<Option<MessageId>>,
     navigate: StoredValue<Navigate, LocalStorage>,
 }
 
@@ -61,11 +66,13 @@ impl Ctx {
             team: RwSignal::new(Vec::new()),
             teams: RwSignal::new(Vec::new()),
             canned: RwSignal::new(Vec::new()),
+            attributes: RwSignal::new(Vec::new()),
             now: RwSignal::new(now),
             me: StoredValue::new(me),
             place,
             selected,
             last_open,
+            focus_message: RwSignal::new(None),
             navigate: StoredValue::new_local(navigate),
         }
     }
@@ -93,6 +100,7 @@ impl Ctx {
             Section::Teams => Place::Teams,
             Section::Rules => Place::Rules,
             Section::Automation => Place::Automation,
+            Section::Contacts => Place::Contacts(None),
         });
     }
 
@@ -109,6 +117,15 @@ impl Ctx {
         spawn_local(async move {
             if let Ok(canned) = api::canned_responses().await {
                 self.canned.set(canned);
+            }
+        });
+    }
+
+    /// Loads the contact attributes again (a failure keeps what was shown).
+    pub fn reload_attributes(self) {
+        spawn_local(async move {
+            if let Ok(definitions) = api::attributes().await {
+                self.attributes.set(definitions.attributes);
             }
         });
     }
@@ -155,6 +172,13 @@ impl Ctx {
 
     pub fn is_supervisor(&self) -> bool {
         self.me.with_value(|me| me.role.at_least(Role::Supervisor))
+    }
+
+    /// Shows `conversation` with `message` brought into view and marked (a search hit), loading
+    /// the history around it.
+    pub fn open_at_message(self, conversation: ConversationId, message: MessageId) {
+        self.focus_message.set(Some(message));
+        self.select(Some(conversation));
     }
 
     /// Shows `conversation` in the inbox, from wherever the user is (a mention's notice).

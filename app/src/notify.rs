@@ -42,6 +42,8 @@ pub fn watch(ctx: Ctx) {
                     .conversations
                     .values()
                     .filter(|view| view.conversation.assignee.is_none_or(|assignee| assignee == me))
+                    // A blocked customer's messages are kept, not announced.
+                    .filter(|view| !view.conversation.contact.blocked)
                     .filter_map(|view| {
                         let message = view.preview.as_ref()?;
                         (message.direction == Direction::Inbound).then(|| {

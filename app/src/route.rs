@@ -6,7 +6,7 @@
 //! folder, filters and search are kept, as they were before URLs. That is why the place is a
 //! value derived from the location rather than a `<Routes>` tree that would remount the page.
 
-use baton_shared::ConversationId;
+use baton_shared::{ContactId, ConversationId};
 
 /// The sections of the app, one on screen at a time.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -18,6 +18,7 @@ pub enum Section {
     Teams,
     Rules,
     Automation,
+    Contacts,
 }
 
 /// Where the user is: a section, and in the inbox the open conversation.
@@ -37,6 +38,8 @@ pub enum Place {
     Rules,
     /// `/automation`
     Automation,
+    /// `/contacts`, or `/contacts/{id}` with that customer's profile.
+    Contacts(Option<ContactId>),
 }
 
 impl Place {
@@ -52,6 +55,8 @@ impl Place {
             ["teams"] => Place::Teams,
             ["rules"] => Place::Rules,
             ["automation"] => Place::Automation,
+            ["contacts"] => Place::Contacts(None),
+            ["contacts", id] => id.parse().map_or(Place::Contacts(None), |id| Place::Contacts(Some(ContactId(id)))),
             _ => Place::Inbox(None),
         }
     }
@@ -67,6 +72,8 @@ impl Place {
             Place::Teams => "/teams".to_owned(),
             Place::Rules => "/rules".to_owned(),
             Place::Automation => "/automation".to_owned(),
+            Place::Contacts(None) => "/contacts".to_owned(),
+            Place::Contacts(Some(id)) => format!("/contacts/{id}"),
         }
     }
 
@@ -79,6 +86,7 @@ impl Place {
             Place::Teams => Section::Teams,
             Place::Rules => Section::Rules,
             Place::Automation => Section::Automation,
+            Place::Contacts(_) => Section::Contacts,
         }
     }
 
@@ -106,6 +114,8 @@ mod tests {
             Place::Teams,
             Place::Rules,
             Place::Automation,
+            Place::Contacts(None),
+            Place::Contacts(Some(ContactId(7))),
         ] {
             assert_eq!(Place::parse(&place.path()), place, "{}", place.path());
         }

@@ -14,11 +14,12 @@
 use std::collections::{BTreeMap, HashMap};
 
 use baton_shared::api::{ConversationDetail, ConversationSummary, Me, MessagePage};
+use baton_shared::contacts::ContactRecord;
 use baton_shared::model::{
     Change, Conversation, ConversationEvent, Message, MessageContent, Note, WINDOW_REOPEN_SLACK_MS,
 };
 use baton_shared::protocol::{Presence, ServerMsg, Teammate};
-use baton_shared::{ConversationId, NoteId, UserId};
+use baton_shared::{ContactId, ConversationId, NoteId, UserId};
 
 /// One conversation as the app shows it.
 #[derive(Clone, Debug, PartialEq)]
@@ -77,7 +78,7 @@ impl ConversationView {
 
 /// A customer as the team sees them: their WhatsApp name, or their number without one.
 pub fn customer_name(contact: &baton_shared::model::Contact) -> String {
-    if contact.profile_name.trim().is_empty() { format!("+{}", contact.wa_id) } else { contact.profile_name.clone() }
+    baton_shared::contacts::shown_name(contact)
 }
 
 /// What applying a message did.
@@ -164,6 +165,8 @@ pub struct Inbox {
     next_notice: u64,
     /// Whether the inbox list was loaded at least once (before that, nothing is news).
     pub list_loaded: bool,
+    /// Customers' records as last loaded or pushed (`contact_changed`): what open cards show.
+    pub contacts: BTreeMap<ContactId, ContactRecord>,
 }
 
 impl Inbox {
@@ -176,6 +179,7 @@ impl Inbox {
             notices: Vec::new(),
             next_notice: 1,
             list_loaded: false,
+            contacts: BTreeMap::new(),
         }
     }
 
@@ -342,6 +346,10 @@ impl Inbox {
                 self.post(Notice::ChannelAlert { message: message.clone(), paused: *paused });
                 Applied::Changed
             }
+            ServerMsg::ContactChanged { contact } => {
+                self.learn_contact(contact.as_ref().clone());
+                Applied::Changed
+            }
             ServerMsg::Hello { .. } => {
                 // A new socket: presence, viewers and typing are sent afresh; what was held from
                 // before the drop may be stale (a teammate who left, a typing stop never heard).
@@ -354,6 +362,23 @@ impl Inbox {
                 Applied::Changed
             }
             ServerMsg::Ack { .. } | ServerMsg::Error { .. } => Applied::Nothing,
+        }
+    }
+
+    /// Keeps a customer's record as it is now, and the customer as every conversation of theirs
+    /// shows them (name, blocked).
+    pub fn learn_contact(&mut self, record: ContactRecord) {
+        for view in self.conversations.values_mut() {
+            if view.conversation.contact.id == record.contact.id {
+                view.conversation.contact = record.contact.clone();
+            }
+        }
+        let newer = self
+            .contacts
+            .get(&record.contact.id)
+            .is_none_or(|held| held.updated_at.unwrap_or(0) <= record.updated_at.unwrap_or(0));
+        if newer {
+            self.contacts.insert(record.contact.id, record);
         }
     }
 

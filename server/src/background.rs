@@ -216,4 +216,21 @@ async fn search_backlog(store: std::sync::Arc<dyn crate::store::Store>, stop: Ca
     if batches > 0 {
         tracing::info!(batches, "messages and notes from before search are searchable");
     }
+    let mut contacts = 0;
+    while !stop.is_cancelled() {
+        match store.index_contact_backlog(500).await {
+            Ok(0) => break,
+            Ok(done) => contacts += done,
+            Err(error) => {
+                tracing::warn!(%error, "cannot index the contacts' backlog: trying again in a minute");
+                tokio::select! {
+                    () = tokio::time::sleep(std::time::Duration::from_secs(60)) => {}
+                    () = stop.cancelled() => {}
+                }
+            }
+        }
+    }
+    if contacts > 0 {
+        tracing::info!(contacts, "contacts and labels from before contact search are searchable");
+    }
 }

@@ -5,6 +5,7 @@
 pub mod auth;
 pub mod automation;
 pub mod canned;
+pub mod contacts;
 pub mod conversation_actions;
 pub mod conversations;
 pub mod csrf;
@@ -57,6 +58,7 @@ pub fn router(state: AppState) -> Router {
         .merge(media::routes())
         .merge(uploads::routes())
         .merge(search::routes())
+        .merge(contacts::routes())
         .fallback(unknown_api_route)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(from_fn_with_state(state.clone(), csrf::guard))

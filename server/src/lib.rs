@@ -33,6 +33,7 @@ pub mod bus;
 pub mod cli;
 pub mod clock;
 pub mod config;
+pub mod contacts;
 pub mod conversations;
 pub mod demo;
 pub mod drafts;

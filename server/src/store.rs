@@ -11,6 +11,7 @@
 pub mod automation;
 pub mod canned;
 pub mod channel;
+pub mod contacts;
 pub mod conversations;
 pub mod labels;
 pub mod postgres;
@@ -137,6 +138,7 @@ pub trait Store:
     + automation::FollowUpStore
     + automation::CsatStore
     + search::SearchStore
+    + contacts::ContactStore
     + Send
     + Sync
     + 'static

@@ -9,6 +9,7 @@
 
 pub mod api;
 pub mod automation;
+pub mod contacts;
 pub mod csat;
 pub mod error;
 pub mod ids;

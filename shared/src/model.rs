@@ -20,6 +20,13 @@ pub struct Contact {
     /// earlier than `last_inbound_at` + 24 h says. A later customer message opens it again.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub window_closed_at: Option<i64>,
+    /// The name the team gave the customer, shown instead of the profile name
+    /// ([`crate::contacts::shown_name`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub display_name: Option<String>,
+    /// Blocked: the customer's messages are still stored, but not routed and not announced.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub blocked: bool,
 }
 
 /// WhatsApp's customer-service window: free-form messages are allowed for 24 hours after the

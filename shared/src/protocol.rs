@@ -359,6 +359,9 @@ pub enum ServerMsg {
     Draft { conversation_id: ConversationId, user: Teammate, body: String },
     /// Someone @mentioned you in a note.
     Mentioned { conversation_id: ConversationId, note_id: NoteId, by: Teammate },
+    /// A contact was edited (by a teammate, an import or automation): to everyone who may see one
+    /// of its conversations, so every open card and list shows the change.
+    ContactChanged { contact: Box<crate::contacts::ContactRecord> },
     /// To admins: the WhatsApp channel needs attention (e.g. its access token was refused, and
     /// sending is `paused` until it is fixed; no reply is lost meanwhile).
     ChannelAlert { message: String, paused: bool },

@@ -139,7 +139,15 @@ mod tests {
     const BOB: UserId = UserId(2);
 
     fn contact(last_inbound_at: Option<i64>, window_closed_at: Option<i64>) -> Contact {
-        Contact { id: ContactId(1), wa_id: "1".into(), profile_name: String::new(), last_inbound_at, window_closed_at }
+        Contact {
+            id: ContactId(1),
+            wa_id: "1".into(),
+            profile_name: String::new(),
+            last_inbound_at,
+            window_closed_at,
+            display_name: None,
+            blocked: false,
+        }
     }
 
     fn claim(holder: UserId, lease_until: i64) -> Claim {

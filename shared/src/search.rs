@@ -89,6 +89,23 @@ pub fn index_text(text: &str) -> String {
     index_terms(text).join(" ")
 }
 
+/// Positions PostgreSQL keeps in a `tsvector` (later words share the last).
+const MAX_POSITION: usize = 16_383;
+
+/// `terms` as a PostgreSQL `tsvector` literal with positions (`'refund':1 'late':2`): built by
+/// Baton, not parsed by PostgreSQL, so it holds exactly Baton's terms. Terms hold only letters,
+/// digits and marks: quoting them is enough.
+pub fn tsvector_literal(terms: &[String]) -> String {
+    let mut literal = String::new();
+    for (index, term) in terms.iter().enumerate() {
+        if !literal.is_empty() {
+            literal.push(' ');
+        }
+        literal.push_str(&format!("'{term}':{}", (index + 1).min(MAX_POSITION)));
+    }
+    literal
+}
+
 /// A part of a query.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Part {
@@ -165,6 +182,23 @@ impl Query {
             })
             .collect();
         parts.join(" & ")
+    }
+
+    /// Whether a document indexed under `terms` (space-separated, as stored) matches: every part
+    /// does — a prefix starts some term, a phrase's characters stand side by side — exactly as
+    /// FTS5 and the `tsquery` decide. For looking through a few documents already at hand (a
+    /// conversation's), where asking the index again would cost more.
+    pub fn matches_terms(&self, terms: &str) -> bool {
+        let terms: Vec<&str> = terms.split(' ').filter(|term| !term.is_empty()).collect();
+        self.parts.iter().all(|part| match part {
+            Part::Prefix(word) => terms.iter().any(|term| term.starts_with(word.as_str())),
+            Part::Phrase(characters) => {
+                !characters.is_empty()
+                    && terms.windows(characters.len()).any(|window| {
+                        window.iter().zip(characters).all(|(term, character)| *term == character.as_str())
+                    })
+            }
+        })
     }
 
     /// Whether the word `folded` (one indexed term) is one this query looks for.
@@ -316,6 +350,19 @@ pub struct SearchRequest {
     pub limit: Option<u32>,
 }
 
+impl SearchRequest {
+    /// Whether no conversation filter is set (the query alone).
+    pub fn is_unfiltered(&self) -> bool {
+        self.team.is_none()
+            && self.assignee.is_none()
+            && self.status.is_none()
+            && self.label.is_none()
+            && self.from.is_none()
+            && self.to.is_none()
+            && self.direction.is_none()
+    }
+}
+
 /// One hit in a conversation.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SearchHit {
@@ -348,6 +395,10 @@ pub struct SearchResults {
     pub groups: Vec<SearchGroup>,
     /// Conversations with hits, in all.
     pub total: u32,
+    /// Customers whose name, number, email, company, labels or attributes match (the first
+    /// few, only those the asker may see; none when a conversation filter is set).
+    #[serde(default)]
+    pub contacts: Vec<crate::contacts::ContactRecord>,
 }
 
 #[cfg(test)]
@@ -411,6 +462,16 @@ mod tests {
         let query = Query::parse(&"a".repeat(500));
         assert_eq!(query.parts, [Part::Prefix("a".repeat(MAX_TERM_CHARS))]);
         assert!(terms.contains(&"a".repeat(MAX_TERM_CHARS)), "so it still finds the word");
+    }
+
+    #[test]
+    fn a_query_matches_terms_as_the_indexes_do() {
+        let terms = index_text("Quero o reembolso: 我要退款申请 agora");
+        assert!(Query::parse("reemb").matches_terms(&terms));
+        assert!(Query::parse("退款 agora").matches_terms(&terms));
+        assert!(!Query::parse("款退").matches_terms(&terms), "in order");
+        assert!(!Query::parse("reemb nunca").matches_terms(&terms), "every part");
+        assert!(!Query::parse("mbolso").matches_terms(&terms), "from a word's beginning");
     }
 
     #[test]

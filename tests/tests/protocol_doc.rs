@@ -67,10 +67,11 @@ fn server_name(message: &ServerMsg) -> &'static str {
         ServerMsg::Draft { .. } => "draft",
         ServerMsg::Mentioned { .. } => "mentioned",
         ServerMsg::ChannelAlert { .. } => "channel_alert",
+        ServerMsg::ContactChanged { .. } => "contact_changed",
     }
 }
 
-const SERVER_MESSAGES: usize = 11;
+const SERVER_MESSAGES: usize = 12;
 
 fn change_name(change: &Change) -> &'static str {
     match change {

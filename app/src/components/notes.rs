@@ -50,7 +50,7 @@ pub fn NotesPanel(id: ConversationId) -> impl IntoView {
         );
     };
     view! {
-        <aside class="notes" id="notes" aria-label=t!("notes.panel").to_string()>
+        <section class="notes" id="notes" aria-label=t!("notes.panel").to_string()>
             <h3>{t!("notes.title").to_string()}</h3>
             <p class="hint">{t!("notes.hint").to_string()}</p>
             <ul class="note-list">
@@ -72,7 +72,7 @@ pub fn NotesPanel(id: ConversationId) -> impl IntoView {
             <Show when=move || error.get().is_some()>
                 <p class="alert" role="alert">{move || error.get()}</p>
             </Show>
-        </aside>
+        </section>
     }
 }
 

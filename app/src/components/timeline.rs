@@ -19,6 +19,8 @@ use crate::format::{Segment, clock_time, segments, ticks};
 use crate::icons::{Icon, icon};
 
 const PAGE: usize = 100;
+/// Messages shown before a search hit brought into view.
+const FOCUS_CONTEXT: usize = 20;
 
 /// Message text: plain text nodes and `http(s)` links that open in a new tab without a referrer.
 pub fn rich_text(text: &str) -> impl IntoView + use<> {
@@ -187,6 +189,59 @@ pub fn Timeline(id: ConversationId) -> impl IntoView {
         }
         count
     });
+    // A search hit to show: the history around it is loaded (earlier pages until it is held),
+    // then it is scrolled to the middle and marked.
+    let loaded = Memo::new(move |_| {
+        ctx.link.inbox.with(|inbox| inbox.conversations.get(&id).is_some_and(|view| view.history_loaded))
+    });
+    Effect::new(move |_| {
+        let Some(target) = ctx.focus_message.get() else { return };
+        if !loaded.get() {
+            return;
+        }
+        // (messages from it to the newest, messages held before it)
+        let position = messages.with(|all| {
+            let visible: Vec<&Message> = all.iter().filter(|message| !is_reaction(message)).collect();
+            visible.iter().position(|message| message.id == target).map(|at| (visible.len() - at, at))
+        });
+        let fetch_earlier = move || {
+            let Some(first) = messages.with_untracked(|all| all.first().map(|message| message.seq)) else { return };
+            fetching.set(true);
+            leptos::task::spawn_local(async move {
+                match crate::api::messages_before(id, first).await {
+                    Ok(page) => ctx.link.inbox.update(|inbox| inbox.prepend_earlier(id, page)),
+                    Err(failure) => earlier_error.set(Some(failure.message)),
+                }
+                fetching.set(false);
+            });
+        };
+        match position {
+            // Some of what came before it too, so the hit is read in its context.
+            Some((_, before)) if before < FOCUS_CONTEXT && has_earlier.get() && !fetching.get_untracked() => {
+                fetch_earlier()
+            }
+            Some((from_end, before)) => {
+                let wanted = from_end + before.min(FOCUS_CONTEXT);
+                if wanted > shown.get_untracked() {
+                    shown.set(wanted);
+                }
+                at_bottom.set_value(false);
+                request_animation_frame(move || {
+                    let selector = format!("[data-message=\"{target}\"]");
+                    let found =
+                        scroller.get_untracked().and_then(|element| element.query_selector(&selector).ok().flatten());
+                    if let Some(bubble) = found {
+                        let options = web_sys::ScrollIntoViewOptions::new();
+                        options.set_block(web_sys::ScrollLogicalPosition::Center);
+                        bubble.scroll_into_view_with_scroll_into_view_options(&options);
+                    }
+                });
+            }
+            None if has_earlier.get() && !fetching.get_untracked() => fetch_earlier(),
+            None => {}
+        }
+    });
+    on_cleanup(move || ctx.focus_message.set(None));
     view! {
         <div class="timeline" id="timeline" node_ref=scroller on:scroll=on_scroll>
             <Show when=move || { total() > shown.get() || has_earlier.get() }>
@@ -267,6 +322,7 @@ fn Bubble(message: Message, quoted: Option<Message>, reactions: Vec<String>) -> 
             class:outbound=outbound
             class:inbound=!outbound
             class:automated=automated
+            class:focused=move || ctx.focus_message.get() == Some(id)
             data-message=message.id.to_string()
             data-kind=message.kind.as_str()
         >

@@ -11,6 +11,7 @@ use leptos::task::spawn_local;
 
 use crate::api;
 use crate::components::composer::Composer;
+use crate::components::contact_panel::ContactPanel;
 use crate::components::labels::Labels;
 use crate::components::notes::NotesPanel;
 use crate::components::quote::QuoteTarget;
@@ -73,6 +74,9 @@ pub fn ConversationPane(id: ConversationId, on_back: Callback<()>) -> impl IntoV
     });
 
     let exists = move || link.inbox.with(|inbox| inbox.conversations.contains_key(&id));
+    let blocked = move || {
+        link.inbox.with(|inbox| inbox.conversations.get(&id).is_some_and(|view| view.conversation.contact.blocked))
+    };
     view! {
         <Show
             when=exists
@@ -83,10 +87,16 @@ pub fn ConversationPane(id: ConversationId, on_back: Callback<()>) -> impl IntoV
                 <Show when=move || error.get().is_some()>
                     <p class="alert" role="alert">{move || error.get()}</p>
                 </Show>
+                <Show when=blocked>
+                    <p class="blocked-banner" id="blocked-banner" role="status">{t!("contact.blocked_banner").to_string()}</p>
+                </Show>
                 <Timeline id=id />
                 <Composer id=id />
             </section>
-            <NotesPanel id=id />
+            <aside class="side" aria-label=t!("conversation.side").to_string()>
+                <ContactPanel id=id />
+                <NotesPanel id=id />
+            </aside>
         </Show>
     }
 }

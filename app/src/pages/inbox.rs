@@ -1,6 +1,6 @@
 //! The agent's inbox: the conversation list (Mine / Unassigned / All, status and label filters,
 //! search, live unread counts, previews, labels and waiting times), the team's presence, and the open conversation
-//! beside it. Keyboard: `/` focuses search, Alt+↑ / Alt+↓ move between conversations.
+//! beside it. Keyboard: Alt+↑ / Alt+↓ move between conversations.
 
 use baton_shared::api::Role;
 use baton_shared::model::{ConversationStatus, Direction};
@@ -166,18 +166,9 @@ pub fn InboxPage() -> impl IntoView {
         })
     };
 
-    // Keyboard: `/` to search, Alt+↑/↓ to move through the list.
+    // Keyboard: Alt+↑/↓ to move through the list (`/` belongs to the search box in the top bar).
     let keys = window_event_listener(leptos::ev::keydown, move |event| {
-        let typing_somewhere = event
-            .target()
-            .and_then(|target| wasm_bindgen::JsCast::dyn_into::<web_sys::HtmlElement>(target).ok())
-            .is_some_and(|element| matches!(element.tag_name().as_str(), "INPUT" | "TEXTAREA" | "SELECT"));
-        if event.key() == "/" && !typing_somewhere {
-            event.prevent_default();
-            if let Some(input) = search_box.get() {
-                let _ = input.focus();
-            }
-        } else if event.alt_key() && (event.key() == "ArrowDown" || event.key() == "ArrowUp") {
+        if event.alt_key() && (event.key() == "ArrowDown" || event.key() == "ArrowUp") {
             event.prevent_default();
             let ids: Vec<ConversationId> = rows.with_untracked(|rows| rows.iter().map(|row| row.id).collect());
             let at = selected.get_untracked().and_then(|id| ids.iter().position(|other| *other == id));
@@ -229,7 +220,7 @@ pub fn InboxPage() -> impl IntoView {
                 </div>
                 <div class="list-tools">
                     <input
-                        id="search"
+                        id="list-filter"
                         type="search"
                         aria-label=t!("inbox.search").to_string()
                         placeholder=t!("inbox.search_placeholder").to_string()
@@ -252,7 +243,7 @@ pub fn InboxPage() -> impl IntoView {
                     </select>
                 </div>
                 <ul class="conversation-list" id="conversation-list">
-                    <For each=move || rows.get() key=|row| (row.id, row.unread, row.preview.clone(), row.status, row.holder.clone(), row.at, row.labels.clone(), row.team, row.priority, row.sla) let:row>
+                    <For each=move || rows.get() key=|row| (row.id, row.name.clone(), row.unread, row.preview.clone(), row.status, row.holder.clone(), row.at, row.labels.clone(), row.team, row.priority, row.sla) let:row>
                         <ListRow row=row selected=selected />
                     </For>
                 </ul>

@@ -35,6 +35,7 @@ pub fn Shell(me: Me, on_logout: Callback<()>) -> impl IntoView {
     });
     ctx.reload_canned();
     ctx.reload_teams();
+    ctx.reload_attributes();
     // Memberships change rarely and the server filters by them live; the app catches up within a
     // minute (its queues, and which events it keeps).
     if let Ok(refresher) = set_interval_with_handle(move || ctx.reload_teams(), std::time::Duration::from_secs(60)) {
@@ -94,6 +95,7 @@ pub fn Shell(me: Me, on_logout: Callback<()>) -> impl IntoView {
                 </div>
                 <nav class="nav">
                     {tab(Section::Inbox, t!("nav.inbox").to_string(), "nav-inbox")}
+                    {tab(Section::Contacts, t!("nav.contacts").to_string(), "nav-contacts")}
                     {role.at_least(Role::Supervisor).then(|| tab(Section::Wall, t!("nav.wall").to_string(), "nav-wall"))}
                     {role.at_least(Role::Supervisor).then(|| tab(Section::Replies, t!("nav.replies").to_string(), "nav-replies"))}
                     {role.at_least(Role::Admin).then(|| tab(Section::Users, t!("nav.users").to_string(), "nav-users"))}
@@ -101,6 +103,7 @@ pub fn Shell(me: Me, on_logout: Callback<()>) -> impl IntoView {
                     {role.at_least(Role::Supervisor).then(|| tab(Section::Rules, t!("nav.rules").to_string(), "nav-rules"))}
                     {role.at_least(Role::Supervisor).then(|| tab(Section::Automation, t!("nav.automation").to_string(), "nav-automation"))}
                 </nav>
+                <crate::components::search::SearchBox />
                 <ConnectionBanner status=link.status />
                 <div class="who">
                     <notify::Toggle />
@@ -135,6 +138,7 @@ pub fn Shell(me: Me, on_logout: Callback<()>) -> impl IntoView {
                 Section::Automation if role.at_least(Role::Supervisor) => {
                     view! { <crate::pages::automation::AutomationPage /> }.into_any()
                 }
+                Section::Contacts => view! { <crate::pages::contacts::ContactsPage /> }.into_any(),
                 _ => view! { <InboxPage /> }.into_any(),
             }}
         </div>

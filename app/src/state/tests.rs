@@ -31,6 +31,8 @@ fn opened() -> ServerMsg {
         profile_name: "Ana".into(),
         last_inbound_at: Some(1_000),
         window_closed_at: None,
+        display_name: None,
+        blocked: false,
     };
     event(1, Change::Opened { contact, team: None })
 }
@@ -447,6 +449,8 @@ fn live_messages_reach_one_conversations_live_state_only() {
                     profile_name: "Bea".into(),
                     last_inbound_at: None,
                     window_closed_at: None,
+                    display_name: None,
+                    blocked: false,
                 },
                 team: None,
             },
@@ -475,4 +479,30 @@ fn live_messages_reach_one_conversations_live_state_only() {
     // Everything else reaches the inbox as a whole.
     assert_eq!(Reach::of(&added(3, Direction::Inbound, "again")), Reach::Inbox);
     assert_eq!(Reach::of(&ServerMsg::Hello { me: inbox.me.clone(), server_version: "1".into() }), Reach::Inbox);
+}
+
+#[test]
+fn a_contact_change_renames_the_customer_everywhere_and_keeps_the_newest_record() {
+    let mut inbox = inbox(Role::Agent);
+    inbox.apply(&opened());
+    let contact = inbox.conversations[&C].conversation.contact.clone();
+    let record = |name: &str, blocked: bool, updated_at: i64| baton_shared::contacts::ContactRecord {
+        contact: Contact { display_name: Some(name.into()), blocked, ..contact.clone() },
+        phone: format!("+{}", contact.wa_id),
+        email: String::new(),
+        company: String::new(),
+        labels: Vec::new(),
+        attributes: Default::default(),
+        created_at: 0,
+        updated_at: Some(updated_at),
+        conversations: 1,
+    };
+    let changed = ServerMsg::ContactChanged { contact: Box::new(record("Ana Lima", true, 20)) };
+    assert_eq!(inbox.apply(&changed), Applied::Changed);
+    let view = &inbox.conversations[&C];
+    assert_eq!(view.customer_name(), "Ana Lima");
+    assert!(view.conversation.contact.blocked);
+    // A record older than the one held (an answer that crossed a push) does not replace it.
+    inbox.learn_contact(record("Ana", false, 10));
+    assert_eq!(inbox.contacts[&contact.id].contact.display_name.as_deref(), Some("Ana Lima"));
 }

@@ -230,6 +230,7 @@ fn signal_name(message: &ServerMsg) -> &'static str {
         ServerMsg::Draft { .. } => "draft",
         ServerMsg::Mentioned { .. } => "mentioned",
         ServerMsg::ChannelAlert { .. } => "channel_alert",
+        ServerMsg::ContactChanged { .. } => "contact_changed",
         ServerMsg::Ack { .. } => "ack",
         ServerMsg::Error { .. } => "error",
         ServerMsg::Event { .. } => "event",

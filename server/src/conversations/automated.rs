@@ -3,8 +3,9 @@
 //! its own, decided by the store inside the transaction that queues the message
 //! ([`crate::store::automation::AutomationStore::send_automated`]): never while a person holds
 //! the claim, only inside WhatsApp's 24-hour window, never twice under one key or too soon after
-//! one of its kind, and never past the customer's hourly cap. What passes goes through the outbox
-//! like any reply, so a failure shows in the timeline with WhatsApp's reason.
+//! one of its kind, never past the customer's hourly cap, and never to a blocked customer. What
+//! passes goes through the outbox like any reply, so a failure shows in the timeline with
+//! WhatsApp's reason.
 //!
 //! The menu bot's steps are the Automation actor's too: starting its turn (the menu, and the
 //! claim held as "Bot"), asking again, and handing the conversation to people. Each is one store

@@ -3,6 +3,7 @@
 //! snippet of a conversation the actor may not see ever leaves the database.
 
 use baton_shared::api::Role;
+use baton_shared::contacts::ContactListRequest;
 use baton_shared::search::{Query, SearchRequest, SearchResults};
 
 use super::{Actor, Refusal};
@@ -12,6 +13,8 @@ use crate::store::search::SearchScope;
 /// Conversations per page, by default and at most.
 pub const DEFAULT_LIMIT: u32 = 20;
 pub const MAX_LIMIT: u32 = 50;
+/// Matching customers shown beside the conversations.
+const CONTACTS_SHOWN: u32 = 5;
 
 /// The actor as the store's search filters by ([`baton_shared::rules::visible_to`]).
 pub fn scope(actor: &Actor) -> SearchScope {
@@ -38,5 +41,11 @@ pub async fn search(state: &AppState, actor: &Actor, request: &SearchRequest) ->
     {
         return Err(Refusal::invalid("The date range ends before it starts."));
     }
-    Ok(state.store.search(&scope(actor), &query, request, limit).await?)
+    let mut results = state.store.search(&scope(actor), &query, request, limit).await?;
+    if request.is_unfiltered() {
+        let contacts =
+            ContactListRequest { q: Some(request.q.clone()), limit: Some(CONTACTS_SHOWN), ..Default::default() };
+        results.contacts = crate::contacts::list(state, actor, &contacts).await?.contacts;
+    }
+    Ok(results)
 }

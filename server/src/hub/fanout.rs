@@ -190,6 +190,15 @@ impl Hub {
         self.send_where(message, |connection| connection.role == Role::Admin);
     }
 
+    /// Sends to every socket whose user may see one of `conversations` (supervisors and admins
+    /// see them all): what changes about a customer reaches everyone who may see them.
+    pub fn send_to_seers(&self, conversations: &[ConversationId], message: &ServerMsg) {
+        self.send_where(message, |connection| {
+            connection.is_supervisor()
+                || conversations.iter().any(|conversation| self.may_see(connection, *conversation))
+        });
+    }
+
     /// Sends to every socket.
     pub fn broadcast(&self, message: &ServerMsg) {
         self.send_where(message, |_| true);

@@ -101,6 +101,8 @@ pub enum AutomatedOutcome {
     WindowClosed,
     /// A person holds the conversation's claim: they answer, not Baton.
     PersonReplying,
+    /// The customer is blocked: Baton sends them nothing by itself.
+    Blocked,
 }
 
 /// Where a waiting conversation stands in its queue.

@@ -193,6 +193,15 @@ where
         if earlier.is_some() {
             return Ok(AutomatedOutcome::Duplicate);
         }
+        let blocked: bool = sqlx::query_scalar(
+            "SELECT k.blocked FROM conversations c JOIN contacts k ON k.id = c.contact_id WHERE c.id = $1",
+        )
+        .bind(id.0)
+        .fetch_one(&mut **tx)
+        .await?;
+        if blocked {
+            return Ok(AutomatedOutcome::Blocked);
+        }
         let claim = Self::claim_in(tx, id).await?;
         if claim.is_some_and(|claim| claim.lease_until > now && claim.holder != AUTOMATION_USER) {
             return Ok(AutomatedOutcome::PersonReplying);

@@ -221,12 +221,7 @@ where
             && let Ok(labelled) = edit_labels(&labels, std::slice::from_ref(label), &[])
             && labelled != labels
         {
-            let json = serde_json::to_string(&labelled).map_err(|error| rows::corrupt(error.to_string()))?;
-            sqlx::query("UPDATE conversations SET labels = $2 WHERE id = $1")
-                .bind(id.0)
-                .bind(json)
-                .execute(&mut *tx)
-                .await?;
+            Self::set_labels(&mut tx, id, &labelled, now).await?;
             let labeled = Change::Labeled { labels: labelled };
             events.push(Self::append_event(&mut tx, id, Some(AUTOMATION_USER), labeled, now).await?);
         }

@@ -210,7 +210,7 @@ where
                                     THEN excluded.last_inbound_at ELSE k.last_inbound_at END, \
              window_closed_at = CASE WHEN excluded.last_inbound_at >= k.window_closed_at - $5 \
                                      THEN NULL ELSE k.window_closed_at END \
-             RETURNING id AS contact_id, wa_id, profile_name, last_inbound_at, window_closed_at",
+             RETURNING id AS contact_id, wa_id, profile_name, last_inbound_at, window_closed_at, display_name, blocked",
         )
         .bind(&inbound.wa_id)
         .bind(&inbound.profile_name)
@@ -220,6 +220,10 @@ where
         .fetch_one(&mut **tx)
         .await?;
         let contact_id = contact.contact_id;
+        let blocked = contact.blocked;
+        // Found by its (new) profile name as soon as the message is acknowledged.
+        let record = Self::record_in(tx, baton_shared::ContactId(contact_id)).await?;
+        Self::index_contact(tx, &record).await?;
         // A tap on a rating request answers it, in the conversation it rates: nothing reopens,
         // nothing is routed, nothing is answered.
         if let Some(rated) = Self::rated_by(tx, inbound).await? {
@@ -278,7 +282,8 @@ where
             None => {
                 // Triaged before it exists, so it opens in its queue: nobody who may not see it
                 // there ever hears of it (its `opened` event says where it is).
-                let rules = if is_reaction(inbound) {
+                // A blocked customer's message is kept, but not routed: no rule places it.
+                let rules = if is_reaction(inbound) || blocked {
                     None
                 } else {
                     Self::rules_decide(tx, contact_id, None, inbound, &Placed::default()).await?
@@ -310,7 +315,8 @@ where
         events.extend(added);
         // What automation owes this message (the auto-replies), due now, committed with it: a
         // crash after the commit cannot lose it, and on several nodes one of them does it.
-        if answerable {
+        // A blocked customer is not answered by Baton either.
+        if answerable && !blocked {
             let kind = JobKind::CustomerMessage { message: MessageId(message_id), opened };
             Self::schedule_job(tx, id, kind, now, now).await?;
         }
@@ -320,7 +326,7 @@ where
                 events.extend(Self::rules_apply(tx, id, MessageId(message_id), decided, &Placed::default(), now).await?)
             }
             // While the menu bot takes the customer's answers, it routes them at handoff.
-            None if !opened && !is_reaction(inbound) && !Self::bot_is_answering(tx, id).await? => {
+            None if !opened && !blocked && !is_reaction(inbound) && !Self::bot_is_answering(tx, id).await? => {
                 events.extend(Self::triage_by_rules(tx, id, MessageId(message_id), inbound, now).await?);
             }
             None => {}

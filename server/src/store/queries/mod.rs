@@ -17,6 +17,7 @@ mod automation;
 mod bot;
 mod canned;
 mod claims;
+mod contacts;
 mod conversations;
 mod csat;
 mod drafts;

@@ -15,9 +15,11 @@ use crate::store::routing::{Eligible, RouteOutcome, TakeOutcome};
 
 /// A conversation waits in its team's queue: unassigned, not resolved, and nobody else is
 /// replying in it (a live claim of someone other than `$2`, [`NOBODY`] for no exception — the
-/// menu bot's claim counts; `$1` is now).
+/// menu bot's claim counts; `$1` is now). A blocked customer's conversations wait for nobody:
+/// they are not routed.
 pub(super) const WAITING: &str = "c.assignee_id IS NULL AND c.status <> 'resolved' AND NOT EXISTS (\
-     SELECT 1 FROM claims cl WHERE cl.conversation_id = c.id AND cl.lease_until > $1 AND cl.holder_id <> $2)";
+     SELECT 1 FROM claims cl WHERE cl.conversation_id = c.id AND cl.lease_until > $1 AND cl.holder_id <> $2) \
+     AND NOT EXISTS (SELECT 1 FROM contacts bk WHERE bk.id = c.contact_id AND bk.blocked = TRUE)";
 
 /// A user id no account has: `$2` of [`WAITING`] when nobody's claim is excepted.
 pub(super) const NOBODY: i64 = -1;

@@ -30,6 +30,8 @@ pub(super) struct ContactRow {
     pub profile_name: String,
     pub last_inbound_at: Option<i64>,
     pub window_closed_at: Option<i64>,
+    pub display_name: Option<String>,
+    pub blocked: bool,
 }
 
 impl From<ContactRow> for Contact {
@@ -40,6 +42,8 @@ impl From<ContactRow> for Contact {
             profile_name: row.profile_name,
             last_inbound_at: row.last_inbound_at,
             window_closed_at: row.window_closed_at,
+            display_name: row.display_name,
+            blocked: row.blocked,
         }
     }
 }
@@ -48,7 +52,7 @@ impl From<ContactRow> for Contact {
 pub(super) const CONVERSATION_SELECT: &str = "SELECT c.id, c.status, c.assignee_id, c.team_id, c.priority, c.queued_at, c.last_seq, \
      c.last_message_at, c.created_at, c.labels, c.snoozed_until, c.sla_kind, c.sla_due_at, c.sla_breached_at, \
      k.id AS contact_id, k.wa_id, k.profile_name, k.last_inbound_at, \
-     k.window_closed_at, \
+     k.window_closed_at, k.display_name, k.blocked, \
      cl.holder_id, u.name AS holder_name, cl.lease_until, \
      CASE WHEN d.updated_at > cl.active_at THEN d.updated_at ELSE cl.active_at END AS active_at \
      FROM conversations c JOIN contacts k ON k.id = c.contact_id \

@@ -245,12 +245,7 @@ where
         if let Ok(labelled) = edit_labels(&before.labels, &decided.labels, &decided.remove_labels)
             && labelled != before.labels
         {
-            let json = serde_json::to_string(&labelled).map_err(|error| rows::corrupt(error.to_string()))?;
-            sqlx::query("UPDATE conversations SET labels = $2 WHERE id = $1")
-                .bind(id.0)
-                .bind(json)
-                .execute(&mut **tx)
-                .await?;
+            Self::set_labels(tx, id, &labelled, now).await?;
             events.push(Self::append_event(tx, id, None, Change::Labeled { labels: labelled }, now).await?);
         }
         // Someone replying in it while it waited may no longer see it where it went.

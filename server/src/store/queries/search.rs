@@ -7,6 +7,7 @@ use async_trait::async_trait;
 use baton_shared::model::{ConversationStatus, Message, Note, normalize_label};
 use baton_shared::search::{
     HitKind, Query, SearchGroup, SearchHit, SearchRequest, SearchResults, index_terms, message_text, snippet,
+    tsvector_literal,
 };
 use baton_shared::{ConversationId, TeamId, UserId};
 use sqlx::{ColumnIndex, Decode, Encode, Executor, IntoArguments, Transaction, Type};
@@ -16,29 +17,12 @@ use crate::store::search::{Backlog, SearchScope, SearchStore};
 use crate::store::{Backend, StoreResult};
 
 /// Hits shown per conversation.
-const HITS_SHOWN: i64 = 5;
+const HITS_SHOWN: usize = 5;
 /// Characters in a snippet.
 const SNIPPET_CHARS: usize = 160;
-/// Positions PostgreSQL keeps in a `tsvector` (later words share the last).
-const MAX_POSITION: usize = 16_383;
-
-/// `terms` as a PostgreSQL `tsvector` literal with positions (`'refund':1 'late':2`): built
-/// here, not parsed by PostgreSQL, so it holds exactly Baton's terms. Terms hold only letters,
-/// digits and marks: quoting them is enough.
-fn tsvector(terms: &[String]) -> String {
-    let mut literal = String::new();
-    for (index, term) in terms.iter().enumerate() {
-        if !literal.is_empty() {
-            literal.push(' ');
-        }
-        literal.push_str(&format!("'{term}':{}", (index + 1).min(MAX_POSITION)));
-    }
-    literal
-}
-
 /// The visibility rule ([`baton_shared::rules::visible_to`]) as SQL over `c`, the
 /// conversations row. Ids are numbers of Baton's own, written into the statement.
-fn visible_sql(scope: &SearchScope) -> String {
+pub(super) fn visible_sql(scope: &SearchScope) -> String {
     if scope.everything {
         return "TRUE".into();
     }
@@ -50,7 +34,7 @@ fn visible_sql(scope: &SearchScope) -> String {
 }
 
 /// `label` as a LIKE pattern matching it as one whole entry of the JSON list of labels.
-fn label_pattern(label: &str) -> String {
+pub(super) fn label_pattern(label: &str) -> String {
     let quoted = serde_json::to_string(label.trim()).unwrap_or_default();
     let escaped = quoted.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
     format!("%{escaped}%")
@@ -108,7 +92,7 @@ where
             .bind(joined);
         let query = match DB::BACKEND {
             Backend::Sqlite => query,
-            Backend::Postgres => query.bind(tsvector(&terms)),
+            Backend::Postgres => query.bind(tsvector_literal(&terms)),
         };
         query.execute(&mut **tx).await?;
         Ok(())
@@ -144,6 +128,16 @@ where
         Self::index_doc(tx, HitKind::Note, note.id.0, note.conversation_id, None, note.created_at, &note.body).await
     }
 
+    /// Indexes a conversation's labels as they are now (one document per conversation).
+    pub(super) async fn index_labels(
+        tx: &mut Transaction<'static, DB>,
+        id: ConversationId,
+        labels: &[String],
+        now: i64,
+    ) -> StoreResult<()> {
+        Self::index_doc(tx, HitKind::Labels, id.0, id, None, now, &labels.join(" ")).await
+    }
+
     /// The `FROM … WHERE …` of a search: documents matching `$1` in conversations `scope` may
     /// see, with the filters (bound from `$2`); returns the SQL and the filter binds, in order.
     fn matching(scope: &SearchScope, filters: &SearchRequest) -> (String, Vec<Bind>) {
@@ -174,6 +168,21 @@ where
         if let Some(label) = filters.label.as_deref().and_then(|label| normalize_label(label).ok()) {
             next(&mut sql, " AND c.labels LIKE ? ESCAPE '\\'", Bind::Text(label_pattern(&label)));
         }
+        let (documents, document_binds) = Self::doc_filters(filters, binds.len() + 1);
+        sql.push_str(&documents);
+        binds.extend(document_binds);
+        (sql, binds)
+    }
+
+    /// The filters on the documents themselves (dates, direction), as ` AND …` over `d` with
+    /// their binds numbered after the first `before` placeholders.
+    fn doc_filters(filters: &SearchRequest, before: usize) -> (String, Vec<Bind>) {
+        let mut sql = String::new();
+        let mut binds = Vec::new();
+        let mut next = |sql: &mut String, condition: &str, bind: Bind| {
+            binds.push(bind);
+            sql.push_str(&condition.replace('?', &format!("${}", before + binds.len())));
+        };
         if let Some(from) = filters.from {
             next(&mut sql, " AND d.at >= ?", Bind::Int(from));
         }
@@ -205,13 +214,22 @@ where
                     .fetch_optional(&self.pool)
                     .await?
             }
-            HitKind::Contact | HitKind::Labels => None,
+            HitKind::Labels => {
+                let labels: Option<String> = sqlx::query_scalar("SELECT labels FROM conversations WHERE id = $1")
+                    .bind(id)
+                    .fetch_optional(&self.pool)
+                    .await?;
+                labels
+                    .and_then(|labels| serde_json::from_str::<Vec<String>>(&labels).ok())
+                    .map(|labels| labels.join(", "))
+            }
+            HitKind::Contact => None,
         })
     }
 }
 
 /// A filter's value, bound in order.
-enum Bind {
+pub(super) enum Bind {
     Int(i64),
     Text(String),
 }
@@ -229,6 +247,7 @@ macro_rules! bind_all {
         query
     }};
 }
+pub(super) use bind_all;
 
 #[async_trait]
 impl<DB: Sql> SearchStore for SqlStore<DB>
@@ -274,14 +293,21 @@ where
             bind_all!(sqlx::query_as(&grouping).bind(expression.clone()), &binds).fetch_all(&self.pool).await?;
         let mut groups = Vec::with_capacity(grouped.len());
         for (conversation, _, count) in grouped {
+            // Its newest hits: its documents (a few, by the conversation's index) checked against
+            // the query here — asking the full-text index again per conversation would walk a
+            // common word's whole list each time.
+            let (filters_sql, filter_binds) = Self::doc_filters(filters, 1);
             let newest = format!(
-                "SELECT d.kind, d.ref_id, d.at {from} AND d.conversation_id = {conversation} \
-                 ORDER BY d.at DESC, d.id DESC LIMIT {HITS_SHOWN}"
+                "SELECT d.kind, d.ref_id, d.at, d.terms FROM search_docs d WHERE d.conversation_id = $1{filters_sql} \
+                 ORDER BY d.at DESC, d.id DESC"
             );
-            let hits: Vec<(String, i64, i64)> =
-                bind_all!(sqlx::query_as(&newest).bind(expression.clone()), &binds).fetch_all(&self.pool).await?;
-            let mut shown = Vec::with_capacity(hits.len());
-            for (kind, id, at) in hits {
+            let docs: Vec<(String, i64, i64, String)> =
+                bind_all!(sqlx::query_as(&newest).bind(conversation), &filter_binds).fetch_all(&self.pool).await?;
+            let mut shown = Vec::with_capacity(HITS_SHOWN);
+            for (kind, id, at, _) in docs.into_iter().filter(|(_, _, _, terms)| query.matches_terms(terms)) {
+                if shown.len() == HITS_SHOWN {
+                    break;
+                }
                 let Some(kind) = HitKind::parse(&kind) else { continue };
                 let Some(text) = self.hit_text(kind, id).await? else { continue };
                 shown.push(SearchHit { kind, id, at, snippet: snippet(&text, query, SNIPPET_CHARS) });
@@ -303,7 +329,7 @@ where
                 hit_count: u32::try_from(count).unwrap_or(u32::MAX),
             });
         }
-        Ok(SearchResults { groups, total: u32::try_from(total).unwrap_or(u32::MAX) })
+        Ok(SearchResults { groups, total: u32::try_from(total).unwrap_or(u32::MAX), contacts: Vec::new() })
     }
 
     async fn index_backlog(&self, from: Backlog, limit: i64) -> StoreResult<Option<Backlog>> {
