@@ -43,7 +43,7 @@ pub struct Ctx {
     /// The conversation last open in the inbox: the inbox tab goes back to it from another section.
     pub last_open: RwSignal<Option<ConversationId>>,
     /// A message to bring into view and mark when its conversation shows it (a search hit).
-    pub focus_message: RwSignal<Option<MessageId>>,
+    pub focus_message: RwSignal<Option<(ConversationId, MessageId)>>,
     navigate: StoredValue<Navigate, LocalStorage>,
 }
 
@@ -177,7 +177,7 @@ impl Ctx {
     /// Shows `conversation` with `message` brought into view and marked (a search hit), loading
     /// the history around it.
     pub fn open_at_message(self, conversation: ConversationId, message: MessageId) {
-        self.focus_message.set(Some(message));
+        self.focus_message.set(Some((conversation, message)));
         self.select(Some(conversation));
     }
 

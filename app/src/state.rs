@@ -368,18 +368,23 @@ impl Inbox {
     /// Keeps a customer's record as it is now, and the customer as every conversation of theirs
     /// shows them (name, blocked).
     pub fn learn_contact(&mut self, record: ContactRecord) {
-        for view in self.conversations.values_mut() {
-            if view.conversation.contact.id == record.contact.id {
-                view.conversation.contact = record.contact.clone();
-            }
-        }
         let newer = self
             .contacts
             .get(&record.contact.id)
             .is_none_or(|held| held.updated_at.unwrap_or(0) <= record.updated_at.unwrap_or(0));
-        if newer {
-            self.contacts.insert(record.contact.id, record);
+        if !newer {
+            return;
         }
+        // Only what the team edits: the service window's times are the conversation's events'.
+        for view in self.conversations.values_mut() {
+            if view.conversation.contact.id == record.contact.id {
+                view.conversation.contact.display_name = record.contact.display_name.clone();
+                view.conversation.contact.blocked = record.contact.blocked;
+            }
+        }
+        let counted =
+            record.conversations.or_else(|| self.contacts.get(&record.contact.id).and_then(|held| held.conversations));
+        self.contacts.insert(record.contact.id, ContactRecord { conversations: counted, ..record });
     }
 
     fn with_view(&mut self, conversation: ConversationId, change: impl FnOnce(&mut ConversationView)) -> Applied {

@@ -262,9 +262,10 @@ pub struct ContactRecord {
     /// Unix ms of the last edit by the team (or import); `None` if never edited.
     #[serde(default)]
     pub updated_at: Option<i64>,
-    /// Conversations with this customer.
-    #[serde(default)]
-    pub conversations: u32,
+    /// Conversations with this customer that the reader may see; absent where readers differ
+    /// (a push to everyone who may see the customer).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub conversations: Option<u32>,
 }
 
 /// An edit of a contact: only the fields present change. An empty display name, email or

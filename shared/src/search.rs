@@ -393,8 +393,11 @@ pub struct SearchGroup {
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SearchResults {
     pub groups: Vec<SearchGroup>,
-    /// Conversations with hits, in all.
+    /// Conversations with hits, in all — or, with `total_capped`, found so far: a common word's
+    /// conversations are found newest first until the page is full, not all counted.
     pub total: u32,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub total_capped: bool,
     /// Customers whose name, number, email, company, labels or attributes match (the first
     /// few, only those the asker may see; none when a conversation filter is set).
     #[serde(default)]

@@ -240,3 +240,83 @@ async fn what_was_stored_before_the_index_is_indexed_at_startup(kind: Kind) -> a
     found_all?;
     after.stop().await
 }
+
+baton_tests::on_both_kinds!(a_common_word_is_found_newest_first_the_same_as_a_rare_one);
+
+/// Customer `customer` writes `count` messages saying "parcel", the `n`th at `base + n`.
+async fn many(server: &TestServer, customer: String, count: i64, base: i64) -> anyhow::Result<ConversationId> {
+    let mut conversation = None;
+    for n in 0..count {
+        conversation =
+            Some(server.customer_writes_at(&customer, &format!("Where is my parcel, day {n}?"), base + n).await?);
+    }
+    conversation.ok_or_else(|| anyhow::anyhow!("no message"))
+}
+
+/// More documents say "parcel" than make a word rare (5,000), so the conversations with it are
+/// found by walking documents newest first: the page, its order, the hits counted, the filters
+/// and who may see what are as the index gives them for a rare word.
+async fn a_common_word_is_found_newest_first_the_same_as_a_rare_one(kind: Kind) -> anyhow::Result<()> {
+    let server = std::sync::Arc::new(TestServer::start_with(kind, |_| {}).await?);
+    let (admin, _) = server.logged_in("Ada", Role::Admin).await?;
+    let (agent_client, _) = server.logged_in("Ann", Role::Agent).await?;
+    let (_, other) = server.logged_in("Oto", Role::Agent).await?;
+    let base = baton_server::clock::now_ms() - 10_000_000;
+    // 40 customers × 130 messages, customer i's all newer than customer i − 1's; written by 8
+    // writers at once.
+    let mut writers = tokio::task::JoinSet::new();
+    for writer in 0..8_i64 {
+        let server = server.clone();
+        writers.spawn(async move {
+            let mut written = Vec::new();
+            for i in (writer..40).step_by(8) {
+                written.push((i, many(&server, format!("4470000{i:05}"), 130, base + i * 100_000).await?));
+            }
+            anyhow::Ok(written)
+        });
+    }
+    let mut by_age = vec![ConversationId(0); 40];
+    while let Some(written) = writers.join_next().await {
+        for (i, id) in written?? {
+            by_age[i as usize] = id;
+        }
+    }
+    let newest = |from: usize, count: usize| -> Vec<ConversationId> { (0..count).map(|k| by_age[from - k]).collect() };
+    let page = |results: &SearchResults| results.groups.iter().map(|group| group.conversation).collect::<Vec<_>>();
+
+    let results: SearchResults = json(admin.get("/api/search?q=parcel&limit=10").await?).await?;
+    assert_eq!(page(&results), newest(39, 10), "the ten with the newest hits, newest first");
+    assert!(results.total_capped, "not every conversation was counted");
+    assert!(results.groups.iter().all(|group| group.hit_count == 130 && group.hits.len() == 5));
+    assert_eq!(
+        results.groups[0].hits[0].snippet.iter().map(|piece| piece.text.as_str()).collect::<String>(),
+        "Where is my parcel, day 129?"
+    );
+
+    // Filters: the five newest resolved, the open ones start below them.
+    for i in 35..40 {
+        put(&admin, &format!("/api/conversations/{}/status", by_age[i]), &serde_json::json!({"status": "resolved"}))
+            .await?;
+    }
+    let open: SearchResults = json(admin.get("/api/search?q=parcel&status=open&limit=10").await?).await?;
+    assert_eq!(page(&open), newest(34, 10));
+    // Visibility: Oto's ten are not Ann's to see, nor counted.
+    for i in 25..35 {
+        put(&admin, &format!("/api/conversations/{}/assignee", by_age[i]), &serde_json::json!({"assignee": other.id}))
+            .await?;
+    }
+    let hers: SearchResults = json(agent_client.get("/api/search?q=parcel&status=open&limit=10").await?).await?;
+    assert_eq!(page(&hers), newest(24, 10));
+    // A rare word among them goes by the index, with an exact count.
+    server.customer_writes(&format!("4470000{:05}", 3), "The parcel came with a dent").await?;
+    let rare: SearchResults = json(admin.get("/api/search?q=dent").await?).await?;
+    assert_eq!((page(&rare), rare.total, rare.total_capped), (vec![by_age[3]], 1, false));
+    // All of them, when asked for fewer than there are on a page of the walk.
+    let all: SearchResults = json(admin.get("/api/search?q=parcel&limit=50").await?).await?;
+    assert_eq!((all.groups.len(), all.total, all.total_capped), (40, 40, false), "the walk ended: exact");
+    assert_eq!(page(&all)[0], by_age[3], "the dent is the newest parcel now");
+    match std::sync::Arc::try_unwrap(server) {
+        Ok(server) => server.stop().await,
+        Err(_) => anyhow::bail!("a writer still holds the server"),
+    }
+}

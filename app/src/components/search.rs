@@ -58,11 +58,11 @@ pub fn SearchBox() -> impl IntoView {
     on_cleanup(move || handle.remove());
     let run = move || {
         let q = query.get_untracked();
+        generation.update_value(|value| *value += 1);
         if q.trim().is_empty() {
             results.set(None);
             return;
         }
-        generation.update_value(|value| *value += 1);
         let mine = generation.get_value();
         open.set(true);
         spawn_local(async move {
@@ -74,7 +74,8 @@ pub fn SearchBox() -> impl IntoView {
         });
     };
     let on_key = move |event: web_sys::KeyboardEvent| match event.key().as_str() {
-        "Enter" => run(),
+        // Enter that confirms a word being composed (Chinese, Japanese) is not a search.
+        "Enter" if !event.is_composing() => run(),
         "Escape" => {
             open.set(false);
             if let Some(input) = input.get_untracked() {
@@ -135,7 +136,7 @@ fn Found(found: SearchResults, on_pick: Callback<()>) -> impl IntoView {
             </ul>
         })}
         {(!found.groups.is_empty()).then(|| view! {
-            <h4>{t!("search.conversations", count = found.total).to_string()}</h4>
+            <h4>{t!("search.conversations", count = if found.total_capped { format!("{}+", found.total) } else { found.total.to_string() }).to_string()}</h4>
             <ul class="found-groups">
                 {found.groups.into_iter().map(|group| view! { <Group group=group on_pick=on_pick /> }).collect_view()}
             </ul>

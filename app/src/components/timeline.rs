@@ -194,9 +194,11 @@ pub fn Timeline(id: ConversationId) -> impl IntoView {
     let loaded = Memo::new(move |_| {
         ctx.link.inbox.with(|inbox| inbox.conversations.get(&id).is_some_and(|view| view.history_loaded))
     });
+    // Scrolled to once: what arrives afterwards does not pull the view back.
+    let scrolled = StoredValue::new(None::<baton_shared::MessageId>);
     Effect::new(move |_| {
-        let Some(target) = ctx.focus_message.get() else { return };
-        if !loaded.get() {
+        let Some((conversation, target)) = ctx.focus_message.get() else { return };
+        if conversation != id || !loaded.get() || scrolled.get_value() == Some(target) {
             return;
         }
         // (messages from it to the newest, messages held before it)
@@ -226,6 +228,7 @@ pub fn Timeline(id: ConversationId) -> impl IntoView {
                     shown.set(wanted);
                 }
                 at_bottom.set_value(false);
+                scrolled.set_value(Some(target));
                 request_animation_frame(move || {
                     let selector = format!("[data-message=\"{target}\"]");
                     let found =
@@ -241,7 +244,12 @@ pub fn Timeline(id: ConversationId) -> impl IntoView {
             None => {}
         }
     });
-    on_cleanup(move || ctx.focus_message.set(None));
+    // Leaving the conversation forgets its mark (another's, just chosen, stays).
+    on_cleanup(move || {
+        if ctx.focus_message.get_untracked().is_some_and(|(conversation, _)| conversation == id) {
+            ctx.focus_message.set(None);
+        }
+    });
     view! {
         <div class="timeline" id="timeline" node_ref=scroller on:scroll=on_scroll>
             <Show when=move || { total() > shown.get() || has_earlier.get() }>
@@ -322,7 +330,7 @@ fn Bubble(message: Message, quoted: Option<Message>, reactions: Vec<String>) -> 
             class:outbound=outbound
             class:inbound=!outbound
             class:automated=automated
-            class:focused=move || ctx.focus_message.get() == Some(id)
+            class:focused=move || ctx.focus_message.get().is_some_and(|(_, focused)| focused == id)
             data-message=message.id.to_string()
             data-kind=message.kind.as_str()
         >

@@ -121,7 +121,7 @@ fn ContactList() -> impl IntoView {
                                         <td>{record.email.clone()}</td>
                                         <td>{record.company.clone()}</td>
                                         <td>{record.labels.iter().map(|label| view! { <span class="label-chip">{label.clone()}</span> }).collect_view()}</td>
-                                        <td>{record.conversations}</td>
+                                        <td>{record.conversations.unwrap_or_default()}</td>
                                         <td>{seen.map(|seen| clock_time(seen, ctx.now.get_untracked()))}</td>
                                     </tr>
                                 }

@@ -495,7 +495,7 @@ fn a_contact_change_renames_the_customer_everywhere_and_keeps_the_newest_record(
         attributes: Default::default(),
         created_at: 0,
         updated_at: Some(updated_at),
-        conversations: 1,
+        conversations: Some(1),
     };
     let changed = ServerMsg::ContactChanged { contact: Box::new(record("Ana Lima", true, 20)) };
     assert_eq!(inbox.apply(&changed), Applied::Changed);

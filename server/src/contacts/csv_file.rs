@@ -4,7 +4,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use baton_shared::contacts::{AttributeDef, CSV_COLUMNS, ContactPatch, ContactRecord, ImportProblem, shown_name};
+use baton_shared::contacts::{AttributeDef, CSV_COLUMNS, ContactPatch, ContactRecord, ImportProblem};
 
 use super::phone;
 use crate::store::contacts::ImportContact;
@@ -171,8 +171,8 @@ pub fn write(records: &[ContactRecord], definitions: &[AttributeDef], with_heade
         writer.write_record(header(definitions))?;
     }
     for record in records {
-        let name = shown_name(&record.contact);
-        let name = if name == record.phone { String::new() } else { name };
+        // The name the team set (a profile name is WhatsApp's, and stays WhatsApp's).
+        let name = record.contact.display_name.clone().unwrap_or_default();
         let mut row = vec![
             record.phone.clone(),
             safe_cell(&name),

@@ -16,6 +16,8 @@
 pub mod csv_file;
 pub mod phone;
 
+use std::collections::HashMap;
+
 use baton_shared::ErrorCode;
 use baton_shared::contacts::{
     AttributeDef, ContactChange, ContactList, ContactListRequest, ContactPatch, ContactProfile, ContactRecord,
@@ -36,6 +38,8 @@ pub const DEFAULT_LIMIT: u32 = 50;
 pub const MAX_LIMIT: u32 = 100;
 /// Rows an import's preview shows.
 const PREVIEW_ROWS: usize = 50;
+/// Updated customers an import announces live, at most.
+const ANNOUNCED_IMPORTS: usize = 200;
 /// Contacts an export reads per statement.
 const EXPORT_BATCH: i64 = 1_000;
 
@@ -66,22 +70,26 @@ fn editor(actor: &Actor) -> Editor {
 
 /// The contact's conversations as stored, if `actor` may see the contact.
 async fn seen(state: &AppState, actor: &Actor, id: ContactId) -> Result<Vec<Conversation>, Refusal> {
-    let conversations: Vec<Conversation> =
-        state.store.contact_conversations(id).await?.into_iter().map(|(conversation, _)| conversation).collect();
+    let conversations = state.store.conversations_of_contact(id).await?;
     if may_see(actor, &conversations) { Ok(conversations) } else { Err(no_contact()) }
 }
 
 /// A customer's profile: the record and the conversations `actor` may see, newest first.
 pub async fn profile(state: &AppState, actor: &Actor, id: ContactId) -> Result<ContactProfile, Refusal> {
-    let record = state.store.contact(id).await?.ok_or_else(no_contact)?;
-    let listed = state.store.contact_conversations(id).await?;
-    let conversations: Vec<Conversation> = listed.iter().map(|(conversation, _)| conversation.clone()).collect();
-    if !may_see(actor, &conversations) {
-        return Err(no_contact());
-    }
-    let editable = may_edit(actor, &conversations);
-    let conversations =
-        listed.into_iter().filter(|(conversation, _)| actor.may_see(conversation)).map(|(_, listed)| listed).collect();
+    let mut record = state.store.contact(id).await?.ok_or_else(no_contact)?;
+    let every = seen(state, actor, id).await?;
+    let editable = may_edit(actor, &every);
+    let conversations: Vec<_> = state
+        .store
+        .contact_conversations(id)
+        .await?
+        .into_iter()
+        .filter(|(conversation, _)| actor.may_see(conversation))
+        .map(|(_, listed)| listed)
+        .collect();
+    // Counted as the reader may see them.
+    let visible = every.iter().filter(|conversation| actor.may_see(conversation)).count();
+    record.conversations = Some(u32::try_from(visible).unwrap_or(u32::MAX));
     Ok(ContactProfile { record, conversations, editable })
 }
 
@@ -145,7 +153,7 @@ pub async fn edit(
     }
     let definitions = state.store.attribute_definitions().await?;
     let checked = patch.checked(&definitions).map_err(Refusal::invalid)?;
-    let (record, changes) = state.store.update_contact(id, &checked, &editor(actor), state.now()).await?;
+    let (mut record, changes) = state.store.update_contact(id, &checked, &editor(actor), state.now()).await?;
     if !changes.is_empty() {
         announce(state, &record, &conversations);
         // Unblocked: what waited in a queue may be routed now.
@@ -156,13 +164,17 @@ pub async fn edit(
         }
         tracing::info!(contact = %id, by = %actor.id(), fields = changes.len(), "contact edited");
     }
+    let visible = conversations.iter().filter(|conversation| actor.may_see(conversation)).count();
+    record.conversations = Some(u32::try_from(visible).unwrap_or(u32::MAX));
     Ok(record)
 }
 
 /// Tells everyone who may see the customer what their record is now.
 fn announce(state: &AppState, record: &ContactRecord, conversations: &[Conversation]) {
     let ids: Vec<ConversationId> = conversations.iter().map(|conversation| conversation.id).collect();
-    state.hub.send_to_seers(&ids, &ServerMsg::ContactChanged { contact: Box::new(record.clone()) });
+    // Readers differ in which conversations they may see: the push counts none.
+    let record = ContactRecord { conversations: None, ..record.clone() };
+    state.hub.send_to_seers(&ids, &ServerMsg::ContactChanged { contact: Box::new(record) });
 }
 
 /// The contact's audited changes, newest first.
@@ -198,8 +210,14 @@ pub async fn import(state: &AppState, actor: &Actor, text: &str, commit: bool) -
     let definitions = state.store.attribute_definitions().await?;
     let file = csv_file::read(text, &definitions);
     let numbers: Vec<String> = file.rows.iter().map(|row| row.wa_id.clone()).collect();
-    let existing = state.store.contacts_by_number(&numbers).await?;
-    let known = |wa_id: &str| existing.iter().find(|record| record.contact.wa_id == wa_id);
+    let existing: HashMap<String, ContactRecord> = state
+        .store
+        .contacts_by_number(&numbers)
+        .await?
+        .into_iter()
+        .map(|record| (record.contact.wa_id.clone(), record))
+        .collect();
+    let known = |wa_id: &str| existing.get(wa_id);
     let preview = file
         .rows
         .iter()
@@ -234,14 +252,10 @@ pub async fn import(state: &AppState, actor: &Actor, text: &str, commit: bool) -
         report.updates = imported.updated;
         report.committed = true;
         tracing::info!(by = %actor.id(), created = imported.created, updated = imported.updated, "contacts imported");
-        for record in &existing {
-            let conversations: Vec<Conversation> = state
-                .store
-                .contact_conversations(record.contact.id)
-                .await?
-                .into_iter()
-                .map(|(conversation, _)| conversation)
-                .collect();
+        // Cards open on the customers it changed show it; a bulk import past a few hundred is
+        // seen on the next look instead of flooding every socket.
+        for record in existing.values().take(ANNOUNCED_IMPORTS) {
+            let conversations = state.store.conversations_of_contact(record.contact.id).await?;
             if let Some(now) = state.store.contact(record.contact.id).await? {
                 announce(state, &now, &conversations);
             }

@@ -58,6 +58,9 @@ pub trait ContactStore: Send + Sync {
     /// The contacts whose numbers (E.164 digits) are among `wa_ids`, by number.
     async fn contacts_by_number(&self, wa_ids: &[String]) -> StoreResult<Vec<ContactRecord>>;
 
+    /// Every conversation of the customer, newest first, as stored (for the visibility rule).
+    async fn conversations_of_contact(&self, id: ContactId) -> StoreResult<Vec<Conversation>>;
+
     /// The customer's conversations, newest first (at most 100), each as stored (for the
     /// visibility rule) and as the profile lists it.
     async fn contact_conversations(&self, id: ContactId) -> StoreResult<Vec<(Conversation, ContactConversation)>>;

@@ -21,11 +21,23 @@ use crate::store::{Backend, StoreError, StoreResult};
 /// The conversations a profile lists, at most.
 const PROFILE_CONVERSATIONS: i64 = 100;
 
-/// `SELECT` of a contact's record; append a `WHERE`/`ORDER BY`.
+/// `SELECT` of a contact's record, counting every conversation of the customer; append a
+/// `WHERE`/`ORDER BY`.
 pub(super) const CONTACT_SELECT: &str = "SELECT k.id AS contact_id, k.wa_id, k.profile_name, k.last_inbound_at, \
      k.window_closed_at, k.display_name, k.blocked, k.email, k.company, k.labels, k.attributes, k.created_at, \
-     k.updated_at, (SELECT COUNT(*) FROM conversations c2 WHERE c2.contact_id = k.id) AS conversations \
+     k.updated_at, (SELECT COUNT(*) FROM conversations c WHERE c.contact_id = k.id) AS conversations \
      FROM contacts k";
+
+/// [`CONTACT_SELECT`] counting only the conversations `scope` may see.
+fn contact_select_for(scope: &SearchScope) -> String {
+    if scope.everything {
+        return CONTACT_SELECT.to_owned();
+    }
+    CONTACT_SELECT.replace(
+        "WHERE c.contact_id = k.id) AS conversations",
+        &format!("WHERE c.contact_id = k.id AND {}) AS conversations", visible_sql(scope)),
+    )
+}
 
 #[derive(sqlx::FromRow)]
 pub(super) struct RecordRow {
@@ -57,7 +69,7 @@ impl TryFrom<RecordRow> for ContactRecord {
             attributes,
             created_at: row.created_at,
             updated_at: row.updated_at,
-            conversations: u32::try_from(row.conversations).unwrap_or(u32::MAX),
+            conversations: Some(u32::try_from(row.conversations).unwrap_or(u32::MAX)),
         })
     }
 }
@@ -318,6 +330,15 @@ where
         Ok(found)
     }
 
+    async fn conversations_of_contact(&self, id: ContactId) -> StoreResult<Vec<Conversation>> {
+        let rows: Vec<rows::ConversationRow> =
+            sqlx::query_as(&format!("{} WHERE c.contact_id = $1 ORDER BY c.id DESC", rows::CONVERSATION_SELECT))
+                .bind(id.0)
+                .fetch_all(&self.pool)
+                .await?;
+        rows.into_iter().map(Conversation::try_from).collect()
+    }
+
     async fn contact_conversations(&self, id: ContactId) -> StoreResult<Vec<(Conversation, ContactConversation)>> {
         let rows: Vec<rows::ConversationRow> = sqlx::query_as(&format!(
             "{} WHERE c.contact_id = $1 ORDER BY c.id DESC LIMIT $2",
@@ -367,7 +388,8 @@ where
             ContactSort::Created => "ORDER BY k.id DESC",
         };
         let listing = format!(
-            "{CONTACT_SELECT} {matching} {order} LIMIT {} OFFSET {}",
+            "{} {matching} {order} LIMIT {} OFFSET {}",
+            contact_select_for(scope),
             i64::from(filter.limit),
             i64::from(filter.offset)
         );
@@ -559,7 +581,7 @@ mod tests {
             attributes: BTreeMap::new(),
             created_at: 0,
             updated_at: None,
-            conversations: 0,
+            conversations: None,
         }
     }
 

@@ -18,8 +18,35 @@ use crate::store::{Backend, StoreResult};
 
 /// Hits shown per conversation.
 const HITS_SHOWN: usize = 5;
+/// Documents matching a query from which it counts as common: its conversations are found by
+/// walking the documents newest first rather than grouping every match.
+const COMMON_AT: i64 = 5_000;
+/// Documents read per step of that walk, and at most in all before the index answers instead.
+const WALK_PAGE: usize = 2_000;
+const MAX_WALKED: usize = 100_000;
 /// Characters in a snippet.
 const SNIPPET_CHARS: usize = 160;
+/// A filter's value, bound in order.
+pub(super) enum Bind {
+    Int(i64),
+    Text(String),
+}
+
+/// Binds `binds` after the query's own.
+macro_rules! bind_all {
+    ($query:expr, $binds:expr) => {{
+        let mut query = $query;
+        for bind in $binds {
+            query = match bind {
+                Bind::Int(value) => query.bind(*value),
+                Bind::Text(value) => query.bind(value.clone()),
+            };
+        }
+        query
+    }};
+}
+pub(super) use bind_all;
+
 /// The visibility rule ([`baton_shared::rules::visible_to`]) as SQL over `c`, the
 /// conversations row. Ids are numbers of Baton's own, written into the statement.
 pub(super) fn visible_sql(scope: &SearchScope) -> String {
@@ -138,6 +165,94 @@ where
         Self::index_doc(tx, HitKind::Labels, id.0, id, None, now, &labels.join(" ")).await
     }
 
+    /// The conversations with the newest documents matching `query` that `scope` may see, walked
+    /// newest first a page at a time, until `limit` are found; with whether every document was
+    /// walked (so the count is exact). `None` if the walk went [`MAX_WALKED`] documents without
+    /// filling the page (filters that leave little): the index answers that instead.
+    async fn walk_newest(
+        &self,
+        scope: &SearchScope,
+        query: &Query,
+        filters: &SearchRequest,
+        limit: u32,
+    ) -> StoreResult<Option<(Vec<i64>, bool)>> {
+        let (conditions, binds) = Self::conversation_filters(scope, filters, 2);
+        let (documents, document_binds) = Self::doc_filters(filters, 2 + binds.len());
+        let page = format!(
+            "SELECT d.id, d.conversation_id, d.at, d.terms FROM search_docs d JOIN conversations c \
+             ON c.id = d.conversation_id WHERE (d.at < $1 OR (d.at = $1 AND d.id < $2)){conditions}{documents} \
+             ORDER BY d.at DESC, d.id DESC LIMIT {WALK_PAGE}"
+        );
+        let mut found: Vec<i64> = Vec::new();
+        let mut cursor = (i64::MAX, i64::MAX);
+        let mut walked = 0;
+        while walked < MAX_WALKED {
+            let rows: Vec<(i64, i64, i64, String)> =
+                bind_all!(bind_all!(sqlx::query_as(&page).bind(cursor.0).bind(cursor.1), &binds), &document_binds)
+                    .fetch_all(&self.pool)
+                    .await?;
+            let exhausted = rows.len() < WALK_PAGE;
+            walked += rows.len();
+            for (id, conversation, at, terms) in rows {
+                cursor = (at, id);
+                if !found.contains(&conversation) && query.matches_terms(&terms) {
+                    found.push(conversation);
+                    if found.len() == limit as usize {
+                        return Ok(Some((found, false)));
+                    }
+                }
+            }
+            if exhausted {
+                return Ok(Some((found, true)));
+            }
+        }
+        Ok(None)
+    }
+
+    /// A conversation with hits, as results show it: its newest hits (its documents, a few, read
+    /// by the conversation's index and checked against the query here — asking the full-text
+    /// index again per conversation would walk a common word's whole list each time) and how
+    /// many there are.
+    async fn group(&self, conversation: i64, query: &Query, filters: &SearchRequest) -> StoreResult<SearchGroup> {
+        let (filters_sql, filter_binds) = Self::doc_filters(filters, 1);
+        let newest = format!(
+            "SELECT d.kind, d.ref_id, d.at, d.terms FROM search_docs d WHERE d.conversation_id = $1{filters_sql} \
+             ORDER BY d.at DESC, d.id DESC"
+        );
+        let docs: Vec<(String, i64, i64, String)> =
+            bind_all!(sqlx::query_as(&newest).bind(conversation), &filter_binds).fetch_all(&self.pool).await?;
+        let matching: Vec<(String, i64, i64)> = docs
+            .into_iter()
+            .filter(|(_, _, _, terms)| query.matches_terms(terms))
+            .map(|(kind, id, at, _)| (kind, id, at))
+            .collect();
+        let mut shown = Vec::with_capacity(HITS_SHOWN);
+        for (kind, id, at) in &matching {
+            if shown.len() == HITS_SHOWN {
+                break;
+            }
+            let Some(kind) = HitKind::parse(kind) else { continue };
+            let Some(text) = self.hit_text(kind, *id).await? else { continue };
+            shown.push(SearchHit { kind, id: *id, at: *at, snippet: snippet(&text, query, SNIPPET_CHARS) });
+        }
+        let (customer, status, team, assignee): (String, String, Option<i64>, Option<i64>) = sqlx::query_as(
+            "SELECT COALESCE(NULLIF(k.display_name, ''), NULLIF(k.profile_name, ''), '+' || k.wa_id), c.status, \
+             c.team_id, c.assignee_id FROM conversations c JOIN contacts k ON k.id = c.contact_id WHERE c.id = $1",
+        )
+        .bind(conversation)
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(SearchGroup {
+            conversation: ConversationId(conversation),
+            customer,
+            status: ConversationStatus::parse(&status).ok_or_else(|| rows::corrupt(format!("status {status}")))?,
+            team: team.map(TeamId),
+            assignee: assignee.map(UserId),
+            hits: shown,
+            hit_count: u32::try_from(matching.len()).unwrap_or(u32::MAX),
+        })
+    }
+
     /// The `FROM … WHERE …` of a search: documents matching `$1` in conversations `scope` may
     /// see, with the filters (bound from `$2`); returns the SQL and the filter binds, in order.
     fn matching(scope: &SearchScope, filters: &SearchRequest) -> (String, Vec<Bind>) {
@@ -145,14 +260,25 @@ where
             Backend::Sqlite => "d.id IN (SELECT rowid FROM search_fts WHERE search_fts MATCH $1)",
             Backend::Postgres => "d.vector @@ CAST($1 AS tsquery)",
         };
-        let mut sql = format!(
-            "FROM search_docs d JOIN conversations c ON c.id = d.conversation_id WHERE {matched} AND {}",
-            visible_sql(scope)
-        );
+        let (conditions, mut binds) = Self::conversation_filters(scope, filters, 1);
+        let (documents, document_binds) = Self::doc_filters(filters, 1 + binds.len());
+        binds.extend(document_binds);
+        (
+            format!(
+                "FROM search_docs d JOIN conversations c ON c.id = d.conversation_id WHERE {matched}{conditions}{documents}"
+            ),
+            binds,
+        )
+    }
+
+    /// Who may see the conversation `c` and the filters on it (team, assignee, status, label), as
+    /// ` AND …` with their binds numbered after the first `before` placeholders.
+    fn conversation_filters(scope: &SearchScope, filters: &SearchRequest, before: usize) -> (String, Vec<Bind>) {
+        let mut sql = format!(" AND {}", visible_sql(scope));
         let mut binds = Vec::new();
         let mut next = |sql: &mut String, condition: &str, bind: Bind| {
             binds.push(bind);
-            sql.push_str(&condition.replace('?', &format!("${}", binds.len() + 1)));
+            sql.push_str(&condition.replace('?', &format!("${}", before + binds.len())));
         };
         if let Some(team) = filters.team {
             next(&mut sql, " AND c.team_id = ?", Bind::Int(team.0));
@@ -168,9 +294,6 @@ where
         if let Some(label) = filters.label.as_deref().and_then(|label| normalize_label(label).ok()) {
             next(&mut sql, " AND c.labels LIKE ? ESCAPE '\\'", Bind::Text(label_pattern(&label)));
         }
-        let (documents, document_binds) = Self::doc_filters(filters, binds.len() + 1);
-        sql.push_str(&documents);
-        binds.extend(document_binds);
         (sql, binds)
     }
 
@@ -228,27 +351,6 @@ where
     }
 }
 
-/// A filter's value, bound in order.
-pub(super) enum Bind {
-    Int(i64),
-    Text(String),
-}
-
-/// Binds `binds` after the query's own.
-macro_rules! bind_all {
-    ($query:expr, $binds:expr) => {{
-        let mut query = $query;
-        for bind in $binds {
-            query = match bind {
-                Bind::Int(value) => query.bind(*value),
-                Bind::Text(value) => query.bind(value.clone()),
-            };
-        }
-        query
-    }};
-}
-pub(super) use bind_all;
-
 #[async_trait]
 impl<DB: Sql> SearchStore for SqlStore<DB>
 where
@@ -280,56 +382,51 @@ where
             Backend::Sqlite => query.fts5(),
             Backend::Postgres => query.tsquery(),
         };
-        let (from, binds) = Self::matching(scope, filters);
-        let counting = format!("SELECT COUNT(DISTINCT d.conversation_id) {from}");
-        let total: i64 =
-            bind_all!(sqlx::query_scalar(&counting).bind(expression.clone()), &binds).fetch_one(&self.pool).await?;
-        let grouping = format!(
-            "SELECT d.conversation_id, MAX(d.at) AS newest, COUNT(*) {from} \
-             GROUP BY d.conversation_id ORDER BY newest DESC, d.conversation_id DESC LIMIT {}",
-            i64::from(limit)
-        );
-        let grouped: Vec<(i64, i64, i64)> =
-            bind_all!(sqlx::query_as(&grouping).bind(expression.clone()), &binds).fetch_all(&self.pool).await?;
-        let mut groups = Vec::with_capacity(grouped.len());
-        for (conversation, _, count) in grouped {
-            // Its newest hits: its documents (a few, by the conversation's index) checked against
-            // the query here — asking the full-text index again per conversation would walk a
-            // common word's whole list each time.
-            let (filters_sql, filter_binds) = Self::doc_filters(filters, 1);
-            let newest = format!(
-                "SELECT d.kind, d.ref_id, d.at, d.terms FROM search_docs d WHERE d.conversation_id = $1{filters_sql} \
-                 ORDER BY d.at DESC, d.id DESC"
-            );
-            let docs: Vec<(String, i64, i64, String)> =
-                bind_all!(sqlx::query_as(&newest).bind(conversation), &filter_binds).fetch_all(&self.pool).await?;
-            let mut shown = Vec::with_capacity(HITS_SHOWN);
-            for (kind, id, at, _) in docs.into_iter().filter(|(_, _, _, terms)| query.matches_terms(terms)) {
-                if shown.len() == HITS_SHOWN {
-                    break;
-                }
-                let Some(kind) = HitKind::parse(&kind) else { continue };
-                let Some(text) = self.hit_text(kind, id).await? else { continue };
-                shown.push(SearchHit { kind, id, at, snippet: snippet(&text, query, SNIPPET_CHARS) });
+        // A word in a few thousand documents at most is grouped exactly from the index; a common
+        // one (in more) is found by walking the documents newest first, stopping as soon as the
+        // page is full — the same conversations in the same order, without visiting every match.
+        let probe = match DB::BACKEND {
+            Backend::Sqlite => {
+                format!(
+                    "SELECT COUNT(*) FROM (SELECT rowid FROM search_fts WHERE search_fts MATCH $1 LIMIT {COMMON_AT}) AS matched"
+                )
             }
-            let (customer, status, team, assignee): (String, String, Option<i64>, Option<i64>) = sqlx::query_as(
-                "SELECT k.profile_name, c.status, c.team_id, c.assignee_id FROM conversations c \
-                 JOIN contacts k ON k.id = c.contact_id WHERE c.id = $1",
-            )
-            .bind(conversation)
-            .fetch_one(&self.pool)
-            .await?;
-            groups.push(SearchGroup {
-                conversation: ConversationId(conversation),
-                customer,
-                status: ConversationStatus::parse(&status).ok_or_else(|| rows::corrupt(format!("status {status}")))?,
-                team: team.map(TeamId),
-                assignee: assignee.map(UserId),
-                hits: shown,
-                hit_count: u32::try_from(count).unwrap_or(u32::MAX),
-            });
+            Backend::Postgres => format!(
+                "SELECT COUNT(*) FROM (SELECT 1 FROM search_docs d WHERE d.vector @@ CAST($1 AS tsquery) LIMIT {COMMON_AT}) AS matched"
+            ),
+        };
+        let matches: i64 = sqlx::query_scalar(&probe).bind(expression.clone()).fetch_one(&self.pool).await?;
+        let walked = if matches >= COMMON_AT { self.walk_newest(scope, query, filters, limit).await? } else { None };
+        let (found, total, total_capped) = match walked {
+            Some((found, exhausted)) => {
+                let total = u32::try_from(found.len()).unwrap_or(u32::MAX);
+                (found, total, !exhausted)
+            }
+            None => {
+                let (from, binds) = Self::matching(scope, filters);
+                let counting = format!("SELECT COUNT(DISTINCT d.conversation_id) {from}");
+                let total: i64 = bind_all!(sqlx::query_scalar(&counting).bind(expression.clone()), &binds)
+                    .fetch_one(&self.pool)
+                    .await?;
+                let grouping = format!(
+                    "SELECT d.conversation_id, MAX(d.at) AS newest {from} \
+                     GROUP BY d.conversation_id ORDER BY newest DESC, d.conversation_id DESC LIMIT {}",
+                    i64::from(limit)
+                );
+                let grouped: Vec<(i64, i64)> =
+                    bind_all!(sqlx::query_as(&grouping).bind(expression.clone()), &binds).fetch_all(&self.pool).await?;
+                (
+                    grouped.into_iter().map(|(conversation, _)| conversation).collect(),
+                    u32::try_from(total).unwrap_or(u32::MAX),
+                    false,
+                )
+            }
+        };
+        let mut groups = Vec::with_capacity(found.len());
+        for conversation in found {
+            groups.push(self.group(conversation, query, filters).await?);
         }
-        Ok(SearchResults { groups, total: u32::try_from(total).unwrap_or(u32::MAX), contacts: Vec::new() })
+        Ok(SearchResults { groups, total, total_capped, contacts: Vec::new() })
     }
 
     async fn index_backlog(&self, from: Backlog, limit: i64) -> StoreResult<Option<Backlog>> {
