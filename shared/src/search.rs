@@ -298,7 +298,7 @@ pub fn digits(text: &str) -> String {
 pub const MIN_DIGITS: usize = 3;
 
 /// What a hit is.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum HitKind {
     Message,

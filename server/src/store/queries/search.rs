@@ -3,6 +3,8 @@
 //! same terms (`shared/src/search.rs`) — filtered by who may see each conversation in the same
 //! statement, so nothing of a conversation one may not see is counted or shown.
 
+use std::collections::HashMap;
+
 use async_trait::async_trait;
 use baton_shared::model::{ConversationStatus, Message, Note, normalize_label};
 use baton_shared::search::{
@@ -209,48 +211,110 @@ where
         Ok(None)
     }
 
-    /// A conversation with hits, as results show it: its newest hits (its documents, a few, read
-    /// by the conversation's index and checked against the query here — asking the full-text
-    /// index again per conversation would walk a common word's whole list each time) and how
-    /// many there are.
-    async fn group(&self, conversation: i64, query: &Query, filters: &SearchRequest) -> StoreResult<SearchGroup> {
-        let (filters_sql, filter_binds) = Self::doc_filters(filters, 1);
-        let newest = format!(
-            "SELECT d.kind, d.ref_id, d.at, d.terms FROM search_docs d WHERE d.conversation_id = $1{filters_sql} \
-             ORDER BY d.at DESC, d.id DESC"
-        );
-        let docs: Vec<(String, i64, i64, String)> =
-            bind_all!(sqlx::query_as(&newest).bind(conversation), &filter_binds).fetch_all(&self.pool).await?;
-        let matching: Vec<(String, i64, i64)> = docs
-            .into_iter()
-            .filter(|(_, _, _, terms)| query.matches_terms(terms))
-            .map(|(kind, id, at, _)| (kind, id, at))
-            .collect();
-        let mut shown = Vec::with_capacity(HITS_SHOWN);
-        for (kind, id, at) in &matching {
-            if shown.len() == HITS_SHOWN {
-                break;
-            }
-            let Some(kind) = HitKind::parse(kind) else { continue };
-            let Some(text) = self.hit_text(kind, *id).await? else { continue };
-            shown.push(SearchHit { kind, id: *id, at: *at, snippet: snippet(&text, query, SNIPPET_CHARS) });
+    /// The conversations with hits, as results show them, in the order given: each one's newest
+    /// hits and how many there are — read in a few statements for the whole page: their
+    /// documents (by the conversations' index, checked against the query here: asking the
+    /// full-text index again would walk a common word's whole list), the hits' texts, the
+    /// conversations.
+    async fn groups(&self, found: &[i64], query: &Query, filters: &SearchRequest) -> StoreResult<Vec<SearchGroup>> {
+        if found.is_empty() {
+            return Ok(Vec::new());
         }
-        let (customer, status, team, assignee): (String, String, Option<i64>, Option<i64>) = sqlx::query_as(
-            "SELECT COALESCE(NULLIF(k.display_name, ''), NULLIF(k.profile_name, ''), '+' || k.wa_id), c.status, \
-             c.team_id, c.assignee_id FROM conversations c JOIN contacts k ON k.id = c.contact_id WHERE c.id = $1",
-        )
-        .bind(conversation)
-        .fetch_one(&self.pool)
+        // Ids are numbers of Baton's own, written into the statements.
+        let ids = |ids: &mut dyn Iterator<Item = i64>| ids.map(|id| id.to_string()).collect::<Vec<_>>().join(", ");
+        let conversations = ids(&mut found.iter().copied());
+        let (filters_sql, filter_binds) = Self::doc_filters(filters, 0);
+        let documents = format!(
+            "SELECT d.conversation_id, d.kind, d.ref_id, d.at, d.terms FROM search_docs d \
+             WHERE d.conversation_id IN ({conversations}){filters_sql} ORDER BY d.at DESC, d.id DESC"
+        );
+        let docs: Vec<(i64, String, i64, i64, String)> =
+            bind_all!(sqlx::query_as(&documents), &filter_binds).fetch_all(&self.pool).await?;
+        let mut hits: HashMap<i64, (u32, Vec<(HitKind, i64, i64)>)> = HashMap::new();
+        for (conversation, kind, id, at, terms) in docs {
+            if !query.matches_terms(&terms) {
+                continue;
+            }
+            let entry = hits.entry(conversation).or_default();
+            entry.0 += 1;
+            if let Some(kind) = HitKind::parse(&kind).filter(|_| entry.1.len() < HITS_SHOWN) {
+                entry.1.push((kind, id, at));
+            }
+        }
+        let shown: Vec<(HitKind, i64)> =
+            hits.values().flat_map(|(_, shown)| shown.iter().map(|(kind, id, _)| (*kind, *id))).collect();
+        let texts = self.hit_texts(&shown).await?;
+        let rows: Vec<(i64, String, String, Option<i64>, Option<i64>)> = sqlx::query_as(&format!(
+            "SELECT c.id, COALESCE(NULLIF(k.display_name, ''), NULLIF(k.profile_name, ''), '+' || k.wa_id), \
+             c.status, c.team_id, c.assignee_id FROM conversations c JOIN contacts k ON k.id = c.contact_id \
+             WHERE c.id IN ({conversations})"
+        ))
+        .fetch_all(&self.pool)
         .await?;
-        Ok(SearchGroup {
-            conversation: ConversationId(conversation),
-            customer,
-            status: ConversationStatus::parse(&status).ok_or_else(|| rows::corrupt(format!("status {status}")))?,
-            team: team.map(TeamId),
-            assignee: assignee.map(UserId),
-            hits: shown,
-            hit_count: u32::try_from(matching.len()).unwrap_or(u32::MAX),
-        })
+        let mut listed: HashMap<i64, (String, String, Option<i64>, Option<i64>)> =
+            rows.into_iter().map(|(id, customer, status, team, assignee)| (id, (customer, status, team, assignee))).collect();
+        let mut groups = Vec::with_capacity(found.len());
+        for conversation in found {
+            let Some((customer, status, team, assignee)) = listed.remove(conversation) else { continue };
+            let (count, shown) = hits.remove(conversation).unwrap_or_default();
+            let hits = shown
+                .into_iter()
+                .filter_map(|(kind, id, at)| {
+                    let text = texts.get(&(kind, id))?;
+                    Some(SearchHit { kind, id, at, snippet: snippet(text, query, SNIPPET_CHARS) })
+                })
+                .collect();
+            groups.push(SearchGroup {
+                conversation: ConversationId(*conversation),
+                customer,
+                status: ConversationStatus::parse(&status).ok_or_else(|| rows::corrupt(format!("status {status}")))?,
+                team: team.map(TeamId),
+                assignee: assignee.map(UserId),
+                hits,
+                hit_count: count,
+            });
+        }
+        Ok(groups)
+    }
+
+    /// The texts hits were found in, as stored now (a deleted note's is gone).
+    async fn hit_texts(&self, hits: &[(HitKind, i64)]) -> StoreResult<HashMap<(HitKind, i64), String>> {
+        let of = |wanted: HitKind| {
+            hits.iter().filter(|(kind, _)| *kind == wanted).map(|(_, id)| id.to_string()).collect::<Vec<_>>().join(", ")
+        };
+        let mut texts = HashMap::new();
+        let messages = of(HitKind::Message);
+        if !messages.is_empty() {
+            let rows: Vec<rows::MessageRow> =
+                sqlx::query_as(&format!("SELECT {} FROM messages WHERE id IN ({messages})", rows::MESSAGE_COLUMNS))
+                    .fetch_all(&self.pool)
+                    .await?;
+            for row in rows {
+                let message = Message::try_from(row)?;
+                texts.insert((HitKind::Message, message.id.0), message_text(&message));
+            }
+        }
+        let notes = of(HitKind::Note);
+        if !notes.is_empty() {
+            let rows: Vec<(i64, String)> =
+                sqlx::query_as(&format!("SELECT id, body FROM notes WHERE id IN ({notes}) AND deleted = FALSE"))
+                    .fetch_all(&self.pool)
+                    .await?;
+            texts.extend(rows.into_iter().map(|(id, body)| ((HitKind::Note, id), body)));
+        }
+        let labelled = of(HitKind::Labels);
+        if !labelled.is_empty() {
+            let rows: Vec<(i64, String)> =
+                sqlx::query_as(&format!("SELECT id, labels FROM conversations WHERE id IN ({labelled})"))
+                    .fetch_all(&self.pool)
+                    .await?;
+            for (id, labels) in rows {
+                if let Ok(labels) = serde_json::from_str::<Vec<String>>(&labels) {
+                    texts.insert((HitKind::Labels, id), labels.join(", "));
+                }
+            }
+        }
+        Ok(texts)
     }
 
     /// The `FROM … WHERE …` of a search: documents matching `$1` in conversations `scope` may
@@ -316,38 +380,6 @@ where
             next(&mut sql, " AND d.direction = ?", Bind::Text(direction.as_str().to_owned()));
         }
         (sql, binds)
-    }
-
-    /// A hit's snippet: the text it was found in, as stored now.
-    async fn hit_text(&self, kind: HitKind, id: i64) -> StoreResult<Option<String>> {
-        Ok(match kind {
-            HitKind::Message => {
-                let mut tx = self.pool.begin().await?;
-                let message = match Self::message_in(&mut tx, id).await {
-                    Ok(message) => Some(message_text(&message)),
-                    Err(crate::store::StoreError::NotFound) => None,
-                    Err(error) => return Err(error),
-                };
-                tx.commit().await?;
-                message
-            }
-            HitKind::Note => {
-                sqlx::query_scalar("SELECT body FROM notes WHERE id = $1 AND deleted = FALSE")
-                    .bind(id)
-                    .fetch_optional(&self.pool)
-                    .await?
-            }
-            HitKind::Labels => {
-                let labels: Option<String> = sqlx::query_scalar("SELECT labels FROM conversations WHERE id = $1")
-                    .bind(id)
-                    .fetch_optional(&self.pool)
-                    .await?;
-                labels
-                    .and_then(|labels| serde_json::from_str::<Vec<String>>(&labels).ok())
-                    .map(|labels| labels.join(", "))
-            }
-            HitKind::Contact => None,
-        })
     }
 }
 
@@ -422,10 +454,7 @@ where
                 )
             }
         };
-        let mut groups = Vec::with_capacity(found.len());
-        for conversation in found {
-            groups.push(self.group(conversation, query, filters).await?);
-        }
+        let groups = self.groups(&found, query, filters).await?;
         Ok(SearchResults { groups, total, total_capped, contacts: Vec::new() })
     }
 
