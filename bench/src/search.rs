@@ -43,6 +43,9 @@ struct Args {
     /// The `baton` binary to start (default: beside this one).
     #[arg(long)]
     baton: Option<std::path::PathBuf>,
+    /// Keep the PostgreSQL database afterwards (to look at its plans); its name is printed.
+    #[arg(long)]
+    keep: bool,
 }
 
 const ADMIN_EMAIL: &str = "search-admin@bench.baton";
@@ -250,7 +253,7 @@ where
         let at = start
             + i64::from(conversation) * (90 * DAY_MS) / i64::from(args.conversations)
             + i64::from(n % per) * 60_000;
-        (i64::from(conversation.min(args.conversations)), at, if n % 2 == 0 { "inbound" } else { "outbound" })
+        (i64::from(conversation.min(args.conversations)), at, if n.is_multiple_of(2) { "inbound" } else { "outbound" })
     };
     let began = Instant::now();
     insert(
@@ -303,7 +306,10 @@ where
             .await?;
         }
     }
-    sqlx::query("ANALYZE").execute(pool).await?;
+    // As a running database is: analyzed, and (PostgreSQL) its GIN indexes' pending entries
+    // merged, as autovacuum does — a bulk load leaves them all pending, to be scanned by every
+    // search until then.
+    sqlx::query(if postgres { "VACUUM ANALYZE" } else { "ANALYZE" }).execute(pool).await?;
     Ok(Generated { messages_secs, documents_secs, index_bytes: after - before })
 }
 
@@ -365,7 +371,10 @@ async fn main() -> anyhow::Result<()> {
         }
     };
     let outcome = run(&args, &baton, data.path(), &env, &url).await;
-    baton_bench::drop_database(database).await?;
+    match database {
+        Some((_, name)) if args.keep => eprintln!("kept the database {name}"),
+        database => baton_bench::drop_database(database).await?,
+    }
     outcome
 }
 

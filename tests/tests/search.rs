@@ -294,16 +294,14 @@ async fn a_common_word_is_found_newest_first_the_same_as_a_rare_one(kind: Kind) 
     );
 
     // Filters: the five newest resolved, the open ones start below them.
-    for i in 35..40 {
-        put(&admin, &format!("/api/conversations/{}/status", by_age[i]), &serde_json::json!({"status": "resolved"}))
-            .await?;
+    for id in &by_age[35..40] {
+        put(&admin, &format!("/api/conversations/{id}/status"), &serde_json::json!({"status": "resolved"})).await?;
     }
     let open: SearchResults = json(admin.get("/api/search?q=parcel&status=open&limit=10").await?).await?;
     assert_eq!(page(&open), newest(34, 10));
     // Visibility: Oto's ten are not Ann's to see, nor counted.
-    for i in 25..35 {
-        put(&admin, &format!("/api/conversations/{}/assignee", by_age[i]), &serde_json::json!({"assignee": other.id}))
-            .await?;
+    for id in &by_age[25..35] {
+        put(&admin, &format!("/api/conversations/{id}/assignee"), &serde_json::json!({"assignee": other.id})).await?;
     }
     let hers: SearchResults = json(agent_client.get("/api/search?q=parcel&status=open&limit=10").await?).await?;
     assert_eq!(page(&hers), newest(24, 10));

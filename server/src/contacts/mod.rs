@@ -123,10 +123,12 @@ pub async fn list(state: &AppState, actor: &Actor, request: &ContactListRequest)
         (None, None) => None,
         _ => return Err(Refusal::invalid("Filter by an attribute with both attribute and value.")),
     };
+    // A number is looked for by its digits, anything else by its words: one index each.
+    let digits = (number_like && run.len() >= MIN_DIGITS).then_some(run);
     let filter = ContactFilter {
         request: request.clone(),
-        query: Query::parse(text),
-        digits: (number_like && run.len() >= MIN_DIGITS).then_some(run),
+        query: if digits.is_some() { Query::default() } else { Query::parse(text) },
+        digits,
         attribute,
         label,
         offset: request.offset.unwrap_or(0),

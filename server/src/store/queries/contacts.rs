@@ -319,7 +319,7 @@ where
         for chunk in wa_ids.chunks(500) {
             let marks: Vec<String> = (1..=chunk.len()).map(|index| format!("${index}")).collect();
             let statement = format!("{CONTACT_SELECT} WHERE k.wa_id IN ({})", marks.join(", "));
-            let mut query = sqlx::query_as::<_, RecordRow>(&statement);
+            let mut query = sqlx::query_as::<_, RecordRow>(&statement).persistent(false);
             for wa_id in chunk {
                 query = query.bind(wa_id.clone());
             }
@@ -377,9 +377,11 @@ where
     }
 
     async fn contacts(&self, scope: &SearchScope, filter: &ContactFilter) -> StoreResult<ContactList> {
+        // Planned for its own words and digits, as a search is (`store/queries/search.rs`).
         let (matching, binds) = Self::contact_matching(scope, filter);
         let counting = format!("SELECT COUNT(*) FROM contacts k {matching}");
-        let total: i64 = bind_all!(sqlx::query_scalar(&counting), &binds).fetch_one(&self.pool).await?;
+        let total: i64 =
+            bind_all!(sqlx::query_scalar(&counting).persistent(false), &binds).fetch_one(&self.pool).await?;
         let order = match filter.request.sort {
             ContactSort::Recent => "ORDER BY k.last_inbound_at DESC NULLS LAST, k.id DESC",
             ContactSort::Name => {
@@ -393,7 +395,8 @@ where
             i64::from(filter.limit),
             i64::from(filter.offset)
         );
-        let rows: Vec<RecordRow> = bind_all!(sqlx::query_as(&listing), &binds).fetch_all(&self.pool).await?;
+        let rows: Vec<RecordRow> =
+            bind_all!(sqlx::query_as(&listing).persistent(false), &binds).fetch_all(&self.pool).await?;
         let contacts = rows.into_iter().map(ContactRecord::try_from).collect::<StoreResult<Vec<_>>>()?;
         Ok(ContactList { contacts, total: u32::try_from(total).unwrap_or(u32::MAX) })
     }

@@ -41,7 +41,7 @@ use sqlx::{Database, Pool, Transaction};
 use super::{Backend, StoreError, StoreResult};
 
 /// What differs between the databases, as SQL.
-pub trait Sql: Database {
+pub trait Sql: Database + sqlx::database::HasStatementCache {
     const BACKEND: Backend;
     /// Starts a transaction that reads and then writes.
     const BEGIN_WRITE: &'static str;

@@ -23,11 +23,18 @@ const HITS_SHOWN: usize = 5;
 /// Documents matching a query from which it counts as common: its conversations are found by
 /// walking the documents newest first rather than grouping every match.
 const COMMON_AT: i64 = 5_000;
-/// Documents read per step of that walk, and at most in all before the index answers instead.
-const WALK_PAGE: usize = 2_000;
+/// Documents read by the walk's first step and, growing fourfold, by its largest; at most in all
+/// before the index answers instead.
+const FIRST_STEP: usize = 250;
+const LAST_STEP: usize = 8_000;
 const MAX_WALKED: usize = 100_000;
 /// Characters in a snippet.
 const SNIPPET_CHARS: usize = 160;
+/// A conversation's hits on a page: how many in all, and the newest (kind, id, written at).
+type Found = (u32, Vec<(HitKind, i64, i64)>);
+/// A conversation as a page lists it: id, customer, status, team, assignee.
+type ListedRow = (i64, String, String, Option<i64>, Option<i64>);
+
 /// A filter's value, bound in order.
 pub(super) enum Bind {
     Int(i64),
@@ -178,22 +185,34 @@ where
         filters: &SearchRequest,
         limit: u32,
     ) -> StoreResult<Option<(Vec<i64>, bool)>> {
-        let (conditions, binds) = Self::conversation_filters(scope, filters, 2);
-        let (documents, document_binds) = Self::doc_filters(filters, 2 + binds.len());
+        let (conditions, binds) = Self::conversation_filters(scope, filters, 3);
+        let (documents, document_binds) = Self::doc_filters(filters, 3 + binds.len());
         let page = format!(
-            "SELECT d.id, d.conversation_id, d.at, d.terms FROM search_docs d JOIN conversations c \
-             ON c.id = d.conversation_id WHERE (d.at < $1 OR (d.at = $1 AND d.id < $2)){conditions}{documents} \
-             ORDER BY d.at DESC, d.id DESC LIMIT {WALK_PAGE}"
+            // CROSS JOIN: SQLite walks the documents by time and looks each conversation up,
+            // rather than starting from the conversations a filter names and sorting all of
+            // their documents (PostgreSQL reads it as the join it is).
+            "SELECT d.id, d.conversation_id, d.at, d.terms FROM search_docs d CROSS JOIN conversations c \
+             WHERE c.id = d.conversation_id AND (d.at, d.id) < ($1, $2){conditions}{documents} \
+             ORDER BY d.at DESC, d.id DESC LIMIT $3"
         );
         let mut found: Vec<i64> = Vec::new();
         let mut cursor = (i64::MAX, i64::MAX);
         let mut walked = 0;
+        // Small steps first: a page of a common word is usually filled from its newest few
+        // hundred documents; each step reads more than the last.
+        let mut step = FIRST_STEP;
         while walked < MAX_WALKED {
-            let rows: Vec<(i64, i64, i64, String)> =
-                bind_all!(bind_all!(sqlx::query_as(&page).bind(cursor.0).bind(cursor.1), &binds), &document_binds)
-                    .fetch_all(&self.pool)
-                    .await?;
-            let exhausted = rows.len() < WALK_PAGE;
+            let rows: Vec<(i64, i64, i64, String)> = bind_all!(
+                bind_all!(
+                    sqlx::query_as(&page).persistent(false).bind(cursor.0).bind(cursor.1).bind(step as i64),
+                    &binds
+                ),
+                &document_binds
+            )
+            .fetch_all(&self.pool)
+            .await?;
+            let exhausted = rows.len() < step;
+            step = (step * 4).min(LAST_STEP);
             walked += rows.len();
             for (id, conversation, at, terms) in rows {
                 cursor = (at, id);
@@ -209,6 +228,50 @@ where
             }
         }
         Ok(None)
+    }
+
+    /// A rare word's conversations (its documents are under [`COMMON_AT`]): the documents read
+    /// from the index, then which of their conversations `scope` may see and the filters keep —
+    /// two plain lookups, where one joined statement leaves PostgreSQL guessing how many a prefix
+    /// matches (and scanning every conversation). Returns the page and the exact total.
+    async fn rare(
+        &self,
+        scope: &SearchScope,
+        expression: &str,
+        filters: &SearchRequest,
+        limit: u32,
+    ) -> StoreResult<(Vec<i64>, u32)> {
+        let matched = match DB::BACKEND {
+            Backend::Sqlite => "d.id IN (SELECT rowid FROM search_fts WHERE search_fts MATCH $1)",
+            Backend::Postgres => "d.vector @@ CAST($1 AS tsquery)",
+        };
+        let (documents, document_binds) = Self::doc_filters(filters, 1);
+        let statement = format!("SELECT d.conversation_id, d.at FROM search_docs d WHERE {matched}{documents}");
+        let docs: Vec<(i64, i64)> =
+            bind_all!(sqlx::query_as(&statement).persistent(false).bind(expression.to_owned()), &document_binds)
+                .fetch_all(&self.pool)
+                .await?;
+        let mut newest: HashMap<i64, i64> = HashMap::new();
+        for (conversation, at) in docs {
+            let entry = newest.entry(conversation).or_insert(at);
+            *entry = (*entry).max(at);
+        }
+        if newest.is_empty() {
+            return Ok((Vec::new(), 0));
+        }
+        // Ids are numbers of Baton's own, written into the statement.
+        let ids: Vec<String> = newest.keys().map(i64::to_string).collect();
+        let (conditions, binds) = Self::conversation_filters(scope, filters, 0);
+        let statement = format!("SELECT c.id FROM conversations c WHERE c.id IN ({}){conditions}", ids.join(", "));
+        let kept: Vec<i64> =
+            bind_all!(sqlx::query_scalar(&statement).persistent(false), &binds).fetch_all(&self.pool).await?;
+        let mut kept: Vec<(i64, i64)> = kept
+            .into_iter()
+            .map(|conversation| (newest.get(&conversation).copied().unwrap_or(0), conversation))
+            .collect();
+        kept.sort_unstable_by(|a, b| b.cmp(a));
+        let total = u32::try_from(kept.len()).unwrap_or(u32::MAX);
+        Ok((kept.into_iter().take(limit as usize).map(|(_, conversation)| conversation).collect(), total))
     }
 
     /// The conversations with hits, as results show them, in the order given: each one's newest
@@ -229,8 +292,8 @@ where
              WHERE d.conversation_id IN ({conversations}){filters_sql} ORDER BY d.at DESC, d.id DESC"
         );
         let docs: Vec<(i64, String, i64, i64, String)> =
-            bind_all!(sqlx::query_as(&documents), &filter_binds).fetch_all(&self.pool).await?;
-        let mut hits: HashMap<i64, (u32, Vec<(HitKind, i64, i64)>)> = HashMap::new();
+            bind_all!(sqlx::query_as(&documents).persistent(false), &filter_binds).fetch_all(&self.pool).await?;
+        let mut hits: HashMap<i64, Found> = HashMap::new();
         for (conversation, kind, id, at, terms) in docs {
             if !query.matches_terms(&terms) {
                 continue;
@@ -244,15 +307,18 @@ where
         let shown: Vec<(HitKind, i64)> =
             hits.values().flat_map(|(_, shown)| shown.iter().map(|(kind, id, _)| (*kind, *id))).collect();
         let texts = self.hit_texts(&shown).await?;
-        let rows: Vec<(i64, String, String, Option<i64>, Option<i64>)> = sqlx::query_as(&format!(
+        let rows: Vec<ListedRow> = sqlx::query_as(&format!(
             "SELECT c.id, COALESCE(NULLIF(k.display_name, ''), NULLIF(k.profile_name, ''), '+' || k.wa_id), \
              c.status, c.team_id, c.assignee_id FROM conversations c JOIN contacts k ON k.id = c.contact_id \
              WHERE c.id IN ({conversations})"
         ))
+        .persistent(false)
         .fetch_all(&self.pool)
         .await?;
-        let mut listed: HashMap<i64, (String, String, Option<i64>, Option<i64>)> =
-            rows.into_iter().map(|(id, customer, status, team, assignee)| (id, (customer, status, team, assignee))).collect();
+        let mut listed: HashMap<i64, (String, String, Option<i64>, Option<i64>)> = rows
+            .into_iter()
+            .map(|(id, customer, status, team, assignee)| (id, (customer, status, team, assignee)))
+            .collect();
         let mut groups = Vec::with_capacity(found.len());
         for conversation in found {
             let Some((customer, status, team, assignee)) = listed.remove(conversation) else { continue };
@@ -287,6 +353,7 @@ where
         if !messages.is_empty() {
             let rows: Vec<rows::MessageRow> =
                 sqlx::query_as(&format!("SELECT {} FROM messages WHERE id IN ({messages})", rows::MESSAGE_COLUMNS))
+                    .persistent(false)
                     .fetch_all(&self.pool)
                     .await?;
             for row in rows {
@@ -298,6 +365,7 @@ where
         if !notes.is_empty() {
             let rows: Vec<(i64, String)> =
                 sqlx::query_as(&format!("SELECT id, body FROM notes WHERE id IN ({notes}) AND deleted = FALSE"))
+                    .persistent(false)
                     .fetch_all(&self.pool)
                     .await?;
             texts.extend(rows.into_iter().map(|(id, body)| ((HitKind::Note, id), body)));
@@ -306,6 +374,7 @@ where
         if !labelled.is_empty() {
             let rows: Vec<(i64, String)> =
                 sqlx::query_as(&format!("SELECT id, labels FROM conversations WHERE id IN ({labelled})"))
+                    .persistent(false)
                     .fetch_all(&self.pool)
                     .await?;
             for (id, labels) in rows {
@@ -414,6 +483,10 @@ where
             Backend::Sqlite => query.fts5(),
             Backend::Postgres => query.tsquery(),
         };
+        // Every statement of a search is planned for its own words (`persistent(false)`: no
+        // cached plan, which PostgreSQL would make generic — blind to whether a word is rare —
+        // and then walk the whole table for a rare one).
+        //
         // A word in a few thousand documents at most is grouped exactly from the index; a common
         // one (in more) is found by walking the documents newest first, stopping as soon as the
         // page is full — the same conversations in the same order, without visiting every match.
@@ -427,26 +500,34 @@ where
                 "SELECT COUNT(*) FROM (SELECT 1 FROM search_docs d WHERE d.vector @@ CAST($1 AS tsquery) LIMIT {COMMON_AT}) AS matched"
             ),
         };
-        let matches: i64 = sqlx::query_scalar(&probe).bind(expression.clone()).fetch_one(&self.pool).await?;
+        let matches: i64 =
+            sqlx::query_scalar(&probe).persistent(false).bind(expression.clone()).fetch_one(&self.pool).await?;
         let walked = if matches >= COMMON_AT { self.walk_newest(scope, query, filters, limit).await? } else { None };
         let (found, total, total_capped) = match walked {
             Some((found, exhausted)) => {
                 let total = u32::try_from(found.len()).unwrap_or(u32::MAX);
                 (found, total, !exhausted)
             }
+            None if matches < COMMON_AT => {
+                let (found, total) = self.rare(scope, &expression, filters, limit).await?;
+                (found, total, false)
+            }
             None => {
                 let (from, binds) = Self::matching(scope, filters);
                 let counting = format!("SELECT COUNT(DISTINCT d.conversation_id) {from}");
-                let total: i64 = bind_all!(sqlx::query_scalar(&counting).bind(expression.clone()), &binds)
-                    .fetch_one(&self.pool)
-                    .await?;
+                let total: i64 =
+                    bind_all!(sqlx::query_scalar(&counting).persistent(false).bind(expression.clone()), &binds)
+                        .fetch_one(&self.pool)
+                        .await?;
                 let grouping = format!(
                     "SELECT d.conversation_id, MAX(d.at) AS newest {from} \
                      GROUP BY d.conversation_id ORDER BY newest DESC, d.conversation_id DESC LIMIT {}",
                     i64::from(limit)
                 );
                 let grouped: Vec<(i64, i64)> =
-                    bind_all!(sqlx::query_as(&grouping).bind(expression.clone()), &binds).fetch_all(&self.pool).await?;
+                    bind_all!(sqlx::query_as(&grouping).persistent(false).bind(expression.clone()), &binds)
+                        .fetch_all(&self.pool)
+                        .await?;
                 (
                     grouped.into_iter().map(|(conversation, _)| conversation).collect(),
                     u32::try_from(total).unwrap_or(u32::MAX),
