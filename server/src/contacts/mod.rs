@@ -63,6 +63,12 @@ pub fn may_manage(actor: &Actor) -> bool {
     actor.is_supervisor()
 }
 
+/// How many of a customer's conversations `actor` may see: a record's count is the reader's.
+fn visible_count(actor: &Actor, conversations: &[Conversation]) -> u32 {
+    let visible = conversations.iter().filter(|conversation| actor.may_see(conversation)).count();
+    u32::try_from(visible).unwrap_or(u32::MAX)
+}
+
 /// The actor as audit entries record them.
 fn editor(actor: &Actor) -> Editor {
     Editor { id: (!actor.is_automation()).then(|| actor.id()), name: actor.teammate().name.clone() }
@@ -87,9 +93,7 @@ pub async fn profile(state: &AppState, actor: &Actor, id: ContactId) -> Result<C
         .filter(|(conversation, _)| actor.may_see(conversation))
         .map(|(_, listed)| listed)
         .collect();
-    // Counted as the reader may see them.
-    let visible = every.iter().filter(|conversation| actor.may_see(conversation)).count();
-    record.conversations = Some(u32::try_from(visible).unwrap_or(u32::MAX));
+    record.conversations = Some(visible_count(actor, &every));
     Ok(ContactProfile { record, conversations, editable })
 }
 
@@ -166,8 +170,7 @@ pub async fn edit(
         }
         tracing::info!(contact = %id, by = %actor.id(), fields = changes.len(), "contact edited");
     }
-    let visible = conversations.iter().filter(|conversation| actor.may_see(conversation)).count();
-    record.conversations = Some(u32::try_from(visible).unwrap_or(u32::MAX));
+    record.conversations = Some(visible_count(actor, &conversations));
     Ok(record)
 }
 

@@ -241,10 +241,7 @@ where
         filters: &SearchRequest,
         limit: u32,
     ) -> StoreResult<(Vec<i64>, u32)> {
-        let matched = match DB::BACKEND {
-            Backend::Sqlite => "d.id IN (SELECT rowid FROM search_fts WHERE search_fts MATCH $1)",
-            Backend::Postgres => "d.vector @@ CAST($1 AS tsquery)",
-        };
+        let matched = Self::matched_sql();
         let (documents, document_binds) = Self::doc_filters(filters, 1);
         let statement = format!("SELECT d.conversation_id, d.at FROM search_docs d WHERE {matched}{documents}");
         let docs: Vec<(i64, i64)> =
@@ -386,13 +383,18 @@ where
         Ok(texts)
     }
 
+    /// A document `d` matching the query in `$1` (FTS5's expression, or a `tsquery`).
+    fn matched_sql() -> &'static str {
+        match DB::BACKEND {
+            Backend::Sqlite => "d.id IN (SELECT rowid FROM search_fts WHERE search_fts MATCH $1)",
+            Backend::Postgres => "d.vector @@ CAST($1 AS tsquery)",
+        }
+    }
+
     /// The `FROM … WHERE …` of a search: documents matching `$1` in conversations `scope` may
     /// see, with the filters (bound from `$2`); returns the SQL and the filter binds, in order.
     fn matching(scope: &SearchScope, filters: &SearchRequest) -> (String, Vec<Bind>) {
-        let matched = match DB::BACKEND {
-            Backend::Sqlite => "d.id IN (SELECT rowid FROM search_fts WHERE search_fts MATCH $1)",
-            Backend::Postgres => "d.vector @@ CAST($1 AS tsquery)",
-        };
+        let matched = Self::matched_sql();
         let (conditions, mut binds) = Self::conversation_filters(scope, filters, 1);
         let (documents, document_binds) = Self::doc_filters(filters, 1 + binds.len());
         binds.extend(document_binds);
