@@ -6,7 +6,13 @@
 //! - **accepted/s**: webhooks answered 200 per second (stored durably before the answer);
 //! - the webhook's **answer time** percentiles (what Meta waits for);
 //! - **webhook → socket** latency percentiles: from posting until the supervisor's socket
-//!   receives the message (signature check, storage, ingest, fan-out).
+//!   receives the message (signature check, storage, ingest, fan-out);
+//! - **applied/s**: messages on the socket per second, from the rate's first post to its last
+//!   arrival — the ingest worker's rate once the posting outruns it.
+//!
+//! With `--search-index both` it runs twice on fresh databases, the second time with the search
+//! index switched off in the database (documents discarded by a trigger, the contacts' full-text
+//! triggers and indexes dropped), and prints the cost of the index as the ratio of applied rates.
 //!
 //! Client and server share the machine's cores. Build with `--release`.
 
@@ -45,6 +51,17 @@ struct Args {
     /// The `baton` binary to start (default: beside this one).
     #[arg(long)]
     baton: Option<PathBuf>,
+    /// Run with Baton's search index (`on`), with it switched off in the database (`off`: the
+    /// baseline), or both in turn, printing the index's cost as a ratio (`both`).
+    #[arg(long, value_enum, default_value_t = SearchIndex::On)]
+    search_index: SearchIndex,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum SearchIndex {
+    On,
+    Off,
+    Both,
 }
 
 const ADMIN_EMAIL: &str = "ingest-admin@bench.baton";
@@ -53,21 +70,77 @@ const ADMIN_EMAIL: &str = "ingest-admin@bench.baton";
 async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
     let baton = baton_bench::baton_binary(args.baton.as_deref())?;
-    let data = tempfile::tempdir()?;
-    let mut env = baton_bench::whatsapp_env();
-    let database = baton_bench::fresh_database(args.postgres.as_deref(), "baton_ingest", &mut env).await?;
-    let outcome = run(&args, &baton, data.path(), &env).await;
-    baton_bench::drop_database(database).await?;
-    outcome
+    let runs: &[bool] = match args.search_index {
+        SearchIndex::On => &[true],
+        SearchIndex::Off => &[false],
+        SearchIndex::Both => &[true, false],
+    };
+    let mut applied = Vec::new();
+    for &indexed in runs {
+        println!("{}", if indexed { "with the search index" } else { "without the search index (baseline)" });
+        let data = tempfile::tempdir()?;
+        let mut env = baton_bench::whatsapp_env();
+        let database = baton_bench::fresh_database(args.postgres.as_deref(), "baton_ingest", &mut env).await?;
+        let url = match env.iter().find(|(name, _)| *name == "BATON_DATABASE_URL") {
+            Some((_, url)) => url.clone(),
+            None => {
+                let url = format!("sqlite://{}", data.path().join("ingest.db").display());
+                env.push(("BATON_DATABASE_URL", url.clone()));
+                url
+            }
+        };
+        let outcome = run(&args, &baton, data.path(), &env, (!indexed).then_some(url.as_str())).await;
+        baton_bench::drop_database(database).await?;
+        applied.push(outcome?);
+    }
+    if let [with, without] = applied.as_slice() {
+        println!("cost of the search index (applied/s without it ÷ with it)");
+        for (rate, (with, without)) in args.rates.iter().zip(with.iter().zip(without)) {
+            println!("{rate:>6}  {with:>8.0} with  {without:>8.0} without  ratio {:.2}", without / with.max(1.0));
+        }
+    }
+    Ok(())
 }
 
+/// Switches Baton's search index off in the database at `url` (already migrated): search
+/// documents are discarded as they are written and the contacts' full-text index is no longer
+/// kept — the baseline the index's cost is measured against.
+async fn without_search_index(url: &str) -> anyhow::Result<()> {
+    use sqlx::Executor;
+    if url.starts_with("postgres") {
+        let pool = sqlx::postgres::PgPoolOptions::new().max_connections(1).connect(url).await?;
+        pool.execute(
+            "CREATE FUNCTION bench_discard() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NULL; END $$; \
+             CREATE TRIGGER bench_discard BEFORE INSERT OR UPDATE ON search_docs \
+             FOR EACH ROW EXECUTE FUNCTION bench_discard(); \
+             DROP INDEX contacts_vector; DROP INDEX contacts_digits;",
+        )
+        .await?;
+        pool.close().await;
+    } else {
+        let pool = sqlx::sqlite::SqlitePoolOptions::new().max_connections(1).connect(url).await?;
+        pool.execute(
+            "CREATE TRIGGER bench_discard BEFORE INSERT ON search_docs BEGIN SELECT RAISE(IGNORE); END; \
+             DROP TRIGGER contacts_inserted; DROP TRIGGER contacts_terms_updated;",
+        )
+        .await?;
+        pool.close().await;
+    }
+    Ok(())
+}
+
+/// One run at every rate; returns the applied rate of each.
 async fn run(
     args: &Args,
     baton: &std::path::Path,
     data: &std::path::Path,
     env: &[(&str, String)],
-) -> anyhow::Result<()> {
+    without_index: Option<&str>,
+) -> anyhow::Result<Vec<f64>> {
     baton_bench::add_admin(baton, data, env, ADMIN_EMAIL).await?;
+    if let Some(url) = without_index {
+        without_search_index(url).await?;
+    }
     let (mut server, _pid, base) = start_server(baton, data, env).await?;
     let http = reqwest::Client::builder().pool_max_idle_per_host(args.in_flight).build()?;
     let cookie = login(&http, &base, ADMIN_EMAIL).await?;
@@ -78,7 +151,8 @@ async fn run(
     let follow = ClientMsg::SubscribeInbox { req_id: 1, cursors: vec![] };
     sink.send(Message::Text(serde_json::to_string(&follow)?.into())).await?;
     let epoch = Instant::now();
-    let arrivals = Arc::new(Mutex::new(Vec::<u64>::new()));
+    // (posted → arrived, arrived since the epoch), in nanoseconds.
+    let arrivals = Arc::new(Mutex::new(Vec::<(u64, u64)>::new()));
     let reader = {
         let arrivals = arrivals.clone();
         tokio::spawn(async move {
@@ -90,8 +164,10 @@ async fn run(
                 let sent =
                     text.split_once("\"body\":\"t:").and_then(|(_, rest)| rest.split('"').next()?.parse::<u128>().ok());
                 if let Some(sent) = sent {
-                    let delay = u64::try_from(epoch.elapsed().as_nanos().saturating_sub(sent)).unwrap_or(u64::MAX);
-                    arrivals.lock().unwrap_or_else(std::sync::PoisonError::into_inner).push(delay);
+                    let now = epoch.elapsed().as_nanos();
+                    let delay = u64::try_from(now.saturating_sub(sent)).unwrap_or(u64::MAX);
+                    let arrived = u64::try_from(now).unwrap_or(u64::MAX);
+                    arrivals.lock().unwrap_or_else(std::sync::PoisonError::into_inner).push((delay, arrived));
                 }
             }
         })
@@ -101,13 +177,15 @@ async fn run(
     let secret = Arc::new(secret);
     let url = format!("{base}/webhooks/whatsapp");
     let mut sequence: u64 = 0;
-    println!("rate/s  accepted/s  answer p50/p99 ms  webhook→socket p50/p99/p99.9 ms  received");
+    println!("rate/s  accepted/s  applied/s  answer p50/p99 ms  webhook→socket p50/p99/p99.9 ms  received");
+    let mut applied_rates = Vec::with_capacity(args.rates.len());
     for &rate in &args.rates {
         arrivals.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clear();
         let total = u64::from(rate) * u64::from(args.seconds);
         let gate = Arc::new(Semaphore::new(args.in_flight));
         let answers = Arc::new(Mutex::new(Vec::<u64>::with_capacity(total as usize)));
         let started = Instant::now();
+        let first_post = epoch.elapsed().as_nanos();
         let mut tasks = Vec::with_capacity(total as usize);
         // Paced in 10 ms slices: rate/100 webhooks at the start of each slice.
         let mut tick = tokio::time::interval(Duration::from_millis(10));
@@ -160,10 +238,15 @@ async fn run(
         }
         let mut answer_times = std::mem::take(&mut *answers.lock().unwrap_or_else(std::sync::PoisonError::into_inner));
         answer_times.sort_unstable();
-        let mut delays = std::mem::take(&mut *arrivals.lock().unwrap_or_else(std::sync::PoisonError::into_inner));
+        let received = std::mem::take(&mut *arrivals.lock().unwrap_or_else(std::sync::PoisonError::into_inner));
+        let last_arrival = received.iter().map(|(_, arrived)| *arrived).max().unwrap_or_default();
+        let applying = (u128::from(last_arrival).saturating_sub(first_post)) as f64 / 1e9;
+        let applied = if applying > 0.0 { received.len() as f64 / applying } else { 0.0 };
+        applied_rates.push(applied);
+        let mut delays: Vec<u64> = received.into_iter().map(|(delay, _)| delay).collect();
         delays.sort_unstable();
         println!(
-            "{rate:>6}  {:>10.0}  {:>7.1} / {:<7.1}  {:>7.1} / {:.1} / {:.1}  {}/{accepted}",
+            "{rate:>6}  {:>10.0}  {applied:>9.0}  {:>7.1} / {:<7.1}  {:>7.1} / {:.1} / {:.1}  {}/{accepted}",
             accepted as f64 / elapsed,
             percentile_ms(&answer_times, 0.5),
             percentile_ms(&answer_times, 0.99),
@@ -175,7 +258,7 @@ async fn run(
     }
     reader.abort();
     server.kill().await.context("stopping the server")?;
-    Ok(())
+    Ok(applied_rates)
 }
 
 /// One inbound text message, carrying its posting time.

@@ -43,7 +43,7 @@ struct Args {
     /// The `baton` binary to start (default: beside this one).
     #[arg(long)]
     baton: Option<std::path::PathBuf>,
-    /// Keep the PostgreSQL database afterwards (to look at its plans); its name is printed.
+    /// Keep the database afterwards (to look at its plans): its name, or the SQLite file's folder, is printed.
     #[arg(long)]
     keep: bool,
 }
@@ -373,6 +373,7 @@ async fn main() -> anyhow::Result<()> {
     let outcome = run(&args, &baton, data.path(), &env, &url).await;
     match database {
         Some((_, name)) if args.keep => eprintln!("kept the database {name}"),
+        None if args.keep => eprintln!("kept the database {}", data.keep().display()),
         database => baton_bench::drop_database(database).await?,
     }
     outcome

@@ -34,6 +34,7 @@ mod rules;
 mod search;
 mod statuses;
 mod teams;
+mod term_stats;
 mod webhooks;
 
 use sqlx::{Database, Pool, Transaction};
@@ -70,11 +71,13 @@ pub trait Sql: Database + sqlx::database::HasStatementCache {
 /// The store on database `DB`: a pool of its connections.
 pub struct SqlStore<DB: Database> {
     pool: Pool<DB>,
+    /// How common words are in the search index, as PostgreSQL last counted them.
+    term_stats: term_stats::TermStats,
 }
 
 impl<DB: Sql> SqlStore<DB> {
     pub(super) fn new(pool: Pool<DB>) -> Self {
-        SqlStore { pool }
+        SqlStore { pool, term_stats: term_stats::TermStats::default() }
     }
 
     /// The pool, for tests that look beneath the store.

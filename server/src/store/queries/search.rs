@@ -14,6 +14,7 @@ use baton_shared::search::{
 use baton_shared::{ConversationId, TeamId, UserId};
 use sqlx::{ColumnIndex, Decode, Encode, Executor, IntoArguments, Transaction, Type};
 
+use super::term_stats::TermFrequencies;
 use super::{Sql, SqlStore, rows};
 use crate::store::search::{Backlog, SearchScope, SearchStore};
 use crate::store::{Backend, StoreResult};
@@ -23,6 +24,9 @@ const HITS_SHOWN: usize = 5;
 /// Documents matching a query from which it counts as common: its conversations are found by
 /// walking the documents newest first rather than grouping every match.
 const COMMON_AT: i64 = 5_000;
+/// Documents a query taken for rare may match at most before it is treated as common after all
+/// (PostgreSQL's statistics are an estimate, and may be older than a word's sudden popularity).
+const RARE_AT_MOST: usize = 20_000;
 /// Documents read by the walk's first step and, growing fourfold, by its largest; at most in all
 /// before the index answers instead.
 const FIRST_STEP: usize = 250;
@@ -233,28 +237,35 @@ where
     /// A rare word's conversations (its documents are under [`COMMON_AT`]): the documents read
     /// from the index, then which of their conversations `scope` may see and the filters keep —
     /// two plain lookups, where one joined statement leaves PostgreSQL guessing how many a prefix
-    /// matches (and scanning every conversation). Returns the page and the exact total.
+    /// matches (and scanning every conversation). Returns the page and the exact total; `None` if
+    /// the word matches more than [`RARE_AT_MOST`] documents after all.
     async fn rare(
         &self,
         scope: &SearchScope,
         expression: &str,
         filters: &SearchRequest,
         limit: u32,
-    ) -> StoreResult<(Vec<i64>, u32)> {
+    ) -> StoreResult<Option<(Vec<i64>, u32)>> {
         let matched = Self::matched_sql();
         let (documents, document_binds) = Self::doc_filters(filters, 1);
-        let statement = format!("SELECT d.conversation_id, d.at FROM search_docs d WHERE {matched}{documents}");
+        let statement = format!(
+            "SELECT d.conversation_id, d.at FROM search_docs d WHERE {matched}{documents} LIMIT {}",
+            RARE_AT_MOST + 1
+        );
         let docs: Vec<(i64, i64)> =
             bind_all!(sqlx::query_as(&statement).persistent(false).bind(expression.to_owned()), &document_binds)
                 .fetch_all(&self.pool)
                 .await?;
+        if docs.len() > RARE_AT_MOST {
+            return Ok(None);
+        }
         let mut newest: HashMap<i64, i64> = HashMap::new();
         for (conversation, at) in docs {
             let entry = newest.entry(conversation).or_insert(at);
             *entry = (*entry).max(at);
         }
         if newest.is_empty() {
-            return Ok((Vec::new(), 0));
+            return Ok(Some((Vec::new(), 0)));
         }
         // Ids are numbers of Baton's own, written into the statement.
         let ids: Vec<String> = newest.keys().map(i64::to_string).collect();
@@ -268,7 +279,87 @@ where
             .collect();
         kept.sort_unstable_by(|a, b| b.cmp(a));
         let total = u32::try_from(kept.len()).unwrap_or(u32::MAX);
-        Ok((kept.into_iter().take(limit as usize).map(|(_, conversation)| conversation).collect(), total))
+        Ok(Some((kept.into_iter().take(limit as usize).map(|(_, conversation)| conversation).collect(), total)))
+    }
+
+    /// Whether `query` matches [`COMMON_AT`] documents or more. On PostgreSQL, estimated from its
+    /// statistics where it has them ([`TermFrequencies`]); otherwise counted in the index, up to
+    /// that many (cheap in FTS5, which reads a word's documents in order and stops).
+    async fn is_common(&self, query: &Query, expression: &str) -> StoreResult<bool> {
+        if matches!(DB::BACKEND, Backend::Postgres)
+            && let Some(estimate) = self.estimated_documents(query).await?
+        {
+            return Ok(estimate >= COMMON_AT as f64);
+        }
+        let probe = match DB::BACKEND {
+            Backend::Sqlite => format!(
+                "SELECT COUNT(*) FROM (SELECT rowid FROM search_fts WHERE search_fts MATCH $1 LIMIT {COMMON_AT}) AS matched"
+            ),
+            Backend::Postgres => format!(
+                "SELECT COUNT(*) FROM (SELECT 1 FROM search_docs d WHERE d.vector @@ CAST($1 AS tsquery) \
+                 LIMIT {COMMON_AT}) AS matched"
+            ),
+        };
+        let matches: i64 =
+            sqlx::query_scalar(&probe).persistent(false).bind(expression.to_owned()).fetch_one(&self.pool).await?;
+        Ok(matches >= COMMON_AT)
+    }
+
+    /// PostgreSQL's estimate of the documents matching `query`, from statistics read at most a
+    /// few minutes ago; `None` before the index was first analyzed.
+    async fn estimated_documents(&self, query: &Query) -> StoreResult<Option<f64>> {
+        let frequencies = match self.term_stats.fresh() {
+            Some(frequencies) => frequencies,
+            None => {
+                let documents: Option<i64> = sqlx::query_scalar(
+                    "SELECT CAST(reltuples AS BIGINT) FROM pg_class WHERE oid = CAST('search_docs' AS regclass)",
+                )
+                .fetch_optional(&self.pool)
+                .await?;
+                // The frequencies array ends with three numbers of its own (least, most, and the
+                // share of empty documents), which unnest pairs with no lexeme.
+                let rows: Vec<(String, i64)> = sqlx::query_as(
+                    "SELECT u.lexeme, CAST(u.share * 1000000 AS BIGINT) FROM pg_stats s \
+                     CROSS JOIN LATERAL unnest(CAST(CAST(s.most_common_elems AS text) AS text[]), \
+                     s.most_common_elem_freqs) AS u(lexeme, share) \
+                     WHERE s.schemaname = current_schema() AND s.tablename = 'search_docs' \
+                     AND s.attname = 'vector' AND u.lexeme IS NOT NULL",
+                )
+                .fetch_all(&self.pool)
+                .await?;
+                self.term_stats.keep(TermFrequencies::new(documents.unwrap_or(-1), rows))
+            }
+        };
+        Ok(frequencies.map(|frequencies| frequencies.documents_matching(query)))
+    }
+
+    /// Every match grouped by conversation in the index, for what neither the rare path nor the
+    /// walk answers: the page and the exact total.
+    async fn grouped(
+        &self,
+        scope: &SearchScope,
+        expression: &str,
+        filters: &SearchRequest,
+        limit: u32,
+    ) -> StoreResult<(Vec<i64>, u32)> {
+        let (from, binds) = Self::matching(scope, filters);
+        let counting = format!("SELECT COUNT(DISTINCT d.conversation_id) {from}");
+        let total: i64 = bind_all!(sqlx::query_scalar(&counting).persistent(false).bind(expression.to_owned()), &binds)
+            .fetch_one(&self.pool)
+            .await?;
+        let grouping = format!(
+            "SELECT d.conversation_id, MAX(d.at) AS newest {from} \
+             GROUP BY d.conversation_id ORDER BY newest DESC, d.conversation_id DESC LIMIT {}",
+            i64::from(limit)
+        );
+        let grouped: Vec<(i64, i64)> =
+            bind_all!(sqlx::query_as(&grouping).persistent(false).bind(expression.to_owned()), &binds)
+                .fetch_all(&self.pool)
+                .await?;
+        Ok((
+            grouped.into_iter().map(|(conversation, _)| conversation).collect(),
+            u32::try_from(total).unwrap_or(u32::MAX),
+        ))
     }
 
     /// The conversations with hits, as results show them, in the order given: each one's newest
@@ -492,49 +583,24 @@ where
         // A word in a few thousand documents at most is grouped exactly from the index; a common
         // one (in more) is found by walking the documents newest first, stopping as soon as the
         // page is full — the same conversations in the same order, without visiting every match.
-        let probe = match DB::BACKEND {
-            Backend::Sqlite => {
-                format!(
-                    "SELECT COUNT(*) FROM (SELECT rowid FROM search_fts WHERE search_fts MATCH $1 LIMIT {COMMON_AT}) AS matched"
-                )
-            }
-            Backend::Postgres => format!(
-                "SELECT COUNT(*) FROM (SELECT 1 FROM search_docs d WHERE d.vector @@ CAST($1 AS tsquery) LIMIT {COMMON_AT}) AS matched"
-            ),
-        };
-        let matches: i64 =
-            sqlx::query_scalar(&probe).persistent(false).bind(expression.clone()).fetch_one(&self.pool).await?;
-        let walked = if matches >= COMMON_AT { self.walk_newest(scope, query, filters, limit).await? } else { None };
-        let (found, total, total_capped) = match walked {
-            Some((found, exhausted)) => {
+        // Where neither answers (a word taken for rare that is not, a filter that leaves little),
+        // the index groups every match in one statement.
+        let common = self.is_common(query, &expression).await?;
+        let mut answer = None;
+        if !common {
+            answer = self.rare(scope, &expression, filters, limit).await?.map(|(found, total)| (found, total, false));
+        }
+        if answer.is_none() {
+            answer = self.walk_newest(scope, query, filters, limit).await?.map(|(found, exhausted)| {
                 let total = u32::try_from(found.len()).unwrap_or(u32::MAX);
                 (found, total, !exhausted)
-            }
-            None if matches < COMMON_AT => {
-                let (found, total) = self.rare(scope, &expression, filters, limit).await?;
-                (found, total, false)
-            }
+            });
+        }
+        let (found, total, total_capped) = match answer {
+            Some(answer) => answer,
             None => {
-                let (from, binds) = Self::matching(scope, filters);
-                let counting = format!("SELECT COUNT(DISTINCT d.conversation_id) {from}");
-                let total: i64 =
-                    bind_all!(sqlx::query_scalar(&counting).persistent(false).bind(expression.clone()), &binds)
-                        .fetch_one(&self.pool)
-                        .await?;
-                let grouping = format!(
-                    "SELECT d.conversation_id, MAX(d.at) AS newest {from} \
-                     GROUP BY d.conversation_id ORDER BY newest DESC, d.conversation_id DESC LIMIT {}",
-                    i64::from(limit)
-                );
-                let grouped: Vec<(i64, i64)> =
-                    bind_all!(sqlx::query_as(&grouping).persistent(false).bind(expression.clone()), &binds)
-                        .fetch_all(&self.pool)
-                        .await?;
-                (
-                    grouped.into_iter().map(|(conversation, _)| conversation).collect(),
-                    u32::try_from(total).unwrap_or(u32::MAX),
-                    false,
-                )
+                let (found, total) = self.grouped(scope, &expression, filters, limit).await?;
+                (found, total, false)
             }
         };
         let groups = self.groups(&found, query, filters).await?;
