@@ -266,6 +266,9 @@ pub async fn contacts(request: &ContactListRequest) -> Result<ContactList, Failu
     if let Some(limit) = request.limit {
         path.push_str(&format!("&limit={limit}"));
     }
+    if let Some(offset) = request.offset.filter(|offset| *offset > 0) {
+        path.push_str(&format!("&offset={offset}"));
+    }
     get_json(&path).await
 }
 

@@ -311,13 +311,17 @@ impl ContactPatch {
         }
         let mut attributes = BTreeMap::new();
         for (key, value) in &self.attributes {
-            let Some(definition) = definitions.iter().find(|definition| definition.key == *key) else {
-                return Err(format!("No attribute “{key}” is defined."));
-            };
             let value = match value {
                 Some(AttributeValue::Text(text)) if text.trim().is_empty() => None,
-                Some(value) => Some(definition.check(value)?),
-                None => None,
+                other => other.clone(),
+            };
+            let definition = definitions.iter().find(|definition| definition.key == *key);
+            let value = match (value, definition) {
+                (Some(value), Some(definition)) => Some(definition.check(&value)?),
+                (Some(_), None) => return Err(format!("No attribute “{key}” is defined.")),
+                // Clearing needs no definition: a value kept from an attribute since removed
+                // can still be taken off.
+                (None, _) => None,
             };
             attributes.insert(key.clone(), value);
         }
@@ -523,8 +527,11 @@ mod tests {
         patch.attributes.insert("seats".into(), Some(AttributeValue::Text("three".into())));
         assert_eq!(patch.checked(&definitions), Err("“Seats” must be a number, such as 12 or 4.5.".into()));
         patch.attributes.clear();
-        patch.attributes.insert("tier".into(), None);
+        patch.attributes.insert("tier".into(), Some(AttributeValue::Text("gold".into())));
         assert_eq!(patch.checked(&definitions), Err("No attribute “tier” is defined.".into()));
+        // A value kept from an attribute since removed may still be cleared.
+        patch.attributes.insert("tier".into(), None);
+        assert_eq!(patch.checked(&definitions).map(|checked| checked.attributes.len()), Ok(1));
         let bad = ContactPatch { email: Some("ana".into()), ..ContactPatch::default() };
         assert!(bad.checked(&definitions).is_err());
     }

@@ -185,6 +185,23 @@ async fn an_agent_finds_last_months_words_sees_the_customers_history_and_edits_l
         s.screenshot("contacts-import-refused").await?;
         let list: baton_shared::contacts::ContactList = baton_tests::client::json(admin.get("/api/contacts").await?).await?;
         anyhow::ensure!(list.total == 3, "nothing was imported: {}", list.total);
+
+        // 60 more customers: the list pages 50 at a time.
+        let rows: String = (0..60).map(|n| format!("+1 650 253 {},Imported {n}\n", 1000 + n)).collect();
+        let imported = admin
+            .request(reqwest::Method::POST, "/api/contacts/import?commit=true")
+            .header("content-type", "text/csv")
+            .body(format!("phone,name\n{rows}"))
+            .send()
+            .await?;
+        anyhow::ensure!(imported.status().is_success(), "import: {}", imported.status());
+        s.client.refresh().await?;
+        s.wait_for_text("#contacts-total", "1–50 of 63 customers").await?;
+        s.wait_for("#contacts-next").await?.click().await?;
+        s.wait_for_text("#contacts-total", "51–63 of 63 customers").await?;
+        s.wait_for_texts("#contacts-table tbody tr", "the second page", |rows| rows.len() == 13).await?;
+        s.wait_for_attr("#contacts-next", "disabled", "true").await?;
+        s.screenshot("contacts-second-page").await?;
         anyhow::Ok(())
     }
     .await;

@@ -21,10 +21,13 @@ pub fn ContactsPage() -> impl IntoView {
     }
 }
 
+/// Contacts on a page of the list.
+const PAGE: u32 = 50;
+
 #[component]
 fn ContactList() -> impl IntoView {
     let ctx = expect_context::<Ctx>();
-    let request = RwSignal::new(ContactListRequest { limit: Some(100), ..Default::default() });
+    let request = RwSignal::new(ContactListRequest { limit: Some(PAGE), ..Default::default() });
     let list = RwSignal::new(None::<ContactList>);
     let error = RwSignal::new(None::<String>);
     let generation = StoredValue::new(0_u64);
@@ -50,7 +53,11 @@ fn ContactList() -> impl IntoView {
     let set = move |change: fn(&mut ContactListRequest, String)| {
         move |event: leptos::ev::Event| {
             let value = event_target_value(&event);
-            request.update(|request| change(request, value));
+            // A new filter or order starts from the first page.
+            request.update(|request| {
+                change(request, value);
+                request.offset = None;
+            });
         }
     };
     let attribute_options = move || {
@@ -98,8 +105,30 @@ fn ContactList() -> impl IntoView {
             {move || error.get().map(|message| view! { <p class="alert" role="alert">{message}</p> })}
             {move || list.get().map(|found| {
                 let total = found.total;
+                let from = request.with_untracked(|request| request.offset.unwrap_or(0));
+                let to = from + u32::try_from(found.contacts.len()).unwrap_or(u32::MAX);
+                let turn = move |forward: bool| {
+                    request.update(|request| {
+                        let at = request.offset.unwrap_or(0);
+                        request.offset = Some(if forward { at + PAGE } else { at.saturating_sub(PAGE) }).filter(|at| *at > 0);
+                    });
+                };
                 view! {
-                    <p class="hint" id="contacts-total">{t!("contacts.total", count = total).to_string()}</p>
+                    <p class="hint" id="contacts-total">{match total {
+                        1 => t!("contacts.total_one").to_string(),
+                        _ if total > to - from => t!("contacts.showing", from = from + 1, to = to, count = total).to_string(),
+                        _ => t!("contacts.total", count = total).to_string(),
+                    }}</p>
+                    {(total > to - from).then(|| view! {
+                        <nav class="pager" aria-label=t!("contacts.pages").to_string()>
+                            <button class="secondary" id="contacts-previous" disabled={from == 0} on:click=move |_| turn(false)>
+                                {t!("contacts.previous").to_string()}
+                            </button>
+                            <button class="secondary" id="contacts-next" disabled={to >= total} on:click=move |_| turn(true)>
+                                {t!("contacts.next").to_string()}
+                            </button>
+                        </nav>
+                    })}
                     <table class="contacts-table" id="contacts-table">
                         <thead><tr>
                             <th>{t!("contact.name").to_string()}</th>
