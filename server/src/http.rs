@@ -12,6 +12,7 @@ pub mod csrf;
 pub mod extract;
 pub mod health;
 pub mod media;
+pub mod reports;
 pub mod routing_rules;
 pub mod search;
 pub mod team;
@@ -59,6 +60,7 @@ pub fn router(state: AppState) -> Router {
         .merge(uploads::routes())
         .merge(search::routes())
         .merge(contacts::routes())
+        .merge(reports::routes())
         .fallback(unknown_api_route)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(from_fn_with_state(state.clone(), csrf::guard))

@@ -44,6 +44,7 @@ pub mod input;
 pub mod leases;
 pub mod passwords;
 pub mod realtime;
+pub mod reports;
 pub mod routing;
 pub mod sessions;
 pub mod state;

@@ -16,6 +16,7 @@ pub mod conversations;
 pub mod labels;
 pub mod postgres;
 mod queries;
+pub mod reports;
 pub mod routing;
 pub mod search;
 pub mod sqlite;
@@ -139,6 +140,7 @@ pub trait Store:
     + automation::CsatStore
     + search::SearchStore
     + contacts::ContactStore
+    + reports::ReportStore
     + Send
     + Sync
     + 'static

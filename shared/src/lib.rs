@@ -16,6 +16,7 @@ pub mod ids;
 pub mod menu;
 pub mod model;
 pub mod protocol;
+pub mod reports;
 pub mod routing_rules;
 pub mod rules;
 pub mod search;

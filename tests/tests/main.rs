@@ -39,6 +39,7 @@ mod menu_bot;
 mod protocol_doc;
 mod realtime;
 mod reopen;
+mod reports;
 mod routing;
 mod routing_rules;
 mod search;

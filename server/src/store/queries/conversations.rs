@@ -81,6 +81,8 @@ where
             .bind(json)
             .execute(&mut **tx)
             .await?;
+        // Every event passes here: what it means for reports is kept with it.
+        Self::record_for_reports(tx, id, &change, now).await?;
         Ok(ConversationEvent { conversation_id: id, seq, at: now, actor, change })
     }
 

@@ -78,17 +78,19 @@ where
         slot: &str,
         now: i64,
     ) -> StoreResult<Vec<ConversationEvent>> {
-        let met = sqlx::query(
-            "UPDATE sla_clocks SET met_at = $3 WHERE conversation_id = $1 AND slot = $2 AND met_at IS NULL",
+        let met: Vec<Option<i64>> = sqlx::query_scalar(
+            "UPDATE sla_clocks SET met_at = $3 WHERE conversation_id = $1 AND slot = $2 AND met_at IS NULL \
+             RETURNING breached_at",
         )
         .bind(id.0)
         .bind(slot)
         .bind(now)
-        .execute(&mut **tx)
+        .fetch_all(&mut **tx)
         .await?;
-        if DB::rows_affected(&met) == 0 {
+        if met.is_empty() {
             return Ok(Vec::new());
         }
+        Self::count_met_clocks(tx, id, &met, now).await?;
         Ok(Self::sla_summary(tx, id, now).await?.into_iter().collect())
     }
 
@@ -103,14 +105,29 @@ where
             .bind(id.0)
             .execute(&mut **tx)
             .await?;
-        sqlx::query(
-            "UPDATE sla_clocks SET met_at = $2 WHERE conversation_id = $1 AND slot = 'resolution' AND met_at IS NULL",
+        let met: Vec<Option<i64>> = sqlx::query_scalar(
+            "UPDATE sla_clocks SET met_at = $2 WHERE conversation_id = $1 AND slot = 'resolution' AND met_at IS NULL \
+             RETURNING breached_at",
         )
         .bind(id.0)
         .bind(now)
-        .execute(&mut **tx)
+        .fetch_all(&mut **tx)
         .await?;
+        Self::count_met_clocks(tx, id, &met, now).await?;
         Ok(Self::sla_summary(tx, id, now).await?.into_iter().collect())
+    }
+
+    /// Reports count a clock met before its deadline (one missed was counted when it was).
+    async fn count_met_clocks(
+        tx: &mut Transaction<'static, DB>,
+        id: ConversationId,
+        met: &[Option<i64>],
+        now: i64,
+    ) -> StoreResult<()> {
+        for _ in met.iter().filter(|breached_at| breached_at.is_none()) {
+            Self::count_for_reports(tx, id, crate::reports::track::Metric::SlaMet, now).await?;
+        }
+        Ok(())
     }
 
     /// A snooze ends without its wake-up (reopened, resolved, or set pending again by hand).
@@ -197,19 +214,13 @@ where
         if running.is_some() {
             return Ok(None);
         }
-        // Since this opening: the resolution clock's start, else the conversation's creation.
-        let replied: i64 = sqlx::query_scalar(
-            "SELECT COUNT(*) FROM messages m JOIN conversations c ON c.id = m.conversation_id \
-             WHERE m.conversation_id = $1 AND m.direction = 'outbound' AND m.author_id IS NOT NULL \
-             AND m.author_id <> $2 AND m.kind <> 'reaction' AND m.created_at >= COALESCE(\
-               (SELECT r.started_at FROM sla_clocks r WHERE r.conversation_id = c.id AND r.slot = 'resolution'), \
-               c.created_at)",
-        )
-        .bind(id.0)
-        .bind(AUTOMATION_USER.0)
-        .fetch_one(&self.pool)
-        .await?;
-        Ok(Some(if replied == 0 { SlaKind::FirstResponse } else { SlaKind::NextResponse }))
+        // First or next as reports measure it (one definition, `docs/reports.md`): whether a
+        // person has answered the customer since the conversation opened or last reopened.
+        let answered: Option<bool> = sqlx::query_scalar("SELECT answered_in_spell FROM conversations WHERE id = $1")
+            .bind(id.0)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(Some(if answered == Some(true) { SlaKind::NextResponse } else { SlaKind::FirstResponse }))
     }
 
     async fn resolution_clock_runs(&self, id: ConversationId) -> StoreResult<bool> {

@@ -28,6 +28,7 @@ mod messages;
 mod notes;
 mod outbox;
 mod queues;
+mod reports;
 mod routing;
 mod rows;
 mod rules;

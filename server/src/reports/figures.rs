@@ -1,0 +1,294 @@
+//! Every report figure, computed once (`docs/reports.md` defines them) from the facts of a
+//! period: the overview (its figures beside the previous period's, days, heatmap, distribution)
+//! and the tables per agent, team and label — the same numbers for JSON, CSV and the page. Who may
+//! read reports is decided here too ([`readable_teams`]).
+
+use std::collections::BTreeMap;
+
+use baton_shared::api::Role;
+use baton_shared::reports::{
+    CsatFigures, DayVolumes, Durations, Figures, MAX_PERIOD_MS, Overview, RESPONSE_BINS_MS, ReportRequest, ReportRow,
+    SlaFigures, TABLE_CSV_COLUMNS, Volumes,
+};
+use baton_shared::{TeamId, UserId};
+use jiff::tz::TimeZone;
+use jiff::{Timestamp, ZonedDateTime};
+
+use super::track::{Metric, SpanKind};
+use crate::conversations::{Actor, Refusal};
+use crate::store::Store;
+use crate::store::reports::{CountRow, FactFilter, SpanRow};
+
+/// A table's rows: one per agent, team or label.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TableBy {
+    Agent,
+    Team,
+    Label,
+}
+
+/// Whose facts `actor` may read: every team's (`None`) for supervisors and admins, their own
+/// teams' for leads; agents read no reports.
+pub fn readable_teams(actor: &Actor) -> Result<Option<Vec<TeamId>>, Refusal> {
+    if actor.is_supervisor() {
+        Ok(None)
+    } else if actor.role() == Role::Lead {
+        Ok(Some(actor.teams().to_vec()))
+    } else {
+        Err(Refusal::forbidden("read reports"))
+    }
+}
+
+/// The request checked for `actor`: its period, time zone and filters as the store reads them.
+fn checked(actor: &Actor, request: &ReportRequest) -> Result<(FactFilter, TimeZone), Refusal> {
+    if request.from >= request.to {
+        return Err(Refusal::invalid("The period ends before it starts."));
+    }
+    if request.to - request.from > MAX_PERIOD_MS {
+        return Err(Refusal::invalid("A report covers at most a year."));
+    }
+    let name = request.tz.as_deref().map(str::trim).filter(|name| !name.is_empty()).unwrap_or("UTC");
+    let zone = TimeZone::get(name).map_err(|_| {
+        Refusal::invalid(format!("\"{name}\" is not a time zone (use an IANA name such as Europe/Berlin)."))
+    })?;
+    let teams = readable_teams(actor)?;
+    if let (Some(team), Some(teams)) = (request.team, &teams)
+        && !teams.contains(&team)
+    {
+        return Err(Refusal::forbidden("read the reports of a team you do not lead"));
+    }
+    let filter = FactFilter {
+        from: request.from,
+        to: request.to,
+        team: request.team,
+        agent: request.agent,
+        label: request.label.clone().filter(|label| !label.trim().is_empty()),
+        teams,
+    };
+    Ok((filter, zone))
+}
+
+/// `GET /api/reports/overview`.
+pub async fn overview(store: &dyn Store, actor: &Actor, request: &ReportRequest) -> Result<Overview, Refusal> {
+    let (filter, zone) = checked(actor, request)?;
+    let spans = store.report_spans(&filter).await?;
+    let counts = store.report_counts(&filter).await?;
+    let length = filter.to - filter.from;
+    let before = FactFilter { from: filter.from - length, to: filter.from, ..filter.clone() };
+    let previous =
+        figures(&store.report_spans(&before).await?, &store.report_counts(&before).await?, before.from, before.to);
+
+    let mut days: BTreeMap<String, Tally> = BTreeMap::new();
+    for day in local_days(&zone, filter.from, filter.to) {
+        days.insert(day, Tally::default());
+    }
+    let mut heatmap = vec![[0_u64; 24]; 7];
+    for row in &counts {
+        let Some(local) = local(&zone, row.bucket) else { continue };
+        if let Some(tally) = days.get_mut(&local.date().to_string()) {
+            tally.add(row.metric, row.count);
+        }
+        if row.metric == Metric::MessagesIn {
+            let weekday = usize::try_from(local.weekday().to_monday_zero_offset()).unwrap_or(0);
+            let hour = usize::try_from(local.hour()).unwrap_or(0);
+            heatmap[weekday.min(6)][hour.min(23)] += row.count;
+        }
+    }
+    let mut first_response_bins = vec![0_u32; RESPONSE_BINS_MS.len() + 1];
+    for span in spans.iter().filter(|span| span.kind == SpanKind::FirstResponse) {
+        let bin = RESPONSE_BINS_MS.iter().position(|bound| span.wall_ms < *bound).unwrap_or(RESPONSE_BINS_MS.len());
+        first_response_bins[bin] += 1;
+    }
+    Ok(Overview {
+        current: figures(&spans, &counts, filter.from, filter.to),
+        previous,
+        days: days.into_iter().map(|(day, tally)| DayVolumes { day, volumes: tally.volumes }).collect(),
+        heatmap,
+        first_response_bins,
+    })
+}
+
+/// `GET /api/reports/{agents,teams,labels}`: a row per agent, team or label with facts in the
+/// period, sorted by name.
+pub async fn table(
+    store: &dyn Store,
+    actor: &Actor,
+    request: &ReportRequest,
+    by: TableBy,
+) -> Result<Vec<ReportRow>, Refusal> {
+    let (filter, _) = checked(actor, request)?;
+    let spans = store.report_spans(&filter).await?;
+    let mut rows: BTreeMap<String, (Vec<&SpanRow>, Tally)> = BTreeMap::new();
+    match by {
+        TableBy::Label => {
+            for (label, metric, count) in store.report_counts_by_label(&filter).await? {
+                if filter.label.as_ref().is_none_or(|wanted| *wanted == label) {
+                    rows.entry(label).or_default().1.add(metric, count);
+                }
+            }
+            for span in &spans {
+                for label in &span.labels {
+                    rows.entry(label.clone()).or_default().0.push(span);
+                }
+            }
+        }
+        TableBy::Agent | TableBy::Team => {
+            let key = |team: Option<TeamId>, agent: Option<UserId>| match by {
+                TableBy::Agent => agent.map(|agent| agent.0.to_string()),
+                _ => team.map(|team| team.0.to_string()),
+            };
+            for row in store.report_counts(&filter).await? {
+                if let Some(key) = key(row.team, row.agent) {
+                    rows.entry(key).or_default().1.add(row.metric, row.count);
+                }
+            }
+            for span in &spans {
+                if let Some(key) = key(span.team, span.agent) {
+                    rows.entry(key).or_default().0.push(span);
+                }
+            }
+        }
+    }
+    let names: BTreeMap<String, String> = match by {
+        TableBy::Agent => store.users().await?.into_iter().map(|user| (user.id.0.to_string(), user.name)).collect(),
+        TableBy::Team => store.teams().await?.into_iter().map(|team| (team.id.0.to_string(), team.name)).collect(),
+        TableBy::Label => BTreeMap::new(),
+    };
+    let mut table: Vec<ReportRow> = rows
+        .into_iter()
+        .map(|(key, (spans, tally))| {
+            let name = names.get(&key).cloned().unwrap_or_else(|| key.clone());
+            let of = |kind| durations(spans.iter().copied().filter(|span| span.kind == kind));
+            ReportRow {
+                first_response: of(SpanKind::FirstResponse),
+                next_response: of(SpanKind::NextResponse),
+                resolution: of(SpanKind::Resolution),
+                key,
+                name,
+                volumes: tally.volumes,
+                sla: tally.sla,
+                csat: tally.csat,
+            }
+        })
+        .collect();
+    table.sort_by(|a, b| a.name.to_lowercase().cmp(&b.name.to_lowercase()).then(a.key.cmp(&b.key)));
+    Ok(table)
+}
+
+/// A table as CSV: the header [`TABLE_CSV_COLUMNS`], then a line per row, in the JSON's numbers.
+pub fn table_csv(rows: &[ReportRow]) -> Result<String, Refusal> {
+    let mut writer = csv::Writer::from_writer(Vec::new());
+    let failed = |_| Refusal::invalid("The table could not be written as CSV.");
+    writer.write_record(TABLE_CSV_COLUMNS).map_err(failed)?;
+    for row in rows {
+        writer.write_record(row.csv_cells()).map_err(failed)?;
+    }
+    let bytes = writer.into_inner().map_err(|_| Refusal::invalid("The table could not be written as CSV."))?;
+    String::from_utf8(bytes).map_err(|_| Refusal::invalid("The table could not be written as CSV."))
+}
+
+/// The figures of the period `[from, to)` from its facts.
+fn figures(spans: &[SpanRow], counts: &[CountRow], from: i64, to: i64) -> Figures {
+    let mut tally = Tally::default();
+    for row in counts {
+        tally.add(row.metric, row.count);
+    }
+    let of = |kind| durations(spans.iter().filter(|span| span.kind == kind));
+    Figures {
+        from,
+        to,
+        volumes: tally.volumes,
+        sla: tally.sla,
+        csat: tally.csat,
+        first_response: of(SpanKind::FirstResponse),
+        next_response: of(SpanKind::NextResponse),
+        resolution: of(SpanKind::Resolution),
+    }
+}
+
+fn durations<'a>(spans: impl Iterator<Item = &'a SpanRow>) -> Durations {
+    let (mut wall, mut business) = (Vec::new(), Vec::new());
+    for span in spans {
+        wall.push(span.wall_ms);
+        business.extend(span.business_ms);
+    }
+    Durations::of(wall, business)
+}
+
+/// What a period's (or a row's) counts add up to.
+#[derive(Default)]
+struct Tally {
+    volumes: Volumes,
+    sla: SlaFigures,
+    csat: CsatFigures,
+}
+
+impl Tally {
+    fn add(&mut self, metric: Metric, count: u64) {
+        let volumes = &mut self.volumes;
+        let slot = match metric {
+            Metric::Created => &mut volumes.created,
+            Metric::Reopened => &mut volumes.reopened,
+            Metric::Resolved => &mut volumes.resolved,
+            Metric::MessagesIn => &mut volumes.messages_in,
+            Metric::MessagesOut => &mut volumes.messages_out,
+            Metric::SlaMet => &mut self.sla.met,
+            Metric::SlaBreached => &mut self.sla.breached,
+            Metric::Csat { five, score } => {
+                let csat = &mut self.csat;
+                csat.answers += count;
+                // Positive: the top of the scale — Good of three, 4 or 5 of five.
+                if (five && score >= 4) || (!five && score >= 3) {
+                    csat.positive += count;
+                }
+                let scores: &mut [u64] = if five { &mut csat.five } else { &mut csat.three };
+                let index = usize::from(score.max(1) - 1).min(scores.len() - 1);
+                &mut scores[index]
+            }
+        };
+        *slot += count;
+    }
+}
+
+fn local(zone: &TimeZone, at: i64) -> Option<ZonedDateTime> {
+    Some(Timestamp::from_millisecond(at).ok()?.to_zoned_datetime(zone.clone()))
+}
+
+/// Every local day (`YYYY-MM-DD`) that `[from, to)` touches, in order.
+fn local_days(zone: &TimeZone, from: i64, to: i64) -> Vec<String> {
+    let (Some(first), Some(last)) = (local(zone, from), local(zone, to - 1)) else { return Vec::new() };
+    let (mut day, last) = (first.date(), last.date());
+    let mut days = Vec::new();
+    while day <= last {
+        days.push(day.to_string());
+        match day.tomorrow() {
+            Ok(next) => day = next,
+            Err(_) => break,
+        }
+    }
+    days
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ratings_are_positive_at_the_top_of_their_scale() {
+        let mut tally = Tally::default();
+        for (five, score) in [(true, 5), (true, 4), (true, 3), (false, 3), (false, 2), (false, 1)] {
+            tally.add(Metric::Csat { five, score }, 1);
+        }
+        assert_eq!((tally.csat.answers, tally.csat.positive), (6, 3));
+        assert_eq!((tally.csat.three, tally.csat.five), ([1, 1, 1], [0, 0, 1, 1, 1]));
+        assert_eq!(tally.csat.positive_share(), Some(0.5));
+    }
+
+    #[test]
+    fn a_period_touches_its_local_days_and_a_spring_sunday_is_one() {
+        let zone = TimeZone::get("Europe/Berlin").expect("a zone");
+        // 2027-03-28 00:00 to 2027-03-29 00:00 Berlin: 23 hours, one day.
+        let (from, to) = (1_806_188_400_000, 1_806_188_400_000 + 23 * 3_600_000);
+        assert_eq!(local_days(&zone, from, to), vec!["2027-03-28".to_owned()]);
+    }
+}

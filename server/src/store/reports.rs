@@ -1,0 +1,58 @@
+//! The reports half of the store: the facts recorded with the events (in their transaction, by
+//! `store/queries/reports.rs` through [`crate::reports::track`]) and what a report reads of them.
+
+use async_trait::async_trait;
+use baton_shared::{TeamId, UserId};
+
+use super::StoreResult;
+use crate::reports::track::{Metric, SpanKind};
+
+/// Which facts a report reads: those of `[from, to)`, of a team, a person, a label.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct FactFilter {
+    pub from: i64,
+    pub to: i64,
+    pub team: Option<TeamId>,
+    pub agent: Option<UserId>,
+    /// Normalized (lowercase).
+    pub label: Option<String>,
+    /// Only these teams' facts (a lead's own teams); `None`: every team's.
+    pub teams: Option<Vec<TeamId>>,
+}
+
+/// A measured span as recorded.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SpanRow {
+    pub kind: SpanKind,
+    pub ended_at: i64,
+    pub wall_ms: i64,
+    pub business_ms: Option<i64>,
+    pub agent: Option<UserId>,
+    pub team: Option<TeamId>,
+    pub labels: Vec<String>,
+}
+
+/// A quarter hour's count, summed over its shards.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CountRow {
+    pub metric: Metric,
+    /// The quarter hour's start (Unix ms).
+    pub bucket: i64,
+    pub team: Option<TeamId>,
+    pub agent: Option<UserId>,
+    pub count: u64,
+}
+
+#[async_trait]
+pub trait ReportStore: Send + Sync {
+    /// The spans that ended in the filter's period, with its filters.
+    async fn report_spans(&self, filter: &FactFilter) -> StoreResult<Vec<SpanRow>>;
+
+    /// The counts of the filter's period, per quarter hour, team and person (with a label: the
+    /// events of conversations that had it).
+    async fn report_counts(&self, filter: &FactFilter) -> StoreResult<Vec<CountRow>>;
+
+    /// The counts of the filter's period per label (every label's own rows), as
+    /// (label, metric, count).
+    async fn report_counts_by_label(&self, filter: &FactFilter) -> StoreResult<Vec<(String, Metric, u64)>>;
+}
