@@ -1,13 +1,25 @@
 -- Reports (docs/reports.md): facts recorded as the events are written, in their transaction, so
 -- a report reads what happened in its period and never replays the history.
 
--- What a conversation's figures need to know between events: when its current opening began
--- (NULL while resolved), since when a customer waits for a person's reply (NULL: nobody waits),
--- and whether a person has answered in this opening (the next answer is then a next response).
+-- What a conversation's figures need to know between events (crate::reports::track::Track, all
+-- of it as the event log has it): when its current opening began (NULL while resolved), since
+-- when a customer waits for a person's reply (NULL: nobody waits), whether a person has answered
+-- in this opening (the next answer is then a next response), and its team, assignee and labels as
+-- its events have set them (whom a fact belongs to).
 ALTER TABLE conversations ADD COLUMN spell_started_at BIGINT;
 ALTER TABLE conversations ADD COLUMN waiting_since BIGINT;
 ALTER TABLE conversations ADD COLUMN answered_in_spell BOOLEAN NOT NULL DEFAULT FALSE;
+-- Conversations from before reports: their events up to this seq recorded no facts. A background
+-- task replays each one's event log through the same fold (`store/queries/reports.rs`), records
+-- those facts and sets the track, then clears this. Until then the track is approximated.
+ALTER TABLE conversations ADD COLUMN reports_replay_to BIGINT;
+UPDATE conversations SET reports_replay_to = last_seq WHERE last_seq > 0;
 UPDATE conversations SET spell_started_at = created_at WHERE status <> 'resolved';
+ALTER TABLE conversations ADD COLUMN report_team_id BIGINT;
+ALTER TABLE conversations ADD COLUMN report_assignee_id BIGINT;
+ALTER TABLE conversations ADD COLUMN report_labels TEXT NOT NULL DEFAULT '[]';
+UPDATE conversations SET report_team_id = team_id, report_assignee_id = assignee_id, report_labels = labels;
+CREATE INDEX conversations_reports_replay ON conversations (id) WHERE reports_replay_to IS NOT NULL;
 
 -- Each measured span, recorded when it ends: a first or next response (attributed to the person
 -- who replied) or a resolution (to the assignee then), with the team and labels at its end, its

@@ -167,6 +167,8 @@ pub fn start(state: &AppState, background: &mut Background) {
     background.spawn("draft writer", |stop| drafts.run(stop));
     let store = state.store.clone();
     background.spawn("search backlog", |stop| search_backlog(store, stop));
+    let store = state.store.clone();
+    background.spawn("report backlog", |stop| report_backlog(store, stop));
 
     background.spawn_loop("session housekeeping", sessions::housekeeping(state.store.clone(), state.clock));
     background.spawn_loop("gap filler", bus::fill_gaps(state.hub.clone(), state.store.clone()));
@@ -232,5 +234,27 @@ async fn search_backlog(store: std::sync::Arc<dyn crate::store::Store>, stop: Ca
     }
     if contacts > 0 {
         tracing::info!(contacts, "contacts and labels from before contact search are searchable");
+    }
+}
+
+/// Records, a batch at a time, the report facts of conversations from before reports (an
+/// upgrade), newest first; then ends. What is written meanwhile records its own facts.
+async fn report_backlog(store: std::sync::Arc<dyn crate::store::Store>, stop: CancellationToken) {
+    let mut replayed = 0;
+    while !stop.is_cancelled() {
+        match store.replay_report_backlog(100).await {
+            Ok(0) => break,
+            Ok(done) => replayed += done,
+            Err(error) => {
+                tracing::warn!(%error, "cannot replay the reports' backlog: trying again in a minute");
+                tokio::select! {
+                    () = tokio::time::sleep(std::time::Duration::from_secs(60)) => {}
+                    () = stop.cancelled() => {}
+                }
+            }
+        }
+    }
+    if replayed > 0 {
+        tracing::info!(conversations = replayed, "conversations from before reports are in the reports");
     }
 }

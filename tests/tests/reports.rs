@@ -5,10 +5,12 @@
 //! (with the clocks changing for summer time on the Sunday) counts its business minutes only, local
 //! days have 23 hours on that Sunday, a conversation resolved unanswered has no first response; a
 //! first-response target met and one missed are counted, each for the assignee of the moment; the
-//! CSV export has the JSON's numbers; an agent reads no reports.
+//! CSV export has the JSON's numbers; an agent reads no reports. And a history from before
+//! reports is replayed from the event log into the same figures.
 
 use std::time::Duration;
 
+use baton_server::config::DatabaseUrl;
 use baton_server::store::conversations::{InboundOutcome, NewInbound};
 use baton_shared::api::Role;
 use baton_shared::automation::Weekday;
@@ -16,7 +18,8 @@ use baton_shared::reports::{Overview, ReportRow, TABLE_CSV_COLUMNS};
 use baton_shared::{ConversationId, ErrorCode};
 use baton_tests::client::{TestClient, expect_error, json};
 use baton_tests::clocked::{advance, start_at};
-use baton_tests::database::Kind;
+use baton_tests::database::{Kind, TestDatabase};
+use baton_tests::eventually::eventually;
 use baton_tests::paused::on_paused_clock;
 use baton_tests::server::TestServer;
 use baton_tests::teams::put;
@@ -229,3 +232,86 @@ fn the_figures_are_those_of_the_definitions_on_sqlite() -> anyhow::Result<()> {
 fn the_figures_are_those_of_the_definitions_on_postgres() -> anyhow::Result<()> {
     on_paused_clock("reports on PostgreSQL", || the_figures_are_those_of_the_definitions(Kind::Postgres))
 }
+
+/// Forgets the reports' facts beneath the store, as a database from before reports would be:
+/// every conversation waits to be replayed, its track unknown.
+async fn forget_the_reports(database: &TestDatabase) -> anyhow::Result<()> {
+    const FORGET: [&str; 3] = [
+        "DELETE FROM report_spans",
+        "DELETE FROM report_counts",
+        "UPDATE conversations SET reports_replay_to = last_seq, spell_started_at = NULL, waiting_since = NULL, \
+         answered_in_spell = FALSE",
+    ];
+    match &database.url {
+        DatabaseUrl::Sqlite(path) => {
+            let store = baton_server::store::sqlite::open(path).await?;
+            for statement in FORGET {
+                sqlx::query(statement).execute(store.pool()).await?;
+            }
+            store.pool().close().await;
+        }
+        DatabaseUrl::Postgres(url) => {
+            let store = baton_server::store::postgres::open(url).await?;
+            for statement in FORGET {
+                sqlx::query(statement).execute(store.pool()).await?;
+            }
+            store.pool().close().await;
+        }
+    }
+    Ok(())
+}
+
+/// A history recorded as it happened, then forgotten and replayed from the event log at the next
+/// start: the same figures, and the tracks as they were (a wait still open is measured alike).
+async fn what_happened_before_reports_is_replayed_from_the_event_log(kind: Kind) -> anyhow::Result<()> {
+    let database = TestDatabase::new(kind).await?;
+    let before = TestServer::start_on(database.another_node()?, |_| {}).await?;
+    let (ada, _) = before.logged_in("Ada", Role::Admin).await?;
+    let (ann_client, ann) = before.logged_in("Ann", Role::Agent).await?;
+    let from = before.state.now() - 60_000;
+    let mut opened = Vec::new();
+    for customer in ["4930000001", "4930000002", "4930000003"] {
+        opened.push(customer_writes(&before, customer, "Hello").await?);
+    }
+    for id in &opened[..2] {
+        put(&ada, &format!("/api/conversations/{id}/assignee"), &json!({"assignee": ann.id})).await?;
+        replies(&ann_client, *id, "Hi!").await?;
+    }
+    let labelled = ada.patch(&format!("/api/conversations/{}/labels", opened[0]), &json!({"add": ["vip"]})).await?;
+    assert_eq!(labelled.status(), StatusCode::OK);
+    customer_writes(&before, "4930000001", "Thanks, one more question").await?;
+    set_status(&ann_client, opened[1], "resolved").await?;
+    customer_writes(&before, "4930000002", "Sorry, it is not solved").await?;
+    let period = |to: i64| format!("from={from}&to={to}");
+    let to = before.state.now() + 3_600_000;
+    let recorded: Overview = json(ada.get(&format!("/api/reports/overview?{}", period(to))).await?).await?;
+    let recorded_agents: Vec<ReportRow> = json(ada.get(&format!("/api/reports/agents?{}", period(to))).await?).await?;
+    let recorded_vip: Overview =
+        json(ada.get(&format!("/api/reports/overview?{}&label=vip", period(to))).await?).await?;
+    assert_eq!((recorded.current.first_response.count, recorded.current.volumes.reopened), (2, 1), "{recorded:?}");
+    before.stop().await?;
+    forget_the_reports(&database).await?;
+
+    // Started again: the backlog replays every conversation's log by itself.
+    let after = TestServer::start_on(database.another_node()?, |_| {}).await?;
+    let (bo, _) = after.logged_in("Bo", Role::Admin).await?;
+    let replayed = eventually(Duration::from_secs(20), || async {
+        let overview: Overview = json(bo.get(&format!("/api/reports/overview?{}", period(to))).await?).await?;
+        Ok(if overview == recorded { Ok(()) } else { Err(format!("{overview:?}")) })
+    })
+    .await;
+    replayed?;
+    let agents: Vec<ReportRow> = json(bo.get(&format!("/api/reports/agents?{}", period(to))).await?).await?;
+    assert_eq!(agents, recorded_agents);
+    let vip: Overview = json(bo.get(&format!("/api/reports/overview?{}&label=vip", period(to))).await?).await?;
+    assert_eq!(vip, recorded_vip, "labels as they were at each event");
+    // The tracks are back: Ann's answer to the open wait is a next response, measured from it.
+    let mut ann_again = after.client();
+    ann_again.login(&ann.email, "pass-ann-agent").await?;
+    replies(&ann_again, opened[0], "Sure").await?;
+    let now: Overview = json(bo.get(&format!("/api/reports/overview?{}", period(to))).await?).await?;
+    assert_eq!(now.current.next_response.count, recorded.current.next_response.count + 1);
+    after.stop().await
+}
+
+baton_tests::on_both_kinds!(what_happened_before_reports_is_replayed_from_the_event_log);

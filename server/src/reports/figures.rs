@@ -17,7 +17,7 @@ use jiff::{Timestamp, ZonedDateTime};
 use super::track::{Metric, SpanKind};
 use crate::conversations::{Actor, Refusal};
 use crate::store::Store;
-use crate::store::reports::{CountRow, FactFilter, SpanRow};
+use crate::store::reports::{BUCKET_MS, CountRow, FactFilter, SpanRow};
 
 /// A table's rows: one per agent, team or label.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -57,9 +57,15 @@ fn checked(actor: &Actor, request: &ReportRequest) -> Result<(FactFilter, TimeZo
     {
         return Err(Refusal::forbidden("read the reports of a team you do not lead"));
     }
+    // Counts are kept per quarter hour: a period is whole quarter hours, for spans alike.
+    let quarter = |at: i64| at - at.rem_euclid(BUCKET_MS);
+    let (from, to) = (quarter(request.from), quarter(request.to));
+    if from >= to {
+        return Err(Refusal::invalid("A report covers at least a quarter of an hour."));
+    }
     let filter = FactFilter {
-        from: request.from,
-        to: request.to,
+        from,
+        to,
         team: request.team,
         agent: request.agent,
         label: request.label.clone().filter(|label| !label.trim().is_empty()),

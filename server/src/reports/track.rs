@@ -3,14 +3,20 @@
 //! event records ([`Fact`]). The store applies it in the transaction that writes the event; a
 //! history replayed through it gives the same facts.
 
-use baton_shared::UserId;
 use baton_shared::automation::AUTOMATION_USER;
 use baton_shared::csat::Scale;
 use baton_shared::model::{Change, ConversationStatus, Direction, Message};
+use baton_shared::{TeamId, UserId};
 
-/// What reports remember of a conversation between its events.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+/// What reports remember of a conversation between its events — all of it read from the event
+/// log, so a log replayed gives what was recorded as it was written.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Track {
+    /// Its team, assignee and labels as its events so far have set them: whom a fact belongs to.
+    /// (Not the row's: within one transaction the row may be ahead of the events written yet.)
+    pub team: Option<TeamId>,
+    pub assignee: Option<UserId>,
+    pub labels: Vec<String>,
     /// When its current opening began (created or reopened); `None` while resolved.
     pub spell_started_at: Option<i64>,
     /// Since when a customer waits for a person's reply (their first unanswered message).
@@ -132,10 +138,13 @@ impl Track {
     pub fn apply(&mut self, change: &Change, at: i64) -> Vec<Fact> {
         let mut facts = Vec::new();
         match change {
-            Change::Opened { .. } => {
-                *self = Track { spell_started_at: Some(at), ..Track::default() };
+            Change::Opened { team, .. } => {
+                *self = Track { spell_started_at: Some(at), team: *team, ..Track::default() };
                 facts.push(Fact::Count { metric: Metric::Created, at, owner: Owner::Assignee });
             }
+            Change::Triaged { team, .. } => self.team = *team,
+            Change::Assigned { assignee, .. } => self.assignee = *assignee,
+            Change::Labeled { labels } => self.labels.clone_from(labels),
             Change::MessageAdded { message } if message.direction == Direction::Inbound => {
                 // The clock runs from the first unanswered message; later ones do not restart it.
                 // The customer's send time, not ours, but never after we stored it.
@@ -196,11 +205,23 @@ impl Track {
         matches!(
             change,
             Change::Opened { .. }
+                | Change::Triaged { .. }
+                | Change::Assigned { .. }
+                | Change::Labeled { .. }
                 | Change::MessageAdded { .. }
                 | Change::StatusChanged { .. }
                 | Change::SlaBreached { .. }
                 | Change::CsatAnswered { .. }
         )
+    }
+
+    /// Who `owner` is now.
+    pub fn agent(&self, owner: Owner) -> Option<UserId> {
+        match owner {
+            Owner::Assignee => self.assignee,
+            Owner::Person(person) => Some(person),
+            Owner::Nobody => None,
+        }
     }
 }
 

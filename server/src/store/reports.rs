@@ -7,6 +7,10 @@ use baton_shared::{TeamId, UserId};
 use super::StoreResult;
 use crate::reports::track::{Metric, SpanKind};
 
+/// Counts are kept per quarter hour (UTC, so every time zone's days and hours are whole); a
+/// report's period is whole quarter hours.
+pub const BUCKET_MS: i64 = 15 * 60_000;
+
 /// Which facts a report reads: those of `[from, to)`, of a team, a person, a label.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct FactFilter {
@@ -55,4 +59,8 @@ pub trait ReportStore: Send + Sync {
     /// The counts of the filter's period per label (every label's own rows), as
     /// (label, metric, count).
     async fn report_counts_by_label(&self, filter: &FactFilter) -> StoreResult<Vec<(String, Metric, u64)>>;
+
+    /// Records the facts of up to `limit` conversations from before reports (their event logs
+    /// replayed through the same fold), the newest first; how many it did (0: none is left).
+    async fn replay_report_backlog(&self, limit: i64) -> StoreResult<usize>;
 }

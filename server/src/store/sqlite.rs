@@ -4,6 +4,8 @@
 //! Pragmas are set explicitly on every connection: WAL (readers never block the writer),
 //! `synchronous = NORMAL` (durable at each WAL checkpoint, safe against application crashes),
 //! a busy timeout (writers queue instead of failing) and foreign keys (SQLite leaves them off).
+//! Writing transactions begin on a one-connection pool of their own, so they take SQLite's write
+//! lock in the order they asked for it.
 //! Transactions that read before they write start with `BEGIN IMMEDIATE`, taking the single write
 //! lock up front; a deferred transaction could fail to upgrade under WAL.
 
@@ -47,7 +49,10 @@ pub async fn open(path: &Path) -> StoreResult<SqliteStore> {
         .synchronous(SqliteSynchronous::Normal)
         .busy_timeout(Duration::from_secs(5))
         .foreign_keys(true);
-    let pool = SqlitePoolOptions::new().max_connections(8).connect_with(options).await?;
+    let pool = SqlitePoolOptions::new().max_connections(8).connect_with(options.clone()).await?;
     MIGRATOR.run(&pool).await?;
-    Ok(SqlStore::new(pool))
+    // Writing transactions take turns on one connection, in the order they asked (the pool's
+    // queue is fair), rather than polling for the write lock.
+    let writer = SqlitePoolOptions::new().max_connections(1).connect_with(options).await?;
+    Ok(SqlStore::with_writer(pool, writer))
 }

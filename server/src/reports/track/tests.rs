@@ -132,6 +132,7 @@ fn a_conversation_a_person_starts_has_its_first_response_after_the_customer_writ
 #[test]
 fn a_late_delivered_message_waits_from_when_the_customer_wrote() {
     let mut track = Track { spell_started_at: Some(0), ..Track::default() };
+    assert!(Track::concerns(&customer(5)));
     let Change::MessageAdded { mut message } = customer(5) else { unreachable!() };
     message.sent_at = 2 * MINUTE;
     track.apply(&Change::MessageAdded { message }, 5 * MINUTE);
@@ -176,4 +177,18 @@ fn a_rating_belongs_to_the_assignee_at_the_resolve_and_a_missed_deadline_to_the_
         track.apply(&missed, 11),
         vec![Fact::Count { metric: Metric::SlaBreached, at: 11, owner: Owner::Assignee }]
     );
+}
+
+#[test]
+fn whom_a_fact_belongs_to_follows_the_events_not_the_row() {
+    let mut track = Track::default();
+    track.apply(&opened(), 0);
+    track.apply(&Change::Assigned { assignee: Some(UserId(7)), routing: None }, 1);
+    track.apply(&Change::Labeled { labels: vec!["vip".into()] }, 2);
+    assert_eq!((track.assignee, track.labels.clone()), (Some(UserId(7)), vec!["vip".to_owned()]));
+    track.apply(&status(ConversationStatus::Resolved), 3);
+    // A reopening is written before the unassignment it brings: still the assignee's.
+    let facts = track.apply(&status(ConversationStatus::Open), 4);
+    assert_eq!(facts, vec![Fact::Count { metric: Metric::Reopened, at: 4, owner: Owner::Assignee }]);
+    assert_eq!(track.agent(Owner::Assignee), Some(UserId(7)));
 }

@@ -72,13 +72,23 @@ pub trait Sql: Database + sqlx::database::HasStatementCache {
 /// The store on database `DB`: a pool of its connections.
 pub struct SqlStore<DB: Database> {
     pool: Pool<DB>,
+    /// Where transactions that write begin ([`SqlStore::write_transaction`]): the pool itself on
+    /// PostgreSQL; on SQLite one connection of its own, so writers queue in order for SQLite's one
+    /// write lock instead of polling for it (SQLite's busy handler is not fair: under a burst one
+    /// writer could lose every time until its timeout).
+    writer: Pool<DB>,
     /// How common words are in the search index, as PostgreSQL last counted them.
     term_stats: term_stats::TermStats,
 }
 
 impl<DB: Sql> SqlStore<DB> {
     pub(super) fn new(pool: Pool<DB>) -> Self {
-        SqlStore { pool, term_stats: term_stats::TermStats::default() }
+        Self::with_writer(pool.clone(), pool)
+    }
+
+    /// A store whose writing transactions begin on `writer` ([`SqlStore::writer`]).
+    pub(super) fn with_writer(pool: Pool<DB>, writer: Pool<DB>) -> Self {
+        SqlStore { pool, writer, term_stats: term_stats::TermStats::default() }
     }
 
     /// The pool, for tests that look beneath the store.
@@ -88,7 +98,7 @@ impl<DB: Sql> SqlStore<DB> {
 
     /// A transaction that reads before it writes ([`Sql::BEGIN_WRITE`]).
     async fn write_transaction(&self) -> StoreResult<Transaction<'static, DB>> {
-        Ok(self.pool.begin_with(DB::BEGIN_WRITE).await?)
+        Ok(self.writer.begin_with(DB::BEGIN_WRITE).await?)
     }
 }
 

@@ -13,16 +13,26 @@ use super::{Sql, SqlStore, rows};
 use crate::automation::hours::Schedule;
 use crate::reports::track::{Fact, Metric, Owner, SpanKind, Track};
 use crate::store::StoreResult;
-use crate::store::reports::{CountRow, FactFilter, ReportStore, SpanRow};
+use crate::store::reports::{BUCKET_MS, CountRow, FactFilter, ReportStore, SpanRow};
 
-/// A count's bucket: a quarter hour, so every time zone's days and hours are whole.
-pub const BUCKET_MS: i64 = 15 * 60_000;
 /// Rows per count key, so concurrent writers do not queue on one.
 const SHARDS: i64 = 4;
 
-/// What reports read of the conversation's row with its track: team, assignee, labels (JSON).
-type Placement = (Option<i64>, Option<i64>, String);
+/// The track's columns ([`Track`]), in the order [`TrackRow`] reads them.
+const TRACK_COLUMNS: &str =
+    "spell_started_at, waiting_since, answered_in_spell, report_team_id, report_assignee_id, report_labels";
 type TrackRow = (Option<i64>, Option<i64>, bool, Option<i64>, Option<i64>, String);
+
+fn track_of((spell_started_at, waiting_since, answered_in_spell, team, assignee, labels): TrackRow) -> Track {
+    Track {
+        team: team.map(TeamId),
+        assignee: assignee.map(UserId),
+        labels: serde_json::from_str(&labels).unwrap_or_default(),
+        spell_started_at,
+        waiting_since,
+        answered_in_spell,
+    }
+}
 
 impl<DB: Sql> SqlStore<DB>
 where
@@ -41,8 +51,7 @@ where
     usize: ColumnIndex<DB::Row>,
 {
     /// Records what the event `change` (written at `at`) means for reports, in its transaction:
-    /// the conversation's track moves on and its facts are kept, with the team, assignee and
-    /// labels the conversation has now.
+    /// the conversation's track moves on and its facts are kept.
     pub(super) async fn record_for_reports(
         tx: &mut Transaction<'static, DB>,
         id: ConversationId,
@@ -52,38 +61,19 @@ where
         if !Track::concerns(change) {
             return Ok(());
         }
-        let row: Option<TrackRow> = sqlx::query_as(
-            "SELECT spell_started_at, waiting_since, answered_in_spell, team_id, assignee_id, labels \
-             FROM conversations WHERE id = $1",
-        )
-        .bind(id.0)
-        .fetch_optional(&mut **tx)
-        .await?;
-        let Some((spell_started_at, waiting_since, answered_in_spell, team, assignee, labels)) = row else {
-            return Ok(());
-        };
-        let before = Track { spell_started_at, waiting_since, answered_in_spell };
-        let mut track = before;
+        let Some(before) = Self::track_in(tx, id).await? else { return Ok(()) };
+        let mut track = before.clone();
         let facts = track.apply(change, at);
         if track != before {
-            sqlx::query(
-                "UPDATE conversations SET spell_started_at = $2, waiting_since = $3, answered_in_spell = $4 WHERE id = $1",
-            )
-            .bind(id.0)
-            .bind(track.spell_started_at)
-            .bind(track.waiting_since)
-            .bind(track.answered_in_spell)
-            .execute(&mut **tx)
-            .await?;
+            Self::save_track(tx, id, &track).await?;
         }
-        let placement: Placement = (team, assignee, labels);
         for fact in facts {
-            Self::keep_fact(tx, id, &placement, fact).await?;
+            Self::keep_fact(tx, id, &track, fact).await?;
         }
         Ok(())
     }
 
-    /// Counts `metric` for the conversation now, with its team, assignee and labels: for what
+    /// Counts `metric` for the conversation now, for its assignee of the moment: for what
     /// happens outside its events (a service-level clock met).
     pub(super) async fn count_for_reports(
         tx: &mut Transaction<'static, DB>,
@@ -91,36 +81,51 @@ where
         metric: Metric,
         at: i64,
     ) -> StoreResult<()> {
-        let placement: Option<Placement> =
-            sqlx::query_as("SELECT team_id, assignee_id, labels FROM conversations WHERE id = $1")
-                .bind(id.0)
-                .fetch_optional(&mut **tx)
-                .await?;
-        match placement {
-            Some(placement) => {
-                Self::keep_fact(tx, id, &placement, Fact::Count { metric, at, owner: Owner::Assignee }).await
-            }
+        match Self::track_in(tx, id).await? {
+            Some(track) => Self::keep_fact(tx, id, &track, Fact::Count { metric, at, owner: Owner::Assignee }).await,
             None => Ok(()),
         }
     }
 
+    async fn track_in(tx: &mut Transaction<'static, DB>, id: ConversationId) -> StoreResult<Option<Track>> {
+        let row: Option<TrackRow> = sqlx::query_as(&format!("SELECT {TRACK_COLUMNS} FROM conversations WHERE id = $1"))
+            .bind(id.0)
+            .fetch_optional(&mut **tx)
+            .await?;
+        Ok(row.map(track_of))
+    }
+
+    async fn save_track(tx: &mut Transaction<'static, DB>, id: ConversationId, track: &Track) -> StoreResult<()> {
+        sqlx::query(
+            "UPDATE conversations SET spell_started_at = $2, waiting_since = $3, answered_in_spell = $4, \
+             report_team_id = $5, report_assignee_id = $6, report_labels = $7 WHERE id = $1",
+        )
+        .bind(id.0)
+        .bind(track.spell_started_at)
+        .bind(track.waiting_since)
+        .bind(track.answered_in_spell)
+        .bind(track.team.map(|team| team.0))
+        .bind(track.assignee.map(|assignee| assignee.0))
+        .bind(serde_json::to_string(&track.labels).unwrap_or_else(|_| "[]".to_owned()))
+        .execute(&mut **tx)
+        .await?;
+        Ok(())
+    }
+
+    /// Keeps `fact`, for the team, person and labels `track` holds.
     async fn keep_fact(
         tx: &mut Transaction<'static, DB>,
         id: ConversationId,
-        (team, assignee, labels): &Placement,
+        track: &Track,
         fact: Fact,
     ) -> StoreResult<()> {
-        let agent = |owner: Owner| match owner {
-            Owner::Assignee => *assignee,
-            Owner::Person(person) => Some(person.0),
-            Owner::Nobody => None,
-        };
+        let team = track.team.map(|team| team.0);
         match fact {
             Fact::Count { metric, at, owner } => {
                 let bucket = at - at.rem_euclid(BUCKET_MS);
-                let labels: Vec<String> = serde_json::from_str(labels).unwrap_or_default();
+                let agent = track.agent(owner).map_or(0, |agent| agent.0);
                 // Once under no label (every event), and once under each label it has now.
-                for label in std::iter::once(String::new()).chain(labels) {
+                for label in std::iter::once("").chain(track.labels.iter().map(String::as_str)) {
                     sqlx::query(
                         "INSERT INTO report_counts (metric, bucket, team_id, agent_id, label, shard, count) \
                          VALUES ($1, $2, $3, $4, $5, $6, 1) \
@@ -130,7 +135,7 @@ where
                     .bind(metric.as_str())
                     .bind(bucket)
                     .bind(team.unwrap_or(0))
-                    .bind(agent(owner).unwrap_or(0))
+                    .bind(agent)
                     .bind(label)
                     .bind(id.0.rem_euclid(SHARDS))
                     .execute(&mut **tx)
@@ -139,7 +144,7 @@ where
             }
             Fact::Span { kind, started_at, ended_at, owner } => {
                 let wall = (ended_at - started_at).max(0);
-                let business = Self::schedule_of(tx, team.map(TeamId))
+                let business = Self::schedule_of(tx, track.team)
                     .await?
                     .map(|schedule| schedule.open_between(started_at, ended_at.max(started_at)));
                 sqlx::query(
@@ -153,13 +158,51 @@ where
                 .bind(ended_at)
                 .bind(wall)
                 .bind(business)
-                .bind(agent(owner).filter(|agent| *agent != 0))
-                .bind(*team)
-                .bind(labels.clone())
+                .bind(track.agent(owner).map(|agent| agent.0).filter(|agent| *agent != 0))
+                .bind(team)
+                .bind(serde_json::to_string(&track.labels).unwrap_or_else(|_| "[]".to_owned()))
                 .execute(&mut **tx)
                 .await?;
             }
         }
+        Ok(())
+    }
+
+    /// Replays one conversation's event log through the fold, under its lock: the facts of the
+    /// events written before reports existed (seq up to `reports_replay_to`) are recorded as
+    /// they would have been, and its track is set as the whole log leaves it. Events written
+    /// since recorded their own facts as they came.
+    async fn replay_reports_of(&self, id: ConversationId) -> StoreResult<()> {
+        let mut tx = self.write_transaction().await?;
+        Self::lock_conversation(&mut tx, id).await?;
+        let replay_to: Option<i64> = sqlx::query_scalar("SELECT reports_replay_to FROM conversations WHERE id = $1")
+            .bind(id.0)
+            .fetch_optional(&mut *tx)
+            .await?
+            .flatten();
+        let Some(replay_to) = replay_to else { return Ok(()) };
+        let events: Vec<(i64, i64, String)> =
+            sqlx::query_as("SELECT seq, at, change FROM events WHERE conversation_id = $1 ORDER BY seq")
+                .bind(id.0)
+                .fetch_all(&mut *tx)
+                .await?;
+        let mut track = Track::default();
+        for (seq, at, change) in events {
+            // An event this Baton cannot read (written by a newer one) is passed over.
+            let Ok(change) = serde_json::from_str::<Change>(&change) else { continue };
+            let facts = track.apply(&change, at);
+            if seq <= replay_to {
+                for fact in facts {
+                    Self::keep_fact(&mut tx, id, &track, fact).await?;
+                }
+            }
+        }
+        Self::save_track(&mut tx, id, &track).await?;
+        sqlx::query("UPDATE conversations SET reports_replay_to = NULL WHERE id = $1")
+            .bind(id.0)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
         Ok(())
     }
 
@@ -275,6 +318,19 @@ where
                 })
             })
             .collect()
+    }
+
+    async fn replay_report_backlog(&self, limit: i64) -> StoreResult<usize> {
+        let waiting: Vec<i64> = sqlx::query_scalar(
+            "SELECT id FROM conversations WHERE reports_replay_to IS NOT NULL ORDER BY id DESC LIMIT $1",
+        )
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        for id in &waiting {
+            self.replay_reports_of(ConversationId(*id)).await?;
+        }
+        Ok(waiting.len())
     }
 
     async fn report_counts_by_label(&self, filter: &FactFilter) -> StoreResult<Vec<(String, Metric, u64)>> {
