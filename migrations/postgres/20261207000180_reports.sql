@@ -33,7 +33,7 @@ CREATE TABLE report_spans (
     wall_ms         BIGINT NOT NULL,
     business_ms     BIGINT,
     agent_id        BIGINT REFERENCES users (id),
-    team_id         BIGINT REFERENCES teams (id),
+    team_id         BIGINT,                -- no reference: a fact outlives a deleted team
     labels          TEXT    NOT NULL DEFAULT '[]'
 );
 

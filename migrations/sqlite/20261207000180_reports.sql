@@ -33,7 +33,7 @@ CREATE TABLE report_spans (
     wall_ms         INTEGER NOT NULL,
     business_ms     INTEGER,
     agent_id        INTEGER REFERENCES users (id),
-    team_id         INTEGER REFERENCES teams (id),
+    team_id         INTEGER,                -- no reference: a fact outlives a deleted team
     labels          TEXT    NOT NULL DEFAULT '[]'
 ) STRICT;
 

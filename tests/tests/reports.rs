@@ -15,6 +15,7 @@ use baton_server::store::conversations::{InboundOutcome, NewInbound};
 use baton_shared::api::Role;
 use baton_shared::automation::Weekday;
 use baton_shared::reports::{Overview, ReportRow, TABLE_CSV_COLUMNS};
+use baton_shared::teams::AssignmentModel;
 use baton_shared::{ConversationId, ErrorCode};
 use baton_tests::client::{TestClient, expect_error, json};
 use baton_tests::clocked::{advance, start_at};
@@ -22,7 +23,7 @@ use baton_tests::database::{Kind, TestDatabase};
 use baton_tests::eventually::eventually;
 use baton_tests::paused::on_paused_clock;
 use baton_tests::server::TestServer;
-use baton_tests::teams::put;
+use baton_tests::teams::{create_team, move_to, put};
 use reqwest::StatusCode;
 use serde_json::json;
 
@@ -282,13 +283,19 @@ async fn what_happened_before_reports_is_replayed_from_the_event_log(kind: Kind)
     customer_writes(&before, "4930000001", "Thanks, one more question").await?;
     set_status(&ann_client, opened[1], "resolved").await?;
     customer_writes(&before, "4930000002", "Sorry, it is not solved").await?;
+    // A team answered in and then deleted: its facts stay, and it can be deleted.
+    let sales = create_team(&ada, "Sales", AssignmentModel::Manual, &[]).await?;
+    move_to(&ada, opened[2], Some(sales)).await?;
+    replies(&ada, opened[2], "Sales here").await?;
+    let deleted = ada.request(reqwest::Method::DELETE, &format!("/api/teams/{sales}")).send().await?;
+    assert_eq!(deleted.status(), StatusCode::NO_CONTENT, "a team with report facts is deleted all the same");
     let period = |to: i64| format!("from={from}&to={to}");
     let to = before.state.now() + 3_600_000;
     let recorded: Overview = json(ada.get(&format!("/api/reports/overview?{}", period(to))).await?).await?;
     let recorded_agents: Vec<ReportRow> = json(ada.get(&format!("/api/reports/agents?{}", period(to))).await?).await?;
     let recorded_vip: Overview =
         json(ada.get(&format!("/api/reports/overview?{}&label=vip", period(to))).await?).await?;
-    assert_eq!((recorded.current.first_response.count, recorded.current.volumes.reopened), (2, 1), "{recorded:?}");
+    assert_eq!((recorded.current.first_response.count, recorded.current.volumes.reopened), (3, 1), "{recorded:?}");
     before.stop().await?;
     forget_the_reports(&database).await?;
 

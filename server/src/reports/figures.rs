@@ -6,6 +6,7 @@
 use std::collections::BTreeMap;
 
 use baton_shared::api::Role;
+use baton_shared::model::normalize_label;
 use baton_shared::reports::{
     CsatFigures, DayVolumes, Durations, Figures, MAX_PERIOD_MS, Overview, RESPONSE_BINS_MS, ReportRequest, ReportRow,
     SlaFigures, TABLE_CSV_COLUMNS, Volumes,
@@ -63,14 +64,12 @@ fn checked(actor: &Actor, request: &ReportRequest) -> Result<(FactFilter, TimeZo
     if from >= to {
         return Err(Refusal::invalid("A report covers at least a quarter of an hour."));
     }
-    let filter = FactFilter {
-        from,
-        to,
-        team: request.team,
-        agent: request.agent,
-        label: request.label.clone().filter(|label| !label.trim().is_empty()),
-        teams,
+    // Labels are kept normalized (lowercase): so is the one asked for, or it is refused.
+    let label = match request.label.as_deref().map(str::trim).filter(|label| !label.is_empty()) {
+        Some(label) => Some(normalize_label(label).map_err(Refusal::invalid)?),
+        None => None,
     };
+    let filter = FactFilter { from, to, team: request.team, agent: request.agent, label, teams };
     Ok((filter, zone))
 }
 
@@ -132,8 +131,9 @@ pub async fn table(
                     rows.entry(label).or_default().1.add(metric, count);
                 }
             }
+            let wanted = |label: &String| filter.label.as_ref().is_none_or(|wanted| wanted == label);
             for span in &spans {
-                for label in &span.labels {
+                for label in span.labels.iter().filter(|label| wanted(label)) {
                     rows.entry(label.clone()).or_default().0.push(span);
                 }
             }

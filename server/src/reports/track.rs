@@ -5,7 +5,7 @@
 
 use baton_shared::automation::AUTOMATION_USER;
 use baton_shared::csat::Scale;
-use baton_shared::model::{Change, ConversationStatus, Direction, Message};
+use baton_shared::model::{Change, ConversationStatus, Direction, Message, MessageKind};
 use baton_shared::{TeamId, UserId};
 
 /// What reports remember of a conversation between its events — all of it read from the event
@@ -124,9 +124,16 @@ pub enum Fact {
     Span { kind: SpanKind, started_at: i64, ended_at: i64, owner: Owner },
 }
 
-/// A reply by a person: outbound, with an author who is a teammate (not Baton itself).
+/// Whether a message says something to answer or that answers: not a reaction, not a line Baton
+/// wrote into the timeline (the rule SLA clocks go by too).
+fn says_something(message: &Message) -> bool {
+    !matches!(message.kind, MessageKind::Reaction | MessageKind::System)
+}
+
+/// A reply by a person: outbound, saying something, with an author who is a teammate (not Baton
+/// itself).
 fn by_a_person(message: &Message) -> Option<UserId> {
-    if message.direction != Direction::Outbound || message.automation.is_some() {
+    if message.direction != Direction::Outbound || message.automation.is_some() || !says_something(message) {
         return None;
     }
     message.author.filter(|author| *author != AUTOMATION_USER)
@@ -147,8 +154,11 @@ impl Track {
             Change::Labeled { labels } => self.labels.clone_from(labels),
             Change::MessageAdded { message } if message.direction == Direction::Inbound => {
                 // The clock runs from the first unanswered message; later ones do not restart it.
-                // The customer's send time, not ours, but never after we stored it.
-                self.waiting_since.get_or_insert(message.sent_at.min(at));
+                // The customer's send time, not ours, but never after we stored it. Nothing waits
+                // in a resolved conversation (a tap on its rating request) or for a reaction.
+                if self.spell_started_at.is_some() && says_something(message) {
+                    self.waiting_since.get_or_insert(message.sent_at.min(at));
+                }
                 facts.push(Fact::Count { metric: Metric::MessagesIn, at, owner: Owner::Assignee });
             }
             Change::MessageAdded { message } => {
@@ -182,6 +192,7 @@ impl Track {
             // Open or pending again after a resolve: a reopening (pending → open is not).
             Change::StatusChanged { .. } if self.spell_started_at.is_none() => {
                 self.spell_started_at = Some(at);
+                self.waiting_since = None;
                 self.answered_in_spell = false;
                 facts.push(Fact::Count { metric: Metric::Reopened, at, owner: Owner::Assignee });
             }

@@ -102,8 +102,9 @@ fn a_reopening_starts_a_new_resolution_and_a_new_first_response() {
         (person(7, 3), 3),
         (customer(4), 4),
         (status(ConversationStatus::Resolved), 10),
-        (customer(60), 60),
+        // The store writes a reopening before the message that brings it.
         (status(ConversationStatus::Open), 60),
+        (customer(60), 60),
         (status(ConversationStatus::Pending), 61),
         (status(ConversationStatus::Open), 62),
         (person(8, 70), 70),
@@ -191,4 +192,32 @@ fn whom_a_fact_belongs_to_follows_the_events_not_the_row() {
     let facts = track.apply(&status(ConversationStatus::Open), 4);
     assert_eq!(facts, vec![Fact::Count { metric: Metric::Reopened, at: 4, owner: Owner::Assignee }]);
     assert_eq!(track.agent(Owner::Assignee), Some(UserId(7)));
+}
+
+#[test]
+fn reactions_and_what_comes_while_resolved_neither_start_nor_end_a_wait() {
+    let reaction = |direction, author| {
+        let Change::MessageAdded { mut message } = message(direction, author, None, 1) else { unreachable!() };
+        message.kind = MessageKind::Reaction;
+        Change::MessageAdded { message }
+    };
+    let mut track = Track::default();
+    track.apply(&opened(), 0);
+    track.apply(&reaction(Direction::Inbound, None), MINUTE);
+    assert_eq!(track.waiting_since, None, "a customer's thumbs-up asks nothing");
+    track.apply(&customer(2), 2 * MINUTE);
+    assert!(
+        track
+            .apply(&reaction(Direction::Outbound, Some(UserId(7))), 3 * MINUTE)
+            .iter()
+            .all(|fact| matches!(fact, Fact::Count { .. }))
+    );
+    assert_eq!(track.waiting_since, Some(2 * MINUTE), "an agent's reaction is no answer");
+    track.apply(&status(ConversationStatus::Resolved), 4 * MINUTE);
+    // A tap on the rating request after the resolve starts nothing, nor does it survive a reopening.
+    track.apply(&customer(5), 5 * MINUTE);
+    assert_eq!(track.waiting_since, None);
+    track.apply(&status(ConversationStatus::Open), 60 * MINUTE);
+    track.apply(&customer(60), 60 * MINUTE);
+    assert_eq!(track.waiting_since, Some(60 * MINUTE));
 }

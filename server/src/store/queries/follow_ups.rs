@@ -78,9 +78,9 @@ where
         slot: &str,
         now: i64,
     ) -> StoreResult<Vec<ConversationEvent>> {
-        let met: Vec<Option<i64>> = sqlx::query_scalar(
+        let met: Vec<(i64, Option<i64>)> = sqlx::query_as(
             "UPDATE sla_clocks SET met_at = $3 WHERE conversation_id = $1 AND slot = $2 AND met_at IS NULL \
-             RETURNING breached_at",
+             RETURNING due_at, breached_at",
         )
         .bind(id.0)
         .bind(slot)
@@ -105,9 +105,9 @@ where
             .bind(id.0)
             .execute(&mut **tx)
             .await?;
-        let met: Vec<Option<i64>> = sqlx::query_scalar(
+        let met: Vec<(i64, Option<i64>)> = sqlx::query_as(
             "UPDATE sla_clocks SET met_at = $2 WHERE conversation_id = $1 AND slot = 'resolution' AND met_at IS NULL \
-             RETURNING breached_at",
+             RETURNING due_at, breached_at",
         )
         .bind(id.0)
         .bind(now)
@@ -117,15 +117,21 @@ where
         Ok(Self::sla_summary(tx, id, now).await?.into_iter().collect())
     }
 
-    /// Reports count a clock met before its deadline (one missed was counted when it was).
+    /// Reports count a clock stopped by its deadline as met; one stopped after it whose breach
+    /// was not marked yet (its timer late) as missed — the timer then finds it stopped and does
+    /// nothing. One already marked missed was counted then.
     async fn count_met_clocks(
         tx: &mut Transaction<'static, DB>,
         id: ConversationId,
-        met: &[Option<i64>],
+        stopped: &[(i64, Option<i64>)],
         now: i64,
     ) -> StoreResult<()> {
-        for _ in met.iter().filter(|breached_at| breached_at.is_none()) {
-            Self::count_for_reports(tx, id, crate::reports::track::Metric::SlaMet, now).await?;
+        use crate::reports::track::Metric;
+        for (due_at, breached_at) in stopped {
+            if breached_at.is_none() {
+                let metric = if now <= *due_at { Metric::SlaMet } else { Metric::SlaBreached };
+                Self::count_for_reports(tx, id, metric, now).await?;
+            }
         }
         Ok(())
     }

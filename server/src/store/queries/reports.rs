@@ -328,7 +328,16 @@ where
         .fetch_all(&self.pool)
         .await?;
         for id in &waiting {
-            self.replay_reports_of(ConversationId(*id)).await?;
+            let id = ConversationId(*id);
+            // One conversation that cannot be replayed must not hold back the others: it is
+            // logged and left with the facts recorded since.
+            if let Err(error) = self.replay_reports_of(id).await {
+                tracing::error!(conversation = id.0, %error, "cannot replay a conversation into the reports: skipped");
+                sqlx::query("UPDATE conversations SET reports_replay_to = NULL WHERE id = $1")
+                    .bind(id.0)
+                    .execute(&self.writer)
+                    .await?;
+            }
         }
         Ok(waiting.len())
     }
