@@ -37,7 +37,8 @@ CREATE TABLE report_spans (
     labels          TEXT    NOT NULL DEFAULT '[]'
 );
 
-CREATE INDEX report_spans_by_end ON report_spans (ended_at, kind);
+-- A period's spans read from the index alone, unless they are filtered by label.
+CREATE INDEX report_spans_by_end ON report_spans (ended_at, kind, wall_ms, business_ms, team_id, agent_id);
 
 -- Counts per quarter hour (UTC, so every time zone's days are whole) — conversations created,
 -- reopened, resolved, messages in and out, service-level clocks met and missed, rating answers —

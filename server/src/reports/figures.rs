@@ -18,7 +18,7 @@ use jiff::{Timestamp, ZonedDateTime};
 use super::track::{Metric, SpanKind};
 use crate::conversations::{Actor, Refusal};
 use crate::store::Store;
-use crate::store::reports::{BUCKET_MS, CountRow, FactFilter, SpanRow};
+use crate::store::reports::{BUCKET_MS, CountRow, CountsBy, FactFilter, SpanRow};
 
 /// A table's rows: one per agent, team or label.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -76,12 +76,16 @@ fn checked(actor: &Actor, request: &ReportRequest) -> Result<(FactFilter, TimeZo
 /// `GET /api/reports/overview`.
 pub async fn overview(store: &dyn Store, actor: &Actor, request: &ReportRequest) -> Result<Overview, Refusal> {
     let (filter, zone) = checked(actor, request)?;
-    let spans = store.report_spans(&filter).await?;
-    let counts = store.report_counts(&filter).await?;
+    let spans = store.report_spans(&filter, false).await?;
+    let counts = store.report_counts(&filter, CountsBy::Bucket).await?;
     let length = filter.to - filter.from;
     let before = FactFilter { from: filter.from - length, to: filter.from, ..filter.clone() };
-    let previous =
-        figures(&store.report_spans(&before).await?, &store.report_counts(&before).await?, before.from, before.to);
+    let previous = figures(
+        &store.report_spans(&before, false).await?,
+        &store.report_counts(&before, CountsBy::Bucket).await?,
+        before.from,
+        before.to,
+    );
 
     let mut days: BTreeMap<String, Tally> = BTreeMap::new();
     for day in local_days(&zone, filter.from, filter.to) {
@@ -122,7 +126,7 @@ pub async fn table(
     by: TableBy,
 ) -> Result<Vec<ReportRow>, Refusal> {
     let (filter, _) = checked(actor, request)?;
-    let spans = store.report_spans(&filter).await?;
+    let spans = store.report_spans(&filter, true).await?;
     let mut rows: BTreeMap<String, (Vec<&SpanRow>, Tally)> = BTreeMap::new();
     match by {
         TableBy::Label => {
@@ -143,7 +147,8 @@ pub async fn table(
                 TableBy::Agent => agent.map(|agent| agent.0.to_string()),
                 _ => team.map(|team| team.0.to_string()),
             };
-            for row in store.report_counts(&filter).await? {
+            let by = if by == TableBy::Agent { CountsBy::Agent } else { CountsBy::Team };
+            for row in store.report_counts(&filter, by).await? {
                 if let Some(key) = key(row.team, row.agent) {
                     rows.entry(key).or_default().1.add(row.metric, row.count);
                 }

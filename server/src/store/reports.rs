@@ -36,11 +36,19 @@ pub struct SpanRow {
     pub labels: Vec<String>,
 }
 
-/// A quarter hour's count, summed over its shards.
+/// How counts are summed: per quarter hour (for days and hours), per team or per person.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CountsBy {
+    Bucket,
+    Team,
+    Agent,
+}
+
+/// A sum of counts of one metric: per quarter hour ([`CountsBy::Bucket`]: `bucket`, the quarter
+/// hour's start in Unix ms), team or person (the others are 0 / `None`).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CountRow {
     pub metric: Metric,
-    /// The quarter hour's start (Unix ms).
     pub bucket: i64,
     pub team: Option<TeamId>,
     pub agent: Option<UserId>,
@@ -49,12 +57,13 @@ pub struct CountRow {
 
 #[async_trait]
 pub trait ReportStore: Send + Sync {
-    /// The spans that ended in the filter's period, with its filters.
-    async fn report_spans(&self, filter: &FactFilter) -> StoreResult<Vec<SpanRow>>;
+    /// The spans that ended in the filter's period, with its filters; with whom each belongs to
+    /// (`owners`: agent, team, labels) or without (lengths only, read from an index).
+    async fn report_spans(&self, filter: &FactFilter, owners: bool) -> StoreResult<Vec<SpanRow>>;
 
-    /// The counts of the filter's period, per quarter hour, team and person (with a label: the
-    /// events of conversations that had it).
-    async fn report_counts(&self, filter: &FactFilter) -> StoreResult<Vec<CountRow>>;
+    /// The counts of the filter's period summed `by` quarter hour, team or person (with a label:
+    /// the events of conversations that had it).
+    async fn report_counts(&self, filter: &FactFilter, by: CountsBy) -> StoreResult<Vec<CountRow>>;
 
     /// The counts of the filter's period per label (every label's own rows), as
     /// (label, metric, count).

@@ -366,7 +366,7 @@ where
         sqlx::query("DELETE FROM automation_jobs WHERE id = $1 AND locked_until = $2")
             .bind(id)
             .bind(held_until)
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await?;
         Ok(())
     }
@@ -376,7 +376,7 @@ where
             .bind(id)
             .bind(held_until)
             .bind(retry_at)
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await?;
         Ok(())
     }

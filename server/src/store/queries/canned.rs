@@ -57,7 +57,7 @@ where
         .bind(body)
         .bind(actor.0)
         .bind(now)
-        .fetch_one(&self.pool)
+        .fetch_one(&self.writer)
         .await
         .map_err(|error| unique_as(error, StoreError::TitleTaken))?;
         Ok(row.into())
@@ -80,14 +80,14 @@ where
         .bind(body)
         .bind(actor.0)
         .bind(now)
-        .fetch_optional(&self.pool)
+        .fetch_optional(&self.writer)
         .await
         .map_err(|error| unique_as(error, StoreError::TitleTaken))?;
         row.map(CannedResponse::from).ok_or(StoreError::NotFound)
     }
 
     async fn delete_canned(&self, id: i64) -> StoreResult<()> {
-        let deleted = sqlx::query("DELETE FROM canned_responses WHERE id = $1").bind(id).execute(&self.pool).await?;
+        let deleted = sqlx::query("DELETE FROM canned_responses WHERE id = $1").bind(id).execute(&self.writer).await?;
         if DB::rows_affected(&deleted) == 0 {
             return Err(StoreError::NotFound);
         }

@@ -209,7 +209,7 @@ where
         .bind(lease_until)
         .bind(agent.0)
         .bind(now)
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await?;
         Ok(DB::rows_affected(&renewed))
     }

@@ -37,13 +37,13 @@ where
         .bind(user.0)
         .bind(now)
         .bind(absence.as_str())
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await?;
         Ok(())
     }
 
     async fn cancel_handovers(&self, user: UserId) -> StoreResult<()> {
-        sqlx::query("DELETE FROM handovers WHERE user_id = $1").bind(user.0).execute(&self.pool).await?;
+        sqlx::query("DELETE FROM handovers WHERE user_id = $1").bind(user.0).execute(&self.writer).await?;
         Ok(())
     }
 

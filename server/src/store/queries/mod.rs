@@ -72,10 +72,11 @@ pub trait Sql: Database + sqlx::database::HasStatementCache {
 /// The store on database `DB`: a pool of its connections.
 pub struct SqlStore<DB: Database> {
     pool: Pool<DB>,
-    /// Where transactions that write begin ([`SqlStore::write_transaction`]): the pool itself on
-    /// PostgreSQL; on SQLite one connection of its own, so writers queue in order for SQLite's one
-    /// write lock instead of polling for it (SQLite's busy handler is not fair: under a burst one
-    /// writer could lose every time until its timeout).
+    /// Where every write runs (transactions through [`SqlStore::write_transaction`], single
+    /// statements on it directly): the pool itself on PostgreSQL; on SQLite one connection of its
+    /// own, so writers queue in order for SQLite's one write lock instead of polling for it
+    /// (SQLite's busy handler is not fair: under a burst one writer could lose every time until
+    /// its timeout). Reads stay on `pool`.
     writer: Pool<DB>,
     /// How common words are in the search index, as PostgreSQL last counted them.
     term_stats: term_stats::TermStats,

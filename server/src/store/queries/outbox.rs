@@ -82,7 +82,7 @@ where
         .bind(tag)
         .bind(answer_by)
         .bind(now)
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await?;
         Ok(DB::rows_affected(&marked) > 0)
     }
@@ -93,7 +93,7 @@ where
              WHERE in_flight IS NOT NULL AND done_at IS NULL AND next_attempt_at < $1",
         )
         .bind(until)
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await?;
         Ok(DB::rows_affected(&held))
     }
@@ -102,7 +102,7 @@ where
         sqlx::query("UPDATE outbox SET attempts = attempts + 1, last_error = $2 WHERE id = $1 AND done_at IS NULL")
             .bind(id)
             .bind(error)
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await?;
         Ok(())
     }
@@ -115,7 +115,7 @@ where
         .bind(id)
         .bind(next_attempt_at)
         .bind(error)
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await?;
         Ok(())
     }
@@ -124,7 +124,7 @@ where
         sqlx::query("UPDATE outbox SET next_attempt_at = $2 WHERE id = $1")
             .bind(id)
             .bind(next_attempt_at)
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await?;
         Ok(())
     }

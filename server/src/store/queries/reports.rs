@@ -13,7 +13,7 @@ use super::{Sql, SqlStore, rows};
 use crate::automation::hours::Schedule;
 use crate::reports::track::{Fact, Metric, Owner, SpanKind, Track};
 use crate::store::StoreResult;
-use crate::store::reports::{BUCKET_MS, CountRow, FactFilter, ReportStore, SpanRow};
+use crate::store::reports::{BUCKET_MS, CountRow, CountsBy, FactFilter, ReportStore, SpanRow};
 
 /// Rows per count key, so concurrent writers do not queue on one.
 const SHARDS: i64 = 4;
@@ -262,14 +262,16 @@ where
     for<'r> Option<&'r str>: Encode<'r, DB>,
     usize: ColumnIndex<DB::Row>,
 {
-    async fn report_spans(&self, filter: &FactFilter) -> StoreResult<Vec<SpanRow>> {
+    async fn report_spans(&self, filter: &FactFilter, owners: bool) -> StoreResult<Vec<SpanRow>> {
         let (mut conditions, mut binds) = Self::fact_conditions(filter, 2);
         if let Some(label) = filter.label.as_deref().and_then(|label| normalize_label(label).ok()) {
             binds.push(Bind::Text(label_pattern(&label)));
             conditions.push_str(&format!(" AND labels LIKE ${} ESCAPE '\\'", 2 + binds.len()));
         }
+        let columns =
+            if owners { "agent_id, team_id, labels" } else { "CAST(NULL AS BIGINT), CAST(NULL AS BIGINT), '[]'" };
         let statement = format!(
-            "SELECT kind, ended_at, wall_ms, business_ms, agent_id, team_id, labels FROM report_spans \
+            "SELECT kind, ended_at, wall_ms, business_ms, {columns} FROM report_spans \
              WHERE ended_at >= $1 AND ended_at < $2{conditions}"
         );
         type Row = (String, i64, i64, Option<i64>, Option<i64>, Option<i64>, String);
@@ -292,14 +294,20 @@ where
             .collect()
     }
 
-    async fn report_counts(&self, filter: &FactFilter) -> StoreResult<Vec<CountRow>> {
+    async fn report_counts(&self, filter: &FactFilter, by: CountsBy) -> StoreResult<Vec<CountRow>> {
         let (conditions, mut binds) = Self::fact_conditions(filter, 2);
         let label = filter.label.as_deref().and_then(|label| normalize_label(label).ok()).unwrap_or_default();
         binds.push(Bind::Text(label));
+        // Summed in the database: a month's rows per team, person and shard are hundreds of
+        // thousands; its quarter hours, a few thousand.
+        let (columns, group) = match by {
+            CountsBy::Bucket => ("bucket, 0, 0", "bucket"),
+            CountsBy::Team => ("0, team_id, 0", "team_id"),
+            CountsBy::Agent => ("0, 0, agent_id", "agent_id"),
+        };
         let statement = format!(
-            "SELECT metric, bucket, team_id, agent_id, CAST(SUM(count) AS BIGINT) FROM report_counts \
-             WHERE bucket >= $1 AND bucket < $2{conditions} AND label = ${} \
-             GROUP BY metric, bucket, team_id, agent_id",
+            "SELECT metric, {columns}, CAST(SUM(count) AS BIGINT) FROM report_counts \
+             WHERE bucket >= $1 AND bucket < $2{conditions} AND label = ${} GROUP BY metric, {group}",
             2 + binds.len()
         );
         let found: Vec<(String, i64, i64, i64, i64)> =

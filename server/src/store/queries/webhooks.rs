@@ -62,7 +62,7 @@ where
                     .bind(failure.to_owned())
             }
         };
-        query.execute(&self.pool).await?;
+        query.execute(&self.writer).await?;
         Ok(())
     }
 

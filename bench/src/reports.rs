@@ -1,0 +1,317 @@
+//! `baton-reports`: the reports benchmark. Generates a history's report facts — by default
+//! 1,000,000 messages over 200,000 conversations handled by 200 agents in 5 teams across 90 days
+//! — straight into a fresh database (SQLite, or PostgreSQL with `--postgres`), shaped as Baton's
+//! own fold records them (`server/src/reports/track.rs`: a count per event in its quarter hour,
+//! team, person, label and shard; a span per first response, next response and resolution), then
+//! starts a real `baton serve` on it and times what the Reports page asks, as a supervisor: the
+//! overview and the per-agent table for 30 and for 90 days (in a time zone, so days are local),
+//! and a team's 30 days, each beside the floor of the same run (`GET /api/conversations/{id}`).
+//!
+//! Client and server share the machine's cores. Build with `--release`.
+
+use std::collections::HashMap;
+use std::time::Instant;
+
+use anyhow::Context;
+use baton_bench::{login, percentile_ms, start_server};
+use clap::Parser;
+use sqlx::{Database, Executor, Pool, Postgres, Sqlite};
+
+#[derive(Parser)]
+#[command(about = "Reports latency (p50/p95) over a generated history, against a real Baton")]
+struct Args {
+    #[arg(long, default_value_t = 1_000_000)]
+    messages: u32,
+    #[arg(long, default_value_t = 200_000)]
+    conversations: u32,
+    #[arg(long, default_value_t = 200)]
+    agents: u32,
+    /// Requests of each kind.
+    #[arg(long, default_value_t = 50)]
+    queries: usize,
+    /// Use a fresh PostgreSQL database on this server (created and dropped here), e.g.
+    /// `postgres://root@127.0.0.1:5432`. Default: SQLite.
+    #[arg(long)]
+    postgres: Option<String>,
+    /// The `baton` binary to start (default: beside this one).
+    #[arg(long)]
+    baton: Option<std::path::PathBuf>,
+}
+
+const ADMIN_EMAIL: &str = "reports-admin@bench.baton";
+const DAY_MS: i64 = 86_400_000;
+const MINUTE_MS: i64 = 60_000;
+const BUCKET_MS: i64 = 15 * MINUTE_MS;
+const TEAMS: u32 = 5;
+const LABELS: [&str; 10] = ["billing", "vip", "refund", "delivery", "bug", "sales", "urgent", "return", "b2b", "new"];
+/// Rows per generated `INSERT`.
+const BATCH: usize = 500;
+/// The fold's shards per count key.
+const SHARDS: i64 = 4;
+
+struct Random(u64);
+
+impl Random {
+    fn below(&mut self, n: u64) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0 % n.max(1)
+    }
+}
+
+trait Target: Database {
+    const POSTGRES: bool;
+}
+
+impl Target for Sqlite {
+    const POSTGRES: bool = false;
+}
+
+impl Target for Postgres {
+    const POSTGRES: bool = true;
+}
+
+/// Inserts `rows`, `BATCH` per statement.
+async fn insert<DB: Target>(pool: &Pool<DB>, head: &str, rows: Vec<String>) -> anyhow::Result<()>
+where
+    for<'c> &'c Pool<DB>: Executor<'c, Database = DB>,
+{
+    for chunk in rows.chunks(BATCH) {
+        sqlx::raw_sql(&format!("{head} VALUES {}", chunk.join(", "))).execute(pool).await?;
+    }
+    Ok(())
+}
+
+/// A count's key: bucket, metric, team, agent, label, shard.
+type CountKey = (i64, &'static str, i64, i64, &'static str, i64);
+
+async fn generate<DB: Target>(args: &Args, pool: &Pool<DB>, now: i64) -> anyhow::Result<()>
+where
+    for<'c> &'c Pool<DB>: Executor<'c, Database = DB>,
+{
+    let began = Instant::now();
+    let overriding = if DB::POSTGRES { " OVERRIDING SYSTEM VALUE" } else { "" };
+    let start = now - 90 * DAY_MS;
+    let mut random = Random(0x5eed_cafe_f00d_beef);
+    // Agents (ids 1000…), teams, customers and conversations: what the facts refer to.
+    let agents: Vec<String> = (0..args.agents)
+        .map(|n| {
+            let id = 1000 + n;
+            format!("({id}, 'agent{n}@bench.baton', 'Agent {n:03}', 'agent', '!', 0, {start}, {start})")
+        })
+        .collect();
+    insert(
+        pool,
+        &format!(
+            "INSERT INTO users (id, email, name, role, password_hash, disabled, created_at, updated_at){overriding}"
+        ),
+        agents,
+    )
+    .await?;
+    let teams: Vec<String> =
+        (1..=TEAMS).map(|id| format!("({id}, 'Team {id}', 'team {id}', 'round_robin', {start}, {start})")).collect();
+    insert(pool, &format!("INSERT INTO teams (id, name, name_key, model, created_at, updated_at){overriding}"), teams)
+        .await?;
+    // With their search terms, as Baton keeps them (else its start would index them all).
+    let contacts: Vec<String> = (1..=args.conversations / 2)
+        .map(|id| format!("({id}, '55119{id:08}', 'Customer {id}', {start}, 'customer {id}')"))
+        .collect();
+    insert(pool, &format!("INSERT INTO contacts (id, wa_id, profile_name, created_at, terms){overriding}"), contacts)
+        .await?;
+    let conversations: Vec<String> = (1..=args.conversations)
+        .map(|id| {
+            let at = start + i64::from(id) * 90 * DAY_MS / i64::from(args.conversations);
+            let contact = (id - 1) % (args.conversations / 2).max(1) + 1;
+            format!("({id}, {contact}, 'resolved', 5, {at}, {at}, {at})")
+        })
+        .collect();
+    insert(
+        pool,
+        &format!(
+            "INSERT INTO conversations (id, contact_id, status, last_seq, last_message_at, created_at, updated_at){overriding}"
+        ),
+        conversations,
+    )
+    .await?;
+
+    // The facts, as the fold records them: per conversation, its creation, its messages (in and
+    // out, one in two each), a first response, next responses, its resolution.
+    let per = i64::from(args.messages / args.conversations.max(1)).max(2);
+    let mut counts: HashMap<CountKey, i64> = HashMap::new();
+    let mut spans: Vec<String> = Vec::new();
+    for id in 1..=i64::from(args.conversations) {
+        let opened = start + id * 90 * DAY_MS / i64::from(args.conversations);
+        let team = 1 + random.below(u64::from(TEAMS)) as i64;
+        let agent = 1000 + random.below(u64::from(args.agents)) as i64;
+        let label = (random.below(10) < 3).then(|| LABELS[random.below(LABELS.len() as u64) as usize]);
+        let shard = id % SHARDS;
+        let mut count = |at: i64, metric: &'static str, agent: i64| {
+            let bucket = at - at.rem_euclid(BUCKET_MS);
+            for label in std::iter::once("").chain(label) {
+                *counts.entry((bucket, metric, team, agent, label, shard)).or_default() += 1;
+            }
+        };
+        count(opened, "created", 0);
+        let mut at = opened;
+        let mut answered = false;
+        for n in 0..per {
+            at += MINUTE_MS * (1 + random.below(20) as i64);
+            if n % 2 == 0 {
+                count(at, "messages_in", agent);
+            } else {
+                count(at, "messages_out", agent);
+                let kind = if answered { "next_response" } else { "first_response" };
+                let waited = MINUTE_MS * (1 + random.below(20) as i64);
+                spans.push(span(kind, id, at - waited, at, agent, team, label));
+                answered = true;
+            }
+        }
+        at += MINUTE_MS * (1 + random.below(60) as i64);
+        count(at, "resolved", agent);
+        spans.push(span("resolution", id, opened, at, agent, team, label));
+    }
+    let rows: Vec<String> = counts
+        .into_iter()
+        .map(|((bucket, metric, team, agent, label, shard), count)| {
+            format!("('{metric}', {bucket}, {team}, {agent}, '{label}', {shard}, {count})")
+        })
+        .collect();
+    let count_rows = rows.len();
+    insert(pool, "INSERT INTO report_counts (metric, bucket, team_id, agent_id, label, shard, count)", rows).await?;
+    let span_rows = spans.len();
+    insert(
+        pool,
+        "INSERT INTO report_spans (kind, conversation_id, started_at, ended_at, wall_ms, business_ms, agent_id, team_id, labels)",
+        spans,
+    )
+    .await?;
+    sqlx::raw_sql(if DB::POSTGRES { "VACUUM ANALYZE" } else { "ANALYZE" }).execute(pool).await?;
+    eprintln!(
+        "  {count_rows} count rows and {span_rows} spans for {} conversations in {:.1} s",
+        args.conversations,
+        began.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
+
+fn span(kind: &str, conversation: i64, from: i64, to: i64, agent: i64, team: i64, label: Option<&str>) -> String {
+    let labels = label.map_or("[]".to_owned(), |label| format!("[\"{label}\"]"));
+    // Business hours: a third of the wall time, as a 9-to-5 week roughly makes it.
+    format!("('{kind}', {conversation}, {from}, {to}, {}, {}, {agent}, {team}, '{labels}')", to - from, (to - from) / 3)
+}
+
+/// Times `paths` one after another; the latencies in ns, sorted.
+async fn time(http: &reqwest::Client, base: &str, cookie: &str, paths: &[String]) -> anyhow::Result<Vec<u64>> {
+    let mut nanos = Vec::with_capacity(paths.len());
+    for path in paths {
+        let began = Instant::now();
+        let response = http.get(format!("{base}{path}")).header("cookie", cookie).send().await?;
+        let status = response.status();
+        let body = response.bytes().await?;
+        anyhow::ensure!(status.is_success(), "{path}: {status} {}", String::from_utf8_lossy(&body));
+        nanos.push(began.elapsed().as_nanos() as u64);
+    }
+    nanos.sort_unstable();
+    Ok(nanos)
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let args = Args::parse();
+    let baton = baton_bench::baton_binary(args.baton.as_deref())?;
+    let data = tempfile::tempdir()?;
+    let mut env = baton_bench::whatsapp_env();
+    let database = baton_bench::fresh_database(args.postgres.as_deref(), "baton_reports", &mut env).await?;
+    let url = match env.iter().find(|(name, _)| *name == "BATON_DATABASE_URL") {
+        Some((_, url)) => url.clone(),
+        None => {
+            let url = format!("sqlite://{}", data.path().join("reports.db").display());
+            env.push(("BATON_DATABASE_URL", url.clone()));
+            url
+        }
+    };
+    let outcome = run(&args, &baton, data.path(), &env, &url).await;
+    baton_bench::drop_database(database).await?;
+    outcome
+}
+
+async fn run(
+    args: &Args,
+    baton: &std::path::Path,
+    data: &std::path::Path,
+    env: &[(&str, String)],
+    url: &str,
+) -> anyhow::Result<()> {
+    let postgres = args.postgres.is_some();
+    // The schema, as `baton` migrates it.
+    baton_bench::add_admin(baton, data, env, ADMIN_EMAIL).await?;
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH)?.as_millis() as i64;
+    eprintln!(
+        "generating the facts of {} messages ({})…",
+        args.messages,
+        if postgres { "PostgreSQL" } else { "SQLite" }
+    );
+    if postgres {
+        let pool = sqlx::postgres::PgPoolOptions::new().max_connections(2).connect(url).await.context("PostgreSQL")?;
+        generate(args, &pool, now).await?;
+        for table in ["users", "teams", "contacts", "conversations", "report_spans"] {
+            sqlx::query(&format!(
+                "SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT MAX(id) FROM {table}))"
+            ))
+            .execute(&pool)
+            .await?;
+        }
+        pool.close().await;
+    } else {
+        let options: sqlx::sqlite::SqliteConnectOptions = url.parse()?;
+        let pool = sqlx::sqlite::SqlitePoolOptions::new().max_connections(1).connect_with(options).await?;
+        generate(args, &pool, now).await?;
+        pool.close().await;
+    }
+
+    let (mut server, _pid, base) = start_server(baton, data, env).await?;
+    let http = reqwest::Client::new();
+    let cookie = login(&http, &base, ADMIN_EMAIL).await?;
+    let n = args.queries;
+    // Periods end at a local midnight, as the page asks for them (Berlin; the days before now).
+    let midnight = now - now.rem_euclid(DAY_MS) - 3_600_000;
+    let period = |days: i64| format!("from={}&to={midnight}&tz=Europe/Berlin", midnight - days * DAY_MS);
+    let kinds = [
+        ("overview, 30 days", format!("/api/reports/overview?{}", period(30))),
+        ("agents table, 30 days", format!("/api/reports/agents?{}", period(30))),
+        ("overview, one team, 30 days", format!("/api/reports/overview?{}&team=3", period(30))),
+        ("overview, 90 days", format!("/api/reports/overview?{}", period(90))),
+        ("agents table, 90 days", format!("/api/reports/agents?{}", period(90))),
+    ];
+    let floor: Vec<String> =
+        (0..n).map(|i| format!("/api/conversations/{}", 1 + (i * 7919) % args.conversations as usize)).collect();
+    time(&http, &base, &cookie, &floor[..n.min(10)]).await?;
+    let floor = time(&http, &base, &cookie, &floor).await?;
+    let mut results = Vec::new();
+    for (what, path) in &kinds {
+        let paths = vec![path.clone(); n];
+        results.push((what, time(&http, &base, &cookie, &paths).await?));
+    }
+    let _ = server.kill().await;
+
+    println!(
+        "\nbaton-reports — {} messages, {} conversations, {} agents, {} days, {}; {n} requests of each kind",
+        args.messages,
+        args.conversations,
+        args.agents,
+        90,
+        if postgres { "PostgreSQL" } else { "SQLite" }
+    );
+    for (what, nanos) in results {
+        println!(
+            "{what:<30} p50 {:>8.2} ms   p95 {:>8.2} ms   max {:>8.2} ms   (floor p50 {:.2}, p95 {:.2})",
+            percentile_ms(&nanos, 0.5),
+            percentile_ms(&nanos, 0.95),
+            percentile_ms(&nanos, 1.0),
+            percentile_ms(&floor, 0.5),
+            percentile_ms(&floor, 0.95),
+        );
+    }
+    Ok(())
+}
