@@ -262,3 +262,41 @@ pub async fn drop_database(database: Option<(String, String)>) -> anyhow::Result
     }
     Ok(())
 }
+
+/// The database a generated-history benchmark writes into and starts `baton` on: a fresh
+/// PostgreSQL database with `--postgres SERVER` (as [`fresh_database`] makes it), else the SQLite
+/// file `file` in `data`. Sets `BATON_DATABASE_URL` in `env`; returns the URL and what
+/// [`drop_database`] needs afterwards.
+pub async fn history_database(
+    postgres: Option<&str>,
+    prefix: &str,
+    data: &std::path::Path,
+    file: &str,
+    env: &mut Vec<(&'static str, String)>,
+) -> anyhow::Result<(String, Option<(String, String)>)> {
+    let database = fresh_database(postgres, prefix, env).await?;
+    let url = match env.iter().find(|(name, _)| *name == "BATON_DATABASE_URL") {
+        Some((_, url)) => url.clone(),
+        None => {
+            let url = format!("sqlite://{}", data.join(file).display());
+            env.push(("BATON_DATABASE_URL", url.clone()));
+            url
+        }
+    };
+    Ok((url, database))
+}
+
+/// Times GET `paths` one after another as the session `cookie`; the latencies in ns, sorted.
+pub async fn time_gets(http: &reqwest::Client, base: &str, cookie: &str, paths: &[String]) -> anyhow::Result<Vec<u64>> {
+    let mut nanos = Vec::with_capacity(paths.len());
+    for path in paths {
+        let began = std::time::Instant::now();
+        let response = http.get(format!("{base}{path}")).header("cookie", cookie).send().await?;
+        let status = response.status();
+        let body = response.bytes().await?;
+        anyhow::ensure!(status.is_success(), "{path}: {status} {}", String::from_utf8_lossy(&body));
+        nanos.push(began.elapsed().as_nanos() as u64);
+    }
+    nanos.sort_unstable();
+    Ok(nanos)
+}

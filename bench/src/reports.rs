@@ -13,7 +13,7 @@ use std::collections::HashMap;
 use std::time::Instant;
 
 use anyhow::Context;
-use baton_bench::{login, percentile_ms, start_server};
+use baton_bench::{login, percentile_ms, start_server, time_gets};
 use clap::Parser;
 use sqlx::{Database, Executor, Pool, Postgres, Sqlite};
 
@@ -201,36 +201,15 @@ fn span(kind: &str, conversation: i64, from: i64, to: i64, agent: i64, team: i64
     format!("('{kind}', {conversation}, {from}, {to}, {}, {}, {agent}, {team}, '{labels}')", to - from, (to - from) / 3)
 }
 
-/// Times `paths` one after another; the latencies in ns, sorted.
-async fn time(http: &reqwest::Client, base: &str, cookie: &str, paths: &[String]) -> anyhow::Result<Vec<u64>> {
-    let mut nanos = Vec::with_capacity(paths.len());
-    for path in paths {
-        let began = Instant::now();
-        let response = http.get(format!("{base}{path}")).header("cookie", cookie).send().await?;
-        let status = response.status();
-        let body = response.bytes().await?;
-        anyhow::ensure!(status.is_success(), "{path}: {status} {}", String::from_utf8_lossy(&body));
-        nanos.push(began.elapsed().as_nanos() as u64);
-    }
-    nanos.sort_unstable();
-    Ok(nanos)
-}
-
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
     let baton = baton_bench::baton_binary(args.baton.as_deref())?;
     let data = tempfile::tempdir()?;
     let mut env = baton_bench::whatsapp_env();
-    let database = baton_bench::fresh_database(args.postgres.as_deref(), "baton_reports", &mut env).await?;
-    let url = match env.iter().find(|(name, _)| *name == "BATON_DATABASE_URL") {
-        Some((_, url)) => url.clone(),
-        None => {
-            let url = format!("sqlite://{}", data.path().join("reports.db").display());
-            env.push(("BATON_DATABASE_URL", url.clone()));
-            url
-        }
-    };
+    let (url, database) =
+        baton_bench::history_database(args.postgres.as_deref(), "baton_reports", data.path(), "reports.db", &mut env)
+            .await?;
     let outcome = run(&args, &baton, data.path(), &env, &url).await;
     baton_bench::drop_database(database).await?;
     outcome
@@ -286,12 +265,12 @@ async fn run(
     ];
     let floor: Vec<String> =
         (0..n).map(|i| format!("/api/conversations/{}", 1 + (i * 7919) % args.conversations as usize)).collect();
-    time(&http, &base, &cookie, &floor[..n.min(10)]).await?;
-    let floor = time(&http, &base, &cookie, &floor).await?;
+    time_gets(&http, &base, &cookie, &floor[..n.min(10)]).await?;
+    let floor = time_gets(&http, &base, &cookie, &floor).await?;
     let mut results = Vec::new();
     for (what, path) in &kinds {
         let paths = vec![path.clone(); n];
-        results.push((what, time(&http, &base, &cookie, &paths).await?));
+        results.push((what, time_gets(&http, &base, &cookie, &paths).await?));
     }
     let _ = server.kill().await;
 

@@ -19,7 +19,7 @@
 use std::time::Instant;
 
 use anyhow::Context;
-use baton_bench::{login, percentile_ms, start_server};
+use baton_bench::{login, percentile_ms, start_server, time_gets};
 use baton_shared::search::{index_terms, tsvector_literal};
 use clap::Parser;
 use sqlx::{ColumnIndex, Database, Decode, Executor, IntoArguments, Pool, Postgres, Sqlite, Type};
@@ -329,21 +329,6 @@ where
     Ok(sqlx::query_scalar(sql).fetch_one(pool).await?)
 }
 
-/// Times `paths` one after another; the latencies in ns, sorted.
-async fn time(http: &reqwest::Client, base: &str, cookie: &str, paths: &[String]) -> anyhow::Result<Vec<u64>> {
-    let mut nanos = Vec::with_capacity(paths.len());
-    for path in paths {
-        let began = Instant::now();
-        let response = http.get(format!("{base}{path}")).header("cookie", cookie).send().await?;
-        let status = response.status();
-        let body = response.bytes().await?;
-        anyhow::ensure!(status.is_success(), "{path}: {status} {}", String::from_utf8_lossy(&body));
-        nanos.push(began.elapsed().as_nanos() as u64);
-    }
-    nanos.sort_unstable();
-    Ok(nanos)
-}
-
 fn line(what: &str, nanos: &[u64], floor: &[u64]) {
     println!(
         "{what:<34} p50 {:>7.2} ms   p95 {:>7.2} ms   max {:>7.2} ms   (floor p50 {:.2}, p95 {:.2})",
@@ -361,15 +346,9 @@ async fn main() -> anyhow::Result<()> {
     let baton = baton_bench::baton_binary(args.baton.as_deref())?;
     let data = tempfile::tempdir()?;
     let mut env = baton_bench::whatsapp_env();
-    let database = baton_bench::fresh_database(args.postgres.as_deref(), "baton_search", &mut env).await?;
-    let url = match env.iter().find(|(name, _)| *name == "BATON_DATABASE_URL") {
-        Some((_, url)) => url.clone(),
-        None => {
-            let url = format!("sqlite://{}", data.path().join("search.db").display());
-            env.push(("BATON_DATABASE_URL", url.clone()));
-            url
-        }
-    };
+    let (url, database) =
+        baton_bench::history_database(args.postgres.as_deref(), "baton_search", data.path(), "search.db", &mut env)
+            .await?;
     let outcome = run(&args, &baton, data.path(), &env, &url).await;
     match database {
         Some((_, name)) if args.keep => eprintln!("kept the database {name}"),
@@ -431,13 +410,13 @@ async fn run(
     let floor: Vec<String> =
         (0..n).map(|_| format!("/api/conversations/{}", 1 + random.below(u64::from(args.conversations)))).collect();
     // Warm the caches as a day's use would.
-    time(&http, &base, &cookie, &common[..n.min(20)]).await?;
-    let floor = time(&http, &base, &cookie, &floor).await?;
+    time_gets(&http, &base, &cookie, &common[..n.min(20)]).await?;
+    let floor = time_gets(&http, &base, &cookie, &floor).await?;
     let results = [
-        ("common words (search)", time(&http, &base, &cookie, &common).await?),
-        ("rare words (search)", time(&http, &base, &cookie, &rare).await?),
-        ("digit runs (contacts)", time(&http, &base, &cookie, &digits).await?),
-        ("filtered: open, inbound, 30 days", time(&http, &base, &cookie, &filtered).await?),
+        ("common words (search)", time_gets(&http, &base, &cookie, &common).await?),
+        ("rare words (search)", time_gets(&http, &base, &cookie, &rare).await?),
+        ("digit runs (contacts)", time_gets(&http, &base, &cookie, &digits).await?),
+        ("filtered: open, inbound, 30 days", time_gets(&http, &base, &cookie, &filtered).await?),
     ];
     let _ = server.kill().await;
 

@@ -300,10 +300,11 @@ where
         binds.push(Bind::Text(label));
         // Summed in the database: a month's rows per team, person and shard are hundreds of
         // thousands; its quarter hours, a few thousand.
+        // (PostgreSQL reads a bare 0 as a 4-byte integer.)
         let (columns, group) = match by {
-            CountsBy::Bucket => ("bucket, 0, 0", "bucket"),
-            CountsBy::Team => ("0, team_id, 0", "team_id"),
-            CountsBy::Agent => ("0, 0, agent_id", "agent_id"),
+            CountsBy::Bucket => ("bucket, CAST(0 AS BIGINT), CAST(0 AS BIGINT)", "bucket"),
+            CountsBy::Team => ("CAST(0 AS BIGINT), team_id, CAST(0 AS BIGINT)", "team_id"),
+            CountsBy::Agent => ("CAST(0 AS BIGINT), CAST(0 AS BIGINT), agent_id", "agent_id"),
         };
         let statement = format!(
             "SELECT metric, {columns}, CAST(SUM(count) AS BIGINT) FROM report_counts \
