@@ -3,6 +3,8 @@
 //! do (signed webhooks), creating users and logging in, opening sockets, and reading a process's
 //! CPU time and memory from `/proc`.
 
+pub mod history;
+
 use std::process::Stdio;
 
 use anyhow::Context;

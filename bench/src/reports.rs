@@ -13,9 +13,10 @@ use std::collections::HashMap;
 use std::time::Instant;
 
 use anyhow::Context;
+use baton_bench::history::{Random, Target, insert};
 use baton_bench::{login, percentile_ms, start_server, time_gets};
 use clap::Parser;
-use sqlx::{Database, Executor, Pool, Postgres, Sqlite};
+use sqlx::{Executor, Pool};
 
 #[derive(Parser)]
 #[command(about = "Reports latency (p50/p95) over a generated history, against a real Baton")]
@@ -44,44 +45,8 @@ const MINUTE_MS: i64 = 60_000;
 const BUCKET_MS: i64 = 15 * MINUTE_MS;
 const TEAMS: u32 = 5;
 const LABELS: [&str; 10] = ["billing", "vip", "refund", "delivery", "bug", "sales", "urgent", "return", "b2b", "new"];
-/// Rows per generated `INSERT`.
-const BATCH: usize = 500;
 /// The fold's shards per count key.
 const SHARDS: i64 = 4;
-
-struct Random(u64);
-
-impl Random {
-    fn below(&mut self, n: u64) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0 % n.max(1)
-    }
-}
-
-trait Target: Database {
-    const POSTGRES: bool;
-}
-
-impl Target for Sqlite {
-    const POSTGRES: bool = false;
-}
-
-impl Target for Postgres {
-    const POSTGRES: bool = true;
-}
-
-/// Inserts `rows`, `BATCH` per statement.
-async fn insert<DB: Target>(pool: &Pool<DB>, head: &str, rows: Vec<String>) -> anyhow::Result<()>
-where
-    for<'c> &'c Pool<DB>: Executor<'c, Database = DB>,
-{
-    for chunk in rows.chunks(BATCH) {
-        sqlx::raw_sql(&format!("{head} VALUES {}", chunk.join(", "))).execute(pool).await?;
-    }
-    Ok(())
-}
 
 /// A count's key: bucket, metric, team, agent, label, shard.
 type CountKey = (i64, &'static str, i64, i64, &'static str, i64);
@@ -106,19 +71,30 @@ where
         &format!(
             "INSERT INTO users (id, email, name, role, password_hash, disabled, created_at, updated_at){overriding}"
         ),
-        agents,
+        agents.into_iter(),
+        |row| row,
     )
     .await?;
     let teams: Vec<String> =
         (1..=TEAMS).map(|id| format!("({id}, 'Team {id}', 'team {id}', 'round_robin', {start}, {start})")).collect();
-    insert(pool, &format!("INSERT INTO teams (id, name, name_key, model, created_at, updated_at){overriding}"), teams)
-        .await?;
+    insert(
+        pool,
+        &format!("INSERT INTO teams (id, name, name_key, model, created_at, updated_at){overriding}"),
+        teams.into_iter(),
+        |row| row,
+    )
+    .await?;
     // With their search terms, as Baton keeps them (else its start would index them all).
     let contacts: Vec<String> = (1..=args.conversations / 2)
         .map(|id| format!("({id}, '55119{id:08}', 'Customer {id}', {start}, 'customer {id}')"))
         .collect();
-    insert(pool, &format!("INSERT INTO contacts (id, wa_id, profile_name, created_at, terms){overriding}"), contacts)
-        .await?;
+    insert(
+        pool,
+        &format!("INSERT INTO contacts (id, wa_id, profile_name, created_at, terms){overriding}"),
+        contacts.into_iter(),
+        |row| row,
+    )
+    .await?;
     let conversations: Vec<String> = (1..=args.conversations)
         .map(|id| {
             let at = start + i64::from(id) * 90 * DAY_MS / i64::from(args.conversations);
@@ -126,12 +102,11 @@ where
             format!("({id}, {contact}, 'resolved', 5, {at}, {at}, {at})")
         })
         .collect();
-    insert(
-        pool,
+    insert(pool,
         &format!(
             "INSERT INTO conversations (id, contact_id, status, last_seq, last_message_at, created_at, updated_at){overriding}"
         ),
-        conversations,
+        conversations.into_iter(), |row| row,
     )
     .await?;
 
@@ -178,12 +153,17 @@ where
         })
         .collect();
     let count_rows = rows.len();
-    insert(pool, "INSERT INTO report_counts (metric, bucket, team_id, agent_id, label, shard, count)", rows).await?;
-    let span_rows = spans.len();
     insert(
         pool,
+        "INSERT INTO report_counts (metric, bucket, team_id, agent_id, label, shard, count)",
+        rows.into_iter(),
+        |row| row,
+    )
+    .await?;
+    let span_rows = spans.len();
+    insert(pool,
         "INSERT INTO report_spans (kind, conversation_id, started_at, ended_at, wall_ms, business_ms, agent_id, team_id, labels)",
-        spans,
+        spans.into_iter(), |row| row,
     )
     .await?;
     sqlx::raw_sql(if DB::POSTGRES { "VACUUM ANALYZE" } else { "ANALYZE" }).execute(pool).await?;

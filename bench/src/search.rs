@@ -19,10 +19,11 @@
 use std::time::Instant;
 
 use anyhow::Context;
+use baton_bench::history::{Random, Target, insert};
 use baton_bench::{login, percentile_ms, start_server, time_gets};
 use baton_shared::search::{index_terms, tsvector_literal};
 use clap::Parser;
-use sqlx::{ColumnIndex, Database, Decode, Executor, IntoArguments, Pool, Postgres, Sqlite, Type};
+use sqlx::{ColumnIndex, Decode, Executor, IntoArguments, Pool, Type};
 
 #[derive(Parser)]
 #[command(about = "Search latency (p50/p95) and index size over a generated history, against a real Baton")]
@@ -50,8 +51,6 @@ struct Args {
 
 const ADMIN_EMAIL: &str = "search-admin@bench.baton";
 const DAY_MS: i64 = 86_400_000;
-/// Rows per generated `INSERT`.
-const BATCH: usize = 500;
 
 /// Words every customer uses: some in most messages, most in a few percent of them.
 const COMMON: [&str; 40] = [
@@ -103,22 +102,6 @@ const FIRST: [&str; 16] = [
 const LAST: [&str; 12] =
     ["Silva", "Souza", "Lima", "Costa", "Pereira", "Alves", "Rocha", "Dias", "Mendes", "Nunes", "Ramos", "Conceição"];
 
-/// A small deterministic generator (xorshift), so every run builds the same history.
-struct Random(u64);
-
-impl Random {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-}
-
 /// Message `n`'s text: common words (skewed: the first few are in most messages), one rare word
 /// (`zq` + a number, each in one message in ten thousand) in a tenth of them, an order number in a
 /// fifth.
@@ -142,43 +125,10 @@ fn wa_id(contact: u32) -> String {
     format!("5511{:09}", 900_000_000 + u64::from(contact) * 7 % 100_000_000)
 }
 
-/// What the generator needs of a database: its pool runs statements, and it takes the generated
-/// values as binds.
-trait Target: Database {
-    const POSTGRES: bool;
-}
-
-impl Target for Sqlite {
-    const POSTGRES: bool = false;
-}
-
-impl Target for Postgres {
-    const POSTGRES: bool = true;
-}
-
 /// `text` as an SQL string literal (the generated values are Baton's own; quotes are doubled
 /// all the same).
 fn quote(text: &str) -> String {
     format!("'{}'", text.replace('\'', "''"))
-}
-
-/// Inserts `rows`, `BATCH` per statement, each written by `row` as a `(…)` tuple of literals.
-async fn insert<DB: Target, T>(
-    pool: &Pool<DB>,
-    head: &str,
-    rows: impl Iterator<Item = T>,
-    mut row: impl FnMut(T) -> String,
-) -> anyhow::Result<()>
-where
-    for<'c> &'c Pool<DB>: Executor<'c, Database = DB>,
-{
-    let mut rows = rows.peekable();
-    while rows.peek().is_some() {
-        let values: Vec<String> = rows.by_ref().take(BATCH).map(&mut row).collect();
-        let statement = format!("{head} VALUES {}", values.join(", "));
-        sqlx::raw_sql(&statement).execute(pool).await?;
-    }
-    Ok(())
 }
 
 struct Generated {
