@@ -12,6 +12,7 @@ use baton_shared::contacts::{
 };
 use baton_shared::csat::CsatSettings;
 use baton_shared::menu::Menu;
+use baton_shared::reports::{Overview, RecentResponses, ReportRequest, ReportRow};
 use baton_shared::routing_rules::{Decision, RuleTest, StoredRules};
 use baton_shared::search::{SearchRequest, SearchResults};
 use baton_shared::sla::SlaSettings;
@@ -270,6 +271,39 @@ pub async fn contacts(request: &ContactListRequest) -> Result<ContactList, Failu
         path.push_str(&format!("&offset={offset}"));
     }
     get_json(&path).await
+}
+
+/// A report's query string (no `?`): its period, time zone and filters.
+pub fn report_query(request: &ReportRequest) -> String {
+    let mut query = format!("from={}&to={}", request.from, request.to);
+    if let Some(tz) = &request.tz {
+        query.push_str(&format!("&tz={}", encode(tz)));
+    }
+    if let Some(team) = request.team {
+        query.push_str(&format!("&team={team}"));
+    }
+    if let Some(agent) = request.agent {
+        query.push_str(&format!("&agent={agent}"));
+    }
+    if let Some(label) = request.label.as_deref().filter(|label| !label.trim().is_empty()) {
+        query.push_str(&format!("&label={}", encode(label)));
+    }
+    query
+}
+
+/// The Reports page's overview.
+pub async fn report_overview(request: &ReportRequest) -> Result<Overview, Failure> {
+    get_json(&format!("/api/reports/overview?{}", report_query(request))).await
+}
+
+/// The first responses of the last hour (the wall's live panel).
+pub async fn report_now() -> Result<RecentResponses, Failure> {
+    get_json("/api/reports/now").await
+}
+
+/// A Reports table: `by` is `agents`, `teams` or `labels`.
+pub async fn report_table(by: &str, request: &ReportRequest) -> Result<Vec<ReportRow>, Failure> {
+    get_json(&format!("/api/reports/{by}?{}", report_query(request))).await
 }
 
 /// A unit enum's wire name (`recent`).

@@ -101,6 +101,7 @@ impl Ctx {
             Section::Rules => Place::Rules,
             Section::Automation => Place::Automation,
             Section::Contacts => Place::Contacts(None),
+            Section::Reports => Place::Reports,
         });
     }
 

@@ -15,6 +15,7 @@ pub mod conversation;
 pub mod inbox;
 pub mod login;
 pub mod replies;
+pub mod reports;
 pub mod rules;
 pub mod rules_form;
 pub mod shell;

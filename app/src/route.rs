@@ -19,6 +19,7 @@ pub enum Section {
     Rules,
     Automation,
     Contacts,
+    Reports,
 }
 
 /// Where the user is: a section, and in the inbox the open conversation.
@@ -40,6 +41,8 @@ pub enum Place {
     Automation,
     /// `/contacts`, or `/contacts/{id}` with that customer's profile.
     Contacts(Option<ContactId>),
+    /// `/reports`
+    Reports,
 }
 
 impl Place {
@@ -55,6 +58,7 @@ impl Place {
             ["teams"] => Place::Teams,
             ["rules"] => Place::Rules,
             ["automation"] => Place::Automation,
+            ["reports"] => Place::Reports,
             ["contacts"] => Place::Contacts(None),
             ["contacts", id] => id.parse().map_or(Place::Contacts(None), |id| Place::Contacts(Some(ContactId(id)))),
             _ => Place::Inbox(None),
@@ -72,6 +76,7 @@ impl Place {
             Place::Teams => "/teams".to_owned(),
             Place::Rules => "/rules".to_owned(),
             Place::Automation => "/automation".to_owned(),
+            Place::Reports => "/reports".to_owned(),
             Place::Contacts(None) => "/contacts".to_owned(),
             Place::Contacts(Some(id)) => format!("/contacts/{id}"),
         }
@@ -87,6 +92,7 @@ impl Place {
             Place::Rules => Section::Rules,
             Place::Automation => Section::Automation,
             Place::Contacts(_) => Section::Contacts,
+            Place::Reports => Section::Reports,
         }
     }
 
@@ -116,6 +122,7 @@ mod tests {
             Place::Automation,
             Place::Contacts(None),
             Place::Contacts(Some(ContactId(7))),
+            Place::Reports,
         ] {
             assert_eq!(Place::parse(&place.path()), place, "{}", place.path());
         }

@@ -10,9 +10,11 @@
 //! - **applied/s**: messages on the socket per second, from the rate's first post to its last
 //!   arrival — the ingest worker's rate once the posting outruns it.
 //!
-//! With `--search-index both` it runs twice on fresh databases, the second time with the search
+//! With `--cost-of search-index` it runs twice on fresh databases, the second time with the search
 //! index switched off in the database (documents discarded by a trigger, the contacts' full-text
-//! triggers and indexes dropped), and prints the cost of the index as the ratio of applied rates.
+//! triggers and indexes dropped), and prints the cost of the index as the ratio of applied rates;
+//! `--cost-of reports` does the same for the reports' facts and rollups (every row written to
+//! `report_*` discarded by a trigger; the conversations' report track is still kept).
 //!
 //! Client and server share the machine's cores. Build with `--release`.
 
@@ -51,17 +53,26 @@ struct Args {
     /// The `baton` binary to start (default: beside this one).
     #[arg(long)]
     baton: Option<PathBuf>,
-    /// Run with Baton's search index (`on`), with it switched off in the database (`off`: the
-    /// baseline), or both in turn, printing the index's cost as a ratio (`both`).
-    #[arg(long, value_enum, default_value_t = SearchIndex::On)]
-    search_index: SearchIndex,
+    /// Run twice, the second time with this part switched off in the database (the baseline),
+    /// and print its cost as a ratio.
+    #[arg(long, value_enum)]
+    cost_of: Option<Part>,
 }
 
+/// A part of the ingest whose cost can be measured.
 #[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-enum SearchIndex {
-    On,
-    Off,
-    Both,
+enum Part {
+    SearchIndex,
+    Reports,
+}
+
+impl Part {
+    fn name(self) -> &'static str {
+        match self {
+            Part::SearchIndex => "the search index",
+            Part::Reports => "the reports' facts and rollups",
+        }
+    }
 }
 
 const ADMIN_EMAIL: &str = "ingest-admin@bench.baton";
@@ -70,14 +81,15 @@ const ADMIN_EMAIL: &str = "ingest-admin@bench.baton";
 async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
     let baton = baton_bench::baton_binary(args.baton.as_deref())?;
-    let runs: &[bool] = match args.search_index {
-        SearchIndex::On => &[true],
-        SearchIndex::Off => &[false],
-        SearchIndex::Both => &[true, false],
+    let runs: Vec<Option<Part>> = match args.cost_of {
+        None => vec![None],
+        Some(part) => vec![None, Some(part)],
     };
     let mut applied = Vec::new();
-    for &indexed in runs {
-        println!("{}", if indexed { "with the search index" } else { "without the search index (baseline)" });
+    for &without in &runs {
+        if let Some(part) = args.cost_of {
+            println!("{} {}", if without.is_some() { "without" } else { "with" }, part.name());
+        }
         let data = tempfile::tempdir()?;
         let mut env = baton_bench::whatsapp_env();
         let database = baton_bench::fresh_database(args.postgres.as_deref(), "baton_ingest", &mut env).await?;
@@ -89,12 +101,12 @@ async fn main() -> anyhow::Result<()> {
                 url
             }
         };
-        let outcome = run(&args, &baton, data.path(), &env, (!indexed).then_some(url.as_str())).await;
+        let outcome = run(&args, &baton, data.path(), &env, without.map(|part| (part, url.as_str()))).await;
         baton_bench::drop_database(database).await?;
         applied.push(outcome?);
     }
-    if let [with, without] = applied.as_slice() {
-        println!("cost of the search index (applied/s without it ÷ with it)");
+    if let ([with, without], Some(part)) = (applied.as_slice(), args.cost_of) {
+        println!("cost of {} (applied/s without it ÷ with it)", part.name());
         for (rate, (with, without)) in args.rates.iter().zip(with.iter().zip(without)) {
             println!("{rate:>6}  {with:>8.0} with  {without:>8.0} without  ratio {:.2}", without / with.max(1.0));
         }
@@ -102,11 +114,44 @@ async fn main() -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Switches Baton's search index off in the database at `url` (already migrated): search
-/// documents are discarded as they are written and the contacts' full-text index is no longer
-/// kept — the baseline the index's cost is measured against.
-async fn without_search_index(url: &str) -> anyhow::Result<()> {
+/// The tables the reports write their facts to.
+const REPORT_TABLES: [&str; 5] =
+    ["report_counts", "report_team_counts", "report_day_counts", "report_spans", "report_day_spans"];
+
+/// Switches `part` off in the database at `url` (already migrated): the baseline its cost is
+/// measured against.
+async fn switch_off(part: Part, url: &str) -> anyhow::Result<()> {
     use sqlx::Executor;
+    if part == Part::Reports {
+        let postgres = url.starts_with("postgres");
+        let mut statements = Vec::new();
+        if postgres {
+            statements.push(
+                "CREATE FUNCTION bench_discard() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NULL; END $$"
+                    .to_owned(),
+            );
+        }
+        for table in REPORT_TABLES {
+            statements.push(if postgres {
+                format!("CREATE TRIGGER bench_discard BEFORE INSERT ON {table} FOR EACH ROW EXECUTE FUNCTION bench_discard()")
+            } else {
+                format!("CREATE TRIGGER bench_discard_{table} BEFORE INSERT ON {table} BEGIN SELECT RAISE(IGNORE); END")
+            });
+        }
+        let script = statements.join("; ");
+        if postgres {
+            let pool = sqlx::postgres::PgPoolOptions::new().max_connections(1).connect(url).await?;
+            pool.execute(script.as_str()).await?;
+            pool.close().await;
+        } else {
+            let pool = sqlx::sqlite::SqlitePoolOptions::new().max_connections(1).connect(url).await?;
+            pool.execute(script.as_str()).await?;
+            pool.close().await;
+        }
+        return Ok(());
+    }
+    // The search index: documents discarded as they are written, the contacts' full-text index
+    // no longer kept.
     if url.starts_with("postgres") {
         let pool = sqlx::postgres::PgPoolOptions::new().max_connections(1).connect(url).await?;
         pool.execute(
@@ -135,11 +180,11 @@ async fn run(
     baton: &std::path::Path,
     data: &std::path::Path,
     env: &[(&str, String)],
-    without_index: Option<&str>,
+    without: Option<(Part, &str)>,
 ) -> anyhow::Result<Vec<f64>> {
     baton_bench::add_admin(baton, data, env, ADMIN_EMAIL).await?;
-    if let Some(url) = without_index {
-        without_search_index(url).await?;
+    if let Some((part, url)) = without {
+        switch_off(part, url).await?;
     }
     let (mut server, _pid, base) = start_server(baton, data, env).await?;
     let http = reqwest::Client::builder().pool_max_idle_per_host(args.in_flight).build()?;

@@ -34,6 +34,9 @@ struct Args {
     /// `postgres://root@127.0.0.1:5432`. Default: SQLite.
     #[arg(long)]
     postgres: Option<String>,
+    /// Keep the generated SQLite database (its folder is printed) to look into afterwards.
+    #[arg(long)]
+    keep: bool,
     /// The `baton` binary to start (default: beside this one).
     #[arg(long)]
     baton: Option<std::path::PathBuf>,
@@ -45,8 +48,8 @@ const MINUTE_MS: i64 = 60_000;
 const BUCKET_MS: i64 = 15 * MINUTE_MS;
 const TEAMS: u32 = 5;
 const LABELS: [&str; 10] = ["billing", "vip", "refund", "delivery", "bug", "sales", "urgent", "return", "b2b", "new"];
-/// The fold's shards per count key.
-const SHARDS: i64 = 4;
+/// The fold's rows per hot count key (`Sql::COUNTER_SHARDS`): PostgreSQL's, SQLite's.
+const SHARDS: (i64, i64) = (4, 1);
 
 /// A count's key: bucket, metric, team, agent, label, shard.
 type CountKey = (i64, &'static str, i64, i64, &'static str, i64);
@@ -63,7 +66,7 @@ where
     let agents: Vec<String> = (0..args.agents)
         .map(|n| {
             let id = 1000 + n;
-            format!("({id}, 'agent{n}@bench.baton', 'Agent {n:03}', 'agent', '!', 0, {start}, {start})")
+            format!("({id}, 'agent{n}@bench.baton', 'Agent {n:03}', 'agent', '!', FALSE, {start}, {start})")
         })
         .collect();
     insert(
@@ -114,13 +117,18 @@ where
     // out, one in two each), a first response, next responses, its resolution.
     let per = i64::from(args.messages / args.conversations.max(1)).max(2);
     let mut counts: HashMap<CountKey, i64> = HashMap::new();
-    let mut spans: Vec<String> = Vec::new();
+    let mut spans: Vec<Span> = Vec::new();
     for id in 1..=i64::from(args.conversations) {
         let opened = start + id * 90 * DAY_MS / i64::from(args.conversations);
-        let team = 1 + random.below(u64::from(TEAMS)) as i64;
+        // An agent works in their own team, and one conversation in ten in another.
         let agent = 1000 + random.below(u64::from(args.agents)) as i64;
+        let team = if random.below(10) == 0 {
+            1 + random.below(u64::from(TEAMS)) as i64
+        } else {
+            1 + agent % i64::from(TEAMS)
+        };
         let label = (random.below(10) < 3).then(|| LABELS[random.below(LABELS.len() as u64) as usize]);
-        let shard = id % SHARDS;
+        let shard = id % if DB::POSTGRES { SHARDS.0 } else { SHARDS.1 };
         let mut count = |at: i64, metric: &'static str, agent: i64| {
             let bucket = at - at.rem_euclid(BUCKET_MS);
             for label in std::iter::once("").chain(label) {
@@ -138,15 +146,46 @@ where
                 count(at, "messages_out", agent);
                 let kind = if answered { "next_response" } else { "first_response" };
                 let waited = MINUTE_MS * (1 + random.below(20) as i64);
-                spans.push(span(kind, id, at - waited, at, agent, team, label));
+                spans.push(Span { kind, conversation: id, from: at - waited, to: at, agent, team, label });
                 answered = true;
             }
         }
         at += MINUTE_MS * (1 + random.below(60) as i64);
         count(at, "resolved", agent);
-        spans.push(span("resolution", id, opened, at, agent, team, label));
+        spans.push(Span { kind: "resolution", conversation: id, from: opened, to: at, agent, team, label });
     }
-    let rows: Vec<String> = counts
+    // The rollups, as the fold writes them beside the detail: per quarter hour and team, and per
+    // UTC day, team and person (a person's rows unsharded).
+    let mut team_counts: HashMap<(i64, &str, i64, &str, i64), i64> = HashMap::new();
+    let mut day_counts: HashMap<(i64, &str, i64, i64, &str, i64), i64> = HashMap::new();
+    let mut detail: HashMap<CountKey, i64> = HashMap::new();
+    for ((bucket, metric, team, agent, label, shard), count) in counts {
+        let own = if agent == 0 { shard } else { 0 };
+        *team_counts.entry((bucket, metric, team, label, shard)).or_default() += count;
+        *day_counts.entry((bucket - bucket.rem_euclid(DAY_MS), metric, team, agent, label, own)).or_default() += count;
+        *detail.entry((bucket, metric, team, agent, label, own)).or_default() += count;
+    }
+    let team_rows = team_counts.len();
+    insert(
+        pool,
+        "INSERT INTO report_team_counts (bucket, metric, team_id, label, shard, count)",
+        team_counts.into_iter(),
+        |((bucket, metric, team, label, shard), count)| {
+            format!("({bucket}, '{metric}', {team}, '{label}', {shard}, {count})")
+        },
+    )
+    .await?;
+    let day_rows = day_counts.len();
+    insert(
+        pool,
+        "INSERT INTO report_day_counts (day, metric, team_id, agent_id, label, shard, count)",
+        day_counts.into_iter(),
+        |((day, metric, team, agent, label, shard), count)| {
+            format!("({day}, '{metric}', {team}, {agent}, '{label}', {shard}, {count})")
+        },
+    )
+    .await?;
+    let rows: Vec<String> = detail
         .into_iter()
         .map(|((bucket, metric, team, agent, label, shard), count)| {
             format!("('{metric}', {bucket}, {team}, {agent}, '{label}', {shard}, {count})")
@@ -161,24 +200,64 @@ where
     )
     .await?;
     let span_rows = spans.len();
+    // Per (day, label, kind, team, agent): how many, and their lengths as kept.
+    type DaySpan<'a> = (i64, &'a str, &'static str, i64, i64);
+    let mut day_spans: HashMap<DaySpan, (i64, String)> = HashMap::new();
+    for span in &spans {
+        for label in std::iter::once("").chain(span.label) {
+            let day = span.to - span.to.rem_euclid(DAY_MS);
+            let (count, lengths) = day_spans.entry((day, label, span.kind, span.team, span.agent)).or_default();
+            *count += 1;
+            let wall = span.to - span.from;
+            lengths.push_str(&format!("{wall}/{} ", wall / 3));
+        }
+    }
+    let day_span_rows = day_spans.len();
+    insert(
+        pool,
+        "INSERT INTO report_day_spans (day, label, kind, team_id, agent_id, count, durations)",
+        day_spans.into_iter(),
+        |((day, label, kind, team, agent), (count, lengths))| {
+            format!("({day}, '{label}', '{kind}', {team}, {agent}, {count}, '{lengths}')")
+        },
+    )
+    .await?;
     insert(pool,
         "INSERT INTO report_spans (kind, conversation_id, started_at, ended_at, wall_ms, business_ms, agent_id, team_id, labels)",
-        spans.into_iter(), |row| row,
+        spans.into_iter(), |span| span.row(),
     )
     .await?;
     sqlx::raw_sql(if DB::POSTGRES { "VACUUM ANALYZE" } else { "ANALYZE" }).execute(pool).await?;
     eprintln!(
-        "  {count_rows} count rows and {span_rows} spans for {} conversations in {:.1} s",
+        "  {count_rows} count rows ({team_rows} per team, {day_rows} per day), {span_rows} spans ({day_span_rows} day rows) \
+         for {} conversations in {:.1} s",
         args.conversations,
         began.elapsed().as_secs_f64()
     );
     Ok(())
 }
 
-fn span(kind: &str, conversation: i64, from: i64, to: i64, agent: i64, team: i64, label: Option<&str>) -> String {
-    let labels = label.map_or("[]".to_owned(), |label| format!("[\"{label}\"]"));
-    // Business hours: a third of the wall time, as a 9-to-5 week roughly makes it.
-    format!("('{kind}', {conversation}, {from}, {to}, {}, {}, {agent}, {team}, '{labels}')", to - from, (to - from) / 3)
+/// A generated span. Business hours: a third of the wall time, as a 9-to-5 week roughly makes it.
+struct Span {
+    kind: &'static str,
+    conversation: i64,
+    from: i64,
+    to: i64,
+    agent: i64,
+    team: i64,
+    label: Option<&'static str>,
+}
+
+impl Span {
+    fn row(self) -> String {
+        let Span { kind, conversation, from, to, agent, team, label } = self;
+        let labels = label.map_or("[]".to_owned(), |label| format!("[\"{label}\"]"));
+        format!(
+            "('{kind}', {conversation}, {from}, {to}, {}, {}, {agent}, {team}, '{labels}')",
+            to - from,
+            (to - from) / 3
+        )
+    }
 }
 
 #[tokio::main]
@@ -192,6 +271,9 @@ async fn main() -> anyhow::Result<()> {
             .await?;
     let outcome = run(&args, &baton, data.path(), &env, &url).await;
     baton_bench::drop_database(database).await?;
+    if args.keep {
+        eprintln!("kept {}", data.keep().display());
+    }
     outcome
 }
 

@@ -112,6 +112,41 @@ pub struct Overview {
     pub first_response_bins: Vec<u32>,
 }
 
+/// How far back the live panel's "first response median, last hour" looks, in ms.
+pub const NOW_WINDOW_MS: i64 = 3_600_000;
+
+/// `GET /api/reports/now`: the first responses that ended in the last hour ([`NOW_WINDOW_MS`]),
+/// for the live panel, which recomputes its median as they age out ([`RecentResponses::median_at`])
+/// and asks again when a reply may have added one.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RecentResponses {
+    /// The server's clock when it answered (Unix ms).
+    pub as_of: i64,
+    pub first_responses: Vec<RecentSpan>,
+}
+
+/// A measured span: when it ended and how long it was (wall clock).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RecentSpan {
+    pub ended_at: i64,
+    pub wall_ms: i64,
+}
+
+impl RecentResponses {
+    /// The median of the first responses that ended in the hour before `now` (or since: a
+    /// clock a little behind the server's keeps them), and how many.
+    pub fn median_at(&self, now: i64) -> (Option<i64>, usize) {
+        let mut lengths: Vec<i64> = self
+            .first_responses
+            .iter()
+            .filter(|span| span.ended_at > now - NOW_WINDOW_MS)
+            .map(|span| span.wall_ms)
+            .collect();
+        lengths.sort_unstable();
+        (percentile(&lengths, 0.5), lengths.len())
+    }
+}
+
 /// A row of the per-agent, per-team or per-label table.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ReportRow {
@@ -209,6 +244,20 @@ impl ReportRow {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_last_hours_median_drops_what_aged_out() {
+        let recent = RecentResponses {
+            as_of: 0,
+            first_responses: [(1_000, 60_000), (2_000_000, 120_000), (3_000_000, 600_000)]
+                .map(|(ended_at, wall_ms)| RecentSpan { ended_at, wall_ms })
+                .to_vec(),
+        };
+        assert_eq!(recent.median_at(3_000_000), (Some(120_000), 3));
+        // An hour after the first ended, it is out.
+        assert_eq!(recent.median_at(1_000 + NOW_WINDOW_MS), (Some(120_000), 2));
+        assert_eq!(recent.median_at(3_000_000 + NOW_WINDOW_MS), (None, 0));
+    }
 
     #[test]
     fn percentiles_are_nearest_rank() {

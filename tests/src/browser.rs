@@ -276,6 +276,15 @@ impl Browser {
         Ok(())
     }
 
+    /// Waits until the first element matching `css` reads exactly `expected`.
+    pub async fn wait_for_exact(&self, css: &str, expected: &str) -> anyhow::Result<()> {
+        self.wait_for_texts(css, &format!("exactly {expected:?}"), |texts| {
+            texts.first().is_some_and(|text| text == expected)
+        })
+        .await?;
+        Ok(())
+    }
+
     /// Waits until the attribute `name` of the first element matching `css` is `value`.
     pub async fn wait_for_attr(&self, css: &str, name: &str, value: &str) -> anyhow::Result<()> {
         eventually(PATIENCE, || async {

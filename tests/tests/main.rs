@@ -15,6 +15,7 @@ mod browser_app;
 mod browser_automation;
 mod browser_contacts;
 mod browser_inbox;
+mod browser_reports;
 mod browser_routing;
 mod browser_walk;
 mod canned;

@@ -237,9 +237,12 @@ fn the_figures_are_those_of_the_definitions_on_postgres() -> anyhow::Result<()> 
 /// Forgets the reports' facts beneath the store, as a database from before reports would be:
 /// every conversation waits to be replayed, its track unknown.
 async fn forget_the_reports(database: &TestDatabase) -> anyhow::Result<()> {
-    const FORGET: [&str; 3] = [
+    const FORGET: [&str; 6] = [
         "DELETE FROM report_spans",
         "DELETE FROM report_counts",
+        "DELETE FROM report_team_counts",
+        "DELETE FROM report_day_counts",
+        "DELETE FROM report_day_spans",
         "UPDATE conversations SET reports_replay_to = last_seq, spell_started_at = NULL, waiting_since = NULL, \
          answered_in_spell = FALSE",
     ];

@@ -97,6 +97,7 @@ pub fn Shell(me: Me, on_logout: Callback<()>) -> impl IntoView {
                     {tab(Section::Inbox, t!("nav.inbox").to_string(), "nav-inbox")}
                     {tab(Section::Contacts, t!("nav.contacts").to_string(), "nav-contacts")}
                     {role.at_least(Role::Supervisor).then(|| tab(Section::Wall, t!("nav.wall").to_string(), "nav-wall"))}
+                    {role.at_least(Role::Lead).then(|| tab(Section::Reports, t!("nav.reports").to_string(), "nav-reports"))}
                     {role.at_least(Role::Supervisor).then(|| tab(Section::Replies, t!("nav.replies").to_string(), "nav-replies"))}
                     {role.at_least(Role::Admin).then(|| tab(Section::Users, t!("nav.users").to_string(), "nav-users"))}
                     {role.at_least(Role::Admin).then(|| tab(Section::Teams, t!("nav.teams").to_string(), "nav-teams"))}
@@ -139,6 +140,9 @@ pub fn Shell(me: Me, on_logout: Callback<()>) -> impl IntoView {
                     view! { <crate::pages::automation::AutomationPage /> }.into_any()
                 }
                 Section::Contacts => view! { <crate::pages::contacts::ContactsPage /> }.into_any(),
+                Section::Reports if role.at_least(Role::Lead) => {
+                    view! { <crate::pages::reports::ReportsPage /> }.into_any()
+                }
                 _ => view! { <InboxPage /> }.into_any(),
             }}
         </div>

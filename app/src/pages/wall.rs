@@ -134,6 +134,7 @@ pub fn Wall() -> impl IntoView {
                 </Show>
             </section>
             <aside class="load" aria-label=t!("wall.load").to_string()>
+                <crate::components::now_panel::NowPanel />
                 <crate::components::team_queues::TeamQueues />
                 <h3>{t!("wall.team").to_string()}</h3>
                 <table>

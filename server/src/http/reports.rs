@@ -3,6 +3,7 @@
 //! (`?from=&to=&tz=&team=&agent=&label=`, [`ReportRequest`]):
 //! - `GET /api/reports/overview` — the period's figures beside the previous period's, its days,
 //!   the heatmap and the first-response distribution;
+//! - `GET /api/reports/now` — the first responses of the last hour (the live panel's median);
 //! - `GET /api/reports/{agents,teams,labels}[?format=csv]` — a table, in JSON or as CSV with the
 //!   header [`baton_shared::reports::TABLE_CSV_COLUMNS`].
 
@@ -12,7 +13,7 @@ use axum::extract::{Query, State};
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use baton_shared::reports::{Overview, ReportRequest};
+use baton_shared::reports::{Overview, RecentResponses, ReportRequest};
 use serde::Deserialize;
 
 use super::extract::{ApiJson, ApiPath};
@@ -22,7 +23,10 @@ use crate::sessions::CurrentUser;
 use crate::state::AppState;
 
 pub fn routes() -> Router<AppState> {
-    Router::new().route("/reports/overview", get(overview)).route("/reports/{table}", get(table))
+    Router::new()
+        .route("/reports/overview", get(overview))
+        .route("/reports/now", get(now))
+        .route("/reports/{table}", get(table))
 }
 
 /// A table's format, beside the report's filters (read on their own: numbers do not survive
@@ -51,6 +55,13 @@ async fn overview(
 ) -> Result<ApiJson<Overview>, AppError> {
     let request = read(query)?;
     Ok(ApiJson(figures::overview(state.store.as_ref(), &state.actor(&user), &request).await?))
+}
+
+async fn now(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+) -> Result<ApiJson<RecentResponses>, AppError> {
+    Ok(ApiJson(figures::recent_responses(state.store.as_ref(), &state.actor(&user), state.now()).await?))
 }
 
 async fn table(

@@ -8,8 +8,8 @@ use std::collections::BTreeMap;
 use baton_shared::api::Role;
 use baton_shared::model::normalize_label;
 use baton_shared::reports::{
-    CsatFigures, DayVolumes, Durations, Figures, MAX_PERIOD_MS, Overview, RESPONSE_BINS_MS, ReportRequest, ReportRow,
-    SlaFigures, TABLE_CSV_COLUMNS, Volumes,
+    CsatFigures, DayVolumes, Durations, Figures, MAX_PERIOD_MS, NOW_WINDOW_MS, Overview, RESPONSE_BINS_MS,
+    RecentResponses, RecentSpan, ReportRequest, ReportRow, SlaFigures, TABLE_CSV_COLUMNS, Volumes,
 };
 use baton_shared::{TeamId, UserId};
 use jiff::tz::TimeZone;
@@ -18,7 +18,7 @@ use jiff::{Timestamp, ZonedDateTime};
 use super::track::{Metric, SpanKind};
 use crate::conversations::{Actor, Refusal};
 use crate::store::Store;
-use crate::store::reports::{BUCKET_MS, CountRow, CountsBy, FactFilter, SpanRow};
+use crate::store::reports::{BUCKET_MS, CountRow, FactFilter, FactsBy, SpanLengths};
 
 /// A table's rows: one per agent, team or label.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -69,23 +69,26 @@ fn checked(actor: &Actor, request: &ReportRequest) -> Result<(FactFilter, TimeZo
         Some(label) => Some(normalize_label(label).map_err(Refusal::invalid)?),
         None => None,
     };
-    let filter = FactFilter { from, to, team: request.team, agent: request.agent, label, teams };
+    // Offsets for the previous period too (an overview's comparison).
+    let offsets = offsets(&zone, from - (to - from), to);
+    let filter = FactFilter { from, to, team: request.team, agent: request.agent, label, teams, offsets };
     Ok((filter, zone))
 }
 
 /// `GET /api/reports/overview`.
 pub async fn overview(store: &dyn Store, actor: &Actor, request: &ReportRequest) -> Result<Overview, Refusal> {
     let (filter, zone) = checked(actor, request)?;
-    let spans = store.report_spans(&filter, false).await?;
-    let counts = store.report_counts(&filter, CountsBy::Bucket).await?;
     let length = filter.to - filter.from;
     let before = FactFilter { from: filter.from - length, to: filter.from, ..filter.clone() };
-    let previous = figures(
-        &store.report_spans(&before, false).await?,
-        &store.report_counts(&before, CountsBy::Bucket).await?,
-        before.from,
-        before.to,
-    );
+    // The period per local hour (its days and hours), the previous one summed (its figures
+    // only): read at once, on connections of their own.
+    let (spans, counts, spans_before, counts_before) = tokio::try_join!(
+        store.report_span_lengths(&filter, FactsBy::All),
+        store.report_counts(&filter, FactsBy::Hour),
+        store.report_span_lengths(&before, FactsBy::All),
+        store.report_counts(&before, FactsBy::All),
+    )?;
+    let previous = figures(&spans_before, &counts_before, before.from, before.to);
 
     let mut days: BTreeMap<String, Tally> = BTreeMap::new();
     for day in local_days(&zone, filter.from, filter.to) {
@@ -93,7 +96,8 @@ pub async fn overview(store: &dyn Store, actor: &Actor, request: &ReportRequest)
     }
     let mut heatmap = vec![[0_u64; 24]; 7];
     for row in &counts {
-        let Some(local) = local(&zone, row.bucket) else { continue };
+        // Summed per local hour, its start in local milliseconds.
+        let Some(local) = local(&TimeZone::UTC, row.bucket) else { continue };
         if let Some(tally) = days.get_mut(&local.date().to_string()) {
             tally.add(row.metric, row.count);
         }
@@ -104,8 +108,8 @@ pub async fn overview(store: &dyn Store, actor: &Actor, request: &ReportRequest)
         }
     }
     let mut first_response_bins = vec![0_u32; RESPONSE_BINS_MS.len() + 1];
-    for span in spans.iter().filter(|span| span.kind == SpanKind::FirstResponse) {
-        let bin = RESPONSE_BINS_MS.iter().position(|bound| span.wall_ms < *bound).unwrap_or(RESPONSE_BINS_MS.len());
+    for wall in spans.iter().filter(|group| group.kind == Some(SpanKind::FirstResponse)).flat_map(|group| &group.wall) {
+        let bin = RESPONSE_BINS_MS.iter().position(|bound| wall < bound).unwrap_or(RESPONSE_BINS_MS.len());
         first_response_bins[bin] += 1;
     }
     Ok(Overview {
@@ -114,6 +118,16 @@ pub async fn overview(store: &dyn Store, actor: &Actor, request: &ReportRequest)
         days: days.into_iter().map(|(day, tally)| DayVolumes { day, volumes: tally.volumes }).collect(),
         heatmap,
         first_response_bins,
+    })
+}
+
+/// `GET /api/reports/now`: the first responses of the last hour, of the teams `actor` may read.
+pub async fn recent_responses(store: &dyn Store, actor: &Actor, now: i64) -> Result<RecentResponses, Refusal> {
+    let teams = readable_teams(actor)?;
+    let spans = store.report_recent_spans(SpanKind::FirstResponse, now - NOW_WINDOW_MS, teams.as_deref()).await?;
+    Ok(RecentResponses {
+        as_of: now,
+        first_responses: spans.into_iter().map(|(ended_at, wall_ms)| RecentSpan { ended_at, wall_ms }).collect(),
     })
 }
 
@@ -126,38 +140,28 @@ pub async fn table(
     by: TableBy,
 ) -> Result<Vec<ReportRow>, Refusal> {
     let (filter, _) = checked(actor, request)?;
-    let spans = store.report_spans(&filter, true).await?;
-    let mut rows: BTreeMap<String, (Vec<&SpanRow>, Tally)> = BTreeMap::new();
-    match by {
-        TableBy::Label => {
-            for (label, metric, count) in store.report_counts_by_label(&filter).await? {
-                if filter.label.as_ref().is_none_or(|wanted| *wanted == label) {
-                    rows.entry(label).or_default().1.add(metric, count);
-                }
-            }
-            let wanted = |label: &String| filter.label.as_ref().is_none_or(|wanted| wanted == label);
-            for span in &spans {
-                for label in span.labels.iter().filter(|label| wanted(label)) {
-                    rows.entry(label.clone()).or_default().0.push(span);
-                }
-            }
+    let facts_by = match by {
+        TableBy::Agent => FactsBy::Agent,
+        TableBy::Team => FactsBy::Team,
+        TableBy::Label => FactsBy::Label,
+    };
+    // A row's key: the person's or team's id, or the label; facts of nobody and no team have
+    // no row.
+    let key = |team: Option<TeamId>, agent: Option<UserId>, label: &str| match by {
+        TableBy::Agent => agent.map(|agent| agent.0.to_string()),
+        TableBy::Team => team.map(|team| team.0.to_string()),
+        TableBy::Label => Some(label.to_owned()).filter(|label| !label.is_empty()),
+    };
+    let spans = store.report_span_lengths(&filter, facts_by).await?;
+    let mut rows: BTreeMap<String, (Vec<&SpanLengths>, Tally)> = BTreeMap::new();
+    for row in store.report_counts(&filter, facts_by).await? {
+        if let Some(key) = key(row.team, row.agent, &row.label) {
+            rows.entry(key).or_default().1.add(row.metric, row.count);
         }
-        TableBy::Agent | TableBy::Team => {
-            let key = |team: Option<TeamId>, agent: Option<UserId>| match by {
-                TableBy::Agent => agent.map(|agent| agent.0.to_string()),
-                _ => team.map(|team| team.0.to_string()),
-            };
-            let by = if by == TableBy::Agent { CountsBy::Agent } else { CountsBy::Team };
-            for row in store.report_counts(&filter, by).await? {
-                if let Some(key) = key(row.team, row.agent) {
-                    rows.entry(key).or_default().1.add(row.metric, row.count);
-                }
-            }
-            for span in &spans {
-                if let Some(key) = key(span.team, span.agent) {
-                    rows.entry(key).or_default().0.push(span);
-                }
-            }
+    }
+    for group in &spans {
+        if let Some(key) = key(group.team, group.agent, &group.label) {
+            rows.entry(key).or_default().0.push(group);
         }
     }
     let names: BTreeMap<String, String> = match by {
@@ -169,7 +173,7 @@ pub async fn table(
         .into_iter()
         .map(|(key, (spans, tally))| {
             let name = names.get(&key).cloned().unwrap_or_else(|| key.clone());
-            let of = |kind| durations(spans.iter().copied().filter(|span| span.kind == kind));
+            let of = |kind| durations(spans.iter().copied(), kind);
             ReportRow {
                 first_response: of(SpanKind::FirstResponse),
                 next_response: of(SpanKind::NextResponse),
@@ -199,12 +203,12 @@ pub fn table_csv(rows: &[ReportRow]) -> Result<String, Refusal> {
 }
 
 /// The figures of the period `[from, to)` from its facts.
-fn figures(spans: &[SpanRow], counts: &[CountRow], from: i64, to: i64) -> Figures {
+fn figures(spans: &[SpanLengths], counts: &[CountRow], from: i64, to: i64) -> Figures {
     let mut tally = Tally::default();
     for row in counts {
         tally.add(row.metric, row.count);
     }
-    let of = |kind| durations(spans.iter().filter(|span| span.kind == kind));
+    let of = |kind| durations(spans.iter(), kind);
     Figures {
         from,
         to,
@@ -217,11 +221,12 @@ fn figures(spans: &[SpanRow], counts: &[CountRow], from: i64, to: i64) -> Figure
     }
 }
 
-fn durations<'a>(spans: impl Iterator<Item = &'a SpanRow>) -> Durations {
+/// The figures of the `kind` spans among `groups`.
+fn durations<'a>(groups: impl Iterator<Item = &'a SpanLengths>, kind: SpanKind) -> Durations {
     let (mut wall, mut business) = (Vec::new(), Vec::new());
-    for span in spans {
-        wall.push(span.wall_ms);
-        business.extend(span.business_ms);
+    for group in groups.filter(|group| group.kind == Some(kind)) {
+        wall.extend_from_slice(&group.wall);
+        business.extend_from_slice(&group.business);
     }
     Durations::of(wall, business)
 }
@@ -265,6 +270,25 @@ fn local(zone: &TimeZone, at: i64) -> Option<ZonedDateTime> {
     Some(Timestamp::from_millisecond(at).ok()?.to_zoned_datetime(zone.clone()))
 }
 
+/// `zone`'s UTC offsets over `[from, to)` as the store sums local hours by them: (until, offset
+/// ms), the last until `i64::MAX`.
+fn offsets(zone: &TimeZone, from: i64, to: i64) -> Vec<(i64, i64)> {
+    let Ok(start) = Timestamp::from_millisecond(from) else { return Vec::new() };
+    let millis = |offset: jiff::tz::Offset| i64::from(offset.seconds()) * 1000;
+    let mut offsets = Vec::new();
+    let mut current = millis(zone.to_offset(start));
+    for transition in zone.following(start) {
+        let at = transition.timestamp().as_millisecond();
+        if at >= to {
+            break;
+        }
+        offsets.push((at, current));
+        current = millis(transition.offset());
+    }
+    offsets.push((i64::MAX, current));
+    offsets
+}
+
 /// Every local day (`YYYY-MM-DD`) that `[from, to)` touches, in order.
 fn local_days(zone: &TimeZone, from: i64, to: i64) -> Vec<String> {
     let (Some(first), Some(last)) = (local(zone, from), local(zone, to - 1)) else { return Vec::new() };
@@ -301,5 +325,15 @@ mod tests {
         // 2027-03-28 00:00 to 2027-03-29 00:00 Berlin: 23 hours, one day.
         let (from, to) = (1_806_188_400_000, 1_806_188_400_000 + 23 * 3_600_000);
         assert_eq!(local_days(&zone, from, to), vec!["2027-03-28".to_owned()]);
+    }
+
+    #[test]
+    fn offsets_change_where_the_zone_does() {
+        let zone = TimeZone::get("Europe/Berlin").expect("a zone");
+        let hour = 3_600_000;
+        // Summer time began at 2027-03-28 01:00 UTC, two hours after that day began in Berlin.
+        let change = 1_806_188_400_000 + 2 * hour;
+        assert_eq!(offsets(&zone, change - 5 * hour, change + 5 * hour), vec![(change, hour), (i64::MAX, 2 * hour)]);
+        assert_eq!(offsets(&TimeZone::UTC, 0, 1_000_000), vec![(i64::MAX, 0)]);
     }
 }

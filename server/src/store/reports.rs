@@ -11,6 +11,9 @@ use crate::reports::track::{Metric, SpanKind};
 /// report's period is whole quarter hours.
 pub const BUCKET_MS: i64 = 15 * 60_000;
 
+/// The rollups' day: a UTC day.
+pub const DAY_MS: i64 = 86_400_000;
+
 /// Which facts a report reads: those of `[from, to)`, of a team, a person, a label.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct FactFilter {
@@ -22,54 +25,142 @@ pub struct FactFilter {
     pub label: Option<String>,
     /// Only these teams' facts (a lead's own teams); `None`: every team's.
     pub teams: Option<Vec<TeamId>>,
+    /// The viewer's UTC offsets over the period, as (until, offset ms) in order, the last until
+    /// `i64::MAX`: counts [`FactsBy::Hour`] are summed per local hour. Empty: UTC.
+    pub offsets: Vec<(i64, i64)>,
 }
 
-/// A measured span as recorded.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct SpanRow {
-    pub kind: SpanKind,
-    pub ended_at: i64,
-    pub wall_ms: i64,
-    pub business_ms: Option<i64>,
-    pub agent: Option<UserId>,
-    pub team: Option<TeamId>,
-    pub labels: Vec<String>,
-}
-
-/// How counts are summed: per quarter hour (for days and hours), per team or per person.
+/// How a report's facts are summed: counts per local hour (for days and hours), over the whole
+/// period, per team, person or label; span lengths all together or per team, person or label.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum CountsBy {
-    Bucket,
+pub enum FactsBy {
+    /// Counts: per local hour ([`FactFilter::offsets`]). Spans: all together.
+    Hour,
+    /// Counts: over the whole period. Spans: all together.
+    All,
     Team,
     Agent,
+    Label,
 }
 
-/// A sum of counts of one metric: per quarter hour ([`CountsBy::Bucket`]: `bucket`, the quarter
-/// hour's start in Unix ms), team or person (the others are 0 / `None`).
+/// A sum of counts of one metric, for what the sum was grouped by ([`FactsBy`]): the local hour
+/// (`bucket`, its start in local milliseconds: Unix ms plus the offset), team, person or label;
+/// the others are 0 / `None` / "".
+/// Several rows may share a key (their counts add up).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CountRow {
     pub metric: Metric,
     pub bucket: i64,
     pub team: Option<TeamId>,
     pub agent: Option<UserId>,
+    pub label: String,
     pub count: u64,
+}
+
+/// The lengths of the spans of one kind that ended in a period, for what they were grouped by
+/// ([`FactsBy`]; the others are `None` / "", and so are a span's without team or person).
+/// Several groups may share a key (their lengths add up).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct SpanLengths {
+    pub kind: Option<SpanKind>,
+    pub team: Option<TeamId>,
+    pub agent: Option<UserId>,
+    pub label: String,
+    /// Wall-clock milliseconds, any order.
+    pub wall: Vec<i64>,
+    /// Business-hours milliseconds of the spans that had business hours, any order.
+    pub business: Vec<i64>,
 }
 
 #[async_trait]
 pub trait ReportStore: Send + Sync {
-    /// The spans that ended in the filter's period, with its filters; with whom each belongs to
-    /// (`owners`: agent, team, labels) or without (lengths only, read from an index).
-    async fn report_spans(&self, filter: &FactFilter, owners: bool) -> StoreResult<Vec<SpanRow>>;
+    /// The counts of the filter's period summed `by` quarter hour, team, person or label (with a
+    /// label filter: the events of conversations that had it).
+    async fn report_counts(&self, filter: &FactFilter, by: FactsBy) -> StoreResult<Vec<CountRow>>;
 
-    /// The counts of the filter's period summed `by` quarter hour, team or person (with a label:
-    /// the events of conversations that had it).
-    async fn report_counts(&self, filter: &FactFilter, by: CountsBy) -> StoreResult<Vec<CountRow>>;
+    /// The lengths of the spans that ended in the filter's period, grouped `by` kind and team,
+    /// person or label.
+    async fn report_span_lengths(&self, filter: &FactFilter, by: FactsBy) -> StoreResult<Vec<SpanLengths>>;
 
-    /// The counts of the filter's period per label (every label's own rows), as
-    /// (label, metric, count).
-    async fn report_counts_by_label(&self, filter: &FactFilter) -> StoreResult<Vec<(String, Metric, u64)>>;
+    /// The `kind` spans that ended at or after `since` (of `teams` only, when given), as
+    /// (ended at, wall-clock ms), oldest first.
+    async fn report_recent_spans(
+        &self,
+        kind: SpanKind,
+        since: i64,
+        teams: Option<&[TeamId]>,
+    ) -> StoreResult<Vec<(i64, i64)>>;
 
     /// Records the facts of up to `limit` conversations from before reports (their event logs
     /// replayed through the same fold), the newest first; how many it did (0: none is left).
     async fn replay_report_backlog(&self, limit: i64) -> StoreResult<usize>;
+}
+
+/// A span of time, `[from, to)` in Unix ms.
+pub type Range = (i64, i64);
+
+/// A period as the rollups read it: its whole UTC days (`None`: it has none), and the parts
+/// before and after them, read from the detail.
+pub fn whole_days(from: i64, to: i64) -> (Option<Range>, Vec<Range>) {
+    let first = from + (DAY_MS - from.rem_euclid(DAY_MS)) % DAY_MS;
+    let last = to - to.rem_euclid(DAY_MS);
+    if first >= last {
+        return (None, vec![(from, to)]);
+    }
+    let edges = [(from, first), (last, to)].into_iter().filter(|(start, end)| start < end).collect();
+    (Some((first, last)), edges)
+}
+
+/// A day's span lengths as kept ("wall" or "wall/business", each followed by a space), added to
+/// `into`; what cannot be read is passed over.
+pub fn read_lengths(kept: &str, into: &mut SpanLengths) {
+    for entry in kept.split_ascii_whitespace() {
+        let (wall, business) = match entry.split_once('/') {
+            Some((wall, business)) => (wall, business.parse::<i64>().ok()),
+            None => (entry, None),
+        };
+        if let Ok(wall) = wall.parse::<i64>() {
+            into.wall.push(wall);
+            into.business.extend(business);
+        }
+    }
+}
+
+/// One span's lengths as [`read_lengths`] reads them.
+pub fn kept_lengths(wall: i64, business: Option<i64>) -> String {
+    match business {
+        Some(business) => format!("{wall}/{business} "),
+        None => format!("{wall} "),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_period_splits_into_whole_utc_days_and_its_edges() {
+        let hour = 3_600_000;
+        // Berlin's 2 days: 23:00 UTC to 23:00 UTC two days later.
+        let (from, to) = (10 * DAY_MS - hour, 12 * DAY_MS - hour);
+        assert_eq!(
+            whole_days(from, to),
+            (Some((10 * DAY_MS, 11 * DAY_MS)), vec![(from, 10 * DAY_MS), (11 * DAY_MS, to)])
+        );
+        // Whole days have no edges.
+        assert_eq!(whole_days(10 * DAY_MS, 12 * DAY_MS), (Some((10 * DAY_MS, 12 * DAY_MS)), vec![]));
+        // Less than a day, across midnight: all detail.
+        assert_eq!(
+            whole_days(10 * DAY_MS - hour, 10 * DAY_MS + hour),
+            (None, vec![(10 * DAY_MS - hour, 10 * DAY_MS + hour)])
+        );
+    }
+
+    #[test]
+    fn lengths_read_back_as_kept() {
+        let mut lengths = SpanLengths::default();
+        let kept = kept_lengths(90_000, Some(30_000)) + &kept_lengths(5, None) + "garbage ";
+        read_lengths(&kept, &mut lengths);
+        assert_eq!((lengths.wall, lengths.business), (vec![90_000, 5], vec![30_000]));
+    }
 }

@@ -34,6 +34,8 @@ impl Sql for Sqlite {
     const LOCK_ADMINS: Option<&'static str> = None;
     const LOCK_CONTACT: &'static str = "SELECT id FROM contacts WHERE id = $1";
     const SKIP_LOCKED: &'static str = "";
+    const COUNTER_SHARDS: i64 = 1;
+    const TEXT_AGGREGATE: &'static str = "group_concat";
 
     fn rows_affected(result: &sqlx::sqlite::SqliteQueryResult) -> u64 {
         result.rows_affected()

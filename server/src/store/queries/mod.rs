@@ -28,6 +28,7 @@ mod messages;
 mod notes;
 mod outbox;
 mod queues;
+mod report_reads;
 mod reports;
 mod routing;
 mod rows;
@@ -64,6 +65,11 @@ pub trait Sql: Database + sqlx::database::HasStatementCache {
     /// Ends a `SELECT` whose rows the transaction takes for itself: rows another transaction has
     /// locked are passed over, not waited for (so several nodes take different jobs).
     const SKIP_LOCKED: &'static str;
+    /// Rows a hot counter is spread over, so that concurrent writers do not queue on one row's
+    /// lock until commit; 1 where writers are serialised anyway.
+    const COUNTER_SHARDS: i64;
+    /// The aggregate that joins a group's texts, as `NAME(text, separator)`.
+    const TEXT_AGGREGATE: &'static str;
 
     /// How many rows a statement changed (sqlx has no trait for it).
     fn rows_affected(result: &Self::QueryResult) -> u64;

@@ -1,0 +1,115 @@
+//! The wall's "now" panel: customers waiting for someone (and the longest wait), the team by
+//! presence (available, busy, away, offline), and the first-response median of the last hour.
+//! Waits and presence come from the live inbox model; the first responses from
+//! `GET /api/reports/now`, asked again whenever a person's reply reaches the inbox (a possible
+//! first response) and recomputed each second as old ones leave the hour — no polling.
+
+use baton_shared::model::{ConversationStatus, Direction};
+use baton_shared::protocol::PresenceStatus;
+use baton_shared::reports::RecentResponses;
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+
+use crate::api;
+use crate::context::Ctx;
+use crate::format::waited;
+use crate::pages::reports::duration;
+
+#[component]
+pub fn NowPanel() -> impl IntoView {
+    let ctx = expect_context::<Ctx>();
+    let inbox = ctx.link.inbox;
+    // Unassigned open conversations: how many, since when the longest.
+    let waiting = Memo::new(move |_| {
+        inbox.with(|inbox| {
+            let since: Vec<i64> = inbox
+                .conversations
+                .values()
+                .filter(|view| view.conversation.status != ConversationStatus::Resolved)
+                .filter(|view| view.conversation.assignee.is_none())
+                .map(|view| view.conversation.queued_at.unwrap_or(view.conversation.created_at))
+                .collect();
+            (since.len(), since.into_iter().min())
+        })
+    });
+    // The team by presence: available, busy, away, offline.
+    let presence = Memo::new(move |_| {
+        let members = ctx.team.get();
+        inbox.with(|inbox| {
+            let mut counts = [0_usize; 4];
+            for member in &members {
+                let slot = match inbox.presence.get(&member.id).filter(|presence| presence.online).map(|p| p.status) {
+                    Some(PresenceStatus::Available) => 0,
+                    Some(PresenceStatus::Busy) => 1,
+                    Some(PresenceStatus::Away) => 2,
+                    None => 3,
+                };
+                counts[slot] += 1;
+            }
+            counts
+        })
+    });
+    // The newest reply by a person anywhere in view: when it changes, a first response may have
+    // ended, and the last hour's are asked for again.
+    let last_reply = Memo::new(move |_| {
+        inbox.with(|inbox| {
+            inbox
+                .conversations
+                .values()
+                .filter_map(|view| view.preview.as_ref())
+                .filter(|message| message.direction == Direction::Outbound && message.author.is_some())
+                .map(|message| message.id)
+                .max()
+        })
+    });
+    let recent = RwSignal::new(None::<RecentResponses>);
+    let generation = StoredValue::new(0_u64);
+    Effect::new(move |_| {
+        // Read, not only tracked: a memo nobody has read never computes, so never changes.
+        let _ = last_reply.get();
+        generation.update_value(|value| *value += 1);
+        let mine = generation.get_value();
+        spawn_local(async move {
+            if let Ok(found) = api::report_now().await
+                && generation.get_value() == mine
+            {
+                recent.set(Some(found));
+            }
+        });
+    });
+    let median = Memo::new(move |_| {
+        // The page's clock ticks every 15 s; the answer's own time is newer at first.
+        recent.with(|recent| {
+            recent.as_ref().map_or((None, 0), |recent| recent.median_at(ctx.now.get().max(recent.as_of)))
+        })
+    });
+    let statuses = ["available", "busy", "away", "offline"];
+    view! {
+        <section class="now-panel" id="now-panel" aria-label=t!("now.title").to_string()>
+            <div class="tile" id="now-waiting">
+                <span class="tile-name">{t!("now.waiting").to_string()}</span>
+                <strong class="tile-value">{move || waiting.get().0}</strong>
+                <span class="tile-note">{move || waiting.get().1.map(|since| {
+                    t!("now.longest", value = waited(since, ctx.now.get())).to_string()
+                })}</span>
+            </div>
+            <div class="tile" id="now-agents">
+                <span class="tile-name">{t!("now.agents").to_string()}</span>
+                <ul class="now-presence">
+                    {statuses.into_iter().enumerate().map(|(index, status)| view! {
+                        <li data-status=status>
+                            <span class=format!("dot {status}")></span>
+                            <strong>{move || presence.get()[index]}</strong>
+                            " " {t!(format!("presence.{status}")).to_string()}
+                        </li>
+                    }).collect_view()}
+                </ul>
+            </div>
+            <div class="tile" id="now-first-response">
+                <span class="tile-name">{t!("now.first_response").to_string()}</span>
+                <strong class="tile-value">{move || median.get().0.map_or_else(|| "—".to_owned(), duration)}</strong>
+                <span class="tile-note">{move || t!("now.responses", count = median.get().1).to_string()}</span>
+            </div>
+        </section>
+    }
+}
