@@ -215,10 +215,10 @@ where
     let day_span_rows = day_spans.len();
     insert(
         pool,
-        "INSERT INTO report_day_spans (day, label, kind, team_id, agent_id, count, durations)",
+        "INSERT INTO report_day_spans (day, label, kind, team_id, agent_id, shard, count, durations)",
         day_spans.into_iter(),
         |((day, label, kind, team, agent), (count, lengths))| {
-            format!("({day}, '{label}', '{kind}', {team}, {agent}, {count}, '{lengths}')")
+            format!("({day}, '{label}', '{kind}', {team}, {agent}, 0, {count}, '{lengths}')")
         },
     )
     .await?;

@@ -30,16 +30,19 @@ CREATE TABLE report_day_counts (
 
 -- Every span's lengths per UTC day, kind, team and person (0: none) and label ('': all), as text:
 -- "wall" or "wall/business" in milliseconds, each followed by a space. Percentiles are exact, so
--- a report needs every length; read this way a month of them is a few thousand rows.
+-- a report needs every length; read this way a month of them is a few thousand rows. A person's
+-- row grows with their own spans; those of nobody (resolved unassigned) are spread over 16 rows
+-- (`shard`), so no row takes every such span of a busy day — each one rewrites its row's text.
 CREATE TABLE report_day_spans (
     day       INTEGER NOT NULL,
     label     TEXT    NOT NULL,
     kind      TEXT    NOT NULL,
     team_id   INTEGER NOT NULL,
     agent_id  INTEGER NOT NULL,
+    shard     INTEGER NOT NULL,
     count     INTEGER NOT NULL,
     durations TEXT    NOT NULL,
-    PRIMARY KEY (day, label, kind, team_id, agent_id)
+    PRIMARY KEY (day, label, kind, team_id, agent_id, shard)
 ) STRICT;
 
 -- One person's overview reads their detail.
@@ -51,10 +54,10 @@ SELECT label, bucket, team_id, metric, 0, SUM(count) FROM report_counts GROUP BY
 INSERT INTO report_day_counts (day, label, team_id, agent_id, metric, shard, count)
 SELECT bucket - bucket % 86400000, label, team_id, agent_id, metric, 0, SUM(count) FROM report_counts
 GROUP BY bucket - bucket % 86400000, label, team_id, agent_id, metric;
-INSERT INTO report_day_spans (day, label, kind, team_id, agent_id, count, durations)
-SELECT ended_at - ended_at % 86400000, '', kind, COALESCE(team_id, 0), COALESCE(agent_id, 0), COUNT(*), group_concat(CAST(wall_ms AS TEXT) || COALESCE('/' || CAST(business_ms AS TEXT), '') || ' ', '')
+INSERT INTO report_day_spans (day, label, kind, team_id, agent_id, shard, count, durations)
+SELECT ended_at - ended_at % 86400000, '', kind, COALESCE(team_id, 0), COALESCE(agent_id, 0), 0, COUNT(*), group_concat(CAST(wall_ms AS TEXT) || COALESCE('/' || CAST(business_ms AS TEXT), '') || ' ', '')
 FROM report_spans GROUP BY ended_at - ended_at % 86400000, kind, COALESCE(team_id, 0), COALESCE(agent_id, 0);
-INSERT INTO report_day_spans (day, label, kind, team_id, agent_id, count, durations)
-SELECT ended_at - ended_at % 86400000, l.value, kind, COALESCE(team_id, 0), COALESCE(agent_id, 0), COUNT(*), group_concat(CAST(wall_ms AS TEXT) || COALESCE('/' || CAST(business_ms AS TEXT), '') || ' ', '')
+INSERT INTO report_day_spans (day, label, kind, team_id, agent_id, shard, count, durations)
+SELECT ended_at - ended_at % 86400000, l.value, kind, COALESCE(team_id, 0), COALESCE(agent_id, 0), 0, COUNT(*), group_concat(CAST(wall_ms AS TEXT) || COALESCE('/' || CAST(business_ms AS TEXT), '') || ' ', '')
 FROM report_spans AS s, json_each(s.labels) AS l
 GROUP BY ended_at - ended_at % 86400000, l.value, kind, COALESCE(team_id, 0), COALESCE(agent_id, 0);

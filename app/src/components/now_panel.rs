@@ -2,8 +2,10 @@
 //! presence (available, busy, away, offline), and the first-response median of the last hour.
 //! Waits and presence come from the live inbox model; the first responses from
 //! `GET /api/reports/now`, asked again whenever a person's reply reaches the inbox (a possible
-//! first response) and recomputed each second as old ones leave the hour — no polling.
+//! first response) and recomputed as the page's clock ticks (every 15 s) and old ones leave the
+//! hour — no polling.
 
+use baton_shared::api::Role;
 use baton_shared::model::{ConversationStatus, Direction};
 use baton_shared::protocol::PresenceStatus;
 use baton_shared::reports::RecentResponses;
@@ -19,25 +21,29 @@ use crate::pages::reports::duration;
 pub fn NowPanel() -> impl IntoView {
     let ctx = expect_context::<Ctx>();
     let inbox = ctx.link.inbox;
-    // Unassigned open conversations: how many, since when the longest.
+    // Open unassigned conversations (not pending: those wait for the customer): how many, since
+    // when the longest.
     let waiting = Memo::new(move |_| {
         inbox.with(|inbox| {
             let since: Vec<i64> = inbox
                 .conversations
                 .values()
-                .filter(|view| view.conversation.status != ConversationStatus::Resolved)
+                .filter(|view| view.conversation.status == ConversationStatus::Open)
                 .filter(|view| view.conversation.assignee.is_none())
                 .map(|view| view.conversation.queued_at.unwrap_or(view.conversation.created_at))
                 .collect();
             (since.len(), since.into_iter().min())
         })
     });
-    // The team by presence: available, busy, away, offline.
+    // The team by presence: available, busy, away, offline (admins only while connected, as
+    // the wall's team table has them).
     let presence = Memo::new(move |_| {
         let members = ctx.team.get();
         inbox.with(|inbox| {
             let mut counts = [0_usize; 4];
-            for member in &members {
+            for member in
+                members.iter().filter(|member| member.role != Role::Admin || inbox.presence.contains_key(&member.id))
+            {
                 let slot = match inbox.presence.get(&member.id).filter(|presence| presence.online).map(|p| p.status) {
                     Some(PresenceStatus::Available) => 0,
                     Some(PresenceStatus::Busy) => 1,

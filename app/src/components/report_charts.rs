@@ -1,7 +1,8 @@
 //! The Reports page's charts, drawn by Plotters to SVG in the browser: conversations per day, the
-//! weekday × hour heatmap of customer messages, the distribution of first responses and agent load
-//! over the day. Each is a `<figure>` with its title, axis labels, the figure of every bar or cell
-//! on hover (an SVG `<title>` laid over it) and the same numbers in a table beneath.
+//! weekday × hour heatmap of customer messages and the distribution of first responses. Each is a
+//! `<figure>` with its title, axis labels, the figure of every bar or cell on hover (an SVG
+//! `<title>` laid over it, for the mouse) and the same numbers in a table beneath (for the keyboard
+//! and assistive technology, which skip the drawing).
 //!
 //! Why Plotters: it is the charting library of the Rust ecosystem, compiles to WASM, and its SVG
 //! backend draws a chart as text — sharp at any size, coloured by the page's theme, no canvas.
@@ -138,8 +139,9 @@ fn figure(
 ) -> impl IntoView {
     view! {
         <figure class="chart" id=id aria-labelledby=format!("{id}-title")>
-            <figcaption id=format!("{id}-title")>{title.clone()}</figcaption>
-            {svg.map(|svg| view! { <div class="chart-svg" role="img" aria-label=title inner_html=svg></div> })}
+            <figcaption id=format!("{id}-title")>{title}</figcaption>
+            // The drawing is for the eye; its numbers are the table's.
+            {svg.map(|svg| view! { <div class="chart-svg" aria-hidden="true" inner_html=svg></div> })}
             {legend}
             <details class="chart-table">
                 <summary>{t!("reports.as_table").to_string()}</summary>
@@ -331,6 +333,7 @@ fn heatmap_svg(heatmap: &[[u64; 24]], weekdays: &[String]) -> Option<String> {
             .x_label_formatter(&hour_of)
             .y_label_formatter(&weekday_of)
             .x_desc(t!("reports.axis_hour").to_string())
+            .y_desc(t!("reports.axis_weekday").to_string())
             .label_style(font(13))
             .axis_desc_style(font(14))
             .draw()

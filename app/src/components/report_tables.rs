@@ -139,9 +139,15 @@ pub fn ReportTables(request: Memo<ReportRequest>) -> impl IntoView {
         .into_iter()
         .map(|(table, name)| {
             view! {
-                <button type="button" role="tab" id=format!("report-tab-{table}") class="tab"
+                <button type="button" role="tab" id=format!("report-tab-{table}") class="tab" aria-controls="report-panel"
                     aria-selected=move || (by.get() == table).to_string()
-                    on:click=move |_| by.set(table)>
+                    on:click=move |_| {
+                        // The other table's rows are not this one's: none until it answers.
+                        if by.get_untracked() != table {
+                            rows.set(None);
+                        }
+                        by.set(table)
+                    }>
                     {t!(name).to_string()}
                 </button>
             }
@@ -174,7 +180,8 @@ pub fn ReportTables(request: Memo<ReportRequest>) -> impl IntoView {
             .collect_view()
     };
     let body = move || {
-        let mut found = rows.get().unwrap_or_default();
+        // Until the table answers, nothing (not "nothing happened").
+        let Some(mut found) = rows.get() else { return ().into_any() };
         let (sorted, descending) = sort.get();
         if let Some(column) = COLUMNS.get(sorted) {
             found.sort_by(|a, b| {
@@ -215,7 +222,8 @@ pub fn ReportTables(request: Memo<ReportRequest>) -> impl IntoView {
                 </a>
             </header>
             {move || error.get().map(|message| view! { <p class="alert" role="alert">{message}</p> })}
-            <div class="table-scroll">
+            <div class="table-scroll" role="tabpanel" id="report-panel"
+                aria-labelledby=move || format!("report-tab-{}", by.get())>
                 <table class="data report-table" id="report-table">
                     <thead><tr>{header}</tr></thead>
                     <tbody>{body}</tbody>

@@ -5,6 +5,7 @@
 //! ([`crate::components::report_tables`]). Every figure is the server's (`GET /api/reports/…`,
 //! defined in `docs/reports.md`); the page only lays them out.
 
+use baton_shared::api::Role;
 use baton_shared::reports::{Figures, Overview, ReportRequest};
 use baton_shared::{TeamId, UserId};
 use leptos::prelude::*;
@@ -37,13 +38,14 @@ fn local_date(year: u32, month: u32, day: i32) -> i64 {
     date.get_time() as i64
 }
 
-/// `YYYY-MM-DD` (a date input's value) as its local midnight.
-fn parse_day(value: &str) -> Option<i64> {
+/// The local midnight `after` days after the day `YYYY-MM-DD` (a date input's value) began: the
+/// next day's midnight is not always 24 hours on (a clock change).
+fn parse_day(value: &str, after: i32) -> Option<i64> {
     let mut parts = value.split('-');
     let year: u32 = parts.next()?.parse().ok()?;
     let month: u32 = parts.next()?.parse().ok()?;
     let day: i32 = parts.next()?.parse().ok()?;
-    Some(local_date(year, month.checked_sub(1)?, day))
+    Some(local_date(year, month.checked_sub(1)?, day + after))
 }
 
 /// The browser's IANA time zone (`Europe/Berlin`).
@@ -90,9 +92,9 @@ pub fn ReportsPage() -> impl IntoView {
             Range::Days7 => (local_midnight(-6), local_midnight(1)),
             Range::Days30 => (local_midnight(-29), local_midnight(1)),
             Range::Custom => {
-                let from = parse_day(&custom_from.get()).unwrap_or_else(|| local_midnight(-6));
+                let from = parse_day(&custom_from.get(), 0).unwrap_or_else(|| local_midnight(-6));
                 // The last day is included: the period ends at the next midnight.
-                let to = parse_day(&custom_to.get()).map_or_else(|| local_midnight(1), |day| day + 86_400_000);
+                let to = parse_day(&custom_to.get(), 1).unwrap_or_else(|| local_midnight(1));
                 (from, to)
             }
         };
@@ -136,15 +138,29 @@ pub fn ReportsPage() -> impl IntoView {
             _ => Range::Days7,
         });
     };
+    // A lead reads their own teams only: those, and their members, are what they may pick.
+    let lead = ctx.me.with_value(|me| me.role == Role::Lead);
+    let readable = move || {
+        let mut teams = ctx.teams.get();
+        if lead {
+            ctx.me.with_value(|me| teams.retain(|team| me.teams.contains(&team.id)));
+        }
+        teams
+    };
     let team_options = move || {
-        ctx.teams
-            .get()
+        readable()
             .into_iter()
             .map(|team| view! { <option value=team.id.0.to_string()>{team.name.clone()}</option> })
             .collect_view()
     };
     let agent_options = move || {
         let mut members = ctx.team.get();
+        if lead {
+            let teams = readable();
+            members.retain(|member| {
+                teams.iter().any(|team| team.members.iter().any(|membership| membership.user == member.id))
+            });
+        }
         members.sort_by_key(|member| member.name.to_lowercase());
         members
             .into_iter()
@@ -166,10 +182,12 @@ pub fn ReportsPage() -> impl IntoView {
                 </select>
                 <Show when=move || range.get() == Range::Custom>
                     <label class="inline">{t!("reports.from").to_string()}
-                        <input id="reports-from" type="date" on:change=move |event| custom_from.set(event_target_value(&event)) />
+                        <input id="reports-from" type="date" prop:value=move || custom_from.get()
+                            on:change=move |event| custom_from.set(event_target_value(&event)) />
                     </label>
                     <label class="inline">{t!("reports.to").to_string()}
-                        <input id="reports-to" type="date" on:change=move |event| custom_to.set(event_target_value(&event)) />
+                        <input id="reports-to" type="date" prop:value=move || custom_to.get()
+                            on:change=move |event| custom_to.set(event_target_value(&event)) />
                     </label>
                 </Show>
                 <select id="reports-team" aria-label=t!("reports.team").to_string()

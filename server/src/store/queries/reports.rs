@@ -29,6 +29,10 @@ fn track_of((spell_started_at, waiting_since, answered_in_spell, team, assignee,
     }
 }
 
+/// Rows a day's spans of nobody (resolved unassigned) are spread over, so that no row's text
+/// grows with all of them.
+const NOBODY_SPAN_SHARDS: i64 = 16;
+
 impl<DB: Sql> SqlStore<DB>
 where
     for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
@@ -193,11 +197,13 @@ where
                 .execute(&mut **tx)
                 .await?;
                 let lengths = kept_lengths(wall, business);
+                // Each span rewrites its row's text: nobody's spans are spread over rows.
+                let shard = if agent.is_none() { id.0.rem_euclid(NOBODY_SPAN_SHARDS) } else { 0 };
                 for label in labels() {
                     sqlx::query(
-                        "INSERT INTO report_day_spans (day, label, kind, team_id, agent_id, count, durations) \
-                         VALUES ($1, $2, $3, $4, $5, 1, $6) \
-                         ON CONFLICT (day, label, kind, team_id, agent_id) DO UPDATE SET \
+                        "INSERT INTO report_day_spans (day, label, kind, team_id, agent_id, shard, count, durations) \
+                         VALUES ($1, $2, $3, $4, $5, $6, 1, $7) \
+                         ON CONFLICT (day, label, kind, team_id, agent_id, shard) DO UPDATE SET \
                          count = report_day_spans.count + 1, \
                          durations = report_day_spans.durations || excluded.durations",
                     )
@@ -206,6 +212,7 @@ where
                     .bind(kind.as_str())
                     .bind(team.unwrap_or(0))
                     .bind(agent.unwrap_or(0))
+                    .bind(shard)
                     .bind(&lengths)
                     .execute(&mut **tx)
                     .await?;
