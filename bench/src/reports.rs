@@ -199,6 +199,17 @@ where
         |row| row,
     )
     .await?;
+    // Agent load samples per quarter hour for everyone per team (what an overview reads; a
+    // person's own rows are read only for their overview): a few open conversations each.
+    let quarters = 90 * DAY_MS / BUCKET_MS;
+    let load: Vec<String> = (0..quarters)
+        .flat_map(|quarter| {
+            let bucket = start + quarter * BUCKET_MS;
+            (1..=i64::from(TEAMS)).map(move |team| format!("(0, {bucket}, {team}, {})", 20 + (quarter + team) % 30))
+        })
+        .collect();
+    insert(pool, "INSERT INTO report_load (agent_id, bucket, team_id, conversations)", load.into_iter(), |row| row)
+        .await?;
     let span_rows = spans.len();
     // Per (day, label, kind, team, agent): how many, and their lengths as kept.
     type DaySpan<'a> = (i64, &'a str, &'static str, i64, i64);

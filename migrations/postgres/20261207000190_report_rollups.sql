@@ -45,6 +45,18 @@ CREATE TABLE report_day_spans (
     PRIMARY KEY (day, label, kind, team_id, agent_id, shard)
 );
 
+-- Agent load: how many open (unresolved) conversations each person is assigned, per team, sampled
+-- as each quarter hour begins by a background task (a level, not an event: docs/reports.md), and
+-- per team for everyone (agent_id 0). A quarter hour sampled twice keeps its first sample: each
+-- sample begins with a row of its own (agent 0, team -1, nothing counted) that marks it taken.
+CREATE TABLE report_load (
+    agent_id      BIGINT NOT NULL,
+    bucket        BIGINT NOT NULL,
+    team_id       BIGINT NOT NULL,
+    conversations BIGINT NOT NULL,
+    PRIMARY KEY (agent_id, bucket, team_id)
+);
+
 -- One person's overview reads their detail.
 CREATE INDEX report_counts_by_agent ON report_counts (agent_id, bucket);
 

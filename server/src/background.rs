@@ -169,6 +169,7 @@ pub fn start(state: &AppState, background: &mut Background) {
     background.spawn("search backlog", |stop| search_backlog(store, stop));
     let store = state.store.clone();
     background.spawn("report backlog", |stop| report_backlog(store, stop));
+    background.spawn_loop("load sampler", sample_load(state.store.clone(), state.clock));
 
     background.spawn_loop("session housekeeping", sessions::housekeeping(state.store.clone(), state.clock));
     background.spawn_loop("gap filler", bus::fill_gaps(state.hub.clone(), state.store.clone()));
@@ -180,6 +181,22 @@ pub fn start(state: &AppState, background: &mut Background) {
             hub.flush_presence();
         }
     });
+}
+
+/// Samples agent load as each quarter hour begins (docs/reports.md): at start, then at every
+/// quarter hour by the server's clock. A quarter hour already sampled (a restart, another node)
+/// keeps its sample.
+async fn sample_load(store: std::sync::Arc<dyn crate::store::Store>, clock: crate::clock::Clock) {
+    use crate::store::reports::BUCKET_MS;
+    loop {
+        let now = clock.now_ms();
+        let quarter = now - now.rem_euclid(BUCKET_MS);
+        if let Err(error) = store.sample_load(quarter).await {
+            tracing::warn!(%error, "could not sample agent load");
+        }
+        let wait = u64::try_from(quarter + BUCKET_MS - clock.now_ms()).unwrap_or(0).max(1);
+        tokio::time::sleep(std::time::Duration::from_millis(wait)).await;
+    }
 }
 
 /// The webhook worker, as [`start`] builds it (also for one pass on demand: [`whatsapp::ingest::drain`]).

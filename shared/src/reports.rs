@@ -110,6 +110,29 @@ pub struct Overview {
     pub heatmap: Vec<[u64; 24]>,
     /// First responses per bin of [`RESPONSE_BINS_MS`], and one more for longer.
     pub first_response_bins: Vec<u32>,
+    /// Agent load over the day: per local hour of the day (0–23), the open conversations assigned
+    /// summed over the period's quarter-hour samples in that hour, and how many quarter hours the
+    /// period has in it ([`LoadHour::average`]).
+    #[serde(default)]
+    pub load: Vec<LoadHour>,
+}
+
+/// One hour of the day's agent load over a period.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LoadHour {
+    /// 0–23, local.
+    pub hour: u8,
+    /// The period's quarter hours in this hour of the day (each one sample).
+    pub samples: u32,
+    /// The open conversations assigned, summed over those samples.
+    pub conversations: u64,
+}
+
+impl LoadHour {
+    /// Open conversations assigned at that hour, on average (none without samples).
+    pub fn average(&self) -> Option<f64> {
+        (self.samples > 0).then(|| self.conversations as f64 / f64::from(self.samples))
+    }
 }
 
 /// How far back the live panel's "first response median, last hour" looks, in ms.

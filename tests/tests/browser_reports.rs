@@ -125,7 +125,7 @@ async fn a_supervisor_reads_the_figures_of_a_known_history_and_an_agent_has_no_r
         s.wait_for_exact(&tile("tile-frt-p90"), "10 min 0 s").await?;
         s.wait_for_exact(&tile("tile-resolution"), "30 min 0 s").await?;
         // The charts are drawn, each with its numbers on hover and in a table.
-        for chart in ["#chart-volume", "#chart-first-response", "#chart-heatmap"] {
+        for chart in ["#chart-volume", "#chart-first-response", "#chart-heatmap", "#chart-load"] {
             s.wait_for(&format!("{chart} .chart-svg svg")).await?;
             s.wait_for(&format!("{chart} figcaption")).await?;
         }
@@ -165,6 +165,10 @@ async fn a_supervisor_reads_the_figures_of_a_known_history_and_an_agent_has_no_r
             })
             .collect();
         anyhow::ensure!(busy.len() == 3 && busy.iter().map(|(_, hour)| *hour).eq([10, 11, 12]), "heatmap: {busy:?}");
+        // Agent load over the day: an hour per row (the history's conversations are resolved, so
+        // nobody held one at any sample).
+        let load = table_cells(&s, "#chart-load table tbody tr").await?;
+        anyhow::ensure!(load.len() == 24 && load[9] == ["09:00", "0.0"], "load over the day: {load:?}");
         s.screenshot("reports-wide").await?;
         s.expect_every_control_named("reports").await?;
 

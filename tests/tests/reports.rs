@@ -325,3 +325,52 @@ async fn what_happened_before_reports_is_replayed_from_the_event_log(kind: Kind)
 }
 
 baton_tests::on_both_kinds!(what_happened_before_reports_is_replayed_from_the_event_log);
+
+/// Agent load is sampled as each quarter hour begins (open conversations assigned, per person and
+/// team): a resolved or unassigned conversation is no load, a quarter hour sampled twice keeps its
+/// first sample, and the overview's load over the day adds the samples up per hour beside how
+/// many quarter hours the period has in it — for everyone, one person, one team.
+async fn agent_load_is_sampled_each_quarter_hour(kind: Kind) -> anyhow::Result<()> {
+    const QUARTER: i64 = 15 * MINUTE;
+    let server = TestServer::start_with(kind, |_| {}).await?;
+    let (ada, _) = server.logged_in("Ada", Role::Admin).await?;
+    let (_, ann) = server.logged_in("Ann", Role::Agent).await?;
+    let (_, ben) = server.logged_in("Ben", Role::Agent).await?;
+    let sales = create_team(&ada, "Sales", AssignmentModel::Manual, &[]).await?;
+    let mut held = Vec::new();
+    for n in 0..4 {
+        held.push(server.customer_writes(&format!("55119000010{n}"), "Hello").await?);
+    }
+    // Ann holds two open ones and a resolved one; one waits for nobody.
+    for id in &held[..3] {
+        put(&ada, &format!("/api/conversations/{id}/assignee"), &json!({"assignee": ann.id})).await?;
+    }
+    set_status(&ada, held[2], "resolved").await?;
+
+    // Samples for quarter hours well before now (the server's own sampler takes the current one).
+    let now = server.state.now();
+    let sampled = now - now.rem_euclid(QUARTER) - 8 * QUARTER;
+    server.state.store.sample_load(sampled).await?;
+    // Ben takes one more: the same quarter hour sampled again keeps its sample.
+    put(&ada, &format!("/api/conversations/{}/assignee", held[3]), &json!({"assignee": ben.id})).await?;
+    server.state.store.sample_load(sampled).await?;
+
+    let period = format!("from={}&to={}", sampled - 4 * QUARTER, sampled + 4 * QUARTER);
+    let load = |overview: &Overview| -> (u64, u32) {
+        overview.load.iter().fold((0, 0), |(sum, samples), hour| (sum + hour.conversations, samples + hour.samples))
+    };
+    let all: Overview = json(ada.get(&format!("/api/reports/overview?{period}")).await?).await?;
+    assert_eq!(all.load.len(), 24);
+    assert_eq!(load(&all), (2, 8), "Ann's two open ones, in one of the period's eight quarter hours");
+    let hour = usize::try_from((sampled / 3_600_000).rem_euclid(24))?;
+    assert_eq!(all.load[hour].conversations, 2, "in the sample's hour (UTC)");
+    let of_ann: Overview = json(ada.get(&format!("/api/reports/overview?{period}&agent={}", ann.id)).await?).await?;
+    assert_eq!(load(&of_ann).0, 2);
+    let of_ben: Overview = json(ada.get(&format!("/api/reports/overview?{period}&agent={}", ben.id)).await?).await?;
+    assert_eq!(load(&of_ben).0, 0, "Ben's came after the sample");
+    let of_sales: Overview = json(ada.get(&format!("/api/reports/overview?{period}&team={sales}")).await?).await?;
+    assert_eq!(load(&of_sales).0, 0, "Ann's are in no team");
+    server.stop().await
+}
+
+baton_tests::on_both_kinds!(agent_load_is_sampled_each_quarter_hour);

@@ -1,5 +1,6 @@
 //! The Reports page's charts, drawn by Plotters to SVG in the browser: conversations per day, the
-//! weekday × hour heatmap of customer messages and the distribution of first responses. Each is a
+//! weekday × hour heatmap of customer messages, the distribution of first responses and agent load
+//! over the day. Each is a
 //! `<figure>` with its title, axis labels, the figure of every bar or cell on hover (an SVG
 //! `<title>` laid over it, for the mouse) and the same numbers in a table beneath (for the keyboard
 //! and assistive technology, which skip the drawing).
@@ -9,7 +10,7 @@
 //! Plotters draws; the hover titles are added over the bars it drew, at the coordinates its chart
 //! reports ([`ChartContext::backend_coord`]).
 
-use baton_shared::reports::{DayVolumes, RESPONSE_BINS_MS};
+use baton_shared::reports::{DayVolumes, LoadHour, RESPONSE_BINS_MS};
 use leptos::prelude::*;
 use plotters::coord::Shift;
 use plotters::coord::ranged1d::SegmentValue;
@@ -57,11 +58,13 @@ fn font(size: u32) -> TextStyle<'static> {
     ("sans-serif", size).into_font().color(&TEXT)
 }
 
-/// The bars of a chart: one per label, `values[i]` high; hovers say `says(i)`.
+/// The bars of a chart: one per label, `values[i]` high (the y axis reaching `floor` at least,
+/// its numbers written by `y_label`); hovers say `says(i)`.
 fn bar_chart(
     labels: &[String],
     series: &[(&[u64], RGBColor)],
     axes: (&str, &str),
+    (floor, y_label): (u64, &dyn Fn(&u64) -> String),
     says: impl Fn(usize) -> String,
 ) -> Option<String> {
     let mut svg = String::new();
@@ -69,7 +72,7 @@ fn bar_chart(
     {
         let root: DrawingArea<SVGBackend, Shift> = SVGBackend::with_string(&mut svg, SIZE).into_drawing_area();
         let count = labels.len().max(1);
-        let top = series.iter().flat_map(|(values, _)| values.iter().copied()).max().unwrap_or(0).max(1);
+        let top = series.iter().flat_map(|(values, _)| values.iter().copied()).max().unwrap_or(0).max(floor);
         let top = top + top.div_ceil(10);
         let mut chart = ChartBuilder::on(&root)
             .margin(12)
@@ -94,7 +97,7 @@ fn bar_chart(
             .x_labels(count)
             .y_labels(6)
             .x_label_formatter(&label_of)
-            .y_label_formatter(&|value: &u64| value.to_string())
+            .y_label_formatter(y_label)
             .x_desc(axes.0)
             .y_desc(axes.1)
             .label_style(font(13))
@@ -175,6 +178,7 @@ pub fn VolumeChart(days: Vec<DayVolumes>) -> impl IntoView {
         &labels,
         &[(&created, ACCENT), (&resolved, SECOND)],
         (&t!("reports.axis_day"), &t!("reports.axis_conversations")),
+        (1, &|value| value.to_string()),
         says,
     );
     let rows = days
@@ -238,6 +242,7 @@ pub fn ResponseChart(bins: Vec<u32>) -> impl IntoView {
         &labels,
         &[(&values, ACCENT)],
         (&t!("reports.axis_waited"), &t!("reports.axis_first_responses")),
+        (1, &|value| value.to_string()),
         says,
     );
     let rows = labels
@@ -277,6 +282,48 @@ fn response_bin_labels() -> Vec<String> {
     labels
 }
 
+/// Agent load over the day: open conversations assigned, on average, at each local hour.
+#[component]
+pub fn LoadChart(load: Vec<LoadHour>) -> impl IntoView {
+    let labels: Vec<String> = load.iter().map(|hour| format!("{:02}", hour.hour)).collect();
+    let average = |hour: &LoadHour| hour.average().map_or_else(|| "—".to_owned(), |average| format!("{average:.1}"));
+    // Hundredths, so the bars keep the averages' decimals.
+    let values: Vec<u64> = load.iter().map(|hour| (hour.average().unwrap_or(0.0) * 100.0).round() as u64).collect();
+    let says = |index: usize| {
+        load.get(index).map_or_else(String::new, |hour| {
+            t!(
+                "reports.load_hover",
+                from = format!("{:02}:00", hour.hour),
+                to = format!("{:02}:00", (hour.hour + 1) % 24),
+                value = average(hour)
+            )
+            .to_string()
+        })
+    };
+    let svg = bar_chart(
+        &labels,
+        &[(&values, ACCENT)],
+        (&t!("reports.axis_hour"), &t!("reports.axis_load")),
+        (100, &|value| format!("{:.1}", *value as f64 / 100.0)),
+        says,
+    );
+    let rows = load
+        .iter()
+        .map(|hour| view! { <tr><th scope="row">{format!("{:02}:00", hour.hour)}</th><td>{average(hour)}</td></tr> })
+        .collect_view();
+    let table = view! {
+        <table class="data">
+            <thead><tr>
+                <th scope="col">{t!("reports.axis_hour").to_string()}</th>
+                <th scope="col">{t!("reports.axis_load").to_string()}</th>
+            </tr></thead>
+            <tbody>{rows}</tbody>
+        </table>
+    }
+    .into_any();
+    figure("chart-load", t!("reports.chart_load").to_string(), svg, None, table)
+}
+
 /// Customer messages by local weekday (Monday first) and hour.
 #[component]
 pub fn HeatmapChart(heatmap: Vec<[u64; 24]>) -> impl IntoView {
@@ -310,7 +357,7 @@ fn heatmap_svg(heatmap: &[[u64; 24]], weekdays: &[String]) -> Option<String> {
         let mut chart = ChartBuilder::on(&root)
             .margin(12)
             .x_label_area_size(44)
-            .y_label_area_size(52)
+            .y_label_area_size(104)
             .build_cartesian_2d((0_usize..24).into_segmented(), (0_usize..7).into_segmented())
             .ok()?;
         // Monday on top: row 6 is Monday.

@@ -12,7 +12,7 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 
 use crate::api;
-use crate::components::report_charts::{HeatmapChart, ResponseChart, VolumeChart};
+use crate::components::report_charts::{HeatmapChart, LoadChart, ResponseChart, VolumeChart};
 use crate::components::report_tables::ReportTables;
 use crate::context::Ctx;
 
@@ -210,6 +210,7 @@ pub fn ReportsPage() -> impl IntoView {
                     <VolumeChart days=found.days.clone() />
                     <ResponseChart bins=found.first_response_bins.clone() />
                     <HeatmapChart heatmap=found.heatmap.clone() />
+                    <LoadChart load=found.load.clone() />
                 </div>
             })}
             <ReportTables request=request />

@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use baton_shared::api::Role;
 use baton_shared::model::normalize_label;
 use baton_shared::reports::{
-    CsatFigures, DayVolumes, Durations, Figures, MAX_PERIOD_MS, NOW_WINDOW_MS, Overview, RESPONSE_BINS_MS,
+    CsatFigures, DayVolumes, Durations, Figures, LoadHour, MAX_PERIOD_MS, NOW_WINDOW_MS, Overview, RESPONSE_BINS_MS,
     RecentResponses, RecentSpan, ReportRequest, ReportRow, SlaFigures, TABLE_CSV_COLUMNS, Volumes,
 };
 use baton_shared::{TeamId, UserId};
@@ -82,11 +82,12 @@ pub async fn overview(store: &dyn Store, actor: &Actor, request: &ReportRequest)
     let before = FactFilter { from: filter.from - length, to: filter.from, ..filter.clone() };
     // The period per local hour (its days and hours), the previous one summed (its figures
     // only): read at once, on connections of their own.
-    let (spans, counts, spans_before, counts_before) = tokio::try_join!(
+    let (spans, counts, spans_before, counts_before, load) = tokio::try_join!(
         store.report_span_lengths(&filter, FactsBy::All),
         store.report_counts(&filter, FactsBy::Hour),
         store.report_span_lengths(&before, FactsBy::All),
         store.report_counts(&before, FactsBy::All),
+        store.report_load(&filter),
     )?;
     let previous = figures(&spans_before, &counts_before, before.from, before.to);
 
@@ -118,6 +119,7 @@ pub async fn overview(store: &dyn Store, actor: &Actor, request: &ReportRequest)
         days: days.into_iter().map(|(day, tally)| DayVolumes { day, volumes: tally.volumes }).collect(),
         heatmap,
         first_response_bins,
+        load: load_over_the_day(&filter, &load),
     })
 }
 
@@ -268,6 +270,24 @@ impl Tally {
 
 fn local(zone: &TimeZone, at: i64) -> Option<ZonedDateTime> {
     Some(Timestamp::from_millisecond(at).ok()?.to_zoned_datetime(zone.clone()))
+}
+
+/// Agent load per local hour of the day: the samples' sums (`load`: local hour start in local ms,
+/// sum) added up per hour of the day, beside how many quarter hours of the period fall in each.
+fn load_over_the_day(filter: &FactFilter, load: &[(i64, i64)]) -> Vec<LoadHour> {
+    const HOUR: i64 = 3_600_000;
+    let mut hours: Vec<LoadHour> = (0..24_u8).map(|hour| LoadHour { hour, samples: 0, conversations: 0 }).collect();
+    let hour_of_day = |local: i64| usize::try_from(local.div_euclid(HOUR).rem_euclid(24)).unwrap_or(0);
+    let offset_at = |at: i64| filter.offsets.iter().find(|(until, _)| at < *until).map_or(0, |(_, offset)| *offset);
+    let mut quarter = filter.from;
+    while quarter < filter.to {
+        hours[hour_of_day(quarter + offset_at(quarter))].samples += 1;
+        quarter += BUCKET_MS;
+    }
+    for (local, sum) in load {
+        hours[hour_of_day(*local)].conversations += u64::try_from(*sum).unwrap_or(0);
+    }
+    hours
 }
 
 /// `zone`'s UTC offsets over `[from, to)` as the store sums local hours by them: (until, offset

@@ -91,6 +91,16 @@ pub trait ReportStore: Send + Sync {
         teams: Option<&[TeamId]>,
     ) -> StoreResult<Vec<(i64, i64)>>;
 
+    /// Samples agent load for the quarter hour `bucket` (its start): how many open conversations
+    /// each person is assigned, per team, and per team for everyone. A quarter hour sampled
+    /// before keeps its sample.
+    async fn sample_load(&self, bucket: i64) -> StoreResult<()>;
+
+    /// The load samples of the filter's period (its team or person; labels do not apply),
+    /// summed per local hour ([`FactFilter::offsets`]): (the hour's start in local ms, the sum of
+    /// its samples).
+    async fn report_load(&self, filter: &FactFilter) -> StoreResult<Vec<(i64, i64)>>;
+
     /// Records the facts of up to `limit` conversations from before reports (their event logs
     /// replayed through the same fold), the newest first; how many it did (0: none is left).
     async fn replay_report_backlog(&self, limit: i64) -> StoreResult<usize>;

@@ -292,6 +292,52 @@ where
         Ok(sqlx::query_as(&statement).bind(since).bind(kind.as_str()).fetch_all(&self.pool).await?)
     }
 
+    async fn sample_load(&self, bucket: i64) -> StoreResult<()> {
+        // Per person and team, then per team for everyone (agent 0), from the same rows: one
+        // transaction, so both see the same moment. Its first row marks the quarter hour sampled
+        // (team -1, nothing counted): a sample already taken, even of nobody, is kept whole.
+        let mut tx = self.write_transaction().await?;
+        let marked = sqlx::query(
+            "INSERT INTO report_load (agent_id, bucket, team_id, conversations) VALUES (0, $1, -1, 0) \
+             ON CONFLICT (agent_id, bucket, team_id) DO NOTHING",
+        )
+        .bind(bucket)
+        .execute(&mut *tx)
+        .await?;
+        if DB::rows_affected(&marked) == 0 {
+            return Ok(());
+        }
+        for (agent, group) in [("assignee_id", "COALESCE(team_id, 0), assignee_id"), ("0", "COALESCE(team_id, 0)")] {
+            sqlx::query(&format!(
+                "INSERT INTO report_load (agent_id, bucket, team_id, conversations) \
+                 SELECT {agent}, $1, COALESCE(team_id, 0), COUNT(*) FROM conversations \
+                 WHERE status <> 'resolved' AND assignee_id IS NOT NULL GROUP BY {group} \
+                 ON CONFLICT (agent_id, bucket, team_id) DO NOTHING"
+            ))
+            .bind(bucket)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn report_load(&self, filter: &FactFilter) -> StoreResult<Vec<(i64, i64)>> {
+        // One person's rows, or everyone's per team (agent 0).
+        let agent = filter.agent.map_or(0, |agent| agent.0);
+        let team_only = FactFilter { agent: None, ..filter.clone() };
+        let (conditions, mut binds) = fact_conditions(&team_only, 3, false);
+        binds.insert(0, Bind::Int(agent));
+        let hour = local_hour(&filter.offsets, "bucket");
+        let statement = format!(
+            "SELECT {hour}, CAST(SUM(conversations) AS BIGINT) FROM report_load \
+             WHERE agent_id = $3 AND bucket >= $1 AND bucket < $2{conditions} GROUP BY {hour}"
+        );
+        Ok(bind_all!(sqlx::query_as(&statement).bind(filter.from).bind(filter.to), &binds)
+            .fetch_all(&self.pool)
+            .await?)
+    }
+
     async fn replay_report_backlog(&self, limit: i64) -> StoreResult<usize> {
         let waiting: Vec<i64> = sqlx::query_scalar(
             "SELECT id FROM conversations WHERE reports_replay_to IS NOT NULL ORDER BY id DESC LIMIT $1",
