@@ -18,6 +18,7 @@ pub mod context;
 pub mod format;
 pub mod i18n;
 pub mod icons;
+pub mod latest;
 pub mod notify;
 pub mod pages;
 pub mod route;

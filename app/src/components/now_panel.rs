@@ -10,11 +10,11 @@ use baton_shared::model::{ConversationStatus, Direction};
 use baton_shared::protocol::PresenceStatus;
 use baton_shared::reports::RecentResponses;
 use leptos::prelude::*;
-use leptos::task::spawn_local;
 
 use crate::api;
 use crate::context::Ctx;
 use crate::format::waited;
+use crate::latest::ask_latest;
 use crate::pages::reports::duration;
 
 #[component]
@@ -69,20 +69,16 @@ pub fn NowPanel() -> impl IntoView {
         })
     });
     let recent = RwSignal::new(None::<RecentResponses>);
-    let generation = StoredValue::new(0_u64);
-    Effect::new(move |_| {
+    ask_latest(
         // Read, not only tracked: a memo nobody has read never computes, so never changes.
-        let _ = last_reply.get();
-        generation.update_value(|value| *value += 1);
-        let mine = generation.get_value();
-        spawn_local(async move {
-            if let Ok(found) = api::report_now().await
-                && generation.get_value() == mine
-            {
+        move || last_reply.get(),
+        |_| api::report_now(),
+        move |answer| {
+            if let Ok(found) = answer {
                 recent.set(Some(found));
             }
-        });
-    });
+        },
+    );
     let median = Memo::new(move |_| {
         // The page's clock ticks every 15 s; the answer's own time is newer at first.
         recent.with(|recent| {

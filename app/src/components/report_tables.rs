@@ -4,9 +4,9 @@
 
 use baton_shared::reports::{ReportRequest, ReportRow};
 use leptos::prelude::*;
-use leptos::task::spawn_local;
 
 use crate::api;
+use crate::latest::ask_latest;
 use crate::pages::reports::{duration, percent};
 
 /// What a table's rows are.
@@ -116,25 +116,17 @@ pub fn ReportTables(request: Memo<ReportRequest>) -> impl IntoView {
     let error = RwSignal::new(None::<String>);
     // (column index, descending)
     let sort = RwSignal::new((0_usize, false));
-    let generation = StoredValue::new(0_u64);
-    Effect::new(move |_| {
-        let (asked, table) = (request.get(), by.get());
-        generation.update_value(|value| *value += 1);
-        let mine = generation.get_value();
-        spawn_local(async move {
-            let answer = api::report_table(table, &asked).await;
-            if generation.get_value() != mine {
-                return;
+    ask_latest(
+        move || (request.get(), by.get()),
+        |(asked, table)| async move { api::report_table(table, &asked).await },
+        move |answer| match answer {
+            Ok(found) => {
+                error.set(None);
+                rows.set(Some(found));
             }
-            match answer {
-                Ok(found) => {
-                    error.set(None);
-                    rows.set(Some(found));
-                }
-                Err(failure) => error.set(Some(failure.message)),
-            }
-        });
-    });
+            Err(failure) => error.set(Some(failure.message)),
+        },
+    );
     let tabs = TABLES
         .into_iter()
         .map(|(table, name)| {

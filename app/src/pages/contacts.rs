@@ -10,6 +10,7 @@ use leptos::task::spawn_local;
 use crate::api;
 use crate::context::Ctx;
 use crate::format::clock_time;
+use crate::latest::ask_latest;
 use crate::route::Place;
 
 #[component]
@@ -30,26 +31,18 @@ fn ContactList() -> impl IntoView {
     let request = RwSignal::new(ContactListRequest { limit: Some(PAGE), ..Default::default() });
     let list = RwSignal::new(None::<ContactList>);
     let error = RwSignal::new(None::<String>);
-    let generation = StoredValue::new(0_u64);
     // Every change of the filters asks again; only the latest answer is shown.
-    Effect::new(move |_| {
-        let asked = request.get();
-        generation.update_value(|value| *value += 1);
-        let mine = generation.get_value();
-        spawn_local(async move {
-            let answer = api::contacts(&asked).await;
-            if generation.get_value() != mine {
-                return;
+    ask_latest(
+        move || request.get(),
+        |asked| async move { api::contacts(&asked).await },
+        move |answer| match answer {
+            Ok(found) => {
+                error.set(None);
+                list.set(Some(found));
             }
-            match answer {
-                Ok(found) => {
-                    error.set(None);
-                    list.set(Some(found));
-                }
-                Err(failure) => error.set(Some(failure.message)),
-            }
-        });
-    });
+            Err(failure) => error.set(Some(failure.message)),
+        },
+    );
     let set = move |change: fn(&mut ContactListRequest, String)| {
         move |event: leptos::ev::Event| {
             let value = event_target_value(&event);

@@ -9,12 +9,12 @@ use baton_shared::api::Role;
 use baton_shared::reports::{Figures, Overview, ReportRequest};
 use baton_shared::{TeamId, UserId};
 use leptos::prelude::*;
-use leptos::task::spawn_local;
 
 use crate::api;
 use crate::components::report_charts::{HeatmapChart, LoadChart, ResponseChart, VolumeChart};
 use crate::components::report_tables::ReportTables;
 use crate::context::Ctx;
+use crate::latest::ask_latest;
 
 /// The period asked for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -109,26 +109,18 @@ pub fn ReportsPage() -> impl IntoView {
     });
     let overview = RwSignal::new(None::<Overview>);
     let error = RwSignal::new(None::<String>);
-    let generation = StoredValue::new(0_u64);
     // Every change of period or filters asks again; only the latest answer is shown.
-    Effect::new(move |_| {
-        let asked = request.get();
-        generation.update_value(|value| *value += 1);
-        let mine = generation.get_value();
-        spawn_local(async move {
-            let answer = api::report_overview(&asked).await;
-            if generation.get_value() != mine {
-                return;
+    ask_latest(
+        move || request.get(),
+        |asked| async move { api::report_overview(&asked).await },
+        move |answer| match answer {
+            Ok(found) => {
+                error.set(None);
+                overview.set(Some(found));
             }
-            match answer {
-                Ok(found) => {
-                    error.set(None);
-                    overview.set(Some(found));
-                }
-                Err(failure) => error.set(Some(failure.message)),
-            }
-        });
-    });
+            Err(failure) => error.set(Some(failure.message)),
+        },
+    );
 
     let choose_range = move |event: leptos::ev::Event| {
         range.set(match event_target_value(&event).as_str() {
