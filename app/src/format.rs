@@ -2,6 +2,21 @@
 //! and message text split into plain text and safe links. The pure parts are tested natively.
 
 use baton_shared::model::DeliveryStatus;
+use baton_shared::protocol::{Presence, PresenceStatus};
+
+/// Every way presence is shown, in the order the wall counts them.
+pub const PRESENCE_LABELS: [&str; 4] = ["available", "busy", "away", "offline"];
+
+/// How someone's presence is shown (its CSS class, and the key of its `presence.*` text): the
+/// status they chose while a socket is open, else offline.
+pub fn presence_label(presence: Option<&Presence>) -> &'static str {
+    match presence.filter(|presence| presence.online).map(|presence| presence.status) {
+        None => "offline",
+        Some(PresenceStatus::Available) => "available",
+        Some(PresenceStatus::Busy) => "busy",
+        Some(PresenceStatus::Away) => "away",
+    }
+}
 
 /// A piece of message text: shown as text, or as a link when it is an `http(s)` URL. Anything
 /// else that looks like a link (`javascript:`, `data:`…) stays text, so it can never run.

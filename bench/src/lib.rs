@@ -265,6 +265,21 @@ pub async fn drop_database(database: Option<(String, String)>) -> anyhow::Result
     Ok(())
 }
 
+/// After a generated-history benchmark: its database dropped, or kept (`keep`: the PostgreSQL
+/// database, or the SQLite file's folder `data`) and named, to look into.
+pub async fn drop_or_keep(
+    database: Option<(String, String)>,
+    data: tempfile::TempDir,
+    keep: bool,
+) -> anyhow::Result<()> {
+    match database {
+        Some((_, name)) if keep => eprintln!("kept the database {name}"),
+        None if keep => eprintln!("kept the database {}", data.keep().display()),
+        database => drop_database(database).await?,
+    }
+    Ok(())
+}
+
 /// The database a generated-history benchmark writes into and starts `baton` on: a fresh
 /// PostgreSQL database with `--postgres SERVER` (as [`fresh_database`] makes it), else the SQLite
 /// file `file` in `data`. Sets `BATON_DATABASE_URL` in `env`; returns the URL and what

@@ -34,7 +34,8 @@ struct Args {
     /// `postgres://root@127.0.0.1:5432`. Default: SQLite.
     #[arg(long)]
     postgres: Option<String>,
-    /// Keep the generated SQLite database (its folder is printed) to look into afterwards.
+    /// Keep the generated database (SQLite: its folder; PostgreSQL: its name; printed) to look
+    /// into afterwards.
     #[arg(long)]
     keep: bool,
     /// The `baton` binary to start (default: beside this one).
@@ -281,10 +282,7 @@ async fn main() -> anyhow::Result<()> {
         baton_bench::history_database(args.postgres.as_deref(), "baton_reports", data.path(), "reports.db", &mut env)
             .await?;
     let outcome = run(&args, &baton, data.path(), &env, &url).await;
-    baton_bench::drop_database(database).await?;
-    if args.keep {
-        eprintln!("kept {}", data.keep().display());
-    }
+    baton_bench::drop_or_keep(database, data, args.keep).await?;
     outcome
 }
 

@@ -300,11 +300,7 @@ async fn main() -> anyhow::Result<()> {
         baton_bench::history_database(args.postgres.as_deref(), "baton_search", data.path(), "search.db", &mut env)
             .await?;
     let outcome = run(&args, &baton, data.path(), &env, &url).await;
-    match database {
-        Some((_, name)) if args.keep => eprintln!("kept the database {name}"),
-        None if args.keep => eprintln!("kept the database {}", data.keep().display()),
-        database => baton_bench::drop_database(database).await?,
-    }
+    baton_bench::drop_or_keep(database, data, args.keep).await?;
     outcome
 }
 

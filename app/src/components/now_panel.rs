@@ -7,13 +7,12 @@
 
 use baton_shared::api::Role;
 use baton_shared::model::{ConversationStatus, Direction};
-use baton_shared::protocol::PresenceStatus;
 use baton_shared::reports::RecentResponses;
 use leptos::prelude::*;
 
 use crate::api;
 use crate::context::Ctx;
-use crate::format::waited;
+use crate::format::{PRESENCE_LABELS, presence_label, waited};
 use crate::latest::ask_latest;
 use crate::pages::reports::duration;
 
@@ -44,13 +43,10 @@ pub fn NowPanel() -> impl IntoView {
             for member in
                 members.iter().filter(|member| member.role != Role::Admin || inbox.presence.contains_key(&member.id))
             {
-                let slot = match inbox.presence.get(&member.id).filter(|presence| presence.online).map(|p| p.status) {
-                    Some(PresenceStatus::Available) => 0,
-                    Some(PresenceStatus::Busy) => 1,
-                    Some(PresenceStatus::Away) => 2,
-                    None => 3,
-                };
-                counts[slot] += 1;
+                let label = presence_label(inbox.presence.get(&member.id));
+                if let Some(slot) = PRESENCE_LABELS.iter().position(|shown| *shown == label) {
+                    counts[slot] += 1;
+                }
             }
             counts
         })
@@ -85,7 +81,6 @@ pub fn NowPanel() -> impl IntoView {
             recent.as_ref().map_or((None, 0), |recent| recent.median_at(ctx.now.get().max(recent.as_of)))
         })
     });
-    let statuses = ["available", "busy", "away", "offline"];
     view! {
         <section class="now-panel" id="now-panel" aria-label=t!("now.title").to_string()>
             <div class="tile" id="now-waiting">
@@ -98,7 +93,7 @@ pub fn NowPanel() -> impl IntoView {
             <div class="tile" id="now-agents">
                 <span class="tile-name">{t!("now.agents").to_string()}</span>
                 <ul class="now-presence">
-                    {statuses.into_iter().enumerate().map(|(index, status)| view! {
+                    {PRESENCE_LABELS.into_iter().enumerate().map(|(index, status)| view! {
                         <li data-status=status>
                             <span class=format!("dot {status}")></span>
                             <strong>{move || presence.get()[index]}</strong>

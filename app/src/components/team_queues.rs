@@ -5,11 +5,10 @@ use std::collections::HashMap;
 
 use baton_shared::UserId;
 use baton_shared::model::ConversationStatus;
-use baton_shared::protocol::PresenceStatus;
 use leptos::prelude::*;
 
 use crate::context::Ctx;
-use crate::format::waited;
+use crate::format::{presence_label, waited};
 
 /// One team as the wall shows it.
 #[derive(Clone, PartialEq)]
@@ -47,13 +46,7 @@ pub fn TeamQueues() -> impl IntoView {
                         .members
                         .iter()
                         .map(|member| {
-                            let presence = inbox.presence.get(&member.user).filter(|presence| presence.online);
-                            let label = match presence.map(|presence| presence.status) {
-                                None => "offline",
-                                Some(PresenceStatus::Available) => "available",
-                                Some(PresenceStatus::Busy) => "busy",
-                                Some(PresenceStatus::Away) => "away",
-                            };
+                            let label = presence_label(inbox.presence.get(&member.user));
                             let load = loads.get(&member.user).copied().unwrap_or(0);
                             (ctx.name_of(member.user), label, load, member.capacity)
                         })

@@ -5,12 +5,12 @@
 
 use baton_shared::UserId;
 use baton_shared::model::{ConversationStatus, Direction};
-use baton_shared::protocol::{ClientMsg, PresenceStatus};
+use baton_shared::protocol::ClientMsg;
 use baton_shared::{ConversationId, api::Role};
 use leptos::prelude::*;
 
 use crate::context::Ctx;
-use crate::format::{idle_for, initials, now_ms, waited};
+use crate::format::{idle_for, initials, now_ms, presence_label, waited};
 use crate::ws::Answer;
 
 #[derive(Clone, PartialEq)]
@@ -102,13 +102,7 @@ pub fn Wall() -> impl IntoView {
             .into_iter()
             .filter(|member| member.role != Role::Admin || presence.contains_key(&member.id))
             .map(|member| {
-                let state = presence.get(&member.id).filter(|presence| presence.online).map(|presence| presence.status);
-                let label = match state {
-                    None => "offline",
-                    Some(PresenceStatus::Available) => "available",
-                    Some(PresenceStatus::Busy) => "busy",
-                    Some(PresenceStatus::Away) => "away",
-                };
+                let label = presence_label(presence.get(&member.id));
                 (
                     member.name,
                     label,
