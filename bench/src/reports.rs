@@ -2,7 +2,8 @@
 //! 1,000,000 messages over 200,000 conversations handled by 200 agents in 5 teams across 90 days
 //! — straight into a fresh database (SQLite, or PostgreSQL with `--postgres`), shaped as Baton's
 //! own fold records them (`server/src/reports/track.rs`: a count per event in its quarter hour,
-//! team, person, label and shard; a span per first response, next response and resolution), then
+//! team, person, label and shard; a span per first response, next response and resolution; agent
+//! load per quarter hour; each agent's time online, a nine-hour shift a day), then
 //! starts a real `baton serve` on it and times what the Reports page asks, as a supervisor: the
 //! overview and the per-agent table for 30 and for 90 days (in a time zone, so days are local),
 //! and a team's 30 days, each beside the floor of the same run (`GET /api/conversations/{id}`).
@@ -211,6 +212,27 @@ where
         .collect();
     insert(pool, "INSERT INTO report_load (agent_id, bucket, team_id, conversations)", load.into_iter(), |row| row)
         .await?;
+    // Time online: each agent on a nine-hour shift a day (starting at one of four hours), its
+    // last quarter hour partly, available two thirds of the time.
+    let presence: Vec<String> = (0..90)
+        .flat_map(|day| {
+            (0..i64::from(args.agents)).flat_map(move |n| {
+                let shift = start - start.rem_euclid(DAY_MS) + day * DAY_MS + (6 + n % 4 * 3) * 3_600_000;
+                (0..36).map(move |quarter| {
+                    let online = if quarter == 35 { 7 * MINUTE_MS } else { BUCKET_MS };
+                    format!("({}, {}, {online}, {})", shift + quarter * BUCKET_MS, 1000 + n, online * 2 / 3)
+                })
+            })
+        })
+        .collect();
+    let presence_rows = presence.len();
+    insert(
+        pool,
+        "INSERT INTO report_presence (bucket, agent_id, online_ms, available_ms)",
+        presence.into_iter(),
+        |row| row,
+    )
+    .await?;
     let span_rows = spans.len();
     // Per (day, label, kind, team, agent): how many, and their lengths as kept.
     type DaySpan<'a> = (i64, &'a str, &'static str, i64, i64);
@@ -241,8 +263,8 @@ where
     .await?;
     sqlx::raw_sql(if DB::POSTGRES { "VACUUM ANALYZE" } else { "ANALYZE" }).execute(pool).await?;
     eprintln!(
-        "  {count_rows} count rows ({team_rows} per team, {day_rows} per day), {span_rows} spans ({day_span_rows} day rows) \
-         for {} conversations in {:.1} s",
+        "  {count_rows} count rows ({team_rows} per team, {day_rows} per day), {span_rows} spans ({day_span_rows} day rows), \
+         {presence_rows} quarter hours online for {} conversations in {:.1} s",
         args.conversations,
         began.elapsed().as_secs_f64()
     );

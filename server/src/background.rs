@@ -10,6 +10,8 @@
 //! - the router ([`routing::router::Worker`]), which drains the teams' queues, and the handover
 //!   keeper ([`routing::handover::Worker`]), which returns absent agents' work to them;
 //! - the automation worker ([`automation::worker::Worker`]), which does automation's due jobs;
+//! - the reports' backlogs and quarter hours: agent load sampled, time online recorded (the last
+//!   of it when the server stops);
 //! - housekeeping loops with nothing to finish: expired sessions, the live stream's gaps, presence.
 //!
 //! Stopping happens after the HTTP server has drained (see [`crate::run`]): while requests are in
@@ -169,7 +171,9 @@ pub fn start(state: &AppState, background: &mut Background) {
     background.spawn("search backlog", |stop| search_backlog(store, stop));
     let store = state.store.clone();
     background.spawn("report backlog", |stop| report_backlog(store, stop));
-    background.spawn_loop("load sampler", sample_load(state.store.clone(), state.clock));
+    let (store, hub, clock, progress) =
+        (state.store.clone(), state.hub.clone(), state.clock, state.quarter_hours.clone());
+    background.spawn("quarter hours", move |stop| quarter_hours(store, hub, clock, progress, stop));
 
     background.spawn_loop("session housekeeping", sessions::housekeeping(state.store.clone(), state.clock));
     background.spawn_loop("gap filler", bus::fill_gaps(state.hub.clone(), state.store.clone()));
@@ -183,19 +187,43 @@ pub fn start(state: &AppState, background: &mut Background) {
     });
 }
 
-/// Samples agent load as each quarter hour begins (docs/reports.md): at start, then at every
-/// quarter hour by the server's clock. A quarter hour already sampled (a restart, another node)
-/// keeps its sample.
-async fn sample_load(store: std::sync::Arc<dyn crate::store::Store>, clock: crate::clock::Clock) {
+/// Samples agent load as each quarter hour begins, and records the time people spent online and
+/// available as each ends (docs/reports.md): at start, then at every quarter hour by the server's
+/// clock, and once more when the server stops. A quarter hour already sampled (a restart, another
+/// node) keeps its load sample.
+async fn quarter_hours(
+    store: std::sync::Arc<dyn crate::store::Store>,
+    hub: hub::Hub,
+    clock: crate::clock::Clock,
+    progress: std::sync::Arc<Progress>,
+    stop: CancellationToken,
+) {
     use crate::store::reports::BUCKET_MS;
+    let quarter_of = |time: i64| time - time.rem_euclid(BUCKET_MS);
+    // The time taken at a pass was spent since the pass before, in that pass's quarter hour.
+    let mut last_pass = clock.now_ms();
     loop {
         let now = clock.now_ms();
-        let quarter = now - now.rem_euclid(BUCKET_MS);
-        if let Err(error) = store.sample_load(quarter).await {
+        if let Err(error) = store.sample_load(quarter_of(now)).await {
             tracing::warn!(%error, "could not sample agent load");
         }
-        let wait = u64::try_from(quarter + BUCKET_MS - clock.now_ms()).unwrap_or(0).max(1);
-        tokio::time::sleep(std::time::Duration::from_millis(wait)).await;
+        record_presence(&*store, &hub, quarter_of(last_pass)).await;
+        last_pass = now;
+        progress.passed(now);
+        let wait = u64::try_from(quarter_of(now) + BUCKET_MS - clock.now_ms()).unwrap_or(0).max(1);
+        tokio::select! {
+            () = tokio::time::sleep(std::time::Duration::from_millis(wait)) => {}
+            () = stop.cancelled() => break,
+        }
+    }
+    record_presence(&*store, &hub, quarter_of(last_pass)).await;
+}
+
+/// Records the presence time gathered since it was last taken under the quarter hour `bucket`.
+async fn record_presence(store: &dyn crate::store::Store, hub: &hub::Hub, bucket: i64) {
+    let times = hub.take_presence_time();
+    if let Err(error) = store.record_presence(bucket, &times).await {
+        tracing::warn!(%error, people = times.len(), "could not record time online: lost for this quarter hour");
     }
 }
 

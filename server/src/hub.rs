@@ -11,6 +11,7 @@
 //! - [`fanout`]: every message to the sockets that should get it, each frame serialized once;
 //!   conversation events in seq order, each once ([`sequencer`]). Start here to follow an event
 //!   from the bus to the sockets.
+//! - [`presence_time`]: each person's time online and available, for the reports.
 //! - [`typing`]: typing indicators, live drafts and the typing lock.
 //! - [`socket_queue`]: one socket's bounded queue, which the hub fills and the socket's task
 //!   ([`crate::ws`]) drains. Fan-out never waits: a socket whose queue is full is closed as a slow
@@ -25,6 +26,7 @@ pub mod access;
 pub mod connections;
 pub mod fanout;
 mod invariants;
+pub mod presence_time;
 pub mod sequencer;
 pub mod socket_queue;
 pub mod subscriptions;
@@ -41,6 +43,7 @@ pub use fanout::frame;
 pub use socket_queue::{Closing, Frame, SocketQueue};
 pub use typing::{DraftSaver, TypingLock};
 
+use crate::clock::Clock;
 pub use crate::sessions::SessionKey;
 
 /// The hub's limits and timers.
@@ -70,6 +73,8 @@ impl Default for HubConfig {
 
 struct Inner {
     config: HubConfig,
+    /// What presence time is measured by.
+    clock: Clock,
     /// Held shared by each change that touches several of the maps below (a socket connecting,
     /// opening a conversation, going away), and exclusively by [`Hub::check_invariants`] alone:
     /// the check then sees the maps between changes, never halfway through one. Changes do not
@@ -89,10 +94,11 @@ pub struct Hub {
 }
 
 impl Hub {
-    pub fn new(config: HubConfig, drafts: Arc<dyn DraftSaver>) -> Self {
+    pub fn new(config: HubConfig, clock: Clock, drafts: Arc<dyn DraftSaver>) -> Self {
         Hub {
             inner: Arc::new(Inner {
                 config,
+                clock,
                 changes: RwLock::new(()),
                 connections: connections::Connections::default(),
                 subscriptions: subscriptions::Subscriptions::default(),
@@ -105,6 +111,10 @@ impl Hub {
 
     pub fn config(&self) -> HubConfig {
         self.inner.config
+    }
+
+    fn now_ms(&self) -> i64 {
+        self.inner.clock.now_ms()
     }
 
     /// Held while a change spans several maps ([`Inner::changes`]). Taken only by the hub's public

@@ -49,6 +49,8 @@ pub struct AppState {
     pub automation: Automation,
     /// The handover keeper's progress.
     pub handovers: Arc<Progress>,
+    /// The reports' quarter-hour task's progress (load sampled, time online recorded).
+    pub quarter_hours: Arc<Progress>,
     /// The WhatsApp channel's handles.
     pub whatsapp: WhatsApp,
 }
@@ -85,7 +87,7 @@ impl AppState {
         let web = Arc::new(WebApp::load(&config.web_dir));
         let clock = config.clock;
         let drafts = Arc::new(DraftWriter::new(clock));
-        let hub = Hub::new(config.hub, drafts.clone());
+        let hub = Hub::new(config.hub, clock, drafts.clone());
         let router = Router::default();
         let automation = Automation::default();
         let bus = Arc::new(LocalBus::new(hub.clone(), router.clone(), automation.clone()));
@@ -109,6 +111,7 @@ impl AppState {
             router,
             automation,
             handovers: Arc::new(Progress::default()),
+            quarter_hours: Arc::new(Progress::default()),
             whatsapp,
             config: Arc::new(config),
             store,

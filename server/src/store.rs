@@ -141,6 +141,7 @@ pub trait Store:
     + search::SearchStore
     + contacts::ContactStore
     + reports::ReportStore
+    + reports::LevelStore
     + Send
     + Sync
     + 'static

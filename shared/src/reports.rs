@@ -182,10 +182,21 @@ pub struct ReportRow {
     pub resolution: Durations,
     pub sla: SlaFigures,
     pub csat: CsatFigures,
+    /// A person's time online and available in the period (agent rows only).
+    #[serde(default)]
+    pub time_online: Option<TimeOnline>,
+}
+
+/// A person's time online (any socket open) and available (online with presence "available")
+/// in a period, as docs/reports.md defines them.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TimeOnline {
+    pub online_ms: i64,
+    pub available_ms: i64,
 }
 
 /// The columns of a table's CSV export, in order (documented in the README).
-pub const TABLE_CSV_COLUMNS: [&str; 21] = [
+pub const TABLE_CSV_COLUMNS: [&str; 23] = [
     "key",
     "name",
     "created",
@@ -207,6 +218,8 @@ pub const TABLE_CSV_COLUMNS: [&str; 21] = [
     "sla_breached",
     "csat_answers",
     "csat_positive",
+    "online_s",
+    "available_s",
 ];
 
 /// The value at rank ⌈p·n⌉ of `sorted` (nearest rank): the median of 1, 2, 3, 10 is 2. `None`
@@ -260,6 +273,8 @@ impl ReportRow {
             self.sla.breached.to_string(),
             self.csat.answers.to_string(),
             self.csat.positive.to_string(),
+            seconds(self.time_online.map(|time| time.online_ms)),
+            seconds(self.time_online.map(|time| time.available_ms)),
         ]
     }
 }

@@ -10,6 +10,7 @@
 //! Ann, an agent, gets no Reports. Screenshots wide and narrow land in `target/test-output/browser/`.
 
 use anyhow::Context;
+use baton_server::hub::presence_time::PresenceTime;
 use baton_server::store::conversations::{
     ClaimOutcome, InboundOutcome, NewInbound, NewReply, ReplyContent, ReplyOutcome,
 };
@@ -114,6 +115,11 @@ async fn a_supervisor_reads_the_figures_of_a_known_history_and_an_agent_has_no_r
         handled(&server, &admin, "5511900000001", base, (ann.id, 2, 10), None).await?;
         handled(&server, &admin, "5511900000002", base + 60 * MINUTE, (ann.id, 4, 30), None).await?;
         handled(&server, &admin, "5511900000003", base + 120 * MINUTE, (ben.id, 10, 60), Some("vip")).await?;
+        // Ann was online half an hour around her first conversation, 25 minutes of it available.
+        for (quarter, available) in [(0, 10), (1, 15)] {
+            let time = PresenceTime { user: ann.id, online_ms: 15 * MINUTE, available_ms: available * MINUTE };
+            server.state.store.record_presence(base + quarter * 15 * MINUTE, &[time]).await?;
+        }
 
         s.log_in(&server.url("/"), &sue.email, &sue_password, false).await?;
         s.click("#nav-reports").await?;
@@ -183,6 +189,11 @@ async fn a_supervisor_reads_the_figures_of_a_known_history_and_an_agent_has_no_r
                 && rows.get(1).is_some_and(|row| row[0] == "Ben Agent" && row[2] == "1"),
             "agents by resolved: {rows:?}"
         );
+        anyhow::ensure!(
+            rows.first().is_some_and(|row| row[10..] == ["0 h 30 min", "0 h 25 min"])
+                && rows.get(1).is_some_and(|row| row[10..] == ["0 h 0 min", "0 h 0 min"]),
+            "time online and available: {rows:?}"
+        );
         // Exported as CSV: the documented header, the same numbers.
         let href = s.wait_for("#report-csv").await?.attr("href").await?.context("the CSV link")?;
         let csv = s
@@ -196,9 +207,14 @@ async fn a_supervisor_reads_the_figures_of_a_known_history_and_an_agent_has_no_r
         let mut lines = csv.lines();
         anyhow::ensure!(lines.next() == Some(TABLE_CSV_COLUMNS.join(",").as_str()), "the CSV header: {csv}");
         anyhow::ensure!(
-            lines.any(|line| line.starts_with(&format!("{},Ann Agent,0,0,2,", ann.id))),
+            lines.any(|line| line.starts_with(&format!("{},Ann Agent,0,0,2,", ann.id)) && line.ends_with(",1800,1500")),
             "Ann's line: {csv}"
         );
+        // Time online is a person's: the teams' table has no such columns, the agents' has again.
+        s.click("#report-tab-teams").await?;
+        s.wait_for_gone("#sort-online").await?;
+        s.click("#report-tab-agents").await?;
+        s.wait_for("#sort-online").await?;
 
         // Ben's figures alone: his one first response, 10 minutes.
         s.wait_for("#reports-agent").await?.select_by_value(&ben.id.to_string()).await?;

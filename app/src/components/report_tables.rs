@@ -7,7 +7,7 @@ use leptos::prelude::*;
 
 use crate::api;
 use crate::latest::ask_latest;
-use crate::pages::reports::{duration, percent};
+use crate::pages::reports::{duration, hours, percent};
 
 /// What a table's rows are.
 const TABLES: [(&str, &str); 3] =
@@ -20,6 +20,14 @@ struct Column {
     header: &'static str,
     key: fn(&ReportRow) -> SortKey,
     shown: fn(&ReportRow) -> String,
+    /// Only people have it (time online).
+    agents_only: bool,
+}
+
+impl Column {
+    fn shown_in(&self, table: &str) -> bool {
+        !self.agents_only || table == "agents"
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, PartialOrd)]
@@ -46,66 +54,98 @@ fn ms(value: Option<i64>) -> SortKey {
     SortKey::Number(value.map(|value| value as f64))
 }
 
-const COLUMNS: [Column; 10] = [
+fn online(row: &ReportRow) -> Option<i64> {
+    row.time_online.map(|time| time.online_ms)
+}
+
+fn available(row: &ReportRow) -> Option<i64> {
+    row.time_online.map(|time| time.available_ms)
+}
+
+const COLUMNS: [Column; 12] = [
     Column {
         id: "name",
         header: "reports.col_name",
         key: |row| SortKey::Text(row.name.to_lowercase()),
         shown: |row| row.name.clone(),
+        agents_only: false,
     },
     Column {
         id: "created",
         header: "reports.created",
         key: |row| number(row.volumes.created),
         shown: |row| row.volumes.created.to_string(),
+        agents_only: false,
     },
     Column {
         id: "resolved",
         header: "reports.resolved",
         key: |row| number(row.volumes.resolved),
         shown: |row| row.volumes.resolved.to_string(),
+        agents_only: false,
     },
     Column {
         id: "messages-out",
         header: "reports.messages_out",
         key: |row| number(row.volumes.messages_out),
         shown: |row| row.volumes.messages_out.to_string(),
+        agents_only: false,
     },
     Column {
         id: "frt-median",
         header: "reports.col_frt_median",
         key: |row| ms(row.first_response.median_ms),
         shown: |row| time(row.first_response.median_ms),
+        agents_only: false,
     },
     Column {
         id: "frt-p90",
         header: "reports.col_frt_p90",
         key: |row| ms(row.first_response.p90_ms),
         shown: |row| time(row.first_response.p90_ms),
+        agents_only: false,
     },
     Column {
         id: "next-median",
         header: "reports.col_next_median",
         key: |row| ms(row.next_response.median_ms),
         shown: |row| time(row.next_response.median_ms),
+        agents_only: false,
     },
     Column {
         id: "resolution-median",
         header: "reports.col_resolution_median",
         key: |row| ms(row.resolution.median_ms),
         shown: |row| time(row.resolution.median_ms),
+        agents_only: false,
     },
     Column {
         id: "sla",
         header: "reports.col_sla",
         key: |row| SortKey::Number(sla(row)),
         shown: |row| percent(sla(row)),
+        agents_only: false,
     },
     Column {
         id: "csat",
         header: "reports.col_csat",
         key: |row| SortKey::Number(row.csat.positive_share()),
         shown: |row| percent(row.csat.positive_share()),
+        agents_only: false,
+    },
+    Column {
+        id: "online",
+        header: "reports.col_online",
+        key: |row| ms(online(row)),
+        shown: |row| online(row).map_or_else(|| "—".to_owned(), hours),
+        agents_only: true,
+    },
+    Column {
+        id: "available",
+        header: "reports.col_available",
+        key: |row| ms(available(row)),
+        shown: |row| available(row).map_or_else(|| "—".to_owned(), hours),
+        agents_only: true,
     },
 ];
 
@@ -137,6 +177,9 @@ pub fn ReportTables(request: Memo<ReportRequest>) -> impl IntoView {
                         // The other table's rows are not this one's: none until it answers.
                         if by.get_untracked() != table {
                             rows.set(None);
+                            if COLUMNS.get(sort.get_untracked().0).is_some_and(|column| !column.shown_in(table)) {
+                                sort.set((0, false));
+                            }
                         }
                         by.set(table)
                     }>
@@ -148,9 +191,11 @@ pub fn ReportTables(request: Memo<ReportRequest>) -> impl IntoView {
     let csv = move || format!("/api/reports/{}?{}&format=csv", by.get(), api::report_query(&request.get()));
     let header = move || {
         let (sorted, descending) = sort.get();
+        let table = by.get();
         COLUMNS
             .iter()
             .enumerate()
+            .filter(|(_, column)| column.shown_in(table))
             .map(|(index, column)| {
                 let state = match (index == sorted, descending) {
                     (false, _) => "none",
@@ -181,8 +226,10 @@ pub fn ReportTables(request: Memo<ReportRequest>) -> impl IntoView {
                 if descending { order.reverse() } else { order }
             });
         }
+        let table = by.get();
         if found.is_empty() {
-            return view! { <tr><td colspan=COLUMNS.len().to_string() class="empty">{t!("reports.empty_table").to_string()}</td></tr> }.into_any();
+            let columns = COLUMNS.iter().filter(|column| column.shown_in(table)).count();
+            return view! { <tr><td colspan=columns.to_string() class="empty">{t!("reports.empty_table").to_string()}</td></tr> }.into_any();
         }
         found
             .into_iter()
@@ -190,6 +237,7 @@ pub fn ReportTables(request: Memo<ReportRequest>) -> impl IntoView {
                 let cells = COLUMNS
                     .iter()
                     .enumerate()
+                    .filter(|(_, column)| column.shown_in(table))
                     .map(|(index, column)| {
                         let shown = (column.shown)(&row);
                         if index == 0 {

@@ -65,6 +65,12 @@ pub fn duration(ms: i64) -> String {
     }
 }
 
+/// A long time in hours and minutes (`37 h 5 min`), as time online reads best over days.
+pub fn hours(ms: i64) -> String {
+    let minutes = ms.max(0) / 60_000;
+    format!("{} h {} min", minutes / 60, minutes % 60)
+}
+
 /// A share as a percentage (`87%`), or a dash without answers.
 pub fn percent(share: Option<f64>) -> String {
     share.map_or_else(|| "—".to_owned(), |share| format!("{:.0}%", share * 100.0))
@@ -285,5 +291,6 @@ mod tests {
         assert_eq!(duration(252_000), "4 min 12 s");
         assert_eq!(duration(7_500_000), "2 h 5 min");
         assert_eq!(duration(3 * 86_400_000 + 4 * 3_600_000), "3 d 4 h");
+        assert_eq!(hours(3 * 86_400_000 + 4 * 3_600_000 + 90_000), "76 h 1 min");
     }
 }

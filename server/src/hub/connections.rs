@@ -14,6 +14,7 @@ use baton_shared::{ConversationId, UserId};
 use dashmap::DashMap;
 
 use super::fanout::frame;
+use super::presence_time::Accrual;
 use super::socket_queue::{Closing, Frame, SocketQueue};
 use super::{Hub, SessionKey};
 
@@ -49,7 +50,9 @@ pub(super) struct PresenceEntry {
     role: Role,
     /// How many sockets the user has open.
     pub(super) sockets: usize,
-    status: PresenceStatus,
+    pub(super) status: PresenceStatus,
+    /// Time online and available not yet taken for the reports.
+    pub(super) time: Accrual,
 }
 
 impl PresenceEntry {
@@ -110,13 +113,16 @@ impl Hub {
             opened: Mutex::new(HashSet::new()),
         });
         connections.sockets.insert(id, connection.clone());
+        let now = self.now_ms();
         let came_online = {
             let mut entry = connections.presence.entry(user.id).or_insert_with(|| PresenceEntry {
                 user: teammate,
                 role: user.role,
                 sockets: 0,
                 status: PresenceStatus::Available,
+                time: Accrual::starting(now),
             });
+            entry.accrue(now);
             entry.sockets += 1;
             entry.role = user.role;
             entry.sockets == 1
@@ -133,7 +139,9 @@ impl Hub {
         let _changing = self.changing();
         self.inner.connections.sockets.remove(&connection.id);
         self.unfollow_all(connection);
+        let now = self.now_ms();
         let went_offline = self.inner.connections.presence.get_mut(&connection.user.id).is_some_and(|mut entry| {
+            entry.accrue(now);
             entry.sockets = entry.sockets.saturating_sub(1);
             entry.sockets == 0
         });
@@ -184,7 +192,9 @@ impl Hub {
     }
 
     pub fn set_status(&self, user: UserId, status: PresenceStatus) {
+        let now = self.now_ms();
         let changed = self.inner.connections.presence.get_mut(&user).is_some_and(|mut entry| {
+            entry.accrue(now);
             let changed = entry.status != status;
             entry.status = status;
             changed

@@ -54,7 +54,7 @@ async fn settle() {
 #[tokio::test(start_paused = true)]
 async fn typing_expires_by_itself_and_drafts_are_throttled_to_supervisors() {
     let saved = Arc::new(Drafts::default());
-    let hub = Hub::new(HubConfig::default(), saved.clone());
+    let hub = Hub::new(HubConfig::default(), Clock::Wall, saved.clone());
     let conversation = ConversationId(7);
     let alice = hub.connect(&user(1, "Alice", Role::Agent), 1);
     let bob = hub.connect(&user(2, "Bob", Role::Agent), 2);
@@ -115,7 +115,7 @@ async fn typing_expires_by_itself_and_drafts_are_throttled_to_supervisors() {
 
 #[tokio::test]
 async fn presence_counts_sockets() {
-    let hub = Hub::new(HubConfig::default(), Arc::new(Drafts::default()));
+    let hub = Hub::new(HubConfig::default(), Clock::Wall, Arc::new(Drafts::default()));
     let watcher = hub.connect(&user(9, "Watcher", Role::Agent), 4);
     let first = hub.connect(&user(1, "Alice", Role::Agent), 5);
     let second = hub.connect(&user(1, "Alice", Role::Agent), 6);
@@ -175,7 +175,7 @@ fn assigned(conversation: ConversationId, seq: u64, assignee: Option<UserId>) ->
 
 #[tokio::test]
 async fn subscriptions_follow_the_sockets_and_nothing_is_left_behind() {
-    let hub = Hub::new(HubConfig::default(), Arc::new(Drafts::default()));
+    let hub = Hub::new(HubConfig::default(), Clock::Wall, Arc::new(Drafts::default()));
     let conversation = ConversationId(1);
     let alice_tab = hub.connect(&user(1, "Alice", Role::Agent), 1);
     let alice_other_tab = hub.connect(&user(1, "Alice", Role::Agent), 2);
@@ -208,7 +208,7 @@ async fn subscriptions_follow_the_sockets_and_nothing_is_left_behind() {
 
 #[tokio::test]
 async fn an_assignment_stops_those_who_may_no_longer_see_the_conversation() {
-    let hub = Hub::new(HubConfig::default(), Arc::new(Drafts::default()));
+    let hub = Hub::new(HubConfig::default(), Clock::Wall, Arc::new(Drafts::default()));
     let conversation = ConversationId(5);
     let alice = hub.connect(&user(1, "Alice", Role::Agent), 1);
     let bob = hub.connect(&user(2, "Bob", Role::Agent), 2);
@@ -236,7 +236,7 @@ async fn an_assignment_stops_those_who_may_no_longer_see_the_conversation() {
 
 #[tokio::test]
 async fn the_check_names_each_broken_rule() {
-    let hub = Hub::new(HubConfig::default(), Arc::new(Drafts::default()));
+    let hub = Hub::new(HubConfig::default(), Clock::Wall, Arc::new(Drafts::default()));
     let alice = hub.connect(&user(1, "Alice", Role::Agent), 1);
     hub.open(&alice, ConversationId(1));
     assert_eq!(hub.check_invariants(), Ok(()));

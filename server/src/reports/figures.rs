@@ -9,7 +9,7 @@ use baton_shared::api::Role;
 use baton_shared::model::normalize_label;
 use baton_shared::reports::{
     CsatFigures, DayVolumes, Durations, Figures, LoadHour, MAX_PERIOD_MS, NOW_WINDOW_MS, Overview, RESPONSE_BINS_MS,
-    RecentResponses, RecentSpan, ReportRequest, ReportRow, SlaFigures, TABLE_CSV_COLUMNS, Volumes,
+    RecentResponses, RecentSpan, ReportRequest, ReportRow, SlaFigures, TABLE_CSV_COLUMNS, TimeOnline, Volumes,
 };
 use baton_shared::{TeamId, UserId};
 use jiff::tz::TimeZone;
@@ -171,6 +171,17 @@ pub async fn table(
         TableBy::Team => store.teams().await?.into_iter().map(|team| (team.id.0.to_string(), team.name)).collect(),
         TableBy::Label => BTreeMap::new(),
     };
+    let time_online = match by {
+        TableBy::Agent => time_online(store, &filter).await?,
+        TableBy::Team | TableBy::Label => BTreeMap::new(),
+    };
+    // Time online is a person's, whatever labels their conversations had: it joins the rows of a
+    // label's people, and without a label it gives a row to people who were online with no facts.
+    if filter.label.is_none() {
+        for key in time_online.keys() {
+            rows.entry(key.clone()).or_default();
+        }
+    }
     let mut table: Vec<ReportRow> = rows
         .into_iter()
         .map(|(key, (spans, tally))| {
@@ -180,6 +191,10 @@ pub async fn table(
                 first_response: of(SpanKind::FirstResponse),
                 next_response: of(SpanKind::NextResponse),
                 resolution: of(SpanKind::Resolution),
+                time_online: match by {
+                    TableBy::Agent => Some(time_online.get(&key).copied().unwrap_or_default()),
+                    TableBy::Team | TableBy::Label => None,
+                },
                 key,
                 name,
                 volumes: tally.volumes,
@@ -190,6 +205,16 @@ pub async fn table(
         .collect();
     table.sort_by(|a, b| a.name.to_lowercase().cmp(&b.name.to_lowercase()).then(a.key.cmp(&b.key)));
     Ok(table)
+}
+
+/// Each person's time online and available in the filter's period, by the person's row key.
+async fn time_online(store: &dyn Store, filter: &FactFilter) -> Result<BTreeMap<String, TimeOnline>, Refusal> {
+    Ok(store
+        .report_presence(filter)
+        .await?
+        .into_iter()
+        .map(|(person, online_ms, available_ms)| (person.0.to_string(), TimeOnline { online_ms, available_ms }))
+        .collect())
 }
 
 /// A table as CSV: the header [`TABLE_CSV_COLUMNS`], then a line per row, in the JSON's numbers.

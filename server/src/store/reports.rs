@@ -1,10 +1,12 @@
 //! The reports half of the store: the facts recorded with the events (in their transaction, by
-//! `store/queries/reports.rs` through [`crate::reports::track`]) and what a report reads of them.
+//! `store/queries/reports.rs` through [`crate::reports::track`]) and what a report reads of them;
+//! and the levels sampled beside them ([`LevelStore`]: load, time online).
 
 use async_trait::async_trait;
 use baton_shared::{TeamId, UserId};
 
 use super::StoreResult;
+use crate::hub::presence_time::PresenceTime;
 use crate::reports::track::{Metric, SpanKind};
 
 /// Counts are kept per quarter hour (UTC, so every time zone's days and hours are whole); a
@@ -91,6 +93,15 @@ pub trait ReportStore: Send + Sync {
         teams: Option<&[TeamId]>,
     ) -> StoreResult<Vec<(i64, i64)>>;
 
+    /// Records the facts of up to `limit` conversations from before reports (their event logs
+    /// replayed through the same fold), the newest first; how many it did (0: none is left).
+    async fn replay_report_backlog(&self, limit: i64) -> StoreResult<usize>;
+}
+
+/// What reports read of levels over time rather than of events: agent load, sampled as each
+/// quarter hour begins, and each person's time online and available, added as each ends.
+#[async_trait]
+pub trait LevelStore: Send + Sync {
     /// Samples agent load for the quarter hour `bucket` (its start): how many open conversations
     /// each person is assigned, per team, and per team for everyone. A quarter hour sampled
     /// before keeps its sample.
@@ -101,9 +112,14 @@ pub trait ReportStore: Send + Sync {
     /// its samples).
     async fn report_load(&self, filter: &FactFilter) -> StoreResult<Vec<(i64, i64)>>;
 
-    /// Records the facts of up to `limit` conversations from before reports (their event logs
-    /// replayed through the same fold), the newest first; how many it did (0: none is left).
-    async fn replay_report_backlog(&self, limit: i64) -> StoreResult<usize>;
+    /// Adds each person's time online and available to the quarter hour `bucket` (its start):
+    /// what one server measured in it. A quarter hour holds at most a quarter hour each, however
+    /// many servers measured the same time.
+    async fn record_presence(&self, bucket: i64, times: &[PresenceTime]) -> StoreResult<()>;
+
+    /// Each person's time online and available in the filter's period (the people of its team or
+    /// teams, or its person; labels do not apply), as (person, online ms, available ms).
+    async fn report_presence(&self, filter: &FactFilter) -> StoreResult<Vec<(UserId, i64, i64)>>;
 }
 
 /// A span of time, `[from, to)` in Unix ms.

@@ -28,6 +28,7 @@ mod messages;
 mod notes;
 mod outbox;
 mod queues;
+mod report_levels;
 mod report_reads;
 mod reports;
 mod routing;

@@ -41,7 +41,7 @@ impl Counts {
 
 /// The filter as ` AND …` over a facts table's `team_id` and `agent_id` (`with_agent`: the table
 /// has one), with binds numbered after `before`.
-fn fact_conditions(filter: &FactFilter, before: usize, with_agent: bool) -> (String, Vec<Bind>) {
+pub(super) fn fact_conditions(filter: &FactFilter, before: usize, with_agent: bool) -> (String, Vec<Bind>) {
     let mut sql = String::new();
     let mut binds = Vec::new();
     if let Some(team) = filter.team {
@@ -77,7 +77,7 @@ fn label_condition(filter: &FactFilter, by: FactsBy, before: usize, binds: &mut 
 
 /// The local hour of `time` (Unix ms) as SQL: its start in local milliseconds, by the offsets
 /// ([`FactFilter::offsets`], numbers of Baton's own, written into the statement).
-fn local_hour(offsets: &[(i64, i64)], time: &str) -> String {
+pub(super) fn local_hour(offsets: &[(i64, i64)], time: &str) -> String {
     let offset = match offsets {
         [] => "0".to_owned(),
         [(_, offset)] => offset.to_string(),
@@ -290,52 +290,6 @@ where
             "SELECT ended_at, wall_ms FROM report_spans WHERE ended_at >= $1 AND kind = $2{conditions} ORDER BY ended_at"
         );
         Ok(sqlx::query_as(&statement).bind(since).bind(kind.as_str()).fetch_all(&self.pool).await?)
-    }
-
-    async fn sample_load(&self, bucket: i64) -> StoreResult<()> {
-        // Per person and team, then per team for everyone (agent 0), from the same rows: one
-        // transaction, so both see the same moment. Its first row marks the quarter hour sampled
-        // (team -1, nothing counted): a sample already taken, even of nobody, is kept whole.
-        let mut tx = self.write_transaction().await?;
-        let marked = sqlx::query(
-            "INSERT INTO report_load (agent_id, bucket, team_id, conversations) VALUES (0, $1, -1, 0) \
-             ON CONFLICT (agent_id, bucket, team_id) DO NOTHING",
-        )
-        .bind(bucket)
-        .execute(&mut *tx)
-        .await?;
-        if DB::rows_affected(&marked) == 0 {
-            return Ok(());
-        }
-        for (agent, group) in [("assignee_id", "COALESCE(team_id, 0), assignee_id"), ("0", "COALESCE(team_id, 0)")] {
-            sqlx::query(&format!(
-                "INSERT INTO report_load (agent_id, bucket, team_id, conversations) \
-                 SELECT {agent}, $1, COALESCE(team_id, 0), COUNT(*) FROM conversations \
-                 WHERE status <> 'resolved' AND assignee_id IS NOT NULL GROUP BY {group} \
-                 ON CONFLICT (agent_id, bucket, team_id) DO NOTHING"
-            ))
-            .bind(bucket)
-            .execute(&mut *tx)
-            .await?;
-        }
-        tx.commit().await?;
-        Ok(())
-    }
-
-    async fn report_load(&self, filter: &FactFilter) -> StoreResult<Vec<(i64, i64)>> {
-        // One person's rows, or everyone's per team (agent 0).
-        let agent = filter.agent.map_or(0, |agent| agent.0);
-        let team_only = FactFilter { agent: None, ..filter.clone() };
-        let (conditions, mut binds) = fact_conditions(&team_only, 3, false);
-        binds.insert(0, Bind::Int(agent));
-        let hour = local_hour(&filter.offsets, "bucket");
-        let statement = format!(
-            "SELECT {hour}, CAST(SUM(conversations) AS BIGINT) FROM report_load \
-             WHERE agent_id = $3 AND bucket >= $1 AND bucket < $2{conditions} GROUP BY {hour}"
-        );
-        Ok(bind_all!(sqlx::query_as(&statement).bind(filter.from).bind(filter.to), &binds)
-            .fetch_all(&self.pool)
-            .await?)
     }
 
     async fn replay_report_backlog(&self, limit: i64) -> StoreResult<usize> {
