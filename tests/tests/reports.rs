@@ -190,12 +190,13 @@ async fn the_figures_are_those_of_the_definitions(kind: Kind) -> anyhow::Result<
     assert_eq!((bob_row.first_response.count, bob_row.next_response.count, bob_row.resolution.count), (1, 1, 1));
     assert_eq!(bob_row.resolution.median_ms, Some(40 * MINUTE));
     assert_eq!((ann_row.sla.met, bob_row.sla.breached), (1, 1), "each the assignee's of the moment");
-    // A label counts what happened while the conversation had it.
+    // A label counts what happened while the conversation had it, and the opening it was given
+    // during (labels always come after the opening).
     let billing: Overview = json(ada.get(&format!("/api/reports/overview?{period}&label=Billing")).await?).await?;
     assert_eq!(
         (billing.current.volumes.created, billing.current.volumes.messages_in),
-        (0, 4),
-        "labelled after the first"
+        (1, 4),
+        "created, and the messages since it was labelled (after the first)"
     );
     assert_eq!(billing.current.first_response.count, 2);
 

@@ -24,6 +24,19 @@ pub struct Track {
     /// Whether a person has answered a customer in this opening (the next answer is then a next
     /// response, not the first).
     pub answered_in_spell: bool,
+    /// How the current opening was counted, so that a label given during it counts it too;
+    /// `None` while resolved (and for openings from before this was kept).
+    pub opening: Option<Opening>,
+}
+
+/// How a conversation's current opening was counted: created or reopened, for which team and
+/// person, under which labels so far.
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Opening {
+    pub reopened: bool,
+    pub team: Option<TeamId>,
+    pub agent: Option<UserId>,
+    pub labels: Vec<String>,
 }
 
 /// A counted event ([`Fact::Count`]).
@@ -118,10 +131,28 @@ pub enum Owner {
 }
 
 /// What an event records.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Fact {
-    Count { metric: Metric, at: i64, owner: Owner },
-    Span { kind: SpanKind, started_at: i64, ended_at: i64, owner: Owner },
+    Count {
+        metric: Metric,
+        at: i64,
+        owner: Owner,
+    },
+    Span {
+        kind: SpanKind,
+        started_at: i64,
+        ended_at: i64,
+        owner: Owner,
+    },
+    /// The current opening counted again under a label given during it alone: at the opening's
+    /// time, for the team and person it was counted for then.
+    OpeningLabelled {
+        metric: Metric,
+        at: i64,
+        team: Option<TeamId>,
+        agent: Option<UserId>,
+        label: String,
+    },
 }
 
 /// Whether a message says something to answer or that answers: not a reaction, not a line Baton
@@ -147,11 +178,29 @@ impl Track {
         match change {
             Change::Opened { team, .. } => {
                 *self = Track { spell_started_at: Some(at), team: *team, ..Track::default() };
+                self.opening = Some(Opening { team: *team, ..Opening::default() });
                 facts.push(Fact::Count { metric: Metric::Created, at, owner: Owner::Assignee });
             }
             Change::Triaged { team, .. } => self.team = *team,
             Change::Assigned { assignee, .. } => self.assignee = *assignee,
-            Change::Labeled { labels } => self.labels.clone_from(labels),
+            Change::Labeled { labels } => {
+                // Labels come after the opening (people, rules, the bot): each new one counts it.
+                if let (Some(opening), Some(started_at)) = (&mut self.opening, self.spell_started_at) {
+                    for label in labels {
+                        if !opening.labels.contains(label) {
+                            opening.labels.push(label.clone());
+                            facts.push(Fact::OpeningLabelled {
+                                metric: if opening.reopened { Metric::Reopened } else { Metric::Created },
+                                at: started_at,
+                                team: opening.team,
+                                agent: opening.agent,
+                                label: label.clone(),
+                            });
+                        }
+                    }
+                }
+                self.labels.clone_from(labels);
+            }
             Change::MessageAdded { message } if message.direction == Direction::Inbound => {
                 // The clock runs from the first unanswered message; later ones do not restart it.
                 // The customer's send time, not ours, but never after we stored it. Nothing waits
@@ -188,12 +237,19 @@ impl Track {
                 // A wait still open at the resolve has no reply: dropped.
                 self.waiting_since = None;
                 self.answered_in_spell = false;
+                self.opening = None;
             }
             // Open or pending again after a resolve: a reopening (pending → open is not).
             Change::StatusChanged { .. } if self.spell_started_at.is_none() => {
                 self.spell_started_at = Some(at);
                 self.waiting_since = None;
                 self.answered_in_spell = false;
+                self.opening = Some(Opening {
+                    reopened: true,
+                    team: self.team,
+                    agent: self.assignee,
+                    labels: self.labels.clone(),
+                });
                 facts.push(Fact::Count { metric: Metric::Reopened, at, owner: Owner::Assignee });
             }
             Change::SlaBreached { .. } => {

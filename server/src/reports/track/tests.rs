@@ -63,7 +63,7 @@ fn spans(facts: &[Fact]) -> Vec<(SpanKind, i64, i64, Owner)> {
             Fact::Span { kind, started_at, ended_at, owner } => {
                 Some((*kind, started_at / MINUTE, ended_at / MINUTE, *owner))
             }
-            Fact::Count { .. } => None,
+            Fact::Count { .. } | Fact::OpeningLabelled { .. } => None,
         })
         .collect()
 }
@@ -192,6 +192,44 @@ fn whom_a_fact_belongs_to_follows_the_events_not_the_row() {
     let facts = track.apply(&status(ConversationStatus::Open), 4);
     assert_eq!(facts, vec![Fact::Count { metric: Metric::Reopened, at: 4, owner: Owner::Assignee }]);
     assert_eq!(track.agent(Owner::Assignee), Some(UserId(7)));
+}
+
+#[test]
+fn a_label_given_during_an_opening_counts_it_once() {
+    let labelled =
+        |labels: &[&str]| Change::Labeled { labels: labels.iter().map(|label| (*label).to_owned()).collect() };
+    let mut track = Track::default();
+    track.apply(&opened(), 10);
+    track.apply(&Change::Assigned { assignee: Some(UserId(7)), routing: None }, 11);
+    // The opening was counted for nobody (not yet assigned): so it is under the label.
+    let created = |label: &str, at| Fact::OpeningLabelled {
+        metric: Metric::Created,
+        at,
+        team: None,
+        agent: None,
+        label: label.to_owned(),
+    };
+    assert_eq!(track.apply(&labelled(&["vip"]), 12), vec![created("vip", 10)]);
+    assert_eq!(track.apply(&labelled(&["vip", "b2b"]), 13), vec![created("b2b", 10)]);
+    // Taken off and given again in the same opening: counted once.
+    assert_eq!(track.apply(&labelled(&["b2b"]), 14), vec![]);
+    assert_eq!(track.apply(&labelled(&["b2b", "vip"]), 15), vec![]);
+    // Given while resolved: not for an opening. The reopening counts under the labels it has
+    // (as every event does), and a label given after it counts it, for its assignee then.
+    track.apply(&status(ConversationStatus::Resolved), 16);
+    assert_eq!(track.apply(&labelled(&["b2b", "vip", "late"]), 17), vec![]);
+    track.apply(&status(ConversationStatus::Open), 18);
+    let reopened = track.apply(&labelled(&["b2b", "vip", "late", "again"]), 19);
+    assert_eq!(
+        reopened,
+        vec![Fact::OpeningLabelled {
+            metric: Metric::Reopened,
+            at: 18,
+            team: None,
+            agent: Some(UserId(7)),
+            label: "again".to_owned()
+        }]
+    );
 }
 
 #[test]

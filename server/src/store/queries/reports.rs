@@ -14,11 +14,11 @@ use crate::store::StoreResult;
 use crate::store::reports::{BUCKET_MS, DAY_MS, kept_lengths};
 
 /// The track's columns ([`Track`]), in the order [`TrackRow`] reads them.
-const TRACK_COLUMNS: &str =
-    "spell_started_at, waiting_since, answered_in_spell, report_team_id, report_assignee_id, report_labels";
-type TrackRow = (Option<i64>, Option<i64>, bool, Option<i64>, Option<i64>, String);
+const TRACK_COLUMNS: &str = "spell_started_at, waiting_since, answered_in_spell, report_team_id, report_assignee_id, \
+     report_labels, report_opening";
+type TrackRow = (Option<i64>, Option<i64>, bool, Option<i64>, Option<i64>, String, Option<String>);
 
-fn track_of((spell_started_at, waiting_since, answered_in_spell, team, assignee, labels): TrackRow) -> Track {
+fn track_of((spell_started_at, waiting_since, answered_in_spell, team, assignee, labels, opening): TrackRow) -> Track {
     Track {
         team: team.map(TeamId),
         assignee: assignee.map(UserId),
@@ -26,6 +26,7 @@ fn track_of((spell_started_at, waiting_since, answered_in_spell, team, assignee,
         spell_started_at,
         waiting_since,
         answered_in_spell,
+        opening: opening.and_then(|json| serde_json::from_str(&json).ok()),
     }
 }
 
@@ -97,7 +98,7 @@ where
     async fn save_track(tx: &mut Transaction<'static, DB>, id: ConversationId, track: &Track) -> StoreResult<()> {
         sqlx::query(
             "UPDATE conversations SET spell_started_at = $2, waiting_since = $3, answered_in_spell = $4, \
-             report_team_id = $5, report_assignee_id = $6, report_labels = $7 WHERE id = $1",
+             report_team_id = $5, report_assignee_id = $6, report_labels = $7, report_opening = $8 WHERE id = $1",
         )
         .bind(id.0)
         .bind(track.spell_started_at)
@@ -106,6 +107,7 @@ where
         .bind(track.team.map(|team| team.0))
         .bind(track.assignee.map(|assignee| assignee.0))
         .bind(serde_json::to_string(&track.labels).unwrap_or_else(|_| "[]".to_owned()))
+        .bind(track.opening.as_ref().and_then(|opening| serde_json::to_string(opening).ok()))
         .execute(&mut **tx)
         .await?;
         Ok(())
@@ -123,56 +125,12 @@ where
         let labels = || std::iter::once("").chain(track.labels.iter().map(String::as_str));
         match fact {
             Fact::Count { metric, at, owner } => {
-                let bucket = at - at.rem_euclid(BUCKET_MS);
-                let day = at - at.rem_euclid(DAY_MS);
                 let agent = track.agent(owner).map_or(0, |agent| agent.0);
-                let shard = id.0.rem_euclid(DB::COUNTER_SHARDS);
-                // A person's rows are written by their own conversations only: not hot.
-                let own_shard = if agent == 0 { shard } else { 0 };
-                let (metric, team) = (metric.as_str(), team.unwrap_or(0));
-                for label in labels() {
-                    sqlx::query(
-                        "INSERT INTO report_counts (metric, bucket, team_id, agent_id, label, shard, count) \
-                         VALUES ($1, $2, $3, $4, $5, $6, 1) \
-                         ON CONFLICT (bucket, metric, team_id, agent_id, label, shard) \
-                         DO UPDATE SET count = report_counts.count + 1",
-                    )
-                    .bind(metric)
-                    .bind(bucket)
-                    .bind(team)
-                    .bind(agent)
-                    .bind(label)
-                    .bind(own_shard)
-                    .execute(&mut **tx)
-                    .await?;
-                    sqlx::query(
-                        "INSERT INTO report_team_counts (label, bucket, team_id, metric, shard, count) \
-                         VALUES ($1, $2, $3, $4, $5, 1) \
-                         ON CONFLICT (label, bucket, team_id, metric, shard) \
-                         DO UPDATE SET count = report_team_counts.count + 1",
-                    )
-                    .bind(label)
-                    .bind(bucket)
-                    .bind(team)
-                    .bind(metric)
-                    .bind(shard)
-                    .execute(&mut **tx)
-                    .await?;
-                    sqlx::query(
-                        "INSERT INTO report_day_counts (day, label, team_id, agent_id, metric, shard, count) \
-                         VALUES ($1, $2, $3, $4, $5, $6, 1) \
-                         ON CONFLICT (day, label, team_id, agent_id, metric, shard) \
-                         DO UPDATE SET count = report_day_counts.count + 1",
-                    )
-                    .bind(day)
-                    .bind(label)
-                    .bind(team)
-                    .bind(agent)
-                    .bind(metric)
-                    .bind(own_shard)
-                    .execute(&mut **tx)
-                    .await?;
-                }
+                Self::keep_count(tx, id, metric, at, (team.unwrap_or(0), agent), labels()).await?;
+            }
+            Fact::OpeningLabelled { metric, at, team, agent, label } => {
+                let whose = (team.map_or(0, |team| team.0), agent.map_or(0, |agent| agent.0));
+                Self::keep_count(tx, id, metric, at, whose, std::iter::once(label.as_str())).await?;
             }
             Fact::Span { kind, started_at, ended_at, owner } => {
                 let wall = (ended_at - started_at).max(0);
@@ -218,6 +176,68 @@ where
                     .await?;
                 }
             }
+        }
+        Ok(())
+    }
+
+    /// Counts `metric` once at `at` for `(team, agent)` (0: none) under each of `labels` ('' is
+    /// every event once): in the detail and both count rollups.
+    async fn keep_count(
+        tx: &mut Transaction<'static, DB>,
+        id: ConversationId,
+        metric: Metric,
+        at: i64,
+        (team, agent): (i64, i64),
+        labels: impl Iterator<Item = &str>,
+    ) -> StoreResult<()> {
+        let bucket = at - at.rem_euclid(BUCKET_MS);
+        let day = at - at.rem_euclid(DAY_MS);
+        let shard = id.0.rem_euclid(DB::COUNTER_SHARDS);
+        // A person's rows are written by their own conversations only: not hot.
+        let own_shard = if agent == 0 { shard } else { 0 };
+        let metric = metric.as_str();
+        for label in labels {
+            sqlx::query(
+                "INSERT INTO report_counts (metric, bucket, team_id, agent_id, label, shard, count) \
+                 VALUES ($1, $2, $3, $4, $5, $6, 1) \
+                 ON CONFLICT (bucket, metric, team_id, agent_id, label, shard) \
+                 DO UPDATE SET count = report_counts.count + 1",
+            )
+            .bind(metric)
+            .bind(bucket)
+            .bind(team)
+            .bind(agent)
+            .bind(label)
+            .bind(own_shard)
+            .execute(&mut **tx)
+            .await?;
+            sqlx::query(
+                "INSERT INTO report_team_counts (label, bucket, team_id, metric, shard, count) \
+                 VALUES ($1, $2, $3, $4, $5, 1) \
+                 ON CONFLICT (label, bucket, team_id, metric, shard) \
+                 DO UPDATE SET count = report_team_counts.count + 1",
+            )
+            .bind(label)
+            .bind(bucket)
+            .bind(team)
+            .bind(metric)
+            .bind(shard)
+            .execute(&mut **tx)
+            .await?;
+            sqlx::query(
+                "INSERT INTO report_day_counts (day, label, team_id, agent_id, metric, shard, count) \
+                 VALUES ($1, $2, $3, $4, $5, $6, 1) \
+                 ON CONFLICT (day, label, team_id, agent_id, metric, shard) \
+                 DO UPDATE SET count = report_day_counts.count + 1",
+            )
+            .bind(day)
+            .bind(label)
+            .bind(team)
+            .bind(agent)
+            .bind(metric)
+            .bind(own_shard)
+            .execute(&mut **tx)
+            .await?;
         }
         Ok(())
     }
