@@ -233,6 +233,21 @@ where
         |row| row,
     )
     .await?;
+    // Each shift within its UTC day: the day's rollup is the shift's sum.
+    let shift_ms = (35 * BUCKET_MS + 7 * MINUTE_MS, 35 * (BUCKET_MS * 2 / 3) + 7 * MINUTE_MS * 2 / 3);
+    let presence_days: Vec<String> = (0..90)
+        .flat_map(|day| {
+            let day = start - start.rem_euclid(DAY_MS) + day * DAY_MS;
+            (0..i64::from(args.agents)).map(move |n| format!("({day}, {}, {}, {})", 1000 + n, shift_ms.0, shift_ms.1))
+        })
+        .collect();
+    insert(
+        pool,
+        "INSERT INTO report_presence_days (day, agent_id, online_ms, available_ms)",
+        presence_days.into_iter(),
+        |row| row,
+    )
+    .await?;
     let span_rows = spans.len();
     // Per (day, label, kind, team, agent): how many, and their lengths as kept.
     type DaySpan<'a> = (i64, &'a str, &'static str, i64, i64);

@@ -199,31 +199,31 @@ async fn quarter_hours(
     stop: CancellationToken,
 ) {
     use crate::store::reports::BUCKET_MS;
-    let quarter_of = |time: i64| time - time.rem_euclid(BUCKET_MS);
-    // The time taken at a pass was spent since the pass before, in that pass's quarter hour.
-    let mut last_pass = clock.now_ms();
     loop {
         let now = clock.now_ms();
-        if let Err(error) = store.sample_load(quarter_of(now)).await {
+        let quarter = now - now.rem_euclid(BUCKET_MS);
+        // Time first: the hub splits it at the boundary, so taken a little late it is the same.
+        record_presence(&*store, &hub).await;
+        if let Err(error) = store.sample_load(quarter).await {
             tracing::warn!(%error, "could not sample agent load");
         }
-        record_presence(&*store, &hub, quarter_of(last_pass)).await;
-        last_pass = now;
         progress.passed(now);
-        let wait = u64::try_from(quarter_of(now) + BUCKET_MS - clock.now_ms()).unwrap_or(0).max(1);
+        let wait = u64::try_from(quarter + BUCKET_MS - clock.now_ms()).unwrap_or(0).max(1);
         tokio::select! {
             () = tokio::time::sleep(std::time::Duration::from_millis(wait)) => {}
             () = stop.cancelled() => break,
         }
     }
-    record_presence(&*store, &hub, quarter_of(last_pass)).await;
+    record_presence(&*store, &hub).await;
 }
 
-/// Records the presence time gathered since it was last taken under the quarter hour `bucket`.
-async fn record_presence(store: &dyn crate::store::Store, hub: &hub::Hub, bucket: i64) {
+/// Records the presence time gathered since it was last taken; what cannot be recorded now is
+/// given back to the hub, to be recorded with the next.
+async fn record_presence(store: &dyn crate::store::Store, hub: &hub::Hub) {
     let times = hub.take_presence_time();
-    if let Err(error) = store.record_presence(bucket, &times).await {
-        tracing::warn!(%error, people = times.len(), "could not record time online: lost for this quarter hour");
+    if let Err(error) = store.record_presence(&times).await {
+        tracing::warn!(%error, rows = times.len(), "could not record time online: trying again at the next quarter hour");
+        hub.restore_presence_time(&times);
     }
 }
 

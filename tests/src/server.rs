@@ -114,8 +114,28 @@ impl TestServer {
         body: &str,
         at: i64,
     ) -> anyhow::Result<baton_shared::ConversationId> {
+        self.customer_writes_stored(wa_id, body, at, baton_server::clock::now_ms()).await
+    }
+
+    /// [`TestServer::customer_writes`] now by the server's own clock (a test's paused one).
+    pub async fn customer_writes_on_its_clock(
+        &self,
+        wa_id: &str,
+        body: &str,
+    ) -> anyhow::Result<baton_shared::ConversationId> {
+        let now = self.state.now();
+        self.customer_writes_stored(wa_id, body, now, now).await
+    }
+
+    /// A customer message sent at `at` and stored at `now`.
+    async fn customer_writes_stored(
+        &self,
+        wa_id: &str,
+        body: &str,
+        at: i64,
+        now: i64,
+    ) -> anyhow::Result<baton_shared::ConversationId> {
         use baton_server::store::conversations::{InboundOutcome, NewInbound};
-        let now = baton_server::clock::now_ms();
         let message = NewInbound {
             wa_id: wa_id.into(),
             profile_name: format!("Customer {wa_id}"),

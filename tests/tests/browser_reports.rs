@@ -117,8 +117,9 @@ async fn a_supervisor_reads_the_figures_of_a_known_history_and_an_agent_has_no_r
         handled(&server, &admin, "5511900000003", base + 120 * MINUTE, (ben.id, 10, 60), Some("vip")).await?;
         // Ann was online half an hour around her first conversation, 25 minutes of it available.
         for (quarter, available) in [(0, 10), (1, 15)] {
-            let time = PresenceTime { user: ann.id, online_ms: 15 * MINUTE, available_ms: available * MINUTE };
-            server.state.store.record_presence(base + quarter * 15 * MINUTE, &[time]).await?;
+            let bucket = base + quarter * 15 * MINUTE;
+            let time = PresenceTime { bucket, user: ann.id, online_ms: 15 * MINUTE, available_ms: available * MINUTE };
+            server.state.store.record_presence(&[time]).await?;
         }
 
         s.log_in(&server.url("/"), &sue.email, &sue_password, false).await?;

@@ -11,29 +11,47 @@ use std::time::Duration;
 use baton_server::clock::Clock;
 use baton_server::hub::presence_time::PresenceTime;
 use baton_server::store::reports::FactFilter;
-use baton_shared::UserId;
 use baton_shared::api::Role;
 use baton_shared::protocol::{ClientMsg, PresenceStatus, ServerMsg};
 use baton_shared::reports::ReportRow;
 use baton_shared::teams::AssignmentModel;
+use baton_shared::{ConversationId, UserId};
 use baton_tests::client::{TestClient, json};
 use baton_tests::database::{Kind, TestDatabase};
 use baton_tests::paused::{on_paused_clock, until};
 use baton_tests::server::TestServer;
 use baton_tests::socket::WsClient;
 use baton_tests::teams::create_team;
+use reqwest::StatusCode;
+use serde_json::json;
 
 const MINUTE: i64 = 60_000;
 const QUARTER: i64 = 15 * MINUTE;
 
-/// Moves the paused clock on by `minutes`; landing on a quarter hour, waits (in real time) for
-/// the server's quarter-hour pass at that moment.
+/// Moves the paused clock on by `minutes`; past a quarter hour's start, waits (in real time) for
+/// the server's pass for it — which, the clock having jumped, runs late: at the new time.
 async fn minutes_pass(server: &TestServer, minutes: i64) -> anyhow::Result<()> {
+    let before = server.state.now();
     tokio::time::advance(Duration::from_millis(u64::try_from(minutes * MINUTE)?)).await;
     let now = server.state.now();
-    if now % QUARTER == 0 {
-        until("the quarter-hour pass", || server.state.quarter_hours.last_pass() >= now).await?;
+    let boundary = now - now.rem_euclid(QUARTER);
+    if boundary > before {
+        until("the quarter-hour pass", || server.state.quarter_hours.last_pass() >= boundary).await?;
     }
+    Ok(())
+}
+
+/// `client` answers the conversation `id` (claimed, replied to, released).
+async fn replies(client: &TestClient, id: ConversationId) -> anyhow::Result<()> {
+    let claimed = client.post(&format!("/api/conversations/{id}/claim"), &json!({})).await?;
+    anyhow::ensure!(claimed.status() == StatusCode::OK, "claim: {}", claimed.status());
+    let replied = client
+        .post(
+            &format!("/api/conversations/{id}/replies"),
+            &json!({"body": "Hi", "idempotency_key": uuid::Uuid::new_v4().to_string(), "seen_seq": 0, "force": true}),
+        )
+        .await?;
+    anyhow::ensure!(replied.status() == StatusCode::CREATED, "reply: {:?}", replied.text().await);
     Ok(())
 }
 
@@ -97,8 +115,14 @@ async fn time_is_measured_at_each_change_and_recorded_as_each_quarter_hour_ends(
     minutes_pass(&server, 3).await?;
     minutes_pass(&server, 5).await?;
 
+    // Ann answers a `vip` customer (over REST, offline): she has a row under the label.
+    let vip = server.customer_writes_on_its_clock("5511900000001", "Hello").await?;
+    let labelled = ada.patch(&format!("/api/conversations/{vip}/labels"), &json!({"add": ["vip"]})).await?;
+    anyhow::ensure!(labelled.status() == StatusCode::OK, "label: {}", labelled.status());
+    replies(&ann_client, vip).await?;
+
     // The quarter hours that ended, to the minute; Ben's under way is not in yet. Nobody else
-    // was online, and nobody had conversations: a row each for the two who were.
+    // was online: a row each for the two who were.
     let now = server.state.now();
     assert_eq!(
         time_online(&ada, now, "").await?,
@@ -114,41 +138,46 @@ async fn time_is_measured_at_each_change_and_recorded_as_each_quarter_hour_ends(
     assert_eq!(time_online(&lee, now, "").await?, [("Ben".to_owned(), 10, 7)], "a lead sees their teams' people");
     assert_eq!(
         time_online(&ada, now, "&label=vip").await?,
-        Vec::<(String, i64, i64)>::new(),
-        "a label's rows are its conversations' people"
+        [("Ann".to_owned(), 30, 22)],
+        "a label's rows are its conversations' people, with their whole time"
     );
 
-    // 10:00: Ben's quarter hour ended (away); stopped at 10:05, the server
-    // records what it measured since.
-    minutes_pass(&server, 10).await?;
-    assert_eq!(time_online(&ada, now, &format!("&agent={}", ben.id)).await?, [("Ben".to_owned(), 25, 7)]);
-    minutes_pass(&server, 5).await?;
+    // 10:10, the 10:00 pass ten minutes late: 09:45 to 10:00 in its quarter hour (whole, away),
+    // 10:00 to 10:10 in the next, nothing lost. Stopped at 10:13, the server records the rest.
+    minutes_pass(&server, 20).await?;
+    assert_eq!(time_online(&ada, now, &format!("&agent={}", ben.id)).await?, [("Ben".to_owned(), 35, 7)]);
+    minutes_pass(&server, 3).await?;
     drop(ben_socket);
     server.stop().await?;
     let store = database.open().await?;
-    let found = store
-        .report_presence(&FactFilter {
-            from: start,
-            to: start + 4 * QUARTER,
-            agent: Some(ben.id),
-            ..Default::default()
-        })
-        .await?;
-    assert_eq!(found, [(ben.id, 30 * MINUTE, 7 * MINUTE)], "the last five minutes recorded at the stop");
+    let by_quarter = FactFilter { from: start, to: start + 8 * QUARTER, agent: Some(ben.id), ..Default::default() };
+    assert_eq!(
+        store.report_presence(&by_quarter).await?,
+        [(ben.id, 38 * MINUTE, 7 * MINUTE)],
+        "the last three minutes recorded at the stop"
+    );
 
     // A quarter hour recorded twice (a restart, or a second server) adds up, to a quarter hour.
     let bucket = start - start.rem_euclid(QUARTER) + 8 * QUARTER;
-    let time =
-        |minutes: i64| PresenceTime { user: ann.id, online_ms: minutes * MINUTE, available_ms: minutes * MINUTE };
+    let time = |minutes: i64| PresenceTime {
+        bucket,
+        user: ann.id,
+        online_ms: minutes * MINUTE,
+        available_ms: minutes * MINUTE,
+    };
     let read = || async {
         let filter = FactFilter { from: bucket, to: bucket + QUARTER, ..Default::default() };
         anyhow::Ok(store.report_presence(&filter).await?)
     };
-    store.record_presence(bucket, &[time(4)]).await?;
-    store.record_presence(bucket, &[time(6)]).await?;
+    store.record_presence(&[time(4)]).await?;
+    store.record_presence(&[time(6)]).await?;
     assert_eq!(read().await?, [(ann.id, 10 * MINUTE, 10 * MINUTE)]);
-    store.record_presence(bucket, &[time(9)]).await?;
+    store.record_presence(&[time(9)]).await?;
     assert_eq!(read().await?, [(ann.id, QUARTER, QUARTER)], "never more than the quarter hour");
+    // The day's rollup agrees: her half hour this morning and the quarter hour.
+    let day = start - start.rem_euclid(86_400_000);
+    let filter = FactFilter { from: day, to: day + 86_400_000, agent: Some(ann.id), ..Default::default() };
+    assert_eq!(store.report_presence(&filter).await?, [(ann.id, 45 * MINUTE, 37 * MINUTE)]);
     Ok(())
 }
 

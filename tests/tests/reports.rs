@@ -11,7 +11,6 @@
 use std::time::Duration;
 
 use baton_server::config::DatabaseUrl;
-use baton_server::store::conversations::{InboundOutcome, NewInbound};
 use baton_shared::api::Role;
 use baton_shared::automation::Weekday;
 use baton_shared::reports::{Overview, ReportRow, TABLE_CSV_COLUMNS};
@@ -42,27 +41,6 @@ async fn clock_to(server: &TestServer, at: i64) -> anyhow::Result<()> {
     let by = at - server.state.now();
     anyhow::ensure!(by >= 0, "the clock goes forward only");
     advance(server, Duration::from_millis(u64::try_from(by)?)).await
-}
-
-/// The customer `wa_id` writes now (by the server's clock).
-async fn customer_writes(server: &TestServer, wa_id: &str, body: &str) -> anyhow::Result<ConversationId> {
-    let now = server.state.now();
-    let message = NewInbound {
-        wa_id: wa_id.into(),
-        profile_name: format!("Customer {wa_id}"),
-        wa_message_id: format!("wamid.report.{}", uuid::Uuid::new_v4()),
-        kind: "text".into(),
-        body: body.into(),
-        at: now,
-        ..Default::default()
-    };
-    match server.state.store.record_inbound(&message, now).await? {
-        InboundOutcome::Recorded { conversation_id, events } => {
-            server.state.bus.publish(&events);
-            Ok(conversation_id)
-        }
-        InboundOutcome::Duplicate => anyhow::bail!("a fresh message id was a duplicate"),
-    }
 }
 
 /// `client` claims the conversation and replies.
@@ -104,11 +82,11 @@ async fn the_figures_are_those_of_the_definitions(kind: Kind) -> anyhow::Result<
     // Friday 10:00: a customer writes twice; Ann answers at 10:05 (first response, 5 minutes,
     // the clock running from the first message), and again at 10:06 (nothing measured).
     clock_to(&server, berlin(26, 10, 0)?).await?;
-    let one = customer_writes(&server, "4915110000001", "Hello").await?;
+    let one = server.customer_writes_on_its_clock("4915110000001", "Hello").await?;
     let labelled = ada.patch(&format!("/api/conversations/{one}/labels"), &json!({"add": ["billing"]})).await?;
     assert_eq!(labelled.status(), StatusCode::OK);
     clock_to(&server, berlin(26, 10, 2)?).await?;
-    customer_writes(&server, "4915110000001", "Anyone?").await?;
+    server.customer_writes_on_its_clock("4915110000001", "Anyone?").await?;
     put(&ada, &format!("/api/conversations/{one}/assignee"), &json!({"assignee": ann.id})).await?;
     clock_to(&server, berlin(26, 10, 5)?).await?;
     replies(&ann_client, one, "Hi! Looking.").await?;
@@ -117,7 +95,7 @@ async fn the_figures_are_those_of_the_definitions(kind: Kind) -> anyhow::Result<
     // 10:10 the customer writes; the conversation goes to Bob, who answers at 10:30 (a next
     // response of 20 minutes, Bob's) and resolves it at 10:40 (a resolution of 40 minutes, Bob's).
     clock_to(&server, berlin(26, 10, 10)?).await?;
-    customer_writes(&server, "4915110000001", "Still there?").await?;
+    server.customer_writes_on_its_clock("4915110000001", "Still there?").await?;
     put(&ada, &format!("/api/conversations/{one}/assignee"), &json!({"assignee": bob.id})).await?;
     clock_to(&server, berlin(26, 10, 30)?).await?;
     replies(&bob_client, one, "Done.").await?;
@@ -126,17 +104,17 @@ async fn the_figures_are_those_of_the_definitions(kind: Kind) -> anyhow::Result<
     // 16:50 it reopens; Bob answers on Monday at 09:10: 2 days 16 h 20 min on the wall (23-hour
     // Sunday included), 20 business minutes (16:50–17:00, 09:00–09:10).
     clock_to(&server, berlin(26, 16, 50)?).await?;
-    customer_writes(&server, "4915110000001", "It broke again").await?;
+    server.customer_writes_on_its_clock("4915110000001", "It broke again").await?;
     put(&ada, &format!("/api/conversations/{one}/assignee"), &json!({"assignee": bob.id})).await?;
     // Saturday a second customer writes; an admin resolves it on Sunday unanswered.
     clock_to(&server, berlin(27, 12, 0)?).await?;
-    let two = customer_writes(&server, "4915110000002", "Weekend question").await?;
+    let two = server.customer_writes_on_its_clock("4915110000002", "Weekend question").await?;
     clock_to(&server, berlin(28, 12, 0)?).await?;
     set_status(&ada, two, "resolved").await?;
     // Monday 09:05 the customer writes again (WhatsApp's 24-hour window is open again; the wait
     // still runs from Friday's message).
     clock_to(&server, berlin(29, 9, 5)?).await?;
-    customer_writes(&server, "4915110000001", "Hello??").await?;
+    server.customer_writes_on_its_clock("4915110000001", "Hello??").await?;
     clock_to(&server, berlin(29, 9, 10)?).await?;
     replies(&bob_client, one, "Back on it.").await?;
 
@@ -276,7 +254,7 @@ async fn what_happened_before_reports_is_replayed_from_the_event_log(kind: Kind)
     let from = before.state.now() - 60_000;
     let mut opened = Vec::new();
     for customer in ["4930000001", "4930000002", "4930000003"] {
-        opened.push(customer_writes(&before, customer, "Hello").await?);
+        opened.push(before.customer_writes_on_its_clock(customer, "Hello").await?);
     }
     for id in &opened[..2] {
         put(&ada, &format!("/api/conversations/{id}/assignee"), &json!({"assignee": ann.id})).await?;
@@ -284,9 +262,9 @@ async fn what_happened_before_reports_is_replayed_from_the_event_log(kind: Kind)
     }
     let labelled = ada.patch(&format!("/api/conversations/{}/labels", opened[0]), &json!({"add": ["vip"]})).await?;
     assert_eq!(labelled.status(), StatusCode::OK);
-    customer_writes(&before, "4930000001", "Thanks, one more question").await?;
+    before.customer_writes_on_its_clock("4930000001", "Thanks, one more question").await?;
     set_status(&ann_client, opened[1], "resolved").await?;
-    customer_writes(&before, "4930000002", "Sorry, it is not solved").await?;
+    before.customer_writes_on_its_clock("4930000002", "Sorry, it is not solved").await?;
     // A team answered in and then deleted: its facts stay, and it can be deleted.
     let sales = create_team(&ada, "Sales", AssignmentModel::Manual, &[]).await?;
     move_to(&ada, opened[2], Some(sales)).await?;

@@ -112,10 +112,10 @@ pub trait LevelStore: Send + Sync {
     /// its samples).
     async fn report_load(&self, filter: &FactFilter) -> StoreResult<Vec<(i64, i64)>>;
 
-    /// Adds each person's time online and available to the quarter hour `bucket` (its start):
-    /// what one server measured in it. A quarter hour holds at most a quarter hour each, however
-    /// many servers measured the same time.
-    async fn record_presence(&self, bucket: i64, times: &[PresenceTime]) -> StoreResult<()>;
+    /// Adds each person's time online and available to its quarter hour: what one server
+    /// measured in it. A quarter hour holds at most a quarter hour each, however many servers
+    /// measured time in it.
+    async fn record_presence(&self, times: &[PresenceTime]) -> StoreResult<()>;
 
     /// Each person's time online and available in the filter's period (the people of its team or
     /// teams, or its person; labels do not apply), as (person, online ms, available ms).

@@ -1,19 +1,22 @@
 //! Reports' levels over time, in SQL: agent load sampled as each quarter hour begins
-//! (`report_load`) and time online and available added as each ends (`report_presence`).
+//! (`report_load`) and time online and available added as each ends (`report_presence`, rolled up
+//! per UTC day in `report_presence_days`).
+
+use std::collections::BTreeMap;
 
 use async_trait::async_trait;
 use baton_shared::UserId;
 use sqlx::{ColumnIndex, Decode, Encode, Executor, IntoArguments, Type};
 
-use super::report_reads::{fact_conditions, local_hour};
+use super::report_reads::{fact_conditions, in_teams, local_hour};
 use super::search::{Bind, bind_all};
 use super::{Sql, SqlStore};
 use crate::hub::presence_time::PresenceTime;
 use crate::store::StoreResult;
-use crate::store::reports::{BUCKET_MS, FactFilter, LevelStore};
+use crate::store::reports::{BUCKET_MS, DAY_MS, FactFilter, LevelStore, whole_days};
 
-/// The people a presence read keeps: its person, or the members of its team or teams (ids are
-/// Baton's own numbers, written into the statement), as conditions numbered after `before`.
+/// The people a presence read keeps: its person, or the members of its team or teams, as
+/// conditions numbered after `before`.
 fn people_conditions(filter: &FactFilter, before: usize) -> (String, Vec<Bind>) {
     let mut sql = String::new();
     let mut binds = Vec::new();
@@ -29,12 +32,8 @@ fn people_conditions(filter: &FactFilter, before: usize) -> (String, Vec<Bind>) 
         ));
     }
     if let Some(teams) = &filter.teams {
-        let ids: Vec<String> = teams.iter().map(|team| team.0.to_string()).collect();
-        sql.push_str(&if ids.is_empty() {
-            " AND FALSE".to_owned()
-        } else {
-            format!(" AND agent_id IN (SELECT user_id FROM team_members WHERE team_id IN ({}))", ids.join(", "))
-        });
+        let members = in_teams(teams, "team_id");
+        sql.push_str(&format!(" AND agent_id IN (SELECT user_id FROM team_members WHERE TRUE{members})"));
     }
     (sql, binds)
 }
@@ -94,12 +93,12 @@ where
             .await?)
     }
 
-    async fn record_presence(&self, bucket: i64, times: &[PresenceTime]) -> StoreResult<()> {
+    async fn record_presence(&self, times: &[PresenceTime]) -> StoreResult<()> {
         if times.is_empty() {
             return Ok(());
         }
         // Added, so a server that restarts within a quarter hour keeps both parts; held to a
-        // quarter hour, so servers that measured the same person at once do not count them twice.
+        // quarter hour, so servers that measured time in the same one never give it more.
         let capped = |column: &str| {
             format!(
                 "CASE WHEN report_presence.{column} + excluded.{column} > $5 THEN $5 \
@@ -112,10 +111,14 @@ where
             capped("online_ms"),
             capped("available_ms")
         );
+        // In one order on every server, so that two writing the same rows at once wait for each
+        // other rather than deadlock.
+        let mut sorted = times.to_vec();
+        sorted.sort_by_key(|time| (time.bucket, time.user.0));
         let mut tx = self.write_transaction().await?;
-        for time in times {
+        for time in &sorted {
             sqlx::query(&statement)
-                .bind(bucket)
+                .bind(time.bucket)
                 .bind(time.user.0)
                 .bind(time.online_ms.min(BUCKET_MS))
                 .bind(time.available_ms.min(BUCKET_MS))
@@ -123,20 +126,56 @@ where
                 .execute(&mut *tx)
                 .await?;
         }
+        // Each day's rollup of those people, summed again from its quarter hours (not added to:
+        // the cap may have held some back), after the writes above so that it sees them and
+        // every committed one of another server's.
+        let mut days: BTreeMap<i64, Vec<String>> = BTreeMap::new();
+        for time in &sorted {
+            let people = days.entry(time.bucket - time.bucket.rem_euclid(DAY_MS)).or_default();
+            let person = time.user.0.to_string();
+            if !people.contains(&person) {
+                people.push(person);
+            }
+        }
+        for (day, people) in days {
+            sqlx::query(&format!(
+                "INSERT INTO report_presence_days (day, agent_id, online_ms, available_ms) \
+                 SELECT $1, agent_id, CAST(SUM(online_ms) AS BIGINT), CAST(SUM(available_ms) AS BIGINT) \
+                 FROM report_presence WHERE bucket >= $1 AND bucket < $2 AND agent_id IN ({}) GROUP BY agent_id \
+                 ON CONFLICT (day, agent_id) DO UPDATE SET \
+                 online_ms = excluded.online_ms, available_ms = excluded.available_ms",
+                people.join(", ")
+            ))
+            .bind(day)
+            .bind(day + DAY_MS)
+            .execute(&mut *tx)
+            .await?;
+        }
         tx.commit().await?;
         Ok(())
     }
 
     async fn report_presence(&self, filter: &FactFilter) -> StoreResult<Vec<(UserId, i64, i64)>> {
+        // Whole UTC days from the day rollup, the edges from the quarter hours.
+        let (days, edges) = whole_days(filter.from, filter.to);
+        let parts = days
+            .map(|days| ("report_presence_days", "day", days))
+            .into_iter()
+            .chain(edges.into_iter().map(|edge| ("report_presence", "bucket", edge)));
         let (conditions, binds) = people_conditions(filter, 2);
-        let statement = format!(
-            "SELECT agent_id, CAST(SUM(online_ms) AS BIGINT), CAST(SUM(available_ms) AS BIGINT) \
-             FROM report_presence WHERE bucket >= $1 AND bucket < $2{conditions} GROUP BY agent_id"
-        );
-        let found: Vec<(i64, i64, i64)> =
-            bind_all!(sqlx::query_as(&statement).bind(filter.from).bind(filter.to), &binds)
-                .fetch_all(&self.pool)
-                .await?;
-        Ok(found.into_iter().map(|(agent, online, available)| (UserId(agent), online, available)).collect())
+        let mut sums: BTreeMap<i64, (i64, i64)> = BTreeMap::new();
+        for (table, time, (from, to)) in parts {
+            let statement = format!(
+                "SELECT agent_id, CAST(SUM(online_ms) AS BIGINT), CAST(SUM(available_ms) AS BIGINT) \
+                 FROM {table} WHERE {time} >= $1 AND {time} < $2{conditions} GROUP BY agent_id"
+            );
+            let found: Vec<(i64, i64, i64)> =
+                bind_all!(sqlx::query_as(&statement).bind(from).bind(to), &binds).fetch_all(&self.pool).await?;
+            for (agent, online, available) in found {
+                let sum = sums.entry(agent).or_default();
+                *sum = (sum.0 + online, sum.1 + available);
+            }
+        }
+        Ok(sums.into_iter().map(|(agent, (online, available))| (UserId(agent), online, available)).collect())
     }
 }

@@ -52,16 +52,20 @@ pub(super) fn fact_conditions(filter: &FactFilter, before: usize, with_agent: bo
         binds.push(Bind::Int(agent.0));
         sql.push_str(&format!(" AND agent_id = ${}", before + binds.len()));
     }
-    // Ids are numbers of Baton's own, written into the statement.
     if let Some(teams) = &filter.teams {
-        let ids: Vec<String> = teams.iter().map(|team| team.0.to_string()).collect();
-        sql.push_str(&if ids.is_empty() {
-            " AND FALSE".to_owned()
-        } else {
-            format!(" AND team_id IN ({})", ids.join(", "))
-        });
+        sql.push_str(&in_teams(teams, "team_id"));
     }
     (sql, binds)
+}
+
+/// The condition that `column` is one of `teams` (of a lead: none matches nothing). Ids are
+/// numbers of Baton's own, written into the statement.
+pub(super) fn in_teams(teams: &[TeamId], column: &str) -> String {
+    if teams.is_empty() {
+        return " AND FALSE".to_owned();
+    }
+    let ids: Vec<String> = teams.iter().map(|team| team.0.to_string()).collect();
+    format!(" AND {column} IN ({})", ids.join(", "))
 }
 
 /// The rollups' `label` condition: the filter's label, or '' (every fact once); per label
