@@ -49,7 +49,8 @@ impl Worker {
         let lease_ms = i64::try_from(self.lease.as_millis()).unwrap_or(i64::MAX);
         let idle_ms = i64::try_from(self.idle.as_millis()).unwrap_or(i64::MAX);
         let now = self.clock.now_ms();
-        // One query finds who holds leases; only those who are also connected are renewed.
+        // One query finds who holds leases; those who are also connected are renewed in one
+        // statement.
         let holders = match self.store.claim_holders(now).await {
             Ok(holders) => holders,
             Err(error) => {
@@ -57,10 +58,9 @@ impl Worker {
                 Vec::new()
             }
         };
-        for user in holders.into_iter().filter(|user| self.hub.is_online(*user)) {
-            if let Err(error) = self.store.renew_claims(user, now.saturating_add(lease_ms), now).await {
-                tracing::warn!(%error, %user, "could not renew leases");
-            }
+        let online: Vec<_> = holders.into_iter().filter(|user| self.hub.is_online(*user)).collect();
+        if let Err(error) = self.store.renew_claims(&online, now.saturating_add(lease_ms), now).await {
+            tracing::warn!(%error, holders = online.len(), "could not renew leases");
         }
         let idle_before = now.saturating_sub(idle_ms);
         match self.store.expire_claims(now, idle_before).await {

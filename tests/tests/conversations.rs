@@ -131,7 +131,7 @@ async fn claims_are_exclusive_leases(store: Arc<dyn Store>) -> anyhow::Result<()
 
     let renewed = store.claim(id, alice.id, NOW + 2 * LEASE, NOW + 2).await?;
     assert!(matches!(renewed, ClaimOutcome::Held { event: None, .. }), "a renewal is no event: {renewed:?}");
-    assert_eq!(store.renew_claims(alice.id, NOW + 3 * LEASE, NOW + 3).await?, 1);
+    assert_eq!(store.renew_claims(&[alice.id, bob.id], NOW + 3 * LEASE, NOW + 3).await?, 1, "bob holds none");
     let conversation = store.conversation(id).await?.ok_or_else(|| anyhow::anyhow!("conversation"))?;
     assert_eq!(conversation.claim.map(|claim| claim.lease_until), Some(NOW + 3 * LEASE));
 
@@ -198,7 +198,8 @@ async fn expired_leases_can_be_taken_and_are_swept(store: Arc<dyn Store>) -> any
 
     let taken = store.claim(first, bob.id, NOW + LEASE, NOW + 10).await?;
     assert!(matches!(taken, ClaimOutcome::Held { event: Some(_), .. }), "at lease_until the lease is over: {taken:?}");
-    assert_eq!(store.renew_claims(alice.id, NOW + LEASE, NOW + 11).await?, 0, "a dead lease is not revived");
+    assert_eq!(store.renew_claims(&[alice.id], NOW + LEASE, NOW + 11).await?, 0, "a dead lease is not revived");
+    assert_eq!(store.renew_claims(&[], NOW + LEASE, NOW + 11).await?, 0);
 
     let swept = store.expire_claims(NOW + 11, i64::MIN).await?;
     assert_eq!(swept.len(), 1, "only alice's remaining lease: {swept:?}");

@@ -245,8 +245,9 @@ pub trait ClaimStore: Send + Sync {
     ) -> StoreResult<ConversationEvent>;
     /// Users holding a live lease at `now`.
     async fn claim_holders(&self, now: i64) -> StoreResult<Vec<UserId>>;
-    /// Extends every live lease `agent` holds; returns how many.
-    async fn renew_claims(&self, agent: UserId, lease_until: i64, now: i64) -> StoreResult<u64>;
+    /// Extends every live lease the `holders` hold, in one statement whatever their number;
+    /// returns how many.
+    async fn renew_claims(&self, holders: &[UserId], lease_until: i64, now: i64) -> StoreResult<u64>;
     /// Ends every lease that ran out by `now`, and every claim idle since `idle_before` with no
     /// draft waiting; returns the `released (expired)` events.
     async fn expire_claims(&self, now: i64, idle_before: i64) -> StoreResult<Vec<ConversationEvent>>;

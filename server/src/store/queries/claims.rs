@@ -202,12 +202,18 @@ where
         Ok(holders.into_iter().map(UserId).collect())
     }
 
-    async fn renew_claims(&self, agent: UserId, lease_until: i64, now: i64) -> StoreResult<u64> {
-        let renewed = sqlx::query(
-            "UPDATE claims SET lease_until = $1 WHERE holder_id = $2 AND lease_until > $3 AND lease_until < $1",
-        )
+    async fn renew_claims(&self, holders: &[UserId], lease_until: i64, now: i64) -> StoreResult<u64> {
+        if holders.is_empty() {
+            return Ok(0);
+        }
+        // One write for everyone (ids are Baton's own numbers, written into the statement): one
+        // transaction per holder stalled every writer behind the renewal (issue 18).
+        let ids: Vec<String> = holders.iter().map(|holder| holder.0.to_string()).collect();
+        let renewed = sqlx::query(&format!(
+            "UPDATE claims SET lease_until = $1 WHERE holder_id IN ({}) AND lease_until > $2 AND lease_until < $1",
+            ids.join(", ")
+        ))
         .bind(lease_until)
-        .bind(agent.0)
         .bind(now)
         .execute(&self.writer)
         .await?;
