@@ -22,6 +22,7 @@ pub mod database;
 pub mod eventually;
 pub mod paused;
 pub mod process;
+pub mod replies;
 pub mod server;
 pub mod socket;
 pub mod teams;

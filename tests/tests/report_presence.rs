@@ -11,14 +11,15 @@ use std::time::Duration;
 use baton_server::clock::Clock;
 use baton_server::hub::presence_time::PresenceTime;
 use baton_server::store::reports::FactFilter;
+use baton_shared::UserId;
 use baton_shared::api::Role;
 use baton_shared::protocol::{ClientMsg, PresenceStatus, ServerMsg};
 use baton_shared::reports::ReportRow;
 use baton_shared::teams::AssignmentModel;
-use baton_shared::{ConversationId, UserId};
 use baton_tests::client::{TestClient, json};
 use baton_tests::database::{Kind, TestDatabase};
 use baton_tests::paused::{on_paused_clock, until};
+use baton_tests::replies::replies;
 use baton_tests::server::TestServer;
 use baton_tests::socket::WsClient;
 use baton_tests::teams::create_team;
@@ -38,20 +39,6 @@ async fn minutes_pass(server: &TestServer, minutes: i64) -> anyhow::Result<()> {
     if boundary > before {
         until("the quarter-hour pass", || server.state.quarter_hours.last_pass() >= boundary).await?;
     }
-    Ok(())
-}
-
-/// `client` answers the conversation `id` (claimed, replied to, released).
-async fn replies(client: &TestClient, id: ConversationId) -> anyhow::Result<()> {
-    let claimed = client.post(&format!("/api/conversations/{id}/claim"), &json!({})).await?;
-    anyhow::ensure!(claimed.status() == StatusCode::OK, "claim: {}", claimed.status());
-    let replied = client
-        .post(
-            &format!("/api/conversations/{id}/replies"),
-            &json!({"body": "Hi", "idempotency_key": uuid::Uuid::new_v4().to_string(), "seen_seq": 0, "force": true}),
-        )
-        .await?;
-    anyhow::ensure!(replied.status() == StatusCode::CREATED, "reply: {:?}", replied.text().await);
     Ok(())
 }
 
@@ -119,7 +106,7 @@ async fn time_is_measured_at_each_change_and_recorded_as_each_quarter_hour_ends(
     let vip = server.customer_writes_on_its_clock("5511900000001", "Hello").await?;
     let labelled = ada.patch(&format!("/api/conversations/{vip}/labels"), &json!({"add": ["vip"]})).await?;
     anyhow::ensure!(labelled.status() == StatusCode::OK, "label: {}", labelled.status());
-    replies(&ann_client, vip).await?;
+    replies(&ann_client, vip, "Hi").await?;
 
     // The quarter hours that ended, to the minute; Ben's under way is not in yet. Nobody else
     // was online: a row each for the two who were.

@@ -21,6 +21,7 @@ use baton_tests::clocked::{advance, start_at};
 use baton_tests::database::{Kind, TestDatabase};
 use baton_tests::eventually::eventually;
 use baton_tests::paused::on_paused_clock;
+use baton_tests::replies::replies;
 use baton_tests::server::TestServer;
 use baton_tests::teams::{create_team, move_to, put};
 use reqwest::StatusCode;
@@ -41,22 +42,6 @@ async fn clock_to(server: &TestServer, at: i64) -> anyhow::Result<()> {
     let by = at - server.state.now();
     anyhow::ensure!(by >= 0, "the clock goes forward only");
     advance(server, Duration::from_millis(u64::try_from(by)?)).await
-}
-
-/// `client` claims the conversation and replies.
-async fn replies(client: &TestClient, id: ConversationId, body: &str) -> anyhow::Result<()> {
-    let claimed = client.post(&format!("/api/conversations/{id}/claim"), &json!({})).await?;
-    anyhow::ensure!(claimed.status() == StatusCode::OK, "claim: {}", claimed.status());
-    let replied = client
-        .post(
-            &format!("/api/conversations/{id}/replies"),
-            &json!({"body": body, "idempotency_key": uuid::Uuid::new_v4().to_string(), "seen_seq": 0, "force": true}),
-        )
-        .await?;
-    anyhow::ensure!(replied.status() == StatusCode::CREATED, "reply: {:?}", replied.text().await);
-    let released = client.request(reqwest::Method::DELETE, &format!("/api/conversations/{id}/claim")).send().await?;
-    anyhow::ensure!(released.status().is_success(), "release: {}", released.status());
-    Ok(())
 }
 
 async fn set_status(client: &TestClient, id: ConversationId, status: &str) -> anyhow::Result<()> {
