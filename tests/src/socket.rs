@@ -4,7 +4,7 @@
 use std::collections::VecDeque;
 use std::time::Duration;
 
-use baton_shared::protocol::{ClientMsg, ServerMsg};
+use baton_shared::protocol::{ClientMsg, PresenceStatus, ServerMsg};
 use futures_util::{SinkExt, StreamExt};
 use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
@@ -68,6 +68,13 @@ impl WsClient {
     pub async fn request(&mut self, build: impl FnOnce(u64) -> ClientMsg) -> anyhow::Result<ServerMsg> {
         let req_id = self.send(build).await?;
         self.answer(req_id).await
+    }
+
+    /// Chooses the presence `status` and waits for the server's `ack`.
+    pub async fn set_presence(&mut self, status: PresenceStatus) -> anyhow::Result<()> {
+        let answer = self.request(|req_id| ClientMsg::SetPresence { req_id, status }).await?;
+        anyhow::ensure!(matches!(answer, ServerMsg::Ack { .. }), "{answer:?}");
+        Ok(())
     }
 
     /// Waits for the answer to `req_id`.

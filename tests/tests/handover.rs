@@ -65,12 +65,6 @@ async fn until_handover_noted(server: &TestServer, user: UserId) -> anyhow::Resu
     .await
 }
 
-async fn presence(socket: &mut WsClient, status: PresenceStatus) -> anyhow::Result<()> {
-    let answer = socket.request(|req_id| ClientMsg::SetPresence { req_id, status }).await?;
-    anyhow::ensure!(matches!(answer, ServerMsg::Ack { .. }), "{answer:?}");
-    Ok(())
-}
-
 /// The next `assigned` event of `id` on `socket`: to whom, and how routing decided.
 async fn next_assignment(socket: &mut WsClient, id: ConversationId) -> anyhow::Result<(Option<UserId>, RoutedBy)> {
     socket
@@ -91,7 +85,7 @@ async fn work_returns_to_the_queue_after_the_grace_unless_its_holder_comes_back(
     let (ben_client, ben) = server.logged_in("Ben", Role::Agent).await?;
     let bea_socket = WsClient::connect(&bea_client).await?;
     let mut ben_socket = WsClient::connect(&ben_client).await?;
-    presence(&mut ben_socket, PresenceStatus::Away).await?;
+    ben_socket.set_presence(PresenceStatus::Away).await?;
     let team = create_team(&admin, "Billing", AssignmentModel::RoundRobin, &[(bea.id, None), (ben.id, None)]).await?;
     let mut ids = Vec::new();
     for wa_id in ["15550001", "15550002"] {
@@ -100,7 +94,7 @@ async fn work_returns_to_the_queue_after_the_grace_unless_its_holder_comes_back(
         ids.push(id);
     }
     until_assigned(&server, &ids, Some(bea.id)).await?;
-    presence(&mut ben_socket, PresenceStatus::Available).await?;
+    ben_socket.set_presence(PresenceStatus::Available).await?;
     ben_socket.request(|req_id| ClientMsg::SubscribeInbox { req_id, cursors: Vec::new() }).await?;
 
     // Bea's connection drops; she is back within the grace: everything stays hers.
@@ -131,7 +125,7 @@ async fn work_returns_to_the_queue_after_the_grace_unless_its_holder_comes_back(
 
     // Ben sets himself away: the same, back to Bea once she is here.
     let _bea_socket = WsClient::connect(&bea_client).await?;
-    presence(&mut ben_socket, PresenceStatus::Away).await?;
+    ben_socket.set_presence(PresenceStatus::Away).await?;
     until_handover_noted(&server, ben.id).await?;
     advance(&server, GRACE).await?;
     for id in &ids {
@@ -182,11 +176,11 @@ async fn a_returning_customer_goes_back_to_who_served_them_while_eligible_and_in
     resolve(again).await?;
 
     // Ben is away: she follows the model.
-    presence(&mut ben_socket, PresenceStatus::Away).await?;
+    ben_socket.set_presence(PresenceStatus::Away).await?;
     let while_away = arrive("15550002").await?;
     assert_eq!(next_assignment(&mut ann_socket, while_away).await?, (Some(ann.id), RoutedBy::RoundRobin));
     resolve(while_away).await?;
-    presence(&mut ben_socket, PresenceStatus::Available).await?;
+    ben_socket.set_presence(PresenceStatus::Available).await?;
 
     // A day and an hour later Ann served her longer ago than the window: the model again.
     advance(&server, Duration::from_secs(25 * 3600)).await?;

@@ -13,7 +13,7 @@ use baton_server::hub::presence_time::PresenceTime;
 use baton_server::store::reports::FactFilter;
 use baton_shared::UserId;
 use baton_shared::api::Role;
-use baton_shared::protocol::{ClientMsg, PresenceStatus, ServerMsg};
+use baton_shared::protocol::PresenceStatus;
 use baton_shared::reports::ReportRow;
 use baton_shared::teams::AssignmentModel;
 use baton_tests::client::{TestClient, json};
@@ -39,12 +39,6 @@ async fn minutes_pass(server: &TestServer, minutes: i64) -> anyhow::Result<()> {
     if boundary > before {
         until("the quarter-hour pass", || server.state.quarter_hours.last_pass() >= boundary).await?;
     }
-    Ok(())
-}
-
-async fn set_presence(socket: &mut WsClient, status: PresenceStatus) -> anyhow::Result<()> {
-    let answer = socket.request(|req_id| ClientMsg::SetPresence { req_id, status }).await?;
-    anyhow::ensure!(matches!(answer, ServerMsg::Ack { .. }), "{answer:?}");
     Ok(())
 }
 
@@ -83,10 +77,10 @@ async fn time_is_measured_at_each_change_and_recorded_as_each_quarter_hour_ends(
     let mut ann_socket = WsClient::connect(&ann_client).await?;
     until("Ann online", || online(ann.id)).await?;
     minutes_pass(&server, 7).await?;
-    set_presence(&mut ann_socket, PresenceStatus::Busy).await?;
+    ann_socket.set_presence(PresenceStatus::Busy).await?;
     minutes_pass(&server, 3).await?;
     minutes_pass(&server, 5).await?;
-    set_presence(&mut ann_socket, PresenceStatus::Available).await?;
+    ann_socket.set_presence(PresenceStatus::Available).await?;
     minutes_pass(&server, 10).await?;
     minutes_pass(&server, 5).await?;
     ann_socket.close().await?;
@@ -98,7 +92,7 @@ async fn time_is_measured_at_each_change_and_recorded_as_each_quarter_hour_ends(
     minutes_pass(&server, 5).await?;
     ben_tab.close().await?;
     minutes_pass(&server, 2).await?;
-    set_presence(&mut ben_socket, PresenceStatus::Away).await?;
+    ben_socket.set_presence(PresenceStatus::Away).await?;
     minutes_pass(&server, 3).await?;
     minutes_pass(&server, 5).await?;
 
