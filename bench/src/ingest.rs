@@ -116,7 +116,7 @@ async fn main() -> anyhow::Result<()> {
 
 /// The tables the reports write their facts to.
 const REPORT_TABLES: [&str; 5] =
-    ["report_counts", "report_team_counts", "report_day_counts", "report_spans", "report_day_spans"];
+    ["report_counts", "report_team_hours", "report_day_counts", "report_spans", "report_day_spans"];
 
 /// Switches `part` off in the database at `url` (already migrated): the baseline its cost is
 /// measured against.

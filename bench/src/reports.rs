@@ -48,6 +48,7 @@ const ADMIN_EMAIL: &str = "reports-admin@bench.baton";
 const DAY_MS: i64 = 86_400_000;
 const MINUTE_MS: i64 = 60_000;
 const BUCKET_MS: i64 = 15 * MINUTE_MS;
+const HOUR_MS: i64 = 60 * MINUTE_MS;
 const TEAMS: u32 = 5;
 const LABELS: [&str; 10] = ["billing", "vip", "refund", "delivery", "bug", "sales", "urgent", "return", "b2b", "new"];
 /// The fold's rows per hot count key (`Sql::COUNTER_SHARDS`): PostgreSQL's, SQLite's.
@@ -156,24 +157,26 @@ where
         count(at, "resolved", agent);
         spans.push(Span { kind: "resolution", conversation: id, from: opened, to: at, agent, team, label });
     }
-    // The rollups, as the fold writes them beside the detail: per quarter hour and team, and per
-    // UTC day, team and person (a person's rows unsharded).
-    let mut team_counts: HashMap<(i64, &str, i64, &str, i64), i64> = HashMap::new();
+    // The rollups, as the fold writes them beside the detail: per UTC hour and team (a column per
+    // quarter hour), and per UTC day, team and person (a person's rows unsharded).
+    let mut team_hours: HashMap<(i64, &str, i64, &str, i64), [i64; 4]> = HashMap::new();
     let mut day_counts: HashMap<(i64, &str, i64, i64, &str, i64), i64> = HashMap::new();
     let mut detail: HashMap<CountKey, i64> = HashMap::new();
     for ((bucket, metric, team, agent, label, shard), count) in counts {
         let own = if agent == 0 { shard } else { 0 };
-        *team_counts.entry((bucket, metric, team, label, shard)).or_default() += count;
+        let hour = bucket - bucket.rem_euclid(HOUR_MS);
+        let quarter = usize::try_from((bucket - hour) / BUCKET_MS)?;
+        team_hours.entry((hour, metric, team, label, shard)).or_default()[quarter] += count;
         *day_counts.entry((bucket - bucket.rem_euclid(DAY_MS), metric, team, agent, label, own)).or_default() += count;
         *detail.entry((bucket, metric, team, agent, label, own)).or_default() += count;
     }
-    let team_rows = team_counts.len();
+    let team_rows = team_hours.len();
     insert(
         pool,
-        "INSERT INTO report_team_counts (bucket, metric, team_id, label, shard, count)",
-        team_counts.into_iter(),
-        |((bucket, metric, team, label, shard), count)| {
-            format!("({bucket}, '{metric}', {team}, '{label}', {shard}, {count})")
+        "INSERT INTO report_team_hours (hour, metric, team_id, label, shard, count_0, count_15, count_30, count_45)",
+        team_hours.into_iter(),
+        |((hour, metric, team, label, shard), [q0, q15, q30, q45])| {
+            format!("({hour}, '{metric}', {team}, '{label}', {shard}, {q0}, {q15}, {q30}, {q45})")
         },
     )
     .await?;
@@ -278,7 +281,7 @@ where
     .await?;
     sqlx::raw_sql(if DB::POSTGRES { "VACUUM ANALYZE" } else { "ANALYZE" }).execute(pool).await?;
     eprintln!(
-        "  {count_rows} count rows ({team_rows} per team, {day_rows} per day), {span_rows} spans ({day_span_rows} day rows), \
+        "  {count_rows} count rows ({team_rows} per team hour, {day_rows} per day), {span_rows} spans ({day_span_rows} day rows), \
          {presence_rows} quarter hours online for {} conversations in {:.1} s",
         args.conversations,
         began.elapsed().as_secs_f64()

@@ -32,6 +32,13 @@ pub async fn advance(server: &TestServer, by: Duration) -> anyhow::Result<()> {
     jobs_done(server).await
 }
 
+/// Moves the paused clock on to `at` (Unix ms; forward only), as [`advance`].
+pub async fn clock_to(server: &TestServer, at: i64) -> anyhow::Result<()> {
+    let by = at - server.state.now();
+    anyhow::ensure!(by >= 0, "the clock goes forward only");
+    advance(server, Duration::from_millis(u64::try_from(by)?)).await
+}
+
 /// Waits until automation has done every job due now.
 pub async fn jobs_done(server: &TestServer) -> anyhow::Result<()> {
     let now = server.state.now();

@@ -40,6 +40,7 @@ mod menu_bot;
 mod protocol_doc;
 mod realtime;
 mod reopen;
+mod report_hours;
 mod report_presence;
 mod reports;
 mod routing;

@@ -17,7 +17,7 @@ use baton_shared::reports::{Overview, ReportRow, TABLE_CSV_COLUMNS};
 use baton_shared::teams::AssignmentModel;
 use baton_shared::{ConversationId, ErrorCode};
 use baton_tests::client::{TestClient, expect_error, json};
-use baton_tests::clocked::{advance, start_at};
+use baton_tests::clocked::{clock_to, start_at};
 use baton_tests::database::{Kind, TestDatabase};
 use baton_tests::eventually::eventually;
 use baton_tests::paused::on_paused_clock;
@@ -35,13 +35,6 @@ fn berlin(day: i8, hour: i8, minute: i8) -> anyhow::Result<i64> {
     let zone = jiff::tz::TimeZone::get("Europe/Berlin")?;
     let at = jiff::civil::date(2027, 3, day).at(hour, minute, 0, 0).to_zoned_datetime(zone)?;
     Ok(at.timestamp().as_millisecond())
-}
-
-/// Moves the server's clock to `at`.
-async fn clock_to(server: &TestServer, at: i64) -> anyhow::Result<()> {
-    let by = at - server.state.now();
-    anyhow::ensure!(by >= 0, "the clock goes forward only");
-    advance(server, Duration::from_millis(u64::try_from(by)?)).await
 }
 
 async fn set_status(client: &TestClient, id: ConversationId, status: &str) -> anyhow::Result<()> {
@@ -204,7 +197,7 @@ async fn forget_the_reports(database: &TestDatabase) -> anyhow::Result<()> {
     const FORGET: [&str; 6] = [
         "DELETE FROM report_spans",
         "DELETE FROM report_counts",
-        "DELETE FROM report_team_counts",
+        "DELETE FROM report_team_hours",
         "DELETE FROM report_day_counts",
         "DELETE FROM report_day_spans",
         "UPDATE conversations SET reports_replay_to = last_seq, spell_started_at = NULL, waiting_since = NULL, \

@@ -13,6 +13,9 @@ use crate::reports::track::{Metric, SpanKind};
 /// report's period is whole quarter hours.
 pub const BUCKET_MS: i64 = 15 * 60_000;
 
+/// Everyone's counts are kept per UTC hour and team, a column per quarter hour.
+pub const HOUR_MS: i64 = 3_600_000;
+
 /// The rollups' day: a UTC day.
 pub const DAY_MS: i64 = 86_400_000;
 
@@ -137,6 +140,29 @@ pub fn whole_days(from: i64, to: i64) -> (Option<Range>, Vec<Range>) {
     (Some((first, last)), edges)
 }
 
+/// A period as everyone's hours are read for local hours (`offsets`, [`FactFilter::offsets`]):
+/// its whole UTC hours, and the quarter hours left, read from the detail — those before and after
+/// the whole hours, and around a clock change that is not on the hour (the hour it falls in would
+/// have quarters of two offsets).
+pub fn whole_hours(from: i64, to: i64, offsets: &[(i64, i64)]) -> (Vec<Range>, Vec<Range>) {
+    let (mut hours, mut edges) = (Vec::new(), Vec::new());
+    let cuts = offsets.iter().map(|(until, _)| *until).filter(|until| *until > from && *until < to);
+    let cuts: Vec<i64> = cuts.filter(|until| until.rem_euclid(HOUR_MS) != 0).chain([to]).collect();
+    let mut start = from;
+    for end in cuts {
+        let first = start + (HOUR_MS - start.rem_euclid(HOUR_MS)) % HOUR_MS;
+        let last = end - end.rem_euclid(HOUR_MS);
+        if first < last {
+            hours.push((first, last));
+            edges.extend([(start, first), (last, end)].into_iter().filter(|(from, to)| from < to));
+        } else {
+            edges.push((start, end));
+        }
+        start = end;
+    }
+    (hours, edges)
+}
+
 /// A day's span lengths as kept ("wall" or "wall/business", each followed by a space), added to
 /// `into`; what cannot be read is passed over.
 pub fn read_lengths(kept: &str, into: &mut SpanLengths) {
@@ -180,6 +206,37 @@ mod tests {
             whole_days(10 * DAY_MS - hour, 10 * DAY_MS + hour),
             (None, vec![(10 * DAY_MS - hour, 10 * DAY_MS + hour)])
         );
+    }
+
+    #[test]
+    fn a_period_splits_into_whole_utc_hours_and_the_quarters_left() {
+        let (quarter, hour) = (BUCKET_MS, HOUR_MS);
+        let utc = [(i64::MAX, 0)];
+        // Kolkata's day (+5:30): 18:30 UTC to 18:30 UTC.
+        let (from, to) = (10 * DAY_MS - 5 * hour - 2 * quarter, 11 * DAY_MS - 5 * hour - 2 * quarter);
+        let kolkata = [(i64::MAX, 5 * hour + 2 * quarter)];
+        assert_eq!(
+            whole_hours(from, to, &kolkata),
+            (vec![(from + 2 * quarter, to - 2 * quarter)], vec![(from, from + 2 * quarter), (to - 2 * quarter, to)])
+        );
+        // Whole hours, a clock change on the hour: no edges.
+        let berlin = [(10 * DAY_MS + hour, hour), (i64::MAX, 2 * hour)];
+        assert_eq!(whole_hours(10 * DAY_MS, 11 * DAY_MS, &berlin), (vec![(10 * DAY_MS, 11 * DAY_MS)], vec![]));
+        // A change at :30 (Lord Howe): its hour is read from the detail, in two parts.
+        let change = 10 * DAY_MS + 15 * hour + 2 * quarter;
+        let lord_howe = [(change, 10 * hour + 2 * quarter), (i64::MAX, 11 * hour)];
+        assert_eq!(
+            whole_hours(10 * DAY_MS, 11 * DAY_MS, &lord_howe),
+            (
+                vec![(10 * DAY_MS, change - 2 * quarter), (change + 2 * quarter, 11 * DAY_MS)],
+                vec![(change - 2 * quarter, change), (change, change + 2 * quarter)]
+            )
+        );
+        // Less than an hour, or within one: all detail.
+        assert_eq!(whole_hours(hour + quarter, 2 * hour, &utc), (vec![], vec![(hour + quarter, 2 * hour)]));
+        assert_eq!(whole_hours(hour - quarter, hour + quarter, &utc), (vec![], vec![(hour - quarter, hour + quarter)]));
+        // Changes outside the period do not cut it.
+        assert_eq!(whole_hours(hour, 3 * hour, &[(quarter, 0), (i64::MAX, 0)]), (vec![(hour, 3 * hour)], vec![]));
     }
 
     #[test]

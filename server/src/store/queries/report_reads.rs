@@ -1,5 +1,5 @@
 //! Reports, in SQL: what a report reads of its period — the rollups for its whole UTC days (and
-//! the quarter hours of everyone's counts), the detail for the rest. `reports.rs` writes both.
+//! the whole UTC hours of everyone's counts), the detail for the rest. `reports.rs` writes both.
 
 use std::collections::HashMap;
 
@@ -12,15 +12,15 @@ use super::search::{Bind, bind_all, label_pattern};
 use super::{Sql, SqlStore, rows};
 use crate::reports::track::{Metric, SpanKind};
 use crate::store::StoreResult;
-use crate::store::reports::{CountRow, FactFilter, FactsBy, ReportStore, SpanLengths, read_lengths, whole_days};
+use crate::store::reports::{
+    BUCKET_MS, CountRow, FactFilter, FactsBy, HOUR_MS, ReportStore, SpanLengths, read_lengths, whole_days, whole_hours,
+};
 
 /// Where counts are summed from.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Counts {
     /// Per quarter hour, team and person: `report_counts`.
     Detail,
-    /// Per quarter hour and team: `report_team_counts` (no `agent_id`).
-    TeamQuarters,
     /// Per UTC day, team and person: `report_day_counts`.
     Days,
 }
@@ -29,7 +29,6 @@ impl Counts {
     fn table(self) -> &'static str {
         match self {
             Counts::Detail => "report_counts",
-            Counts::TeamQuarters => "report_team_counts",
             Counts::Days => "report_day_counts",
         }
     }
@@ -79,10 +78,10 @@ fn label_condition(filter: &FactFilter, by: FactsBy, before: usize, binds: &mut 
     format!(" AND label = ${}", before + binds.len())
 }
 
-/// The local hour of `time` (Unix ms) as SQL: its start in local milliseconds, by the offsets
+/// The UTC offset at `time` (Unix ms) as SQL, in milliseconds, by the offsets
 /// ([`FactFilter::offsets`], numbers of Baton's own, written into the statement).
-pub(super) fn local_hour(offsets: &[(i64, i64)], time: &str) -> String {
-    let offset = match offsets {
+fn local_offset(offsets: &[(i64, i64)], time: &str) -> String {
+    match offsets {
         [] => "0".to_owned(),
         [(_, offset)] => offset.to_string(),
         [changes @ .., (_, last)] => {
@@ -90,9 +89,28 @@ pub(super) fn local_hour(offsets: &[(i64, i64)], time: &str) -> String {
                 changes.iter().map(|(until, offset)| format!(" WHEN {time} < {until} THEN {offset}")).collect();
             format!("CASE{whens} ELSE {last} END")
         }
-    };
+    }
+}
+
+/// The local hour of `time` (Unix ms) as SQL: its start in local milliseconds ([`local_offset`]).
+pub(super) fn local_hour(offsets: &[(i64, i64)], time: &str) -> String {
     // Local milliseconds are positive (after 1970): integer division rounds down.
-    format!("(({time} + {offset}) / 3600000) * 3600000")
+    format!("(({time} + {}) / 3600000) * 3600000", local_offset(offsets, time))
+}
+
+/// The sum of a team hour's quarter columns (`report_team_hours`) that fall in the local hour its
+/// start falls in, as SQL: all four where the offset is whole hours; in a zone offset by :30 the
+/// first two (the last two are in the next local hour), by :45 the first one.
+fn first_local_hour_of(offsets: &[(i64, i64)]) -> String {
+    let all = "count_0 + count_15 + count_30 + count_45";
+    if offsets.iter().all(|(_, offset)| offset.rem_euclid(HOUR_MS) == 0) {
+        return all.to_owned();
+    }
+    let quarter = format!("((hour + {}) % {HOUR_MS}) / {BUCKET_MS}", local_offset(offsets, "hour"));
+    format!(
+        "CASE {quarter} WHEN 0 THEN {all} WHEN 1 THEN count_0 + count_15 + count_30 \
+         WHEN 2 THEN count_0 + count_15 ELSE count_0 END"
+    )
 }
 
 /// The key a fact is summed under, `by` what: (team, person, label), 0 and "" where not grouped.
@@ -136,7 +154,7 @@ where
         filter: &FactFilter,
         by: FactsBy,
     ) -> StoreResult<Vec<CountRow>> {
-        let (mut conditions, mut binds) = fact_conditions(filter, 2, source != Counts::TeamQuarters);
+        let (mut conditions, mut binds) = fact_conditions(filter, 2, true);
         conditions.push_str(&label_condition(filter, by, 2, &mut binds));
         let (table, time) = (source.table(), source.time());
         // (PostgreSQL reads a bare 0 as a 4-byte integer.)
@@ -169,6 +187,41 @@ where
             })
             .collect()
     }
+
+    /// Everyone's counts of the whole UTC hours `[from, to)` with the filter (not one person's),
+    /// summed in the database per local hour ([`FactsBy::Hour`]). A row of the result holds the
+    /// quarters of the hours whose start falls in its local hour, and the next hour's part of
+    /// them (in a zone offset by :30 or :45).
+    async fn team_hour_sums(&self, (from, to): (i64, i64), filter: &FactFilter) -> StoreResult<Vec<CountRow>> {
+        let (mut conditions, mut binds) = fact_conditions(filter, 2, false);
+        conditions.push_str(&label_condition(filter, FactsBy::Hour, 2, &mut binds));
+        let hour = local_hour(&filter.offsets, "hour");
+        let first = first_local_hour_of(&filter.offsets);
+        let statement = format!(
+            "SELECT metric, {hour}, CAST(SUM({first}) AS BIGINT), \
+             CAST(SUM(count_0 + count_15 + count_30 + count_45) AS BIGINT) FROM report_team_hours \
+             WHERE hour >= $1 AND hour < $2{conditions} GROUP BY metric, {hour}"
+        );
+        let found: Vec<(String, i64, i64, i64)> =
+            bind_all!(sqlx::query_as(&statement).bind(from).bind(to), &binds).fetch_all(&self.pool).await?;
+        let mut sums = Vec::with_capacity(found.len());
+        for (metric, local, first, all) in found {
+            let metric = Metric::parse(&metric).ok_or_else(|| rows::corrupt(format!("report metric {metric}")))?;
+            let row = |bucket, count: i64| CountRow {
+                metric,
+                bucket,
+                team: None,
+                agent: None,
+                label: String::new(),
+                count: u64::try_from(count).unwrap_or(0),
+            };
+            sums.push(row(local, first));
+            if all > first {
+                sums.push(row(local + HOUR_MS, all - first));
+            }
+        }
+        Ok(sums)
+    }
 }
 
 #[async_trait]
@@ -191,8 +244,19 @@ where
     async fn report_counts(&self, filter: &FactFilter, by: FactsBy) -> StoreResult<Vec<CountRow>> {
         let period = (filter.from, filter.to);
         match by {
-            // Everyone's quarter hours (a few per team), or one person's (their detail).
-            FactsBy::Hour if filter.agent.is_none() => self.count_sums(Counts::TeamQuarters, period, filter, by).await,
+            // Everyone's: their whole hours (a few rows per team), the rest from the detail.
+            FactsBy::Hour if filter.agent.is_none() => {
+                let (hours, edges) = whole_hours(filter.from, filter.to, &filter.offsets);
+                let mut found = Vec::new();
+                for hours in hours {
+                    found.extend(self.team_hour_sums(hours, filter).await?);
+                }
+                for edge in edges {
+                    found.extend(self.count_sums(Counts::Detail, edge, filter, by).await?);
+                }
+                Ok(found)
+            }
+            // One person's: their detail.
             FactsBy::Hour => self.count_sums(Counts::Detail, period, filter, by).await,
             // Sums over the period: its whole days from the day rollup, the rest from the detail.
             _ => {

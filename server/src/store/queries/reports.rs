@@ -2,6 +2,8 @@
 //! event's transaction by [`SqlStore::record_for_reports`] (called for every event), into the
 //! detail and the rollups (`report_reads.rs` reads them).
 
+use std::sync::LazyLock;
+
 use baton_shared::automation::HoursSettings;
 use baton_shared::model::Change;
 use baton_shared::{ConversationId, TeamId, UserId};
@@ -11,7 +13,7 @@ use super::{Sql, SqlStore};
 use crate::automation::hours::Schedule;
 use crate::reports::track::{Fact, Metric, Owner, Track};
 use crate::store::StoreResult;
-use crate::store::reports::{BUCKET_MS, DAY_MS, kept_lengths};
+use crate::store::reports::{BUCKET_MS, DAY_MS, HOUR_MS, kept_lengths};
 
 /// The track's columns ([`Track`]), in the order [`TrackRow`] reads them.
 const TRACK_COLUMNS: &str = "spell_started_at, waiting_since, answered_in_spell, report_team_id, report_assignee_id, \
@@ -29,6 +31,18 @@ fn track_of((spell_started_at, waiting_since, answered_in_spell, team, assignee,
         opening: opening.and_then(|json| serde_json::from_str(&json).ok()),
     }
 }
+
+/// Adding one to a team's hour (`report_team_hours`), in the column of each quarter hour.
+static TEAM_HOUR_UPSERTS: LazyLock<[String; 4]> = LazyLock::new(|| {
+    ["count_0", "count_15", "count_30", "count_45"].map(|column| {
+        format!(
+            "INSERT INTO report_team_hours (label, hour, team_id, metric, shard, {column}) \
+             VALUES ($1, $2, $3, $4, $5, 1) \
+             ON CONFLICT (label, hour, team_id, metric, shard) \
+             DO UPDATE SET {column} = report_team_hours.{column} + 1"
+        )
+    })
+});
 
 /// Rows a day's spans of nobody (resolved unassigned) are spread over, so that no row's text
 /// grows with all of them.
@@ -181,7 +195,7 @@ where
     }
 
     /// Counts `metric` once at `at` for `(team, agent)` (0: none) under each of `labels` ('' is
-    /// every event once): in the detail and both count rollups.
+    /// every event once): in the detail, the team hours and the days.
     async fn keep_count(
         tx: &mut Transaction<'static, DB>,
         id: ConversationId,
@@ -191,6 +205,8 @@ where
         labels: impl Iterator<Item = &str>,
     ) -> StoreResult<()> {
         let bucket = at - at.rem_euclid(BUCKET_MS);
+        let hour = at - at.rem_euclid(HOUR_MS);
+        let team_hour_upsert = &TEAM_HOUR_UPSERTS[usize::try_from((bucket - hour) / BUCKET_MS).unwrap_or(0)];
         let day = at - at.rem_euclid(DAY_MS);
         let shard = id.0.rem_euclid(DB::COUNTER_SHARDS);
         // A person's rows are written by their own conversations only: not hot.
@@ -211,19 +227,14 @@ where
             .bind(own_shard)
             .execute(&mut **tx)
             .await?;
-            sqlx::query(
-                "INSERT INTO report_team_counts (label, bucket, team_id, metric, shard, count) \
-                 VALUES ($1, $2, $3, $4, $5, 1) \
-                 ON CONFLICT (label, bucket, team_id, metric, shard) \
-                 DO UPDATE SET count = report_team_counts.count + 1",
-            )
-            .bind(label)
-            .bind(bucket)
-            .bind(team)
-            .bind(metric)
-            .bind(shard)
-            .execute(&mut **tx)
-            .await?;
+            sqlx::query(team_hour_upsert)
+                .bind(label)
+                .bind(hour)
+                .bind(team)
+                .bind(metric)
+                .bind(shard)
+                .execute(&mut **tx)
+                .await?;
             sqlx::query(
                 "INSERT INTO report_day_counts (day, label, team_id, agent_id, metric, shard, count) \
                  VALUES ($1, $2, $3, $4, $5, $6, 1) \
