@@ -3,22 +3,27 @@
 //! (`report_team_hours`), and read per local hour. A customer writes in each quarter of a UTC
 //! hour, around Kolkata's midnight (18:30 UTC), around Lord Howe Island's clock change (to summer
 //! time at 02:00 local, 15:30 UTC) and St. John's (back from summer time at 02:00 local, 04:30
-//! UTC: an hour with quarters of two offsets, the last two in the local hour before); the heatmap
-//! and the days must put each message in its local hour and day — in UTC, Berlin (whole hours),
-//! Kolkata (+5:30), Kathmandu (+5:45), St. John's (−2:30, then −3:30) and Lord Howe (+10:30, then
-//! +11) — for periods from local midnight and for some that start and end inside UTC hours.
+//! UTC: an hour with quarters of two offsets, the last two in the local hour before — the change
+//! that tells whether such an hour is read from the detail; Lord Howe's lands in the same local
+//! hour either way); the heatmap and the days must put each message in its local hour and day —
+//! in UTC, Berlin (whole hours), Kolkata (+5:30), Kathmandu (+5:45), St. John's (−2:30, then
+//! −3:30) and Lord Howe (+10:30, then +11) — for periods from local midnight and for some that
+//! start and end inside UTC hours, for everyone and for a label and a team.
 
 use std::collections::BTreeMap;
 
 use baton_shared::api::Role;
 use baton_shared::reports::Overview;
+use baton_shared::teams::AssignmentModel;
 use baton_tests::client::{TestClient, json};
 use baton_tests::clocked::{clock_to, start_at};
 use baton_tests::database::Kind;
 use baton_tests::paused::on_paused_clock;
 use baton_tests::server::TestServer;
+use baton_tests::teams::{create_team, move_to};
 use jiff::Timestamp;
 use jiff::tz::TimeZone;
+use serde_json::json;
 
 /// `hour:minute` UTC on 2027-`month`-`day` (October the 2nd is a Saturday), as Unix ms.
 fn utc((month, day): (i8, i8), hour: i8, minute: i8) -> anyhow::Result<i64> {
@@ -50,11 +55,35 @@ fn expected(zone: &TimeZone, sent: &[i64], from: i64, to: i64) -> anyhow::Result
     Ok((heatmap, days))
 }
 
-/// The overview of `[from, to)` in `zone` shows each message in its local hour and day.
+/// The overview of `[from, to)` in `zone` shows each message in its local hour and day, and the
+/// conversation created with the first; with `filter` (a query's `&…`), each of `sent` but the
+/// first, which came before the conversation was labelled and put in the team.
 async fn check(ada: &TestClient, zone: &str, sent: &[i64], (from, to): (i64, i64)) -> anyhow::Result<()> {
     let overview: Overview =
         json(ada.get(&format!("/api/reports/overview?from={from}&to={to}&tz={zone}")).await?).await?;
+    let created = sent.first().is_some_and(|first| (from..to).contains(first));
+    assert_eq!(overview.current.volumes.created, u64::from(created), "created, in {zone}");
+    counted(&overview, zone, "", sent, (from, to))
+}
+
+/// [`check`] with a filter: the messages after the first.
+async fn check_filtered(
+    ada: &TestClient,
+    zone: &str,
+    filter: &str,
+    sent: &[i64],
+    (from, to): (i64, i64),
+) -> anyhow::Result<()> {
+    let overview: Overview =
+        json(ada.get(&format!("/api/reports/overview?from={from}&to={to}&tz={zone}{filter}")).await?).await?;
+    counted(&overview, zone, filter, sent.get(1..).unwrap_or_default(), (from, to))
+}
+
+/// The overview's heatmap, days and total of customer messages (in `zone`, with `filter`) are
+/// those of `sent`.
+fn counted(overview: &Overview, zone: &str, filter: &str, sent: &[i64], (from, to): (i64, i64)) -> anyhow::Result<()> {
     let (heatmap, days) = expected(&TimeZone::get(zone)?, sent, from, to)?;
+    let zone = format!("{zone}{filter}");
     assert_eq!(overview.heatmap, heatmap, "the heatmap in {zone}");
     let shown: BTreeMap<String, u64> = overview
         .days
@@ -68,26 +97,37 @@ async fn check(ada: &TestClient, zone: &str, sent: &[i64], (from, to): (i64, i64
 }
 
 /// A server whose clock starts an hour before the first of `times` (UTC), where a customer
-/// writes at each of them: the server, an admin, and when the messages were sent.
-async fn written_at(kind: Kind, times: &[((i8, i8), i8, i8)]) -> anyhow::Result<(TestServer, TestClient, Vec<i64>)> {
+/// writes at each of them; after the first, the conversation is labelled `vip` and put in a team.
+/// The server, an admin, when the messages were sent, and the query filters of that label and of
+/// that team (`&label=vip`, `&team=…`).
+async fn written_at(kind: Kind, times: &[((i8, i8), i8, i8)]) -> anyhow::Result<Written> {
     let first = times.first().map_or(Ok(0), |(day, hour, minute)| utc(*day, *hour, *minute))?;
     let server = start_at(kind, first - 3_600_000).await?;
     let (ada, _) = server.logged_in("Ada", Role::Admin).await?;
-    let mut sent = Vec::new();
+    let (mut sent, mut filters) = (Vec::new(), [String::new(), String::new()]);
     for (day, hour, minute) in times {
         let at = utc(*day, *hour, *minute)?;
         clock_to(&server, at).await?;
-        server.customer_writes_on_its_clock("447700900123", "Hello").await?;
+        let id = server.customer_writes_on_its_clock("447700900123", "Hello").await?;
+        if sent.is_empty() {
+            let team = create_team(&ada, "Sales", AssignmentModel::Manual, &[]).await?;
+            move_to(&ada, id, Some(team)).await?;
+            let labelled = ada.patch(&format!("/api/conversations/{id}/labels"), &json!({"add": ["vip"]})).await?;
+            anyhow::ensure!(labelled.status().is_success(), "labelling answered {}", labelled.status());
+            filters = ["&label=vip".to_owned(), format!("&team={team}")];
+        }
         sent.push(at);
     }
-    Ok((server, ada, sent))
+    Ok((server, ada, sent, filters))
 }
+
+type Written = (TestServer, TestClient, Vec<i64>, [String; 2]);
 
 const ZONES: [&str; 6] =
     ["UTC", "Europe/Berlin", "Asia/Kolkata", "Asia/Kathmandu", "America/St_Johns", "Australia/Lord_Howe"];
 
 async fn every_message_is_in_its_local_hour(kind: Kind) -> anyhow::Result<()> {
-    let (server, ada, sent) = written_at(
+    let (server, ada, sent, filters) = written_at(
         kind,
         &[
             // Every quarter of one UTC hour, and the next hour.
@@ -113,7 +153,12 @@ async fn every_message_is_in_its_local_hour(kind: Kind) -> anyhow::Result<()> {
     for zone in ZONES {
         let local = TimeZone::get(zone)?;
         // Three local days from midnight: every message, their local days and hours.
-        check(&ada, zone, &sent, (midnight(&local, (OCT, 1))?, midnight(&local, (OCT, 4))?)).await?;
+        let days = (midnight(&local, (OCT, 1))?, midnight(&local, (OCT, 4))?);
+        check(&ada, zone, &sent, days).await?;
+        // The same of a label, and of a team (the hours' rows of each).
+        for filter in &filters {
+            check_filtered(&ada, zone, filter, &sent, days).await?;
+        }
         // A day from local midnight: a period that starts and ends inside UTC hours in the :30
         // and :45 zones.
         check(&ada, zone, &sent, (midnight(&local, (OCT, 2))?, midnight(&local, (OCT, 3))?)).await?;
@@ -125,7 +170,7 @@ async fn every_message_is_in_its_local_hour(kind: Kind) -> anyhow::Result<()> {
 
     // Around St. John's change at 04:30 UTC: 01:50 at −2:30, then 01:10 and 01:20 at −3:30 —
     // the UTC hour's last two quarters in the local hour before its first two.
-    let (server, ada, sent) =
+    let (server, ada, sent, _) =
         written_at(kind, &[((NOV, 7), 4, 20), ((NOV, 7), 4, 40), ((NOV, 7), 4, 50), ((NOV, 7), 5, 5)]).await?;
     for zone in ZONES {
         let local = TimeZone::get(zone)?;
