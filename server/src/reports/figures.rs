@@ -154,9 +154,29 @@ pub async fn table(
         TableBy::Team => team.map(|team| team.0.to_string()),
         TableBy::Label => Some(label.to_owned()).filter(|label| !label.is_empty()),
     };
-    let spans = store.report_span_lengths(&filter, facts_by).await?;
+    // Read at once, on connections of their own (as an overview's are).
+    let names = async {
+        let names: BTreeMap<String, String> = match by {
+            TableBy::Agent => store.users().await?.into_iter().map(|user| (user.id.0.to_string(), user.name)).collect(),
+            TableBy::Team => store.teams().await?.into_iter().map(|team| (team.id.0.to_string(), team.name)).collect(),
+            TableBy::Label => BTreeMap::new(),
+        };
+        Ok::<_, Refusal>(names)
+    };
+    let time_online = async {
+        match by {
+            TableBy::Agent => time_online(store, &filter).await,
+            TableBy::Team | TableBy::Label => Ok(BTreeMap::new()),
+        }
+    };
+    let (spans, counts, names, time_online) = tokio::try_join!(
+        async { Ok::<_, Refusal>(store.report_span_lengths(&filter, facts_by).await?) },
+        async { Ok::<_, Refusal>(store.report_counts(&filter, facts_by).await?) },
+        names,
+        time_online,
+    )?;
     let mut rows: BTreeMap<String, (Vec<&SpanLengths>, Tally)> = BTreeMap::new();
-    for row in store.report_counts(&filter, facts_by).await? {
+    for row in counts {
         if let Some(key) = key(row.team, row.agent, &row.label) {
             rows.entry(key).or_default().1.add(row.metric, row.count);
         }
@@ -166,15 +186,6 @@ pub async fn table(
             rows.entry(key).or_default().0.push(group);
         }
     }
-    let names: BTreeMap<String, String> = match by {
-        TableBy::Agent => store.users().await?.into_iter().map(|user| (user.id.0.to_string(), user.name)).collect(),
-        TableBy::Team => store.teams().await?.into_iter().map(|team| (team.id.0.to_string(), team.name)).collect(),
-        TableBy::Label => BTreeMap::new(),
-    };
-    let time_online = match by {
-        TableBy::Agent => time_online(store, &filter).await?,
-        TableBy::Team | TableBy::Label => BTreeMap::new(),
-    };
     // Time online is a person's, whatever labels their conversations had: it joins the rows of a
     // label's people, and without a label it gives a row to people who were online with no facts.
     if filter.label.is_none() {
