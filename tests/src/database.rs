@@ -54,6 +54,28 @@ impl TestDatabase {
     pub fn is_postgres(&self) -> bool {
         self.postgres.is_some()
     }
+
+    /// Runs `statements` on this database, beneath the store (migrated first): a history made to
+    /// look older, or a failure planted where only the database can plant it.
+    pub async fn execute(&self, statements: &[&str]) -> anyhow::Result<()> {
+        match &self.url {
+            DatabaseUrl::Sqlite(path) => {
+                let store = store::sqlite::open(path).await?;
+                for statement in statements {
+                    sqlx::raw_sql(statement).execute(store.pool()).await?;
+                }
+                store.pool().close().await;
+            }
+            DatabaseUrl::Postgres(url) => {
+                let store = store::postgres::open(url).await?;
+                for statement in statements {
+                    sqlx::raw_sql(statement).execute(store.pool()).await?;
+                }
+                store.pool().close().await;
+            }
+        }
+        Ok(())
+    }
 }
 
 /// A fresh, uniquely named PostgreSQL database.

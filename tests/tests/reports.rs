@@ -10,7 +10,6 @@
 
 use std::time::Duration;
 
-use baton_server::config::DatabaseUrl;
 use baton_shared::api::Role;
 use baton_shared::automation::Weekday;
 use baton_shared::reports::{Overview, ReportRow, TABLE_CSV_COLUMNS};
@@ -203,23 +202,7 @@ async fn forget_the_reports(database: &TestDatabase) -> anyhow::Result<()> {
         "UPDATE conversations SET reports_replay_to = last_seq, spell_started_at = NULL, waiting_since = NULL, \
          answered_in_spell = FALSE",
     ];
-    match &database.url {
-        DatabaseUrl::Sqlite(path) => {
-            let store = baton_server::store::sqlite::open(path).await?;
-            for statement in FORGET {
-                sqlx::query(statement).execute(store.pool()).await?;
-            }
-            store.pool().close().await;
-        }
-        DatabaseUrl::Postgres(url) => {
-            let store = baton_server::store::postgres::open(url).await?;
-            for statement in FORGET {
-                sqlx::query(statement).execute(store.pool()).await?;
-            }
-            store.pool().close().await;
-        }
-    }
-    Ok(())
+    database.execute(&FORGET).await
 }
 
 /// A history recorded as it happened, then forgotten and replayed from the event log at the next

@@ -332,7 +332,66 @@ async fn messages_and_ticks_reach_a_watching_supervisor_live(kind: Kind) -> anyh
     Ok(())
 }
 
+/// One customer text shaped as the fixture's, from `wa_id`, with wamid `wamid.held.{n}` and
+/// `body`.
+fn text_from(wa_id: &str, n: usize, body: &str) -> anyhow::Result<Vec<u8>> {
+    let wamid = wamid_of(fixtures::TEXT)?;
+    Ok(String::from_utf8(fixtures::TEXT.to_vec())?
+        .replace("15550002222", wa_id)
+        .replace(&wamid, &format!("wamid.held.{n}"))
+        .replace("Hi, is my order #4521 shipped yet?", body)
+        .into_bytes())
+}
+
+/// A delivery the database refuses (a trigger planted beneath the store refuses a message with
+/// the body `refused`) holds back its own customer's later deliveries only: the other customers'
+/// are applied, in the same batch on SQLite. Once the database takes it, the held ones follow,
+/// in the customer's order.
+async fn a_failing_delivery_holds_back_only_its_customers(kind: Kind) -> anyhow::Result<()> {
+    let server = start(kind).await?;
+    let (refuse, take): (&[&str], &[&str]) = match kind {
+        Kind::Sqlite => (
+            &["CREATE TRIGGER refuse BEFORE INSERT ON messages WHEN NEW.body = 'refused' \
+               BEGIN SELECT RAISE(ABORT, 'refused by the test'); END"],
+            &["DROP TRIGGER refuse"],
+        ),
+        Kind::Postgres => (
+            &[
+                "CREATE FUNCTION refuse() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN \
+                 IF NEW.body = 'refused' THEN RAISE EXCEPTION 'refused by the test'; END IF; RETURN NEW; END $$",
+                "CREATE TRIGGER refuse BEFORE INSERT ON messages FOR EACH ROW EXECUTE FUNCTION refuse()",
+            ],
+            &["DROP TRIGGER refuse ON messages"],
+        ),
+    };
+    server.database.execute(refuse).await?;
+    let sent = [("15550003001", "a1"), ("15550003002", "refused"), ("15550003002", "b2"), ("15550003003", "c1")];
+    for (n, (wa_id, text)) in sent.iter().enumerate() {
+        let body = text_from(wa_id, n, text)?;
+        let response = post(&server, &body, Some(&signature_of(&body)?)).await?;
+        assert_eq!(response.status(), 200);
+    }
+    ingest::drain(&server.state).await;
+    let bodies = |messages: &HashMap<String, Message>| {
+        let mut bodies: Vec<String> = messages.values().map(|message| message.body.clone()).collect();
+        bodies.sort();
+        bodies
+    };
+    assert_eq!(bodies(&messages(&server).await?), ["a1", "c1"], "the others' applied, b2 held back");
+    assert_eq!(server.state.store.pending_webhooks(10).await?.len(), 2, "the refused one and b2 wait");
+
+    server.database.execute(take).await?;
+    ingest::drain(&server.state).await;
+    let messages = messages(&server).await?;
+    assert_eq!(bodies(&messages), ["a1", "b2", "c1", "refused"]);
+    let seq = |wamid: &str| messages.get(wamid).map(|message| message.seq);
+    assert!(seq("wamid.held.1") < seq("wamid.held.2"), "in the customer's order");
+    assert!(server.state.store.pending_webhooks(10).await?.is_empty());
+    Ok(())
+}
+
 baton_tests::on_both_kinds!(
+    a_failing_delivery_holds_back_only_its_customers,
     every_fixture_is_ingested_once,
     forged_signatures_are_refused_and_nothing_is_stored,
     the_verification_handshake_echoes_the_challenge,

@@ -3,10 +3,13 @@
 //! redelivers), statuses move messages forward only — then broadcasts the committed events.
 //!
 //! On PostgreSQL, deliveries of different customers are applied side by side ([`LANES`] at a time); each
-//! customer's own deliveries one after the other, in arrival order.
+//! customer's own deliveries one after the other, in arrival order. On SQLite (one writer) a batch
+//! is one lane, in arrival order.
 //!
 //! A lane's deliveries are applied in one transaction and marked processed in it, so a crash or a
-//! database hiccup means they are read again later (every step is idempotent). A delivery that can
+//! database hiccup means they are read again later (every step is idempotent). If that
+//! transaction fails they are applied one by one; one that fails holds back its customer's later
+//! deliveries only. A delivery that can
 //! never be read (not JSON, not a WhatsApp payload) is marked processed with the reason kept
 //! beside its bytes, never retried forever and never silently dropped.
 //!
@@ -51,13 +54,17 @@ impl Ingest {
 /// Customers whose deliveries are applied at the same time on PostgreSQL. One customer's
 /// deliveries are applied one after the other, in arrival order, so their messages keep that
 /// order. SQLite has one writer: concurrent transactions there only wait on each other's lock
-/// (measured: much slower), so it gets one lane.
+/// (measured: much slower), so a batch is one lane there — every customer's deliveries in one
+/// transaction, in arrival order (one commit for a hundred, where a lane per customer made it
+/// nearly one per delivery: the applied rate doubled, see the README's ingest benchmark).
 const LANES: usize = 8;
 
 /// A stored delivery and what it says (or why it cannot be read).
 struct Parsed {
     delivery: WebhookDelivery,
     items: Result<Vec<Item>, String>,
+    /// Its customer ([`lane_of`]).
+    customer: String,
 }
 
 /// Which lane a delivery goes to: its first customer — the sender of its first message, or the
@@ -76,6 +83,28 @@ fn lane_of(items: &Result<Vec<Item>, String>) -> String {
 
 /// A media message's id and the webhook's download URL, if it had one.
 type Attachment = (String, Option<String>);
+
+/// Deliveries applied in one transaction at most: on SQLite's single writer, a transaction holds
+/// back the webhook answers' own writes while it runs (a hundred deliveries held them for hundreds
+/// of milliseconds).
+const PER_TRANSACTION: usize = 16;
+
+/// A readable delivery, ready to apply: what it asks, how often it was tried, its customer
+/// ([`lane_of`]) and its inbound messages' media.
+struct Prepared {
+    work: DeliveryWork,
+    attempts: i64,
+    customer: String,
+    media: Vec<Option<Attachment>>,
+}
+
+/// Customers whose deliveries wait for the next round, behind one that failed; and how many
+/// failed in this pass.
+#[derive(Default)]
+struct Held {
+    customers: std::collections::HashSet<String>,
+    failures: usize,
+}
 
 /// The webhook worker: what it reads, writes and wakes — not the whole server.
 pub struct Worker {
@@ -137,7 +166,8 @@ impl Worker {
                 return finished;
             }
             // Each delivery is parsed once, then goes to its customer's lane (the first sender in
-            // it; statuses and unreadable deliveries share a lane).
+            // it; statuses and unreadable deliveries share a lane), or all to one on SQLite.
+            let one_lane = self.lanes_for() == 1;
             let mut lanes: Vec<(String, Vec<Parsed>)> = Vec::new();
             for delivery in batch {
                 // NUL and lone surrogates replaced first (crate::input): the message could not be
@@ -145,8 +175,9 @@ impl Worker {
                 let body = crate::input::clean_json(&delivery.body);
                 let items =
                     webhook::parse(&body).map(|payload| payload.into_items()).map_err(|error| error.to_string());
-                let lane = lane_of(&items);
-                let parsed = Parsed { delivery, items };
+                let customer = lane_of(&items);
+                let lane = if one_lane { String::new() } else { customer.clone() };
+                let parsed = Parsed { delivery, items, customer };
                 match lanes.iter_mut().find(|(key, _)| *key == lane) {
                     Some((_, deliveries)) => deliveries.push(parsed),
                     None => lanes.push((lane, vec![parsed])),
@@ -171,23 +202,20 @@ impl Worker {
         }
     }
 
-    /// Applies one lane's deliveries in order, all in one transaction (one commit for many
-    /// deliveries is what lets ingest keep up on SQLite's single writer). If that fails, they are
-    /// applied one by one, so one bad delivery cannot hold the others back. Returns how many finished,
-    /// and whether it stopped on a failure (the rest of the lane then waits for the next round,
-    /// keeping the order).
+    /// Applies one lane's deliveries in order, [`PER_TRANSACTION`] to a transaction (one commit
+    /// for many deliveries is what lets ingest keep up on SQLite's single writer; a bound on them
+    /// lets the webhook answers' writes in between). If a transaction fails, its deliveries are
+    /// applied one by one, so one bad delivery holds back its own customer's later ones only.
+    /// Returns how many finished, and whether some wait for the next round (keeping the order).
     async fn apply_lane(&self, deliveries: Vec<Parsed>) -> (usize, bool) {
         let mut finished = 0;
-        let mut works = Vec::with_capacity(deliveries.len());
-        let mut attempts = Vec::with_capacity(deliveries.len());
-        let mut media = Vec::new();
-        for Parsed { delivery, items } in deliveries {
+        let mut prepared = Vec::with_capacity(deliveries.len());
+        for Parsed { delivery, items, customer } in deliveries {
             match items {
                 Ok(items) => {
-                    let (work, attachments) = prepare(self.phone_number_id.as_deref(), items);
-                    works.push(DeliveryWork { id: delivery.id, work });
-                    attempts.push(delivery.attempts);
-                    media.extend(attachments);
+                    let (work, media) = prepare(self.phone_number_id.as_deref(), items);
+                    let work = DeliveryWork { id: delivery.id, work };
+                    prepared.push(Prepared { work, attempts: delivery.attempts, customer, media });
                 }
                 Err(unreadable) => {
                     tracing::error!(delivery = delivery.id, reason = %unreadable, "unreadable WhatsApp webhook kept aside");
@@ -205,51 +233,81 @@ impl Worker {
                 }
             }
         }
-        if works.is_empty() {
-            return (finished, false);
-        }
-        match self.store.apply_deliveries(&works, self.now()).await {
-            Ok(applied) => {
-                self.announce(applied, media);
-                (finished + works.len(), false)
+        let mut held = Held::default();
+        let mut prepared = prepared.into_iter().peekable();
+        while prepared.peek().is_some() {
+            let chunk: Vec<Prepared> = prepared
+                .by_ref()
+                .filter(|delivery| !held.customers.contains(&delivery.customer))
+                .take(PER_TRANSACTION)
+                .collect();
+            if chunk.is_empty() {
+                break;
             }
-            Err(error) if works.len() > 1 => {
-                tracing::warn!(%error, deliveries = works.len(), "a batch of webhook deliveries failed: applying them one by one");
-                self.one_by_one(works, attempts, media, finished).await
-            }
-            Err(error) => match self.record_failure(works[0].id, attempts[0], &error).await {
-                true => (finished + 1, false),
-                false => (finished, true),
-            },
-        }
-    }
-
-    /// The slow path: each delivery in its own transaction, stopping at the first that fails.
-    async fn one_by_one(
-        &self,
-        works: Vec<DeliveryWork>,
-        attempts: Vec<i64>,
-        media: Vec<Option<Attachment>>,
-        mut finished: usize,
-    ) -> (usize, bool) {
-        let mut media = media.into_iter();
-        for (work, attempts) in works.into_iter().zip(attempts) {
-            let inbound = work.work.iter().filter(|item| matches!(item, Work::Inbound(_))).count();
-            let attachments: Vec<_> = media.by_ref().take(inbound).collect();
-            match self.store.apply_deliveries(std::slice::from_ref(&work), self.now()).await {
+            let works: Vec<DeliveryWork> = chunk.iter().map(|delivery| delivery.work.clone()).collect();
+            match self.store.apply_deliveries(&works, self.now()).await {
                 Ok(applied) => {
-                    self.announce(applied, attachments);
-                    finished += 1;
+                    finished += chunk.len();
+                    self.announce(applied, chunk.into_iter().flat_map(|delivery| delivery.media).collect());
                 }
-                Err(error) => {
-                    if !self.record_failure(work.id, attempts, &error).await {
+                Err(error) if chunk.len() > 1 => {
+                    tracing::warn!(%error, deliveries = chunk.len(), "a batch of webhook deliveries failed: applying them one by one");
+                    let (done, stopped) = self.one_by_one(chunk, &mut held).await;
+                    finished += done;
+                    if stopped {
                         return (finished, true);
                     }
+                }
+                Err(error) => {
+                    for delivery in chunk {
+                        match self.failed(&delivery, &error, &mut held).await {
+                            Some(done) => finished += usize::from(done),
+                            None => return (finished, true),
+                        }
+                    }
+                }
+            }
+        }
+        (finished, !held.customers.is_empty())
+    }
+
+    /// The slow path: each delivery in its own transaction, in order. One that fails (and is not
+    /// set aside yet) holds back its customer's later deliveries (`held`), not the others'; a
+    /// second failure stops the pass (then the store, not a delivery, is likely at fault), and
+    /// what is left waits for the next round. Returns how many finished, and whether it stopped.
+    async fn one_by_one(&self, deliveries: Vec<Prepared>, held: &mut Held) -> (usize, bool) {
+        let mut finished = 0;
+        for delivery in deliveries {
+            if held.customers.contains(&delivery.customer) {
+                continue;
+            }
+            match self.store.apply_deliveries(std::slice::from_ref(&delivery.work), self.now()).await {
+                Ok(applied) => {
+                    self.announce(applied, delivery.media);
                     finished += 1;
                 }
+                Err(error) => match self.failed(&delivery, &error, held).await {
+                    Some(done) => finished += usize::from(done),
+                    None => return (finished, true),
+                },
             }
         }
         (finished, false)
+    }
+
+    /// A delivery failed alone: its attempt is counted. Returns whether it finished (set aside
+    /// after [`MAX_ATTEMPTS`]), or that it holds back its customer (`Some(false)`); `None` when the
+    /// pass should stop (a second failure in it).
+    async fn failed(&self, delivery: &Prepared, error: &StoreError, held: &mut Held) -> Option<bool> {
+        if self.record_failure(delivery.work.id, delivery.attempts, error).await {
+            return Some(true);
+        }
+        if held.failures > 0 {
+            return None;
+        }
+        held.failures += 1;
+        held.customers.insert(delivery.customer.clone());
+        Some(false)
     }
 
     /// Counts a failed attempt; after [`MAX_ATTEMPTS`] the delivery is set aside (marked processed
