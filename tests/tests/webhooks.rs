@@ -343,10 +343,24 @@ fn text_from(wa_id: &str, n: usize, body: &str) -> anyhow::Result<Vec<u8>> {
         .into_bytes())
 }
 
+/// One delivery carrying the messages of both `first` and `second` (as Meta may batch them).
+fn together(first: &[u8], second: &[u8]) -> anyhow::Result<Vec<u8>> {
+    let mut both: serde_json::Value = serde_json::from_slice(first)?;
+    let other: serde_json::Value = serde_json::from_slice(second)?;
+    let value = |json: &serde_json::Value, part: &str| json["entry"][0]["changes"][0]["value"][part][0].clone();
+    for part in ["contacts", "messages"] {
+        let list = both["entry"][0]["changes"][0]["value"][part]
+            .as_array_mut()
+            .ok_or_else(|| anyhow::anyhow!("the fixture has no {part}"))?;
+        list.push(value(&other, part));
+    }
+    Ok(serde_json::to_vec(&both)?)
+}
+
 /// A delivery the database refuses (a trigger planted beneath the store refuses a message with
-/// the body `refused`) holds back its own customer's later deliveries only: the other customers'
-/// are applied, in the same batch on SQLite. Once the database takes it, the held ones follow,
-/// in the customer's order.
+/// the body `refused`) holds back the later deliveries of its customers — every one it carries a
+/// message of — and not the other customers', which are applied, in the same batch on SQLite.
+/// Once the database takes it, the held ones follow, in each customer's order.
 async fn a_failing_delivery_holds_back_only_its_customers(kind: Kind) -> anyhow::Result<()> {
     let server = start(kind).await?;
     let (refuse, take): (&[&str], &[&str]) = match kind {
@@ -365,10 +379,17 @@ async fn a_failing_delivery_holds_back_only_its_customers(kind: Kind) -> anyhow:
         ),
     };
     server.database.execute(refuse).await?;
-    let sent = [("15550003001", "a1"), ("15550003002", "refused"), ("15550003002", "b2"), ("15550003003", "c1")];
-    for (n, (wa_id, text)) in sent.iter().enumerate() {
-        let body = text_from(wa_id, n, text)?;
-        let response = post(&server, &body, Some(&signature_of(&body)?)).await?;
+    let (ann, bob, cat, dan) = ("15550003001", "15550003002", "15550003003", "15550003004");
+    let deliveries = [
+        text_from(ann, 0, "a1")?,
+        // Bob's refused message and Cat's, in one delivery: Cat waits too.
+        together(&text_from(bob, 1, "refused")?, &text_from(cat, 2, "c1")?)?,
+        text_from(bob, 3, "b2")?,
+        text_from(cat, 4, "c2")?,
+        text_from(dan, 5, "d1")?,
+    ];
+    for body in &deliveries {
+        let response = post(&server, body, Some(&signature_of(body)?)).await?;
         assert_eq!(response.status(), 200);
     }
     ingest::drain(&server.state).await;
@@ -377,15 +398,16 @@ async fn a_failing_delivery_holds_back_only_its_customers(kind: Kind) -> anyhow:
         bodies.sort();
         bodies
     };
-    assert_eq!(bodies(&messages(&server).await?), ["a1", "c1"], "the others' applied, b2 held back");
-    assert_eq!(server.state.store.pending_webhooks(10).await?.len(), 2, "the refused one and b2 wait");
+    assert_eq!(bodies(&messages(&server).await?), ["a1", "d1"], "the others' applied; Bob's and Cat's held back");
+    assert_eq!(server.state.store.pending_webhooks(10).await?.len(), 3, "the refused one, b2 and c2 wait");
 
     server.database.execute(take).await?;
     ingest::drain(&server.state).await;
     let messages = messages(&server).await?;
-    assert_eq!(bodies(&messages), ["a1", "b2", "c1", "refused"]);
-    let seq = |wamid: &str| messages.get(wamid).map(|message| message.seq);
-    assert!(seq("wamid.held.1") < seq("wamid.held.2"), "in the customer's order");
+    assert_eq!(bodies(&messages), ["a1", "b2", "c1", "c2", "d1", "refused"]);
+    let seq = |n: usize| messages.get(&format!("wamid.held.{n}")).map(|message| message.seq).unwrap_or_default();
+    assert!(seq(1) < seq(3), "Bob's in his order");
+    assert!(seq(2) < seq(4), "Cat's in hers");
     assert!(server.state.store.pending_webhooks(10).await?.is_empty());
     Ok(())
 }

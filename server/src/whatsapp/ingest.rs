@@ -6,11 +6,13 @@
 //! customer's own deliveries one after the other, in arrival order. On SQLite (one writer) a batch
 //! is one lane, in arrival order.
 //!
-//! A lane's deliveries are applied in one transaction and marked processed in it, so a crash or a
-//! database hiccup means they are read again later (every step is idempotent). If that
-//! transaction fails they are applied one by one; one that fails holds back its customer's later
-//! deliveries only. A delivery that can
-//! never be read (not JSON, not a WhatsApp payload) is marked processed with the reason kept
+//! A lane's deliveries are applied a few to a transaction ([`PER_TRANSACTION`]) and marked
+//! processed in it, so a crash or a database hiccup means they are read again later (every step is
+//! idempotent). If a transaction fails its deliveries are applied one by one; the first that fails
+//! in a pass holds back the later deliveries of its customers (every sender and status recipient
+//! in it), not the others'; a second failure ends the pass without counting an attempt, and the
+//! next pass waits [`RETRY_INTERVAL`].
+//! A delivery that can never be read (not JSON, not a WhatsApp payload) is marked processed with the reason kept
 //! beside its bytes, never retried forever and never silently dropped.
 //!
 //! When the server stops, a pass under way finishes the batch it is applying; what is still
@@ -54,31 +56,74 @@ impl Ingest {
 /// Customers whose deliveries are applied at the same time on PostgreSQL. One customer's
 /// deliveries are applied one after the other, in arrival order, so their messages keep that
 /// order. SQLite has one writer: concurrent transactions there only wait on each other's lock
-/// (measured: much slower), so a batch is one lane there — every customer's deliveries in one
-/// transaction, in arrival order (one commit for a hundred, where a lane per customer made it
-/// nearly one per delivery: the applied rate doubled, see the README's ingest benchmark).
+/// (measured: much slower), so a batch is one lane there — every customer's deliveries, in
+/// arrival order, [`PER_TRANSACTION`] to a commit, where a lane per customer made it nearly a
+/// commit per delivery (the applied rate doubled: README, ingest benchmark).
 const LANES: usize = 8;
 
 /// A stored delivery and what it says (or why it cannot be read).
 struct Parsed {
     delivery: WebhookDelivery,
     items: Result<Vec<Item>, String>,
-    /// Its customer ([`lane_of`]).
-    customer: String,
+    /// Its customers ([`customers_of`]).
+    customers: Vec<String>,
 }
 
-/// Which lane a delivery goes to: its first customer — the sender of its first message, or the
-/// recipient of its first status (so a customer's messages and statuses never race each other).
-fn lane_of(items: &Result<Vec<Item>, String>) -> String {
-    let items = items.as_deref().unwrap_or_default();
-    items
-        .iter()
-        .find_map(|item| match item {
-            Item::Message(message) => Some(message.from.clone()),
-            Item::Status(status) => status.recipient_id.clone(),
+/// A batch's lanes: each the customers it holds and their deliveries in arrival order. A
+/// delivery goes to the lane of its customers ([`customers_of`]: a customer's messages and
+/// statuses never race each other); one that speaks of customers of several lanes joins them
+/// into one. Deliveries of no customer (unreadable ones) share a lane.
+#[derive(Default)]
+struct Lanes(Vec<(Vec<String>, Vec<Parsed>)>);
+
+impl Lanes {
+    /// Adds `delivery` (the batch's next, in arrival order); `one_lane`: all go to one.
+    fn add(&mut self, delivery: Parsed, one_lane: bool) {
+        let keys = match delivery.customers.as_slice() {
+            _ if one_lane => vec![String::new()],
+            [] => vec![String::new()],
+            customers => customers.to_vec(),
+        };
+        let mut joined: Option<(Vec<String>, Vec<Parsed>)> = None;
+        let mut index = 0;
+        while index < self.0.len() {
+            if self.0[index].0.iter().any(|key| keys.contains(key)) {
+                let (lane_keys, deliveries) = self.0.remove(index);
+                let into = joined.get_or_insert_with(Default::default);
+                into.0.extend(lane_keys);
+                into.1.extend(deliveries);
+            } else {
+                index += 1;
+            }
+        }
+        let (mut lane_keys, mut deliveries) = joined.unwrap_or_default();
+        // Joined lanes keep arrival order (the batch is read oldest first).
+        deliveries.sort_by_key(|parsed| parsed.delivery.id);
+        for key in keys {
+            if !lane_keys.contains(&key) {
+                lane_keys.push(key);
+            }
+        }
+        deliveries.push(delivery);
+        self.0.push((lane_keys, deliveries));
+    }
+}
+
+/// Every customer a delivery speaks of — the senders of its messages, the recipients of its
+/// statuses — whose later deliveries wait if it cannot be applied.
+fn customers_of(items: &Result<Vec<Item>, String>) -> Vec<String> {
+    let mut customers: Vec<String> = Vec::new();
+    for item in items.as_deref().unwrap_or_default() {
+        let customer = match item {
+            Item::Message(message) => Some(&message.from),
+            Item::Status(status) => status.recipient_id.as_ref(),
             _ => None,
-        })
-        .unwrap_or_default()
+        };
+        if let Some(customer) = customer.filter(|customer| !customers.contains(customer)) {
+            customers.push(customer.clone());
+        }
+    }
+    customers
 }
 
 /// A media message's id and the webhook's download URL, if it had one.
@@ -89,12 +134,25 @@ type Attachment = (String, Option<String>);
 /// of milliseconds).
 const PER_TRANSACTION: usize = 16;
 
-/// A readable delivery, ready to apply: what it asks, how often it was tried, its customer
-/// ([`lane_of`]) and its inbound messages' media.
+/// How a lane (and a pass) ended, the worst last.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum LaneEnd {
+    /// Every delivery finished.
+    Done,
+    /// Some wait behind one that failed; the others finished. The next stored webhook wakes the
+    /// next pass, as usual.
+    Held,
+    /// It stopped early: a second failure, or the store failed. The next pass waits
+    /// [`RETRY_INTERVAL`].
+    Stopped,
+}
+
+/// A readable delivery, ready to apply: what it asks, how often it was tried, its customers
+/// ([`customers_of`]) and its inbound messages' media.
 struct Prepared {
     work: DeliveryWork,
     attempts: i64,
-    customer: String,
+    customers: Vec<String>,
     media: Vec<Option<Attachment>>,
 }
 
@@ -104,6 +162,18 @@ struct Prepared {
 struct Held {
     customers: std::collections::HashSet<String>,
     failures: usize,
+}
+
+impl Held {
+    /// Whether `delivery` waits: it speaks of a held customer. Then so do all of its customers
+    /// (a later delivery of any of them must not pass it).
+    fn holds(&mut self, delivery: &Prepared) -> bool {
+        if !delivery.customers.iter().any(|customer| self.customers.contains(customer)) {
+            return false;
+        }
+        self.customers.extend(delivery.customers.iter().cloned());
+        true
+    }
 }
 
 /// The webhook worker: what it reads, writes and wakes — not the whole server.
@@ -129,7 +199,16 @@ impl Worker {
     /// left is read again after a restart (it is stored).
     pub async fn run(self, stop: CancellationToken) {
         while !stop.is_cancelled() {
-            self.drain_until(&stop).await;
+            let (_, end) = self.drain_until(&stop).await;
+            if end == LaneEnd::Stopped {
+                // Not woken by the next webhook: a failing store is given time, and a delivery
+                // that keeps failing is not retried many times a second.
+                tokio::select! {
+                    () = tokio::time::sleep(RETRY_INTERVAL) => {}
+                    () = stop.cancelled() => {}
+                }
+                continue;
+            }
             tokio::select! {
                 () = self.wake.stored.notified() => {}
                 () = tokio::time::sleep(RETRY_INTERVAL) => {}
@@ -145,52 +224,49 @@ impl Worker {
     /// Processes every pending delivery; stops early when the store fails (the next round retries).
     /// Returns how many deliveries were finished.
     pub async fn drain(&self) -> usize {
-        self.drain_until(&CancellationToken::new()).await
+        self.drain_until(&CancellationToken::new()).await.0
     }
 
     /// [`Worker::drain`], stopping between batches once `stop` is signalled.
-    async fn drain_until(&self, stop: &CancellationToken) -> usize {
+    /// Returns how many finished, and how the pass ended.
+    async fn drain_until(&self, stop: &CancellationToken) -> (usize, LaneEnd) {
         let mut finished = 0;
         loop {
             if stop.is_cancelled() {
-                return finished;
+                return (finished, LaneEnd::Done);
             }
             let batch = match self.store.pending_webhooks(BATCH).await {
                 Ok(batch) => batch,
                 Err(error) => {
                     tracing::error!(%error, "cannot read pending webhook deliveries");
-                    return finished;
+                    return (finished, LaneEnd::Stopped);
                 }
             };
             if batch.is_empty() {
-                return finished;
+                return (finished, LaneEnd::Done);
             }
-            // Each delivery is parsed once, then goes to its customer's lane (the first sender in
-            // it; statuses and unreadable deliveries share a lane), or all to one on SQLite.
+            // Each delivery is parsed once, then goes to the lane of its customers, or all to one
+            // on SQLite.
             let one_lane = self.lanes_for() == 1;
-            let mut lanes: Vec<(String, Vec<Parsed>)> = Vec::new();
+            let mut lanes = Lanes::default();
             for delivery in batch {
                 // NUL and lone surrogates replaced first (crate::input): the message could not be
                 // decoded or stored otherwise.
                 let body = crate::input::clean_json(&delivery.body);
                 let items =
                     webhook::parse(&body).map(|payload| payload.into_items()).map_err(|error| error.to_string());
-                let customer = lane_of(&items);
-                let lane = if one_lane { String::new() } else { customer.clone() };
-                let parsed = Parsed { delivery, items, customer };
-                match lanes.iter_mut().find(|(key, _)| *key == lane) {
-                    Some((_, deliveries)) => deliveries.push(parsed),
-                    None => lanes.push((lane, vec![parsed])),
-                }
+                let customers = customers_of(&items);
+                let parsed = Parsed { delivery, items, customers };
+                lanes.add(parsed, one_lane);
             }
-            let outcomes: Vec<(usize, bool)> = futures_util::stream::iter(lanes)
+            let outcomes: Vec<(usize, LaneEnd)> = futures_util::stream::iter(lanes.0)
                 .map(|(_, deliveries)| self.apply_lane(deliveries))
                 .buffer_unordered(self.lanes_for())
                 .collect()
                 .await;
             finished += outcomes.iter().map(|(done, _)| done).sum::<usize>();
-            if outcomes.iter().any(|(_, failed)| *failed) {
-                return finished;
+            if let Some(end) = outcomes.iter().map(|(_, end)| *end).max().filter(|end| *end != LaneEnd::Done) {
+                return (finished, end);
             }
         }
     }
@@ -207,15 +283,15 @@ impl Worker {
     /// lets the webhook answers' writes in between). If a transaction fails, its deliveries are
     /// applied one by one, so one bad delivery holds back its own customer's later ones only.
     /// Returns how many finished, and whether some wait for the next round (keeping the order).
-    async fn apply_lane(&self, deliveries: Vec<Parsed>) -> (usize, bool) {
+    async fn apply_lane(&self, deliveries: Vec<Parsed>) -> (usize, LaneEnd) {
         let mut finished = 0;
         let mut prepared = Vec::with_capacity(deliveries.len());
-        for Parsed { delivery, items, customer } in deliveries {
+        for Parsed { delivery, items, customers } in deliveries {
             match items {
                 Ok(items) => {
                     let (work, media) = prepare(self.phone_number_id.as_deref(), items);
                     let work = DeliveryWork { id: delivery.id, work };
-                    prepared.push(Prepared { work, attempts: delivery.attempts, customer, media });
+                    prepared.push(Prepared { work, attempts: delivery.attempts, customers, media });
                 }
                 Err(unreadable) => {
                     tracing::error!(delivery = delivery.id, reason = %unreadable, "unreadable WhatsApp webhook kept aside");
@@ -227,7 +303,7 @@ impl Worker {
                         Ok(()) => finished += 1,
                         Err(error) => {
                             tracing::error!(delivery = delivery.id, %error, "cannot set an unreadable delivery aside");
-                            return (finished, true);
+                            return (finished, LaneEnd::Stopped);
                         }
                     }
                 }
@@ -236,11 +312,8 @@ impl Worker {
         let mut held = Held::default();
         let mut prepared = prepared.into_iter().peekable();
         while prepared.peek().is_some() {
-            let chunk: Vec<Prepared> = prepared
-                .by_ref()
-                .filter(|delivery| !held.customers.contains(&delivery.customer))
-                .take(PER_TRANSACTION)
-                .collect();
+            let chunk: Vec<Prepared> =
+                prepared.by_ref().filter(|delivery| !held.holds(delivery)).take(PER_TRANSACTION).collect();
             if chunk.is_empty() {
                 break;
             }
@@ -255,20 +328,20 @@ impl Worker {
                     let (done, stopped) = self.one_by_one(chunk, &mut held).await;
                     finished += done;
                     if stopped {
-                        return (finished, true);
+                        return (finished, LaneEnd::Stopped);
                     }
                 }
                 Err(error) => {
                     for delivery in chunk {
                         match self.failed(&delivery, &error, &mut held).await {
                             Some(done) => finished += usize::from(done),
-                            None => return (finished, true),
+                            None => return (finished, LaneEnd::Stopped),
                         }
                     }
                 }
             }
         }
-        (finished, !held.customers.is_empty())
+        (finished, if held.customers.is_empty() { LaneEnd::Done } else { LaneEnd::Held })
     }
 
     /// The slow path: each delivery in its own transaction, in order. One that fails (and is not
@@ -278,7 +351,7 @@ impl Worker {
     async fn one_by_one(&self, deliveries: Vec<Prepared>, held: &mut Held) -> (usize, bool) {
         let mut finished = 0;
         for delivery in deliveries {
-            if held.customers.contains(&delivery.customer) {
+            if held.holds(&delivery) {
                 continue;
             }
             match self.store.apply_deliveries(std::slice::from_ref(&delivery.work), self.now()).await {
@@ -295,18 +368,20 @@ impl Worker {
         (finished, false)
     }
 
-    /// A delivery failed alone: its attempt is counted. Returns whether it finished (set aside
-    /// after [`MAX_ATTEMPTS`]), or that it holds back its customer (`Some(false)`); `None` when the
-    /// pass should stop (a second failure in it).
+    /// A delivery failed alone. The first failure of a pass counts its attempt: returns whether
+    /// it finished (set aside after [`MAX_ATTEMPTS`]), or that it holds back its customers
+    /// (`Some(false)`). A second one ends the pass (`None`) without counting an attempt: then the
+    /// store, not a delivery, is likely at fault, and good deliveries must not run out of them.
     async fn failed(&self, delivery: &Prepared, error: &StoreError, held: &mut Held) -> Option<bool> {
-        if self.record_failure(delivery.work.id, delivery.attempts, error).await {
-            return Some(true);
-        }
         if held.failures > 0 {
+            tracing::warn!(delivery = delivery.work.id, %error, "a second webhook delivery failed: the rest waits for the next pass");
             return None;
         }
         held.failures += 1;
-        held.customers.insert(delivery.customer.clone());
+        if self.record_failure(delivery.work.id, delivery.attempts, error).await {
+            return Some(true);
+        }
+        held.customers.extend(delivery.customers.iter().cloned());
         Some(false)
     }
 
