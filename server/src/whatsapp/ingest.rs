@@ -382,6 +382,11 @@ impl Worker {
             return Some(true);
         }
         held.customers.extend(delivery.customers.iter().cloned());
+        // One of no customer (a status without a recipient) holds nobody back, but the lane still
+        // ends held: the pass must not read it again at once (and count its attempts away).
+        if delivery.customers.is_empty() {
+            held.customers.insert(String::new());
+        }
         Some(false)
     }
 
