@@ -128,16 +128,22 @@ pub trait LevelStore: Send + Sync {
 /// A span of time, `[from, to)` in Unix ms.
 pub type Range = (i64, i64);
 
-/// A period as the rollups read it: its whole UTC days (`None`: it has none), and the parts
-/// before and after them, read from the detail.
-pub fn whole_days(from: i64, to: i64) -> (Option<Range>, Vec<Range>) {
-    let first = from + (DAY_MS - from.rem_euclid(DAY_MS)) % DAY_MS;
-    let last = to - to.rem_euclid(DAY_MS);
+/// `[from, to)` as whole units of `unit` ms (UTC) and the parts left: (the whole units, if any;
+/// the parts before and after them, or the whole period when it has none).
+fn whole_units(from: i64, to: i64, unit: i64) -> (Option<Range>, Vec<Range>) {
+    let first = from + (unit - from.rem_euclid(unit)) % unit;
+    let last = to - to.rem_euclid(unit);
     if first >= last {
         return (None, vec![(from, to)]);
     }
     let edges = [(from, first), (last, to)].into_iter().filter(|(start, end)| start < end).collect();
     (Some((first, last)), edges)
+}
+
+/// A period as the rollups read it: its whole UTC days (`None`: it has none), and the parts
+/// before and after them, read from the detail.
+pub fn whole_days(from: i64, to: i64) -> (Option<Range>, Vec<Range>) {
+    whole_units(from, to, DAY_MS)
 }
 
 /// A period as everyone's hours are read for local hours (`offsets`, [`FactFilter::offsets`]):
@@ -150,14 +156,9 @@ pub fn whole_hours(from: i64, to: i64, offsets: &[(i64, i64)]) -> (Vec<Range>, V
     let cuts: Vec<i64> = cuts.filter(|until| until.rem_euclid(HOUR_MS) != 0).chain([to]).collect();
     let mut start = from;
     for end in cuts {
-        let first = start + (HOUR_MS - start.rem_euclid(HOUR_MS)) % HOUR_MS;
-        let last = end - end.rem_euclid(HOUR_MS);
-        if first < last {
-            hours.push((first, last));
-            edges.extend([(start, first), (last, end)].into_iter().filter(|(from, to)| from < to));
-        } else {
-            edges.push((start, end));
-        }
+        let (whole, left) = whole_units(start, end, HOUR_MS);
+        hours.extend(whole);
+        edges.extend(left);
         start = end;
     }
     (hours, edges)

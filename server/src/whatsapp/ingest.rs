@@ -156,12 +156,13 @@ struct Prepared {
     media: Vec<Option<Attachment>>,
 }
 
-/// Customers whose deliveries wait for the next round, behind one that failed; and how many
-/// failed in this pass.
+/// Customers whose deliveries wait for the next round, behind one that failed; how many failed
+/// in this pass; and whether any delivery waits (the failed one, if it was not set aside).
 #[derive(Default)]
 struct Held {
     customers: std::collections::HashSet<String>,
     failures: usize,
+    waiting: bool,
 }
 
 impl Held {
@@ -341,7 +342,7 @@ impl Worker {
                 }
             }
         }
-        (finished, if held.customers.is_empty() { LaneEnd::Done } else { LaneEnd::Held })
+        (finished, if held.waiting { LaneEnd::Held } else { LaneEnd::Done })
     }
 
     /// The slow path: each delivery in its own transaction, in order. One that fails (and is not
@@ -381,12 +382,10 @@ impl Worker {
         if self.record_failure(delivery.work.id, delivery.attempts, error).await {
             return Some(true);
         }
+        // One of no customer (a status without a recipient) holds nobody back, but it waits all
+        // the same: the pass must not read it again at once (and count its attempts away).
         held.customers.extend(delivery.customers.iter().cloned());
-        // One of no customer (a status without a recipient) holds nobody back, but the lane still
-        // ends held: the pass must not read it again at once (and count its attempts away).
-        if delivery.customers.is_empty() {
-            held.customers.insert(String::new());
-        }
+        held.waiting = true;
         Some(false)
     }
 
