@@ -1,15 +1,16 @@
 //! `GET /ws`: the WebSocket. The upgrade checks the Origin against the allowlist (a foreign page
-//! cannot ride the user's cookie: 403) and the session cookie (401), and sets small buffers and
-//! size limits. Each socket is then one task: it drains the socket's queue into the socket
-//! (several frames per flush when behind), reads requests and answers them, pings when idle, and
-//! closes with a code that says why ([`baton_shared::protocol`]'s `CLOSE_*`).
+//! cannot ride the user's cookie: 403) and the session cookie (401). Each socket is then one task:
+//! it drains the socket's queue into the socket (everything queued in one vectored write, see
+//! [`wire`]), reads requests and answers them, pings when idle, and closes with a code that says
+//! why ([`baton_shared::protocol`]'s `CLOSE_*`).
+
+mod handshake;
+mod wire;
 
 use std::sync::Arc;
 
 use axum::Router;
 use axum::extract::State;
-use axum::extract::ws::rejection::WebSocketUpgradeRejection;
-use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
 use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -18,9 +19,16 @@ use baton_shared::protocol::{
     CLOSE_IDLE, CLOSE_INVALID_DATA, CLOSE_PROTOCOL_ERROR, CLOSE_SESSION_ENDED, CLOSE_SLOW_CONSUMER, CLOSE_TOO_BIG,
     ClientMsg, ServerMsg,
 };
-use futures_util::SinkExt;
+use futures_util::{SinkExt, StreamExt};
+use hyper_util::rt::TokioIo;
+use tokio::io::WriteHalf;
 use tokio::time::Instant;
+use tokio_tungstenite::WebSocketStream;
+use tungstenite::Message;
+use tungstenite::protocol::{Role, WebSocketConfig};
 
+use self::handshake::Handshake;
+use self::wire::{Control, Io, ReadSide, Writer};
 use crate::conversations::Actor;
 use crate::error::AppError;
 use crate::hub::{Closing, Connection, frame};
@@ -33,10 +41,10 @@ pub const MAX_MESSAGE_BYTES: usize = 64 * 1024;
 /// The socket's read buffer: client frames are small, and a larger one grows the buffer only for
 /// the socket that sent it. Every idle socket holds this much.
 const READ_BUFFER_BYTES: usize = 512;
-/// Frames are written as they come (no write buffering): tungstenite keeps its write buffer's
-/// capacity, so buffering several frames would make every socket hold that much forever, while
-/// the socket task already writes all queued frames before flushing.
-const WRITE_BUFFER_BYTES: usize = 0;
+
+/// The reading side of a socket: tungstenite over [`ReadSide`].
+type Reader = WebSocketStream<ReadSide>;
+type SocketWriter = Writer<WriteHalf<Io>>;
 
 pub fn routes() -> Router<AppState> {
     Router::new().route("/ws", get(upgrade))
@@ -46,7 +54,7 @@ async fn upgrade(
     State(state): State<AppState>,
     headers: HeaderMap,
     session: Result<CurrentSession, AppError>,
-    upgrade: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
+    handshake: Result<Handshake, AppError>,
 ) -> Response {
     // Browsers always send Origin on a WebSocket handshake; a foreign one means another site's page
     // is trying to use this user's cookie.
@@ -60,35 +68,57 @@ async fn upgrade(
         Ok(session) => session,
         Err(error) => return error.into_response(),
     };
-    let upgrade = match upgrade {
-        Ok(upgrade) => upgrade,
-        Err(rejection) => {
-            return AppError::invalid(format!("Not a WebSocket handshake: {}", rejection.body_text())).into_response();
-        }
+    let handshake = match handshake {
+        Ok(handshake) => handshake,
+        Err(refused) => return refused.into_response(),
     };
-    upgrade
-        .read_buffer_size(READ_BUFFER_BYTES)
-        .write_buffer_size(WRITE_BUFFER_BYTES)
-        .max_write_buffer_size(MAX_MESSAGE_BYTES * 4)
-        .max_message_size(MAX_MESSAGE_BYTES)
-        .max_frame_size(MAX_MESSAGE_BYTES)
-        .on_upgrade(move |socket| {
-            // Registered and greeted here, outside the socket's task: the user's record (its
-            // strings) is let go before the socket idles, and the task keeps only what it uses.
-            let connection = state.hub.connect(&user, session);
-            tracing::debug!(conn = connection.id, user = %user.id, "socket opened");
-            let hello = ServerMsg::Hello { me: state.me(&user), server_version: env!("CARGO_PKG_VERSION").into() };
-            // Who is around: small frames (a socket's write buffer keeps the capacity of the
-            // largest frame it ever wrote), serialized once for every socket that connects.
-            let greeting = frame(&hello).into_iter().chain(state.hub.online_frames().iter().cloned()).collect();
-            connection.queue.push_all(greeting);
-            // Boxed: an async fn keeps its arguments in its own state even after moving them on,
-            // so a large one passed down would be held twice by every idle socket's task.
-            serve(Box::new(socket), state, connection)
-        })
+    let (response, on_upgrade) = handshake.accept();
+    tokio::spawn(async move {
+        let upgraded = match on_upgrade.await {
+            Ok(upgraded) => upgraded,
+            Err(error) => {
+                tracing::debug!(%error, "WebSocket upgrade failed");
+                return;
+            }
+        };
+        // Registered and greeted here, before the socket's task: the user's record (its
+        // strings) is let go before the socket idles, and the task keeps only what it uses.
+        let connection = state.hub.connect(&user, session);
+        tracing::debug!(conn = connection.id, user = %user.id, "socket opened");
+        let hello = ServerMsg::Hello { me: state.me(&user), server_version: env!("CARGO_PKG_VERSION").into() };
+        // Who is around: one frame, serialized once for every socket that connects.
+        let greeting = frame(&hello).into_iter().chain(state.hub.online_frame()).collect();
+        connection.queue.push_all(greeting);
+        drop(user);
+        let (input, output) = tokio::io::split(TokioIo::new(upgraded));
+        let control = Arc::new(Control::default());
+        let config = WebSocketConfig::default()
+            .read_buffer_size(READ_BUFFER_BYTES)
+            .max_message_size(Some(MAX_MESSAGE_BYTES))
+            .max_frame_size(Some(MAX_MESSAGE_BYTES));
+        let reader = WebSocketStream::from_raw_socket(
+            ReadSide::new(input, control.clone(), connection.clone()),
+            Role::Server,
+            Some(config),
+        )
+        .await;
+        // Boxed: an async fn keeps its arguments in its own state even after moving them on,
+        // so a large one passed down would be held twice by every idle socket's task.
+        let socket = Box::new(Socket { reader, writer: Writer::new(output), control });
+        serve(socket, state, connection).await;
+    });
+    response
 }
 
-async fn serve(socket: Box<WebSocket>, state: AppState, connection: Arc<Connection>) {
+/// One open socket's two directions.
+struct Socket {
+    reader: Reader,
+    writer: SocketWriter,
+    /// What tungstenite wrote on its own (pongs, the echo of a close frame), for `writer`.
+    control: Arc<Control>,
+}
+
+async fn serve(socket: Box<Socket>, state: AppState, connection: Arc<Connection>) {
     crate::routing::presence_changed(&state, connection.user.id).await;
     let reason = run(socket, &state, &connection).await;
     state.hub.disconnect(&connection);
@@ -97,7 +127,7 @@ async fn serve(socket: Box<WebSocket>, state: AppState, connection: Arc<Connecti
 }
 
 /// Runs the socket until it ends; returns why.
-async fn run(mut socket: Box<WebSocket>, state: &AppState, connection: &Arc<Connection>) -> &'static str {
+async fn run(mut socket: Box<Socket>, state: &AppState, connection: &Arc<Connection>) -> &'static str {
     let mut ping = tokio::time::interval(state.config.ws_ping_interval);
     ping.tick().await;
     let mut last_heard = Instant::now();
@@ -106,20 +136,25 @@ async fn run(mut socket: Box<WebSocket>, state: &AppState, connection: &Arc<Conn
     let mut actor = realtime::actor_of(state, connection);
     let mut memberships = state.hub.memberships_version();
     loop {
+        socket.writer.push_control(&socket.control);
         let (frames, closing) = connection.queue.drain();
+        // A socket that must close gets no more frames (whatever a slow one was still owed it
+        // reads again when it resumes), only its close frame after what is half-written.
         if let Some(closing) = closing {
             let (code, reason, why) = match closing {
                 Closing::Slow => (CLOSE_SLOW_CONSUMER, "slow consumer: reconnect and resume", "slow consumer"),
                 Closing::SessionEnded => (CLOSE_SESSION_ENDED, "session ended", "session ended"),
             };
-            Box::pin(close(&mut socket, code, reason)).await;
+            Box::pin(close(&mut socket.writer, code, reason)).await;
             return why;
         }
-        if !frames.is_empty() {
-            // A peer that stops reading blocks this write; closing must not wait for it. (Boxed
-            // like every rare or large future here: the task of an idle socket stays small.)
+        if !frames.is_empty() || socket.writer.has_pending() {
+            socket.writer.push_texts(frames);
+            // A peer that stops reading blocks this write; closing must not wait for it. What is
+            // not written yet stays in the writer. (Boxed like every rare or large future here:
+            // the task of an idle socket stays small.)
             let written = tokio::select! {
-                written = Box::pin(write(&mut socket, frames)) => written,
+                written = Box::pin(socket.writer.flush()) => written,
                 () = closing_requested(connection) => Ok(()),
             };
             if written.is_err() {
@@ -128,11 +163,11 @@ async fn run(mut socket: Box<WebSocket>, state: &AppState, connection: &Arc<Conn
             continue;
         }
         tokio::select! {
-            received = socket.recv() => match received {
+            received = socket.reader.next() => match received {
                 None => return "peer gone",
                 Some(Err(error)) => {
                     let Some((code, reason)) = violation(error) else { return "peer gone" };
-                    Box::pin(close(&mut socket, code, reason)).await;
+                    Box::pin(close(&mut socket.writer, code, reason)).await;
                     return reason;
                 }
                 Some(Ok(message)) => {
@@ -149,7 +184,7 @@ async fn run(mut socket: Box<WebSocket>, state: &AppState, connection: &Arc<Conn
                         }
                         Message::Binary(_) => refuse(connection, None, ErrorCode::UnsupportedFrame,
                             "Baton speaks JSON text frames; binary frames are not understood."),
-                        Message::Ping(_) | Message::Pong(_) => {}
+                        Message::Ping(_) | Message::Pong(_) | Message::Frame(_) => {}
                         Message::Close(_) => {
                             Box::pin(echo_close(&mut socket)).await;
                             return "closed by peer";
@@ -160,23 +195,13 @@ async fn run(mut socket: Box<WebSocket>, state: &AppState, connection: &Arc<Conn
             () = connection.queue.wait() => {}
             _ = ping.tick() => {
                 if last_heard.elapsed() > state.config.ws_idle_timeout {
-                    Box::pin(close(&mut socket, CLOSE_IDLE, "idle timeout")).await;
+                    Box::pin(close(&mut socket.writer, CLOSE_IDLE, "idle timeout")).await;
                     return "idle";
                 }
-                if socket.send(Message::Ping(Default::default())).await.is_err() {
-                    return "write failed";
-                }
+                socket.writer.push_ping();
             }
         }
     }
-}
-
-/// Writes several frames with one flush.
-async fn write(socket: &mut WebSocket, frames: Vec<crate::hub::Frame>) -> Result<(), axum::Error> {
-    for frame in frames {
-        socket.feed(Message::Text(frame)).await?;
-    }
-    socket.flush().await
 }
 
 async fn closing_requested(connection: &Connection) {
@@ -190,9 +215,9 @@ const CLOSE_PATIENCE: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// Sends a close frame with a code, after whatever the peer has not read yet; drops the
 /// connection if the peer does not make room in time.
-async fn close(socket: &mut WebSocket, code: u16, reason: &'static str) {
-    let frame = CloseFrame { code, reason: reason.into() };
-    match tokio::time::timeout(CLOSE_PATIENCE, socket.send(Message::Close(Some(frame)))).await {
+async fn close(writer: &mut SocketWriter, code: u16, reason: &'static str) {
+    writer.push_close(code, reason);
+    match tokio::time::timeout(CLOSE_PATIENCE, writer.flush()).await {
         Ok(Ok(())) => {}
         Ok(Err(error)) => tracing::debug!(%error, "close frame not delivered"),
         Err(_) => tracing::debug!("close frame not delivered in time: dropping the connection"),
@@ -200,9 +225,13 @@ async fn close(socket: &mut WebSocket, code: u16, reason: &'static str) {
 }
 
 /// Answers the peer's close frame (RFC 6455 §5.5.1: the endpoint MUST send one back). tungstenite
-/// queued the echo when it read the peer's frame; a flush sends it.
-async fn echo_close(socket: &mut WebSocket) {
-    match tokio::time::timeout(CLOSE_PATIENCE, socket.flush()).await {
+/// queued the echo when it read the peer's frame; flushing it hands the bytes to the writer.
+async fn echo_close(socket: &mut Socket) {
+    if let Err(error) = socket.reader.flush().await {
+        tracing::debug!(%error, "close frame not echoed");
+    }
+    socket.writer.push_control(&socket.control);
+    match tokio::time::timeout(CLOSE_PATIENCE, socket.writer.flush()).await {
         Ok(Ok(())) => {}
         Ok(Err(error)) => tracing::debug!(%error, "close frame not echoed"),
         Err(_) => tracing::debug!("close frame not echoed in time: dropping the connection"),
@@ -211,9 +240,9 @@ async fn echo_close(socket: &mut WebSocket) {
 
 /// The close code and reason for a socket that failed because the peer broke the rules (RFC 6455
 /// §7.4.1); `None` when the connection itself is gone and nothing can be sent.
-fn violation(error: axum::Error) -> Option<(u16, &'static str)> {
+fn violation(error: tungstenite::Error) -> Option<(u16, &'static str)> {
     use tungstenite::error::{Error, ProtocolError};
-    match *error.into_inner().downcast::<Error>().ok()? {
+    match error {
         Error::Utf8(_) => Some((CLOSE_INVALID_DATA, "text frame not valid UTF-8")),
         Error::Capacity(_) => Some((CLOSE_TOO_BIG, "message too big")),
         Error::Protocol(ProtocolError::ResetWithoutClosingHandshake) => None,

@@ -1,7 +1,9 @@
 //! Who is connected: the open sockets ([`Connection`]), each user's presence (online while any of
 //! their sockets is open, with the status they chose), and the ending of sockets whose login
-//! session ended. Presence changes are gathered and sent every [`PRESENCE_INTERVAL`], a few small
-//! frames for any number of changes.
+//! session ended. Presence changes are gathered and sent together, one frame per socket for any
+//! number of changes, every [`PRESENCE_INTERVAL`] or, with many sockets, as often as
+//! [`PRESENCE_FRAMES_PER_SECOND`] allows ([`Hub::presence_interval`]): when a whole team comes
+//! online at shift start, the presence frames grow with the sockets, not with their square.
 
 use std::collections::HashSet;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -68,8 +70,8 @@ pub(super) struct Connections {
     pub(super) presence: DashMap<UserId, PresenceEntry>,
     /// Users whose presence changed since the last [`Hub::flush_presence`].
     changes: Mutex<HashSet<UserId>>,
-    /// Who is online, as frames shared by every new socket's greeting; rebuilt after a change.
-    online_frames: Mutex<Option<Arc<[Frame]>>>,
+    /// Who is online, as the frame shared by every new socket's greeting; rebuilt after a change.
+    online_frame: Mutex<Option<Frame>>,
 }
 
 impl Default for Connections {
@@ -79,7 +81,7 @@ impl Default for Connections {
             sockets: DashMap::new(),
             presence: DashMap::new(),
             changes: Mutex::new(HashSet::new()),
-            online_frames: Mutex::new(None),
+            online_frame: Mutex::new(None),
         }
     }
 }
@@ -174,21 +176,31 @@ impl Hub {
         self.inner.connections.presence.iter().map(|entry| entry.presence()).collect()
     }
 
-    /// Who is online, for a new socket's greeting: frames serialized once and shared by every
-    /// socket that connects until presence changes. A socket registered before it reads these
-    /// also gets the next [`Hub::flush_presence`], so together they miss nothing.
-    pub fn online_frames(&self) -> Arc<[Frame]> {
+    /// Who is online, for a new socket's greeting: one frame, serialized once and shared by every
+    /// socket that connects until presence changes (sockets write shared frames as they are, so
+    /// a large one costs no socket any memory). A socket registered before it reads this also
+    /// gets the next [`Hub::flush_presence`], so together they miss nothing.
+    pub fn online_frame(&self) -> Option<Frame> {
         let connections = &self.inner.connections;
         // Built under the lock, so a flush cannot slip between reading the map and storing.
-        let mut cached = connections.online_frames.lock().unwrap_or_else(PoisonError::into_inner);
-        if let Some(frames) = cached.as_ref() {
-            return frames.clone();
+        let mut cached = connections.online_frame.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(frame) = cached.as_ref() {
+            return Some(frame.clone());
         }
         let online: Vec<Presence> =
             connections.presence.iter().filter(|entry| entry.sockets > 0).map(|entry| entry.presence()).collect();
-        let frames: Arc<[Frame]> = presence_messages(online).iter().filter_map(frame).collect();
-        *cached = Some(frames.clone());
-        frames
+        let built = frame(&ServerMsg::Presence { presence: online });
+        cached.clone_from(&built);
+        built
+    }
+
+    /// How long to gather presence changes before the next [`Hub::flush_presence`]: a flush sends
+    /// a frame to every socket, so with many sockets flushes come less often, keeping presence
+    /// frames under [`PRESENCE_FRAMES_PER_SECOND`] (2,200 sockets: every 220 ms).
+    pub fn presence_interval(&self) -> Duration {
+        let sockets = self.inner.connections.sockets.len() as u64;
+        let budgeted = Duration::from_micros(sockets * 1_000_000 / PRESENCE_FRAMES_PER_SECOND);
+        budgeted.max(PRESENCE_INTERVAL)
     }
 
     pub fn set_status(&self, user: UserId, status: PresenceStatus) {
@@ -208,8 +220,8 @@ impl Hub {
         self.inner.connections.changes.lock().unwrap_or_else(PoisonError::into_inner).insert(user);
     }
 
-    /// Sends the presence changes gathered since the last call to every socket, a few frames in
-    /// all; [`crate::run`] calls it every [`PRESENCE_INTERVAL`].
+    /// Sends the presence changes gathered since the last call to every socket, one frame;
+    /// [`crate::run`] calls it every [`Hub::presence_interval`].
     pub fn flush_presence(&self) {
         let connections = &self.inner.connections;
         let changed: Vec<UserId> = {
@@ -221,12 +233,10 @@ impl Hub {
         }
         // Before the changes go out: a socket that reads the old greeting frames is registered
         // already and receives them.
-        *connections.online_frames.lock().unwrap_or_else(PoisonError::into_inner) = None;
+        *connections.online_frame.lock().unwrap_or_else(PoisonError::into_inner) = None;
         let presence: Vec<Presence> =
             changed.iter().filter_map(|user| connections.presence.get(user).map(|entry| entry.presence())).collect();
-        for message in presence_messages(presence) {
-            self.broadcast(&message);
-        }
+        self.broadcast(&ServerMsg::Presence { presence });
     }
 
     /// Closes the sockets opened with one login session (its logout).
@@ -251,14 +261,8 @@ impl Hub {
     }
 }
 
-/// How often gathered presence changes are sent.
+/// How often gathered presence changes are sent, with few sockets.
 pub const PRESENCE_INTERVAL: Duration = Duration::from_millis(100);
 
-/// Most presence entries in one frame (about 500 bytes): a socket's write buffer keeps the capacity
-/// of the largest frame it wrote, so frames stay small.
-pub const PRESENCE_PER_FRAME: usize = 6;
-
-/// `presence` messages for a list, [`PRESENCE_PER_FRAME`] entries each.
-pub fn presence_messages(presence: Vec<Presence>) -> Vec<ServerMsg> {
-    presence.chunks(PRESENCE_PER_FRAME).map(|chunk| ServerMsg::Presence { presence: chunk.to_vec() }).collect()
-}
+/// Presence frames per second, all sockets together, that flushing aims to stay under.
+pub const PRESENCE_FRAMES_PER_SECOND: u64 = 10_000;

@@ -12,9 +12,9 @@
 use std::collections::{HashMap, VecDeque};
 use std::sync::Mutex;
 
-use axum::extract::ws::Utf8Bytes;
 use baton_shared::ConversationId;
 use tokio::sync::Notify;
+use tungstenite::Utf8Bytes;
 
 /// A serialized `ServerMsg`, shared by every recipient.
 pub type Frame = Utf8Bytes;
@@ -166,6 +166,11 @@ impl SocketQueue {
         let frames = Vec::from(std::mem::take(&mut state.frames));
         state.requested = 0;
         (frames, state.closing)
+    }
+
+    /// Wakes the socket task with nothing queued: something else it sends is waiting (a pong).
+    pub fn nudge(&self) {
+        self.wake.notify_one();
     }
 
     /// Resolves when something was queued or closing was asked since the last drain.

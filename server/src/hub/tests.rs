@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use baton_shared::api::{Role, User};
 use baton_shared::model::{Change, ConversationEvent};
-use baton_shared::protocol::{Presence, PresenceStatus, ServerMsg, Teammate};
+use baton_shared::protocol::{ServerMsg, Teammate};
 use baton_shared::{ConversationId, UserId};
 
 use super::*;
@@ -141,22 +141,21 @@ async fn presence_counts_sockets() {
     assert!(!hub.is_online(UserId(1)));
     assert_eq!(presence_of(received(&watcher)), [(UserId(1), false)]);
     assert_eq!(hub.check_invariants(), Ok(()));
+}
 
-    let many: Vec<Presence> = (0..(PRESENCE_PER_FRAME as i64 * 10 + 1))
-        .map(|id| Presence {
-            user: Teammate { id: UserId(id), name: String::new() },
-            role: Role::Agent,
-            online: true,
-            status: PresenceStatus::Available,
-        })
-        .collect();
-    let sizes: Vec<usize> = presence_messages(many)
-        .iter()
-        .map(|m| if let ServerMsg::Presence { presence } = m { presence.len() } else { 0 })
-        .collect();
-    let mut expected = vec![PRESENCE_PER_FRAME; 10];
-    expected.push(1);
-    assert_eq!(sizes, expected, "small frames: a socket's write buffer keeps the largest one's size");
+#[tokio::test]
+async fn presence_flushes_come_less_often_with_many_sockets() {
+    let hub = Hub::new(HubConfig::default(), Clock::Wall, Arc::new(Drafts::default()));
+    assert_eq!(hub.presence_interval(), PRESENCE_INTERVAL);
+    let many = (PRESENCE_FRAMES_PER_SECOND / 10 * 3) as usize;
+    let sockets: Vec<_> =
+        (0..many).map(|index| hub.connect(&user(index as i64 + 1, "Agent", Role::Agent), 1)).collect();
+    assert_eq!(hub.presence_interval(), Duration::from_millis(300), "3,000 sockets at 10,000 frames/s");
+    hub.flush_presence();
+    let frames: Vec<usize> = sockets[..3].iter().map(|socket| received(socket).len()).collect();
+    assert_eq!(frames, [1, 1, 1], "every arrival in one frame");
+    let greeting = hub.online_frame().map(|frame| frame.as_str().matches("\"online\":true").count());
+    assert_eq!(greeting, Some(many), "a new socket is greeted with everyone online, in one frame");
 }
 
 fn viewer_ids(hub: &Hub, conversation: ConversationId) -> Vec<UserId> {
