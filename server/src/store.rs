@@ -13,6 +13,7 @@ pub mod canned;
 pub mod channel;
 pub mod contacts;
 pub mod conversations;
+mod group_commit;
 pub mod labels;
 pub mod postgres;
 mod queries;

@@ -90,6 +90,79 @@ where
         .await?;
         Self::claim_in(tx, id).await?.ok_or(StoreError::NotFound)
     }
+
+    /// Claims taken together ([`SqlStore::claims`]): one transaction for the batch, each claim
+    /// judged in turn as if alone, so two asking for one conversation still make one holder. If
+    /// the transaction fails, each claim runs again alone: one claim's error stays its own.
+    async fn claim_batch(&self, batch: Vec<ClaimRequest>) -> Vec<StoreResult<ClaimOutcome>> {
+        if batch.len() > 1 {
+            match self.claims_together(&batch).await {
+                Ok(outcomes) => return outcomes.into_iter().map(Ok).collect(),
+                Err(error) => tracing::debug!(%error, claims = batch.len(), "a batch of claims failed: each alone"),
+            }
+        }
+        let mut outcomes = Vec::with_capacity(batch.len());
+        for request in batch {
+            outcomes.push(self.claims_together(&[request]).await.map(|mut one| one.remove(0)));
+        }
+        outcomes
+    }
+
+    async fn claims_together(&self, batch: &[ClaimRequest]) -> StoreResult<Vec<ClaimOutcome>> {
+        // Conversations locked in id order (PostgreSQL): two batches cannot wait on each other.
+        // The sort is stable, so claims on one conversation keep the order they came in.
+        let mut order: Vec<usize> = (0..batch.len()).collect();
+        order.sort_by_key(|&index| batch[index].id.0);
+        let mut tx = self.write_transaction().await?;
+        let mut outcomes = vec![None; batch.len()];
+        for index in order {
+            outcomes[index] = Some(Self::claim_in_transaction(&mut tx, batch[index]).await?);
+        }
+        tx.commit().await?;
+        outcomes.into_iter().map(|outcome| outcome.ok_or(StoreError::NotFound)).collect()
+    }
+
+    /// Compare-and-set on the claim, within `tx` ([`ClaimStore::claim`]).
+    async fn claim_in_transaction(
+        tx: &mut Transaction<'static, DB>,
+        request: ClaimRequest,
+    ) -> StoreResult<ClaimOutcome> {
+        let ClaimRequest { id, agent, lease_until, now } = request;
+        Self::lock_conversation(tx, id).await?;
+        let current = Self::claim_in(tx, id).await?;
+        Ok(match current {
+            Some(claim) if claim.is_live(now) && claim.holder != agent && !claim.yields_to_people() => {
+                ClaimOutcome::ClaimedByOther { claim }
+            }
+            // The menu bot's claim: anyone who may see the conversation takes it over.
+            Some(claim) if claim.is_live(now) && claim.holder != agent => {
+                let from = claim.holder;
+                let claim = Self::upsert_claim(tx, id, agent, lease_until, now).await?;
+                let change = Change::TakenOver { from, claim: claim.clone() };
+                let event = Self::append_event(tx, id, Some(agent), change, now).await?;
+                ClaimOutcome::Held { claim, event: Some(event) }
+            }
+            Some(claim) if claim.is_held_by(agent, now) => {
+                let claim = Self::upsert_claim(tx, id, agent, lease_until.max(claim.lease_until), now).await?;
+                ClaimOutcome::Held { claim, event: None }
+            }
+            _ => {
+                let claim = Self::upsert_claim(tx, id, agent, lease_until, now).await?;
+                let change = Change::Claimed { claim: claim.clone() };
+                let event = Self::append_event(tx, id, Some(agent), change, now).await?;
+                ClaimOutcome::Held { claim, event: Some(event) }
+            }
+        })
+    }
+}
+
+/// One claim asked for ([`ClaimStore::claim`]'s arguments).
+#[derive(Clone, Copy)]
+pub(super) struct ClaimRequest {
+    id: ConversationId,
+    agent: UserId,
+    lease_until: i64,
+    now: i64,
 }
 
 #[async_trait]
@@ -110,34 +183,8 @@ where
     usize: ColumnIndex<DB::Row>,
 {
     async fn claim(&self, id: ConversationId, agent: UserId, lease_until: i64, now: i64) -> StoreResult<ClaimOutcome> {
-        let mut tx = self.write_transaction().await?;
-        Self::lock_conversation(&mut tx, id).await?;
-        let current = Self::claim_in(&mut tx, id).await?;
-        let outcome = match current {
-            Some(claim) if claim.is_live(now) && claim.holder != agent && !claim.yields_to_people() => {
-                ClaimOutcome::ClaimedByOther { claim }
-            }
-            // The menu bot's claim: anyone who may see the conversation takes it over.
-            Some(claim) if claim.is_live(now) && claim.holder != agent => {
-                let from = claim.holder;
-                let claim = Self::upsert_claim(&mut tx, id, agent, lease_until, now).await?;
-                let change = Change::TakenOver { from, claim: claim.clone() };
-                let event = Self::append_event(&mut tx, id, Some(agent), change, now).await?;
-                ClaimOutcome::Held { claim, event: Some(event) }
-            }
-            Some(claim) if claim.is_held_by(agent, now) => {
-                let claim = Self::upsert_claim(&mut tx, id, agent, lease_until.max(claim.lease_until), now).await?;
-                ClaimOutcome::Held { claim, event: None }
-            }
-            _ => {
-                let claim = Self::upsert_claim(&mut tx, id, agent, lease_until, now).await?;
-                let change = Change::Claimed { claim: claim.clone() };
-                let event = Self::append_event(&mut tx, id, Some(agent), change, now).await?;
-                ClaimOutcome::Held { claim, event: Some(event) }
-            }
-        };
-        tx.commit().await?;
-        Ok(outcome)
+        let request = ClaimRequest { id, agent, lease_until, now };
+        self.claims.submit(request, |batch| self.claim_batch(batch)).await
     }
 
     async fn release(&self, id: ConversationId, agent: UserId, now: i64) -> StoreResult<Option<ConversationEvent>> {

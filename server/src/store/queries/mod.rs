@@ -42,6 +42,8 @@ mod webhooks;
 
 use sqlx::{Database, Pool, Transaction};
 
+use super::conversations::ClaimOutcome;
+use super::group_commit::GroupCommit;
 use super::{Backend, StoreError, StoreResult};
 
 /// What differs between the databases, as SQL.
@@ -69,6 +71,9 @@ pub trait Sql: Database + sqlx::database::HasStatementCache {
     /// Rows a hot counter is spread over, so that concurrent writers do not queue on one row's
     /// lock until commit; 1 where writers are serialised anyway.
     const COUNTER_SHARDS: i64;
+    /// How many batches of claims may commit at once ([`group_commit`](super::group_commit)):
+    /// 1 where writers are serialised anyway.
+    const CLAIM_BATCHES: usize;
     /// The aggregate that joins a group's texts, as `NAME(text, separator)`.
     const TEXT_AGGREGATE: &'static str;
 
@@ -87,6 +92,8 @@ pub struct SqlStore<DB: Database> {
     writer: Pool<DB>,
     /// How common words are in the search index, as PostgreSQL last counted them.
     term_stats: term_stats::TermStats,
+    /// Claims taken at the same moment share transactions (a shift's first keystrokes).
+    claims: GroupCommit<claims::ClaimRequest, ClaimOutcome>,
 }
 
 impl<DB: Sql> SqlStore<DB> {
@@ -96,7 +103,12 @@ impl<DB: Sql> SqlStore<DB> {
 
     /// A store whose writing transactions begin on `writer` ([`SqlStore::writer`]).
     pub(super) fn with_writer(pool: Pool<DB>, writer: Pool<DB>) -> Self {
-        SqlStore { pool, writer, term_stats: term_stats::TermStats::default() }
+        SqlStore {
+            pool,
+            writer,
+            term_stats: term_stats::TermStats::default(),
+            claims: GroupCommit::new(DB::CLAIM_BATCHES),
+        }
     }
 
     /// The pool, for tests that look beneath the store.
