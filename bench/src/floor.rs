@@ -24,15 +24,25 @@ struct Args {
     /// Fan-outs to send.
     #[arg(long, default_value_t = 660)]
     fanouts: usize,
-    /// Milliseconds between fan-outs (baton-load: 20 typists at 300 ms is one every 15 ms).
-    #[arg(long, default_value_t = 15)]
-    interval_ms: u64,
+    /// Milliseconds between fan-outs, fractions allowed (baton-load at 800 keystrokes/s: 1.25).
+    #[arg(long, default_value_t = 15.0, value_parser = positive_ms)]
+    interval_ms: f64,
     /// Bytes per message (a draft frame is about 150; at least 20, the send time's digits).
     #[arg(long, default_value_t = 150, value_parser = clap::value_parser!(u16).range(20..))]
     bytes: u16,
+    /// Also print the figures as one JSON line (for `baton-load`), with both processes' CPU time.
+    #[arg(long)]
+    json: bool,
     /// Internal: run as the sending process.
     #[arg(long, hide = true)]
     sender: bool,
+}
+
+fn positive_ms(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(ms) if ms > 0.0 && ms.is_finite() => Ok(ms),
+        _ => Err(format!("{text} is not a positive number of milliseconds")),
+    }
 }
 
 fn now_ns() -> u128 {
@@ -114,13 +124,29 @@ async fn receive(args: &Args) -> anyhow::Result<()> {
         }));
     }
     anyhow::ensure!(lines.next_line().await?.as_deref() == Some("ready"), "the sender did not accept the sockets");
-    let mut tick = tokio::time::interval(Duration::from_millis(args.interval_ms));
+    let cpu_before = (sender_ticks(&sender), baton_bench::cpu_ticks("self")?);
+    let mut tick = tokio::time::interval(Duration::from_secs_f64(args.interval_ms / 1000.0));
     for _ in 0..args.fanouts {
         tick.tick().await;
         trigger.write_all(b"x").await?;
     }
-    // The last fan-out's deliveries are in flight for a few milliseconds.
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    // The last fan-out's deliveries are in flight for a few milliseconds, or much longer when the
+    // fan-outs came faster than the machine delivers them: wait until none arrives for 500 ms
+    // (at most a minute).
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    let mut seen = usize::MAX;
+    loop {
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        let now = samples.lock().unwrap_or_else(std::sync::PoisonError::into_inner).len();
+        if now == seen || std::time::Instant::now() >= deadline {
+            break;
+        }
+        seen = now;
+    }
+    let cpu = (
+        sender_ticks(&sender).saturating_sub(cpu_before.0),
+        baton_bench::cpu_ticks("self")?.saturating_sub(cpu_before.1),
+    );
     let mut delays = std::mem::take(&mut *samples.lock().unwrap_or_else(std::sync::PoisonError::into_inner));
     delays.sort_unstable();
     let percentile = |p: f64| baton_bench::percentile_ms(&delays, p);
@@ -135,8 +161,26 @@ async fn receive(args: &Args) -> anyhow::Result<()> {
         percentile(0.999),
         percentile(1.0)
     );
+    if args.json {
+        let figures = serde_json::json!({
+            "deliveries": delays.len(),
+            "p50_ms": percentile(0.50),
+            "p99_ms": percentile(0.99),
+            "p999_ms": percentile(0.999),
+            "max_ms": percentile(1.0),
+            // Clock ticks are 10 ms.
+            "sender_cpu_ms": cpu.0 * 10,
+            "receiver_cpu_ms": cpu.1 * 10,
+        });
+        println!("{figures}");
+    }
     for reader in readers {
         reader.abort();
     }
     Ok(())
+}
+
+/// The sending process's CPU time so far, in clock ticks (0 if it cannot be read).
+fn sender_ticks(sender: &tokio::process::Child) -> u64 {
+    sender.id().and_then(|pid| baton_bench::cpu_ticks(&pid.to_string()).ok()).unwrap_or(0)
 }
