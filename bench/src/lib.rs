@@ -142,13 +142,23 @@ pub async fn start_server(
     data: &std::path::Path,
     env: &[(&str, String)],
 ) -> anyhow::Result<(tokio::process::Child, u32, String)> {
+    start_server_logging(baton, data, env, Stdio::inherit()).await
+}
+
+/// As [`start_server`], with the server's log (its standard error: warnings and errors) sent to `log`.
+pub async fn start_server_logging(
+    baton: &std::path::Path,
+    data: &std::path::Path,
+    env: &[(&str, String)],
+    log: Stdio,
+) -> anyhow::Result<(tokio::process::Child, u32, String)> {
     let mut server = tokio::process::Command::new(baton)
         .args(["serve", "--listen", "127.0.0.1:0"])
         .envs(env.iter().map(|(name, value)| (*name, value.as_str())))
         .env("BATON_DATA_DIR", data)
         .env("BATON_LOG", "warn")
         .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
+        .stderr(log)
         .kill_on_drop(true)
         .spawn()?;
     let pid = server.id().context("server pid")?;
