@@ -26,6 +26,11 @@ fn claimed_by_other(claim: Claim, message: String) -> Refusal {
 /// Takes the conversation's claim, or renews the actor's own. Refused while someone else holds it.
 pub async fn claim(state: &AppState, actor: &Actor, id: ConversationId) -> Result<Claim, Refusal> {
     visible(state, actor, id).await?;
+    take(state, actor, id).await
+}
+
+/// [`claim`] once the actor is known to see the conversation.
+async fn take(state: &AppState, actor: &Actor, id: ConversationId) -> Result<Claim, Refusal> {
     match state.store.claim(id, actor.id(), lease_until(state), state.now()).await? {
         ClaimOutcome::Held { claim, event } => {
             if let Some(event) = event {
@@ -123,7 +128,7 @@ pub async fn typing(
     let (taken, lease_until) = match conversation.claim.as_ref().filter(|claim| claim.is_held_by(user, state.now())) {
         Some(held) => (None, held.lease_until),
         None => {
-            let taken = claim(state, actor, id).await?;
+            let taken = take(state, actor, id).await?;
             let lease_until = taken.lease_until;
             (Some(taken), lease_until)
         }
