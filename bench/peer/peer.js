@@ -10,10 +10,11 @@
 // - `typing` fans its draft out, at once, as a `draft` frame carrying the same body (the
 //   generator's `t:<ns>` send time) to the other sockets in the room and to every supervisor,
 //   then acks; any other request is acked and ignored;
-// - presence, as a naive room server does it: a new socket is sent one `presence` frame listing
-//   everyone online, and every other socket is sent one `presence` frame saying it came online,
-//   at once (no batching: a storm of N connects sends about N²/2 frames). A closing socket is
-//   announced the same way.
+// - presence, by PEER_PRESENCE: `none` (the default) says nothing of who is online — the bare
+//   room server, the cheapest possible connect; `naive` does it as a naive room server would: a
+//   new socket is sent one `presence` frame listing everyone online, and every other socket is
+//   sent one `presence` frame saying it came online, at once (no batching: a storm of N connects
+//   sends about N²/2 frames). A closing socket is announced the same way.
 //
 // Prints "peer is listening on 127.0.0.1:<port>" once ready. Usage: node peer.js [port]
 
@@ -22,6 +23,7 @@
 const http = require('http');
 const { WebSocketServer, WebSocket } = require('ws');
 
+const NAIVE_PRESENCE = process.env.PEER_PRESENCE === 'naive';
 const rooms = new Map(); // conversation id -> Set of sockets viewing it
 const supervisors = new Set();
 const online = new Set();
@@ -33,6 +35,9 @@ function send(socket, data) {
 }
 
 function broadcastPresence(except, user, isOnline) {
+  if (!NAIVE_PRESENCE) {
+    return;
+  }
   const frame = Buffer.from(JSON.stringify({ type: 'presence', presence: [{ user, online: isOnline }] }));
   for (const other of online) {
     if (other !== except) {
@@ -97,11 +102,13 @@ wss.on('connection', (socket, upgrade) => {
   socket.rooms = new Set();
   send(socket, JSON.stringify({ type: 'hello', me: socket.user, server_version: 'peer' }));
   online.add(socket);
-  const everyone = [];
-  for (const other of online) {
-    everyone.push({ user: other.user, online: true });
+  if (NAIVE_PRESENCE) {
+    const everyone = [];
+    for (const other of online) {
+      everyone.push({ user: other.user, online: true });
+    }
+    send(socket, JSON.stringify({ type: 'presence', presence: everyone }));
   }
-  send(socket, JSON.stringify({ type: 'presence', presence: everyone }));
   broadcastPresence(socket, socket.user, true);
 
   socket.on('message', (data, isBinary) => {

@@ -179,9 +179,12 @@ pub fn start(state: &AppState, background: &mut Background) {
     background.spawn_loop("gap filler", bus::fill_gaps(state.hub.clone(), state.store.clone()));
     let hub = state.hub.clone();
     background.spawn_loop("presence", async move {
+        let mut tick = tokio::time::interval(hub::PRESENCE_INTERVAL);
         loop {
-            tokio::time::sleep(hub.presence_interval()).await;
-            hub.flush_presence();
+            tick.tick().await;
+            if hub.presence_due() {
+                hub.flush_presence();
+            }
         }
     });
 }

@@ -38,7 +38,7 @@ mod tests;
 use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard};
 use std::time::Duration;
 
-pub use connections::{ConnId, Connection, PRESENCE_FRAMES_PER_SECOND, PRESENCE_INTERVAL};
+pub use connections::{ConnId, Connection, PRESENCE_FRAMES_PER_SECOND, PRESENCE_INTERVAL, STORM_FLUSHES};
 pub use fanout::frame;
 pub use socket_queue::{Closing, Frame, SocketQueue};
 pub use typing::{DraftSaver, TypingLock};

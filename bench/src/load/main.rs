@@ -57,8 +57,9 @@ struct Args {
     /// Agents who type, one in each of the first conversations.
     #[arg(long, default_value_t = 400)]
     typists: usize,
-    /// Keystrokes per second in all, spread over the typists: one typing window per rate.
-    #[arg(long, value_delimiter = ',', default_values_t = [200.0, 800.0, 1667.0], value_parser = positive)]
+    /// Keystrokes per second in all, spread over the typists: one typing window per rate. Above
+    /// 1,600/s, 400 typists type faster than Baton's 250 ms draft interval, and drafts merge.
+    #[arg(long, value_delimiter = ',', default_values_t = [200.0, 800.0], value_parser = positive)]
     rates: Vec<f64>,
     /// How long to type at each rate, in seconds.
     #[arg(long, default_value_t = 10)]
@@ -78,6 +79,10 @@ struct Args {
     /// Where the peer's `peer.js` is (default: `bench/peer/` of the checkout built from).
     #[arg(long)]
     peer_dir: Option<PathBuf>,
+    /// What the peer says of who is online: `none` (the bare room server, the strictest baseline
+    /// for connecting) or `naive` (everyone online to a new socket, each arrival to everyone).
+    #[arg(long, default_value = "none", value_parser = ["none", "naive"])]
+    peer_presence: String,
     /// Do not run `baton-floor` at each rate.
     #[arg(long)]
     no_floor: bool,
@@ -166,7 +171,7 @@ async fn main() -> anyhow::Result<()> {
     if args.peer {
         println!("\n## Peer (Node.js ws)");
         let dir = args.peer_dir.clone().unwrap_or_else(peer::default_dir);
-        if let Some(peer) = peer::start(&dir).await? {
+        if let Some(peer) = peer::start(&dir, &args.peer_presence).await? {
             let peer_plans = plans(&args, &setup.conversation_ids, |index| format!("peer_user={}", index + 1));
             let settings = Settings { name: "peer", lone_claims: 0, ..settings };
             let phase_started = Instant::now();

@@ -21,8 +21,9 @@ pub fn default_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("peer")
 }
 
-/// Starts the peer in `dir`; `None` (said on the output) when `node` is not installed.
-pub async fn start(dir: &Path) -> anyhow::Result<Option<Peer>> {
+/// Starts the peer in `dir` with `presence` (`none` or `naive`, see `peer.js`); `None` (said on
+/// the output) when `node` is not installed.
+pub async fn start(dir: &Path, presence: &str) -> anyhow::Result<Option<Peer>> {
     let node = tokio::process::Command::new("node").arg("--version").output().await;
     let version = match node {
         Ok(output) if output.status.success() => String::from_utf8_lossy(&output.stdout).trim().to_owned(),
@@ -46,6 +47,7 @@ pub async fn start(dir: &Path) -> anyhow::Result<Option<Peer>> {
     let mut process = tokio::process::Command::new("node")
         .arg("peer.js")
         .current_dir(dir)
+        .env("PEER_PRESENCE", presence)
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
         .kill_on_drop(true)
@@ -60,6 +62,6 @@ pub async fn start(dir: &Path) -> anyhow::Result<Option<Peer>> {
         }
     };
     tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
-    println!("peer (node {version}, ws) pid {pid} at http://{address}");
+    println!("peer (node {version}, ws, presence: {presence}) pid {pid} at http://{address}");
     Ok(Some(Peer { _process: process, pid, base: format!("http://{address}") }))
 }

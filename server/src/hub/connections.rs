@@ -1,9 +1,14 @@
 //! Who is connected: the open sockets ([`Connection`]), each user's presence (online while any of
 //! their sockets is open, with the status they chose), and the ending of sockets whose login
-//! session ended. Presence changes are gathered and sent together, one frame per socket for any
-//! number of changes, every [`PRESENCE_INTERVAL`] or, with many sockets, as often as
-//! [`PRESENCE_FRAMES_PER_SECOND`] allows ([`Hub::presence_interval`]): when a whole team comes
-//! online at shift start, the presence frames grow with the sockets, not with their square.
+//! session ended.
+//!
+//! Presence changes are gathered and sent together, one frame per socket for any number of
+//! changes ([`Hub::presence_due`]): when enough have gathered for the frame to be worth every
+//! socket's while (a [`STORM_FLUSHES`]th of the sockets), or when the first has waited
+//! [`Hub::presence_interval`] — [`PRESENCE_INTERVAL`], or longer with so many sockets that a
+//! frame to each would pass [`PRESENCE_FRAMES_PER_SECOND`]. So when a whole team comes online at
+//! shift start, each socket hears of it in about [`STORM_FLUSHES`] frames however long the storm
+//! lasts: presence frames grow with the sockets, not with their square.
 
 use std::collections::HashSet;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -14,6 +19,7 @@ use baton_shared::api::{Role, User};
 use baton_shared::protocol::{Presence, PresenceStatus, ServerMsg, Teammate};
 use baton_shared::{ConversationId, UserId};
 use dashmap::DashMap;
+use tokio::time::Instant;
 
 use super::fanout::frame;
 use super::presence_time::Accrual;
@@ -63,13 +69,21 @@ impl PresenceEntry {
     }
 }
 
+/// Presence changes not sent yet.
+#[derive(Default)]
+struct Changes {
+    users: HashSet<UserId>,
+    /// When the first of them was gathered.
+    since: Option<Instant>,
+}
+
 /// The open sockets and everyone's presence.
 pub(super) struct Connections {
     next_id: AtomicU64,
     pub(super) sockets: DashMap<ConnId, Arc<Connection>>,
     pub(super) presence: DashMap<UserId, PresenceEntry>,
     /// Users whose presence changed since the last [`Hub::flush_presence`].
-    changes: Mutex<HashSet<UserId>>,
+    changes: Mutex<Changes>,
     /// Who is online, as the frame shared by every new socket's greeting; rebuilt after a change.
     online_frame: Mutex<Option<Frame>>,
 }
@@ -80,7 +94,7 @@ impl Default for Connections {
             next_id: AtomicU64::new(1),
             sockets: DashMap::new(),
             presence: DashMap::new(),
-            changes: Mutex::new(HashSet::new()),
+            changes: Mutex::new(Changes::default()),
             online_frame: Mutex::new(None),
         }
     }
@@ -194,9 +208,19 @@ impl Hub {
         built
     }
 
-    /// How long to gather presence changes before the next [`Hub::flush_presence`]: a flush sends
-    /// a frame to every socket, so with many sockets flushes come less often, keeping presence
-    /// frames under [`PRESENCE_FRAMES_PER_SECOND`] (2,200 sockets: every 220 ms).
+    /// Whether the gathered presence changes should go out now ([`Hub::flush_presence`]): a
+    /// [`STORM_FLUSHES`]th of the sockets changed, or the first change waited
+    /// [`Hub::presence_interval`]. [`crate::run`] asks every [`PRESENCE_INTERVAL`].
+    pub fn presence_due(&self) -> bool {
+        let sockets = self.inner.connections.sockets.len() as u64;
+        let changes = self.inner.connections.changes.lock().unwrap_or_else(PoisonError::into_inner);
+        let Some(since) = changes.since else { return false };
+        changes.users.len() as u64 * STORM_FLUSHES >= sockets || since.elapsed() >= self.presence_interval()
+    }
+
+    /// The longest a presence change waits to be sent: a flush sends a frame to every socket, so
+    /// with many sockets flushes come less often, keeping presence frames under
+    /// [`PRESENCE_FRAMES_PER_SECOND`] (2,200 sockets: every 220 ms).
     pub fn presence_interval(&self) -> Duration {
         let sockets = self.inner.connections.sockets.len() as u64;
         let budgeted = Duration::from_micros(sockets * 1_000_000 / PRESENCE_FRAMES_PER_SECOND);
@@ -217,16 +241,19 @@ impl Hub {
     }
 
     fn presence_changed(&self, user: UserId) {
-        self.inner.connections.changes.lock().unwrap_or_else(PoisonError::into_inner).insert(user);
+        let mut changes = self.inner.connections.changes.lock().unwrap_or_else(PoisonError::into_inner);
+        changes.users.insert(user);
+        changes.since.get_or_insert_with(Instant::now);
     }
 
-    /// Sends the presence changes gathered since the last call to every socket, one frame;
-    /// [`crate::run`] calls it every [`Hub::presence_interval`].
+    /// Sends the presence changes gathered since the last call to every socket, one frame
+    /// ([`Hub::presence_due`] says when).
     pub fn flush_presence(&self) {
         let connections = &self.inner.connections;
         let changed: Vec<UserId> = {
             let mut changes = connections.changes.lock().unwrap_or_else(PoisonError::into_inner);
-            changes.drain().collect()
+            changes.since = None;
+            changes.users.drain().collect()
         };
         if changed.is_empty() {
             return;
@@ -264,5 +291,9 @@ impl Hub {
 /// How often gathered presence changes are sent, with few sockets.
 pub const PRESENCE_INTERVAL: Duration = Duration::from_millis(100);
 
-/// Presence frames per second, all sockets together, that flushing aims to stay under.
+/// Presence frames per second, all sockets together, that a trickle of changes stays under.
 pub const PRESENCE_FRAMES_PER_SECOND: u64 = 10_000;
+
+/// In how many frames, about, each socket hears that everyone changed (a shift starting): a
+/// flush goes out as soon as this fraction of the sockets changed.
+pub const STORM_FLUSHES: u64 = 10;

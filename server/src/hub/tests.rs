@@ -143,19 +143,40 @@ async fn presence_counts_sockets() {
     assert_eq!(hub.check_invariants(), Ok(()));
 }
 
-#[tokio::test]
-async fn presence_flushes_come_less_often_with_many_sockets() {
+#[tokio::test(start_paused = true)]
+async fn presence_goes_out_when_enough_changed_or_the_first_change_waited_long_enough() {
     let hub = Hub::new(HubConfig::default(), Clock::Wall, Arc::new(Drafts::default()));
     assert_eq!(hub.presence_interval(), PRESENCE_INTERVAL);
-    let many = (PRESENCE_FRAMES_PER_SECOND / 10 * 3) as usize;
-    let sockets: Vec<_> =
-        (0..many).map(|index| hub.connect(&user(index as i64 + 1, "Agent", Role::Agent), 1)).collect();
-    assert_eq!(hub.presence_interval(), Duration::from_millis(300), "3,000 sockets at 10,000 frames/s");
+    assert!(!hub.presence_due(), "nothing gathered");
+    let watcher = hub.connect(&user(1, "Watcher", Role::Agent), 1);
+    assert!(hub.presence_due(), "with few sockets, any change is worth a frame");
     hub.flush_presence();
-    let frames: Vec<usize> = sockets[..3].iter().map(|socket| received(socket).len()).collect();
+    assert!(!hub.presence_due());
+    let _ = received(&watcher);
+
+    // A shift starts: 3,000 sockets.
+    let many = (PRESENCE_FRAMES_PER_SECOND / 10 * 3) as i64;
+    let sockets: Vec<_> = (2..=many).map(|id| hub.connect(&user(id, "Agent", Role::Agent), 1)).collect();
+    assert_eq!(hub.presence_interval(), Duration::from_millis(300), "3,000 sockets at 10,000 frames/s");
+    assert!(hub.presence_due(), "everyone came online: more than a tenth of the sockets");
+    hub.flush_presence();
+    let frames: Vec<usize> = [&watcher, &sockets[0], &sockets[1]].iter().map(|socket| received(socket).len()).collect();
     assert_eq!(frames, [1, 1, 1], "every arrival in one frame");
     let greeting = hub.online_frame().map(|frame| frame.as_str().matches("\"online\":true").count());
-    assert_eq!(greeting, Some(many), "a new socket is greeted with everyone online, in one frame");
+    assert_eq!(greeting, Some(many as usize), "a new socket is greeted with everyone online, in one frame");
+
+    // One person changes: it waits for the interval, or for enough others.
+    hub.set_status(UserId(2), baton_shared::protocol::PresenceStatus::Busy);
+    tokio::time::advance(Duration::from_millis(299)).await;
+    assert!(!hub.presence_due(), "one change among 3,000 sockets waits");
+    tokio::time::advance(Duration::from_millis(1)).await;
+    assert!(hub.presence_due(), "but no longer than the interval");
+    hub.flush_presence();
+    for id in 2..(2 + many / STORM_FLUSHES as i64) {
+        assert!(!hub.presence_due(), "{} changes are not yet a tenth", id - 2);
+        hub.set_status(UserId(id), baton_shared::protocol::PresenceStatus::Away);
+    }
+    assert!(hub.presence_due(), "a tenth of the sockets changed: out at once");
 }
 
 fn viewer_ids(hub: &Hub, conversation: ConversationId) -> Vec<UserId> {
