@@ -138,6 +138,7 @@ impl From<StoreError> for AppError {
                 "Baton needs at least one active admin: make someone else an admin first.",
             ),
             StoreError::Changed => AppError::new(ErrorCode::Conflict, "It changed meanwhile; look again and retry."),
+            StoreError::Unanswered => AppError::Internal(anyhow::anyhow!(StoreError::Unanswered)),
             StoreError::Database(error) => AppError::Internal(anyhow::Error::new(error)),
             StoreError::Migrate(error) => AppError::Internal(anyhow::Error::new(error)),
         }

@@ -52,6 +52,10 @@ pub enum StoreError {
     /// A compare-and-set found the record changed since it was read.
     #[error("the record changed meanwhile")]
     Changed,
+    /// A batched write ([`group_commit`]) left a request without an answer: a bug, reported
+    /// rather than panicked on.
+    #[error("a batched write left this request unanswered")]
+    Unanswered,
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),
     #[error("migration failed: {0}")]

@@ -145,6 +145,7 @@ async fn run(mut socket: Box<Socket>, state: &AppState, connection: &Arc<Connect
                 Closing::Slow => (CLOSE_SLOW_CONSUMER, "slow consumer: reconnect and resume", "slow consumer"),
                 Closing::SessionEnded => (CLOSE_SESSION_ENDED, "session ended", "session ended"),
             };
+            socket.writer.drop_unstarted();
             Box::pin(close(&mut socket.writer, code, reason)).await;
             return why;
         }

@@ -348,8 +348,8 @@ pub enum ServerMsg {
     /// conversation as it is; continue from its `last_seq`.
     Resync { conversation: Conversation },
     /// Teammates who came online, went offline or changed status. Changes are gathered and sent
-    /// together (every 100 ms at most), so a hundred teammates logging in make a few frames, not a
-    /// hundred; at most 6 entries per frame.
+    /// together in one frame (at most every 100 ms), so a hundred teammates logging in make a
+    /// frame or two, not a hundred; after `hello`, one of these lists everyone online.
     Presence { presence: Vec<Presence> },
     /// Who is looking at a conversation now.
     Viewers { conversation_id: ConversationId, viewers: Vec<Teammate> },

@@ -7,8 +7,8 @@
 //! socket's while (a [`STORM_FLUSHES`]th of the sockets), or when the first has waited
 //! [`Hub::presence_interval`] — [`PRESENCE_INTERVAL`], or longer with so many sockets that a
 //! frame to each would pass [`PRESENCE_FRAMES_PER_SECOND`]. So when a whole team comes online at
-//! shift start, each socket hears of it in about [`STORM_FLUSHES`] frames however long the storm
-//! lasts: presence frames grow with the sockets, not with their square.
+//! shift start, each socket hears of it in about [`STORM_FLUSHES`] frames (a slower storm is
+//! paced by the interval instead): presence frames grow with the sockets, not with their square.
 
 use std::collections::HashSet;
 use std::sync::atomic::{AtomicU64, Ordering};

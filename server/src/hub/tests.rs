@@ -176,7 +176,7 @@ async fn presence_goes_out_when_enough_changed_or_the_first_change_waited_long_e
         assert!(!hub.presence_due(), "{} changes are not yet a tenth", id - 2);
         hub.set_status(UserId(id), baton_shared::protocol::PresenceStatus::Away);
     }
-    assert!(hub.presence_due(), "a tenth of the sockets changed: out at once");
+    assert!(hub.presence_due(), "a tenth of the sockets changed: out at the next tick");
 }
 
 fn viewer_ids(hub: &Hub, conversation: ConversationId) -> Vec<UserId> {

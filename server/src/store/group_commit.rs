@@ -1,13 +1,17 @@
 //! Group commit: concurrent callers of one write share a transaction. A caller queues its request
-//! and waits for a turn (a few turns at once, one where the database serialises writers); the
-//! caller whose turn comes takes every request queued by then and runs them together, and the
-//! others find their answers ready. Nobody waits for a batch to fill: a lone request runs at once,
-//! and a burst is taken in as few transactions as the turns allow — while one batch commits, the
-//! next gathers.
+//! and waits for its answer or a turn (a few turns at once, one where the database serialises
+//! writers); the caller whose turn comes while its request is still queued takes every request
+//! queued by then, and runs them together in a task of their own, which answers everyone. Nobody
+//! waits for a batch to fill: a lone request runs at once, and a burst is taken in as few
+//! transactions as the turns allow — while one batch commits, the next gathers.
+//!
+//! A batch runs in its own task so that no caller's cancellation (a client gone mid-request) can
+//! abandon it half-way, after it committed but before it answered the others. A caller cancelled
+//! while its request waits takes it back out of the queue; once taken, it runs.
 
 use std::future::Future;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use tokio::sync::{Semaphore, oneshot};
 
@@ -15,8 +19,8 @@ use super::{StoreError, StoreResult};
 
 /// Requests of type `R` waiting to be run together, each answered with a `StoreResult<T>`.
 pub struct GroupCommit<R, T> {
-    pending: Mutex<Vec<Queued<R, T>>>,
-    turns: Semaphore,
+    pending: Arc<Mutex<Vec<Queued<R, T>>>>,
+    turns: Arc<Semaphore>,
     next_ticket: AtomicU64,
 }
 
@@ -26,78 +30,87 @@ struct Queued<R, T> {
     answer: oneshot::Sender<StoreResult<T>>,
 }
 
-impl<R: Clone, T> GroupCommit<R, T> {
+/// Takes a cancelled caller's request back out of the queue.
+struct Withdraw<'a, R, T> {
+    pending: &'a Mutex<Vec<Queued<R, T>>>,
+    ticket: u64,
+    armed: bool,
+}
+
+impl<R, T> Drop for Withdraw<'_, R, T> {
+    fn drop(&mut self) {
+        if self.armed {
+            lock(self.pending).retain(|queued| queued.ticket != self.ticket);
+        }
+    }
+}
+
+fn lock<Q>(pending: &Mutex<Vec<Q>>) -> MutexGuard<'_, Vec<Q>> {
+    pending.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+impl<R: Send + 'static, T: Send + 'static> GroupCommit<R, T> {
     /// `leaders`: how many batches may run at once.
     pub fn new(leaders: usize) -> Self {
         GroupCommit {
-            pending: Mutex::new(Vec::new()),
-            turns: Semaphore::new(leaders.max(1)),
+            pending: Arc::default(),
+            turns: Arc::new(Semaphore::new(leaders.max(1))),
             next_ticket: AtomicU64::new(0),
         }
-    }
-
-    fn pending(&self) -> MutexGuard<'_, Vec<Queued<R, T>>> {
-        self.pending.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
     /// Runs `request` in a batch with whatever else is queued. `run` gets a batch in the order
     /// its requests came and answers each, in the same order.
     pub async fn submit<F, Fut>(&self, request: R, run: F) -> StoreResult<T>
     where
-        F: Fn(Vec<R>) -> Fut,
-        Fut: Future<Output = Vec<StoreResult<T>>>,
+        F: FnOnce(Vec<R>) -> Fut,
+        Fut: Future<Output = Vec<StoreResult<T>>> + Send + 'static,
     {
+        let ticket = self.next_ticket.fetch_add(1, Ordering::Relaxed);
+        let (answer, mut answered) = oneshot::channel();
+        lock(&self.pending).push(Queued { ticket, request, answer });
+        let mut withdraw = Withdraw { pending: &self.pending, ticket, armed: true };
+        let mut run = Some(run);
         loop {
-            let ticket = self.next_ticket.fetch_add(1, Ordering::Relaxed);
-            let (answer, mut answered) = oneshot::channel();
-            self.pending().push(Queued { ticket, request: request.clone(), answer });
-            let Ok(turn) = self.turns.acquire().await else {
-                return Err(no_answer());
+            // An answer ready is taken before a turn: a batch just answered its followers, who
+            // need not queue for the turn to find out.
+            let turn = tokio::select! {
+                biased;
+                answer = &mut answered => {
+                    withdraw.armed = false;
+                    return answer.unwrap_or_else(|_| Err(no_answer()));
+                }
+                turn = self.turns.clone().acquire_owned() => turn,
             };
-            match answered.try_recv() {
-                Ok(answer) => return answer,
-                // The leader that took it was dropped before answering (its task was cancelled):
-                // queue it again.
-                Err(oneshot::error::TryRecvError::Closed) => continue,
-                Err(oneshot::error::TryRecvError::Empty) => {}
-            }
-            let taken = {
-                let mut pending = self.pending();
+            let Ok(turn) = turn else { return Err(no_answer()) };
+            let batch = {
+                let mut pending = lock(&self.pending);
                 let queued = pending.iter().any(|queued| queued.ticket == ticket);
                 queued.then(|| std::mem::take(&mut *pending))
             };
-            let Some(batch) = taken else {
-                // Another leader is running it now.
-                drop(turn);
-                match answered.await {
-                    Ok(answer) => return answer,
-                    Err(_) => continue,
-                }
-            };
-            let (requests, answers): (Vec<R>, Vec<Answer<T>>) =
-                batch.into_iter().map(|queued| (queued.request, (queued.ticket, queued.answer))).unzip();
-            let mut results = run(requests).await.into_iter();
-            let mut mine = Err(no_answer());
-            for (queued_ticket, answer) in answers {
-                let result = results.next().unwrap_or_else(|| Err(no_answer()));
-                if queued_ticket == ticket {
-                    mine = result;
-                } else {
+            // Another leader took it: its answer comes.
+            let Some(batch) = batch else { continue };
+            withdraw.armed = false;
+            let Some(run) = run.take() else { return Err(no_answer()) };
+            let (requests, answers): (Vec<R>, Vec<oneshot::Sender<StoreResult<T>>>) =
+                batch.into_iter().map(|queued| (queued.request, queued.answer)).unzip();
+            let running = run(requests);
+            tokio::spawn(async move {
+                let mut results = running.await.into_iter();
+                for answer in answers {
                     // A caller that stopped waiting is no error.
-                    let _ = answer.send(result);
+                    let _ = answer.send(results.next().unwrap_or_else(|| Err(no_answer())));
                 }
-            }
-            drop(turn);
-            return mine;
+                drop(turn);
+            });
+            return answered.await.unwrap_or_else(|_| Err(no_answer()));
         }
     }
 }
 
-type Answer<T> = (u64, oneshot::Sender<StoreResult<T>>);
-
-/// What a request gets if the batch's runner did not answer it (a bug, never a panic).
+/// What a request gets if its batch did not answer it (a bug, or the batch's task panicked).
 fn no_answer() -> StoreError {
-    StoreError::Database(sqlx::Error::Protocol("a group commit left a request unanswered".into()))
+    StoreError::Unanswered
 }
 
 #[cfg(test)]
@@ -109,7 +122,7 @@ mod tests {
     #[tokio::test]
     async fn a_lone_request_runs_alone_at_once() {
         let group = GroupCommit::<u32, u32>::new(1);
-        let batches = Mutex::new(Vec::new());
+        let batches = Arc::new(Mutex::new(Vec::new()));
         let answer = group
             .submit(7, |batch| {
                 batches.lock().expect("not poisoned").push(batch.clone());
@@ -150,22 +163,22 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn a_request_whose_leader_was_cancelled_runs_again() {
+    async fn a_batch_outlives_its_cancelled_leader_and_answers_the_others() {
         let group = Arc::new(GroupCommit::<u32, u32>::new(1));
         // Both queue while the only turn is taken; the first then leads a batch of both and is
-        // cancelled mid-batch.
-        let held = group.turns.acquire().await.expect("open");
+        // cancelled while the batch runs.
+        let held = group.turns.clone().acquire_owned().await.expect("open");
         let (started, mut start) = tokio::sync::mpsc::unbounded_channel();
+        let (finish, finishing) = oneshot::channel::<()>();
         let leader = {
             let group = group.clone();
             tokio::spawn(async move {
                 group
                     .submit(1, |batch| {
-                        let started = started.clone();
+                        let _ = started.send(batch.clone());
                         async move {
-                            let _ = started.send(batch);
-                            std::future::pending::<()>().await;
-                            Vec::new()
+                            let _ = finishing.await;
+                            batch.into_iter().map(|request| Ok(request * 10)).collect()
                         }
                     })
                     .await
@@ -173,19 +186,33 @@ mod tests {
         };
         let follower = {
             let group = group.clone();
-            tokio::spawn(async move {
-                group
-                    .submit(3, |batch| async move { batch.into_iter().map(|request| Ok(request * 10)).collect() })
-                    .await
-            })
+            tokio::spawn(async move { group.submit(3, |_| async { Vec::new() }).await })
         };
-        while group.pending().len() < 2 {
+        while lock(&group.pending).len() < 2 {
             tokio::task::yield_now().await;
         }
         drop(held);
         assert_eq!(start.recv().await, Some(vec![1, 3]), "the leader took both");
         leader.abort();
-        assert_eq!(follower.await.expect("follower").ok(), Some(30), "queued again and answered");
+        let _ = finish.send(());
+        assert_eq!(follower.await.expect("follower").ok(), Some(30), "answered by the batch's own task");
+    }
+
+    #[tokio::test]
+    async fn a_cancelled_caller_takes_its_request_back() {
+        let group = Arc::new(GroupCommit::<u32, u32>::new(1));
+        let held = group.turns.clone().acquire_owned().await.expect("open");
+        let waiting = {
+            let group = group.clone();
+            tokio::spawn(async move { group.submit(5, |_| async { Vec::new() }).await })
+        };
+        while lock(&group.pending).is_empty() {
+            tokio::task::yield_now().await;
+        }
+        waiting.abort();
+        let _ = waiting.await;
+        assert!(lock(&group.pending).is_empty(), "nobody will run a request nobody waits for");
+        drop(held);
     }
 
     #[tokio::test]

@@ -32,7 +32,7 @@ impl Sql for Postgres {
     const LOCK_CONTACT: &'static str = "SELECT id FROM contacts WHERE id = $1 FOR NO KEY UPDATE";
     const SKIP_LOCKED: &'static str = "FOR UPDATE SKIP LOCKED";
     const COUNTER_SHARDS: i64 = 4;
-    const CLAIM_BATCHES: usize = 4;
+    const GROUP_CLAIMS: bool = false;
     const TEXT_AGGREGATE: &'static str = "string_agg";
 
     fn rows_affected(result: &sqlx::postgres::PgQueryResult) -> u64 {

@@ -35,7 +35,7 @@ impl Sql for Sqlite {
     const LOCK_CONTACT: &'static str = "SELECT id FROM contacts WHERE id = $1";
     const SKIP_LOCKED: &'static str = "";
     const COUNTER_SHARDS: i64 = 1;
-    const CLAIM_BATCHES: usize = 1;
+    const GROUP_CLAIMS: bool = true;
     const TEXT_AGGREGATE: &'static str = "group_concat";
 
     fn rows_affected(result: &sqlx::sqlite::SqliteQueryResult) -> u64 {

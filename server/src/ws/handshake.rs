@@ -52,6 +52,9 @@ impl Handshake {
             .get(header::SEC_WEBSOCKET_KEY)
             .cloned()
             .ok_or(NotAHandshake("the Sec-WebSocket-Key header is missing"))?;
+        if !is_sixteen_bytes_in_base64(key.as_bytes()) {
+            return Err(NotAHandshake("Sec-WebSocket-Key must be 16 bytes in base64"));
+        }
         let on_upgrade =
             parts.extensions.remove::<OnUpgrade>().ok_or(NotAHandshake("this connection cannot be upgraded"))?;
         Ok(Handshake { key, on_upgrade })
@@ -74,9 +77,29 @@ impl Handshake {
     }
 }
 
+/// Whether `key` is 16 bytes in base64 (RFC 6455 §4.1): 22 characters of the alphabet and `==`.
+fn is_sixteen_bytes_in_base64(key: &[u8]) -> bool {
+    key.len() == 24
+        && key.ends_with(b"==")
+        && key[..22].iter().all(|byte| byte.is_ascii_alphanumeric() || *byte == b'+' || *byte == b'/')
+}
+
 /// Whether a comma-separated header holds `token`, in any case.
 fn header_has_token(headers: &HeaderMap, name: header::HeaderName, token: &str) -> bool {
     headers.get_all(name).iter().any(|value| {
         value.to_str().is_ok_and(|value| value.split(',').any(|part| part.trim().eq_ignore_ascii_case(token)))
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_sixteen_bytes_in_base64;
+
+    #[test]
+    fn the_key_is_sixteen_bytes_in_base64() {
+        assert!(is_sixteen_bytes_in_base64(b"dGhlIHNhbXBsZSBub25jZQ=="), "RFC 6455's example");
+        for bad in [&b""[..], b"dGhlIHNhbXBsZSBub25jZQ", b"dGhlIHNhbXBsZSBub25jZQ=x", b"dGhlIHNhbXBsZSBub25j*Q=="] {
+            assert!(!is_sixteen_bytes_in_base64(bad), "{}", String::from_utf8_lossy(bad));
+        }
+    }
 }

@@ -126,6 +126,13 @@ impl<W: AsyncWrite + Unpin> Writer<W> {
         self.pending.push_back(Piece::framed(OPCODE_CLOSE, Body::Owned(payload)));
     }
 
+    /// Drops what has not started going out: a socket that must close sends only the rest of a
+    /// frame it is half-way through (the stream stays whole), then its close frame.
+    pub fn drop_unstarted(&mut self) {
+        let started = self.pending.front().is_some_and(|piece| piece.written > 0);
+        self.pending.truncate(usize::from(started));
+    }
+
     /// Bytes tungstenite wrote (see [`Control`]), in the order it wrote them.
     pub fn push_control(&mut self, control: &Control) {
         let bytes = control.take();
@@ -273,6 +280,20 @@ mod tests {
         }
         assert_eq!(frames[40], (OPCODE_PING, vec![]));
         assert_eq!(frames[41], (OPCODE_CLOSE, b"\x03\xe8bye".to_vec()));
+    }
+
+    #[test]
+    fn closing_keeps_only_the_frame_half_written() {
+        let (_client, server) = tokio::io::duplex(8);
+        let mut writer = Writer::new(server);
+        writer.push_texts(vec![Frame::from("one"), Frame::from("two")]);
+        writer.drop_unstarted();
+        assert!(!writer.has_pending(), "nothing started: nothing kept");
+        writer.push_texts(vec![Frame::from("one"), Frame::from("two"), Frame::from("three")]);
+        writer.consume(3);
+        writer.drop_unstarted();
+        assert_eq!(writer.pending.len(), 1, "the rest of the first frame still goes");
+        assert_eq!(writer.pending[0].remaining().flatten().copied().collect::<Vec<u8>>(), b"ne");
     }
 
     #[test]

@@ -13,7 +13,7 @@ use async_trait::async_trait;
 use baton_shared::automation::AUTOMATION_USER;
 use baton_shared::model::{Change, Claim, ConversationEvent};
 use baton_shared::{ConversationId, UserId};
-use sqlx::{ColumnIndex, Decode, Encode, Executor, IntoArguments, Transaction, Type};
+use sqlx::{ColumnIndex, Decode, Encode, Executor, IntoArguments, Pool, Transaction, Type};
 
 use super::{Sql, SqlStore, rows};
 use crate::store::conversations::{ClaimOutcome, ClaimStore, Handover};
@@ -94,32 +94,35 @@ where
     /// Claims taken together ([`SqlStore::claims`]): one transaction for the batch, each claim
     /// judged in turn as if alone, so two asking for one conversation still make one holder. If
     /// the transaction fails, each claim runs again alone: one claim's error stays its own.
-    async fn claim_batch(&self, batch: Vec<ClaimRequest>) -> Vec<StoreResult<ClaimOutcome>> {
+    async fn claim_batch(writer: Pool<DB>, batch: Vec<ClaimRequest>) -> Vec<StoreResult<ClaimOutcome>> {
         if batch.len() > 1 {
-            match self.claims_together(&batch).await {
+            match Self::claims_together(&writer, &batch).await {
                 Ok(outcomes) => return outcomes.into_iter().map(Ok).collect(),
                 Err(error) => tracing::debug!(%error, claims = batch.len(), "a batch of claims failed: each alone"),
             }
         }
         let mut outcomes = Vec::with_capacity(batch.len());
         for request in batch {
-            outcomes.push(self.claims_together(&[request]).await.map(|mut one| one.remove(0)));
+            outcomes.push(Self::claim_alone(&writer, request).await);
         }
         outcomes
     }
 
-    async fn claims_together(&self, batch: &[ClaimRequest]) -> StoreResult<Vec<ClaimOutcome>> {
-        // Conversations locked in id order (PostgreSQL): two batches cannot wait on each other.
-        // The sort is stable, so claims on one conversation keep the order they came in.
-        let mut order: Vec<usize> = (0..batch.len()).collect();
-        order.sort_by_key(|&index| batch[index].id.0);
-        let mut tx = self.write_transaction().await?;
-        let mut outcomes = vec![None; batch.len()];
-        for index in order {
-            outcomes[index] = Some(Self::claim_in_transaction(&mut tx, batch[index]).await?);
+    async fn claim_alone(writer: &Pool<DB>, request: ClaimRequest) -> StoreResult<ClaimOutcome> {
+        let mut tx = writer.begin_with(DB::BEGIN_WRITE).await?;
+        let outcome = Self::claim_in_transaction(&mut tx, request).await?;
+        tx.commit().await?;
+        Ok(outcome)
+    }
+
+    async fn claims_together(writer: &Pool<DB>, batch: &[ClaimRequest]) -> StoreResult<Vec<ClaimOutcome>> {
+        let mut tx = writer.begin_with(DB::BEGIN_WRITE).await?;
+        let mut outcomes = Vec::with_capacity(batch.len());
+        for request in batch {
+            outcomes.push(Self::claim_in_transaction(&mut tx, *request).await?);
         }
         tx.commit().await?;
-        outcomes.into_iter().map(|outcome| outcome.ok_or(StoreError::NotFound)).collect()
+        Ok(outcomes)
     }
 
     /// Compare-and-set on the claim, within `tx` ([`ClaimStore::claim`]).
@@ -184,7 +187,11 @@ where
 {
     async fn claim(&self, id: ConversationId, agent: UserId, lease_until: i64, now: i64) -> StoreResult<ClaimOutcome> {
         let request = ClaimRequest { id, agent, lease_until, now };
-        self.claims.submit(request, |batch| self.claim_batch(batch)).await
+        if !DB::GROUP_CLAIMS {
+            return Self::claim_alone(&self.writer, request).await;
+        }
+        let writer = self.writer.clone();
+        self.claims.submit(request, |batch| Self::claim_batch(writer, batch)).await
     }
 
     async fn release(&self, id: ConversationId, agent: UserId, now: i64) -> StoreResult<Option<ConversationEvent>> {

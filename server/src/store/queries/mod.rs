@@ -71,9 +71,11 @@ pub trait Sql: Database + sqlx::database::HasStatementCache {
     /// Rows a hot counter is spread over, so that concurrent writers do not queue on one row's
     /// lock until commit; 1 where writers are serialised anyway.
     const COUNTER_SHARDS: i64;
-    /// How many batches of claims may commit at once ([`group_commit`](super::group_commit)):
-    /// 1 where writers are serialised anyway.
-    const CLAIM_BATCHES: usize;
+    /// Whether claims asked for at once share transactions ([`group_commit`](super::group_commit)).
+    /// Only where writers are serialised anyway: where they run side by side, a batch holding
+    /// several conversations' locks deadlocks with writers that lock a conversation and then a
+    /// shared row (the report counters), while single claims already commit in parallel.
+    const GROUP_CLAIMS: bool;
     /// The aggregate that joins a group's texts, as `NAME(text, separator)`.
     const TEXT_AGGREGATE: &'static str;
 
@@ -92,7 +94,8 @@ pub struct SqlStore<DB: Database> {
     writer: Pool<DB>,
     /// How common words are in the search index, as PostgreSQL last counted them.
     term_stats: term_stats::TermStats,
-    /// Claims taken at the same moment share transactions (a shift's first keystrokes).
+    /// Claims taken at the same moment share transactions (a shift's first keystrokes), where
+    /// [`Sql::GROUP_CLAIMS`].
     claims: GroupCommit<claims::ClaimRequest, ClaimOutcome>,
 }
 
@@ -103,12 +106,7 @@ impl<DB: Sql> SqlStore<DB> {
 
     /// A store whose writing transactions begin on `writer` ([`SqlStore::writer`]).
     pub(super) fn with_writer(pool: Pool<DB>, writer: Pool<DB>) -> Self {
-        SqlStore {
-            pool,
-            writer,
-            term_stats: term_stats::TermStats::default(),
-            claims: GroupCommit::new(DB::CLAIM_BATCHES),
-        }
+        SqlStore { pool, writer, term_stats: term_stats::TermStats::default(), claims: GroupCommit::new(1) }
     }
 
     /// The pool, for tests that look beneath the store.
