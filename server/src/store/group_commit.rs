@@ -70,47 +70,41 @@ impl<R: Send + 'static, T: Send + 'static> GroupCommit<R, T> {
         let (answer, mut answered) = oneshot::channel();
         lock(&self.pending).push(Queued { ticket, request, answer });
         let mut withdraw = Withdraw { pending: &self.pending, ticket, armed: true };
-        let mut run = Some(run);
-        loop {
+        // Wait for the answer, or for a turn while the request is still queued: then lead.
+        let (turn, batch) = loop {
             // An answer ready is taken before a turn: a batch just answered its followers, who
             // need not queue for the turn to find out.
             let turn = tokio::select! {
                 biased;
                 answer = &mut answered => {
                     withdraw.armed = false;
-                    return answer.unwrap_or_else(|_| Err(no_answer()));
+                    return answer.unwrap_or(Err(StoreError::Unanswered));
                 }
                 turn = self.turns.clone().acquire_owned() => turn,
             };
-            let Ok(turn) = turn else { return Err(no_answer()) };
-            let batch = {
-                let mut pending = lock(&self.pending);
-                let queued = pending.iter().any(|queued| queued.ticket == ticket);
-                queued.then(|| std::mem::take(&mut *pending))
-            };
+            let Ok(turn) = turn else { return Err(StoreError::Unanswered) };
+            let mut pending = lock(&self.pending);
+            if pending.iter().any(|queued| queued.ticket == ticket) {
+                break (turn, std::mem::take(&mut *pending));
+            }
             // Another leader took it: its answer comes.
-            let Some(batch) = batch else { continue };
-            withdraw.armed = false;
-            let Some(run) = run.take() else { return Err(no_answer()) };
-            let (requests, answers): (Vec<R>, Vec<oneshot::Sender<StoreResult<T>>>) =
-                batch.into_iter().map(|queued| (queued.request, queued.answer)).unzip();
-            let running = run(requests);
-            tokio::spawn(async move {
-                let mut results = running.await.into_iter();
-                for answer in answers {
-                    // A caller that stopped waiting is no error.
-                    let _ = answer.send(results.next().unwrap_or_else(|| Err(no_answer())));
-                }
-                drop(turn);
-            });
-            return answered.await.unwrap_or_else(|_| Err(no_answer()));
-        }
+        };
+        withdraw.armed = false;
+        let (requests, answers): (Vec<R>, Vec<oneshot::Sender<StoreResult<T>>>) =
+            batch.into_iter().map(|queued| (queued.request, queued.answer)).unzip();
+        let running = run(requests);
+        tokio::spawn(async move {
+            let mut results = running.await.into_iter();
+            for answer in answers {
+                // A caller that stopped waiting is no error. One the batch did not answer (a bug)
+                // gets an error, not a panic.
+                let _ = answer.send(results.next().unwrap_or(Err(StoreError::Unanswered)));
+            }
+            drop(turn);
+        });
+        // Unanswered only if the batch's task panicked.
+        answered.await.unwrap_or(Err(StoreError::Unanswered))
     }
-}
-
-/// What a request gets if its batch did not answer it (a bug, or the batch's task panicked).
-fn no_answer() -> StoreError {
-    StoreError::Unanswered
 }
 
 #[cfg(test)]
