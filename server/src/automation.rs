@@ -12,8 +12,9 @@
 //!   a conversation pending too long.
 //! - [`sla`]: service-level clocks and breaches, snoozes' wake-ups, auto-resolve.
 //! - [`worker`]: runs automation's durable jobs. No timer lives only in a process: a customer
-//!   message schedules its job in the transaction that stores it, any node takes due jobs from
-//!   the database (one node per job), and a job taken by a node that died is taken again.
+//!   message schedules its job in the transaction that stores it (when automation has anything to
+//!   do on it: [`worker::answers_customer_messages`]), any node takes due jobs from the database
+//!   (one node per job), and a job taken by a node that died is taken again.
 
 pub mod csat;
 pub mod hours;

@@ -30,6 +30,7 @@ mod domain;
 mod errors;
 mod follow_ups;
 mod handover;
+mod ingest_batch;
 mod input;
 mod labels;
 mod late_messages;

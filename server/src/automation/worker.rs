@@ -15,6 +15,9 @@ use std::time::Duration;
 
 use tokio_util::sync::CancellationToken;
 
+use baton_shared::automation::AutoReplies;
+use baton_shared::menu::Menu;
+use baton_shared::sla::{SlaSettings, SlaTargets};
 use baton_shared::{ConversationId, MessageId};
 
 use super::{Automation, csat, replies, rules, sla};
@@ -45,8 +48,21 @@ impl Worker {
             // (a long pass, or a test's paused clock jumping), it comes at once.
             let started = tokio::time::Instant::now();
             let now = self.state.now();
-            self.pass(now, &stop).await;
-            let wait = match self.state.store.next_job_at().await {
+            // Looked up first: most wake-ups (a customer message nothing answers) find nothing
+            // due, and a read costs less than taking jobs, a write.
+            let mut next = self.state.store.next_job_at().await;
+            let due = match &next {
+                Ok(next) => next.is_some_and(|at| at <= now),
+                // Taking tells how the store is.
+                Err(_) => true,
+            };
+            if due {
+                self.pass(now, &stop).await;
+                next = self.state.store.next_job_at().await;
+            } else {
+                self.automation.progress.passed(now);
+            }
+            let wait = match next {
                 Ok(Some(next)) => Duration::from_millis(u64::try_from(next - now).unwrap_or(0)).min(POLL),
                 Ok(None) => POLL,
                 Err(error) => {
@@ -128,6 +144,26 @@ impl Worker {
             tracing::warn!(job = job.id, %error, "cannot settle an automation job");
         }
     }
+}
+
+/// Whether automation has anything to do on a customer message with these settings: an
+/// auto-reply or the menu bot on, or a service-level target or auto-resolve set (for the inbox or
+/// a team). Only then does a customer message schedule its job ([`customer_message`]), which
+/// with all of them off would read the settings and do nothing. A conversation whose menu bot is
+/// taking answers is answered whatever they say: the store checks its session.
+pub fn answers_customer_messages(replies: &AutoReplies, menu: &Menu, sla: &SlaSettings) -> bool {
+    let timed = |targets: &SlaTargets| {
+        targets.first_response_minutes.is_some()
+            || targets.next_response_minutes.is_some()
+            || targets.resolution_minutes.is_some()
+            || targets.auto_resolve_hours.is_some()
+    };
+    replies.greeting.enabled
+        || replies.away.enabled
+        || replies.queue_ack.enabled
+        || menu.enabled
+        || timed(&sla.inbox)
+        || sla.teams.iter().any(|team| timed(&team.targets))
 }
 
 /// A customer message: the auto-replies (and the menu bot) answer it, and the clocks it starts

@@ -36,6 +36,8 @@ impl Sql for Sqlite {
     const SKIP_LOCKED: &'static str = "";
     const COUNTER_SHARDS: i64 = 1;
     const GROUP_CLAIMS: bool = true;
+    const WRITERS_SERIALISED: bool = true;
+    const FOR_UPDATE: &'static str = "";
     const TEXT_AGGREGATE: &'static str = "group_concat";
 
     fn rows_affected(result: &sqlx::sqlite::SqliteQueryResult) -> u64 {

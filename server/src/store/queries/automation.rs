@@ -2,17 +2,20 @@
 //! automated message stored with its outbox row under the loop guards, in one transaction.
 
 use async_trait::async_trait;
-use baton_shared::automation::AUTOMATION_USER;
+use baton_shared::automation::{AUTOMATION_USER, AutoReplies};
+use baton_shared::menu::Menu;
 use baton_shared::model::{Change, MessageKind};
 use baton_shared::routing_rules::Trigger;
-use baton_shared::sla::SlaKind;
+use baton_shared::sla::{SlaKind, SlaSettings};
 use baton_shared::{ConversationId, MessageId, UserId};
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use sqlx::{ColumnIndex, Decode, Encode, Executor, IntoArguments, Transaction, Type};
 
 use super::messages::Outbound;
 use super::queues::{NOBODY, WAITING};
 use super::{Sql, SqlStore, rows};
+use crate::automation::{settings, worker};
 use crate::store::automation::{AutomatedOutcome, AutomatedReply, AutomationStore, Job, JobKind, QueueStanding};
 use crate::store::{StoreError, StoreResult};
 
@@ -134,6 +137,34 @@ where
     for<'r> Option<&'r str>: Encode<'r, DB>,
     usize: ColumnIndex<DB::Row>,
 {
+    /// Whether automation has anything to do on a customer message now
+    /// ([`worker::answers_customer_messages`]), with the settings as the caller's transaction
+    /// reads them. Settings that no longer parse count as listening: the job reads them again,
+    /// and says so.
+    pub(super) async fn automation_listens_in(tx: &mut Transaction<'static, DB>) -> StoreResult<bool> {
+        let stored: Vec<(String, String)> =
+            sqlx::query_as("SELECT key, definition FROM automation_settings WHERE key IN ($1, $2, $3)")
+                .bind(settings::AUTO_REPLIES)
+                .bind(settings::MENU)
+                .bind(settings::SLA)
+                .fetch_all(&mut **tx)
+                .await?;
+        // Never saved: the default, all off.
+        fn read<T: DeserializeOwned + Default>(stored: &[(String, String)], key: &str) -> Option<T> {
+            match stored.iter().find(|(found, _)| found == key) {
+                None => Some(T::default()),
+                Some((_, definition)) => serde_json::from_str(definition).ok(),
+            }
+        }
+        let replies = read::<AutoReplies>(&stored, settings::AUTO_REPLIES);
+        let menu = read::<Menu>(&stored, settings::MENU);
+        let sla = read::<SlaSettings>(&stored, settings::SLA);
+        Ok(match (replies, menu, sla) {
+            (Some(replies), Some(menu), Some(sla)) => worker::answers_customer_messages(&replies, &menu, &sla),
+            _ => true,
+        })
+    }
+
     /// Schedules `kind` for the conversation at `due_at`, in the caller's transaction: a job under
     /// the same key is replaced (a timer moved), and released if a node held it.
     pub(super) async fn schedule_job(

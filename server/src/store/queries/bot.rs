@@ -75,17 +75,6 @@ where
         Ok(())
     }
 
-    /// Whether the bot is taking the customer's answers (customer messages then skip the
-    /// routing rules: the bot routes at handoff).
-    pub(super) async fn bot_is_answering(tx: &mut Transaction<'static, DB>, id: ConversationId) -> StoreResult<bool> {
-        let found: Option<i64> =
-            sqlx::query_scalar("SELECT conversation_id FROM bot_sessions WHERE conversation_id = $1")
-                .bind(id.0)
-                .fetch_optional(&mut **tx)
-                .await?;
-        Ok(found.is_some())
-    }
-
     /// The turn is on for customer message `message`: a session that has not read it yet, and
     /// the bot's claim.
     async fn turn_on(

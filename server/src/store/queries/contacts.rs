@@ -39,6 +39,21 @@ fn contact_select_for(scope: &SearchScope) -> String {
     )
 }
 
+/// What a customer message's upsert of its contact returns: the record as it now stands (its
+/// conversations not counted: `0`), to index it by, and its stored terms (which the upsert
+/// leaves as they were).
+pub(super) const CONTACT_RETURNING: &str = "id AS contact_id, wa_id, profile_name, last_inbound_at, \
+     window_closed_at, display_name, blocked, email, company, labels, attributes, created_at, updated_at, \
+     CAST(0 AS BIGINT) AS conversations, terms";
+
+/// A row of [`CONTACT_RETURNING`].
+#[derive(sqlx::FromRow)]
+pub(super) struct UpsertedRow {
+    #[sqlx(flatten)]
+    pub record: RecordRow,
+    pub terms: Option<String>,
+}
+
 #[derive(sqlx::FromRow)]
 pub(super) struct RecordRow {
     #[sqlx(flatten)]
@@ -167,11 +182,24 @@ where
         row.ok_or(StoreError::NotFound)?.try_into()
     }
 
-    /// Keeps the contact's search terms as its record says, writing only when they changed (a
-    /// customer message looks every time; its profile name rarely changes).
+    /// Keeps the contact's search terms as its record says, writing only when they changed.
     pub(super) async fn index_contact(tx: &mut Transaction<'static, DB>, record: &ContactRecord) -> StoreResult<()> {
+        Self::index_contact_unless(tx, record, None).await
+    }
+
+    /// [`Self::index_contact`] for a contact whose stored terms were just read (`stored`): no
+    /// statement at all when they are current (a customer message looks every time; its profile
+    /// name rarely changes).
+    pub(super) async fn index_contact_unless(
+        tx: &mut Transaction<'static, DB>,
+        record: &ContactRecord,
+        stored: Option<&str>,
+    ) -> StoreResult<()> {
         let terms = index_terms(&contact_text(record));
         let joined = terms.join(" ");
+        if stored == Some(joined.as_str()) {
+            return Ok(());
+        }
         let statement = match DB::BACKEND {
             Backend::Sqlite => "UPDATE contacts SET terms = $2 WHERE id = $1 AND terms IS DISTINCT FROM $2",
             Backend::Postgres => {

@@ -1,14 +1,20 @@
 //! Conversations and their event log: the row lock every change takes, `seq` numbering, a
 //! customer message finding (or opening) its conversation, the inbox list, assignment and status.
 
+use std::collections::HashSet;
+use std::sync::Arc;
+
 use async_trait::async_trait;
 use baton_shared::model::{
     self, Change, Conversation, ConversationEvent, ConversationStatus, MessageContent, Priority,
 };
-use baton_shared::routing_rules::Trigger;
+use baton_shared::routing_rules::{RuleSet, Trigger};
 use baton_shared::{ConversationId, MessageId, UserId};
 use sqlx::{ColumnIndex, Decode, Encode, Executor, IntoArguments, Transaction, Type};
 
+use super::contacts::{CONTACT_RETURNING, UpsertedRow};
+use super::messages::IDS_PER_QUERY;
+use super::report_counts::CountRows;
 use super::rules::Placed;
 use super::{Sql, SqlStore, is_unique_violation, rows};
 use crate::store::automation::JobKind;
@@ -72,6 +78,23 @@ where
         change: Change,
         now: i64,
     ) -> StoreResult<ConversationEvent> {
+        let mut counts = CountRows::default();
+        let event = Self::insert_event_counting(tx, id, seq, actor, change, now, &mut counts).await?;
+        Self::write_counts(tx, &mut counts).await?;
+        Ok(event)
+    }
+
+    /// [`Self::insert_event`], what it counts for reports added to `counts` (written by the
+    /// caller before it commits: [`Self::write_counts`]).
+    async fn insert_event_counting(
+        tx: &mut Transaction<'static, DB>,
+        id: ConversationId,
+        seq: u64,
+        actor: Option<UserId>,
+        change: Change,
+        now: i64,
+        counts: &mut CountRows,
+    ) -> StoreResult<ConversationEvent> {
         let json = serde_json::to_string(&change).map_err(|error| rows::corrupt(error.to_string()))?;
         sqlx::query("INSERT INTO events (conversation_id, seq, at, actor_id, change) VALUES ($1, $2, $3, $4, $5)")
             .bind(id.0)
@@ -82,7 +105,7 @@ where
             .execute(&mut **tx)
             .await?;
         // Every event passes here: what it means for reports is kept with it.
-        Self::record_for_reports(tx, id, &change, now).await?;
+        Self::record_for_reports(tx, id, &change, now, counts).await?;
         Ok(ConversationEvent { conversation_id: id, seq, at: now, actor, change })
     }
 
@@ -139,6 +162,7 @@ where
         id: ConversationId,
         inbound: &NewInbound,
         now: i64,
+        counts: &mut CountRows,
     ) -> StoreResult<(Option<model::Message>, Vec<ConversationEvent>)> {
         // Placed by WhatsApp's timestamp — but never before the message it answers: WhatsApp's
         // times are whole seconds, and a tap on a menu can come within the second it was sent.
@@ -153,12 +177,26 @@ where
             None => None,
         };
         let placed = answered.map_or(inbound.at, |answered| inbound.at.max(answered + 1));
-        let seq = Self::next_seq(tx, id, now).await?;
-        let inserted: Result<i64, sqlx::Error> = sqlx::query_scalar(
+        // The next seq, and `last_message_at` moved to the message (never back: a redelivery
+        // after an outage may bring it late, placed where it was written). Undone with the
+        // message if it turns out to be a duplicate (the caller rolls back).
+        let seq: i64 = sqlx::query_scalar(
+            "UPDATE conversations SET last_seq = last_seq + 1, updated_at = $2, \
+             last_message_at = CASE WHEN last_message_at IS NULL OR last_message_at < $3 THEN $3 \
+             ELSE last_message_at END WHERE id = $1 RETURNING last_seq",
+        )
+        .bind(id.0)
+        .bind(now)
+        .bind(placed)
+        .fetch_one(&mut **tx)
+        .await?;
+        let seq = rows::seq_of(seq)?;
+        let inserted: Result<rows::MessageRow, sqlx::Error> = sqlx::query_as(&format!(
             "INSERT INTO messages (conversation_id, seq, direction, kind, body, wa_message_id, status, \
              created_at, sent_at, content, reply_to) \
-             VALUES ($1, $2, 'inbound', $3, $4, $5, 'received', $6, $9, $7, $8) RETURNING id",
-        )
+             VALUES ($1, $2, 'inbound', $3, $4, $5, 'received', $6, $9, $7, $8) RETURNING {}",
+            rows::MESSAGE_COLUMNS
+        ))
         .bind(id.0)
         .bind(rows::seq_param(seq))
         .bind(inbound.kind.as_str())
@@ -170,39 +208,48 @@ where
         .bind(placed)
         .fetch_one(&mut **tx)
         .await;
-        let message_id = match inserted {
-            Ok(message_id) => message_id,
-            // A concurrent delivery of the same message committed first.
-            Err(error) if is_unique_violation(&error) => return Ok((None, Vec::new())),
+        let message = match inserted {
+            Ok(row) => model::Message::try_from(row)?,
+            // A concurrent delivery of the same message committed first. Where writers are
+            // serialised that cannot be (the caller looked in this transaction): then it is an
+            // error, and the transaction with its seq is rolled back rather than kept with a gap.
+            Err(error) if is_unique_violation(&error) && !DB::WRITERS_SERIALISED => return Ok((None, Vec::new())),
             Err(error) => return Err(error.into()),
         };
-        // A redelivery after an outage may bring it late: placed where it was written.
-        Self::message_added_at(tx, id, placed).await?;
-        let message = Self::message_in(tx, message_id).await?;
         Self::index_message(tx, &message).await?;
         let change = Change::MessageAdded { message: message.clone() };
-        let event = Self::insert_event(tx, id, seq, None, change, now).await?;
+        let event = Self::insert_event_counting(tx, id, seq, None, change, now, counts).await?;
         Ok((Some(message), vec![event]))
     }
 
-    /// Records a customer message inside the caller's transaction (which commits it).
+    /// Records a customer message inside the caller's transaction (which commits it, after
+    /// [`Self::finish_inbound`]); `batch`: what the transaction's messages share.
     pub(super) async fn record_inbound_in(
         tx: &mut Transaction<'static, DB>,
+        batch: &mut InboundBatch,
         inbound: &NewInbound,
         now: i64,
     ) -> StoreResult<InboundOutcome> {
-        let seen: Option<i64> = sqlx::query_scalar("SELECT id FROM messages WHERE wa_message_id = $1")
-            .bind(&inbound.wa_message_id)
-            .fetch_optional(&mut **tx)
-            .await?;
-        if seen.is_some() {
+        let seen = match &batch.stored {
+            Some(stored) => stored.contains(&inbound.wa_message_id),
+            None => sqlx::query_scalar::<DB, i64>("SELECT id FROM messages WHERE wa_message_id = $1")
+                .bind(&inbound.wa_message_id)
+                .fetch_optional(&mut **tx)
+                .await?
+                .is_some(),
+        };
+        if seen {
             return Ok(InboundOutcome::Duplicate);
+        }
+        // From here on it is stored, by this message or (found late) by another delivery of it.
+        if let Some(stored) = &mut batch.stored {
+            stored.insert(inbound.wa_message_id.clone());
         }
         // The upsert locks the contact's row: concurrent messages of one customer queue here, so
         // they cannot open two conversations. A message written since WhatsApp closed the window
         // opens it again; its time is WhatsApp's, in whole seconds, so "since" allows 5 s for the
         // two clocks (a message older than that arrived late).
-        let contact: rows::ContactRow = sqlx::query_as(
+        let upserted: UpsertedRow = sqlx::query_as(&format!(
             "INSERT INTO contacts AS k (wa_id, profile_name, created_at, last_inbound_at) \
              VALUES ($1, $2, $3, $4) ON CONFLICT (wa_id) DO UPDATE SET \
              profile_name = CASE WHEN excluded.profile_name <> '' THEN excluded.profile_name \
@@ -212,8 +259,8 @@ where
                                     THEN excluded.last_inbound_at ELSE k.last_inbound_at END, \
              window_closed_at = CASE WHEN excluded.last_inbound_at >= k.window_closed_at - $5 \
                                      THEN NULL ELSE k.window_closed_at END \
-             RETURNING id AS contact_id, wa_id, profile_name, last_inbound_at, window_closed_at, display_name, blocked",
-        )
+             RETURNING {CONTACT_RETURNING}",
+        ))
         .bind(&inbound.wa_id)
         .bind(&inbound.profile_name)
         .bind(now)
@@ -221,51 +268,56 @@ where
         .bind(model::WINDOW_REOPEN_SLACK_MS)
         .fetch_one(&mut **tx)
         .await?;
-        let contact_id = contact.contact_id;
-        let blocked = contact.blocked;
+        let UpsertedRow { record, terms } = upserted;
+        let record = baton_shared::contacts::ContactRecord::try_from(record)?;
         // Found by its (new) profile name as soon as the message is acknowledged.
-        let record = Self::record_in(tx, baton_shared::ContactId(contact_id)).await?;
-        Self::index_contact(tx, &record).await?;
+        Self::index_contact_unless(tx, &record, terms.as_deref()).await?;
+        let contact = record.contact;
+        let contact_id = contact.id.0;
+        let blocked = contact.blocked;
         // A tap on a rating request answers it, in the conversation it rates: nothing reopens,
         // nothing is routed, nothing is answered.
         if let Some(rated) = Self::rated_by(tx, inbound).await? {
             let id = rated.conversation;
             Self::lock_conversation(tx, id).await?;
-            let (message, mut events) = Self::add_inbound_message(tx, id, inbound, now).await?;
+            let (message, mut events) = Self::add_inbound_message(tx, id, inbound, now, &mut batch.counts).await?;
             let Some(message) = message else { return Ok(InboundOutcome::Duplicate) };
             events.extend(Self::record_csat_answer(tx, &rated, message.id.0, now).await?);
             return Ok(InboundOutcome::Recorded { conversation_id: id, events });
         }
-        // The customer's latest conversation: open or pending, or resolved within
-        // [`REOPEN_WITHIN_MS`] (which the message reopens); else a new one starts.
-        let open: Option<(i64, String)> = sqlx::query_as(
-            "SELECT id, status FROM conversations WHERE contact_id = $1 \
-             AND (status <> 'resolved' OR resolved_at >= $2) ORDER BY id DESC LIMIT 1",
-        )
+        // The customer's latest conversation (held until commit): open or pending, or resolved
+        // within [`REOPEN_WITHIN_MS`] (which the message reopens); else a new one starts. With
+        // whether the menu bot is taking its answers.
+        let open: Option<(i64, String, bool)> = sqlx::query_as(&format!(
+            "SELECT c.id, c.status, EXISTS (SELECT 1 FROM bot_sessions b WHERE b.conversation_id = c.id) \
+             FROM conversations c WHERE c.contact_id = $1 \
+             AND (c.status <> 'resolved' OR c.resolved_at >= $2) ORDER BY c.id DESC LIMIT 1 {}",
+            DB::FOR_UPDATE
+        ))
         .bind(contact_id)
         .bind(inbound.at.min(now) - REOPEN_WITHIN_MS)
         .fetch_optional(&mut **tx)
         .await?;
         // Not one resolved before a newer conversation of theirs.
         let open = match open {
-            Some((id, status)) if status == ConversationStatus::Resolved.as_str() => {
+            Some((id, status, bot)) if status == ConversationStatus::Resolved.as_str() => {
                 let newer: Option<i64> =
                     sqlx::query_scalar("SELECT id FROM conversations WHERE contact_id = $1 AND id > $2 LIMIT 1")
                         .bind(contact_id)
                         .bind(id)
                         .fetch_optional(&mut **tx)
                         .await?;
-                newer.is_none().then_some((id, status))
+                newer.is_none().then_some((id, status, bot))
             }
             other => other,
         };
         let mut events = Vec::new();
         let mut opened_by_rules = None;
         let opened = open.is_none();
+        let bot_answering = open.as_ref().is_some_and(|(_, _, bot)| *bot);
         let id = match open {
-            Some((id, status)) => {
+            Some((id, status, _)) => {
                 let id = ConversationId(id);
-                Self::lock_conversation(tx, id).await?;
                 if status == ConversationStatus::Resolved.as_str() {
                     events.extend(Self::reopen(tx, id, now).await?);
                 }
@@ -285,10 +337,11 @@ where
                 // Triaged before it exists, so it opens in its queue: nobody who may not see it
                 // there ever hears of it (its `opened` event says where it is).
                 // A blocked customer's message is kept, but not routed: no rule places it.
-                let rules = if is_reaction(inbound) || blocked {
-                    None
-                } else {
-                    Self::rules_decide(tx, contact_id, None, inbound, &Placed::default()).await?
+                let rules = match Self::rules_once(tx, batch).await? {
+                    Some(set) if !is_reaction(inbound) && !blocked => {
+                        Self::rules_decide(tx, &set, contact_id, None, inbound, &Placed::default()).await?
+                    }
+                    _ => None,
                 };
                 let (team, priority) =
                     rules.as_ref().map_or((None, Priority::Normal), |rules| (rules.team, rules.priority));
@@ -304,21 +357,22 @@ where
                 .fetch_one(&mut **tx)
                 .await?;
                 let id = ConversationId(id);
-                let change = Change::Opened { contact: contact.into(), team };
+                let change = Change::Opened { contact, team };
                 events.push(Self::append_event(tx, id, None, change, now).await?);
                 opened_by_rules = rules;
                 id
             }
         };
-        let (message, added) = Self::add_inbound_message(tx, id, inbound, now).await?;
+        let (message, added) = Self::add_inbound_message(tx, id, inbound, now, &mut batch.counts).await?;
         let Some(message) = message else { return Ok(InboundOutcome::Duplicate) };
         let message_id = message.id.0;
         let answerable = answerable(&message);
         events.extend(added);
-        // What automation owes this message (the auto-replies), due now, committed with it: a
-        // crash after the commit cannot lose it, and on several nodes one of them does it.
-        // A blocked customer is not answered by Baton either.
-        if answerable && !blocked {
+        // What automation owes this message (the auto-replies, the clocks), due now, committed
+        // with it: a crash after the commit cannot lose it, and on several nodes one of them does
+        // it. Only when automation has something to do. A blocked customer is not answered by
+        // Baton either.
+        if answerable && !blocked && (bot_answering || Self::automation_listens_once(tx, batch).await?) {
             let kind = JobKind::CustomerMessage { message: MessageId(message_id), opened };
             Self::schedule_job(tx, id, kind, now, now).await?;
         }
@@ -328,12 +382,85 @@ where
                 events.extend(Self::rules_apply(tx, id, MessageId(message_id), decided, &Placed::default(), now).await?)
             }
             // While the menu bot takes the customer's answers, it routes them at handoff.
-            None if !opened && !blocked && !is_reaction(inbound) && !Self::bot_is_answering(tx, id).await? => {
-                events.extend(Self::triage_by_rules(tx, id, MessageId(message_id), inbound, now).await?);
+            None if !opened && !blocked && !is_reaction(inbound) && !bot_answering => {
+                if let Some(set) = Self::rules_once(tx, batch).await? {
+                    events.extend(Self::triage_by_rules(tx, &set, id, MessageId(message_id), inbound, now).await?);
+                }
             }
             None => {}
         }
         Ok(InboundOutcome::Recorded { conversation_id: id, events })
+    }
+
+    /// Which of `wamids` are stored already, looked up at once for the batch.
+    pub(super) async fn look_up_stored(
+        tx: &mut Transaction<'static, DB>,
+        batch: &mut InboundBatch,
+        wamids: &[&str],
+    ) -> StoreResult<()> {
+        let mut stored = HashSet::new();
+        for chunk in wamids.chunks(IDS_PER_QUERY) {
+            let marks = (1..=chunk.len()).map(|index| format!("${index}")).collect::<Vec<_>>().join(", ");
+            let sql = format!("SELECT wa_message_id FROM messages WHERE wa_message_id IN ({marks})");
+            let mut query = sqlx::query_scalar::<DB, String>(&sql);
+            for wamid in chunk {
+                query = query.bind(*wamid);
+            }
+            stored.extend(query.fetch_all(&mut **tx).await?);
+        }
+        batch.stored = Some(stored);
+        Ok(())
+    }
+
+    /// Writes what `batch` holds back until its transaction ends (the counts for reports):
+    /// called before it commits.
+    pub(super) async fn finish_inbound(tx: &mut Transaction<'static, DB>, batch: &mut InboundBatch) -> StoreResult<()> {
+        Self::write_counts(tx, &mut batch.counts).await
+    }
+
+    /// The routing rules, read once per transaction.
+    async fn rules_once(
+        tx: &mut Transaction<'static, DB>,
+        batch: &mut InboundBatch,
+    ) -> StoreResult<Option<Arc<RuleSet>>> {
+        if let Some(rules) = &batch.rules {
+            return Ok(rules.clone());
+        }
+        let rules = Self::rule_set_in(tx).await?.map(Arc::new);
+        batch.rules = Some(rules.clone());
+        Ok(rules)
+    }
+
+    /// [`Self::automation_listens_in`], read once per transaction.
+    async fn automation_listens_once(tx: &mut Transaction<'static, DB>, batch: &mut InboundBatch) -> StoreResult<bool> {
+        if let Some(listens) = batch.automation_listens {
+            return Ok(listens);
+        }
+        let listens = Self::automation_listens_in(tx).await?;
+        batch.automation_listens = Some(listens);
+        Ok(listens)
+    }
+}
+
+/// What a transaction storing customer messages shares between them: what it reads once for
+/// all of them (the routing rules, whether automation has anything to do on a customer message,
+/// which of its messages are stored already), and the counts for reports it writes once
+/// ([`SqlStore::finish_inbound`]). Nothing changes what it read under the transaction where
+/// writers are serialised; elsewhere the transaction acts as if it committed before a change
+/// committed meanwhile (a message stored meanwhile is still found: by its unique wamid).
+pub(super) struct InboundBatch {
+    rules: Option<Option<Arc<RuleSet>>>,
+    automation_listens: Option<bool>,
+    /// The wamids stored, if the batch looked up all of its messages' at once
+    /// ([`SqlStore::look_up_stored`]); else each message looks.
+    stored: Option<HashSet<String>>,
+    counts: CountRows,
+}
+
+impl InboundBatch {
+    /// A batch whose counts go to one shard of each hot row ([`CountRows::spread`]).
+    pub(super) fn new(shards: i64) -> Self {
+        InboundBatch { rules: None, automation_listens: None, stored: None, counts: CountRows::spread(shards) }
     }
 }
 
@@ -371,8 +498,10 @@ where
 {
     async fn record_inbound(&self, inbound: &NewInbound, now: i64) -> StoreResult<InboundOutcome> {
         let mut tx = self.write_transaction().await?;
-        let outcome = Self::record_inbound_in(&mut tx, inbound, now).await?;
+        let mut batch = InboundBatch::new(DB::COUNTER_SHARDS);
+        let outcome = Self::record_inbound_in(&mut tx, &mut batch, inbound, now).await?;
         if matches!(outcome, InboundOutcome::Recorded { .. }) {
+            Self::finish_inbound(&mut tx, &mut batch).await?;
             tx.commit().await?;
         }
         Ok(outcome)

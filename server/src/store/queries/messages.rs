@@ -17,7 +17,7 @@ use crate::store::StoreResult;
 use crate::store::conversations::{DraftWrite, MessageStore, NewReply, ReplyContent, ReplyOutcome};
 
 /// Most conversation ids one query binds: well under SQLite's and PostgreSQL's parameter limits.
-const IDS_PER_QUERY: usize = 500;
+pub(super) const IDS_PER_QUERY: usize = 500;
 
 /// The newest message (the last placed) of each conversation among `count` ids bound as
 /// `$1 … $count`.

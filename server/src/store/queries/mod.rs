@@ -28,6 +28,7 @@ mod messages;
 mod notes;
 mod outbox;
 mod queues;
+mod report_counts;
 mod report_levels;
 mod report_reads;
 mod reports;
@@ -76,6 +77,13 @@ pub trait Sql: Database + sqlx::database::HasStatementCache {
     /// several conversations' locks deadlocks with writers that lock a conversation and then a
     /// shared row (the report counters), while single claims already commit in parallel.
     const GROUP_CLAIMS: bool;
+    /// Whether one write transaction runs at a time (SQLite's one write lock, taken at `BEGIN`):
+    /// then what a write transaction read stays true until it commits, and a check made in it
+    /// (a message not stored yet) cannot be overtaken by another writer's commit.
+    const WRITERS_SERIALISED: bool;
+    /// Ends a `SELECT` whose rows the transaction then changes: it holds them until commit (empty
+    /// where writers are serialised anyway).
+    const FOR_UPDATE: &'static str;
     /// The aggregate that joins a group's texts, as `NAME(text, separator)`.
     const TEXT_AGGREGATE: &'static str;
 

@@ -2,18 +2,17 @@
 //! event's transaction by [`SqlStore::record_for_reports`] (called for every event), into the
 //! detail and the rollups (`report_reads.rs` reads them).
 
-use std::sync::LazyLock;
-
 use baton_shared::automation::HoursSettings;
 use baton_shared::model::Change;
 use baton_shared::{ConversationId, TeamId, UserId};
 use sqlx::{ColumnIndex, Decode, Encode, Executor, IntoArguments, Transaction, Type};
 
+use super::report_counts::CountRows;
 use super::{Sql, SqlStore};
 use crate::automation::hours::Schedule;
 use crate::reports::track::{Fact, Metric, Owner, Track};
 use crate::store::StoreResult;
-use crate::store::reports::{BUCKET_MS, DAY_MS, HOUR_MS, kept_lengths};
+use crate::store::reports::{DAY_MS, kept_lengths};
 
 /// The track's columns ([`Track`]), in the order [`TrackRow`] reads them.
 const TRACK_COLUMNS: &str = "spell_started_at, waiting_since, answered_in_spell, report_team_id, report_assignee_id, \
@@ -31,18 +30,6 @@ fn track_of((spell_started_at, waiting_since, answered_in_spell, team, assignee,
         opening: opening.and_then(|json| serde_json::from_str(&json).ok()),
     }
 }
-
-/// Adding one to a team's hour (`report_team_hours`), in the column of each quarter hour.
-static TEAM_HOUR_UPSERTS: LazyLock<[String; 4]> = LazyLock::new(|| {
-    ["count_0", "count_15", "count_30", "count_45"].map(|column| {
-        format!(
-            "INSERT INTO report_team_hours (label, hour, team_id, metric, shard, {column}) \
-             VALUES ($1, $2, $3, $4, $5, 1) \
-             ON CONFLICT (label, hour, team_id, metric, shard) \
-             DO UPDATE SET {column} = report_team_hours.{column} + 1"
-        )
-    })
-});
 
 /// Rows a day's spans of nobody (resolved unassigned) are spread over, so that no row's text
 /// grows with all of them.
@@ -65,12 +52,14 @@ where
     usize: ColumnIndex<DB::Row>,
 {
     /// Records what the event `change` (written at `at`) means for reports, in its transaction:
-    /// the conversation's track moves on and its facts are kept.
+    /// the conversation's track moves on and its facts are kept, its counts added to `counts`
+    /// (the caller writes them before it commits: [`Self::write_counts`]).
     pub(super) async fn record_for_reports(
         tx: &mut Transaction<'static, DB>,
         id: ConversationId,
         change: &Change,
         at: i64,
+        counts: &mut CountRows,
     ) -> StoreResult<()> {
         if !Track::concerns(change) {
             return Ok(());
@@ -82,7 +71,7 @@ where
             Self::save_track(tx, id, &track).await?;
         }
         for fact in facts {
-            Self::keep_fact(tx, id, &track, fact).await?;
+            Self::keep_fact(tx, id, &track, fact, counts).await?;
         }
         Ok(())
     }
@@ -95,10 +84,10 @@ where
         metric: Metric,
         at: i64,
     ) -> StoreResult<()> {
-        match Self::track_in(tx, id).await? {
-            Some(track) => Self::keep_fact(tx, id, &track, Fact::Count { metric, at, owner: Owner::Assignee }).await,
-            None => Ok(()),
-        }
+        let Some(track) = Self::track_in(tx, id).await? else { return Ok(()) };
+        let mut counts = CountRows::default();
+        Self::keep_fact(tx, id, &track, Fact::Count { metric, at, owner: Owner::Assignee }, &mut counts).await?;
+        Self::write_counts(tx, &mut counts).await
     }
 
     async fn track_in(tx: &mut Transaction<'static, DB>, id: ConversationId) -> StoreResult<Option<Track>> {
@@ -133,6 +122,7 @@ where
         id: ConversationId,
         track: &Track,
         fact: Fact,
+        counts: &mut CountRows,
     ) -> StoreResult<()> {
         let team = track.team.map(|team| team.0);
         // Once under no label (every event), and once under each label it has now.
@@ -140,11 +130,11 @@ where
         match fact {
             Fact::Count { metric, at, owner } => {
                 let agent = track.agent(owner).map_or(0, |agent| agent.0);
-                Self::keep_count(tx, id, metric, at, (team.unwrap_or(0), agent), labels()).await?;
+                counts.add(id, metric, at, (team.unwrap_or(0), agent), labels(), DB::COUNTER_SHARDS);
             }
             Fact::OpeningLabelled { metric, at, team, agent, label } => {
                 let whose = (team.map_or(0, |team| team.0), agent.map_or(0, |agent| agent.0));
-                Self::keep_count(tx, id, metric, at, whose, std::iter::once(label.as_str())).await?;
+                counts.add(id, metric, at, whose, std::iter::once(label.as_str()), DB::COUNTER_SHARDS);
             }
             Fact::Span { kind, started_at, ended_at, owner } => {
                 let wall = (ended_at - started_at).max(0);
@@ -194,65 +184,6 @@ where
         Ok(())
     }
 
-    /// Counts `metric` once at `at` for `(team, agent)` (0: none) under each of `labels` ('' is
-    /// every event once): in the detail, the team hours and the days.
-    async fn keep_count(
-        tx: &mut Transaction<'static, DB>,
-        id: ConversationId,
-        metric: Metric,
-        at: i64,
-        (team, agent): (i64, i64),
-        labels: impl Iterator<Item = &str>,
-    ) -> StoreResult<()> {
-        let bucket = at - at.rem_euclid(BUCKET_MS);
-        let hour = at - at.rem_euclid(HOUR_MS);
-        let team_hour_upsert = &TEAM_HOUR_UPSERTS[usize::try_from((bucket - hour) / BUCKET_MS).unwrap_or(0)];
-        let day = at - at.rem_euclid(DAY_MS);
-        let shard = id.0.rem_euclid(DB::COUNTER_SHARDS);
-        // A person's rows are written by their own conversations only: not hot.
-        let own_shard = if agent == 0 { shard } else { 0 };
-        let metric = metric.as_str();
-        for label in labels {
-            sqlx::query(
-                "INSERT INTO report_counts (metric, bucket, team_id, agent_id, label, shard, count) \
-                 VALUES ($1, $2, $3, $4, $5, $6, 1) \
-                 ON CONFLICT (bucket, metric, team_id, agent_id, label, shard) \
-                 DO UPDATE SET count = report_counts.count + 1",
-            )
-            .bind(metric)
-            .bind(bucket)
-            .bind(team)
-            .bind(agent)
-            .bind(label)
-            .bind(own_shard)
-            .execute(&mut **tx)
-            .await?;
-            sqlx::query(team_hour_upsert)
-                .bind(label)
-                .bind(hour)
-                .bind(team)
-                .bind(metric)
-                .bind(shard)
-                .execute(&mut **tx)
-                .await?;
-            sqlx::query(
-                "INSERT INTO report_day_counts (day, label, team_id, agent_id, metric, shard, count) \
-                 VALUES ($1, $2, $3, $4, $5, $6, 1) \
-                 ON CONFLICT (day, label, team_id, agent_id, metric, shard) \
-                 DO UPDATE SET count = report_day_counts.count + 1",
-            )
-            .bind(day)
-            .bind(label)
-            .bind(team)
-            .bind(agent)
-            .bind(metric)
-            .bind(own_shard)
-            .execute(&mut **tx)
-            .await?;
-        }
-        Ok(())
-    }
-
     /// Replays one conversation's event log through the fold, under its lock: the facts of the
     /// events written before reports existed (seq up to `reports_replay_to`) are recorded as
     /// they would have been, and its track is set as the whole log leaves it. Events written
@@ -272,16 +203,18 @@ where
                 .fetch_all(&mut *tx)
                 .await?;
         let mut track = Track::default();
+        let mut counts = CountRows::default();
         for (seq, at, change) in events {
             // An event this Baton cannot read (written by a newer one) is passed over.
             let Ok(change) = serde_json::from_str::<Change>(&change) else { continue };
             let facts = track.apply(&change, at);
             if seq <= replay_to {
                 for fact in facts {
-                    Self::keep_fact(&mut tx, id, &track, fact).await?;
+                    Self::keep_fact(&mut tx, id, &track, fact, &mut counts).await?;
                 }
             }
         }
+        Self::write_counts(&mut tx, &mut counts).await?;
         Self::save_track(&mut tx, id, &track).await?;
         sqlx::query("UPDATE conversations SET reports_replay_to = NULL WHERE id = $1")
             .bind(id.0)

@@ -118,12 +118,12 @@ where
     /// error: a customer's message is stored whatever the rules say.
     pub(super) async fn rules_decide(
         tx: &mut Transaction<'static, DB>,
+        set: &RuleSet,
         contact: i64,
         conversation: Option<ConversationId>,
         inbound: &NewInbound,
         before: &Placed,
     ) -> StoreResult<Option<RulesDecision>> {
-        let Some(set) = Self::rule_set_in(tx).await? else { return Ok(None) };
         let returning: Option<i64> =
             sqlx::query_scalar("SELECT id FROM conversations WHERE contact_id = $1 AND id <> $2 LIMIT 1")
                 .bind(contact)
@@ -272,9 +272,10 @@ where
         Ok(events)
     }
 
-    /// The rules after a customer's message in an existing conversation nobody holds.
+    /// The rules `set` after a customer's message in an existing conversation nobody holds.
     pub(super) async fn triage_by_rules(
         tx: &mut Transaction<'static, DB>,
+        set: &RuleSet,
         id: ConversationId,
         message: MessageId,
         inbound: &NewInbound,
@@ -294,7 +295,7 @@ where
             priority: Priority::from_rank(rank).ok_or_else(|| rows::corrupt(format!("priority {rank}")))?,
             labels: serde_json::from_str(&labels).map_err(|_| rows::corrupt(format!("labels {labels}")))?,
         };
-        match Self::rules_decide(tx, contact, Some(id), inbound, &before).await? {
+        match Self::rules_decide(tx, set, contact, Some(id), inbound, &before).await? {
             Some(decided) => Self::rules_apply(tx, id, message, decided, &before, now).await,
             None => Ok(Vec::new()),
         }

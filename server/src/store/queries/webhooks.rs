@@ -5,6 +5,7 @@ use async_trait::async_trait;
 use baton_shared::model::ConversationEvent;
 use sqlx::{ColumnIndex, Decode, Encode, Executor, IntoArguments, Type};
 
+use super::conversations::InboundBatch;
 use super::{Sql, SqlStore};
 use crate::store::StoreResult;
 use crate::store::channel::{AppliedDeliveries, DeliveryWork, StatusWrite, WebhookDelivery, WebhookStore, Work};
@@ -76,20 +77,39 @@ where
     async fn apply_deliveries(&self, deliveries: &[DeliveryWork], now: i64) -> StoreResult<AppliedDeliveries> {
         let mut tx = self.write_transaction().await?;
         let mut applied = AppliedDeliveries::default();
+        let mut batch = InboundBatch::new(DB::COUNTER_SHARDS);
+        // Which of the batch's messages are stored already, in one look.
+        let wamids: Vec<&str> = deliveries
+            .iter()
+            .flat_map(|delivery| &delivery.work)
+            .filter_map(|work| match work {
+                Work::Inbound(inbound) => Some(inbound.wa_message_id.as_str()),
+                Work::Status(_) => None,
+            })
+            .collect();
+        if !wamids.is_empty() {
+            Self::look_up_stored(&mut tx, &mut batch, &wamids).await?;
+        }
         for delivery in deliveries {
             for work in &delivery.work {
                 match work {
                     Work::Inbound(inbound) => {
-                        // A savepoint per message: a duplicate found late (another delivery of it
-                        // committed meanwhile) undoes only its own writes, and PostgreSQL's
-                        // transaction stays usable.
-                        sqlx::query("SAVEPOINT inbound").execute(&mut *tx).await?;
-                        let outcome = Self::record_inbound_in(&mut tx, inbound, now).await?;
-                        let recorded = matches!(outcome, InboundOutcome::Recorded { .. });
-                        if !recorded {
-                            sqlx::query("ROLLBACK TO SAVEPOINT inbound").execute(&mut *tx).await?;
+                        // A savepoint per message where writers run side by side: a duplicate
+                        // found late (another delivery of it committed meanwhile) undoes only its
+                        // own writes, and PostgreSQL's transaction stays usable. Where they are
+                        // serialised, the look for it in this transaction is the last word.
+                        let savepoint = !DB::WRITERS_SERIALISED;
+                        if savepoint {
+                            sqlx::query("SAVEPOINT inbound").execute(&mut *tx).await?;
                         }
-                        sqlx::query("RELEASE SAVEPOINT inbound").execute(&mut *tx).await?;
+                        let outcome = Self::record_inbound_in(&mut tx, &mut batch, inbound, now).await?;
+                        let recorded = matches!(outcome, InboundOutcome::Recorded { .. });
+                        if savepoint {
+                            if !recorded {
+                                sqlx::query("ROLLBACK TO SAVEPOINT inbound").execute(&mut *tx).await?;
+                            }
+                            sqlx::query("RELEASE SAVEPOINT inbound").execute(&mut *tx).await?;
+                        }
                         if let InboundOutcome::Recorded { events, .. } = outcome {
                             applied.events.extend(events);
                         }
@@ -100,11 +120,17 @@ where
                     }
                 }
             }
-            sqlx::query("UPDATE webhook_deliveries SET processed_at = $2 WHERE id = $1")
-                .bind(delivery.id)
-                .bind(now)
-                .execute(&mut *tx)
-                .await?;
+        }
+        Self::finish_inbound(&mut tx, &mut batch).await?;
+        // Every delivery marked processed at once.
+        if !deliveries.is_empty() {
+            let marks = (0..deliveries.len()).map(|index| format!("${}", index + 2)).collect::<Vec<_>>().join(", ");
+            let sql = format!("UPDATE webhook_deliveries SET processed_at = $1 WHERE id IN ({marks})");
+            let mut query = sqlx::query(&sql).bind(now);
+            for delivery in deliveries {
+                query = query.bind(delivery.id);
+            }
+            query.execute(&mut *tx).await?;
         }
         tx.commit().await?;
         Ok(applied)

@@ -1,0 +1,224 @@
+//! Report counts on their way to the rollups: what events count is added up in a [`CountRows`]
+//! first, then written once per row it touches (the detail, the team hours, the days) — so a
+//! transaction storing many customer messages of one hour writes a few rows once each, not three
+//! rows per message. The rows are written in key order, so two transactions on PostgreSQL take
+//! the shared counters' locks in the same order.
+
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicI64, Ordering};
+
+use baton_shared::ConversationId;
+use sqlx::{ColumnIndex, Decode, Encode, Executor, IntoArguments, Transaction, Type};
+
+use super::{Sql, SqlStore};
+use crate::reports::track::Metric;
+use crate::store::StoreResult;
+use crate::store::reports::{BUCKET_MS, DAY_MS, HOUR_MS};
+
+/// A row of `report_counts`: metric, bucket, team, agent, label, shard.
+type DetailKey = (&'static str, i64, i64, i64, String, i64);
+/// A row of `report_team_hours` and its quarter's column: label, hour, team, metric, shard, quarter.
+type TeamHourKey = (String, i64, i64, &'static str, i64, usize);
+/// A row of `report_day_counts`: day, label, team, agent, metric, shard.
+type DayKey = (i64, String, i64, i64, &'static str, i64);
+
+/// Counts not written yet, by the row they go to.
+#[derive(Default)]
+pub(super) struct CountRows {
+    /// The shard of every hot row, when one was chosen for the transaction ([`CountRows::spread`]);
+    /// else each conversation's own.
+    shard: Option<i64>,
+    detail: BTreeMap<DetailKey, i64>,
+    team_hours: BTreeMap<TeamHourKey, i64>,
+    days: BTreeMap<DayKey, i64>,
+}
+
+impl CountRows {
+    /// Counts of a transaction that writes many conversations' counts at once (a batch of
+    /// customer messages): all to one shard of each hot row, a different one for each such
+    /// transaction in turn — so that batches committing side by side on PostgreSQL take
+    /// different rows' locks, where shards by conversation would have each take nearly all.
+    /// (Reports sum a row's shards, whichever wrote them.)
+    pub(super) fn spread(shards: i64) -> Self {
+        static NEXT: AtomicI64 = AtomicI64::new(0);
+        let shard = NEXT.fetch_add(1, Ordering::Relaxed).rem_euclid(shards.max(1));
+        CountRows { shard: Some(shard), ..CountRows::default() }
+    }
+
+    /// Counts `metric` once at `at` for `(team, agent)` (0: none) of conversation `id` under each
+    /// of `labels` ('' is every event once); `shards`: [`Sql::COUNTER_SHARDS`].
+    pub(super) fn add<'a>(
+        &mut self,
+        id: ConversationId,
+        metric: Metric,
+        at: i64,
+        (team, agent): (i64, i64),
+        labels: impl Iterator<Item = &'a str>,
+        shards: i64,
+    ) {
+        let bucket = at - at.rem_euclid(BUCKET_MS);
+        let hour = at - at.rem_euclid(HOUR_MS);
+        let quarter = usize::try_from((bucket - hour) / BUCKET_MS).unwrap_or(0);
+        let day = at - at.rem_euclid(DAY_MS);
+        let shard = self.shard.unwrap_or_else(|| id.0.rem_euclid(shards));
+        // A person's rows are written by their own conversations only: not hot.
+        let own_shard = if agent == 0 { shard } else { 0 };
+        let metric = metric.as_str();
+        for label in labels {
+            *self.detail.entry((metric, bucket, team, agent, label.to_owned(), own_shard)).or_default() += 1;
+            *self.team_hours.entry((label.to_owned(), hour, team, metric, shard, quarter)).or_default() += 1;
+            *self.days.entry((day, label.to_owned(), team, agent, metric, own_shard)).or_default() += 1;
+        }
+    }
+}
+
+impl<DB: Sql> SqlStore<DB>
+where
+    for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
+    for<'q> DB::Arguments<'q>: IntoArguments<'q, DB>,
+    for<'r> i64: Encode<'r, DB> + Decode<'r, DB> + Type<DB>,
+    for<'r> bool: Encode<'r, DB> + Decode<'r, DB> + Type<DB>,
+    for<'r> String: Encode<'r, DB> + Decode<'r, DB> + Type<DB>,
+    for<'r> &'r str: Encode<'r, DB> + Type<DB> + ColumnIndex<DB::Row>,
+    for<'r> &'r [u8]: Encode<'r, DB> + Type<DB>,
+    for<'r> Vec<u8>: Decode<'r, DB> + Type<DB>,
+    for<'r> Option<i64>: Encode<'r, DB>,
+    for<'r> Option<bool>: Encode<'r, DB>,
+    for<'r> Option<String>: Encode<'r, DB>,
+    for<'r> Option<&'r str>: Encode<'r, DB>,
+    usize: ColumnIndex<DB::Row>,
+{
+    /// Writes the counts added up in `counts`, in the caller's transaction, and empties it:
+    /// one statement per table, each row's key at most once in it (which PostgreSQL's upsert
+    /// requires).
+    pub(super) async fn write_counts(tx: &mut Transaction<'static, DB>, counts: &mut CountRows) -> StoreResult<()> {
+        let detail = std::mem::take(&mut counts.detail);
+        for rows in detail.into_iter().collect::<Vec<_>>().chunks(ROWS_PER_STATEMENT) {
+            let sql = format!(
+                "INSERT INTO report_counts (metric, bucket, team_id, agent_id, label, shard, count) VALUES {} \
+                 ON CONFLICT (bucket, metric, team_id, agent_id, label, shard) \
+                 DO UPDATE SET count = report_counts.count + excluded.count",
+                values(rows.len(), 7)
+            );
+            let mut query = sqlx::query(&sql);
+            for ((metric, bucket, team, agent, label, shard), count) in rows {
+                query = query
+                    .bind(*metric)
+                    .bind(*bucket)
+                    .bind(*team)
+                    .bind(*agent)
+                    .bind(label.clone())
+                    .bind(*shard)
+                    .bind(*count);
+            }
+            query.execute(&mut **tx).await?;
+        }
+        // A quarter hour's column each: the rows of one statement add to the same column.
+        let team_hours = std::mem::take(&mut counts.team_hours);
+        for (quarter, column) in ["count_0", "count_15", "count_30", "count_45"].into_iter().enumerate() {
+            let of_quarter: Vec<_> = team_hours.iter().filter(|((.., at), _)| (*at).min(3) == quarter).collect();
+            for rows in of_quarter.chunks(ROWS_PER_STATEMENT) {
+                let sql = format!(
+                    "INSERT INTO report_team_hours (label, hour, team_id, metric, shard, {column}) VALUES {} \
+                     ON CONFLICT (label, hour, team_id, metric, shard) \
+                     DO UPDATE SET {column} = report_team_hours.{column} + excluded.{column}",
+                    values(rows.len(), 6)
+                );
+                let mut query = sqlx::query(&sql);
+                for ((label, hour, team, metric, shard, _), count) in rows {
+                    query = query.bind(label.clone()).bind(*hour).bind(*team).bind(*metric).bind(*shard).bind(**count);
+                }
+                query.execute(&mut **tx).await?;
+            }
+        }
+        let days = std::mem::take(&mut counts.days);
+        for rows in days.into_iter().collect::<Vec<_>>().chunks(ROWS_PER_STATEMENT) {
+            let sql = format!(
+                "INSERT INTO report_day_counts (day, label, team_id, agent_id, metric, shard, count) VALUES {} \
+                 ON CONFLICT (day, label, team_id, agent_id, metric, shard) \
+                 DO UPDATE SET count = report_day_counts.count + excluded.count",
+                values(rows.len(), 7)
+            );
+            let mut query = sqlx::query(&sql);
+            for ((day, label, team, agent, metric, shard), count) in rows {
+                query = query
+                    .bind(*day)
+                    .bind(label.clone())
+                    .bind(*team)
+                    .bind(*agent)
+                    .bind(*metric)
+                    .bind(*shard)
+                    .bind(*count);
+            }
+            query.execute(&mut **tx).await?;
+        }
+        Ok(())
+    }
+}
+
+/// Rows one statement writes at most (SQLite allows 32,766 parameters).
+const ROWS_PER_STATEMENT: usize = 100;
+
+/// `rows` rows of `columns` parameters each, numbered from `$1`: `($1, $2), ($3, $4)`.
+fn values(rows: usize, columns: usize) -> String {
+    (0..rows)
+        .map(|row| {
+            let marks = (1..=columns).map(|column| format!("${}", row * columns + column)).collect::<Vec<_>>();
+            format!("({})", marks.join(", "))
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counts_of_one_row_add_up_and_labels_count_apart() {
+        let mut counts = CountRows::default();
+        let id = ConversationId(7);
+        let at = 3 * DAY_MS + 2 * HOUR_MS + 20 * 60_000;
+        counts.add(id, Metric::Created, at, (1, 0), ["", "vip"].into_iter(), 4);
+        counts.add(id, Metric::Created, at + 60_000, (1, 0), [""].into_iter(), 4);
+        let bucket = at - at.rem_euclid(BUCKET_MS);
+        assert_eq!(counts.detail.get(&("created", bucket, 1, 0, String::new(), 3)), Some(&2));
+        assert_eq!(counts.detail.get(&("created", bucket, 1, 0, "vip".to_owned(), 3)), Some(&1));
+        // 02:20 is the second quarter of its hour.
+        assert_eq!(counts.team_hours.get(&(String::new(), 3 * DAY_MS + 2 * HOUR_MS, 1, "created", 3, 1)), Some(&2));
+        assert_eq!(counts.days.get(&(3 * DAY_MS, String::new(), 1, 0, "created", 3)), Some(&2));
+        assert_eq!(counts.detail.len(), 2);
+    }
+
+    #[test]
+    fn values_number_every_row_s_parameters() {
+        assert_eq!(values(2, 3), "($1, $2, $3), ($4, $5, $6)");
+        assert_eq!(values(1, 1), "($1)");
+    }
+
+    #[test]
+    fn a_spread_batch_writes_one_shard_and_the_next_batch_another() {
+        let (mut first, mut second) = (CountRows::spread(8), CountRows::spread(8));
+        for id in 1..20 {
+            first.add(ConversationId(id), Metric::Created, 0, (1, 0), [""].into_iter(), 8);
+            second.add(ConversationId(id), Metric::Created, 0, (1, 0), [""].into_iter(), 8);
+        }
+        let shard_of = |counts: &CountRows| {
+            let shards: std::collections::HashSet<i64> = counts.detail.keys().map(|key| key.5).collect();
+            assert_eq!(shards.len(), 1);
+            shards.into_iter().next()
+        };
+        assert_ne!(shard_of(&first), shard_of(&second));
+        assert_eq!(first.detail.values().sum::<i64>(), 19);
+    }
+
+    #[test]
+    fn a_persons_rows_are_not_sharded() {
+        let mut counts = CountRows::default();
+        counts.add(ConversationId(7), Metric::Created, 0, (1, 9), [""].into_iter(), 4);
+        assert!(counts.detail.keys().all(|key| key.5 == 0));
+        assert!(counts.days.keys().all(|key| key.5 == 0));
+        // The team's hour is spread over shards whoever holds it.
+        assert!(counts.team_hours.keys().all(|key| key.4 == 3));
+    }
+}
