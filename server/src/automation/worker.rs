@@ -167,7 +167,8 @@ pub fn answers_customer_messages(replies: &AutoReplies, menu: &Menu, sla: &SlaSe
 }
 
 /// A customer message: the auto-replies (and the menu bot) answer it, and the clocks it starts
-/// start.
+/// start. Whatever this comes to do, [`answers_customer_messages`] must say it is on: a message
+/// it says nothing listens to stores no job.
 async fn customer_message(
     state: &AppState,
     conversation: ConversationId,

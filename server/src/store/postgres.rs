@@ -31,7 +31,7 @@ impl Sql for Postgres {
     const LOCK_ADMINS: Option<&'static str> = Some("SELECT pg_advisory_xact_lock(7089075310399939693)");
     const LOCK_CONTACT: &'static str = "SELECT id FROM contacts WHERE id = $1 FOR NO KEY UPDATE";
     const SKIP_LOCKED: &'static str = "FOR UPDATE SKIP LOCKED";
-    const COUNTER_SHARDS: i64 = 8;
+    const COUNTER_SHARDS: i64 = 4;
     const GROUP_CLAIMS: bool = false;
     const WRITERS_SERIALISED: bool = false;
     const FOR_UPDATE: &'static str = "FOR UPDATE";

@@ -184,13 +184,13 @@ where
 
     /// Keeps the contact's search terms as its record says, writing only when they changed.
     pub(super) async fn index_contact(tx: &mut Transaction<'static, DB>, record: &ContactRecord) -> StoreResult<()> {
-        Self::index_contact_unless(tx, record, None).await
+        Self::index_contact_if_changed(tx, record, None).await
     }
 
     /// [`Self::index_contact`] for a contact whose stored terms were just read (`stored`): no
     /// statement at all when they are current (a customer message looks every time; its profile
     /// name rarely changes).
-    pub(super) async fn index_contact_unless(
+    pub(super) async fn index_contact_if_changed(
         tx: &mut Transaction<'static, DB>,
         record: &ContactRecord,
         stored: Option<&str>,

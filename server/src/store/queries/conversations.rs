@@ -271,7 +271,7 @@ where
         let UpsertedRow { record, terms } = upserted;
         let record = baton_shared::contacts::ContactRecord::try_from(record)?;
         // Found by its (new) profile name as soon as the message is acknowledged.
-        Self::index_contact_unless(tx, &record, terms.as_deref()).await?;
+        Self::index_contact_if_changed(tx, &record, terms.as_deref()).await?;
         let contact = record.contact;
         let contact_id = contact.id.0;
         let blocked = contact.blocked;
@@ -314,7 +314,21 @@ where
         let mut events = Vec::new();
         let mut opened_by_rules = None;
         let opened = open.is_none();
-        let bot_answering = open.as_ref().is_some_and(|(_, _, bot)| *bot);
+        let bot_answering = match &open {
+            None => false,
+            // Where writers are serialised, what the select saw still holds.
+            Some((_, _, bot)) if DB::WRITERS_SERIALISED => *bot,
+            // Read again now that the conversation is locked: on PostgreSQL the select's
+            // subquery answers from before the lock's wait, and a handoff (which ends the session
+            // under the conversation's lock alone) may have committed meanwhile.
+            Some((id, _, _)) => {
+                sqlx::query_scalar::<DB, i64>("SELECT conversation_id FROM bot_sessions WHERE conversation_id = $1")
+                    .bind(*id)
+                    .fetch_optional(&mut **tx)
+                    .await?
+                    .is_some()
+            }
+        };
         let id = match open {
             Some((id, status, _)) => {
                 let id = ConversationId(id);

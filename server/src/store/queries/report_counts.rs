@@ -1,8 +1,7 @@
 //! Report counts on their way to the rollups: what events count is added up in a [`CountRows`]
 //! first, then written once per row it touches (the detail, the team hours, the days) — so a
 //! transaction storing many customer messages of one hour writes a few rows once each, not three
-//! rows per message. The rows are written in key order, so two transactions on PostgreSQL take
-//! the shared counters' locks in the same order.
+//! rows per message. What one `CountRows` holds is written in key order.
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicI64, Ordering};

@@ -6,6 +6,7 @@ use baton_shared::model::ConversationEvent;
 use sqlx::{ColumnIndex, Decode, Encode, Executor, IntoArguments, Type};
 
 use super::conversations::InboundBatch;
+use super::messages::IDS_PER_QUERY;
 use super::{Sql, SqlStore};
 use crate::store::StoreResult;
 use crate::store::channel::{AppliedDeliveries, DeliveryWork, StatusWrite, WebhookDelivery, WebhookStore, Work};
@@ -122,12 +123,12 @@ where
             }
         }
         Self::finish_inbound(&mut tx, &mut batch).await?;
-        // Every delivery marked processed at once.
-        if !deliveries.is_empty() {
-            let marks = (0..deliveries.len()).map(|index| format!("${}", index + 2)).collect::<Vec<_>>().join(", ");
+        // The deliveries marked processed, many to a statement.
+        for chunk in deliveries.chunks(IDS_PER_QUERY) {
+            let marks = (0..chunk.len()).map(|index| format!("${}", index + 2)).collect::<Vec<_>>().join(", ");
             let sql = format!("UPDATE webhook_deliveries SET processed_at = $1 WHERE id IN ({marks})");
             let mut query = sqlx::query(&sql).bind(now);
-            for delivery in deliveries {
+            for delivery in chunk {
                 query = query.bind(delivery.id);
             }
             query.execute(&mut *tx).await?;
