@@ -23,6 +23,10 @@ pub const SAVE_INTERVAL: Duration = Duration::from_millis(500);
 /// Drafts waiting to be written, newest per user and conversation.
 pub struct DraftWriter {
     waiting: Mutex<HashMap<(ConversationId, UserId), DraftWrite>>,
+    /// Held by a flush from taking its batch until the batch is written: a flush that finds
+    /// nothing waiting still returns only once drafts taken by another flush are stored (so
+    /// "flush, then read the store" sees every draft typed before it).
+    writing: tokio::sync::Mutex<()>,
     /// The server's clock: a draft's time is compared with claims' and sends' times.
     clock: Clock,
 }
@@ -36,16 +40,17 @@ impl DraftSaver for DraftWriter {
 
 impl DraftWriter {
     pub fn new(clock: Clock) -> Self {
-        DraftWriter { waiting: Mutex::default(), clock }
+        DraftWriter { waiting: Mutex::default(), writing: tokio::sync::Mutex::new(()), clock }
     }
 
     fn waiting(&self) -> std::sync::MutexGuard<'_, HashMap<(ConversationId, UserId), DraftWrite>> {
         self.waiting.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
-    /// Writes the drafts waiting now. On failure they wait for the next try, unless newer ones
-    /// replaced them meanwhile.
+    /// Writes the drafts waiting now, after any batch another flush is writing. On failure they
+    /// wait for the next try, unless newer ones replaced them meanwhile.
     pub async fn flush(&self, store: &dyn Store) {
+        let _writing = self.writing.lock().await;
         let batch: Vec<DraftWrite> = {
             let mut waiting = self.waiting();
             if waiting.is_empty() {
