@@ -25,7 +25,7 @@ pub const CSAT: &str = "csat";
 pub async fn load<T: DeserializeOwned + Default>(store: &dyn Store, key: &str) -> StoreResult<Versioned<T>> {
     Ok(match store.automation_settings(key).await? {
         None => Versioned { version: 0, value: T::default() },
-        Some((version, definition)) => match serde_json::from_str(&definition) {
+        Some((version, definition)) => match parse(Some(&definition)) {
             Ok(value) => Versioned { version, value },
             Err(error) => {
                 tracing::error!(key, %error, "stored automation settings do not parse: defaults used");
@@ -33,6 +33,11 @@ pub async fn load<T: DeserializeOwned + Default>(store: &dyn Store, key: &str) -
             }
         },
     })
+}
+
+/// A document as stored (`None`: never saved, its default), or why it does not parse.
+pub fn parse<T: DeserializeOwned + Default>(definition: Option<&str>) -> Result<T, serde_json::Error> {
+    definition.map_or_else(|| Ok(T::default()), serde_json::from_str)
 }
 
 /// Saves `value` over version `base_version`; answers the document as saved.

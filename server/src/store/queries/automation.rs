@@ -8,7 +8,6 @@ use baton_shared::model::{Change, MessageKind};
 use baton_shared::routing_rules::Trigger;
 use baton_shared::sla::{SlaKind, SlaSettings};
 use baton_shared::{ConversationId, MessageId, UserId};
-use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use sqlx::{ColumnIndex, Decode, Encode, Executor, IntoArguments, Transaction, Type};
 
@@ -149,18 +148,13 @@ where
                 .bind(settings::SLA)
                 .fetch_all(&mut **tx)
                 .await?;
-        // Never saved: the default, all off.
-        fn read<T: DeserializeOwned + Default>(stored: &[(String, String)], key: &str) -> Option<T> {
-            match stored.iter().find(|(found, _)| found == key) {
-                None => Some(T::default()),
-                Some((_, definition)) => serde_json::from_str(definition).ok(),
-            }
-        }
-        let replies = read::<AutoReplies>(&stored, settings::AUTO_REPLIES);
-        let menu = read::<Menu>(&stored, settings::MENU);
-        let sla = read::<SlaSettings>(&stored, settings::SLA);
+        let stored =
+            |key: &str| stored.iter().find(|(found, _)| found == key).map(|(_, definition)| definition.as_str());
+        let replies = settings::parse::<AutoReplies>(stored(settings::AUTO_REPLIES));
+        let menu = settings::parse::<Menu>(stored(settings::MENU));
+        let sla = settings::parse::<SlaSettings>(stored(settings::SLA));
         Ok(match (replies, menu, sla) {
-            (Some(replies), Some(menu), Some(sla)) => worker::answers_customer_messages(&replies, &menu, &sla),
+            (Ok(replies), Ok(menu), Ok(sla)) => worker::answers_customer_messages(&replies, &menu, &sla),
             _ => true,
         })
     }

@@ -13,7 +13,7 @@ use baton_shared::{ContactId, ConversationId};
 use sqlx::{ColumnIndex, Decode, Encode, Executor, IntoArguments, Transaction, Type};
 
 use super::search::{Bind, bind_all, label_pattern, visible_sql};
-use super::{Sql, SqlStore, rows};
+use super::{Sql, SqlStore, placeholders, rows};
 use crate::store::contacts::{ContactFilter, ContactStore, Editor, ImportContact, Imported};
 use crate::store::search::SearchScope;
 use crate::store::{Backend, StoreError, StoreResult};
@@ -345,8 +345,7 @@ where
         let mut found = Vec::new();
         // In chunks, so no statement holds more binds than SQLite allows.
         for chunk in wa_ids.chunks(500) {
-            let marks: Vec<String> = (1..=chunk.len()).map(|index| format!("${index}")).collect();
-            let statement = format!("{CONTACT_SELECT} WHERE k.wa_id IN ({})", marks.join(", "));
+            let statement = format!("{CONTACT_SELECT} WHERE k.wa_id IN ({})", placeholders(1, chunk.len()));
             let mut query = sqlx::query_as::<_, RecordRow>(&statement).persistent(false);
             for wa_id in chunk {
                 query = query.bind(wa_id.clone());

@@ -16,7 +16,7 @@ use super::contacts::{CONTACT_RETURNING, UpsertedRow};
 use super::messages::IDS_PER_QUERY;
 use super::report_counts::CountRows;
 use super::rules::Placed;
-use super::{Sql, SqlStore, is_unique_violation, rows};
+use super::{Sql, SqlStore, is_unique_violation, placeholders, rows};
 use crate::store::automation::JobKind;
 use crate::store::conversations::{ConversationStore, InboundOutcome, NewInbound};
 use crate::store::{StoreError, StoreResult};
@@ -414,8 +414,8 @@ where
     ) -> StoreResult<()> {
         let mut stored = HashSet::new();
         for chunk in wamids.chunks(IDS_PER_QUERY) {
-            let marks = (1..=chunk.len()).map(|index| format!("${index}")).collect::<Vec<_>>().join(", ");
-            let sql = format!("SELECT wa_message_id FROM messages WHERE wa_message_id IN ({marks})");
+            let sql =
+                format!("SELECT wa_message_id FROM messages WHERE wa_message_id IN ({})", placeholders(1, chunk.len()));
             let mut query = sqlx::query_scalar::<DB, String>(&sql);
             for wamid in chunk {
                 query = query.bind(*wamid);

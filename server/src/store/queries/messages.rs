@@ -12,7 +12,7 @@ use baton_shared::rules::{self, ReplyKind};
 use baton_shared::{ConversationId, MessageId, UserId};
 use sqlx::{ColumnIndex, Decode, Encode, Executor, IntoArguments, Transaction, Type};
 
-use super::{Sql, SqlStore, rows};
+use super::{Sql, SqlStore, placeholders, rows};
 use crate::store::StoreResult;
 use crate::store::conversations::{DraftWrite, MessageStore, NewReply, ReplyContent, ReplyOutcome};
 
@@ -22,7 +22,7 @@ pub(super) const IDS_PER_QUERY: usize = 500;
 /// The newest message (the last placed) of each conversation among `count` ids bound as
 /// `$1 … $count`.
 fn last_messages_sql(count: usize) -> String {
-    let placeholders = (1..=count).map(|n| format!("${n}")).collect::<Vec<_>>().join(", ");
+    let placeholders = placeholders(1, count);
     // `messages_by_placement (conversation_id, sent_at, seq)` answers the inner query with one
     // index probe.
     format!(

@@ -128,6 +128,12 @@ impl<DB: Sql> SqlStore<DB> {
     }
 }
 
+/// `count` numbered parameters from `$first`, for an `IN (…)` list or a row of `VALUES`:
+/// `$3, $4, $5`.
+fn placeholders(first: usize, count: usize) -> String {
+    (first..first + count).map(|number| format!("${number}")).collect::<Vec<_>>().join(", ")
+}
+
 /// Whether a statement failed on a unique constraint.
 fn is_unique_violation(error: &sqlx::Error) -> bool {
     matches!(error, sqlx::Error::Database(db) if db.is_unique_violation())

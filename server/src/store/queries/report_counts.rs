@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicI64, Ordering};
 use baton_shared::ConversationId;
 use sqlx::{ColumnIndex, Decode, Encode, Executor, IntoArguments, Transaction, Type};
 
-use super::{Sql, SqlStore};
+use super::{Sql, SqlStore, placeholders};
 use crate::reports::track::Metric;
 use crate::store::StoreResult;
 use crate::store::reports::{BUCKET_MS, DAY_MS, HOUR_MS};
@@ -160,13 +160,7 @@ const ROWS_PER_STATEMENT: usize = 100;
 
 /// `rows` rows of `columns` parameters each, numbered from `$1`: `($1, $2), ($3, $4)`.
 fn values(rows: usize, columns: usize) -> String {
-    (0..rows)
-        .map(|row| {
-            let marks = (1..=columns).map(|column| format!("${}", row * columns + column)).collect::<Vec<_>>();
-            format!("({})", marks.join(", "))
-        })
-        .collect::<Vec<_>>()
-        .join(", ")
+    (0..rows).map(|row| format!("({})", placeholders(row * columns + 1, columns))).collect::<Vec<_>>().join(", ")
 }
 
 #[cfg(test)]

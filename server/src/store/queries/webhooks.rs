@@ -7,7 +7,7 @@ use sqlx::{ColumnIndex, Decode, Encode, Executor, IntoArguments, Type};
 
 use super::conversations::InboundBatch;
 use super::messages::IDS_PER_QUERY;
-use super::{Sql, SqlStore};
+use super::{Sql, SqlStore, placeholders};
 use crate::store::StoreResult;
 use crate::store::channel::{AppliedDeliveries, DeliveryWork, StatusWrite, WebhookDelivery, WebhookStore, Work};
 use crate::store::conversations::InboundOutcome;
@@ -125,8 +125,10 @@ where
         Self::finish_inbound(&mut tx, &mut batch).await?;
         // The deliveries marked processed, many to a statement.
         for chunk in deliveries.chunks(IDS_PER_QUERY) {
-            let marks = (0..chunk.len()).map(|index| format!("${}", index + 2)).collect::<Vec<_>>().join(", ");
-            let sql = format!("UPDATE webhook_deliveries SET processed_at = $1 WHERE id IN ({marks})");
+            let sql = format!(
+                "UPDATE webhook_deliveries SET processed_at = $1 WHERE id IN ({})",
+                placeholders(2, chunk.len())
+            );
             let mut query = sqlx::query(&sql).bind(now);
             for delivery in chunk {
                 query = query.bind(delivery.id);
