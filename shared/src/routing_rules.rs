@@ -338,6 +338,11 @@ impl Rule {
 }
 
 impl RuleSet {
+    /// Whether the set can decide nothing, whatever the message: no rule and no default team.
+    pub fn is_inert(&self) -> bool {
+        self.rules.is_empty() && self.default_team.is_none()
+    }
+
     /// The rules that fire for `facts`, in order: each adds its actions, and the look ends at the
     /// first that does not keep going. For a customer message, a conversation in no team that no
     /// fired rule placed goes to the default team. `None`: nothing to do.

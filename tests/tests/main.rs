@@ -31,6 +31,7 @@ mod errors;
 mod follow_ups;
 mod handover;
 mod ingest_batch;
+mod ingest_set;
 mod input;
 mod labels;
 mod late_messages;

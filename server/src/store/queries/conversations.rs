@@ -16,7 +16,7 @@ use super::contacts::{CONTACT_RETURNING, UpsertedRow};
 use super::messages::IDS_PER_QUERY;
 use super::report_counts::CountRows;
 use super::rules::Placed;
-use super::{Sql, SqlStore, is_unique_violation, placeholders, rows};
+use super::{Sql, SqlStore, is_unique_violation, placeholders, rows, value_rows};
 use crate::store::automation::JobKind;
 use crate::store::conversations::{ConversationStore, InboundOutcome, NewInbound};
 use crate::store::{StoreError, StoreResult};
@@ -57,6 +57,21 @@ where
         Self::insert_event(tx, id, seq, actor, change, now).await
     }
 
+    /// [`Self::append_event`], what it counts for reports added to `counts` (written by the
+    /// caller before it commits: [`Self::write_counts`]). A transaction that appends events to
+    /// several conversations counts them all this way, so that it writes each counter row once,
+    /// in key order, at its end.
+    pub(super) async fn append_event_counting(
+        tx: &mut Transaction<'static, DB>,
+        id: ConversationId,
+        change: Change,
+        now: i64,
+        counts: &mut CountRows,
+    ) -> StoreResult<ConversationEvent> {
+        let seq = Self::next_seq(tx, id, now).await?;
+        Self::insert_event_counting(tx, id, seq, None, change, now, counts).await
+    }
+
     /// Takes the next seq (the caller inserts the event with it).
     pub(super) async fn next_seq(tx: &mut Transaction<'static, DB>, id: ConversationId, now: i64) -> StoreResult<u64> {
         let seq: i64 = sqlx::query_scalar(
@@ -95,18 +110,37 @@ where
         now: i64,
         counts: &mut CountRows,
     ) -> StoreResult<ConversationEvent> {
-        let json = serde_json::to_string(&change).map_err(|error| rows::corrupt(error.to_string()))?;
-        sqlx::query("INSERT INTO events (conversation_id, seq, at, actor_id, change) VALUES ($1, $2, $3, $4, $5)")
-            .bind(id.0)
-            .bind(rows::seq_param(seq))
-            .bind(now)
-            .bind(actor.map(|actor| actor.0))
-            .bind(json)
-            .execute(&mut **tx)
-            .await?;
+        let event = ConversationEvent { conversation_id: id, seq, at: now, actor, change };
+        Self::insert_events(tx, std::slice::from_ref(&event)).await?;
         // Every event passes here: what it means for reports is kept with it.
-        Self::record_for_reports(tx, id, &change, now, counts).await?;
-        Ok(ConversationEvent { conversation_id: id, seq, at: now, actor, change })
+        Self::record_for_reports(tx, id, &event.change, now, counts).await?;
+        Ok(event)
+    }
+
+    /// Inserts `events` (their seqs taken), many to a statement; what they mean for reports is
+    /// the caller's to record.
+    pub(super) async fn insert_events(
+        tx: &mut Transaction<'static, DB>,
+        events: &[ConversationEvent],
+    ) -> StoreResult<()> {
+        for chunk in events.chunks(EVENTS_PER_STATEMENT) {
+            let sql = format!(
+                "INSERT INTO events (conversation_id, seq, at, actor_id, change) VALUES {}",
+                value_rows(1, chunk.len(), 5)
+            );
+            let mut query = sqlx::query(&sql);
+            for event in chunk {
+                let json = serde_json::to_string(&event.change).map_err(|error| rows::corrupt(error.to_string()))?;
+                query = query
+                    .bind(event.conversation_id.0)
+                    .bind(rows::seq_param(event.seq))
+                    .bind(event.at)
+                    .bind(event.actor.map(|actor| actor.0))
+                    .bind(json);
+            }
+            query.execute(&mut **tx).await?;
+        }
+        Ok(())
     }
 
     /// Whether free text may go to the conversation's customer now (`Contact::window_open`).
@@ -132,6 +166,7 @@ where
         tx: &mut Transaction<'static, DB>,
         id: ConversationId,
         now: i64,
+        counts: &mut CountRows,
     ) -> StoreResult<Vec<ConversationEvent>> {
         let assignee: Option<i64> = sqlx::query_scalar("SELECT assignee_id FROM conversations WHERE id = $1")
             .bind(id.0)
@@ -145,12 +180,11 @@ where
         .bind(now)
         .execute(&mut **tx)
         .await?;
-        let mut events = vec![
-            Self::append_event(tx, id, None, Change::StatusChanged { status: ConversationStatus::Open }, now).await?,
-        ];
+        let change = Change::StatusChanged { status: ConversationStatus::Open };
+        let mut events = vec![Self::append_event_counting(tx, id, change, now, counts).await?];
         if assignee.is_some() {
             let change = Change::Assigned { assignee: None, routing: None };
-            events.push(Self::append_event(tx, id, None, change, now).await?);
+            events.push(Self::append_event_counting(tx, id, change, now, counts).await?);
         }
         Ok(events)
     }
@@ -282,7 +316,7 @@ where
             Self::lock_conversation(tx, id).await?;
             let (message, mut events) = Self::add_inbound_message(tx, id, inbound, now, &mut batch.counts).await?;
             let Some(message) = message else { return Ok(InboundOutcome::Duplicate) };
-            events.extend(Self::record_csat_answer(tx, &rated, message.id.0, now).await?);
+            events.extend(Self::record_csat_answer(tx, &rated, message.id.0, now, &mut batch.counts).await?);
             return Ok(InboundOutcome::Recorded { conversation_id: id, events });
         }
         // The customer's latest conversation (held until commit): open or pending, or resolved
@@ -333,7 +367,7 @@ where
             Some((id, status, _)) => {
                 let id = ConversationId(id);
                 if status == ConversationStatus::Resolved.as_str() {
-                    events.extend(Self::reopen(tx, id, now).await?);
+                    events.extend(Self::reopen(tx, id, now, &mut batch.counts).await?);
                 }
                 if status == ConversationStatus::Pending.as_str() {
                     // The customer wrote: a snooze ends early (its wake-up finds nothing to do).
@@ -343,7 +377,7 @@ where
                         .execute(&mut **tx)
                         .await?;
                     let change = Change::StatusChanged { status: ConversationStatus::Open };
-                    events.push(Self::append_event(tx, id, None, change, now).await?);
+                    events.push(Self::append_event_counting(tx, id, change, now, &mut batch.counts).await?);
                 }
                 id
             }
@@ -372,7 +406,7 @@ where
                 .await?;
                 let id = ConversationId(id);
                 let change = Change::Opened { contact, team };
-                events.push(Self::append_event(tx, id, None, change, now).await?);
+                events.push(Self::append_event_counting(tx, id, change, now, &mut batch.counts).await?);
                 opened_by_rules = rules;
                 id
             }
@@ -393,12 +427,17 @@ where
         // The rules' lines (and labels, and a named agent) in the same commit as the message.
         match opened_by_rules {
             Some(decided) => {
-                events.extend(Self::rules_apply(tx, id, MessageId(message_id), decided, &Placed::default(), now).await?)
+                let placed = &Placed::default();
+                let counts = &mut batch.counts;
+                events.extend(Self::rules_apply(tx, id, MessageId(message_id), decided, placed, now, counts).await?)
             }
             // While the menu bot takes the customer's answers, it routes them at handoff.
             None if !opened && !blocked && !is_reaction(inbound) && !bot_answering => {
                 if let Some(set) = Self::rules_once(tx, batch).await? {
-                    events.extend(Self::triage_by_rules(tx, &set, id, MessageId(message_id), inbound, now).await?);
+                    let counts = &mut batch.counts;
+                    events.extend(
+                        Self::triage_by_rules(tx, &set, id, MessageId(message_id), inbound, now, counts).await?,
+                    );
                 }
             }
             None => {}
@@ -433,7 +472,7 @@ where
     }
 
     /// The routing rules, read once per transaction.
-    async fn rules_once(
+    pub(super) async fn rules_once(
         tx: &mut Transaction<'static, DB>,
         batch: &mut InboundBatch,
     ) -> StoreResult<Option<Arc<RuleSet>>> {
@@ -446,7 +485,10 @@ where
     }
 
     /// [`Self::automation_listens_in`], read once per transaction.
-    async fn automation_listens_once(tx: &mut Transaction<'static, DB>, batch: &mut InboundBatch) -> StoreResult<bool> {
+    pub(super) async fn automation_listens_once(
+        tx: &mut Transaction<'static, DB>,
+        batch: &mut InboundBatch,
+    ) -> StoreResult<bool> {
         if let Some(listens) = batch.automation_listens {
             return Ok(listens);
         }
@@ -472,17 +514,42 @@ pub(super) struct InboundBatch {
 }
 
 impl InboundBatch {
-    /// A batch whose counts go to one shard of each hot row ([`CountRows::spread`]).
-    pub(super) fn new(shards: i64) -> Self {
-        InboundBatch { rules: None, automation_listens: None, stored: None, counts: CountRows::spread(shards) }
+    /// A batch whose counts go to a shard of each hot row that it holds alone
+    /// ([`CountRows::leased`]).
+    pub(super) fn new() -> Self {
+        InboundBatch { rules: None, automation_listens: None, stored: None, counts: CountRows::leased() }
+    }
+
+    /// Whether the batch looked up which of its messages are stored ([`SqlStore::look_up_stored`]).
+    pub(super) fn looked_up(&self) -> bool {
+        self.stored.is_some()
+    }
+
+    /// Whether `wamid` was stored before, or by the batch, as far as its look up knows.
+    pub(super) fn is_stored(&self, wamid: &str) -> bool {
+        self.stored.as_ref().is_some_and(|stored| stored.contains(wamid))
+    }
+
+    /// `wamid` is being stored by the batch.
+    pub(super) fn note_stored(&mut self, wamid: &str) {
+        if let Some(stored) = &mut self.stored {
+            stored.insert(wamid.to_owned());
+        }
+    }
+
+    pub(super) fn counts(&mut self) -> &mut CountRows {
+        &mut self.counts
     }
 }
 
 /// Whether automation may answer a customer message: never a reaction, nor a system notice
 /// (a number change), which no person wrote to the business.
-fn answerable(message: &model::Message) -> bool {
+pub(super) fn answerable(message: &model::Message) -> bool {
     !matches!(message.kind, model::MessageKind::Reaction | model::MessageKind::System)
 }
+
+/// Events inserted by one statement at most.
+const EVENTS_PER_STATEMENT: usize = 200;
 
 /// A customer writing within this long of a resolve reopens the conversation (a week); later, a
 /// new conversation starts.
@@ -512,7 +579,7 @@ where
 {
     async fn record_inbound(&self, inbound: &NewInbound, now: i64) -> StoreResult<InboundOutcome> {
         let mut tx = self.write_transaction().await?;
-        let mut batch = InboundBatch::new(DB::COUNTER_SHARDS);
+        let mut batch = InboundBatch::new();
         let outcome = Self::record_inbound_in(&mut tx, &mut batch, inbound, now).await?;
         if matches!(outcome, InboundOutcome::Recorded { .. }) {
             Self::finish_inbound(&mut tx, &mut batch).await?;

@@ -8,6 +8,7 @@ use baton_shared::model::{Change, ConversationEvent, ConversationStatus, Message
 use baton_shared::{ConversationId, UserId};
 use sqlx::{ColumnIndex, Decode, Encode, Executor, IntoArguments, Transaction, Type};
 
+use super::report_counts::CountRows;
 use super::{Sql, SqlStore, rows};
 use crate::store::StoreResult;
 use crate::store::automation::{AutomatedOutcome, AutomatedReply, CsatRecord, CsatStore};
@@ -99,6 +100,7 @@ where
         rated: &Rated,
         message_id: i64,
         now: i64,
+        counts: &mut CountRows,
     ) -> StoreResult<Option<ConversationEvent>> {
         if rated.answered {
             return Ok(None);
@@ -116,7 +118,7 @@ where
             resolved_at: rated.resolved_at,
             assignee: rated.assignee,
         };
-        Ok(Some(Self::append_event(tx, rated.conversation, None, change, now).await?))
+        Ok(Some(Self::append_event_counting(tx, rated.conversation, change, now, counts).await?))
     }
 }
 

@@ -23,6 +23,7 @@ mod csat;
 mod drafts;
 mod follow_ups;
 mod handovers;
+mod inbound_set;
 mod labels;
 mod messages;
 mod notes;
@@ -132,6 +133,11 @@ impl<DB: Sql> SqlStore<DB> {
 /// `$3, $4, $5`.
 fn placeholders(first: usize, count: usize) -> String {
     (first..first + count).map(|number| format!("${number}")).collect::<Vec<_>>().join(", ")
+}
+
+/// `rows` rows of `columns` parameters each, numbered from `$first`: `($1, $2), ($3, $4)`.
+fn value_rows(first: usize, rows: usize, columns: usize) -> String {
+    (0..rows).map(|row| format!("({})", placeholders(first + row * columns, columns))).collect::<Vec<_>>().join(", ")
 }
 
 /// Whether a statement failed on a unique constraint.

@@ -4,12 +4,12 @@
 //! rows per message. What one `CountRows` holds is written in key order.
 
 use std::collections::BTreeMap;
-use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::Mutex;
 
 use baton_shared::ConversationId;
 use sqlx::{ColumnIndex, Decode, Encode, Executor, IntoArguments, Transaction, Type};
 
-use super::{Sql, SqlStore, placeholders};
+use super::{Sql, SqlStore, value_rows};
 use crate::reports::track::Metric;
 use crate::store::StoreResult;
 use crate::store::reports::{BUCKET_MS, DAY_MS, HOUR_MS};
@@ -24,24 +24,27 @@ type DayKey = (i64, String, i64, i64, &'static str, i64);
 /// Counts not written yet, by the row they go to.
 #[derive(Default)]
 pub(super) struct CountRows {
-    /// The shard of every hot row, when one was chosen for the transaction ([`CountRows::spread`]);
-    /// else each conversation's own.
-    shard: Option<i64>,
+    /// The shard of every hot row, held by this transaction alone ([`CountRows::leased`]); else
+    /// each conversation's own.
+    lease: Option<ShardLease>,
     detail: BTreeMap<DetailKey, i64>,
     team_hours: BTreeMap<TeamHourKey, i64>,
     days: BTreeMap<DayKey, i64>,
 }
 
 impl CountRows {
-    /// Counts of a transaction that writes many conversations' counts at once (a batch of
-    /// customer messages): all to one shard of each hot row, a different one for each such
-    /// transaction in turn — so that batches committing side by side on PostgreSQL take
-    /// different rows' locks, where shards by conversation would have each take nearly all.
-    /// (Reports sum a row's shards, whichever wrote them.)
-    pub(super) fn spread(shards: i64) -> Self {
-        static NEXT: AtomicI64 = AtomicI64::new(0);
-        let shard = NEXT.fetch_add(1, Ordering::Relaxed).rem_euclid(shards.max(1));
-        CountRows { shard: Some(shard), ..CountRows::default() }
+    /// Counts of a transaction that writes many conversations' counts (a batch of customer
+    /// messages): all to one shard of each hot row, which no other transaction of this process
+    /// writes while this one holds it — so that batches committing side by side on PostgreSQL
+    /// neither wait on each other's rows nor take them crosswise (a deadlock), however many
+    /// times each writes. (Reports sum a row's shards, whichever wrote them.)
+    pub(super) fn leased() -> Self {
+        CountRows { lease: Some(ShardLease::take()), ..CountRows::default() }
+    }
+
+    /// The transaction's own shard, if it holds one ([`CountRows::leased`]).
+    pub(super) fn leased_shard(&self) -> Option<i64> {
+        self.lease.as_ref().map(|lease| lease.0)
     }
 
     /// Counts `metric` once at `at` for `(team, agent)` (0: none) of conversation `id` under each
@@ -59,7 +62,7 @@ impl CountRows {
         let hour = at - at.rem_euclid(HOUR_MS);
         let quarter = usize::try_from((bucket - hour) / BUCKET_MS).unwrap_or(0);
         let day = at - at.rem_euclid(DAY_MS);
-        let shard = self.shard.unwrap_or_else(|| id.0.rem_euclid(shards));
+        let shard = self.leased_shard().unwrap_or_else(|| id.0.rem_euclid(shards));
         // A person's rows are written by their own conversations only: not hot.
         let own_shard = if agent == 0 { shard } else { 0 };
         let metric = metric.as_str();
@@ -68,6 +71,32 @@ impl CountRows {
             *self.team_hours.entry((label.to_owned(), hour, team, metric, shard, quarter)).or_default() += 1;
             *self.days.entry((day, label.to_owned(), team, agent, metric, own_shard)).or_default() += 1;
         }
+    }
+}
+
+/// A shard number held by one transaction while it runs: the lowest not held by another.
+/// The numbers in use are as many as transactions counting side by side (the ingest's lanes),
+/// not a fixed set that several would have to share.
+pub(super) struct ShardLease(i64);
+
+/// Shard numbers held now (bit `n`: shard `n`).
+static LEASED: Mutex<u64> = Mutex::new(0);
+
+impl ShardLease {
+    fn take() -> Self {
+        let mut held = LEASED.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let free = (!*held).trailing_zeros();
+        // Past 64 at once (never seen), the last is shared: slower, still correct.
+        let shard = free.min(63);
+        *held |= 1 << shard;
+        ShardLease(i64::from(shard))
+    }
+}
+
+impl Drop for ShardLease {
+    fn drop(&mut self) {
+        let mut held = LEASED.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        *held &= !(1 << self.0);
     }
 }
 
@@ -97,7 +126,7 @@ where
                 "INSERT INTO report_counts (metric, bucket, team_id, agent_id, label, shard, count) VALUES {} \
                  ON CONFLICT (bucket, metric, team_id, agent_id, label, shard) \
                  DO UPDATE SET count = report_counts.count + excluded.count",
-                values(rows.len(), 7)
+                value_rows(1, rows.len(), 7)
             );
             let mut query = sqlx::query(&sql);
             for ((metric, bucket, team, agent, label, shard), count) in rows {
@@ -121,7 +150,7 @@ where
                     "INSERT INTO report_team_hours (label, hour, team_id, metric, shard, {column}) VALUES {} \
                      ON CONFLICT (label, hour, team_id, metric, shard) \
                      DO UPDATE SET {column} = report_team_hours.{column} + excluded.{column}",
-                    values(rows.len(), 6)
+                    value_rows(1, rows.len(), 6)
                 );
                 let mut query = sqlx::query(&sql);
                 for ((label, hour, team, metric, shard, _), count) in rows {
@@ -136,7 +165,7 @@ where
                 "INSERT INTO report_day_counts (day, label, team_id, agent_id, metric, shard, count) VALUES {} \
                  ON CONFLICT (day, label, team_id, agent_id, metric, shard) \
                  DO UPDATE SET count = report_day_counts.count + excluded.count",
-                values(rows.len(), 7)
+                value_rows(1, rows.len(), 7)
             );
             let mut query = sqlx::query(&sql);
             for ((day, label, team, agent, metric, shard), count) in rows {
@@ -157,11 +186,6 @@ where
 
 /// Rows one statement writes at most (SQLite allows 32,766 parameters).
 const ROWS_PER_STATEMENT: usize = 100;
-
-/// `rows` rows of `columns` parameters each, numbered from `$1`: `($1, $2), ($3, $4)`.
-fn values(rows: usize, columns: usize) -> String {
-    (0..rows).map(|row| format!("({})", placeholders(row * columns + 1, columns))).collect::<Vec<_>>().join(", ")
-}
 
 #[cfg(test)]
 mod tests {
@@ -185,13 +209,14 @@ mod tests {
 
     #[test]
     fn values_number_every_row_s_parameters() {
-        assert_eq!(values(2, 3), "($1, $2, $3), ($4, $5, $6)");
-        assert_eq!(values(1, 1), "($1)");
+        assert_eq!(value_rows(1, 2, 3), "($1, $2, $3), ($4, $5, $6)");
+        assert_eq!(value_rows(3, 2, 1), "($3), ($4)");
+        assert_eq!(value_rows(1, 1, 1), "($1)");
     }
 
     #[test]
-    fn a_spread_batch_writes_one_shard_and_the_next_batch_another() {
-        let (mut first, mut second) = (CountRows::spread(8), CountRows::spread(8));
+    fn batches_held_at_once_write_one_shard_each_and_never_the_same() {
+        let (mut first, mut second) = (CountRows::leased(), CountRows::leased());
         for id in 1..20 {
             first.add(ConversationId(id), Metric::Created, 0, (1, 0), [""].into_iter(), 8);
             second.add(ConversationId(id), Metric::Created, 0, (1, 0), [""].into_iter(), 8);
@@ -203,6 +228,12 @@ mod tests {
         };
         assert_ne!(shard_of(&first), shard_of(&second));
         assert_eq!(first.detail.values().sum::<i64>(), 19);
+        // A shard let go is taken again: the numbers stay as few as the batches at once.
+        let (one, two) = (first.leased_shard(), second.leased_shard());
+        drop(first);
+        let third = CountRows::leased();
+        assert_ne!(third.leased_shard(), two);
+        assert!(third.leased_shard() <= one.max(two), "the lowest free shard is taken");
     }
 
     #[test]

@@ -15,11 +15,13 @@ use crate::store::StoreResult;
 use crate::store::reports::{DAY_MS, kept_lengths};
 
 /// The track's columns ([`Track`]), in the order [`TrackRow`] reads them.
-const TRACK_COLUMNS: &str = "spell_started_at, waiting_since, answered_in_spell, report_team_id, report_assignee_id, \
+pub(super) const TRACK_COLUMNS: &str = "spell_started_at, waiting_since, answered_in_spell, report_team_id, report_assignee_id, \
      report_labels, report_opening";
-type TrackRow = (Option<i64>, Option<i64>, bool, Option<i64>, Option<i64>, String, Option<String>);
+pub(super) type TrackRow = (Option<i64>, Option<i64>, bool, Option<i64>, Option<i64>, String, Option<String>);
 
-fn track_of((spell_started_at, waiting_since, answered_in_spell, team, assignee, labels, opening): TrackRow) -> Track {
+pub(super) fn track_of(
+    (spell_started_at, waiting_since, answered_in_spell, team, assignee, labels, opening): TrackRow,
+) -> Track {
     Track {
         team: team.map(TeamId),
         assignee: assignee.map(UserId),
@@ -66,12 +68,25 @@ where
         }
         let Some(before) = Self::track_in(tx, id).await? else { return Ok(()) };
         let mut track = before.clone();
-        let facts = track.apply(change, at);
+        Self::record_on_track(tx, id, &mut track, change, at, counts).await?;
         if track != before {
             Self::save_track(tx, id, &track).await?;
         }
-        for fact in facts {
-            Self::keep_fact(tx, id, &track, fact, counts).await?;
+        Ok(())
+    }
+
+    /// [`Self::record_for_reports`] on a track the caller read (and saves if it moved): for
+    /// many events of one conversation in a row.
+    pub(super) async fn record_on_track(
+        tx: &mut Transaction<'static, DB>,
+        id: ConversationId,
+        track: &mut Track,
+        change: &Change,
+        at: i64,
+        counts: &mut CountRows,
+    ) -> StoreResult<()> {
+        for fact in track.apply(change, at) {
+            Self::keep_fact(tx, id, track, fact, counts).await?;
         }
         Ok(())
     }
@@ -98,7 +113,11 @@ where
         Ok(row.map(track_of))
     }
 
-    async fn save_track(tx: &mut Transaction<'static, DB>, id: ConversationId, track: &Track) -> StoreResult<()> {
+    pub(super) async fn save_track(
+        tx: &mut Transaction<'static, DB>,
+        id: ConversationId,
+        track: &Track,
+    ) -> StoreResult<()> {
         sqlx::query(
             "UPDATE conversations SET spell_started_at = $2, waiting_since = $3, answered_in_spell = $4, \
              report_team_id = $5, report_assignee_id = $6, report_labels = $7, report_opening = $8 WHERE id = $1",

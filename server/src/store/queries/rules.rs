@@ -9,6 +9,7 @@ use baton_shared::teams::{RoutedBy, Routing};
 use baton_shared::{ConversationId, MessageId, TeamId, UserId};
 use sqlx::{ColumnIndex, Decode, Encode, Executor, IntoArguments, Transaction, Type};
 
+use super::report_counts::CountRows;
 use super::{Sql, SqlStore, rows};
 use crate::store::automation::JobKind;
 use crate::store::conversations::NewInbound;
@@ -51,8 +52,9 @@ where
     }
 
     /// Counts one firing of each rule in `rules`, at `now`, in shard `shard` (see the
-    /// `rule_fires` migration); in the order of their ids, so two transactions never wait on each
-    /// other's rows crosswise.
+    /// `rule_fires` migration: a conversation's, below [`FIRE_SHARDS`], or a transaction's own,
+    /// [`CountRows::leased_shard`]); in the order of their ids, so two transactions never wait on
+    /// each other's rows crosswise.
     pub(super) async fn count_fires(
         tx: &mut Transaction<'static, DB>,
         rules: &[u32],
@@ -68,7 +70,7 @@ where
                  ON CONFLICT (rule_id, shard) DO UPDATE SET count = rule_fires.count + 1, last_at = excluded.last_at",
             )
             .bind(i64::from(rule))
-            .bind(shard.rem_euclid(FIRE_SHARDS))
+            .bind(shard)
             .bind(now)
             .execute(&mut **tx)
             .await?;
@@ -214,9 +216,11 @@ where
         decided: RulesDecision,
         before: &Placed,
         now: i64,
+        counts: &mut CountRows,
     ) -> StoreResult<Vec<ConversationEvent>> {
         let mut events = Vec::new();
-        Self::count_fires(tx, &decided.fired, id.0, now).await?;
+        let shard = counts.leased_shard().unwrap_or_else(|| id.0.rem_euclid(FIRE_SHARDS));
+        Self::count_fires(tx, &decided.fired, shard, now).await?;
         if !decided.effects.is_empty() {
             let kind = JobKind::RuleEffects { message, rules: decided.effects.clone() };
             Self::schedule_job(tx, id, kind, now, now).await?;
@@ -240,13 +244,13 @@ where
                 rule: decided.rule.clone(),
                 by_default: decided.by_default,
             };
-            events.push(Self::append_event(tx, id, None, change, now).await?);
+            events.push(Self::append_event_counting(tx, id, change, now, counts).await?);
         }
         if let Ok(labelled) = edit_labels(&before.labels, &decided.labels, &decided.remove_labels)
             && labelled != before.labels
         {
             Self::set_labels(tx, id, &labelled, now).await?;
-            events.push(Self::append_event(tx, id, None, Change::Labeled { labels: labelled }, now).await?);
+            events.push(Self::append_event_counting(tx, id, Change::Labeled { labels: labelled }, now, counts).await?);
         }
         // Someone replying in it while it waited may no longer see it where it went.
         if (moved || decided.assign_to.is_some())
@@ -255,7 +259,7 @@ where
         {
             Self::end_claim(tx, id).await?;
             let change = Change::Released { holder: claim.holder, expired: !claim.is_live(now) };
-            events.push(Self::append_event(tx, id, None, change, now).await?);
+            events.push(Self::append_event_counting(tx, id, change, now, counts).await?);
         }
         if let Some(user) = decided.assign_to {
             sqlx::query("UPDATE conversations SET assignee_id = $2 WHERE id = $1")
@@ -267,7 +271,7 @@ where
                 rule: decided.assigned_by.clone().or_else(|| decided.rule.clone()).unwrap_or_default(),
             };
             let change = Change::Assigned { assignee: Some(user), routing: Some(Routing { team: decided.team, by }) };
-            events.push(Self::append_event(tx, id, None, change, now).await?);
+            events.push(Self::append_event_counting(tx, id, change, now, counts).await?);
         }
         Ok(events)
     }
@@ -280,6 +284,7 @@ where
         message: MessageId,
         inbound: &NewInbound,
         now: i64,
+        counts: &mut CountRows,
     ) -> StoreResult<Vec<ConversationEvent>> {
         let (assignee, team, rank, labels, contact): (Option<i64>, Option<i64>, i64, String, i64) = sqlx::query_as(
             "SELECT assignee_id, team_id, priority, labels, contact_id FROM conversations WHERE id = $1",
@@ -296,7 +301,7 @@ where
             labels: serde_json::from_str(&labels).map_err(|_| rows::corrupt(format!("labels {labels}")))?,
         };
         match Self::rules_decide(tx, set, contact, Some(id), inbound, &before).await? {
-            Some(decided) => Self::rules_apply(tx, id, message, decided, &before, now).await,
+            Some(decided) => Self::rules_apply(tx, id, message, decided, &before, now, counts).await,
             None => Ok(Vec::new()),
         }
     }

@@ -15,7 +15,7 @@ use baton_shared::{ConversationId, TeamId, UserId};
 use sqlx::{ColumnIndex, Decode, Encode, Executor, IntoArguments, Transaction, Type};
 
 use super::term_stats::TermFrequencies;
-use super::{Sql, SqlStore, rows};
+use super::{Sql, SqlStore, placeholders, rows, value_rows};
 use crate::store::search::{Backlog, SearchScope, SearchStore};
 use crate::store::{Backend, StoreResult};
 
@@ -36,6 +36,19 @@ const MAX_WALKED: usize = 100_000;
 const SNIPPET_CHARS: usize = 160;
 /// A conversation's hits on a page: how many in all, and the newest (kind, id, written at).
 type Found = (u32, Vec<(HitKind, i64, i64)>);
+
+/// A search document to keep: what it finds, where, and its text.
+struct Doc<'a> {
+    kind: HitKind,
+    ref_id: i64,
+    conversation: ConversationId,
+    direction: Option<&'a str>,
+    at: i64,
+    text: &'a str,
+}
+
+/// Documents kept by one statement at most.
+const DOCS_PER_STATEMENT: usize = 200;
 /// A conversation as a page lists it: id, customer, status, team, assignee.
 type ListedRow = (i64, String, String, Option<i64>, Option<i64>);
 
@@ -106,35 +119,56 @@ where
         at: i64,
         text: &str,
     ) -> StoreResult<()> {
-        // Kept even without a term (a picture without a caption): the backlog then knows it
-        // was looked at.
-        let terms = index_terms(text);
-        let joined = terms.join(" ");
-        let statement = match DB::BACKEND {
-            Backend::Sqlite => {
-                "INSERT INTO search_docs (kind, ref_id, conversation_id, direction, at, terms) \
-                 VALUES ($1, $2, $3, $4, $5, $6) \
-                 ON CONFLICT (kind, ref_id) DO UPDATE SET terms = excluded.terms, at = excluded.at"
-            }
-            Backend::Postgres => {
-                "INSERT INTO search_docs (kind, ref_id, conversation_id, direction, at, terms, vector) \
-                 VALUES ($1, $2, $3, $4, $5, $6, CAST($7 AS tsvector)) \
-                 ON CONFLICT (kind, ref_id) DO UPDATE SET terms = excluded.terms, at = excluded.at, \
-                 vector = excluded.vector"
-            }
+        Self::index_docs(tx, &[Doc { kind, ref_id, conversation, direction, at, text }]).await
+    }
+
+    /// Keeps `docs`, replacing any stored before: many to a statement.
+    async fn index_docs(tx: &mut Transaction<'static, DB>, docs: &[Doc<'_>]) -> StoreResult<()> {
+        let columns = match DB::BACKEND {
+            Backend::Sqlite => 6,
+            Backend::Postgres => 7,
         };
-        let query = sqlx::query(statement)
-            .bind(kind.as_str())
-            .bind(ref_id)
-            .bind(conversation.0)
-            .bind(direction)
-            .bind(at)
-            .bind(joined);
-        let query = match DB::BACKEND {
-            Backend::Sqlite => query,
-            Backend::Postgres => query.bind(tsvector_literal(&terms)),
-        };
-        query.execute(&mut **tx).await?;
+        for chunk in docs.chunks(DOCS_PER_STATEMENT) {
+            let rows = match DB::BACKEND {
+                Backend::Sqlite => value_rows(1, chunk.len(), columns),
+                // The vector comes as text, cast per row.
+                Backend::Postgres => (0..chunk.len())
+                    .map(|row| {
+                        let first = row * columns + 1;
+                        format!("({}, CAST(${} AS tsvector))", placeholders(first, columns - 1), first + columns - 1)
+                    })
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            };
+            let statement = match DB::BACKEND {
+                Backend::Sqlite => format!(
+                    "INSERT INTO search_docs (kind, ref_id, conversation_id, direction, at, terms) VALUES {rows} \
+                     ON CONFLICT (kind, ref_id) DO UPDATE SET terms = excluded.terms, at = excluded.at"
+                ),
+                Backend::Postgres => format!(
+                    "INSERT INTO search_docs (kind, ref_id, conversation_id, direction, at, terms, vector) \
+                     VALUES {rows} ON CONFLICT (kind, ref_id) DO UPDATE SET terms = excluded.terms, \
+                     at = excluded.at, vector = excluded.vector"
+                ),
+            };
+            let mut query = sqlx::query(&statement);
+            for doc in chunk {
+                // Kept even without a term (a picture without a caption): the backlog then knows
+                // it was looked at.
+                let terms = index_terms(doc.text);
+                query = query
+                    .bind(doc.kind.as_str())
+                    .bind(doc.ref_id)
+                    .bind(doc.conversation.0)
+                    .bind(doc.direction)
+                    .bind(doc.at)
+                    .bind(terms.join(" "));
+                if DB::BACKEND == Backend::Postgres {
+                    query = query.bind(tsvector_literal(&terms));
+                }
+            }
+            query.execute(&mut **tx).await?;
+        }
         Ok(())
     }
 
@@ -149,18 +183,25 @@ where
 
     /// Indexes a message as it is stored: searchable once its transaction commits.
     pub(super) async fn index_message(tx: &mut Transaction<'static, DB>, message: &Message) -> StoreResult<()> {
-        let text = message_text(message);
-        let direction = message.direction.as_str();
-        Self::index_doc(
-            tx,
-            HitKind::Message,
-            message.id.0,
-            message.conversation_id,
-            Some(direction),
-            message.sent_at,
-            &text,
-        )
-        .await
+        Self::index_messages(tx, std::slice::from_ref(message)).await
+    }
+
+    /// [`Self::index_message`] for many messages at once.
+    pub(super) async fn index_messages(tx: &mut Transaction<'static, DB>, messages: &[Message]) -> StoreResult<()> {
+        let texts: Vec<String> = messages.iter().map(message_text).collect();
+        let docs: Vec<Doc<'_>> = messages
+            .iter()
+            .zip(&texts)
+            .map(|(message, text)| Doc {
+                kind: HitKind::Message,
+                ref_id: message.id.0,
+                conversation: message.conversation_id,
+                direction: Some(message.direction.as_str()),
+                at: message.sent_at,
+                text,
+            })
+            .collect();
+        Self::index_docs(tx, &docs).await
     }
 
     /// Indexes a note as it is added or edited.

@@ -3,14 +3,18 @@
 
 use async_trait::async_trait;
 use baton_shared::model::ConversationEvent;
-use sqlx::{ColumnIndex, Decode, Encode, Executor, IntoArguments, Type};
+use sqlx::{ColumnIndex, Decode, Encode, Executor, IntoArguments, Transaction, Type};
 
 use super::conversations::InboundBatch;
 use super::messages::IDS_PER_QUERY;
-use super::{Sql, SqlStore, placeholders};
+use super::{Sql, SqlStore, placeholders, rows};
 use crate::store::StoreResult;
 use crate::store::channel::{AppliedDeliveries, DeliveryWork, StatusWrite, WebhookDelivery, WebhookStore, Work};
-use crate::store::conversations::InboundOutcome;
+use crate::store::conversations::{InboundOutcome, NewInbound};
+
+/// Webhook bodies stored by one statement at most (their parameters stay far below either
+/// database's limit).
+const BODIES_PER_INSERT: usize = 128;
 
 #[async_trait]
 impl<DB: Sql> WebhookStore for SqlStore<DB>
@@ -32,14 +36,24 @@ where
     async fn record_webhooks(&self, bodies: &[&[u8]], now: i64) -> StoreResult<Vec<i64>> {
         let mut tx = self.write_transaction().await?;
         let mut ids = Vec::with_capacity(bodies.len());
-        for body in bodies {
-            let id: i64 =
-                sqlx::query_scalar("INSERT INTO webhook_deliveries (received_at, body) VALUES ($1, $2) RETURNING id")
-                    .bind(now)
-                    .bind(*body)
-                    .fetch_one(&mut *tx)
-                    .await?;
-            ids.push(id);
+        // Many to a statement: on SQLite's one writer every statement is a round trip to its
+        // thread, and at thousands of webhooks a second those were most of the intake's cost.
+        for chunk in bodies.chunks(BODIES_PER_INSERT) {
+            let rows: Vec<String> = (0..chunk.len()).map(|index| format!("($1, ${})", index + 2)).collect();
+            let sql =
+                format!("INSERT INTO webhook_deliveries (received_at, body) VALUES {} RETURNING id", rows.join(", "));
+            let mut query = sqlx::query_scalar::<DB, i64>(&sql).bind(now);
+            for body in chunk {
+                query = query.bind(*body);
+            }
+            let mut stored = query.fetch_all(&mut *tx).await?;
+            // RETURNING's order is not promised; ids are: the rows of one statement are numbered
+            // in the order its VALUES list them.
+            stored.sort_unstable();
+            if stored.len() != chunk.len() {
+                return Err(rows::corrupt(format!("{} webhook rows stored of {}", stored.len(), chunk.len())));
+            }
+            ids.extend(stored);
         }
         tx.commit().await?;
         Ok(ids)
@@ -78,7 +92,7 @@ where
     async fn apply_deliveries(&self, deliveries: &[DeliveryWork], now: i64) -> StoreResult<AppliedDeliveries> {
         let mut tx = self.write_transaction().await?;
         let mut applied = AppliedDeliveries::default();
-        let mut batch = InboundBatch::new(DB::COUNTER_SHARDS);
+        let mut batch = InboundBatch::new();
         // Which of the batch's messages are stored already, in one look.
         let wamids: Vec<&str> = deliveries
             .iter()
@@ -91,37 +105,19 @@ where
         if !wamids.is_empty() {
             Self::look_up_stored(&mut tx, &mut batch, &wamids).await?;
         }
-        for delivery in deliveries {
-            for work in &delivery.work {
-                match work {
-                    Work::Inbound(inbound) => {
-                        // A savepoint per message where writers run side by side: a duplicate
-                        // found late (another delivery of it committed meanwhile) undoes only its
-                        // own writes, and PostgreSQL's transaction stays usable. Where they are
-                        // serialised, the look for it in this transaction is the last word.
-                        let savepoint = !DB::WRITERS_SERIALISED;
-                        if savepoint {
-                            sqlx::query("SAVEPOINT inbound").execute(&mut *tx).await?;
-                        }
-                        let outcome = Self::record_inbound_in(&mut tx, &mut batch, inbound, now).await?;
-                        let recorded = matches!(outcome, InboundOutcome::Recorded { .. });
-                        if savepoint {
-                            if !recorded {
-                                sqlx::query("ROLLBACK TO SAVEPOINT inbound").execute(&mut *tx).await?;
-                            }
-                            sqlx::query("RELEASE SAVEPOINT inbound").execute(&mut *tx).await?;
-                        }
-                        if let InboundOutcome::Recorded { events, .. } = outcome {
-                            applied.events.extend(events);
-                        }
-                        applied.recorded.push(recorded);
-                    }
-                    Work::Status(status) => {
-                        applied.events.extend(Self::apply_status_in(&mut tx, status, now).await?);
-                    }
+        // Customer messages are stored as a set, up to the next status (which may speak of one
+        // of them), in arrival order.
+        let mut set: Vec<&NewInbound> = Vec::new();
+        for work in deliveries.iter().flat_map(|delivery| &delivery.work) {
+            match work {
+                Work::Inbound(inbound) => set.push(inbound),
+                Work::Status(status) => {
+                    Self::store_set(&mut tx, &mut batch, &mut set, &mut applied, now).await?;
+                    applied.events.extend(Self::apply_status_in(&mut tx, status, now).await?);
                 }
             }
         }
+        Self::store_set(&mut tx, &mut batch, &mut set, &mut applied, now).await?;
         Self::finish_inbound(&mut tx, &mut batch).await?;
         // The deliveries marked processed, many to a statement.
         for chunk in deliveries.chunks(IDS_PER_QUERY) {
@@ -137,5 +133,45 @@ where
         }
         tx.commit().await?;
         Ok(applied)
+    }
+}
+
+impl<DB: Sql> SqlStore<DB>
+where
+    for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
+    for<'q> DB::Arguments<'q>: IntoArguments<'q, DB>,
+    for<'r> i64: Encode<'r, DB> + Decode<'r, DB> + Type<DB>,
+    for<'r> bool: Encode<'r, DB> + Decode<'r, DB> + Type<DB>,
+    for<'r> String: Encode<'r, DB> + Decode<'r, DB> + Type<DB>,
+    for<'r> &'r str: Encode<'r, DB> + Type<DB> + ColumnIndex<DB::Row>,
+    for<'r> &'r [u8]: Encode<'r, DB> + Type<DB>,
+    for<'r> Vec<u8>: Decode<'r, DB> + Type<DB>,
+    for<'r> Option<i64>: Encode<'r, DB>,
+    for<'r> Option<bool>: Encode<'r, DB>,
+    for<'r> Option<String>: Encode<'r, DB>,
+    for<'r> Option<&'r str>: Encode<'r, DB>,
+    usize: ColumnIndex<DB::Row>,
+{
+    /// Stores the customer messages gathered in `set` ([`Self::record_inbound_set`]) and empties
+    /// it; what was recorded, and the events, go to `applied` in order.
+    async fn store_set(
+        tx: &mut Transaction<'static, DB>,
+        batch: &mut InboundBatch,
+        set: &mut Vec<&NewInbound>,
+        applied: &mut AppliedDeliveries,
+        now: i64,
+    ) -> StoreResult<()> {
+        if set.is_empty() {
+            return Ok(());
+        }
+        for outcome in Self::record_inbound_set(tx, batch, set, now).await? {
+            let recorded = matches!(outcome, InboundOutcome::Recorded { .. });
+            if let InboundOutcome::Recorded { events, .. } = outcome {
+                applied.events.extend(events);
+            }
+            applied.recorded.push(recorded);
+        }
+        set.clear();
+        Ok(())
     }
 }
