@@ -15,11 +15,13 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use baton_server::store::channel::{DeliveryWork, StatusWrite, Work};
+use baton_server::store::contacts::Editor;
 use baton_server::store::conversations::NewInbound;
 use baton_server::store::reports::{FactFilter, FactsBy};
 use baton_server::store::search::SearchScope;
 use baton_server::store::{NewUser, Store};
 use baton_shared::api::Role;
+use baton_shared::contacts::ContactPatch;
 use baton_shared::model::{ConversationStatus, DeliveryStatus, MessageContent};
 use baton_shared::routing_rules::{Action, Rule, RuleSet, Trigger};
 use baton_shared::search::{Query, SearchRequest};
@@ -27,7 +29,10 @@ use baton_tests::database::{Kind, TestDatabase};
 use serde_json::Value;
 
 baton_tests::on_both_kinds!(a_set_stores_what_one_by_one_stores);
-baton_tests::on_both_backends!(sets_side_by_side_open_conversations_without_taking_each_others_rows);
+baton_tests::on_both_backends!(
+    sets_side_by_side_open_conversations_without_taking_each_others_rows,
+    the_same_set_applied_twice_at_once_is_stored_once,
+);
 
 const NOW: i64 = 1_764_000_000_000;
 
@@ -44,8 +49,11 @@ fn message(wa_id: &str, name: &str, wamid: &str, body: &str) -> NewInbound {
 }
 
 /// Customers as they stand before the set: Ana, Bo (assigned), Cy (snoozed), Di (resolved),
-/// Ed and Gil, each with one message in an open conversation.
-async fn prepare(store: &dyn Store) -> anyhow::Result<()> {
+/// Ed (blocked) and Gil, each with one message in an open conversation; a routing rule that
+/// labels every customer message in a conversation nobody holds, and a greeting (automation
+/// listens: each message answerable gets its job) — if `rules`; without, the rules decide
+/// nothing and an unassigned open conversation is plain too.
+async fn prepare(store: &dyn Store, rules: bool) -> anyhow::Result<()> {
     let hash = "$argon2id$v=19$m=19456,t=2,p=1$fake$ada".to_owned();
     let ada = store
         .create_user(
@@ -72,6 +80,25 @@ async fn prepare(store: &dyn Store) -> anyhow::Result<()> {
         found.map(|conversation| conversation.id).ok_or_else(|| anyhow::anyhow!("no conversation of {wa_id}"))
     };
     store.assign(id_of("1555002").await?, ada.id, Some(ada.id), None, NOW - 400_000).await?;
+    let ed = store.conversation(id_of("1555005").await?).await?.ok_or_else(|| anyhow::anyhow!("Ed"))?;
+    let block = ContactPatch { blocked: Some(true), ..Default::default() };
+    store
+        .update_contact(ed.contact.id, &block, &Editor { id: Some(ada.id), name: "Ada".into() }, NOW - 400_000)
+        .await?;
+    if !rules {
+        return Ok(());
+    }
+    let mut seen = Rule::new(
+        "seen",
+        vec![Trigger::CustomerMessage],
+        Vec::new(),
+        vec![Action::AddLabels { labels: vec!["seen".into()] }],
+    );
+    seen.keep_going = true;
+    store.save_routing_rules(&RuleSet { default_team: None, rules: vec![seen] }, 0, ada.id, NOW - 400_000).await?;
+    let greeting = r#"{"greeting":{"enabled":true,"text":"Hi"},"away":{"enabled":false,"text":""},
+        "queue_ack":{"enabled":false,"text":""},"hourly_cap":3}"#;
+    store.save_automation_settings("auto_replies", greeting, 0, ada.id, NOW - 400_000).await?;
     store.set_status(id_of("1555003").await?, ada.id, ConversationStatus::Pending, NOW - 400_000).await?;
     store.set_status(id_of("1555004").await?, ada.id, ConversationStatus::Resolved, NOW - 400_000).await?;
     Ok(())
@@ -110,6 +137,16 @@ fn deliveries() -> Vec<DeliveryWork> {
         reaction,
         message("1555008", "Hal", "wamid.h1", "hi"),
     ];
+    // Written a second apart, but for one that arrives late (written before the conversation's
+    // newest message): it must not move the conversation's time back.
+    let mut written = NOW - 50_000;
+    let mut at = |mut message: NewInbound| {
+        written += 1_000;
+        message.at = if message.wa_message_id == "wamid.a3" { NOW - 120_000 } else { written };
+        message
+    };
+    let (first, second): (Vec<_>, Vec<_>) =
+        (first.into_iter().map(&mut at).collect(), second.into_iter().map(&mut at).collect());
     let inbound = |messages: Vec<NewInbound>| messages.into_iter().map(|message| Work::Inbound(Box::new(message)));
     vec![
         DeliveryWork { id: 0, work: inbound(first).collect() },
@@ -118,10 +155,15 @@ fn deliveries() -> Vec<DeliveryWork> {
 }
 
 async fn a_set_stores_what_one_by_one_stores(kind: Kind) -> anyhow::Result<()> {
+    compare_with_one_by_one(kind, false).await?;
+    compare_with_one_by_one(kind, true).await
+}
+
+async fn compare_with_one_by_one(kind: Kind, rules: bool) -> anyhow::Result<()> {
     let (set_db, one_db) = (TestDatabase::new(kind).await?, TestDatabase::new(kind).await?);
     let (set, one): (Arc<dyn Store>, Arc<dyn Store>) = (set_db.open().await?, one_db.open().await?);
-    prepare(&*set).await?;
-    prepare(&*one).await?;
+    prepare(&*set, rules).await?;
+    prepare(&*one, rules).await?;
 
     let applied = set.apply_deliveries(&deliveries(), NOW).await?;
     let mut recorded = Vec::new();
@@ -138,6 +180,8 @@ async fn a_set_stores_what_one_by_one_stores(kind: Kind) -> anyhow::Result<()> {
     }
     assert_eq!(applied.recorded, recorded, "the same messages are new, the same duplicates");
     assert_eq!(recorded.iter().filter(|new| **new).count(), 12, "two of the fourteen were stored before");
+    assert_eq!(set.jobs_due(NOW).await?, one.jobs_due(NOW).await?, "automation owes the same messages");
+    assert_eq!(set.jobs_due(NOW).await? > 0, rules, "automation listens only with the greeting on");
 
     let (set_state, one_state) = (state(&*set).await?, state(&*one).await?);
     // Part by part, so that a difference names its customer (or the search, or the reports).
@@ -281,5 +325,42 @@ async fn sets_side_by_side_open_conversations_without_taking_each_others_rows(
         .map(|row| row.count)
         .sum();
     assert_eq!(created, opened as u64, "every opening counted once under its label");
+    Ok(())
+}
+
+/// Two nodes' ingest may apply the same deliveries at once (each reads what is pending). The
+/// second, having looked before the first committed, finds the messages stored once it holds
+/// their contacts: duplicates, not an error that would fail its whole batch.
+async fn the_same_set_applied_twice_at_once_is_stored_once(store: Arc<dyn Store>) -> anyhow::Result<()> {
+    const CUSTOMERS: usize = 8;
+    let numbers: Vec<String> = (0..CUSTOMERS).map(|customer| format!("1777000{customer}")).collect();
+    for number in &numbers {
+        store.record_inbound(&message(number, "Someone", &format!("wamid.{number}.0"), "hello"), NOW - 1_000).await?;
+    }
+    for round in 1..=5 {
+        let set: Vec<DeliveryWork> = vec![DeliveryWork {
+            id: 0,
+            work: numbers
+                .iter()
+                .map(|number| {
+                    Work::Inbound(Box::new(message(number, "Someone", &format!("wamid.{number}.{round}"), "again")))
+                })
+                .collect(),
+        }];
+        let (left, right) = tokio::join!(store.apply_deliveries(&set, NOW), store.apply_deliveries(&set, NOW));
+        let (left, right) = (left?, right?);
+        for customer in 0..CUSTOMERS {
+            assert!(
+                left.recorded[customer] != right.recorded[customer],
+                "round {round}: one of the two stored customer {customer}'s message"
+            );
+        }
+    }
+    for conversation in store.conversations(true, 100).await? {
+        let messages = store.messages(conversation.id).await?;
+        assert_eq!(messages.len(), 6, "the first message and one per round");
+        let seqs: Vec<u64> = store.events_after(conversation.id, 0, 100).await?.iter().map(|event| event.seq).collect();
+        assert_eq!(seqs, (1..=7).collect::<Vec<_>>(), "events numbered without a gap");
+    }
     Ok(())
 }

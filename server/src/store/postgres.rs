@@ -35,6 +35,7 @@ impl Sql for Postgres {
     const GROUP_CLAIMS: bool = false;
     const WRITERS_SERIALISED: bool = false;
     const FOR_UPDATE: &'static str = "FOR UPDATE";
+    const FOR_NO_KEY_UPDATE: &'static str = "FOR NO KEY UPDATE";
     const TEXT_AGGREGATE: &'static str = "string_agg";
 
     fn rows_affected(result: &sqlx::postgres::PgQueryResult) -> u64 {

@@ -38,6 +38,7 @@ impl Sql for Sqlite {
     const GROUP_CLAIMS: bool = true;
     const WRITERS_SERIALISED: bool = true;
     const FOR_UPDATE: &'static str = "";
+    const FOR_NO_KEY_UPDATE: &'static str = "";
     const TEXT_AGGREGATE: &'static str = "group_concat";
 
     fn rows_affected(result: &sqlx::sqlite::SqliteQueryResult) -> u64 {

@@ -2,11 +2,11 @@
 //! customer messages become conversations and messages (once per wamid, however often Meta
 //! redelivers), statuses move messages forward only — then broadcasts the committed events.
 //!
-//! On PostgreSQL, a batch's deliveries are spread over [`LANES`] lanes by customer ([`lane_of`]),
-//! applied side by side; each customer's own deliveries one after the other, in arrival order. On
-//! SQLite (one writer) a batch is one lane, in arrival order.
+//! On PostgreSQL, a batch's deliveries are spread over [`LANES`] lanes by customer
+//! ([`Groups::into_lanes`]), applied side by side; each customer's own deliveries one after the
+//! other, in arrival order. On SQLite (one writer) a batch is one lane, in arrival order.
 //!
-//! A lane's deliveries are applied a few to a transaction ([`PER_TRANSACTION`]) and marked
+//! A lane's deliveries are applied many to a transaction ([`PER_TRANSACTION`]) and marked
 //! processed in it, so a crash or a database hiccup means they are read again later (every step is
 //! idempotent). If a transaction fails its deliveries are applied one by one; the first that fails
 //! in a pass holds back the later deliveries of its customers (every sender and status recipient
@@ -52,7 +52,7 @@ impl Ingest {
 }
 
 /// Lanes applied at the same time on PostgreSQL. One customer's deliveries are always in one lane
-/// ([`lane_of`]), applied one after the other in arrival order, so their messages keep that
+/// ([`Groups`]), applied one after the other in arrival order, so their messages keep that
 /// order. SQLite has one writer: concurrent transactions there only wait on each other's lock
 /// (measured: much slower), so a batch is one lane there — every customer's deliveries, in
 /// arrival order, [`PER_TRANSACTION`] to a commit, where a lane per customer made it nearly a
@@ -67,54 +67,61 @@ struct Parsed {
     customers: Vec<String>,
 }
 
-/// A batch's lanes: each the lane numbers it holds ([`lane_of`]) and their deliveries in arrival
-/// order. A delivery goes to the lane of its customers (a customer's messages and statuses never
-/// race each other); one that speaks of customers of several lanes joins them into one.
-/// Deliveries of no customer (unreadable ones) go to the first lane.
+/// A batch's groups: each the customers it holds and their deliveries in arrival order. A
+/// delivery goes to the group of its customers (a customer's messages and statuses never race
+/// each other); one that speaks of customers of several groups joins them into one. Deliveries of
+/// no customer (unreadable ones) share a group.
 #[derive(Default)]
-struct Lanes(Vec<(Vec<usize>, Vec<Parsed>)>);
+struct Groups(Vec<(Vec<String>, Vec<Parsed>)>);
 
-impl Lanes {
-    /// Adds `delivery` (the batch's next, in arrival order) to one of `lanes` lanes.
-    fn add(&mut self, delivery: Parsed, lanes: usize) {
-        let mut keys: Vec<usize> = delivery.customers.iter().map(|customer| lane_of(customer, lanes)).collect();
-        keys.sort_unstable();
-        keys.dedup();
-        if keys.is_empty() {
-            keys.push(0);
-        }
-        let mut joined: Option<(Vec<usize>, Vec<Parsed>)> = None;
+impl Groups {
+    /// Adds `delivery` (the batch's next, in arrival order).
+    fn add(&mut self, delivery: Parsed) {
+        let keys = match delivery.customers.as_slice() {
+            [] => vec![String::new()],
+            customers => customers.to_vec(),
+        };
+        let mut joined: Option<(Vec<String>, Vec<Parsed>)> = None;
         let mut index = 0;
         while index < self.0.len() {
             if self.0[index].0.iter().any(|key| keys.contains(key)) {
-                let (lane_keys, deliveries) = self.0.remove(index);
+                let (group_keys, deliveries) = self.0.remove(index);
                 let into = joined.get_or_insert_with(Default::default);
-                into.0.extend(lane_keys);
+                into.0.extend(group_keys);
                 into.1.extend(deliveries);
             } else {
                 index += 1;
             }
         }
-        let (mut lane_keys, mut deliveries) = joined.unwrap_or_default();
-        // Joined lanes keep arrival order (the batch is read oldest first).
+        let (mut group_keys, mut deliveries) = joined.unwrap_or_default();
+        // Joined groups keep arrival order (the batch is read oldest first).
         deliveries.sort_by_key(|parsed| parsed.delivery.id);
         for key in keys {
-            if !lane_keys.contains(&key) {
-                lane_keys.push(key);
+            if !group_keys.contains(&key) {
+                group_keys.push(key);
             }
         }
         deliveries.push(delivery);
-        self.0.push((lane_keys, deliveries));
+        self.0.push((group_keys, deliveries));
     }
-}
 
-/// The lane of `customer`'s deliveries, of `lanes`: always the same one, so that their order
-/// holds, and many customers to a lane, so that a lane's transactions hold many deliveries
-/// (a lane per customer made them one each, as many customers write a message at a time).
-fn lane_of(customer: &str, lanes: usize) -> usize {
-    use std::hash::{BuildHasher, BuildHasherDefault, DefaultHasher};
-    let hash = BuildHasherDefault::<DefaultHasher>::default().hash_one(customer);
-    usize::try_from(hash % lanes.max(1) as u64).unwrap_or_default()
+    /// The groups packed into at most `lanes` lanes, each the least loaded when a group joins
+    /// it, its deliveries in arrival order: many customers to a lane, so that a lane's
+    /// transactions hold many deliveries (a lane per customer made them one each, as many
+    /// customers write a message at a time), and a group never split.
+    fn into_lanes(self, lanes: usize) -> Vec<Vec<Parsed>> {
+        let mut packed: Vec<Vec<Parsed>> = (0..lanes.max(1)).map(|_| Vec::new()).collect();
+        for (_, deliveries) in self.0 {
+            if let Some(lane) = packed.iter_mut().min_by_key(|lane| lane.len()) {
+                lane.extend(deliveries);
+            }
+        }
+        for lane in &mut packed {
+            lane.sort_by_key(|parsed| parsed.delivery.id);
+        }
+        packed.retain(|lane| !lane.is_empty());
+        packed
+    }
 }
 
 /// Every customer a delivery speaks of — the senders of its messages, the recipients of its
@@ -261,7 +268,7 @@ impl Worker {
             }
             // Each delivery is parsed once, then goes to the lane of its customers (one lane on
             // SQLite).
-            let mut lanes = Lanes::default();
+            let mut groups = Groups::default();
             for delivery in batch {
                 // NUL and lone surrogates replaced first (crate::input): the message could not be
                 // decoded or stored otherwise.
@@ -270,10 +277,10 @@ impl Worker {
                     webhook::parse(&body).map(|payload| payload.into_items()).map_err(|error| error.to_string());
                 let customers = customers_of(&items);
                 let parsed = Parsed { delivery, items, customers };
-                lanes.add(parsed, self.lanes_for());
+                groups.add(parsed);
             }
-            let outcomes: Vec<(usize, LaneEnd)> = futures_util::stream::iter(lanes.0)
-                .map(|(_, deliveries)| self.apply_lane(deliveries))
+            let outcomes: Vec<(usize, LaneEnd)> = futures_util::stream::iter(groups.into_lanes(self.lanes_for()))
+                .map(|deliveries| self.apply_lane(deliveries))
                 .buffer_unordered(self.lanes_for())
                 .collect()
                 .await;

@@ -578,8 +578,9 @@ where
     usize: ColumnIndex<DB::Row>,
 {
     async fn record_inbound(&self, inbound: &NewInbound, now: i64) -> StoreResult<InboundOutcome> {
-        let mut tx = self.write_transaction().await?;
+        // Before the transaction: its counter shard is let go after the transaction ends.
         let mut batch = InboundBatch::new();
+        let mut tx = self.write_transaction().await?;
         let outcome = Self::record_inbound_in(&mut tx, &mut batch, inbound, now).await?;
         if matches!(outcome, InboundOutcome::Recorded { .. }) {
             Self::finish_inbound(&mut tx, &mut batch).await?;

@@ -25,7 +25,7 @@ use crate::store::StoreResult;
 use crate::store::automation::JobKind;
 use crate::store::conversations::{InboundOutcome, NewInbound};
 
-/// Rows written by one statement at most (a message row has 9 parameters: far below either
+/// Rows written by one statement at most (a message row has 7 parameters: far below either
 /// database's limit).
 const ROWS_PER_STATEMENT: usize = 100;
 
@@ -96,22 +96,32 @@ where
         if customers.is_empty() {
             return Ok(outcomes.into_iter().flatten().collect());
         }
-        Self::upsert_contacts(tx, &mut customers, inbound, now).await?;
+        // The known customers' contacts, held until commit (before their conversations, as the
+        // message-by-message path takes them).
+        Self::lock_contacts(tx, &mut customers).await?;
+        if !DB::WRITERS_SERIALISED {
+            // Another transaction (another node's ingest) may have stored some of these messages
+            // since the batch looked: it held their contacts until it committed, so they are
+            // seen now, and are duplicates rather than an error that fails the whole batch.
+            Self::drop_stored_meanwhile(tx, batch, &mut customers, inbound, &mut outcomes).await?;
+        }
         let contacts: Vec<i64> = customers.iter().filter_map(|customer| customer.contact).map(|(id, _)| id).collect();
         let mut latest = Self::latest_conversations(tx, &contacts).await?;
         let rules_inert = match Self::rules_once(tx, batch).await? {
             None => true,
             Some(set) => set.is_inert(),
         };
-        // Each customer goes one way or the other, whole.
+        // Each customer goes one way or the other, whole. A new one (no contact yet) opens a
+        // conversation: message by message.
         let mut plain: Vec<(&Customer<'_>, Latest)> = Vec::new();
         for customer in &customers {
-            let Some((contact, blocked)) = customer.contact else { continue };
             let quotes = customer.messages.iter().any(|index| inbound[*index].reply_to.is_some());
-            let conversation = latest.remove(&contact).filter(|latest| {
-                latest.status == ConversationStatus::Open.as_str()
-                    && !latest.bot_answering
-                    && (rules_inert || blocked || latest.assignee.is_some())
+            let conversation = customer.contact.and_then(|(contact, blocked)| {
+                latest.remove(&contact).filter(|latest| {
+                    latest.status == ConversationStatus::Open.as_str()
+                        && !latest.bot_answering
+                        && (rules_inert || blocked || latest.assignee.is_some())
+                })
             });
             match conversation {
                 Some(conversation) if !quotes => {
@@ -128,6 +138,8 @@ where
                 }
             }
         }
+        let plain_customers: Vec<&Customer<'_>> = plain.iter().map(|(customer, _)| *customer).collect();
+        Self::upsert_contacts(tx, &plain_customers, inbound, now).await?;
         Self::record_plain(tx, batch, inbound, plain, &mut outcomes, now).await?;
         outcomes
             .into_iter()
@@ -145,33 +157,109 @@ where
         inbound: &NewInbound,
         now: i64,
     ) -> StoreResult<InboundOutcome> {
-        let savepoint = !DB::WRITERS_SERIALISED;
-        if savepoint {
-            sqlx::query("SAVEPOINT inbound").execute(&mut **tx).await?;
+        if DB::WRITERS_SERIALISED {
+            return Self::record_inbound_in(tx, batch, inbound, now).await;
         }
-        let outcome = Self::record_inbound_in(tx, batch, inbound, now).await?;
-        if savepoint {
-            if !matches!(outcome, InboundOutcome::Recorded { .. }) {
-                sqlx::query("ROLLBACK TO SAVEPOINT inbound").execute(&mut **tx).await?;
-            }
-            sqlx::query("RELEASE SAVEPOINT inbound").execute(&mut **tx).await?;
+        sqlx::query("SAVEPOINT inbound").execute(&mut **tx).await?;
+        // Its counts kept apart until it is known to stay: undone with the savepoint otherwise.
+        let apart = batch.counts().apart();
+        let counted = std::mem::replace(batch.counts(), apart);
+        let outcome = Self::record_inbound_in(tx, batch, inbound, now).await;
+        let own = std::mem::replace(batch.counts(), counted);
+        let outcome = outcome?;
+        if matches!(outcome, InboundOutcome::Recorded { .. }) {
+            batch.counts().merge(own);
+        } else {
+            sqlx::query("ROLLBACK TO SAVEPOINT inbound").execute(&mut **tx).await?;
         }
+        sqlx::query("RELEASE SAVEPOINT inbound").execute(&mut **tx).await?;
         Ok(outcome)
     }
 
-    /// Upserts every customer's contact at once, as [`Self::record_inbound_in`] does one
-    /// message's: the latest profile name that is not empty, the latest message time, the window
-    /// opened again by a message written since it closed. Taking the contacts' rows first, in
-    /// one order, keeps the lock order of the message-by-message path. Each contact is indexed
-    /// again if its terms changed.
+    /// The contacts of `customers` that exist, held until commit (in one order: by number), as
+    /// strongly as the message-by-message path's upsert holds one: a reply's foreign-key check
+    /// on the contact must not wait for them (it holds the conversation this would wait for).
+    async fn lock_contacts(tx: &mut Transaction<'static, DB>, customers: &mut [Customer<'_>]) -> StoreResult<()> {
+        for chunk in customers.chunks_mut(ROWS_PER_STATEMENT) {
+            // Joined to the numbers rather than `wa_id IN (…)`: PostgreSQL answered that from the
+            // digits' trigram index (it serves `=` too), seconds per statement once every message
+            // had left the contact a new row version there; a join probes the unique index.
+            let lock = match DB::FOR_NO_KEY_UPDATE {
+                "" => String::new(),
+                lock => format!("{lock} OF k"),
+            };
+            let sql = format!(
+                "SELECT k.id, k.wa_id, k.blocked FROM contacts k JOIN (VALUES {}) AS v ON k.wa_id = v.column1 \
+                 ORDER BY k.wa_id {lock}",
+                value_rows(1, chunk.len(), 1)
+            );
+            let mut query = sqlx::query_as::<DB, (i64, String, bool)>(&sql);
+            for customer in chunk.iter() {
+                query = query.bind(customer.wa_id);
+            }
+            for (id, wa_id, blocked) in query.fetch_all(&mut **tx).await? {
+                if let Some(customer) = chunk.iter_mut().find(|customer| customer.wa_id == wa_id) {
+                    customer.contact = Some((id, blocked));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Takes out of `customers` the messages stored since the batch looked (by a transaction
+    /// that committed meanwhile): duplicates.
+    async fn drop_stored_meanwhile(
+        tx: &mut Transaction<'static, DB>,
+        batch: &mut InboundBatch,
+        customers: &mut Vec<Customer<'_>>,
+        inbound: &[&NewInbound],
+        outcomes: &mut [Option<InboundOutcome>],
+    ) -> StoreResult<()> {
+        let wamids: Vec<&str> = customers
+            .iter()
+            .flat_map(|customer| &customer.messages)
+            .map(|index| inbound[*index].wa_message_id.as_str())
+            .collect();
+        let mut stored = HashSet::new();
+        for chunk in wamids.chunks(ROWS_PER_STATEMENT) {
+            let sql =
+                format!("SELECT wa_message_id FROM messages WHERE wa_message_id IN ({})", placeholders(1, chunk.len()));
+            let mut query = sqlx::query_scalar::<DB, String>(&sql);
+            for wamid in chunk {
+                query = query.bind(*wamid);
+            }
+            stored.extend(query.fetch_all(&mut **tx).await?);
+        }
+        if stored.is_empty() {
+            return Ok(());
+        }
+        for customer in customers.iter_mut() {
+            customer.messages.retain(|index| {
+                let wamid = &inbound[*index].wa_message_id;
+                if !stored.contains(wamid) {
+                    return true;
+                }
+                batch.note_stored(wamid);
+                outcomes[*index] = Some(InboundOutcome::Duplicate);
+                false
+            });
+        }
+        customers.retain(|customer| !customer.messages.is_empty());
+        Ok(())
+    }
+
+    /// Upserts the contacts of `customers` (known, and held: [`Self::lock_contacts`]) at once, as
+    /// [`Self::record_inbound_in`] does one message's: the latest profile name that is not empty,
+    /// the latest message time, the window opened again by a message written since it closed.
+    /// Each contact is indexed again if its terms changed.
     async fn upsert_contacts(
         tx: &mut Transaction<'static, DB>,
-        customers: &mut [Customer<'_>],
+        customers: &[&Customer<'_>],
         inbound: &[&NewInbound],
         now: i64,
     ) -> StoreResult<()> {
-        let mut order: Vec<usize> = (0..customers.len()).collect();
-        order.sort_by_key(|index| customers[*index].wa_id);
+        let mut order: Vec<&Customer<'_>> = customers.to_vec();
+        order.sort_by_key(|customer| customer.wa_id);
         for chunk in order.chunks(ROWS_PER_STATEMENT) {
             let sql = format!(
                 "INSERT INTO contacts AS k (wa_id, profile_name, created_at, last_inbound_at) VALUES {} \
@@ -187,8 +275,7 @@ where
                 value_rows(2, chunk.len(), 4)
             );
             let mut query = sqlx::query_as::<DB, UpsertedRow>(&sql).bind(model::WINDOW_REOPEN_SLACK_MS);
-            for index in chunk {
-                let customer = &customers[*index];
+            for customer in chunk {
                 let messages = customer.messages.iter().map(|index| inbound[*index]);
                 let name =
                     messages.clone().rev().map(|message| message.profile_name.as_str()).find(|name| !name.is_empty());
@@ -198,10 +285,6 @@ where
             for UpsertedRow { record, terms } in query.fetch_all(&mut **tx).await? {
                 let record = baton_shared::contacts::ContactRecord::try_from(record)?;
                 Self::index_contact_if_changed(tx, &record, terms.as_deref()).await?;
-                let contact = &record.contact;
-                if let Some(customer) = customers.iter_mut().find(|customer| customer.wa_id == contact.wa_id) {
-                    customer.contact = Some((contact.id.0, contact.blocked));
-                }
             }
         }
         Ok(())

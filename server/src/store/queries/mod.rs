@@ -85,6 +85,9 @@ pub trait Sql: Database + sqlx::database::HasStatementCache {
     /// Ends a `SELECT` whose rows the transaction then changes: it holds them until commit (empty
     /// where writers are serialised anyway).
     const FOR_UPDATE: &'static str;
+    /// [`Sql::FOR_UPDATE`] for rows that foreign keys reference (contacts): it holds them from
+    /// other writers without blocking the `KEY SHARE` a foreign key's check takes.
+    const FOR_NO_KEY_UPDATE: &'static str;
     /// The aggregate that joins a group's texts, as `NAME(text, separator)`.
     const TEXT_AGGREGATE: &'static str;
 

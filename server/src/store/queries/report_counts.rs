@@ -26,25 +26,65 @@ type DayKey = (i64, String, i64, i64, &'static str, i64);
 pub(super) struct CountRows {
     /// The shard of every hot row, held by this transaction alone ([`CountRows::leased`]); else
     /// each conversation's own.
-    lease: Option<ShardLease>,
+    shard: Option<i64>,
+    /// Holds `shard` until the counts are dropped (after their transaction ends).
+    _lease: Option<ShardLease>,
     detail: BTreeMap<DetailKey, i64>,
     team_hours: BTreeMap<TeamHourKey, i64>,
     days: BTreeMap<DayKey, i64>,
+    /// Rule firings: (rule, shard) → (count, last at).
+    fires: BTreeMap<(i64, i64), (i64, i64)>,
 }
 
 impl CountRows {
     /// Counts of a transaction that writes many conversations' counts (a batch of customer
     /// messages): all to one shard of each hot row, which no other transaction of this process
     /// writes while this one holds it — so that batches committing side by side on PostgreSQL
-    /// neither wait on each other's rows nor take them crosswise (a deadlock), however many
-    /// times each writes. (Reports sum a row's shards, whichever wrote them.)
+    /// do not wait on each other's rows. (Written once, in key order, at the end, two
+    /// transactions that do share a row never take rows crosswise either. Reports sum a row's
+    /// shards, whichever wrote them.)
     pub(super) fn leased() -> Self {
-        CountRows { lease: Some(ShardLease::take()), ..CountRows::default() }
+        let lease = ShardLease::take();
+        CountRows { shard: lease.as_ref().map(|lease| lease.0), _lease: lease, ..CountRows::default() }
+    }
+
+    /// Counts kept apart from these until the work that adds them is known to stay (a
+    /// savepoint's), in the same shard; [`CountRows::merge`] adds them back.
+    pub(super) fn apart(&self) -> Self {
+        CountRows { shard: self.shard, ..CountRows::default() }
+    }
+
+    /// Adds the counts of `other` (from [`CountRows::apart`]) to these.
+    pub(super) fn merge(&mut self, other: CountRows) {
+        for (key, count) in other.detail {
+            *self.detail.entry(key).or_default() += count;
+        }
+        for (key, count) in other.team_hours {
+            *self.team_hours.entry(key).or_default() += count;
+        }
+        for (key, count) in other.days {
+            *self.days.entry(key).or_default() += count;
+        }
+        for (key, (count, at)) in other.fires {
+            let fired = self.fires.entry(key).or_default();
+            *fired = (fired.0 + count, fired.1.max(at));
+        }
     }
 
     /// The transaction's own shard, if it holds one ([`CountRows::leased`]).
     pub(super) fn leased_shard(&self) -> Option<i64> {
-        self.lease.as_ref().map(|lease| lease.0)
+        self.shard
+    }
+
+    /// Counts one firing of each of `rules` at `now`, in shard `shard`.
+    pub(super) fn add_fires(&mut self, rules: &[u32], shard: i64, now: i64) {
+        let mut rules = rules.to_vec();
+        rules.sort_unstable();
+        rules.dedup();
+        for rule in rules {
+            let fired = self.fires.entry((i64::from(rule), shard)).or_default();
+            *fired = (fired.0 + 1, fired.1.max(now));
+        }
     }
 
     /// Counts `metric` once at `at` for `(team, agent)` (0: none) of conversation `id` under each
@@ -83,13 +123,16 @@ pub(super) struct ShardLease(i64);
 static LEASED: Mutex<u64> = Mutex::new(0);
 
 impl ShardLease {
-    fn take() -> Self {
+    /// The lowest shard number free now; `None` past 64 at once (never seen): then each
+    /// conversation's own shard is used, as by a single change.
+    fn take() -> Option<Self> {
         let mut held = LEASED.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         let free = (!*held).trailing_zeros();
-        // Past 64 at once (never seen), the last is shared: slower, still correct.
-        let shard = free.min(63);
-        *held |= 1 << shard;
-        ShardLease(i64::from(shard))
+        if free >= 64 {
+            return None;
+        }
+        *held |= 1 << free;
+        Some(ShardLease(i64::from(free)))
     }
 }
 
@@ -177,6 +220,22 @@ where
                     .bind(*metric)
                     .bind(*shard)
                     .bind(*count);
+            }
+            query.execute(&mut **tx).await?;
+        }
+        // Rule firings: counted with their last time.
+        let fires = std::mem::take(&mut counts.fires);
+        for rows in fires.into_iter().collect::<Vec<_>>().chunks(ROWS_PER_STATEMENT) {
+            let sql = format!(
+                "INSERT INTO rule_fires (rule_id, shard, count, last_at) VALUES {} \
+                 ON CONFLICT (rule_id, shard) DO UPDATE SET count = rule_fires.count + excluded.count, \
+                 last_at = CASE WHEN excluded.last_at > rule_fires.last_at THEN excluded.last_at \
+                 ELSE rule_fires.last_at END",
+                value_rows(1, rows.len(), 4)
+            );
+            let mut query = sqlx::query(&sql);
+            for ((rule, shard), (count, at)) in rows {
+                query = query.bind(*rule).bind(*shard).bind(*count).bind(*at);
             }
             query.execute(&mut **tx).await?;
         }

@@ -52,30 +52,17 @@ where
     }
 
     /// Counts one firing of each rule in `rules`, at `now`, in shard `shard` (see the
-    /// `rule_fires` migration: a conversation's, below [`FIRE_SHARDS`], or a transaction's own,
-    /// [`CountRows::leased_shard`]); in the order of their ids, so two transactions never wait on
-    /// each other's rows crosswise.
+    /// `rule_fires` migration), at once. A transaction storing customer messages counts them
+    /// with its other counts instead ([`CountRows::add_fires`]), written at its end.
     pub(super) async fn count_fires(
         tx: &mut Transaction<'static, DB>,
         rules: &[u32],
         shard: i64,
         now: i64,
     ) -> StoreResult<()> {
-        let mut rules = rules.to_vec();
-        rules.sort_unstable();
-        rules.dedup();
-        for rule in rules {
-            sqlx::query(
-                "INSERT INTO rule_fires (rule_id, shard, count, last_at) VALUES ($1, $2, 1, $3) \
-                 ON CONFLICT (rule_id, shard) DO UPDATE SET count = rule_fires.count + 1, last_at = excluded.last_at",
-            )
-            .bind(i64::from(rule))
-            .bind(shard)
-            .bind(now)
-            .execute(&mut **tx)
-            .await?;
-        }
-        Ok(())
+        let mut counts = CountRows::default();
+        counts.add_fires(rules, shard, now);
+        Self::write_counts(tx, &mut counts).await
     }
 
     /// Schedules what rules listening to `trigger` owe the conversation, if any rule listens: in
@@ -220,7 +207,7 @@ where
     ) -> StoreResult<Vec<ConversationEvent>> {
         let mut events = Vec::new();
         let shard = counts.leased_shard().unwrap_or_else(|| id.0.rem_euclid(FIRE_SHARDS));
-        Self::count_fires(tx, &decided.fired, shard, now).await?;
+        counts.add_fires(&decided.fired, shard, now);
         if !decided.effects.is_empty() {
             let kind = JobKind::RuleEffects { message, rules: decided.effects.clone() };
             Self::schedule_job(tx, id, kind, now, now).await?;

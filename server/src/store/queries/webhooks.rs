@@ -90,9 +90,11 @@ where
     }
 
     async fn apply_deliveries(&self, deliveries: &[DeliveryWork], now: i64) -> StoreResult<AppliedDeliveries> {
+        // Before the transaction, so that its counter shard is let go after it ends (rolled back
+        // or committed), never while its rows are still held.
+        let mut batch = InboundBatch::new();
         let mut tx = self.write_transaction().await?;
         let mut applied = AppliedDeliveries::default();
-        let mut batch = InboundBatch::new();
         // Which of the batch's messages are stored already, in one look.
         let wamids: Vec<&str> = deliveries
             .iter()
