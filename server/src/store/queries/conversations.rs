@@ -451,6 +451,15 @@ where
         batch: &mut InboundBatch,
         wamids: &[&str],
     ) -> StoreResult<()> {
+        batch.stored = Some(Self::stored_among(tx, wamids).await?);
+        Ok(())
+    }
+
+    /// The ones of `wamids` that a stored message has, many to a statement.
+    pub(super) async fn stored_among(
+        tx: &mut Transaction<'static, DB>,
+        wamids: &[&str],
+    ) -> StoreResult<HashSet<String>> {
         let mut stored = HashSet::new();
         for chunk in wamids.chunks(IDS_PER_QUERY) {
             let sql =
@@ -461,8 +470,7 @@ where
             }
             stored.extend(query.fetch_all(&mut **tx).await?);
         }
-        batch.stored = Some(stored);
-        Ok(())
+        Ok(stored)
     }
 
     /// Writes what `batch` holds back until its transaction ends (the counts for reports):

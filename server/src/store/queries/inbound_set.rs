@@ -220,16 +220,7 @@ where
             .flat_map(|customer| &customer.messages)
             .map(|index| inbound[*index].wa_message_id.as_str())
             .collect();
-        let mut stored = HashSet::new();
-        for chunk in wamids.chunks(ROWS_PER_STATEMENT) {
-            let sql =
-                format!("SELECT wa_message_id FROM messages WHERE wa_message_id IN ({})", placeholders(1, chunk.len()));
-            let mut query = sqlx::query_scalar::<DB, String>(&sql);
-            for wamid in chunk {
-                query = query.bind(*wamid);
-            }
-            stored.extend(query.fetch_all(&mut **tx).await?);
-        }
+        let stored = Self::stored_among(tx, &wamids).await?;
         if stored.is_empty() {
             return Ok(());
         }
