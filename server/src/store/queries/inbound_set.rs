@@ -23,6 +23,7 @@ use super::{Sql, SqlStore, placeholders, rows, value_rows};
 use crate::reports::track::Track;
 use crate::store::StoreResult;
 use crate::store::automation::JobKind;
+use crate::store::channel::AppliedDeliveries;
 use crate::store::conversations::{InboundOutcome, NewInbound};
 
 /// Rows written by one statement at most (a message row has 7 parameters: far below either
@@ -145,6 +146,29 @@ where
             .into_iter()
             .map(|outcome| outcome.ok_or_else(|| rows::corrupt("a customer message the set did not store")))
             .collect()
+    }
+
+    /// Stores the customer messages gathered in `set` ([`Self::record_inbound_set`]) and empties
+    /// it; what was recorded, and the events, go to `applied` in order.
+    pub(super) async fn store_set(
+        tx: &mut Transaction<'static, DB>,
+        batch: &mut InboundBatch,
+        set: &mut Vec<&NewInbound>,
+        applied: &mut AppliedDeliveries,
+        now: i64,
+    ) -> StoreResult<()> {
+        if set.is_empty() {
+            return Ok(());
+        }
+        for outcome in Self::record_inbound_set(tx, batch, set, now).await? {
+            let recorded = matches!(outcome, InboundOutcome::Recorded { .. });
+            if let InboundOutcome::Recorded { events, .. } = outcome {
+                applied.events.extend(events);
+            }
+            applied.recorded.push(recorded);
+        }
+        set.clear();
+        Ok(())
     }
 
     /// [`Self::record_inbound_in`] for one message, under a savepoint where writers run side by

@@ -3,14 +3,14 @@
 
 use async_trait::async_trait;
 use baton_shared::model::ConversationEvent;
-use sqlx::{ColumnIndex, Decode, Encode, Executor, IntoArguments, Transaction, Type};
+use sqlx::{ColumnIndex, Decode, Encode, Executor, IntoArguments, Type};
 
 use super::conversations::InboundBatch;
 use super::messages::IDS_PER_QUERY;
 use super::{Sql, SqlStore, placeholders, rows};
 use crate::store::StoreResult;
 use crate::store::channel::{AppliedDeliveries, DeliveryWork, StatusWrite, WebhookDelivery, WebhookStore, Work};
-use crate::store::conversations::{InboundOutcome, NewInbound};
+use crate::store::conversations::NewInbound;
 
 /// Webhook bodies stored by one statement at most (their parameters stay far below either
 /// database's limit).
@@ -135,45 +135,5 @@ where
         }
         tx.commit().await?;
         Ok(applied)
-    }
-}
-
-impl<DB: Sql> SqlStore<DB>
-where
-    for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
-    for<'q> DB::Arguments<'q>: IntoArguments<'q, DB>,
-    for<'r> i64: Encode<'r, DB> + Decode<'r, DB> + Type<DB>,
-    for<'r> bool: Encode<'r, DB> + Decode<'r, DB> + Type<DB>,
-    for<'r> String: Encode<'r, DB> + Decode<'r, DB> + Type<DB>,
-    for<'r> &'r str: Encode<'r, DB> + Type<DB> + ColumnIndex<DB::Row>,
-    for<'r> &'r [u8]: Encode<'r, DB> + Type<DB>,
-    for<'r> Vec<u8>: Decode<'r, DB> + Type<DB>,
-    for<'r> Option<i64>: Encode<'r, DB>,
-    for<'r> Option<bool>: Encode<'r, DB>,
-    for<'r> Option<String>: Encode<'r, DB>,
-    for<'r> Option<&'r str>: Encode<'r, DB>,
-    usize: ColumnIndex<DB::Row>,
-{
-    /// Stores the customer messages gathered in `set` ([`Self::record_inbound_set`]) and empties
-    /// it; what was recorded, and the events, go to `applied` in order.
-    async fn store_set(
-        tx: &mut Transaction<'static, DB>,
-        batch: &mut InboundBatch,
-        set: &mut Vec<&NewInbound>,
-        applied: &mut AppliedDeliveries,
-        now: i64,
-    ) -> StoreResult<()> {
-        if set.is_empty() {
-            return Ok(());
-        }
-        for outcome in Self::record_inbound_set(tx, batch, set, now).await? {
-            let recorded = matches!(outcome, InboundOutcome::Recorded { .. });
-            if let InboundOutcome::Recorded { events, .. } = outcome {
-                applied.events.extend(events);
-            }
-            applied.recorded.push(recorded);
-        }
-        set.clear();
-        Ok(())
     }
 }
